@@ -1,0 +1,4 @@
+export * from "./fields";
+export * from "./units";
+export * from "./validate";
+export * from "./rpc";

@@ -1,0 +1,228 @@
+// Wire shapes of the sandbox RPC (SPEC §2). Field names are snake_case because they cross HTTP as JSON.
+
+import type { FieldValue, WindowSpec } from "./fields";
+
+export const SESSION_STATUSES = ["idle", "running", "waiting_ui", "completed", "error", "cancelled"] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+export type ResponseStatus = "waiting_ui" | "completed" | "error" | "cancelled";
+
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export type HtmlMode = "full" | "delta";
+
+export interface ExecuteRequest {
+  file_path?: string;
+  source?: string;
+  filename?: string;
+  /** Local imports of a `source` sheet, by path relative to it. */
+  files?: Record<string, string>;
+  func_name?: string;
+  session_id?: string;
+  params?: JsonObject;
+  /** `{ [window_id]: values }`: windows found here are answered without pausing. */
+  inputs?: Record<string, Record<string, unknown>>;
+  html_mode?: HtmlMode;
+}
+
+export interface ResumeRequest {
+  session_id: string;
+  user_input: Record<string, unknown>;
+  html_mode?: HtmlMode;
+}
+
+export interface CancelRequest {
+  session_id: string;
+}
+
+export interface InvalidateCacheRequest {
+  file_path?: string;
+}
+
+/** Where and why a sheet failed. line/column are 1-based in the sheet's own source. */
+export interface SheetError {
+  message: string;
+  name?: string;
+  line?: number;
+  column?: number;
+  /** Set when the error is in an imported file: its path relative to the sheet. */
+  file?: string;
+  stack?: string;
+  /** Which sandbox limit ended the run, when one did. */
+  limit?: "time" | "memory";
+}
+
+export interface ExecutionResponse {
+  status: ResponseStatus;
+  session_id: string;
+  ui_steps: number;
+  ui?: WindowSpec;
+  html?: string;
+  html_delta?: string;
+  result?: string;
+  value?: JsonValue;
+  error?: SheetError;
+  /** Field errors for a window that batch `inputs` answered wrongly; the session waits at that window. */
+  input_errors?: Record<string, string>;
+  /** Lines the sheet wrote with console.log and friends during this response's steps. */
+  logs?: string[];
+}
+
+export interface SessionInfo {
+  session_id: string;
+  status: SessionStatus;
+  ui_steps: number;
+  has_error: boolean;
+  error_message: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CancelResponse {
+  status: "cancelled";
+  session_id: string;
+}
+
+export interface HealthResponse {
+  status: "healthy";
+  active_sessions: number;
+  version: string;
+}
+
+export interface InvalidateCacheResponse {
+  status: "ok";
+  message: string;
+}
+
+export interface SessionListResponse {
+  sessions: SessionInfo[];
+}
+
+export type ErrorCode =
+  | "bad_request"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "too_large"
+  | "invalid_input"
+  | "too_many_sessions";
+
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  invalid_input: 422,
+  too_many_sessions: 429,
+};
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; fields?: Record<string, string> };
+}
+
+/** One answered window in a session's input log: enough, with the bundle and seed, to replay the run. */
+export interface InputLogEntry {
+  window: string;
+  values: Record<string, FieldValue>;
+}
+
+// ---- request parsing: one place that turns an untrusted body into a typed request or a 400 message ----
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function optionalString(body: Record<string, unknown>, key: string): string | undefined | Error {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  return typeof value === "string" ? value : new Error(`\`${key}\` must be a string.`);
+}
+
+function parseHtmlMode(value: unknown): HtmlMode | undefined | Error {
+  if (value === undefined || value === null) return undefined;
+  return value === "full" || value === "delta" ? value : new Error('`html_mode` must be "full" or "delta".');
+}
+
+export function parseSessionId(value: unknown, key = "session_id"): Parsed<string> {
+  if (typeof value !== "string") return { ok: false, message: `\`${key}\` is required (a string).` };
+  if (!SESSION_ID_PATTERN.test(value)) return { ok: false, message: `\`${key}\` must be 1–128 letters, digits, '_' or '-'.` };
+  return { ok: true, value };
+}
+
+export function parseExecuteRequest(body: unknown): Parsed<ExecuteRequest> {
+  if (!isPlainObject(body)) return { ok: false, message: "The request body must be a JSON object." };
+  const request: ExecuteRequest = {};
+  for (const key of ["file_path", "source", "filename", "func_name"] as const) {
+    const value = optionalString(body, key);
+    if (value instanceof Error) return { ok: false, message: value.message };
+    if (value !== undefined) request[key] = value;
+  }
+  if (request.file_path === undefined && request.source === undefined) {
+    return { ok: false, message: "Give the sheet as `file_path` or as `source`." };
+  }
+  if (request.file_path !== undefined && request.source !== undefined) {
+    return { ok: false, message: "Give either `file_path` or `source`, not both." };
+  }
+  if (request.func_name !== undefined && !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(request.func_name)) {
+    return { ok: false, message: "`func_name` must be an identifier." };
+  }
+  if (body.session_id !== undefined && body.session_id !== null) {
+    const id = parseSessionId(body.session_id);
+    if (!id.ok) return id;
+    request.session_id = id.value;
+  }
+  if (body.files !== undefined && body.files !== null) {
+    if (!isPlainObject(body.files) || Object.values(body.files).some((v) => typeof v !== "string")) {
+      return { ok: false, message: "`files` must be an object of { relative_path: text }." };
+    }
+    if (request.source === undefined) return { ok: false, message: "`files` goes with `source`." };
+    request.files = body.files as Record<string, string>;
+  }
+  if (body.params !== undefined && body.params !== null) {
+    if (!isPlainObject(body.params)) return { ok: false, message: "`params` must be a JSON object." };
+    request.params = body.params as JsonObject;
+  }
+  if (body.inputs !== undefined && body.inputs !== null) {
+    if (!isPlainObject(body.inputs) || Object.values(body.inputs).some((v) => !isPlainObject(v))) {
+      return { ok: false, message: "`inputs` must be an object of { window_id: { field: value } }." };
+    }
+    request.inputs = body.inputs as Record<string, Record<string, unknown>>;
+  }
+  const mode = parseHtmlMode(body.html_mode);
+  if (mode instanceof Error) return { ok: false, message: mode.message };
+  if (mode !== undefined) request.html_mode = mode;
+  return { ok: true, value: request };
+}
+
+export function parseResumeRequest(body: unknown): Parsed<ResumeRequest> {
+  if (!isPlainObject(body)) return { ok: false, message: "The request body must be a JSON object." };
+  const id = parseSessionId(body.session_id);
+  if (!id.ok) return id;
+  if (!isPlainObject(body.user_input)) return { ok: false, message: "`user_input` is required: an object of { field: value }." };
+  const mode = parseHtmlMode(body.html_mode);
+  if (mode instanceof Error) return { ok: false, message: mode.message };
+  const request: ResumeRequest = { session_id: id.value, user_input: body.user_input };
+  if (mode !== undefined) request.html_mode = mode;
+  return { ok: true, value: request };
+}
+
+export function parseCancelRequest(body: unknown): Parsed<CancelRequest> {
+  if (!isPlainObject(body)) return { ok: false, message: "The request body must be a JSON object." };
+  const id = parseSessionId(body.session_id);
+  return id.ok ? { ok: true, value: { session_id: id.value } } : id;
+}
+
+export function parseInvalidateCacheRequest(body: unknown): Parsed<InvalidateCacheRequest> {
+  if (body === undefined || body === null) return { ok: true, value: {} };
+  if (!isPlainObject(body)) return { ok: false, message: "The request body must be a JSON object." };
+  const path = optionalString(body, "file_path");
+  if (path instanceof Error) return { ok: false, message: path.message };
+  return { ok: true, value: path === undefined ? {} : { file_path: path } };
+}

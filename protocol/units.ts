@@ -1,0 +1,188 @@
+// A small unit parser: enough to read what engineers type into a form (`300 mm`, `12 kN/m`, `25 N/mm²`)
+// and convert it to the field's unit. Shared by the sandbox (validation), the webview (as-you-type checks)
+// and the report engine, so a value is read the same way everywhere. Imports nothing.
+
+/** Exponents of the base dimensions, in this order. Angle is kept apart so `deg` never silently mixes with 1. */
+export const BASE_DIMENSIONS = ["m", "kg", "s", "A", "K", "mol", "cd", "rad"] as const;
+export type Dimensions = readonly number[];
+
+export interface Unit {
+  /** Factor to the coherent SI unit of the same dimensions (1 mm → 0.001). */
+  factor: number;
+  dims: Dimensions;
+}
+
+const D = (m = 0, kg = 0, s = 0, A = 0, K = 0, mol = 0, cd = 0, rad = 0): Dimensions => [m, kg, s, A, K, mol, cd, rad];
+const NONE = D();
+
+interface UnitDef extends Unit {
+  /** Whether SI prefixes apply (`kN`, `mm`, `MPa`). */
+  prefixable: boolean;
+}
+
+const UNITS: Record<string, UnitDef> = {
+  m: { factor: 1, dims: D(1), prefixable: true },
+  g: { factor: 1e-3, dims: D(0, 1), prefixable: true },
+  t: { factor: 1e3, dims: D(0, 1), prefixable: false },
+  s: { factor: 1, dims: D(0, 0, 1), prefixable: true },
+  min: { factor: 60, dims: D(0, 0, 1), prefixable: false },
+  h: { factor: 3600, dims: D(0, 0, 1), prefixable: false },
+  d: { factor: 86400, dims: D(0, 0, 1), prefixable: false },
+  A: { factor: 1, dims: D(0, 0, 0, 1), prefixable: true },
+  K: { factor: 1, dims: D(0, 0, 0, 0, 1), prefixable: true },
+  mol: { factor: 1, dims: D(0, 0, 0, 0, 0, 1), prefixable: true },
+  cd: { factor: 1, dims: D(0, 0, 0, 0, 0, 0, 1), prefixable: false },
+  rad: { factor: 1, dims: D(0, 0, 0, 0, 0, 0, 0, 1), prefixable: true },
+  deg: { factor: Math.PI / 180, dims: D(0, 0, 0, 0, 0, 0, 0, 1), prefixable: false },
+  "°": { factor: Math.PI / 180, dims: D(0, 0, 0, 0, 0, 0, 0, 1), prefixable: false },
+  N: { factor: 1, dims: D(1, 1, -2), prefixable: true },
+  Pa: { factor: 1, dims: D(-1, 1, -2), prefixable: true },
+  J: { factor: 1, dims: D(2, 1, -2), prefixable: true },
+  W: { factor: 1, dims: D(2, 1, -3), prefixable: true },
+  Hz: { factor: 1, dims: D(0, 0, -1), prefixable: true },
+  V: { factor: 1, dims: D(2, 1, -3, -1), prefixable: true },
+  L: { factor: 1e-3, dims: D(3), prefixable: true },
+  l: { factor: 1e-3, dims: D(3), prefixable: true },
+  bar: { factor: 1e5, dims: D(-1, 1, -2), prefixable: true },
+  "%": { factor: 0.01, dims: NONE, prefixable: false },
+  "‰": { factor: 0.001, dims: NONE, prefixable: false },
+  in: { factor: 0.0254, dims: D(1), prefixable: false },
+  ft: { factor: 0.3048, dims: D(1), prefixable: false },
+  yd: { factor: 0.9144, dims: D(1), prefixable: false },
+  mi: { factor: 1609.344, dims: D(1), prefixable: false },
+  lb: { factor: 0.45359237, dims: D(0, 1), prefixable: false },
+  lbf: { factor: 4.4482216152605, dims: D(1, 1, -2), prefixable: false },
+  kip: { factor: 4448.2216152605, dims: D(1, 1, -2), prefixable: false },
+  psi: { factor: 6894.757293168, dims: D(-1, 1, -2), prefixable: false },
+  ksi: { factor: 6894757.293168, dims: D(-1, 1, -2), prefixable: false },
+  kgf: { factor: 9.80665, dims: D(1, 1, -2), prefixable: false },
+  tf: { factor: 9806.65, dims: D(1, 1, -2), prefixable: false },
+};
+
+const PREFIXES: Record<string, number> = {
+  G: 1e9, M: 1e6, k: 1e3, h: 1e2, da: 1e1, d: 1e-1, c: 1e-2, m: 1e-3, "µ": 1e-6, "μ": 1e-6, u: 1e-6, n: 1e-9,
+};
+
+const SUPERSCRIPTS: Record<string, string> = { "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8", "⁹": "9", "⁻": "-" };
+
+function lookupSymbol(symbol: string): Unit | undefined {
+  const direct = UNITS[symbol];
+  if (direct) return direct;
+  for (const [prefix, scale] of Object.entries(PREFIXES)) {
+    if (!symbol.startsWith(prefix) || symbol.length === prefix.length) continue;
+    const base = UNITS[symbol.slice(prefix.length)];
+    if (base?.prefixable) return { factor: base.factor * scale, dims: base.dims };
+  }
+  return undefined;
+}
+
+function combine(a: Unit, b: Unit, power: number): Unit {
+  return { factor: a.factor * b.factor ** power, dims: a.dims.map((e, i) => e + (b.dims[i] ?? 0) * power) };
+}
+
+const unitCache = new Map<string, Unit | null>();
+
+/**
+ * Parses a unit expression: symbols joined by `*`, `·`, `⋅`, `/` or spaces, each with an optional power
+ * (`^2`, `^-1`, `²`). Everything after the first `/` divides (`kN/m/s` = kN·m⁻¹·s⁻¹, as engineers read it).
+ * Returns undefined for anything it does not know.
+ */
+export function parseUnit(text: string): Unit | undefined {
+  const key = text.trim();
+  const cached = unitCache.get(key);
+  if (cached !== undefined) return cached ?? undefined;
+  const parsed = parseUnitUncached(key);
+  if (unitCache.size < 1000) unitCache.set(key, parsed ?? null);
+  return parsed;
+}
+
+function parseUnitUncached(text: string): Unit | undefined {
+  if (text === "" || text === "1") return text === "1" ? { factor: 1, dims: NONE } : undefined;
+  const normalized = text.replace(/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+/g, (run) => "^" + [...run].map((c) => SUPERSCRIPTS[c]).join(""));
+  const tokens = normalized.match(/\s*([*·⋅/]|\^-?\d+|[^\s*·⋅/^]+)\s*/g);
+  if (!tokens) return undefined;
+  let result: Unit = { factor: 1, dims: NONE };
+  let sign = 1;
+  let pending: Unit | undefined;
+  let expectOperand = true;
+  const flush = (power: number) => {
+    if (pending) result = combine(result, pending, sign * power);
+    pending = undefined;
+  };
+  for (const raw of tokens.map((t) => t.trim())) {
+    if (raw === "*" || raw === "·" || raw === "⋅" || raw === "/") {
+      if (expectOperand) return undefined;
+      flush(1);
+      if (raw === "/") sign = -1;
+      expectOperand = true;
+    } else if (raw.startsWith("^")) {
+      if (!pending) return undefined;
+      flush(Number(raw.slice(1)));
+      expectOperand = false;
+    } else {
+      if (pending) flush(1); // "kN m": a space multiplies
+      const unit = raw === "1" ? { factor: 1, dims: NONE } : lookupSymbol(raw);
+      if (!unit) return undefined;
+      pending = unit;
+      expectOperand = false;
+    }
+  }
+  if (expectOperand) return undefined;
+  flush(1);
+  return result;
+}
+
+export function sameDimensions(a: Dimensions, b: Dimensions): boolean {
+  return a.length === b.length && a.every((e, i) => Math.abs(e - (b[i] ?? 0)) < 1e-12);
+}
+
+/** A readable name for a dimension vector, for error messages ("a length", "a force"). */
+export function describeDimensions(dims: Dimensions): string {
+  const known: [Dimensions, string][] = [
+    [D(1), "a length"], [D(2), "an area"], [D(3), "a volume"], [D(0, 1), "a mass"], [D(0, 0, 1), "a time"],
+    [D(1, 1, -2), "a force"], [D(-1, 1, -2), "a pressure or stress"], [D(2, 1, -2), "a moment or energy"],
+    [D(0, 1, -2), "a force per length"], [D(0, 0, 0, 0, 0, 0, 0, 1), "an angle"], [NONE, "a plain number"],
+    [D(0, 0, 0, 0, 1), "a temperature"], [D(-3, 1), "a density"], [D(2, 1, -3), "a power"],
+  ];
+  const hit = known.find(([d]) => sameDimensions(d, dims));
+  if (hit) return hit[1];
+  const parts = BASE_DIMENSIONS.map((b, i) => (dims[i] ? (dims[i] === 1 ? b : `${b}^${dims[i]}`) : "")).filter(Boolean);
+  return `a quantity in ${parts.join("·")}`;
+}
+
+export interface ParsedQuantity {
+  value: number;
+  /** The unit text as typed, or undefined when only a number was given. */
+  unit?: string;
+}
+
+const NUMBER = /^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*$/;
+
+/** Splits "300 mm" into 300 and "mm". Returns undefined when the text does not start with a number. */
+export function parseQuantity(text: string): ParsedQuantity | undefined {
+  const match = NUMBER.exec(text);
+  if (!match) return undefined;
+  const value = Number(match[1]);
+  if (!Number.isFinite(value)) return undefined;
+  const unit = match[2] ?? "";
+  return unit === "" ? { value } : { value, unit };
+}
+
+export type ConversionResult = { ok: true; value: number } | { ok: false; message: string };
+
+/**
+ * Converts a value typed with `fromUnit` into `toUnit`. A unit the parser does not know is accepted only when
+ * both sides are spelled the same, so an exotic field unit still takes plain numbers.
+ */
+export function convertValue(value: number, fromUnit: string, toUnit: string): ConversionResult {
+  if (fromUnit.trim() === toUnit.trim()) return { ok: true, value };
+  const from = parseUnit(fromUnit);
+  if (!from) return { ok: false, message: `unknown unit '${fromUnit}'` };
+  const to = parseUnit(toUnit);
+  if (!to) return { ok: false, message: `cannot convert '${fromUnit}' to '${toUnit}'` };
+  if (!sameDimensions(from.dims, to.dims)) {
+    return { ok: false, message: `'${fromUnit}' is ${describeDimensions(from.dims)}, but this field is ${describeDimensions(to.dims)} (${toUnit})` };
+  }
+  // Rounding to 12 significant digits undoes binary noise from the factors (300 mm → 0.3 m, not 0.30000000000000004).
+  return { ok: true, value: Number(((value * from.factor) / to.factor).toPrecision(12)) };
+}

@@ -1,0 +1,195 @@
+// Validation and coercion of user input against a waiting window (SPEC §1 "Values injected").
+// The sandbox runs this before a value reaches a sheet; the webview runs the same code as the user types.
+
+import { describeValue, type Field, type FieldValue, type OptionValue, type WindowSpec } from "./fields";
+import { convertValue, parseQuantity } from "./units";
+
+export type FieldCheck = { ok: true; value: FieldValue } | { ok: false; message: string };
+
+export type InputCheck =
+  | { ok: true; values: Record<string, FieldValue> }
+  | { ok: false; errors: Record<string, string> };
+
+/** An empty string counts as missing (SPEC §1). */
+export function isMissing(raw: unknown): boolean {
+  return raw === undefined || raw === null || (typeof raw === "string" && raw.trim() === "");
+}
+
+/** The value a missing optional field takes. */
+export function missingValue(field: Field): FieldValue {
+  if (field.default !== undefined) return field.default;
+  if (field.type === "boolean") return false;
+  if (field.type === "selectMany") return [];
+  return null;
+}
+
+function withUnit(value: number, field: Field): string {
+  return field.unit ? `${value} ${field.unit}` : String(value);
+}
+
+function fieldLabel(field: Field): string {
+  return field.label && field.label !== field.name ? field.label : field.name;
+}
+
+function optionList(field: Field): string {
+  return (field.options ?? []).map((o) => (o.label === String(o.value) ? String(o.value) : `${o.value} (${o.label})`)).join(", ");
+}
+
+function matchOption(field: Field, raw: unknown): OptionValue | undefined {
+  const options = field.options ?? [];
+  const exact = options.find((o) => o.value === raw);
+  if (exact) return exact.value;
+  if (typeof raw !== "string" && typeof raw !== "number") return undefined;
+  const text = String(raw).trim();
+  const byText = options.find((o) => String(o.value) === text);
+  if (byText) return byText.value;
+  const byLabel = options.filter((o) => o.label === text);
+  return byLabel.length === 1 ? byLabel[0]!.value : undefined;
+}
+
+function checkNumber(field: Field, raw: unknown): FieldCheck {
+  const label = fieldLabel(field);
+  let value: number;
+  if (typeof raw === "number") {
+    if (!Number.isFinite(raw)) return { ok: false, message: `${label} must be a finite number.` };
+    value = raw;
+  } else if (typeof raw === "string") {
+    const parsed = parseQuantity(raw);
+    if (!parsed) return { ok: false, message: `${label}: ${describeValue(raw)} is not a number.` };
+    value = parsed.value;
+    if (parsed.unit !== undefined) {
+      if (!field.unit) return { ok: false, message: `${label} takes a plain number, without a unit ('${parsed.unit}').` };
+      const converted = convertValue(parsed.value, parsed.unit, field.unit);
+      if (!converted.ok) return { ok: false, message: `${label}: ${converted.message}.` };
+      value = converted.value;
+    }
+  } else {
+    return { ok: false, message: `${label} must be a number, got ${describeValue(raw)}.` };
+  }
+  if (field.min !== undefined && value < field.min) {
+    return { ok: false, message: `${label} must be at least ${withUnit(field.min, field)} (got ${withUnit(value, field)}).` };
+  }
+  if (field.max !== undefined && value > field.max) {
+    return { ok: false, message: `${label} must be at most ${withUnit(field.max, field)} (got ${withUnit(value, field)}).` };
+  }
+  return { ok: true, value };
+}
+
+const TRUE_WORDS = new Set(["true", "yes", "y", "on", "1"]);
+const FALSE_WORDS = new Set(["false", "no", "n", "off", "0"]);
+
+function checkBoolean(field: Field, raw: unknown): FieldCheck {
+  if (typeof raw === "boolean") return { ok: true, value: raw };
+  if (raw === 1 || raw === 0) return { ok: true, value: raw === 1 };
+  if (typeof raw === "string") {
+    const word = raw.trim().toLowerCase();
+    if (TRUE_WORDS.has(word)) return { ok: true, value: true };
+    if (FALSE_WORDS.has(word)) return { ok: true, value: false };
+  }
+  return { ok: false, message: `${fieldLabel(field)} must be true or false, got ${describeValue(raw)}.` };
+}
+
+function checkSelectOne(field: Field, raw: unknown): FieldCheck {
+  const value = matchOption(field, raw);
+  if (value !== undefined) return { ok: true, value };
+  return { ok: false, message: `${fieldLabel(field)}: ${describeValue(raw)} is not one of ${optionList(field)}.` };
+}
+
+function checkSelectMany(field: Field, raw: unknown): FieldCheck {
+  let items: unknown[];
+  if (Array.isArray(raw)) items = raw;
+  else if (typeof raw === "string") items = matchOption(field, raw) !== undefined ? [raw] : raw.split(",").map((s) => s.trim()).filter(Boolean);
+  else return { ok: false, message: `${fieldLabel(field)} must be a list of options, got ${describeValue(raw)}.` };
+  const chosen: OptionValue[] = [];
+  const unknown: unknown[] = [];
+  for (const item of items) {
+    const value = matchOption(field, item);
+    if (value === undefined) unknown.push(item);
+    else if (!chosen.includes(value)) chosen.push(value);
+  }
+  if (unknown.length > 0) {
+    const what = unknown.map(describeValue).join(", ");
+    return { ok: false, message: `${fieldLabel(field)}: ${what} ${unknown.length === 1 ? "is" : "are"} not among ${optionList(field)}.` };
+  }
+  if (field.required && chosen.length === 0) return { ok: false, message: `${fieldLabel(field)}: choose at least one option.` };
+  // Keep the options' own order, so the sheet sees the same array whatever order the user clicked in.
+  const order = (field.options ?? []).map((o) => o.value);
+  chosen.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  return { ok: true, value: chosen };
+}
+
+function checkText(field: Field, raw: unknown): FieldCheck {
+  if (typeof raw === "string") return { ok: true, value: raw };
+  if (typeof raw === "number" || typeof raw === "boolean") return { ok: true, value: String(raw) };
+  return { ok: false, message: `${fieldLabel(field)} must be text, got ${describeValue(raw)}.` };
+}
+
+/** Validates and coerces one field's raw value (as typed or as sent) into what the sheet receives. */
+export function checkField(field: Field, raw: unknown): FieldCheck {
+  if (isMissing(raw)) {
+    if (field.required) return { ok: false, message: `${fieldLabel(field)} is required.` };
+    return { ok: true, value: missingValue(field) };
+  }
+  switch (field.type) {
+    case "number":
+      return checkNumber(field, raw);
+    case "boolean":
+      return checkBoolean(field, raw);
+    case "selectOne":
+      return checkSelectOne(field, raw);
+    case "selectMany":
+      return checkSelectMany(field, raw);
+    default:
+      return checkText(field, raw);
+  }
+}
+
+/** Validates a whole form. Unknown keys are errors too: a typo in an inputs file must not pass silently. */
+export function checkWindowInput(window: WindowSpec, input: Record<string, unknown>): InputCheck {
+  const errors: Record<string, string> = {};
+  const values: Record<string, FieldValue> = {};
+  const names = window.fields.map((f) => f.name);
+  for (const key of Object.keys(input)) {
+    if (names.includes(key)) continue;
+    const guess = closestName(key, names);
+    errors[key] = `'${key}' is not a field of window '${window.id}'` + (guess ? `; did you mean '${guess}'?` : `; its fields are ${names.join(", ")}.`);
+  }
+  for (const field of window.fields) {
+    const check = checkField(field, Object.prototype.hasOwnProperty.call(input, field.name) ? input[field.name] : undefined);
+    if (check.ok) values[field.name] = check.value;
+    else errors[field.name] = check.message;
+  }
+  return Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, values };
+}
+
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The most similar name, if one is close enough to be a plausible typo. */
+export function closestName(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+export function summarizeFieldErrors(errors: Record<string, string>): string {
+  return Object.entries(errors).map(([name, message]) => `${name}: ${message}`).join("; ");
+}

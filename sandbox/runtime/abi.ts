@@ -1,0 +1,50 @@
+// The names through which the trusted host drives a sheet realm. Shared by the in-realm runtime and the host
+// so the two cannot drift. Imports nothing: it is bundled into the realm.
+
+export const REALM = {
+  /** The `uzoncalc` module object the sheet bundle imports from. */
+  module: "__uzoncalc",
+  /** The sheet bundle's exports (esbuild's IIFE `globalName`). */
+  sheet: "__uzon_sheet",
+  /** A string the host writes before a driver call: the call's JSON argument. */
+  input: "__uzon_in",
+  init: "__uzon_init",
+  start: "__uzon_start",
+  resume: "__uzon_resume",
+  cancel: "__uzon_cancel",
+  /** Returns and clears the last outcome (a JSON string), or "" while the sheet is still pending. */
+  out: "__uzon_out",
+  /** Called by the bundle's own try/catch when the sheet's top-level code throws. */
+  fail: "__uzon_fail",
+} as const;
+
+/** What `import { … } from "uzoncalc"` can name. */
+export const RUNTIME_EXPORTS = ["UI", "Window", "h1", "h2", "h3", "p", "table", "html"] as const;
+
+export interface RealmInit {
+  seed: number;
+  now: number;
+}
+
+export interface RealmStart {
+  func?: string;
+  /** Absent: the sheet function is called with no argument, so its own default applies. */
+  params?: unknown;
+  /** The sheet's file name, for messages about its exports. */
+  filename: string;
+}
+
+export interface RealmErrorData {
+  name: string;
+  message: string;
+  stack?: string;
+  /** Set by the host when a sandbox limit, not the sheet, ended the run. */
+  limit?: "time" | "memory";
+}
+
+/** What one driver call ends with, as JSON from inside the realm. `html` and `logs` are what the step added. */
+export type RealmOutcome =
+  | { kind: "ui"; window: import("../../protocol/fields").WindowSpec; html: string; logs: string[] }
+  | { kind: "done"; value: unknown; html: string; logs: string[] }
+  | { kind: "cancelled"; html: string; logs: string[] }
+  | { kind: "error"; error: RealmErrorData; html: string; logs: string[] };

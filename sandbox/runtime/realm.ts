@@ -1,0 +1,410 @@
+// The `uzoncalc` runtime and the step driver, evaluated inside every sheet realm (a node:vm context) before
+// the sheet. Nothing from the host is ever put in here: the host writes one JSON string into REALM.input,
+// runs a precompiled call to one of the driver functions under a time limit, and reads one JSON string back.
+//
+// Everything the driver relies on is captured before sheet code runs, so a sheet that rewrites its own
+// built-ins (JSON, Reflect, Promise.prototype.then, ...) can only garble its own session, which the host
+// re-validates anyway.
+
+import { formatWindowProblems, normalizeWindow, type WindowSpec } from "../../protocol/fields";
+import { REALM, type RealmErrorData, type RealmInit, type RealmOutcome, type RealmStart } from "./abi";
+
+type AnyFunction = (...args: unknown[]) => unknown;
+type AsyncGen = AsyncGenerator<unknown, unknown, unknown>;
+
+const G = globalThis as unknown as Record<string, unknown>;
+const apply = Reflect.apply;
+const construct = Reflect.construct;
+const defineProperty = Object.defineProperty;
+const getPrototypeOf = Object.getPrototypeOf;
+const objectKeys = Object.keys;
+const freeze = Object.freeze;
+const jsonParse = JSON.parse;
+const jsonStringify = JSON.stringify;
+const StringCtor = String;
+const promiseThen = Promise.prototype.then;
+const weakMapGet = WeakMap.prototype.get;
+const weakMapSet = WeakMap.prototype.set;
+const weakMapHas = WeakMap.prototype.has;
+const arrayPush = Array.prototype.push;
+const arrayJoin = Array.prototype.join;
+const stringReplace = String.prototype.replace;
+const RealDate = Date;
+const mathObject = Math;
+const asyncGeneratorFunctionPrototype = getPrototypeOf(async function* () {}) as object;
+const asyncGeneratorPrototype = getPrototypeOf((async function* () {}).prototype) as AsyncGen;
+const generatorNext = asyncGeneratorPrototype.next;
+const generatorReturn = asyncGeneratorPrototype.return;
+const generatorThrow = asyncGeneratorPrototype.throw;
+
+const MAX_LOG_LINES = 200;
+const MAX_LOG_LINE = 4000;
+
+let chunks: string[] = [];
+let logs: string[] = [];
+let outcome = "";
+let generator: AsyncGen | undefined;
+let finished = false;
+let cancelling = false;
+let uiCount = 0;
+const seenWindowIds: Record<string, number> = {};
+const windows = new WeakMap<object, WindowSpec>();
+const requests = new WeakMap<object, WindowSpec>();
+
+function define(name: string, value: unknown, writable = false): void {
+  defineProperty(G, name, { value, writable, enumerable: false, configurable: false });
+}
+
+function push<T>(list: T[], item: T): void {
+  apply(arrayPush, list, [item]);
+}
+
+function join(list: string[]): string {
+  return apply(arrayJoin, list, [""]) as string;
+}
+
+// ---- output -------------------------------------------------------------------------------------------
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+function escapeHtml(value: unknown): string {
+  return apply(stringReplace, StringCtor(value ?? ""), [/[&<>"']/g, (c: string) => ESCAPES[c]!]) as string;
+}
+
+function emit(markup: string): void {
+  push(chunks, markup);
+}
+
+function h1(text: unknown): void {
+  emit(`<h1>${escapeHtml(text)}</h1>\n`);
+}
+function h2(text: unknown): void {
+  emit(`<h2>${escapeHtml(text)}</h2>\n`);
+}
+function h3(text: unknown): void {
+  emit(`<h3>${escapeHtml(text)}</h3>\n`);
+}
+function p(text: unknown): void {
+  emit(`<p>${escapeHtml(text)}</p>\n`);
+}
+function html(markup: unknown): void {
+  emit(StringCtor(markup ?? "") + "\n");
+}
+
+function table(headers: unknown, rows: unknown, caption?: unknown): void {
+  if (!Array.isArray(headers)) throw new TypeError("table(headers, rows, caption?): `headers` must be an array of column titles.");
+  if (!Array.isArray(rows)) throw new TypeError("table(headers, rows, caption?): `rows` must be an array of rows (arrays of cells).");
+  const out: string[] = ['<table class="uzc-table">'];
+  if (caption !== undefined && caption !== null) push(out, `<caption>${escapeHtml(caption)}</caption>`);
+  const head: string[] = [];
+  for (const cell of headers) push(head, `<th>${escapeHtml(cell)}</th>`);
+  push(out, `<thead><tr>${join(head)}</tr></thead><tbody>`);
+  let index = 0;
+  for (const row of rows) {
+    index++;
+    if (!Array.isArray(row)) throw new TypeError(`table(): row ${index} must be an array of cells.`);
+    const cells: string[] = [];
+    for (const cell of row) push(cells, `<td>${escapeHtml(cell)}</td>`);
+    push(out, `<tr>${join(cells)}</tr>`);
+  }
+  push(out, "</tbody></table>\n");
+  emit(join(out));
+}
+
+function formatLogArgument(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    const text = jsonStringify(value);
+    return text === undefined ? StringCtor(value) : text;
+  } catch {
+    return StringCtor(value);
+  }
+}
+
+function log(...args: unknown[]): void {
+  if (logs.length >= MAX_LOG_LINES) return;
+  const parts: string[] = [];
+  for (const arg of args) push(parts, formatLogArgument(arg));
+  const line = apply(arrayJoin, parts, [" "]) as string;
+  push(logs, line.length > MAX_LOG_LINE ? line.slice(0, MAX_LOG_LINE) + "…" : line);
+  if (logs.length === MAX_LOG_LINES) push(logs, `(more console output in this step was dropped after ${MAX_LOG_LINES} lines)`);
+}
+
+// ---- windows --------------------------------------------------------------------------------------------
+
+function normalizeOrThrow(spec: unknown): WindowSpec {
+  const { window, problems } = normalizeWindow(spec);
+  if (problems.length > 0) throw new TypeError(formatWindowProblems(window, problems));
+  return window;
+}
+
+function Window(spec: unknown): object {
+  const window = normalizeOrThrow(spec);
+  const handle = freeze({ ...(spec as object) });
+  apply(weakMapSet, windows, [handle, window]);
+  return handle;
+}
+
+function UI(windowOrSpec: unknown): object {
+  const known = typeof windowOrSpec === "object" && windowOrSpec !== null && (apply(weakMapHas, windows, [windowOrSpec]) as boolean);
+  const spec = known ? (apply(weakMapGet, windows, [windowOrSpec]) as WindowSpec) : normalizeOrThrow(windowOrSpec);
+  uiCount++;
+  const id = spec.id !== "" ? spec.id : `window-${uiCount}`;
+  const earlier = seenWindowIds[id];
+  if (earlier !== undefined) {
+    throw new Error(
+      `Window id '${id}' is reached twice in this run (windows ${earlier} and ${uiCount}). ` +
+        `Window ids come from the title unless set: give each window its own \`id\`, e.g. Window({ id: "${id}-${uiCount}", title: ... }).`,
+    );
+  }
+  seenWindowIds[id] = uiCount;
+  // The request works with both `yield UI(w)` (the driver sees it as the yielded value) and `yield* UI(w)`
+  // (its iterator yields the request once, then returns the injected values as the expression's value).
+  const request: object = {
+    [Symbol.iterator]() {
+      let yielded = false;
+      return {
+        next(value: unknown) {
+          if (yielded) return { done: true, value };
+          yielded = true;
+          return { done: false, value: request };
+        },
+      };
+    },
+  };
+  apply(weakMapSet, requests, [request, { ...spec, id }]);
+  return request;
+}
+
+// ---- determinism ------------------------------------------------------------------------------------------
+
+function installSessionClock(now: number): void {
+  function SessionDate(this: unknown, ...args: unknown[]): unknown {
+    if (new.target === undefined) return StringCtor(construct(RealDate, [now]));
+    return construct(RealDate, args.length === 0 ? [now] : args, new.target);
+  }
+  defineProperty(SessionDate, "prototype", { value: RealDate.prototype, writable: false });
+  defineProperty(SessionDate, "name", { value: "Date" });
+  (SessionDate as unknown as { now: () => number }).now = () => now;
+  (SessionDate as unknown as { parse: typeof Date.parse }).parse = RealDate.parse;
+  (SessionDate as unknown as { UTC: typeof Date.UTC }).UTC = RealDate.UTC;
+  defineProperty(RealDate.prototype, "constructor", { value: SessionDate, writable: true, configurable: true });
+  defineProperty(G, "Date", { value: SessionDate, writable: true, configurable: true });
+}
+
+/** sfc32 seeded through splitmix32: small, fast, and the same sequence for the same seed on every machine. */
+function installSessionRandom(seed: number): void {
+  let state = seed >>> 0;
+  const splitmix = () => {
+    state = (state + 0x9e3779b9) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let a = splitmix(), b = splitmix(), c = splitmix(), d = splitmix();
+  defineProperty(mathObject, "random", {
+    value: function random(): number {
+      const t = (((a + b) >>> 0) + d) >>> 0;
+      d = (d + 1) >>> 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) >>> 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) >>> 0;
+      return t / 4294967296;
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
+// ---- outcomes ------------------------------------------------------------------------------------------------
+
+function errorData(error: unknown): RealmErrorData {
+  try {
+    if (typeof error === "object" && error !== null) {
+      const record = error as { name?: unknown; message?: unknown; stack?: unknown };
+      const stack = typeof record.stack === "string" ? record.stack : undefined;
+      const name = typeof record.name === "string" ? record.name : "Error";
+      const message = record.message === undefined ? StringCtor(error) : StringCtor(record.message);
+      return stack === undefined ? { name, message } : { name, message, stack };
+    }
+    return { name: "Error", message: `Uncaught ${typeof error === "string" ? jsonStringify(error) : StringCtor(error)}` };
+  } catch {
+    return { name: "Error", message: "The sheet threw a value that could not be read." };
+  }
+}
+
+function jsonValue(value: unknown): unknown {
+  if (value === undefined) return null;
+  try {
+    const text = jsonStringify(value);
+    return text === undefined ? null : jsonParse(text);
+  } catch (error) {
+    log(`The sheet's return value is not JSON (${errorData(error).message}); the response's \`value\` is null.`);
+    return null;
+  }
+}
+
+type OutcomeCore = RealmOutcome extends infer O ? (O extends RealmOutcome ? Omit<O, "html" | "logs"> : never) : never;
+
+function settle(result: OutcomeCore): void {
+  const full = { ...result, html: join(chunks), logs } as RealmOutcome;
+  chunks = [];
+  logs = [];
+  try {
+    outcome = jsonStringify(full);
+  } catch (error) {
+    outcome = jsonStringify({ kind: "error", error: errorData(error), html: full.html, logs: full.logs });
+  }
+}
+
+function describeYield(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return Array.isArray(value) ? "an array" : "an object";
+  return `a ${typeof value}`;
+}
+
+function onStepSettled(result: IteratorResult<unknown, unknown>): void {
+  if (cancelling) {
+    finished = true;
+    settle({ kind: "cancelled" });
+    return;
+  }
+  if (result.done) {
+    finished = true;
+    settle({ kind: "done", value: jsonValue(result.value) });
+    return;
+  }
+  const value = result.value;
+  const window = typeof value === "object" && value !== null ? (apply(weakMapGet, requests, [value]) as WindowSpec | undefined) : undefined;
+  if (window === undefined) {
+    // Thrown into the generator, so the error's stack points at the sheet's own `yield`.
+    const problem = new TypeError(`A sheet can only yield UI(Window({ ... })); this one yielded ${describeYield(value)}.`);
+    advance(apply(generatorThrow, generator, [problem]) as Promise<IteratorResult<unknown>>);
+    return;
+  }
+  settle({ kind: "ui", window });
+}
+
+function onStepFailed(error: unknown): void {
+  finished = true;
+  settle(cancelling ? { kind: "cancelled" } : { kind: "error", error: errorData(error) });
+}
+
+function advance(step: Promise<IteratorResult<unknown>>): void {
+  apply(promiseThen, step, [onStepSettled, onStepFailed]);
+}
+
+function readInput(): unknown {
+  const text = G[REALM.input];
+  return typeof text === "string" && text !== "" ? jsonParse(text) : undefined;
+}
+
+function fail(message: string): void {
+  finished = true;
+  settle({ kind: "error", error: { name: "SheetError", message } });
+}
+
+function describeExport(value: unknown): string {
+  if (typeof value === "function") {
+    if (getPrototypeOf(value) === asyncGeneratorFunctionPrototype) return "async generator function";
+    return "function";
+  }
+  return value === null ? "null" : typeof value;
+}
+
+function exportList(exports: Record<string, unknown>): string {
+  const names = objectKeys(exports);
+  if (names.length === 0) return "It exports nothing.";
+  const parts: string[] = [];
+  for (const name of names) push(parts, `${name} (${describeExport(exports[name])})`);
+  return `It exports: ${apply(arrayJoin, parts, [", "]) as string}.`;
+}
+
+function start(): void {
+  try {
+    const request = readInput() as RealmStart;
+    const exports = (G[REALM.sheet] ?? {}) as Record<string, unknown>;
+    let name = request.func;
+    if (name === undefined) name = "sheet" in exports ? "sheet" : "default" in exports ? "default" : "sheet";
+    const fn = exports[name];
+    if (fn === undefined || !Object.prototype.hasOwnProperty.call(exports, name)) {
+      const what = request.func === undefined ? "a function named 'sheet' or a default export" : `a function named '${name}'`;
+      fail(`${request.filename} does not export ${what}. ${exportList(exports)}`);
+      return;
+    }
+    if (typeof fn !== "function" || getPrototypeOf(fn) !== asyncGeneratorFunctionPrototype) {
+      fail(
+        `'${name}' in ${request.filename} is a ${describeExport(fn)}, not an async generator function. ` +
+          `Declare it as \`export async function* ${name === "default" ? "sheet" : name}() { ... }\`. ${exportList(exports)}`,
+      );
+      return;
+    }
+    generator = (request.params === undefined ? apply(fn as AnyFunction, undefined, []) : apply(fn as AnyFunction, undefined, [request.params])) as AsyncGen;
+    advance(apply(generatorNext, generator, []) as Promise<IteratorResult<unknown>>);
+  } catch (error) {
+    finished = true;
+    settle({ kind: "error", error: errorData(error) });
+  }
+}
+
+function resume(): void {
+  try {
+    if (generator === undefined || finished) {
+      fail("The sheet is not waiting for input.");
+      return;
+    }
+    advance(apply(generatorNext, generator, [readInput()]) as Promise<IteratorResult<unknown>>);
+  } catch (error) {
+    finished = true;
+    settle({ kind: "error", error: errorData(error) });
+  }
+}
+
+/** Ends the run through `return()`, so the sheet's `finally` blocks run (and may still write output). */
+function cancel(): void {
+  try {
+    cancelling = true;
+    if (generator === undefined || finished) {
+      settle({ kind: "cancelled" });
+      return;
+    }
+    advance(apply(generatorReturn, generator, [undefined]) as Promise<IteratorResult<unknown>>);
+  } catch (error) {
+    finished = true;
+    settle({ kind: "error", error: errorData(error) });
+  }
+}
+
+function init(): void {
+  const config = readInput() as RealmInit;
+  installSessionClock(config.now);
+  installSessionRandom(config.seed);
+}
+
+function takeOutcome(): string {
+  const text = outcome;
+  outcome = "";
+  return text;
+}
+
+/** The bundle wraps the sheet's top-level code in try/catch and reports here, so nothing is thrown at the host. */
+function topLevelFailure(error: unknown): void {
+  finished = true;
+  settle({ kind: "error", error: errorData(error) });
+}
+
+// Sheets compute; they have no use for shared memory or WebAssembly, and removing them shrinks what a
+// runaway or hostile sheet can reach (Atomics.wait could block the thread outside the vm timeout's view).
+for (const name of ["SharedArrayBuffer", "Atomics", "WebAssembly"]) delete G[name];
+
+define("console", freeze({ log, info: log, warn: log, error: log, debug: log }), true);
+define(REALM.module, freeze({ UI, Window, h1, h2, h3, p, table, html }));
+define(REALM.input, "", true);
+define(REALM.init, init);
+define(REALM.start, start);
+define(REALM.resume, resume);
+define(REALM.cancel, cancel);
+define(REALM.out, takeOutcome);
+define(REALM.fail, topLevelFailure);

@@ -1,0 +1,35 @@
+// Compile-time checks of uzoncalc.d.ts: `npm run typecheck` fails if the field value types drift from SPEC §1.
+import { UI, Window, p } from "./uzoncalc";
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function assertType<T extends true>(_value?: T): void {}
+
+export async function* typedSheet() {
+  const g = yield* UI(
+    Window({
+      title: "Geometry",
+      fields: [
+        { name: "span", type: "number", unit: "m", default: 6, required: true },
+        { name: "depth", type: "number" },
+        { name: "grade", type: "selectOne", options: ["C25/30", "C30/37"], default: "C30/37" },
+        { name: "loads", type: "selectMany", options: ["dead", "live", { value: "wind", label: "Wind" }] },
+        { name: "propped", type: "boolean" },
+        { name: "ref", type: "text" },
+        { name: "notes", type: "textarea", default: "none" },
+        { name: "untyped" },
+      ],
+    }),
+  );
+  assertType<Equal<typeof g.span, number>>();
+  assertType<Equal<typeof g.depth, number | null>>();
+  assertType<Equal<typeof g.grade, "C25/30" | "C30/37">>();
+  assertType<Equal<typeof g.loads, ("dead" | "live" | "wind")[]>>();
+  assertType<Equal<typeof g.propped, boolean>>();
+  assertType<Equal<typeof g.ref, string | null>>();
+  assertType<Equal<typeof g.notes, string>>();
+  assertType<Equal<typeof g.untyped, string | null>>();
+  // @ts-expect-error unknown field
+  g.spna;
+  p(`Span ${g.span}`);
+  return g.span;
+}

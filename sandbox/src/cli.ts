@@ -1,0 +1,339 @@
+// `uzoncalc`: run calculation sheets from the terminal or in batch (SPEC §4).
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as readline from "node:readline";
+import { parseArgs } from "node:util";
+import type { Field, FieldValue, WindowSpec } from "../../protocol/fields";
+import type { ExecutionResponse, JsonObject } from "../../protocol/rpc";
+import { checkField, missingValue } from "../../protocol/validate";
+import { SandboxError } from "./errors";
+import { Executor } from "./executor";
+import { renderReportDocument } from "./report";
+import { formatErrorLocation } from "./sourceMap";
+import { VERSION } from "./version";
+
+const USAGE = `Usage:
+  uzoncalc run <sheet> [--func NAME] [--params JSON|@file] [--inputs FILE] [-o report.html]
+                       [--step-timeout MS]
+  uzoncalc --version
+
+Runs a calculation sheet to the end and writes its report (default: <sheet>.report.html beside the sheet).
+Windows are answered from --inputs ({ "window_id": { "field": value } }); others are asked in the terminal,
+or, when stdin is not a terminal, the run stops with exit code 2 naming the window and its fields.
+
+Exit codes: 0 done, 1 sheet error or usage error, 2 input needed but stdin is not a terminal.`;
+
+class UsageError extends Error {}
+
+/** Where prompts and progress go: stderr, so stdout carries only the report's path. */
+const out = process.stderr;
+
+function progress(step: number, what: string, ms: number): void {
+  out.write(`uzoncalc: step ${step} · ${what} · ${ms.toFixed(1)} ms\n`);
+}
+
+function readJsonArgument(value: string, what: string): unknown {
+  const text = value.startsWith("@") ? readFileOrThrow(value.slice(1), what) : value;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${what} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function readFileOrThrow(file: string, what: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    throw new UsageError(`${what}: cannot read ${file}`);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function describeField(field: Field): string {
+  const parts: string[] = [field.type];
+  if (field.unit) parts.push(field.unit);
+  if (field.required) parts.push("required");
+  if (field.options) parts.push(`one of ${field.options.map((o) => JSON.stringify(o.value)).join("|")}`);
+  if (field.default !== undefined) parts.push(`default ${JSON.stringify(field.default)}`);
+  return `${field.name} (${parts.join(", ")})`;
+}
+
+function defaultOutput(sheet: string): string {
+  const base = path.basename(sheet).replace(/(\.calc)?\.(ts|js|mts|mjs)$/i, "");
+  return path.join(path.dirname(sheet), `${base}.report.html`);
+}
+
+/** Reads answers line by line; lines typed (or piped into a terminal) ahead of a prompt are kept, not lost. */
+class Prompter {
+  private readonly lines: string[] = [];
+  private waiting: ((line: string | undefined) => void) | undefined;
+  private closed = false;
+  private readonly rl: readline.Interface;
+
+  constructor() {
+    this.rl = readline.createInterface({ input: process.stdin, output: out, terminal: false });
+    this.rl.on("line", (line) => {
+      if (this.waiting) {
+        const resolve = this.waiting;
+        this.waiting = undefined;
+        resolve(line);
+      } else this.lines.push(line);
+    });
+    this.rl.on("close", () => {
+      this.closed = true;
+      this.waiting?.(undefined);
+    });
+  }
+
+  async ask(prompt: string): Promise<string | undefined> {
+    out.write(prompt);
+    const queued = this.lines.shift();
+    if (queued !== undefined) return queued;
+    if (this.closed) return undefined;
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  close(): void {
+    this.rl.close();
+  }
+}
+
+function promptFor(field: Field): string {
+  const bits: string[] = [];
+  if (field.unit) bits.push(field.unit);
+  if (field.min !== undefined || field.max !== undefined) bits.push(`${field.min ?? "−∞"}…${field.max ?? "∞"}`);
+  if (field.required) bits.push("required");
+  if (field.type === "boolean") bits.push("y/n");
+  if (field.type === "selectMany") bits.push("comma-separated");
+  const label = field.label !== field.name ? `${field.label} (${field.name})` : field.name;
+  const def = field.default !== undefined ? ` [${Array.isArray(field.default) ? field.default.join(", ") : String(field.default)}]` : "";
+  return `  ${label}${bits.length ? ` {${bits.join(", ")}}` : ""}${def}: `;
+}
+
+function optionByIndex(field: Field, answer: string): string {
+  if (!field.options) return answer;
+  const pick = (token: string) => {
+    const index = /^\d+$/.test(token) ? Number(token) - 1 : -1;
+    const option = field.options![index];
+    return option && !field.options!.some((o) => String(o.value) === token) ? String(option.value) : token;
+  };
+  return field.type === "selectMany" ? answer.split(",").map((t) => pick(t.trim())).join(",") : pick(answer.trim());
+}
+
+async function askWindow(prompter: Prompter, window: WindowSpec, errors: Record<string, string> = {}, previous: Record<string, unknown> = {}): Promise<Record<string, unknown> | undefined> {
+  out.write(`\n${window.title}${window.caption ? ` — ${window.caption}` : ""}\n`);
+  const values: Record<string, unknown> = { ...previous };
+  for (const field of window.fields) {
+    if (Object.keys(errors).length > 0 && !(field.name in errors)) continue;
+    if (errors[field.name]) out.write(`  ! ${errors[field.name]}\n`);
+    if (field.help) out.write(`    ${field.help}\n`);
+    if (field.options) out.write(`    ${field.options.map((o, i) => `${i + 1}) ${o.label}`).join("  ")}\n`);
+    for (;;) {
+      const answer = await prompter.ask(promptFor(field));
+      if (answer === undefined) return undefined;
+      const raw: FieldValue | string = answer.trim() === "" ? (field.default ?? missingValue(field)) : optionByIndex(field, answer);
+      const check = checkField(field, raw);
+      if (check.ok) {
+        values[field.name] = check.value;
+        break;
+      }
+      out.write(`  ! ${check.message}\n`);
+    }
+  }
+  return values;
+}
+
+interface RunOptions {
+  sheet: string;
+  func?: string;
+  params?: JsonObject;
+  inputs: Record<string, Record<string, unknown>>;
+  output: string;
+  stepTimeoutMs?: number;
+}
+
+async function run(options: RunOptions): Promise<number> {
+  const sheetPath = path.resolve(options.sheet);
+  if (!fs.existsSync(sheetPath)) throw new UsageError(`sheet not found: ${options.sheet}`);
+  const executor = new Executor({
+    safeDirs: [path.dirname(fs.realpathSync(sheetPath)), process.cwd()],
+    ...(options.stepTimeoutMs !== undefined ? { stepTimeoutMs: options.stepTimeoutMs } : {}),
+  });
+  const interactive = process.stdin.isTTY === true || process.env.UZONCALC_FORCE_TTY === "1";
+  const prompter = interactive ? new Prompter() : undefined;
+  const used = new Set<string>();
+  try {
+    let started = performance.now();
+    let response: ExecutionResponse = await executor.execute({
+      file_path: sheetPath,
+      ...(options.func ? { func_name: options.func } : {}),
+      ...(options.params ? { params: options.params } : {}),
+    });
+    let step = 1;
+    let answeredFrom = "started " + path.basename(sheetPath);
+    for (;;) {
+      const ms = performance.now() - started;
+      for (const line of response.logs ?? []) out.write(`  console: ${line}\n`);
+      if (response.status === "completed") {
+        progress(step, `${answeredFrom} → completed`, ms);
+        fs.mkdirSync(path.dirname(options.output), { recursive: true });
+        fs.writeFileSync(options.output, response.result ?? "");
+        for (const id of Object.keys(options.inputs)) if (!used.has(id)) out.write(`uzoncalc: warning: inputs for window '${id}' were not used (the sheet never asked for it)\n`);
+        process.stdout.write(path.resolve(options.output) + "\n");
+        return 0;
+      }
+      if (response.status === "error" || response.status === "cancelled") {
+        progress(step, `${answeredFrom} → ${response.status}`, ms);
+        const error = response.error ?? { message: "The run was cancelled." };
+        const record = (() => {
+          try {
+            return executor.sessionRecord(response.session_id);
+          } catch {
+            return undefined;
+          }
+        })();
+        const filename = path.relative(process.cwd(), sheetPath) || path.basename(sheetPath);
+        // Nothing is lost: the report so far is written, with the error where the run stopped.
+        fs.mkdirSync(path.dirname(options.output), { recursive: true });
+        fs.writeFileSync(options.output, renderReportDocument({
+          body: response.html ?? "",
+          sheetName: path.basename(sheetPath),
+          sheetHash: record?.sheet.hash ?? "",
+          createdAt: record?.startedAt ?? Date.now(),
+          inputs: record?.inputLog ?? [],
+          version: VERSION,
+          error: { ...error },
+        }));
+        const where = error.file ? formatErrorLocation(path.join(path.dirname(filename), error.file), { ...error, file: undefined }) : formatErrorLocation(filename, error);
+        out.write(`${where} - ${error.name ?? "Error"}: ${error.message}\n`);
+        if (error.stack) out.write(error.stack.split("\n").slice(1).join("\n") + (error.stack.includes("\n") ? "\n" : ""));
+        out.write(`uzoncalc: the report so far was written to ${path.resolve(options.output)}\n`);
+        return 1;
+      }
+      const window = response.ui!;
+      progress(step, `${answeredFrom} → waiting for "${window.title}" (${window.id})`, ms);
+      let values: Record<string, unknown> | undefined;
+      let errors = response.input_errors ?? {};
+      if (Object.prototype.hasOwnProperty.call(options.inputs, window.id) && Object.keys(errors).length === 0) {
+        used.add(window.id);
+        values = options.inputs[window.id];
+        answeredFrom = `answered "${window.id}" from inputs`;
+      } else if (prompter) {
+        values = await askWindow(prompter, window);
+        answeredFrom = `answered "${window.id}" in the terminal`;
+      }
+      for (;;) {
+        if (values === undefined) {
+          await executor.cancel({ session_id: response.session_id }).catch(() => undefined);
+          out.write(`uzoncalc: window '${window.id}' ("${window.title}") needs input: ${window.fields.map(describeField).join("; ")}.\n`);
+          out.write(`uzoncalc: give it in --inputs as { "${window.id}": { ${window.fields.map((f) => `"${f.name}": …`).join(", ")} } }, or run in a terminal to be asked.\n`);
+          return 2;
+        }
+        started = performance.now();
+        try {
+          response = await executor.resume({ session_id: response.session_id, user_input: values });
+          break;
+        } catch (error) {
+          if (!(error instanceof SandboxError) || error.code !== "invalid_input" || !error.fields) throw error;
+          errors = error.fields;
+          for (const [name, message] of Object.entries(errors)) out.write(`uzoncalc: ${window.id}.${name}: ${message}\n`);
+          if (!prompter) {
+            await executor.cancel({ session_id: response.session_id }).catch(() => undefined);
+            out.write(`uzoncalc: fix the values for window '${window.id}' in the inputs file.\n`);
+            return 2;
+          }
+          const known = Object.fromEntries(Object.entries(values).filter(([name]) => !(name in errors)));
+          values = await askWindow(prompter, window, errors, known);
+        }
+      }
+      step++;
+    }
+  } finally {
+    prompter?.close();
+    await executor.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === "--version" || command === "-v") {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    (command === undefined ? out : process.stdout).write(USAGE + "\n");
+    return command === undefined ? 1 : 0;
+  }
+  try {
+    if (command !== "run") throw new UsageError(`unknown command '${command}'`);
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        func: { type: "string" },
+        params: { type: "string" },
+        inputs: { type: "string" },
+        output: { type: "string", short: "o" },
+        "sandbox-url": { type: "string" },
+        "step-timeout": { type: "string" },
+      },
+    });
+    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "run needs a sheet file" : `run takes one sheet, got ${positionals.length}`);
+    if (values["sandbox-url"] !== undefined) throw new UsageError("--sandbox-url is not supported by this build yet; run without it to use the built-in sandbox");
+    const sheet = positionals[0]!;
+    let params: JsonObject | undefined;
+    if (values.params !== undefined) {
+      const parsed = readJsonArgument(values.params, "--params");
+      if (!isRecord(parsed)) throw new UsageError("--params must be a JSON object");
+      params = parsed as JsonObject;
+    }
+    let inputs: Record<string, Record<string, unknown>> = {};
+    if (values.inputs !== undefined) {
+      const parsed = readJsonArgument("@" + values.inputs, "--inputs");
+      if (!isRecord(parsed) || !Object.values(parsed).every(isRecord)) throw new UsageError('--inputs must hold { "window_id": { "field": value } }');
+      inputs = parsed as Record<string, Record<string, unknown>>;
+    }
+    let stepTimeoutMs: number | undefined;
+    if (values["step-timeout"] !== undefined) {
+      stepTimeoutMs = Number(values["step-timeout"]);
+      if (!Number.isInteger(stepTimeoutMs) || stepTimeoutMs <= 0) throw new UsageError("--step-timeout must be a positive whole number of milliseconds");
+    }
+    return await run({
+      sheet,
+      inputs,
+      output: values.output ?? defaultOutput(sheet),
+      ...(values.func !== undefined ? { func: values.func } : {}),
+      ...(params !== undefined ? { params } : {}),
+      ...(stepTimeoutMs !== undefined ? { stepTimeoutMs } : {}),
+    });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      out.write(`uzoncalc: ${error.message}\n\n${USAGE}\n`);
+      return 1;
+    }
+    if (error instanceof SandboxError) {
+      out.write(`uzoncalc: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof Error && "code" in error && typeof (error as { code?: unknown }).code === "string" && (error as { code: string }).code.startsWith("ERR_PARSE_ARGS")) {
+      out.write(`uzoncalc: ${error.message}\n\n${USAGE}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      out.write(`uzoncalc: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

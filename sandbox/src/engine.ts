@@ -1,0 +1,88 @@
+// Where sheet realms live. The executor talks to an engine only through this interface, with plain data, so
+// realms can sit in this thread (InProcessEngine) or in a pool of resource-limited workers without the
+// executor knowing which.
+
+import type * as vm from "node:vm";
+import type { RealmInit, RealmOutcome, RealmStart } from "../runtime/abi";
+import { compileSheetScript, SheetRealm, type RealmLimits } from "./realm";
+
+/** What an engine needs of a loaded sheet: the bundle's code and the name its frames carry. */
+export interface SheetCode {
+  hash: string;
+  code: string;
+  scriptName: string;
+}
+
+export interface RealmEngine {
+  /** Starts a realm for a session and runs the sheet to its first pause (or end). */
+  open(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart): Promise<RealmOutcome>;
+  /** Injects validated values into the waiting sheet and runs it to the next pause (or end). */
+  resume(sessionId: string, values: unknown): Promise<RealmOutcome>;
+  /** Ends the run through the sheet's `finally` blocks. */
+  cancel(sessionId: string): Promise<RealmOutcome>;
+  /** Forgets a session's realm without running anything. */
+  drop(sessionId: string): void;
+  readonly liveRealms: number;
+  close(): Promise<void>;
+}
+
+interface CachedScript {
+  script: vm.Script;
+  users: number;
+}
+
+export class InProcessEngine implements RealmEngine {
+  private readonly realms = new Map<string, { realm: SheetRealm; hash: string }>();
+  private readonly scripts = new Map<string, CachedScript>();
+
+  constructor(private readonly limits: RealmLimits) {}
+
+  get liveRealms(): number {
+    return this.realms.size;
+  }
+
+  async open(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart): Promise<RealmOutcome> {
+    this.drop(sessionId);
+    let cached = this.scripts.get(sheet.hash);
+    if (!cached) {
+      cached = { script: compileSheetScript(sheet.code, sheet.scriptName), users: 0 };
+      this.scripts.set(sheet.hash, cached);
+    }
+    const realm = new SheetRealm(cached.script, this.limits);
+    cached.users++;
+    this.realms.set(sessionId, { realm, hash: sheet.hash });
+    return this.settle(sessionId, realm.open(init, start));
+  }
+
+  async resume(sessionId: string, values: unknown): Promise<RealmOutcome> {
+    const entry = this.realms.get(sessionId);
+    if (!entry) return { kind: "error", error: { name: "SandboxError", message: "This session's sheet is no longer running." }, html: "", logs: [] };
+    return this.settle(sessionId, entry.realm.resume(values));
+  }
+
+  async cancel(sessionId: string): Promise<RealmOutcome> {
+    const entry = this.realms.get(sessionId);
+    if (!entry) return { kind: "cancelled", html: "", logs: [] };
+    return this.settle(sessionId, entry.realm.cancel());
+  }
+
+  drop(sessionId: string): void {
+    const entry = this.realms.get(sessionId);
+    if (!entry) return;
+    entry.realm.dispose();
+    this.realms.delete(sessionId);
+    const cached = this.scripts.get(entry.hash);
+    // A compiled script is kept while a realm uses it; a few idle ones stay warm for the next run.
+    if (cached && --cached.users <= 0 && this.scripts.size > 32) this.scripts.delete(entry.hash);
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.realms.keys()]) this.drop(id);
+    this.scripts.clear();
+  }
+
+  private settle(sessionId: string, outcome: RealmOutcome): RealmOutcome {
+    if (outcome.kind !== "ui") this.drop(sessionId);
+    return outcome;
+  }
+}

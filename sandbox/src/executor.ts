@@ -1,0 +1,428 @@
+// The executor: sessions (the seed's generator manager) over a realm engine, with the SPEC §2 semantics.
+// Every public method takes an untrusted request, answers an ExecutionResponse (a sheet that fails is a
+// normal answer with status "error") or throws SandboxError for a request the sandbox refuses (4xx).
+
+import { randomBytes, randomUUID } from "node:crypto";
+import type { FieldValue, WindowSpec } from "../../protocol/fields";
+import {
+  parseCancelRequest,
+  parseExecuteRequest,
+  parseInvalidateCacheRequest,
+  parseResumeRequest,
+  parseSessionId,
+  type CancelResponse,
+  type ExecutionResponse,
+  type HealthResponse,
+  type HtmlMode,
+  type InputLogEntry,
+  type InvalidateCacheResponse,
+  type JsonObject,
+  type JsonValue,
+  type SessionInfo,
+  type SessionListResponse,
+  type SessionStatus,
+  type SheetError,
+} from "../../protocol/rpc";
+import { checkWindowInput, summarizeFieldErrors } from "../../protocol/validate";
+import type { RealmOutcome } from "../runtime/abi";
+import { InProcessEngine, type RealmEngine } from "./engine";
+import { SandboxError } from "./errors";
+import { SheetLoader, type LoadedSheet, type LoadResult } from "./loader";
+import { renderReportDocument } from "./report";
+import { SafeDirs } from "./safeDirs";
+import { mapSheetError } from "./sourceMap";
+import { VERSION } from "./version";
+
+export interface ExecutorOptions {
+  /** Folders `file_path` sheets may come from. None: `file_path` is refused. */
+  safeDirs?: readonly string[];
+  /** Time limit of one step (from a resume to the next pause). Default 10 s. */
+  stepTimeoutMs?: number;
+  /** A session untouched this long is cancelled (its `finally` runs) and forgotten. Default 1 h. */
+  sessionTtlMs?: number;
+  /** Sessions held at once (all statuses); one more is refused with 429. Default 1 000. */
+  maxSessions?: number;
+  engine?: RealmEngine;
+  /** The wall clock, replaceable in tests. */
+  clock?: () => number;
+}
+
+/** Everything needed to run a session again and get the same report: the bundle, params, seed and inputs. */
+export interface SessionRecord {
+  sheet: LoadedSheet;
+  funcName?: string;
+  params?: JsonObject;
+  seed: number;
+  startedAt: number;
+  inputLog: InputLogEntry[];
+}
+
+interface Session {
+  id: string;
+  status: SessionStatus;
+  createdAt: number;
+  updatedAt: number;
+  lastActivity: number;
+  uiSteps: number;
+  report: string;
+  /** How much of `report` the client has been sent, for `html_mode: "delta"`. */
+  sent: number;
+  htmlMode: HtmlMode;
+  window?: WindowSpec;
+  batchInputs?: Record<string, Record<string, unknown>>;
+  record?: SessionRecord;
+  filename: string;
+  error?: SheetError;
+  value?: JsonValue;
+  result?: string;
+  /** Field errors of a window that batch inputs answered wrongly, for the next response. */
+  inputErrors?: Record<string, string>;
+  /** The operation in flight, so cancel and expiry wait for a step instead of racing it. */
+  pending: Promise<unknown>;
+}
+
+const DEFAULTS = { stepTimeoutMs: 10_000, sessionTtlMs: 3_600_000, maxSessions: 1_000 };
+
+export class Executor {
+  readonly loader: SheetLoader;
+  readonly engine: RealmEngine;
+  readonly safeDirs: SafeDirs;
+  private readonly sessions = new Map<string, Session>();
+  private readonly stepTimeoutMs: number;
+  private readonly sessionTtlMs: number;
+  private readonly maxSessions: number;
+  private readonly clock: () => number;
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(options: ExecutorOptions = {}) {
+    this.stepTimeoutMs = options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs;
+    this.sessionTtlMs = options.sessionTtlMs ?? DEFAULTS.sessionTtlMs;
+    this.maxSessions = options.maxSessions ?? DEFAULTS.maxSessions;
+    this.clock = options.clock ?? Date.now;
+    this.safeDirs = new SafeDirs(options.safeDirs ?? []);
+    this.loader = new SheetLoader({ safeDirs: this.safeDirs });
+    this.engine = options.engine ?? new InProcessEngine({ stepTimeoutMs: this.stepTimeoutMs });
+    const interval = Math.max(10, Math.min(60_000, Math.floor(this.sessionTtlMs / 2)));
+    this.sweeper = setInterval(() => void this.sweep(), interval);
+    this.sweeper.unref();
+  }
+
+  async execute(body: unknown): Promise<ExecutionResponse> {
+    const parsed = parseExecuteRequest(body);
+    if (!parsed.ok) throw new SandboxError("bad_request", parsed.message);
+    const request = parsed.value;
+    const id = request.session_id ?? randomUUID();
+    this.expireIfIdle(id);
+    if (this.sessions.has(id)) throw new SandboxError("conflict", `Session '${id}' already exists; choose another session_id or leave it out.`);
+    if (this.sessions.size >= this.maxSessions) {
+      await this.sweep();
+      if (this.sessions.size >= this.maxSessions) throw new SandboxError("too_many_sessions", `The sandbox holds its limit of ${this.maxSessions} sessions; cancel finished ones or try again later.`);
+    }
+    // Loading throws 403/404 for a file that is outside the safe dirs or missing: no session is made for those.
+    const loaded: LoadResult = request.file_path !== undefined
+      ? await this.loader.loadFile(request.file_path)
+      : await this.loader.loadSource(request.source!, request.filename, request.files);
+    if (this.sessions.has(id)) throw new SandboxError("conflict", `Session '${id}' already exists; choose another session_id or leave it out.`);
+    const now = this.clock();
+    const filename = loaded.ok ? loaded.sheet.filename : (request.filename ?? request.file_path ?? "sheet");
+    const session: Session = {
+      id,
+      status: "idle",
+      createdAt: now,
+      updatedAt: now,
+      lastActivity: now,
+      uiSteps: 0,
+      report: "",
+      sent: 0,
+      htmlMode: request.html_mode ?? "full",
+      filename,
+      pending: Promise.resolve(),
+    };
+    if (request.inputs) session.batchInputs = request.inputs;
+    this.sessions.set(id, session);
+    if (!loaded.ok) {
+      this.fail(session, loaded.error);
+      return this.respond(session);
+    }
+    const record: SessionRecord = { sheet: loaded.sheet, seed: randomBytes(4).readUInt32LE(0), startedAt: now, inputLog: [] };
+    if (request.func_name !== undefined) record.funcName = request.func_name;
+    if (request.params !== undefined) record.params = request.params;
+    session.record = record;
+    return this.exclusive(session, () => this.runFromStart(session));
+  }
+
+  async resume(body: unknown): Promise<ExecutionResponse> {
+    const parsed = parseResumeRequest(body);
+    if (!parsed.ok) throw new SandboxError("bad_request", parsed.message);
+    const session = this.require(parsed.value.session_id);
+    if (session.status !== "waiting_ui" || !session.window) {
+      throw new SandboxError("conflict", `Session '${session.id}' is not waiting for input (status: ${session.status}).`);
+    }
+    const check = checkWindowInput(session.window, parsed.value.user_input);
+    if (!check.ok) {
+      throw new SandboxError("invalid_input", `Invalid input for window '${session.window.id}': ${summarizeFieldErrors(check.errors)}`, check.errors);
+    }
+    if (parsed.value.html_mode) session.htmlMode = parsed.value.html_mode;
+    const window = session.window;
+    return this.exclusive(session, async () => {
+      const logs: string[] = [];
+      let outcome = await this.inject(session, window, check.values, logs);
+      outcome = await this.answerFromBatch(session, outcome, logs);
+      return this.respond(session, logs);
+    });
+  }
+
+  async cancel(body: unknown): Promise<CancelResponse> {
+    const parsed = parseCancelRequest(body);
+    if (!parsed.ok) throw new SandboxError("bad_request", parsed.message);
+    const session = this.require(parsed.value.session_id);
+    await session.pending.catch(() => undefined);
+    if (session.status === "cancelled") return { status: "cancelled", session_id: session.id };
+    if (session.status === "completed" || session.status === "error") {
+      throw new SandboxError("conflict", `Session '${session.id}' has already finished (status: ${session.status}); there is nothing to cancel.`);
+    }
+    await this.exclusive(session, () => this.cancelRun(session));
+    return { status: "cancelled", session_id: session.id };
+  }
+
+  getSession(id: string): SessionInfo {
+    const parsed = parseSessionId(id);
+    if (!parsed.ok) throw new SandboxError("bad_request", parsed.message);
+    return this.info(this.require(parsed.value));
+  }
+
+  listSessions(): SessionListResponse {
+    for (const id of [...this.sessions.keys()]) this.expireIfIdle(id);
+    return { sessions: [...this.sessions.values()].map((s) => this.info(s)) };
+  }
+
+  health(): HealthResponse {
+    const active = [...this.sessions.values()].filter((s) => s.status === "waiting_ui" || s.status === "running" || s.status === "idle").length;
+    return { status: "healthy", active_sessions: active, version: VERSION };
+  }
+
+  invalidateCache(body: unknown): InvalidateCacheResponse {
+    const parsed = parseInvalidateCacheRequest(body);
+    if (!parsed.ok) throw new SandboxError("bad_request", parsed.message);
+    const path = parsed.value.file_path;
+    const count = this.loader.invalidate(path);
+    return { status: "ok", message: path === undefined ? `Cache cleared (${count} sheet${count === 1 ? "" : "s"}).` : `Cache invalidated for ${path} (${count} entr${count === 1 ? "y" : "ies"}).` };
+  }
+
+  /** What it takes to run this session again (for replay and recovery). */
+  sessionRecord(id: string): SessionRecord {
+    const session = this.require(id);
+    if (!session.record) throw new SandboxError("conflict", `Session '${id}' has no sheet to replay (it failed to load).`);
+    return { ...session.record, inputLog: [...session.record.inputLog] };
+  }
+
+  /**
+   * Runs a recorded session again in a new session: same bundle, params, seed and clock, and the logged inputs
+   * fed to the same windows. A window that differs from the log is an error that says so.
+   */
+  async replay(record: SessionRecord, sessionId: string = randomUUID()): Promise<ExecutionResponse> {
+    if (this.sessions.has(sessionId)) throw new SandboxError("conflict", `Session '${sessionId}' already exists.`);
+    const now = this.clock();
+    const session: Session = {
+      id: sessionId, status: "idle", createdAt: now, updatedAt: now, lastActivity: now, uiSteps: 0, report: "", sent: 0,
+      htmlMode: "full", filename: record.sheet.filename, pending: Promise.resolve(),
+      record: { ...record, inputLog: [] },
+    };
+    this.sessions.set(sessionId, session);
+    return this.exclusive(session, async () => {
+      const logs: string[] = [];
+      let outcome = await this.open(session, logs);
+      for (const [index, entry] of record.inputLog.entries()) {
+        if (outcome.kind !== "ui" || !session.window) {
+          this.fail(session, { name: "ReplayError", message: `Replay diverged: the log has ${record.inputLog.length} answered windows, but the sheet stopped asking after ${index}.` });
+          break;
+        }
+        if (session.window.id !== entry.window) {
+          this.fail(session, { name: "ReplayError", message: `Replay diverged at step ${index + 1}: the sheet asks for window '${session.window.id}', the log answered '${entry.window}'.` });
+          break;
+        }
+        outcome = await this.inject(session, session.window, entry.values, logs);
+      }
+      return this.respond(session, logs);
+    });
+  }
+
+  /** Cancels and forgets sessions idle for longer than the TTL. Returns how many went. */
+  async sweep(): Promise<number> {
+    const cutoff = this.clock() - this.sessionTtlMs;
+    const idle = [...this.sessions.values()].filter((s) => s.lastActivity < cutoff);
+    for (const session of idle) {
+      this.sessions.delete(session.id);
+      if (session.status === "waiting_ui") await this.engine.cancel(session.id).catch(() => undefined);
+      this.engine.drop(session.id);
+    }
+    return idle.length;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    for (const session of this.sessions.values()) this.engine.drop(session.id);
+    this.sessions.clear();
+    await this.engine.close();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------------
+
+  private require(id: string): Session {
+    this.expireIfIdle(id);
+    const session = this.sessions.get(id);
+    if (!session) throw new SandboxError("not_found", `Unknown session '${id}' (it may have expired).`);
+    return session;
+  }
+
+  /** Lazy expiry, so a TTL holds even between sweeps. The realm is dropped; its finally runs in the next sweep's place. */
+  private expireIfIdle(id: string): void {
+    const session = this.sessions.get(id);
+    if (!session || session.lastActivity >= this.clock() - this.sessionTtlMs) return;
+    this.sessions.delete(id);
+    if (session.status === "waiting_ui") void this.engine.cancel(id).catch(() => undefined).finally(() => this.engine.drop(id));
+    else this.engine.drop(id);
+  }
+
+  private async exclusive<T>(session: Session, work: () => Promise<T>): Promise<T> {
+    session.status = "running";
+    const run = session.pending.catch(() => undefined).then(work);
+    session.pending = run;
+    try {
+      return await run;
+    } catch (error) {
+      if (session.status === "running") {
+        this.fail(session, { name: "SandboxError", message: `The sandbox failed while running this step: ${error instanceof Error ? error.message : String(error)}` });
+      }
+      throw error;
+    } finally {
+      session.lastActivity = this.clock();
+      session.updatedAt = session.lastActivity;
+    }
+  }
+
+  private async runFromStart(session: Session): Promise<ExecutionResponse> {
+    const logs: string[] = [];
+    const outcome = await this.open(session, logs);
+    await this.answerFromBatch(session, outcome, logs);
+    return this.respond(session, logs);
+  }
+
+  private async open(session: Session, logs: string[]): Promise<RealmOutcome> {
+    const record = session.record!;
+    const start = { filename: record.sheet.filename, ...(record.funcName !== undefined ? { func: record.funcName } : {}), ...(record.params !== undefined ? { params: record.params } : {}) };
+    const outcome = await this.engine.open(session.id, record.sheet, { seed: record.seed, now: record.startedAt }, start);
+    this.apply(session, outcome, logs);
+    return outcome;
+  }
+
+  private async inject(session: Session, window: WindowSpec, values: Record<string, FieldValue>, logs: string[]): Promise<RealmOutcome> {
+    session.record!.inputLog.push({ window: window.id, values });
+    session.status = "running";
+    session.window = undefined;
+    const outcome = await this.engine.resume(session.id, values);
+    this.apply(session, outcome, logs);
+    return outcome;
+  }
+
+  /** Answers windows from the request's `inputs` without pausing; invalid inputs leave the session waiting there. */
+  private async answerFromBatch(session: Session, outcome: RealmOutcome, logs: string[]): Promise<RealmOutcome> {
+    while (outcome.kind === "ui" && session.window && session.batchInputs && Object.prototype.hasOwnProperty.call(session.batchInputs, session.window.id)) {
+      const window = session.window;
+      const check = checkWindowInput(window, session.batchInputs[window.id]!);
+      if (!check.ok) {
+        session.inputErrors = check.errors;
+        return outcome;
+      }
+      outcome = await this.inject(session, window, check.values, logs);
+    }
+    return outcome;
+  }
+
+  private async cancelRun(session: Session): Promise<void> {
+    const outcome = await this.engine.cancel(session.id);
+    this.engine.drop(session.id);
+    session.report += outcome.html;
+    session.window = undefined;
+    session.status = "cancelled";
+  }
+
+  private apply(session: Session, outcome: RealmOutcome, logs: string[]): void {
+    session.report += outcome.html;
+    logs.push(...outcome.logs);
+    switch (outcome.kind) {
+      case "ui":
+        session.status = "waiting_ui";
+        session.window = outcome.window;
+        session.uiSteps++;
+        return;
+      case "done": {
+        session.status = "completed";
+        session.value = outcome.value as JsonValue;
+        session.window = undefined;
+        const record = session.record!;
+        session.result = renderReportDocument({
+          body: session.report,
+          sheetName: record.sheet.filename,
+          sheetHash: record.sheet.hash,
+          createdAt: record.startedAt,
+          inputs: record.inputLog,
+          version: VERSION,
+          ...(record.params !== undefined ? { params: record.params } : {}),
+        });
+        return;
+      }
+      case "cancelled":
+        session.status = "cancelled";
+        session.window = undefined;
+        return;
+      case "error":
+        this.fail(session, mapSheetError(session.record!.sheet, outcome.error));
+        return;
+    }
+  }
+
+  private fail(session: Session, error: SheetError): void {
+    session.status = "error";
+    session.error = error;
+    session.window = undefined;
+    this.engine.drop(session.id);
+  }
+
+  private respond(session: Session, logs: string[] = []): ExecutionResponse {
+    const status = session.status === "waiting_ui" || session.status === "completed" || session.status === "error" || session.status === "cancelled" ? session.status : "error";
+    const response: ExecutionResponse = { status, session_id: session.id, ui_steps: session.uiSteps };
+    if (session.status === "waiting_ui" && session.window) response.ui = session.window;
+    if (session.htmlMode === "delta") response.html_delta = session.report.slice(session.sent);
+    else response.html = session.report;
+    session.sent = session.report.length;
+    if (session.status === "completed") {
+      response.result = session.result!;
+      response.value = session.value ?? null;
+    }
+    if (session.error) response.error = session.error;
+    if (session.inputErrors) {
+      response.input_errors = session.inputErrors;
+      delete session.inputErrors;
+    }
+    if (logs.length > 0) response.logs = logs;
+    return response;
+  }
+
+  private info(session: Session): SessionInfo {
+    return {
+      session_id: session.id,
+      status: session.status,
+      ui_steps: session.uiSteps,
+      has_error: session.status === "error",
+      error_message: session.error?.message ?? null,
+      created_at: new Date(session.createdAt).toISOString(),
+      updated_at: new Date(session.updatedAt).toISOString(),
+    };
+  }
+}

@@ -1,0 +1,209 @@
+// One sheet realm, seen from the trusted side: a node:vm context that runs one session.
+//
+// The discipline that keeps the host safe (research/sandbox-bench.md A7, config C3): nothing from the host goes
+// in (the only value written is a string), nothing comes out but a string, every call that can run sheet code
+// runs under `timeout` with `microtaskMode: 'afterEvaluate'` (so code after an `await` is covered too), and the
+// host never reads properties of, awaits or inspects an object from the realm.
+
+import * as vm from "node:vm";
+import { types } from "node:util";
+import { normalizeWindow } from "../../protocol/fields";
+import { REALM, type RealmErrorData, type RealmInit, type RealmOutcome, type RealmStart } from "../runtime/abi";
+import { realmRuntimeSource } from "./realmSource";
+
+export interface RealmLimits {
+  stepTimeoutMs: number;
+}
+
+export interface RealmProtections {
+  dontContextify: boolean;
+}
+
+/** Whether this Node offers `vm.constants.DONT_CONTEXTIFY` (traps.md item 5: fall back to a null-prototype global). */
+export function realmProtections(): RealmProtections {
+  return { dontContextify: typeof (vm.constants as { DONT_CONTEXTIFY?: unknown } | undefined)?.DONT_CONTEXTIFY !== "undefined" };
+}
+
+let runtimeScript: vm.Script | undefined;
+const driverScripts = new Map<string, vm.Script>();
+
+function driverScript(name: string): vm.Script {
+  let script = driverScripts.get(name);
+  if (!script) {
+    script = new vm.Script(`${name}()`, { filename: "uzoncalc://driver" });
+    driverScripts.set(name, script);
+  }
+  return script;
+}
+
+function getRuntimeScript(): vm.Script {
+  runtimeScript ??= new vm.Script(realmRuntimeSource(), { filename: "uzoncalc://runtime" });
+  return runtimeScript;
+}
+
+function createContext(): vm.Context {
+  const options: vm.CreateContextOptions = { microtaskMode: "afterEvaluate", codeGeneration: { strings: false, wasm: false } };
+  const dontContextify = (vm.constants as unknown as { DONT_CONTEXTIFY?: unknown }).DONT_CONTEXTIFY;
+  return dontContextify !== undefined
+    ? vm.createContext(dontContextify as unknown as vm.Context, options)
+    : vm.createContext(Object.create(null) as vm.Context, options);
+}
+
+/** The timeout error comes from inside the realm, so it is recognised without touching its prototype chain. */
+function isTimeout(error: unknown): boolean {
+  if (typeof error !== "object" || error === null || types.isProxy(error)) return false;
+  const code = Object.getOwnPropertyDescriptor(error, "code");
+  return code !== undefined && "value" in code && code.value === "ERR_SCRIPT_EXECUTION_TIMEOUT";
+}
+
+function errorOutcome(error: RealmErrorData): RealmOutcome {
+  return { kind: "error", error, html: "", logs: [] };
+}
+
+export function timeLimitOutcome(limitMs: number): RealmOutcome {
+  return errorOutcome({
+    name: "TimeoutError",
+    message: `The sheet ran longer than the step time limit of ${limitMs} ms and was stopped. Look for a loop that never ends, or raise the limit (uzoncalc.sandbox.stepTimeoutMs).`,
+    limit: "time",
+  });
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === "string");
+}
+
+/** Re-validates what the realm said: a sheet can corrupt its own driver, never the host's view of it. */
+export function parseOutcome(text: string): RealmOutcome {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return errorOutcome({ name: "SandboxError", message: "The sheet's realm returned output that is not JSON (did the sheet overwrite the runtime's built-ins?)." });
+  }
+  const record = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
+  const html = typeof record.html === "string" ? record.html : "";
+  const logs = isStringArray(record.logs) ? record.logs : [];
+  switch (record.kind) {
+    case "ui": {
+      const { window, problems } = normalizeWindow(record.window);
+      if (problems.length > 0 || window.id === "") return errorOutcome({ name: "SandboxError", message: "The sheet's realm returned an invalid window." });
+      const id = (record.window as { id?: unknown }).id;
+      return { kind: "ui", window: { ...window, id: typeof id === "string" && id !== "" ? id : window.id }, html, logs };
+    }
+    case "done":
+      return { kind: "done", value: record.value ?? null, html, logs };
+    case "cancelled":
+      return { kind: "cancelled", html, logs };
+    case "error": {
+      const raw = (typeof record.error === "object" && record.error !== null ? record.error : {}) as Record<string, unknown>;
+      const error: RealmErrorData = {
+        name: typeof raw.name === "string" ? raw.name : "Error",
+        message: typeof raw.message === "string" ? raw.message : "The sheet failed.",
+      };
+      if (typeof raw.stack === "string") error.stack = raw.stack;
+      return { kind: "error", error, html, logs };
+    }
+    default:
+      return errorOutcome({ name: "SandboxError", message: "The sheet's realm returned an unknown outcome." });
+  }
+}
+
+/**
+ * A live sheet realm. Every method returns an outcome and never throws for anything the sheet does; once an
+ * outcome ends the run (done, error, cancelled) the context is released.
+ */
+export class SheetRealm {
+  private context: vm.Context | undefined;
+
+  constructor(
+    private readonly sheetScript: vm.Script,
+    private readonly limits: RealmLimits,
+  ) {}
+
+  get alive(): boolean {
+    return this.context !== undefined;
+  }
+
+  /** Creates the context, installs the runtime, runs the sheet's top level and its first step. */
+  open(init: RealmInit, start: RealmStart): RealmOutcome {
+    this.context = createContext();
+    const setup = this.run(getRuntimeScript()) ?? this.call(REALM.init, JSON.stringify(init));
+    if (setup) return this.finish(setup);
+    // Top-level code of the sheet: its own try/catch reports a throw through the runtime, never to us.
+    const topLevel = this.run(this.sheetScript);
+    if (topLevel) return this.finish(topLevel);
+    const early = this.takeOutcome();
+    if (early) return this.finish(early);
+    return this.step(REALM.start, JSON.stringify(start));
+  }
+
+  resume(values: unknown): RealmOutcome {
+    return this.step(REALM.resume, JSON.stringify(values));
+  }
+
+  /** Runs the sheet's `finally` blocks (under the same time limit) and ends the run. */
+  cancel(): RealmOutcome {
+    if (!this.context) return { kind: "cancelled", html: "", logs: [] };
+    return this.step(REALM.cancel, "");
+  }
+
+  dispose(): void {
+    this.context = undefined;
+  }
+
+  private step(driver: string, input: string): RealmOutcome {
+    if (!this.context) return errorOutcome({ name: "SandboxError", message: "This sheet's realm has already ended." });
+    const failed = this.call(driver, input);
+    if (failed) return this.finish(failed);
+    const outcome = this.takeOutcome();
+    if (outcome) return this.finish(outcome);
+    return this.finish(
+      errorOutcome({
+        name: "SheetError",
+        message: "The sheet is waiting for a promise that never settles. Sheets cannot wait for timers, I/O or the network; compute the value instead.",
+      }),
+    );
+  }
+
+  /** Writes the call's input (a string) and runs the driver function. Returns an outcome only if the call failed. */
+  private call(driver: string, input: string): RealmOutcome | undefined {
+    (this.context as Record<string, unknown>)[REALM.input] = input;
+    return this.run(driverScript(driver));
+  }
+
+  private run(script: vm.Script): RealmOutcome | undefined {
+    try {
+      script.runInContext(this.context!, { timeout: this.limits.stepTimeoutMs, breakOnSigint: false });
+      return undefined;
+    } catch (error) {
+      if (isTimeout(error)) return timeLimitOutcome(this.limits.stepTimeoutMs);
+      // Anything else thrown here slipped past the runtime's own catch: do not look inside it.
+      return errorOutcome({ name: "SandboxError", message: "The sheet broke the sandbox's step driver; the run was stopped." });
+    }
+  }
+
+  /**
+   * Reads the outcome. The out function is the runtime's own (a non-writable global) and only returns a string
+   * it already built, and the microtask queue is empty after a completed step, so no sheet code can run here.
+   */
+  private takeOutcome(): RealmOutcome | undefined {
+    let text: unknown;
+    try {
+      text = driverScript(REALM.out).runInContext(this.context!);
+    } catch {
+      return errorOutcome({ name: "SandboxError", message: "The sheet's realm could not report its outcome." });
+    }
+    if (typeof text !== "string") return errorOutcome({ name: "SandboxError", message: "The sheet's realm returned something other than text." });
+    return text === "" ? undefined : parseOutcome(text);
+  }
+
+  private finish(outcome: RealmOutcome): RealmOutcome {
+    if (outcome.kind !== "ui") this.dispose();
+    return outcome;
+  }
+}
+
+/** Compiles a sheet bundle once; the script can then run in any number of realms. */
+export function compileSheetScript(code: string, scriptName: string): vm.Script {
+  return new vm.Script(code, { filename: scriptName });
+}
