@@ -14,6 +14,8 @@ export const REALM = {
   cancel: "__uzon_cancel",
   /** Returns and clears the last outcome (a JSON string), or "" while the sheet is still pending. */
   out: "__uzon_out",
+  /** Returns and clears the output written since the last outcome: what a step that hit a limit had written. */
+  partial: "__uzon_partial",
   /** Called by the bundle's own try/catch when the sheet's top-level code throws. */
   fail: "__uzon_fail",
 } as const;

@@ -383,6 +383,12 @@ function init(): void {
   installSessionRandom(config.seed);
 }
 
+function takePartialOutput(): string {
+  const text = join(chunks);
+  chunks = [];
+  return text;
+}
+
 function takeOutcome(): string {
   const text = outcome;
   outcome = "";
@@ -407,4 +413,5 @@ define(REALM.start, start);
 define(REALM.resume, resume);
 define(REALM.cancel, cancel);
 define(REALM.out, takeOutcome);
+define(REALM.partial, takePartialOutput);
 define(REALM.fail, topLevelFailure);

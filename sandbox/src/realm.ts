@@ -176,9 +176,23 @@ export class SheetRealm {
       script.runInContext(this.context!, { timeout: this.limits.stepTimeoutMs, breakOnSigint: false });
       return undefined;
     } catch (error) {
-      if (isTimeout(error)) return timeLimitOutcome(this.limits.stepTimeoutMs);
+      if (isTimeout(error)) return { ...timeLimitOutcome(this.limits.stepTimeoutMs), html: this.salvageOutput() };
       // Anything else thrown here slipped past the runtime's own catch: do not look inside it.
       return errorOutcome({ name: "SandboxError", message: "The sheet broke the sandbox's step driver; the run was stopped." });
+    }
+  }
+
+  /**
+   * After a time limit, what the step had written is still inside the realm. Asking for it runs the realm's
+   * pending jobs again (a runaway `.then` chain would spin on), so it gets a short limit of its own and is given
+   * up if that passes: keeping the report so far is worth a tenth of a second, not another full step.
+   */
+  private salvageOutput(): string {
+    try {
+      const text: unknown = driverScript(REALM.partial).runInContext(this.context!, { timeout: Math.min(100, this.limits.stepTimeoutMs), breakOnSigint: false });
+      return typeof text === "string" ? text : "";
+    } catch {
+      return "";
     }
   }
 

@@ -1,0 +1,19 @@
+export function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+export function summarize(samples: number[]): { median: number; p99: number; mean: number; n: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  return { median: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), mean, n: samples.length };
+}
+
+export function fmt(ms: number): string {
+  return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`;
+}
+
+export function row(label: string, value: string): void {
+  console.log(`  ${label.padEnd(52)} ${value}`);
+}
