@@ -100,7 +100,8 @@ function parseUnitUncached(text: string): Unit | undefined {
   if (text === "" || text === "1") return text === "1" ? { factor: 1, dims: NONE } : undefined;
   const normalized = text.replace(/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+/g, (run) => "^" + [...run].map((c) => SUPERSCRIPTS[c]).join(""));
   const tokens = normalized.match(/\s*([*·⋅/]|\^-?\d+|[^\s*·⋅/^]+)\s*/g);
-  if (!tokens) return undefined;
+  // The tokens must cover the whole text: a stray `^` (as in "m^") matches no token and would be skipped.
+  if (!tokens || tokens.join("") !== normalized) return undefined;
   let result: Unit = { factor: 1, dims: NONE };
   let sign = 1;
   let pending: Unit | undefined;
