@@ -86,7 +86,7 @@ function checkBoolean(field: Field, raw: unknown): FieldCheck {
     if (TRUE_WORDS.has(word)) return { ok: true, value: true };
     if (FALSE_WORDS.has(word)) return { ok: true, value: false };
   }
-  return { ok: false, message: `${fieldLabel(field)} must be true or false, got ${describeValue(raw)}.` };
+  return { ok: false, message: `${fieldLabel(field)} must be yes or no (true/false), got ${describeValue(raw)}.` };
 }
 
 function checkSelectOne(field: Field, raw: unknown): FieldCheck {

@@ -168,7 +168,7 @@ describe("protocol/validate", () => {
 
     it("refuses anything else", () => {
       for (const raw of [2, -1, 0.5, "maybe", "truthy", [], {}, [true]]) {
-        assert.match(refused(checkField(propped, raw)), /Propped cantilever must be true or false/, JSON.stringify(raw));
+        assert.match(refused(checkField(propped, raw)), /Propped cantilever must be yes or no \(true\/false\)/, JSON.stringify(raw));
       }
       assert.match(refused(checkField(propped, "maybe")), /got "maybe"/);
     });
@@ -417,7 +417,7 @@ describe("protocol/validate", () => {
       assert.match(result.errors.span!, /Span is required/);
       assert.match(result.errors.grade!, /"C99" is not one of/);
       assert.match(result.errors.loads!, /"snow" is not among/);
-      assert.match(result.errors.propped!, /must be true or false/);
+      assert.match(result.errors.propped!, /must be yes or no \(true\/false\)/);
       assert.match(result.errors.extra!, /'extra' is not a field/);
     });
 

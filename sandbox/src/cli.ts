@@ -198,6 +198,18 @@ async function run(options: RunOptions): Promise<number> {
           }
         })();
         const filename = path.relative(process.cwd(), sheetPath) || path.basename(sheetPath);
+        // Stack frames name files relative to the sheet; the terminal wants them relative to where it stands.
+        const sheetDir = path.dirname(filename);
+        const fromCwd = (file: string) => (sheetDir === "." ? file : path.join(sheetDir, file));
+        const where = error.file ? formatErrorLocation(fromCwd(error.file), { ...error, file: undefined }) : formatErrorLocation(filename, error);
+        out.write(`${where} - ${error.name ?? "Error"}: ${error.message}\n`);
+        if (error.stack) {
+          for (const frame of error.stack.split("\n").slice(1)) out.write(frame.replace(/\(([^()]+:\d+:\d+)\)$/, (_, loc: string) => `(${fromCwd(loc)})`).replace(/^(\s*at )([^ ()]+:\d+:\d+)$/, (_, at: string, loc: string) => at + fromCwd(loc)) + "\n");
+        }
+        if ((response.html ?? "") === "") {
+          out.write("uzoncalc: the sheet wrote nothing before it stopped, so no report was written.\n");
+          return 1;
+        }
         // Nothing is lost: the report so far is written, with the error where the run stopped.
         fs.mkdirSync(path.dirname(options.output), { recursive: true });
         fs.writeFileSync(options.output, renderReportDocument({
@@ -209,9 +221,6 @@ async function run(options: RunOptions): Promise<number> {
           version: VERSION,
           error: { ...error },
         }));
-        const where = error.file ? formatErrorLocation(path.join(path.dirname(filename), error.file), { ...error, file: undefined }) : formatErrorLocation(filename, error);
-        out.write(`${where} - ${error.name ?? "Error"}: ${error.message}\n`);
-        if (error.stack) out.write(error.stack.split("\n").slice(1).join("\n") + (error.stack.includes("\n") ? "\n" : ""));
         out.write(`uzoncalc: the report so far was written to ${path.resolve(options.output)}\n`);
         return 1;
       }
@@ -230,8 +239,10 @@ async function run(options: RunOptions): Promise<number> {
       for (;;) {
         if (values === undefined) {
           await executor.cancel({ session_id: response.session_id }).catch(() => undefined);
+          // In a terminal this means the input ended (Ctrl-D) at a prompt: say so, not "run in a terminal".
+          if (prompter) out.write(`\nuzoncalc: input ended before window '${window.id}' was answered.\n`);
           out.write(`uzoncalc: window '${window.id}' ("${window.title}") needs input: ${window.fields.map(describeField).join("; ")}.\n`);
-          out.write(`uzoncalc: give it in --inputs as { "${window.id}": { ${window.fields.map((f) => `"${f.name}": …`).join(", ")} } }, or run in a terminal to be asked.\n`);
+          out.write(`uzoncalc: give it in --inputs as { "${window.id}": { ${window.fields.map((f) => `"${f.name}": …`).join(", ")} } }${prompter ? "" : ", or run in a terminal to be asked"}.\n`);
           return 2;
         }
         started = performance.now();
@@ -249,6 +260,7 @@ async function run(options: RunOptions): Promise<number> {
           }
           const known = Object.fromEntries(Object.entries(values).filter(([name]) => !(name in errors)));
           values = await askWindow(prompter, window, errors, known);
+          answeredFrom = `answered "${window.id}" in the terminal`;
         }
       }
       step++;

@@ -63,7 +63,7 @@ function errorOutcome(error: RealmErrorData): RealmOutcome {
 export function timeLimitOutcome(limitMs: number): RealmOutcome {
   return errorOutcome({
     name: "TimeoutError",
-    message: `The sheet ran longer than the step time limit of ${limitMs} ms and was stopped. Look for a loop that never ends, or raise the limit (uzoncalc.sandbox.stepTimeoutMs).`,
+    message: `The sheet ran longer than the step time limit of ${limitMs} ms and was stopped. Look for a loop that never ends, or raise the limit (--step-timeout for the CLI, uzoncalc.sandbox.stepTimeoutMs in VS Code).`,
     limit: "time",
   });
 }
