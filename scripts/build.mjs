@@ -17,6 +17,7 @@ const realmRuntime = buildRealmRuntimeSync();
 /** Node entries: the CLI (and, as they arrive, the sandbox child, the extension and the language server). */
 const nodeEntries = [
   { in: "sandbox/src/cli.ts", out: "cli", banner: "#!/usr/bin/env node" },
+  { in: "sandbox/src/worker/realmWorker.ts", out: "sandbox-worker" },
 ];
 
 mkdirSync(path.join(root, "dist"), { recursive: true });

@@ -403,7 +403,16 @@ function topLevelFailure(error: unknown): void {
 
 // Sheets compute; they have no use for shared memory or WebAssembly, and removing them shrinks what a
 // runaway or hostile sheet can reach (Atomics.wait could block the thread outside the vm timeout's view).
-for (const name of ["SharedArrayBuffer", "Atomics", "WebAssembly"]) delete G[name];
+// FinalizationRegistry goes too: its cleanup callbacks are run by the host's event loop after a garbage
+// collection, which is sheet code outside any step and outside the step time limit.
+for (const name of ["SharedArrayBuffer", "Atomics", "WebAssembly", "FinalizationRegistry"]) delete G[name];
+
+// No Error.prepareStackTrace for sheets. Node calls the one of the realm an error comes from whenever that
+// error's stack is formatted, also when the host formats it: the CallSite array it then gets is made in the
+// host's context, and its constructor chain is the host's Function. Both the global `Error` and the property are
+// pinned, as Node looks them up on the realm's global. (CallSites also reach host frames in the realm itself.)
+defineProperty(Error, "prepareStackTrace", { value: undefined, writable: false, enumerable: false, configurable: false });
+define("Error", Error);
 
 define("console", freeze({ log, info: log, warn: log, error: log, debug: log }), true);
 define(REALM.module, freeze({ UI, Window, h1, h2, h3, p, table, html }));

@@ -10,12 +10,13 @@ import { checkField, missingValue } from "../../protocol/validate";
 import { SandboxError } from "./errors";
 import { Executor } from "./executor";
 import { renderReportDocument } from "./report";
+import { createSandboxEngine } from "./protections";
 import { formatErrorLocation } from "./sourceMap";
 import { VERSION } from "./version";
 
 const USAGE = `Usage:
   uzoncalc run <sheet> [--func NAME] [--params JSON|@file] [--inputs FILE] [-o report.html]
-                       [--step-timeout MS]
+                       [--step-timeout MS] [--memory-limit MB]
   uzoncalc --version
 
 Runs a calculation sheet to the end and writes its report (default: <sheet>.report.html beside the sheet).
@@ -155,15 +156,23 @@ interface RunOptions {
   inputs: Record<string, Record<string, unknown>>;
   output: string;
   stepTimeoutMs?: number;
+  memoryLimitMb?: number;
 }
 
 async function run(options: RunOptions): Promise<number> {
   const sheetPath = path.resolve(options.sheet);
   if (!fs.existsSync(sheetPath)) throw new UsageError(`sheet not found: ${options.sheet}`);
-  const executor = new Executor({
-    safeDirs: [path.dirname(fs.realpathSync(sheetPath)), process.cwd()],
-    ...(options.stepTimeoutMs !== undefined ? { stepTimeoutMs: options.stepTimeoutMs } : {}),
+  const stepTimeoutMs = options.stepTimeoutMs ?? 10_000;
+  // One worker is enough for one run, and it is what gives the run a memory cap of its own.
+  const { engine } = await createSandboxEngine({
+    stepTimeoutMs,
+    maxWorkers: 1,
+    ...(options.memoryLimitMb !== undefined ? { memoryLimitMb: options.memoryLimitMb } : {}),
+    log: (level, message) => {
+      if (level === "warn") out.write(`uzoncalc: warning: ${message}\n`);
+    },
   });
+  const executor = new Executor({ safeDirs: [path.dirname(fs.realpathSync(sheetPath)), process.cwd()], stepTimeoutMs, engine });
   const interactive = process.stdin.isTTY === true || process.env.UZONCALC_FORCE_TTY === "1";
   const prompter = interactive ? new Prompter() : undefined;
   const used = new Set<string>();
@@ -293,6 +302,7 @@ export async function main(argv: string[]): Promise<number> {
         output: { type: "string", short: "o" },
         "sandbox-url": { type: "string" },
         "step-timeout": { type: "string" },
+        "memory-limit": { type: "string" },
       },
     });
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "run needs a sheet file" : `run takes one sheet, got ${positionals.length}`);
@@ -315,6 +325,11 @@ export async function main(argv: string[]): Promise<number> {
       stepTimeoutMs = Number(values["step-timeout"]);
       if (!Number.isInteger(stepTimeoutMs) || stepTimeoutMs <= 0) throw new UsageError("--step-timeout must be a positive whole number of milliseconds");
     }
+    let memoryLimitMb: number | undefined;
+    if (values["memory-limit"] !== undefined) {
+      memoryLimitMb = Number(values["memory-limit"]);
+      if (!Number.isInteger(memoryLimitMb) || memoryLimitMb < 16) throw new UsageError("--memory-limit must be a whole number of megabytes, at least 16");
+    }
     return await run({
       sheet,
       inputs,
@@ -322,6 +337,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(values.func !== undefined ? { func: values.func } : {}),
       ...(params !== undefined ? { params } : {}),
       ...(stepTimeoutMs !== undefined ? { stepTimeoutMs } : {}),
+      ...(memoryLimitMb !== undefined ? { memoryLimitMb } : {}),
     });
   } catch (error) {
     if (error instanceof UsageError) {

@@ -4,6 +4,7 @@
 
 import type * as vm from "node:vm";
 import type { RealmInit, RealmOutcome, RealmStart } from "../runtime/abi";
+import type { RestoreInput } from "./worker/messages";
 import { compileSheetScript, SheetRealm, type RealmLimits } from "./realm";
 
 /** What an engine needs of a loaded sheet: the bundle's code and the name its frames carry. */
@@ -13,13 +14,24 @@ export interface SheetCode {
   scriptName: string;
 }
 
+/**
+ * `lost`: the engine holds no realm for this session (evicted to save memory, or its worker died). The executor
+ * rebuilds it by replaying the session's input log and tries again.
+ */
+export type EngineOutcome = RealmOutcome | { kind: "lost" };
+
 export interface RealmEngine {
   /** Starts a realm for a session and runs the sheet to its first pause (or end). */
   open(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart): Promise<RealmOutcome>;
   /** Injects validated values into the waiting sheet and runs it to the next pause (or end). */
-  resume(sessionId: string, values: unknown): Promise<RealmOutcome>;
+  resume(sessionId: string, values: unknown): Promise<EngineOutcome>;
   /** Ends the run through the sheet's `finally` blocks. */
-  cancel(sessionId: string): Promise<RealmOutcome>;
+  cancel(sessionId: string): Promise<EngineOutcome>;
+  /**
+   * Rebuilds a session's realm by running the sheet again with the logged inputs, and returns the last outcome
+   * with the html of every step joined (for the executor to compare with the session's report).
+   */
+  restore(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputs: readonly RestoreInput[]): Promise<EngineOutcome>;
   /** Forgets a session's realm without running anything. */
   drop(sessionId: string): void;
   readonly liveRealms: number;
@@ -54,16 +66,20 @@ export class InProcessEngine implements RealmEngine {
     return this.settle(sessionId, realm.open(init, start));
   }
 
-  async resume(sessionId: string, values: unknown): Promise<RealmOutcome> {
+  async resume(sessionId: string, values: unknown): Promise<EngineOutcome> {
     const entry = this.realms.get(sessionId);
-    if (!entry) return { kind: "error", error: { name: "SandboxError", message: "This session's sheet is no longer running." }, html: "", logs: [] };
+    if (!entry) return { kind: "lost" };
     return this.settle(sessionId, entry.realm.resume(values));
   }
 
-  async cancel(sessionId: string): Promise<RealmOutcome> {
+  async cancel(sessionId: string): Promise<EngineOutcome> {
     const entry = this.realms.get(sessionId);
-    if (!entry) return { kind: "cancelled", html: "", logs: [] };
+    if (!entry) return { kind: "lost" };
     return this.settle(sessionId, entry.realm.cancel());
+  }
+
+  async restore(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputs: readonly RestoreInput[]): Promise<EngineOutcome> {
+    return replayInto(this, sessionId, sheet, init, start, inputs);
   }
 
   drop(sessionId: string): void {
@@ -85,4 +101,24 @@ export class InProcessEngine implements RealmEngine {
     if (outcome.kind !== "ui") this.drop(sessionId);
     return outcome;
   }
+}
+
+/** Opens a realm and feeds it the logged inputs, checking each window against the log. */
+export async function replayInto(engine: RealmEngine, sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputs: readonly RestoreInput[]): Promise<EngineOutcome> {
+  let outcome: RealmOutcome = await engine.open(sessionId, sheet, init, start);
+  let html = outcome.html;
+  for (const [index, input] of inputs.entries()) {
+    if (outcome.kind !== "ui") {
+      return { kind: "error", error: { name: "ReplayError", message: `Replay diverged: the log has ${inputs.length} answered windows, but the sheet stopped asking after ${index}.` }, html, logs: [] };
+    }
+    if (outcome.window.id !== input.window) {
+      engine.drop(sessionId);
+      return { kind: "error", error: { name: "ReplayError", message: `Replay diverged at step ${index + 1}: the sheet asks for window '${outcome.window.id}', the log answered '${input.window}'.` }, html, logs: [] };
+    }
+    const next = await engine.resume(sessionId, input.values);
+    if (next.kind === "lost") return next;
+    outcome = next;
+    html += outcome.html;
+  }
+  return { ...outcome, html };
 }

@@ -24,8 +24,8 @@ import {
   type SheetError,
 } from "../../protocol/rpc";
 import { checkWindowInput, summarizeFieldErrors } from "../../protocol/validate";
-import type { RealmOutcome } from "../runtime/abi";
-import { InProcessEngine, type RealmEngine } from "./engine";
+import type { RealmOutcome, RealmStart } from "../runtime/abi";
+import { InProcessEngine, type EngineOutcome, type RealmEngine } from "./engine";
 import { SandboxError } from "./errors";
 import { SheetLoader, type LoadedSheet, type LoadResult } from "./loader";
 import { renderReportDocument } from "./report";
@@ -42,6 +42,11 @@ export interface ExecutorOptions {
   sessionTtlMs?: number;
   /** Sessions held at once (all statuses); one more is refused with 429. Default 1 000. */
   maxSessions?: number;
+  /**
+   * A paused session untouched this long has its realm dropped from memory; its next request rebuilds it by
+   * replaying its input log. Default 10 min; 0 turns eviction off.
+   */
+  evictAfterMs?: number;
   engine?: RealmEngine;
   /** The wall clock, replaceable in tests. */
   clock?: () => number;
@@ -77,11 +82,17 @@ interface Session {
   result?: string;
   /** Field errors of a window that batch inputs answered wrongly, for the next response. */
   inputErrors?: Record<string, string>;
+  /** Its realm was dropped to save memory; the next request rebuilds it. */
+  evicted?: boolean;
   /** The operation in flight, so cancel and expiry wait for a step instead of racing it. */
   pending: Promise<unknown>;
 }
 
-const DEFAULTS = { stepTimeoutMs: 10_000, sessionTtlMs: 3_600_000, maxSessions: 1_000 };
+const DEFAULTS = { stepTimeoutMs: 10_000, sessionTtlMs: 3_600_000, maxSessions: 1_000, evictAfterMs: 600_000 };
+
+function sandboxFailure(message: string): RealmOutcome {
+  return { kind: "error", error: { name: "SandboxError", message }, html: "", logs: [] };
+}
 
 export class Executor {
   readonly loader: SheetLoader;
@@ -91,13 +102,16 @@ export class Executor {
   private readonly stepTimeoutMs: number;
   private readonly sessionTtlMs: number;
   private readonly maxSessions: number;
+  private readonly evictAfterMs: number;
   private readonly clock: () => number;
+  private restores = 0;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: ExecutorOptions = {}) {
     this.stepTimeoutMs = options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs;
     this.sessionTtlMs = options.sessionTtlMs ?? DEFAULTS.sessionTtlMs;
     this.maxSessions = options.maxSessions ?? DEFAULTS.maxSessions;
+    this.evictAfterMs = options.evictAfterMs ?? DEFAULTS.evictAfterMs;
     this.clock = options.clock ?? Date.now;
     this.safeDirs = new SafeDirs(options.safeDirs ?? []);
     this.loader = new SheetLoader({ safeDirs: this.safeDirs });
@@ -247,16 +261,39 @@ export class Executor {
     });
   }
 
-  /** Cancels and forgets sessions idle for longer than the TTL. Returns how many went. */
+  /**
+   * Cancels and forgets sessions idle for longer than the TTL (their `finally` runs, unless their realm was
+   * already evicted: a sheet has no effects outside its report, so rebuilding it only to discard it is skipped),
+   * and evicts the realms of paused sessions idle for longer than `evictAfterMs`. Returns how many expired.
+   */
   async sweep(): Promise<number> {
-    const cutoff = this.clock() - this.sessionTtlMs;
-    const idle = [...this.sessions.values()].filter((s) => s.lastActivity < cutoff);
+    const now = this.clock();
+    const idle = [...this.sessions.values()].filter((s) => s.lastActivity < now - this.sessionTtlMs);
     for (const session of idle) {
       this.sessions.delete(session.id);
-      if (session.status === "waiting_ui") await this.engine.cancel(session.id).catch(() => undefined);
+      if (session.status === "waiting_ui" && !session.evicted) await this.engine.cancel(session.id).catch(() => undefined);
       this.engine.drop(session.id);
     }
+    if (this.evictAfterMs > 0) {
+      for (const session of this.sessions.values()) {
+        if (session.status === "waiting_ui" && !session.evicted && session.lastActivity < now - this.evictAfterMs) this.evict(session.id);
+      }
+    }
     return idle.length;
+  }
+
+  /** Drops a paused session's realm from memory; it is rebuilt by replay when next needed. */
+  evict(sessionId: string): void {
+    const session = this.sessions.get(sessionId);
+    if (!session || session.status !== "waiting_ui") return;
+    this.engine.drop(sessionId);
+    session.evicted = true;
+  }
+
+  stats(): { sessions: number; liveRealms: number; evicted: number; restores: number } {
+    let evicted = 0;
+    for (const session of this.sessions.values()) if (session.evicted) evicted++;
+    return { sessions: this.sessions.size, liveRealms: this.engine.liveRealms, evicted, restores: this.restores };
   }
 
   get sessionCount(): number {
@@ -285,7 +322,7 @@ export class Executor {
     const session = this.sessions.get(id);
     if (!session || session.lastActivity >= this.clock() - this.sessionTtlMs) return;
     this.sessions.delete(id);
-    if (session.status === "waiting_ui") void this.engine.cancel(id).catch(() => undefined).finally(() => this.engine.drop(id));
+    if (session.status === "waiting_ui" && !session.evicted) void this.engine.cancel(id).catch(() => undefined).finally(() => this.engine.drop(id));
     else this.engine.drop(id);
   }
 
@@ -313,21 +350,58 @@ export class Executor {
     return this.respond(session, logs);
   }
 
+  private startOf(record: SessionRecord): RealmStart {
+    return { filename: record.sheet.filename, ...(record.funcName !== undefined ? { func: record.funcName } : {}), ...(record.params !== undefined ? { params: record.params } : {}) };
+  }
+
   private async open(session: Session, logs: string[]): Promise<RealmOutcome> {
     const record = session.record!;
-    const start = { filename: record.sheet.filename, ...(record.funcName !== undefined ? { func: record.funcName } : {}), ...(record.params !== undefined ? { params: record.params } : {}) };
-    const outcome = await this.engine.open(session.id, record.sheet, { seed: record.seed, now: record.startedAt }, start);
+    const outcome = await this.engine.open(session.id, record.sheet, { seed: record.seed, now: record.startedAt }, this.startOf(record));
     this.apply(session, outcome, logs);
     return outcome;
   }
 
   private async inject(session: Session, window: WindowSpec, values: Record<string, FieldValue>, logs: string[]): Promise<RealmOutcome> {
-    session.record!.inputLog.push({ window: window.id, values });
     session.status = "running";
+    const outcome = await this.onRealm(session, () => this.engine.resume(session.id, values));
+    // Logged once the realm has taken the values, so a rebuild before this step replays only what came before.
+    session.record!.inputLog.push({ window: window.id, values });
     session.window = undefined;
-    const outcome = await this.engine.resume(session.id, values);
     this.apply(session, outcome, logs);
     return outcome;
+  }
+
+  /**
+   * Runs an operation on a session's realm. A realm the engine no longer holds (evicted, or its worker died)
+   * is rebuilt by replaying the input log, checked against the session's report, and the operation retried.
+   */
+  private async onRealm(session: Session, operation: () => Promise<EngineOutcome>): Promise<RealmOutcome> {
+    const first = await operation();
+    if (first.kind !== "lost") return first;
+    const failed = await this.restore(session);
+    if (failed) return failed;
+    const second = await operation();
+    if (second.kind !== "lost") return second;
+    return sandboxFailure("The sandbox lost this session's sheet again right after rebuilding it; start the run again.");
+  }
+
+  private async restore(session: Session): Promise<RealmOutcome | undefined> {
+    const record = session.record!;
+    const expected = session.window;
+    const outcome = await this.engine.restore(session.id, record.sheet, { seed: record.seed, now: record.startedAt }, this.startOf(record), record.inputLog);
+    if (outcome.kind === "lost") return sandboxFailure("The sandbox could not rebuild this session's sheet.");
+    if (outcome.kind === "error") return outcome;
+    if (outcome.kind !== "ui" || outcome.window.id !== expected?.id) {
+      this.engine.drop(session.id);
+      return { kind: "error", error: { name: "ReplayError", message: `Replay diverged: rebuilding the session did not stop at window '${expected?.id}' again.` }, html: "", logs: [] };
+    }
+    if (outcome.html !== session.report) {
+      this.engine.drop(session.id);
+      return { kind: "error", error: { name: "ReplayError", message: "Replay diverged: rebuilding the session gave a different report than the original run." }, html: "", logs: [] };
+    }
+    this.restores++;
+    session.evicted = false;
+    return undefined;
   }
 
   /** Answers windows from the request's `inputs` without pausing; invalid inputs leave the session waiting there. */
@@ -345,7 +419,7 @@ export class Executor {
   }
 
   private async cancelRun(session: Session): Promise<void> {
-    const outcome = await this.engine.cancel(session.id);
+    const outcome = await this.onRealm(session, () => this.engine.cancel(session.id));
     this.engine.drop(session.id);
     session.report += outcome.html;
     session.window = undefined;

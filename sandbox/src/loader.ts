@@ -113,6 +113,8 @@ function baseOptions(workingDir: string): esbuild.BuildOptions {
     charset: "utf8",
     legalComments: "none",
     logLevel: "silent",
+    // esbuild turns import.meta into {} in an IIFE (so the bundle check never sees it): refuse it at the source.
+    logOverride: { "empty-import-meta": "error" },
     banner: { js: BANNER },
     footer: { js: FOOTER },
     // Explicit options: a sheet's own tsconfig must not change how it is bundled or resolved.

@@ -3,7 +3,9 @@
 // The discipline that keeps the host safe (research/sandbox-bench.md A7, config C3): nothing from the host goes
 // in (the only value written is a string), nothing comes out but a string, every call that can run sheet code
 // runs under `timeout` with `microtaskMode: 'afterEvaluate'` (so code after an `await` is covered too), and the
-// host never reads properties of, awaits or inspects an object from the realm.
+// host never reads properties of, awaits or inspects an object from the realm. Two places where Node itself
+// would read one are closed here: an exception leaving a driver call (`displayErrors: false`, so Node does not
+// decorate its stack) and a promise the sheet leaves rejected (the rejection guard below).
 
 import * as vm from "node:vm";
 import { types } from "node:util";
@@ -24,6 +26,50 @@ export function realmProtections(): RealmProtections {
   return { dontContextify: typeof (vm.constants as { DONT_CONTEXTIFY?: unknown } | undefined)?.DONT_CONTEXTIFY !== "undefined" };
 }
 
+/**
+ * Node reads the `stack` of an exception that leaves `runInContext` to decorate it, in the host's context and
+ * after the time limit: a sheet's getter would run unbounded there, and formatting an unread Error's stack calls
+ * the realm's Error.prepareStackTrace with CallSites made in the host context (their array's constructor is the
+ * host's Function: a way to the host `process`). So Node must not look at it.
+ */
+const RUN_OPTIONS = { breakOnSigint: false, displayErrors: false } as const;
+
+/** Stack lines longer than this are dropped before the host parses them (its frame pattern is not linear). */
+const MAX_STACK_LINE = 1_000;
+const MAX_STACK_LINES = 200;
+
+const GUARD = Symbol.for("uzoncalc.realmRejectionGuard");
+
+/** True for a promise of this (the host's) realm. Walks the prototype chain without running any trap. */
+function isHostPromise(value: unknown): boolean {
+  let current: unknown = value;
+  for (let depth = 0; depth < 100; depth++) {
+    if (typeof current !== "object" || current === null || types.isProxy(current)) return false;
+    if (current === Promise.prototype) return true;
+    current = Object.getPrototypeOf(current);
+  }
+  return false;
+}
+
+/**
+ * A promise a sheet leaves rejected reaches the host process's unhandled-rejection handling (V8 reports it for
+ * every context of the isolate). Node's default then ends the process, every session with it, and prints the
+ * reason first: it reads its properties (running the sheet's getters with no time limit) and formats its stack
+ * (see RUN_OPTIONS). One process-wide listener drops rejections of realm promises without touching them; for
+ * the host's own promises, when no other listener is there, it keeps Node's default and throws.
+ */
+function installRejectionGuard(): void {
+  const holder = process as unknown as Record<symbol, boolean>;
+  if (holder[GUARD]) return;
+  holder[GUARD] = true;
+  const listener = (reason: unknown, promise: Promise<unknown>) => {
+    if (!isHostPromise(promise)) return;
+    if (process.listenerCount("unhandledRejection") > 1) return;
+    throw reason instanceof Error ? reason : new Error(`Unhandled promise rejection: ${String(reason)}`);
+  };
+  process.prependListener("unhandledRejection", listener);
+}
+
 let runtimeScript: vm.Script | undefined;
 const driverScripts = new Map<string, vm.Script>();
 
@@ -42,6 +88,7 @@ function getRuntimeScript(): vm.Script {
 }
 
 function createContext(): vm.Context {
+  installRejectionGuard();
   const options: vm.CreateContextOptions = { microtaskMode: "afterEvaluate", codeGeneration: { strings: false, wasm: false } };
   const dontContextify = (vm.constants as unknown as { DONT_CONTEXTIFY?: unknown }).DONT_CONTEXTIFY;
   return dontContextify !== undefined
@@ -66,6 +113,16 @@ export function timeLimitOutcome(limitMs: number): RealmOutcome {
     message: `The sheet ran longer than the step time limit of ${limitMs} ms and was stopped. Look for a loop that never ends, or raise the limit (--step-timeout for the CLI, uzoncalc.sandbox.stepTimeoutMs in VS Code).`,
     limit: "time",
   });
+}
+
+/** The realm's stack text, without lines too long to be frames (the sheet controls all of it). */
+function boundedStack(stack: string): string {
+  const lines: string[] = [];
+  for (const line of stack.slice(0, MAX_STACK_LINE * MAX_STACK_LINES).split("\n")) {
+    if (line.length <= MAX_STACK_LINE) lines.push(line);
+    if (lines.length >= MAX_STACK_LINES) break;
+  }
+  return lines.join("\n");
 }
 
 function isStringArray(value: unknown): value is string[] {
@@ -100,7 +157,7 @@ export function parseOutcome(text: string): RealmOutcome {
         name: typeof raw.name === "string" ? raw.name : "Error",
         message: typeof raw.message === "string" ? raw.message : "The sheet failed.",
       };
-      if (typeof raw.stack === "string") error.stack = raw.stack;
+      if (typeof raw.stack === "string") error.stack = boundedStack(raw.stack);
       return { kind: "error", error, html, logs };
     }
     default:
@@ -167,13 +224,18 @@ export class SheetRealm {
 
   /** Writes the call's input (a string) and runs the driver function. Returns an outcome only if the call failed. */
   private call(driver: string, input: string): RealmOutcome | undefined {
-    (this.context as Record<string, unknown>)[REALM.input] = input;
+    try {
+      (this.context as Record<string, unknown>)[REALM.input] = input;
+    } catch {
+      // The sheet froze its global object, so the input cannot be handed over (a TypeError in strict code).
+      return errorOutcome({ name: "SandboxError", message: "The sheet made its global object read-only, so the sandbox cannot drive it; the run was stopped." });
+    }
     return this.run(driverScript(driver));
   }
 
   private run(script: vm.Script): RealmOutcome | undefined {
     try {
-      script.runInContext(this.context!, { timeout: this.limits.stepTimeoutMs, breakOnSigint: false });
+      script.runInContext(this.context!, { ...RUN_OPTIONS, timeout: this.limits.stepTimeoutMs });
       return undefined;
     } catch (error) {
       if (isTimeout(error)) return { ...timeLimitOutcome(this.limits.stepTimeoutMs), html: this.salvageOutput() };
@@ -189,7 +251,7 @@ export class SheetRealm {
    */
   private salvageOutput(): string {
     try {
-      const text: unknown = driverScript(REALM.partial).runInContext(this.context!, { timeout: Math.min(100, this.limits.stepTimeoutMs), breakOnSigint: false });
+      const text: unknown = driverScript(REALM.partial).runInContext(this.context!, { ...RUN_OPTIONS, timeout: Math.min(100, this.limits.stepTimeoutMs) });
       return typeof text === "string" ? text : "";
     } catch {
       return "";
@@ -203,7 +265,7 @@ export class SheetRealm {
   private takeOutcome(): RealmOutcome | undefined {
     let text: unknown;
     try {
-      text = driverScript(REALM.out).runInContext(this.context!);
+      text = driverScript(REALM.out).runInContext(this.context!, RUN_OPTIONS);
     } catch {
       return errorOutcome({ name: "SandboxError", message: "The sheet's realm could not report its outcome." });
     }

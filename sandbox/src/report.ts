@@ -43,9 +43,26 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
+/**
+ * The document title: the text of the first <h1>, else the sheet's name. The body is sheet output, so this is
+ * linear scanning with fixed-length searches (a backtracking pattern over `<h1<h1<h1…` stalls the host for
+ * seconds) and the heading text is capped before its tags are stripped.
+ */
 function titleOf(body: string, sheetName: string): string {
-  const heading = /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(body);
-  const text = heading?.[1]?.replace(/<[^>]*>/g, "").trim();
+  const lower = body.toLowerCase();
+  const open = lower.search(/<h1[\s>]/);
+  if (open < 0) return sheetName;
+  const contentStart = lower.indexOf(">", open);
+  const close = contentStart < 0 ? -1 : lower.indexOf("</h1>", contentStart);
+  if (close < 0) return sheetName;
+  let text = "";
+  let inTag = false;
+  for (const char of body.slice(contentStart + 1, Math.min(close, contentStart + 1 + 1_000))) {
+    if (char === "<") inTag = true;
+    else if (char === ">") inTag = false;
+    else if (!inTag) text += char;
+  }
+  text = text.trim();
   return text ? text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&") : sheetName;
 }
 

@@ -3,8 +3,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ExecutionResponse } from "../../protocol/rpc";
-import type { RealmInit, RealmOutcome, RealmStart } from "../runtime/abi";
-import { InProcessEngine, type RealmEngine, type SheetCode } from "../src/engine";
+import type { RealmInit, RealmStart } from "../runtime/abi";
+import { InProcessEngine, type EngineOutcome, type RealmEngine, type SheetCode } from "../src/engine";
+import type { RestoreInput } from "../src/worker/messages";
 import { SandboxError } from "../src/errors";
 import { Executor } from "../src/executor";
 
@@ -35,12 +36,12 @@ async function refused(promise: Promise<unknown> | (() => unknown), code: string
 
 /** The real in-process engine, with every outcome recorded so tests can see what `finally` blocks wrote. */
 class RecordingEngine implements RealmEngine {
-  readonly outcomes: { op: string; sessionId: string; outcome: RealmOutcome }[] = [];
+  readonly outcomes: { op: string; sessionId: string; outcome: EngineOutcome }[] = [];
   constructor(private readonly inner: RealmEngine) {}
   get liveRealms() {
     return this.inner.liveRealms;
   }
-  private note(op: string, sessionId: string, outcome: RealmOutcome) {
+  private note<T extends EngineOutcome>(op: string, sessionId: string, outcome: T): T {
     this.outcomes.push({ op, sessionId, outcome });
     return outcome;
   }
@@ -52,6 +53,9 @@ class RecordingEngine implements RealmEngine {
   }
   async cancel(id: string) {
     return this.note("cancel", id, await this.inner.cancel(id));
+  }
+  async restore(id: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputs: readonly RestoreInput[]) {
+    return this.note("restore", id, await this.inner.restore(id, sheet, init, start, inputs));
   }
   drop(id: string) {
     this.inner.drop(id);
@@ -413,7 +417,7 @@ describe("executor: session lifecycle", () => {
       assert.deepEqual(await executor.cancel({ session_id: run.session_id }), { status: "cancelled", session_id: run.session_id });
       const cancel = engine.outcomes.find((o) => o.op === "cancel");
       assert.equal(cancel?.outcome.kind, "cancelled");
-      assert.equal(cancel?.outcome.html, "<p>finally ran</p>\n");
+      assert.equal(cancel?.outcome.kind === "cancelled" && cancel.outcome.html, "<p>finally ran</p>\n");
       assert.equal(executor.getSession(run.session_id).status, "cancelled");
       assert.deepEqual(await executor.cancel({ session_id: run.session_id }), { status: "cancelled", session_id: run.session_id });
       await refused(executor.resume({ session_id: run.session_id, user_input: { x: 1 } }), "conflict", 409);
@@ -436,7 +440,7 @@ describe("executor: session lifecycle", () => {
       await refused(() => executor.getSession(idle.session_id), "not_found", 404);
       assert.equal(executor.getSession(fresh.session_id).status, "waiting_ui");
       const finals = engine.outcomes.filter((o) => o.op === "cancel");
-      assert.deepEqual(finals.map((o) => [o.sessionId, o.outcome.html]), [[idle.session_id, "<p>finally ran</p>\n"]]);
+      assert.deepEqual(finals.map((o) => [o.sessionId, o.outcome.kind === "lost" ? "lost" : o.outcome.html]), [[idle.session_id, "<p>finally ran</p>\n"]]);
       now += 20_000; // fresh is now 65 s idle: lazy expiry on access, without a sweep
       await refused(executor.resume({ session_id: fresh.session_id, user_input: { x: 1 } }), "not_found", 404);
       assert.equal(executor.sessionCount, 0);
@@ -484,6 +488,51 @@ describe("executor: session lifecycle", () => {
       const diverging = await executor.replay({ ...record, inputLog: [{ window: "nope", values: {} }] });
       assert.equal(diverging.status, "error");
       assert.match(diverging.error!.message, /Replay diverged at step 1: the sheet asks for window 'first-window', the log answered 'nope'/);
+    } finally {
+      await executor.close();
+    }
+  });
+});
+
+describe("executor: eviction and rebuild by replay", () => {
+  it("drops idle paused realms and rebuilds them transparently on the next request", async () => {
+    let now = Date.parse("2026-01-01T00:00:00Z");
+    const executor = new Executor({ safeDirs: [FIXTURES], evictAfterMs: 60_000, clock: () => now });
+    try {
+      const run = await executor.execute({ file_path: fixture("three-windows.calc.ts") });
+      const second = await executor.resume({ session_id: run.session_id, user_input: { x: 2 } });
+      const reference = await executor.execute({ file_path: fixture("three-windows.calc.ts") });
+      now += 30_000;
+      await executor.resume({ session_id: reference.session_id, user_input: { x: 2 } }); // keeps `reference` fresh
+      now += 40_000;
+      await executor.sweep();
+      assert.deepEqual(executor.stats(), { sessions: 2, liveRealms: 1, evicted: 1, restores: 0 });
+      const third = await executor.resume({ session_id: run.session_id, user_input: { y: 3 } });
+      assert.equal(third.status, "waiting_ui");
+      assert.equal(third.ui?.id, "third");
+      assert.ok(third.html!.startsWith(second.html!));
+      const done = await executor.resume({ session_id: run.session_id, user_input: { label: "after eviction" } });
+      assert.equal(done.status, "completed");
+      assert.deepEqual(done.value, { sum: 5, label: "after eviction" });
+      assert.deepEqual(executor.stats(), { sessions: 2, liveRealms: 1, evicted: 0, restores: 1 });
+      // The rebuilt run's report is the one an uninterrupted run gives.
+      const replay = await executor.replay(executor.sessionRecord(run.session_id));
+      assert.equal(replay.result, done.result);
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it("cancels an evicted session through its finally after rebuilding it", async () => {
+    const engine = new RecordingEngine(new InProcessEngine({ stepTimeoutMs: 2_000 }));
+    const executor = new Executor({ safeDirs: [FIXTURES], engine });
+    try {
+      const run = await executor.execute({ file_path: fixture("finally.calc.ts") });
+      executor.evict(run.session_id);
+      assert.equal(engine.liveRealms, 0);
+      await executor.cancel({ session_id: run.session_id });
+      const ops = engine.outcomes.map((o) => `${o.op}:${o.outcome.kind}`);
+      assert.deepEqual(ops, ["open:ui", "cancel:lost", "restore:ui", "cancel:cancelled"]);
     } finally {
       await executor.close();
     }

@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { ExecutionResponse } from "../../protocol/rpc";
+import { Executor } from "../src/executor";
+import { createSandboxEngine, describeProtections } from "../src/protections";
+import { defaultWorkerScript, WorkerPoolEngine } from "../src/workerPool";
+
+const RUNAWAY = path.join(__dirname, "fixtures", "runaway");
+const STEP_LIMIT_MS = 500;
+
+function newPool(overrides: Partial<ConstructorParameters<typeof WorkerPoolEngine>[0]> = {}): WorkerPoolEngine {
+  return new WorkerPoolEngine({ workerScript: defaultWorkerScript(), stepTimeoutMs: STEP_LIMIT_MS, memoryLimitMb: 64, maxWorkers: 2, sessionsPerWorker: 6, ...overrides });
+}
+
+/** Ten sessions of the steady sheet, each paused at its second window. */
+async function pauseTen(executor: Executor): Promise<{ id: string; n: number }[]> {
+  const paused: { id: string; n: number }[] = [];
+  for (let i = 0; i < 10; i++) {
+    const first = await executor.execute({ file_path: path.join(RUNAWAY, "steady.calc.ts") });
+    const n = 1000 + i;
+    const second = await executor.resume({ session_id: first.session_id, user_input: { n } });
+    assert.equal(second.ui?.id, "b");
+    paused.push({ id: first.session_id, n });
+  }
+  return paused;
+}
+
+describe("worker pool: runaway battery", function () {
+  this.timeout(120_000);
+  let executor: Executor;
+  let pool: WorkerPoolEngine;
+  let reference: Map<number, ExecutionResponse>;
+
+  before(async () => {
+    // What each steady session must end with: the same sheet and inputs, run undisturbed in this thread.
+    const quiet = new Executor({ safeDirs: [RUNAWAY] });
+    reference = new Map();
+    for (let i = 0; i < 10; i++) {
+      const n = 1000 + i;
+      reference.set(n, await quiet.execute({ file_path: path.join(RUNAWAY, "steady.calc.ts"), inputs: { a: { n }, b: { k: 3 } } }));
+    }
+    await quiet.close();
+  });
+  beforeEach(() => {
+    pool = newPool();
+    executor = new Executor({ safeDirs: [RUNAWAY], stepTimeoutMs: STEP_LIMIT_MS, engine: pool });
+  });
+  afterEach(() => executor.close());
+
+  const cases: { sheet: string; limit: "time" | "memory" | "stack"; pauseFirst?: boolean }[] = [
+    { sheet: "sync-loop.calc.ts", limit: "time" },
+    { sheet: "loop-after-await.calc.ts", limit: "time" },
+    { sheet: "await-loop.calc.ts", limit: "time" },
+    { sheet: "then-chain.calc.ts", limit: "time" },
+    { sheet: "allocation.calc.ts", limit: "memory" },
+    { sheet: "allocation-after-await.calc.ts", limit: "memory" },
+    { sheet: "huge-string.calc.ts", limit: "memory" },
+    { sheet: "deep-recursion.calc.ts", limit: "stack" },
+  ];
+
+  for (const runaway of cases) {
+    it(`${runaway.sheet}: ends with an error naming the ${runaway.limit} limit, and ten paused sessions resume with identical reports`, async () => {
+      const paused = await pauseTen(executor);
+      const workersBefore = pool.workers;
+      assert.equal(workersBefore, 2, "the paused sessions are spread over both workers");
+
+      const started = performance.now();
+      const failed = await executor.execute({ file_path: path.join(RUNAWAY, runaway.sheet) });
+      const elapsed = performance.now() - started;
+      assert.equal(failed.status, "error", JSON.stringify(failed));
+      if (runaway.limit === "time") {
+        assert.equal(failed.error!.limit, "time");
+        assert.match(failed.error!.message, new RegExp(`step time limit of ${STEP_LIMIT_MS} ms`));
+      } else if (runaway.limit === "memory") {
+        assert.equal(failed.error!.limit, "memory");
+        assert.match(failed.error!.message, /memory limit of 64 MB|limit of 64 MB/);
+      } else {
+        assert.equal(failed.error!.name, "RangeError");
+        assert.match(failed.error!.message, /Maximum call stack size exceeded/);
+        assert.equal(failed.error!.line, 2);
+      }
+      assert.ok(elapsed < STEP_LIMIT_MS + 1_000, `ended after ${Math.round(elapsed)} ms`);
+
+      for (const { id, n } of paused) {
+        const done = await executor.resume({ session_id: id, user_input: { k: 3 } });
+        assert.equal(done.status, "completed", `${id}: ${JSON.stringify(done.error)}`);
+        const expected = reference.get(n)!;
+        assert.equal(done.html, expected.html);
+        assert.deepEqual(done.value, expected.value);
+        assert.equal((await executor.replay(executor.sessionRecord(id))).result, done.result, "byte-identical with a replay");
+      }
+      const { restores } = executor.stats();
+      if (runaway.limit === "memory") assert.ok(restores >= 1, "the sessions that shared the dead worker were rebuilt");
+      else assert.equal(restores, 0, "a time limit stops the step, not the worker");
+    });
+  }
+
+  for (const isolation of ["process", "thread"] as const) {
+    it(`terminates a pool member (${isolation}) that stops answering, past the step limit plus the grace`, async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "uzc-hang-"));
+      try {
+        // A member that answers the first message and then spins: what a step the vm timeout missed looks like.
+        const hanging = path.join(dir, "hanging-worker.js");
+        fs.writeFileSync(hanging, [
+          'const { parentPort } = require("node:worker_threads");',
+          "const send = parentPort ? (m) => parentPort.postMessage(m) : (m) => process.send(m);",
+          "let answered = 0;",
+          '(parentPort ?? process).on("message", (m) => { if (m.op === "drop") return; if (answered++ === 0) send({ seq: m.seq, outcome: { kind: "ui", window: { id: "w", title: "W", fields: [] }, html: "", logs: [] } }); else for (;;) {} });',
+        ].join("\n"));
+        const stuck = newPool({ workerScript: hanging, maxWorkers: 1, watchdogGraceMs: 300, isolation });
+        const sheet = { hash: "h", code: "", scriptName: "s" };
+        const init = { seed: 1, now: 0 };
+        assert.equal((await stuck.open("a", sheet, init, { filename: "x" })).kind, "ui");
+        const started = performance.now();
+        const outcome = await stuck.resume("a", {});
+        const elapsed = performance.now() - started;
+        assert.ok(elapsed >= STEP_LIMIT_MS && elapsed < STEP_LIMIT_MS + 300 + 500, `terminated after ${Math.round(elapsed)} ms`);
+        assert.ok(outcome.kind === "error" && outcome.error.limit === "time" && /step time limit/.test(outcome.error.message), JSON.stringify(outcome));
+        assert.equal(stuck.workers, 0, "the stuck member is gone");
+        assert.deepEqual(await stuck.resume("a", {}), { kind: "lost" });
+        await stuck.close();
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it("evicts the least recently used realm when every worker is full, and rebuilds it on demand", async () => {
+    await executor.close();
+    pool = newPool({ maxWorkers: 1, sessionsPerWorker: 3 });
+    executor = new Executor({ safeDirs: [RUNAWAY], engine: pool });
+    const paused = [];
+    for (let i = 0; i < 5; i++) {
+      const first = await executor.execute({ file_path: path.join(RUNAWAY, "steady.calc.ts") });
+      await executor.resume({ session_id: first.session_id, user_input: { n: 10 + i } });
+      paused.push(first.session_id);
+    }
+    assert.equal(pool.liveRealms, 3);
+    for (const [i, id] of paused.entries()) {
+      const done = await executor.resume({ session_id: id, user_input: { k: 1 } });
+      assert.equal(done.status, "completed");
+      assert.equal((done.value as { n: number }).n, 10 + i);
+    }
+    assert.ok(executor.stats().restores >= 2);
+  });
+});
+
+describe("worker pool: start-up checks", () => {
+  it("reports which protections hold, from inside a worker started like the sheet workers", async () => {
+    const warnings: string[] = [];
+    const { engine, protections } = await createSandboxEngine({ stepTimeoutMs: 1_000, memoryLimitMb: 96, log: (_level, message) => warnings.push(message) });
+    try {
+      assert.deepEqual(protections, { dontContextify: true, workers: true, workerPermission: true, workerHeapLimitMb: protections.workerHeapLimitMb, workerEnvEmpty: true });
+      assert.ok(protections.workerHeapLimitMb! >= 96 && protections.workerHeapLimitMb! < 200, `heap limit ${protections.workerHeapLimitMb}`);
+      assert.match(describeProtections(protections), /vm DONT_CONTEXTIFY: yes; worker threads with heap cap: \d+ MB; worker permission model: yes/);
+      assert.deepEqual(warnings, []);
+      assert.ok(engine instanceof WorkerPoolEngine);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("falls back to sheets in this thread, with a warning, when workers cannot start", async () => {
+    const warnings: string[] = [];
+    const { engine, protections } = await createSandboxEngine({ stepTimeoutMs: 1_000, workerScript: "/nonexistent/sandbox-worker.js", log: (_level, message) => warnings.push(message) });
+    try {
+      assert.equal(protections.workers, false);
+      assert.match(warnings.join("\n"), /could not start[\s\S]*no memory cap/);
+      const executor = new Executor({ safeDirs: [RUNAWAY], engine });
+      const run = await executor.execute({ file_path: path.join(RUNAWAY, "steady.calc.ts"), inputs: { a: { n: 4 } } });
+      assert.equal(run.ui?.id, "b");
+      await executor.close();
+    } finally {
+      await engine.close();
+    }
+  });
+});
