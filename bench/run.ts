@@ -1,52 +1,128 @@
-// `npm run bench`: figures for the sandbox, printed, no pass/fail. Ratios within one run are what to compare;
-// absolute numbers move with the machine's load (printed first).
+// `npm run bench`: figures for the sandbox, printed, no pass/fail. Compare ratios within one run; absolute
+// numbers move with the machine's load (printed first).
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Executor } from "../sandbox/src/executor";
+import { InProcessEngine } from "../sandbox/src/engine";
+import { defaultWorkerScript, WorkerPoolEngine } from "../sandbox/src/workerPool";
 import { fmt, row, summarize } from "./util";
 
 const SHEETS = path.join(__dirname, "sheets");
 const STEPS_SHEET = path.join(SHEETS, "steps.calc.ts");
+const EXAMPLES = path.join(__dirname, "..", "examples");
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
-async function stepLatency(): Promise<void> {
-  const executor = new Executor({ safeDirs: [SHEETS] });
-  try {
-    const steps = 3000;
-    let response = await executor.execute({ file_path: STEPS_SHEET, params: { steps: steps + 2500 }, html_mode: "delta" });
-    const samples: number[] = [];
-    for (let i = 0; i < steps; i++) {
-      const started = performance.now();
-      response = await executor.resume({ session_id: response.session_id, user_input: { x: "1500 mm" } });
-      samples.push(performance.now() - started);
-    }
-    const warm = samples.slice(200);
-    const s = summarize(warm);
-    console.log("In-process step (executor.resume: validate, inject, run to next pause; delta HTML)");
-    row("median", fmt(s.median));
-    row("p99", fmt(s.p99));
-    row("steps/s (sequential)", `${Math.round(1000 / s.mean)}`);
+function heapMb(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed / 1048576;
+}
 
-    const engine = executor.engine;
-    const engineSamples: number[] = [];
-    for (let i = 0; i < 2000; i++) {
-      const started = performance.now();
-      await engine.resume(response.session_id, { x: 1.5 });
-      engineSamples.push(performance.now() - started);
+function rssOfPids(pids: number[]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+    } catch {
+      /* gone */
     }
-    const e = summarize(engineSamples.slice(200));
-    console.log("Realm step alone (engine.resume: timed runInContext + outcome read)");
-    row("median", fmt(e.median));
-    row("p99", fmt(e.p99));
-  } finally {
+  }
+  return kb / 1024;
+}
+
+async function stepLatency(label: string, executor: Executor, steps = 3000): Promise<void> {
+  let response = await executor.execute({ file_path: STEPS_SHEET, params: { steps: steps + 10 }, html_mode: "delta" });
+  const samples: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const started = performance.now();
+    response = await executor.resume({ session_id: response.session_id, user_input: { x: "1500 mm" } });
+    samples.push(performance.now() - started);
+  }
+  const s = summarize(samples.slice(300));
+  row(`${label}: median / p99`, `${fmt(s.median)} / ${fmt(s.p99)}`);
+  row(`${label}: steps/s, one session at a time`, `${Math.round(1000 / s.mean)}`);
+  await executor.cancel({ session_id: response.session_id });
+}
+
+async function concurrentSteps(label: string, executor: Executor, sessions = 32, stepsEach = 100): Promise<void> {
+  const ids: string[] = [];
+  for (let i = 0; i < sessions; i++) ids.push((await executor.execute({ file_path: STEPS_SHEET, params: { steps: stepsEach + 10 }, html_mode: "delta" })).session_id);
+  const started = performance.now();
+  await Promise.all(ids.map(async (id) => {
+    for (let i = 0; i < stepsEach; i++) await executor.resume({ session_id: id, user_input: { x: 1 } });
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  row(`${label}: steps/s, ${sessions} sessions at once`, `${Math.round((sessions * stepsEach) / seconds)}`);
+  for (const id of ids) await executor.cancel({ session_id: id });
+}
+
+async function steps(): Promise<void> {
+  console.log("Step latency (executor.resume: validate, inject, run to the next pause; ~100 arithmetic operations; delta HTML)");
+  const inProcess = new Executor({ safeDirs: [SHEETS], engine: new InProcessEngine({ stepTimeoutMs: 10_000 }) });
+  await stepLatency("in this thread (no isolation)", inProcess);
+  await concurrentSteps("in this thread (no isolation)", inProcess);
+  await inProcess.close();
+  for (const isolation of ["thread", "process"] as const) {
+    const pool = new WorkerPoolEngine({ workerScript: defaultWorkerScript(), stepTimeoutMs: 10_000, isolation, maxWorkers: 2 });
+    const executor = new Executor({ safeDirs: [SHEETS], engine: pool });
+    const label = isolation === "thread" ? "pool of worker threads" : "pool of child processes";
+    await stepLatency(label, executor);
+    await concurrentSteps(label, executor);
     await executor.close();
   }
 }
 
+async function pausedMemory(): Promise<void> {
+  console.log("Memory per paused session (steady state after GC; the bench sheet paused at its first window)");
+  for (const count of [1000, 10_000]) {
+    const executor = new Executor({ safeDirs: [SHEETS], engine: new InProcessEngine({ stepTimeoutMs: 10_000 }), maxSessions: count + 10 });
+    await executor.execute({ file_path: STEPS_SHEET, params: { steps: 5 } }); // bundle cached and warm
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) ids.push((await executor.execute({ file_path: STEPS_SHEET, params: { steps: 5 } })).session_id);
+    const live = heapMb();
+    for (const id of ids) executor.evict(id);
+    const evicted = heapMb();
+    (executor as unknown as { sessions: Map<string, unknown> }).sessions.clear();
+    const empty = heapMb();
+    row(`${count} paused, live realms (this thread's heap)`, `${(((live - empty) * 1024) / count).toFixed(1)} KB each`);
+    row(`${count} paused, evicted (what stays: session, report, input log)`, `${(((evicted - empty) * 1024) / count).toFixed(2)} KB each`);
+    await executor.close();
+  }
+  const pool = new WorkerPoolEngine({ workerScript: defaultWorkerScript(), stepTimeoutMs: 10_000, isolation: "process", maxWorkers: 4 });
+  const executor = new Executor({ safeDirs: [SHEETS], engine: pool, maxSessions: 2000 });
+  await executor.execute({ file_path: STEPS_SHEET, params: { steps: 5 } });
+  await new Promise((r) => setTimeout(r, 200));
+  const idle = rssOfPids(pool.memberPids) / Math.max(1, pool.memberPids.length);
+  for (let i = 0; i < 999; i++) await executor.execute({ file_path: STEPS_SHEET, params: { steps: 5 } });
+  await new Promise((r) => setTimeout(r, 200));
+  const total = rssOfPids(pool.memberPids);
+  row(`1000 paused in a pool of ${pool.memberPids.length} processes: member RSS`, `${((total - idle * pool.memberPids.length) * 1024 / 1000).toFixed(0)} KB per session (+ ${idle.toFixed(0)} MB per member)`);
+  await executor.close();
+}
+
+async function replayCost(): Promise<void> {
+  const executor = new Executor({ safeDirs: [SHEETS], engine: new InProcessEngine({ stepTimeoutMs: 10_000 }), maxSessions: 10 });
+  const stepsDone = 200;
+  let response = await executor.execute({ file_path: STEPS_SHEET, params: { steps: stepsDone + 50 } });
+  for (let i = 0; i < stepsDone; i++) response = await executor.resume({ session_id: response.session_id, user_input: { x: 1 } });
+  const samples: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    executor.evict(response.session_id);
+    const started = performance.now();
+    response = await executor.resume({ session_id: response.session_id, user_input: { x: 1 } });
+    samples.push((performance.now() - started) / (stepsDone + i + 1));
+  }
+  console.log("Replay (rebuild of an evicted session, then one step)");
+  row(`cost per replayed step (sessions of ~${stepsDone} steps), median`, fmt(summarize(samples).median));
+  await executor.close();
+}
+
 async function loadTimes(): Promise<void> {
-  const executor = new Executor({ safeDirs: [SHEETS, path.join(__dirname, "..", "examples")] });
+  const executor = new Executor({ safeDirs: [SHEETS, EXAMPLES] });
+  const beam = path.join(EXAMPLES, "beam.calc.ts");
   try {
-    const beam = path.join(__dirname, "..", "examples", "beam.calc.ts");
     const first = await executor.loader.loadFile(beam);
     const warm: number[] = [];
     for (let i = 0; i < 300; i++) warm.push((await executor.loader.loadFile(beam)).ms);
@@ -58,10 +134,9 @@ async function loadTimes(): Promise<void> {
       await executor.cancel({ session_id: r.session_id });
     }
     console.log("Sheet load (examples/beam.calc.ts with one local import)");
-    row("cold in this process (esbuild service start + bundle)", fmt(first.ms));
-    row("warm (cache hit: stat of every input file), median", fmt(summarize(warm).median));
-    row("warm execute to first pause (load + new realm + step), median", fmt(summarize(toFirstPause).median));
-    row("warm execute to first pause, p99", fmt(summarize(toFirstPause).p99));
+    row("cold, in this process (esbuild service start + bundle)", fmt(first.ms));
+    row("warm (cache hit: one stat per input file), median", fmt(summarize(warm).median));
+    row("warm execute to first pause (load, new realm, step), median", fmt(summarize(toFirstPause).median));
   } finally {
     await executor.close();
   }
@@ -69,10 +144,20 @@ async function loadTimes(): Promise<void> {
   const cli = path.join(__dirname, "..", "dist", "cli.js");
   for (let i = 0; i < 5; i++) {
     const started = performance.now();
-    execFileSync(process.execPath, [cli, "run", path.join(__dirname, "..", "examples", "beam.calc.ts"), "--inputs", path.join(__dirname, "..", "examples", "beam.inputs.json"), "-o", path.join(os.tmpdir(), "uzc-bench-beam.html")], { stdio: "ignore" });
+    execFileSync(process.execPath, [cli, "run", path.join(EXAMPLES, "beam.calc.ts"), "--inputs", path.join(EXAMPLES, "beam.inputs.json"), "-o", path.join(os.tmpdir(), "uzc-bench-beam.html")], { stdio: "ignore" });
     cold.push(performance.now() - started);
   }
-  row("cold CLI run of the demo, whole process, median of 5", fmt(summarize(cold).median));
+  row("cold CLI run of the demo (whole process, pool member included), median of 5", fmt(summarize(cold).median));
+  const pool = new WorkerPoolEngine({ workerScript: defaultWorkerScript(), stepTimeoutMs: 10_000, isolation: "process" });
+  const started = performance.now();
+  await pool.probe();
+  row("pool member (child process) start to first answer", fmt(performance.now() - started));
+  await pool.close();
+  const threads = new WorkerPoolEngine({ workerScript: defaultWorkerScript(), stepTimeoutMs: 10_000, isolation: "thread" });
+  const startedThread = performance.now();
+  await threads.probe();
+  row("pool member (worker thread) start to first answer", fmt(performance.now() - startedThread));
+  await threads.close();
 }
 
 async function main(): Promise<void> {
@@ -80,7 +165,12 @@ async function main(): Promise<void> {
   console.log(`UzonCalc bench · node ${process.version} · ${os.cpus().length} cores · load average ${load}\n`);
   await loadTimes();
   console.log();
-  await stepLatency();
+  await steps();
+  console.log();
+  await replayCost();
+  console.log();
+  await pausedMemory();
+  console.log(`\nload average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 }
 
 void main();

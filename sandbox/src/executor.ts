@@ -52,6 +52,38 @@ export interface ExecutorOptions {
   clock?: () => number;
 }
 
+/**
+ * A session's report body, kept as the pieces each step added. Appending is O(1) and a delta is the pieces
+ * since the last response, so a long run does not re-copy its whole report on every step; the full text is
+ * joined once when it is needed and cached.
+ */
+class ReportBody {
+  private readonly parts: string[] = [];
+  private joined = "";
+  private joinedParts = 0;
+
+  append(html: string): void {
+    if (html !== "") this.parts.push(html);
+  }
+
+  /** A position to take a delta from later. */
+  get mark(): number {
+    return this.parts.length;
+  }
+
+  since(mark: number): string {
+    return mark === 0 ? this.text : this.parts.slice(mark).join("");
+  }
+
+  get text(): string {
+    if (this.joinedParts !== this.parts.length) {
+      this.joined += this.parts.slice(this.joinedParts).join("");
+      this.joinedParts = this.parts.length;
+    }
+    return this.joined;
+  }
+}
+
 /** Everything needed to run a session again and get the same report: the bundle, params, seed and inputs. */
 export interface SessionRecord {
   sheet: LoadedSheet;
@@ -69,8 +101,8 @@ interface Session {
   updatedAt: number;
   lastActivity: number;
   uiSteps: number;
-  report: string;
-  /** How much of `report` the client has been sent, for `html_mode: "delta"`. */
+  report: ReportBody;
+  /** The report's mark at the last response, for `html_mode: "delta"`. */
   sent: number;
   htmlMode: HtmlMode;
   window?: WindowSpec;
@@ -146,7 +178,7 @@ export class Executor {
       updatedAt: now,
       lastActivity: now,
       uiSteps: 0,
-      report: "",
+      report: new ReportBody(),
       sent: 0,
       htmlMode: request.html_mode ?? "full",
       filename,
@@ -238,7 +270,7 @@ export class Executor {
     if (this.sessions.has(sessionId)) throw new SandboxError("conflict", `Session '${sessionId}' already exists.`);
     const now = this.clock();
     const session: Session = {
-      id: sessionId, status: "idle", createdAt: now, updatedAt: now, lastActivity: now, uiSteps: 0, report: "", sent: 0,
+      id: sessionId, status: "idle", createdAt: now, updatedAt: now, lastActivity: now, uiSteps: 0, report: new ReportBody(), sent: 0,
       htmlMode: "full", filename: record.sheet.filename, pending: Promise.resolve(),
       record: { ...record, inputLog: [] },
     };
@@ -395,7 +427,7 @@ export class Executor {
       this.engine.drop(session.id);
       return { kind: "error", error: { name: "ReplayError", message: `Replay diverged: rebuilding the session did not stop at window '${expected?.id}' again.` }, html: "", logs: [] };
     }
-    if (outcome.html !== session.report) {
+    if (outcome.html !== session.report.text) {
       this.engine.drop(session.id);
       return { kind: "error", error: { name: "ReplayError", message: "Replay diverged: rebuilding the session gave a different report than the original run." }, html: "", logs: [] };
     }
@@ -421,13 +453,13 @@ export class Executor {
   private async cancelRun(session: Session): Promise<void> {
     const outcome = await this.onRealm(session, () => this.engine.cancel(session.id));
     this.engine.drop(session.id);
-    session.report += outcome.html;
+    session.report.append(outcome.html);
     session.window = undefined;
     session.status = "cancelled";
   }
 
   private apply(session: Session, outcome: RealmOutcome, logs: string[]): void {
-    session.report += outcome.html;
+    session.report.append(outcome.html);
     logs.push(...outcome.logs);
     switch (outcome.kind) {
       case "ui":
@@ -441,7 +473,7 @@ export class Executor {
         session.window = undefined;
         const record = session.record!;
         session.result = renderReportDocument({
-          body: session.report,
+          body: session.report.text,
           sheetName: record.sheet.filename,
           sheetHash: record.sheet.hash,
           createdAt: record.startedAt,
@@ -472,9 +504,9 @@ export class Executor {
     const status = session.status === "waiting_ui" || session.status === "completed" || session.status === "error" || session.status === "cancelled" ? session.status : "error";
     const response: ExecutionResponse = { status, session_id: session.id, ui_steps: session.uiSteps };
     if (session.status === "waiting_ui" && session.window) response.ui = session.window;
-    if (session.htmlMode === "delta") response.html_delta = session.report.slice(session.sent);
-    else response.html = session.report;
-    session.sent = session.report.length;
+    if (session.htmlMode === "delta") response.html_delta = session.report.since(session.sent);
+    else response.html = session.report.text;
+    session.sent = session.report.mark;
     if (session.status === "completed") {
       response.result = session.result!;
       response.value = session.value ?? null;

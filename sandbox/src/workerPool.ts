@@ -51,6 +51,8 @@ let nextWorkerId = 1;
 
 /** A pool member's channel: a worker thread or a child process, seen the same way. */
 interface Transport {
+  /** The member's process id (a child process), for diagnostics and benchmarks. */
+  readonly pid: number | undefined;
   send(message: ToWorker): void;
   ref(): void;
   unref(): void;
@@ -64,6 +66,7 @@ function threadTransport(slot: WorkerSlot, script: string, limits: { memoryLimit
   worker.on("exit", () => slot.onExit());
   worker.unref();
   return {
+    pid: undefined,
     send: (message) => worker.postMessage(message),
     ref: () => worker.ref(),
     unref: () => worker.unref(),
@@ -94,6 +97,7 @@ function processTransport(slot: WorkerSlot, script: string, limits: { memoryLimi
   };
   unref();
   return {
+    pid: child.pid,
     send: (message) => {
       if (child.connected) child.send(message);
     },
@@ -140,6 +144,10 @@ class WorkerSlot {
 
   get alive(): boolean {
     return !this.dead;
+  }
+
+  get pid(): number | undefined {
+    return this.transport.pid;
   }
 
   get load(): number {
@@ -284,6 +292,11 @@ export class WorkerPoolEngine implements RealmEngine {
 
   get workers(): number {
     return this.slots.length;
+  }
+
+  /** Process ids of the members that are child processes. */
+  get memberPids(): number[] {
+    return this.slots.map((s) => s.pid).filter((pid): pid is number => pid !== undefined);
   }
 
   log(level: "info" | "warn", message: string): void {
