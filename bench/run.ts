@@ -64,12 +64,17 @@ async function steps(): Promise<void> {
   await stepLatency("in this thread (no isolation)", inProcess);
   await concurrentSteps("in this thread (no isolation)", inProcess);
   await inProcess.close();
-  for (const isolation of ["thread", "process"] as const) {
-    const pool = new WorkerPoolEngine({ workerScript: defaultWorkerScript(), stepTimeoutMs: 10_000, isolation, maxWorkers: 2 });
+  const configs = [
+    { isolation: "thread", timeEveryStep: true, label: "pool of worker threads" },
+    { isolation: "process", timeEveryStep: true, label: "pool of child processes (default)" },
+    { isolation: "thread", timeEveryStep: false, label: "pool of worker threads, untimed steps" },
+    { isolation: "process", timeEveryStep: false, label: "pool of child processes, untimed steps" },
+  ] as const;
+  for (const config of configs) {
+    const pool = new WorkerPoolEngine({ workerScript: defaultWorkerScript(), stepTimeoutMs: 10_000, isolation: config.isolation, timeEveryStep: config.timeEveryStep, maxWorkers: 2 });
     const executor = new Executor({ safeDirs: [SHEETS], engine: pool });
-    const label = isolation === "thread" ? "pool of worker threads" : "pool of child processes";
-    await stepLatency(label, executor);
-    await concurrentSteps(label, executor);
+    await stepLatency(config.label, executor);
+    await concurrentSteps(config.label, executor);
     await executor.close();
   }
 }

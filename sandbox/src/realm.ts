@@ -15,6 +15,11 @@ import { realmRuntimeSource } from "./realmSource";
 
 export interface RealmLimits {
   stepTimeoutMs: number;
+  /**
+   * Run each step under vm's `timeout` (default). Node starts a watchdog thread for every such call (~80–110 µs
+   * here), so pool members, which a watchdog outside can stop anyway, run trusted-so-far sheets untimed.
+   */
+  timed?: boolean;
 }
 
 export interface RealmProtections {
@@ -235,7 +240,7 @@ export class SheetRealm {
 
   private run(script: vm.Script): RealmOutcome | undefined {
     try {
-      script.runInContext(this.context!, { ...RUN_OPTIONS, timeout: this.limits.stepTimeoutMs });
+      script.runInContext(this.context!, this.limits.timed === false ? RUN_OPTIONS : { ...RUN_OPTIONS, timeout: this.limits.stepTimeoutMs });
       return undefined;
     } catch (error) {
       if (isTimeout(error)) return { ...timeLimitOutcome(this.limits.stepTimeoutMs), html: this.salvageOutput() };

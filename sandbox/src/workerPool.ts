@@ -22,7 +22,10 @@ export interface WorkerPoolOptions {
   maxWorkers?: number;
   /** Most live realms in one worker; past that a new worker starts, or (all full) the least recently used realm is evicted. Default 250. */
   sessionsPerWorker?: number;
-  /** How long past the step limit a silent worker is given before it is terminated. Default 1 000 ms. */
+  /**
+   * How long past the step limit a silent member is given before it is terminated (with `timeEveryStep: false`
+   * this watchdog is the step limit for a sheet's first runaway). Default 250 ms.
+   */
   watchdogGraceMs?: number;
   /** Start workers under the permission model (default true; turned off only where a start-up check found it unsupported). */
   permission?: boolean;
@@ -33,6 +36,13 @@ export interface WorkerPoolOptions {
    * faster per step, for hosts that accept that risk.
    */
   isolation?: "process" | "thread";
+  /**
+   * Run every step under vm's per-call timeout (default true): precise, and a runaway step keeps what it wrote.
+   * false: steps run untimed (vm's timeout starts a thread per call, ~80–110 µs) and this pool's watchdog is
+   * the limit for a sheet's first runaway (the member is replaced, its other sessions rebuilt by replay); from
+   * then on that sheet's steps are timed. For a busy shared service, where the step rate matters.
+   */
+  timeEveryStep?: boolean;
   log?: (level: "info" | "warn", message: string) => void;
 }
 
@@ -45,7 +55,7 @@ interface Pending {
 
 type DeathCause = "memory" | "time" | "crash";
 
-const DEFAULTS = { memoryLimitMb: 256, maxWorkers: 4, sessionsPerWorker: 250, watchdogGraceMs: 1_000 };
+const DEFAULTS = { memoryLimitMb: 256, maxWorkers: 4, sessionsPerWorker: 250, watchdogGraceMs: 250 };
 
 let nextWorkerId = 1;
 
@@ -219,6 +229,7 @@ class WorkerSlot {
     if (this.watchdog) clearTimeout(this.watchdog);
     let first = true;
     for (const [seq, pending] of this.pending) {
+      if (first && pending.sessionId !== undefined && cause === "time") this.pool.noteRunaway(pending.sessionId);
       // Only the request the worker was running caused its death; the rest were waiting their turn.
       pending.resolve(first && pending.sessionId !== undefined ? { seq, outcome: deathOutcome(cause, this.limits) } : lostReply(seq));
       first = false;
@@ -271,6 +282,9 @@ export class WorkerPoolEngine implements RealmEngine {
   /** Live realms, least recently used first, for eviction when every worker is full. */
   private readonly recency = new Map<string, true>();
   private readonly options: Required<Omit<WorkerPoolOptions, "log">> & Pick<WorkerPoolOptions, "log">;
+  /** Bundles that once ran past the step limit: their steps run under vm's timeout from then on. */
+  private readonly runawayBundles = new Set<string>();
+  private readonly bundleOf = new Map<string, string>();
   private closed = false;
 
   constructor(options: WorkerPoolOptions) {
@@ -282,6 +296,7 @@ export class WorkerPoolEngine implements RealmEngine {
       watchdogGraceMs: DEFAULTS.watchdogGraceMs,
       permission: true,
       isolation: "process",
+      timeEveryStep: true,
       ...options,
     };
   }
@@ -303,11 +318,23 @@ export class WorkerPoolEngine implements RealmEngine {
     this.options.log?.(level, message);
   }
 
+  /** A member died of the watchdog while running this session's step: time its sheet from now on. */
+  noteRunaway(sessionId: string): void {
+    const hash = this.bundleOf.get(sessionId);
+    if (hash !== undefined) this.runawayBundles.add(hash);
+  }
+
+  private withTiming(sessionId: string, sheet: SheetCode): SheetCode {
+    this.bundleOf.set(sessionId, sheet.hash);
+    return this.options.timeEveryStep || this.runawayBundles.has(sheet.hash) ? { ...sheet, timed: true } : sheet;
+  }
+
   async open(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart): Promise<RealmOutcome> {
     // A worker that dies while this open waits its turn answers `lost`: start it again in another worker.
     for (let attempt = 0; attempt < 3; attempt++) {
       const slot = this.place(sessionId);
-      const outcome = this.settle(sessionId, slot, outcomeOf(await slot.request({ op: "open", sessionId, sheet, init, start }, sessionId)), true);
+      const message = { op: "open" as const, sessionId, sheet: this.withTiming(sessionId, sheet), init, start };
+      const outcome = this.settle(sessionId, slot, outcomeOf(await slot.request(message, sessionId)), true);
       if (outcome.kind !== "lost") return outcome;
     }
     return { kind: "error", error: { name: "SandboxError", message: "The sandbox could not start a worker for this sheet." }, html: "", logs: [] };
@@ -315,7 +342,7 @@ export class WorkerPoolEngine implements RealmEngine {
 
   async restore(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputs: readonly RestoreInput[]): Promise<EngineOutcome> {
     const slot = this.place(sessionId);
-    const reply = await slot.request({ op: "restore", sessionId, sheet, init, start, inputs: [...inputs] }, sessionId, inputs.length + 1);
+    const reply = await slot.request({ op: "restore", sessionId, sheet: this.withTiming(sessionId, sheet), init, start, inputs: [...inputs] }, sessionId, inputs.length + 1);
     return this.settle(sessionId, slot, outcomeOf(reply), true);
   }
 
@@ -336,6 +363,7 @@ export class WorkerPoolEngine implements RealmEngine {
 
   drop(sessionId: string): void {
     const slot = this.placement.get(sessionId);
+    this.bundleOf.delete(sessionId);
     this.placement.delete(sessionId);
     this.recency.delete(sessionId);
     if (!slot) return;
@@ -392,7 +420,10 @@ export class WorkerPoolEngine implements RealmEngine {
       }
       this.touch(sessionId);
     } else if (this.placement.get(sessionId) === slot || opened) {
-      if (outcome.kind !== "lost") slot.post({ op: "drop", sessionId });
+      if (outcome.kind !== "lost") {
+        slot.post({ op: "drop", sessionId });
+        this.bundleOf.delete(sessionId);
+      }
       this.placement.delete(sessionId);
       this.recency.delete(sessionId);
       slot.sessions.delete(sessionId);

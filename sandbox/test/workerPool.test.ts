@@ -100,10 +100,33 @@ describe("worker pool: runaway battery", function () {
         assert.equal((await executor.replay(executor.sessionRecord(id))).result, done.result, "byte-identical with a replay");
       }
       const { restores } = executor.stats();
-      if (runaway.limit === "memory") assert.ok(restores >= 1, "the sessions that shared the dead worker were rebuilt");
-      else assert.equal(restores, 0, "a time limit stops the step, not the worker");
+      if (runaway.limit === "memory") assert.ok(restores >= 1, "the sessions that shared the dead member were rebuilt");
+      else assert.equal(restores, 0, "vm's timeout stops the step, not the member");
     });
   }
+
+  it("with untimed steps, stops a first runaway by the watchdog and times that sheet from then on", async () => {
+    await executor.close();
+    pool = newPool({ timeEveryStep: false });
+    executor = new Executor({ safeDirs: [RUNAWAY], stepTimeoutMs: STEP_LIMIT_MS, engine: pool });
+    const paused = await pauseTen(executor);
+    let started = performance.now();
+    const first = await executor.execute({ file_path: path.join(RUNAWAY, "loop-after-await.calc.ts") });
+    assert.equal(first.error?.limit, "time");
+    assert.ok(performance.now() - started < STEP_LIMIT_MS + 1_000);
+    const members = pool.memberPids;
+    started = performance.now();
+    const again = await executor.execute({ file_path: path.join(RUNAWAY, "loop-after-await.calc.ts") });
+    assert.equal(again.error?.limit, "time");
+    assert.match(again.html!, /before/, "stopped by vm's timeout, what the step wrote is kept");
+    assert.ok(performance.now() - started < STEP_LIMIT_MS + 1_000);
+    for (const pid of members) assert.ok(pool.memberPids.includes(pid), `member ${pid} is still running: the repeat did not take it down`);
+    for (const { id, n } of paused) {
+      const done = await executor.resume({ session_id: id, user_input: { k: 3 } });
+      assert.equal(done.html, reference.get(n)!.html);
+    }
+    assert.ok(executor.stats().restores >= 1, "the first runaway's member took its other sessions with it; they were rebuilt");
+  });
 
   for (const isolation of ["process", "thread"] as const) {
     it(`terminates a pool member (${isolation}) that stops answering, past the step limit plus the grace`, async () => {

@@ -26,7 +26,9 @@ function processPort(): Port {
 const port: Port = parentPort ?? processPort();
 const stepTimeoutFlag = process.argv.find((a) => a.startsWith("--uzc-step-timeout="))?.split("=")[1];
 const stepTimeoutMs = Number((workerData as { stepTimeoutMs?: unknown } | undefined)?.stepTimeoutMs ?? stepTimeoutFlag) || 10_000;
-const engine = new InProcessEngine({ stepTimeoutMs });
+// Steps run under vm's timeout when the pool marks the sheet `timed` (always, unless the pool was told to save the
+// per-step watchdog thread; then only sheets that once ran away): otherwise the pool's own watchdog is the limit.
+const engine = new InProcessEngine({ stepTimeoutMs, timed: false });
 
 port.on("message", (message: ToWorker) => {
   void handle(message).then((reply) => {
