@@ -11,12 +11,16 @@ import { SandboxError } from "./errors";
 import { Executor } from "./executor";
 import { renderReportDocument } from "./report";
 import { createSandboxEngine } from "./protections";
+import { runUnderPermissionModel, safeDirsFromEnvironment, serve, tokensFromEnvironment } from "./server/serve";
 import { formatErrorLocation } from "./sourceMap";
 import { VERSION } from "./version";
 
 const USAGE = `Usage:
   uzoncalc run <sheet> [--func NAME] [--params JSON|@file] [--inputs FILE] [-o report.html]
                        [--step-timeout MS] [--memory-limit MB]
+  uzoncalc serve [--host 127.0.0.1] [--port 3346] [--safe-dir DIR]... [--max-body BYTES]
+                 [--max-sessions N] [--step-timeout MS] [--memory-limit MB] [--session-ttl SECONDS]
+                 [--no-permission]  (env: SAFE_DIRS=dir1:dir2, UZONCALC_TOKEN=token1,token2, LOG_LEVEL)
   uzoncalc --version
 
 Runs a calculation sheet to the end and writes its report (default: <sheet>.report.html beside the sheet).
@@ -280,6 +284,49 @@ async function run(options: RunOptions): Promise<number> {
   }
 }
 
+function positiveInteger(value: string | undefined, flag: string, fallback: number, minimum = 1): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < minimum) throw new UsageError(`${flag} must be a whole number, at least ${minimum}`);
+  return number;
+}
+
+async function serveCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      host: { type: "string" },
+      port: { type: "string" },
+      "safe-dir": { type: "string", multiple: true },
+      "max-body": { type: "string" },
+      "max-sessions": { type: "string" },
+      "step-timeout": { type: "string" },
+      "memory-limit": { type: "string" },
+      "session-ttl": { type: "string" },
+      "no-permission": { type: "boolean" },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`serve takes no file arguments (got ${positionals.join(" ")}); give folders with --safe-dir`);
+  const safeDirs = [...(values["safe-dir"] ?? []), ...safeDirsFromEnvironment(process.env.SAFE_DIRS)];
+  for (const dir of safeDirs) if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--safe-dir ${dir} is not a folder`);
+  if (!values["no-permission"]) {
+    const supervised = runUnderPermissionModel(args, safeDirs);
+    if (supervised) return supervised;
+  }
+  return serve({
+    host: values.host ?? "127.0.0.1",
+    port: positiveInteger(values.port, "--port", 3346, 0),
+    safeDirs,
+    tokens: tokensFromEnvironment(process.env.UZONCALC_TOKEN),
+    maxBodyBytes: positiveInteger(values["max-body"], "--max-body", 1_048_576, 1024),
+    maxSessions: positiveInteger(values["max-sessions"], "--max-sessions", 1_000),
+    stepTimeoutMs: positiveInteger(values["step-timeout"], "--step-timeout", 10_000),
+    memoryLimitMb: positiveInteger(values["memory-limit"], "--memory-limit", 256, 16),
+    sessionTtlMs: positiveInteger(values["session-ttl"], "--session-ttl", 3_600) * 1000,
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "--version" || command === "-v") {
@@ -291,6 +338,7 @@ export async function main(argv: string[]): Promise<number> {
     return command === undefined ? 1 : 0;
   }
   try {
+    if (command === "serve") return await serveCommand(rest);
     if (command !== "run") throw new UsageError(`unknown command '${command}'`);
     const { values, positionals } = parseArgs({
       args: rest,

@@ -52,6 +52,11 @@ export interface ExecutorOptions {
   clock?: () => number;
 }
 
+/** Who is asking. With tokens configured, a session is visible only to the token that created it. */
+export interface RequestContext {
+  owner?: string;
+}
+
 /**
  * A session's report body, kept as the pieces each step added. Appending is O(1) and a delta is the pieces
  * since the last response, so a long run does not re-copy its whole report on every step; the full text is
@@ -114,6 +119,7 @@ interface Session {
   result?: string;
   /** Field errors of a window that batch inputs answered wrongly, for the next response. */
   inputErrors?: Record<string, string>;
+  owner: string | undefined;
   /** Its realm was dropped to save memory; the next request rebuilds it. */
   evicted?: boolean;
   /** The operation in flight, so cancel and expiry wait for a step instead of racing it. */
@@ -153,7 +159,7 @@ export class Executor {
     this.sweeper.unref();
   }
 
-  async execute(body: unknown): Promise<ExecutionResponse> {
+  async execute(body: unknown, context: RequestContext = {}): Promise<ExecutionResponse> {
     const parsed = parseExecuteRequest(body);
     if (!parsed.ok) throw new SandboxError("bad_request", parsed.message);
     const request = parsed.value;
@@ -182,6 +188,7 @@ export class Executor {
       sent: 0,
       htmlMode: request.html_mode ?? "full",
       filename,
+      owner: context.owner,
       pending: Promise.resolve(),
     };
     if (request.inputs) session.batchInputs = request.inputs;
@@ -197,10 +204,10 @@ export class Executor {
     return this.exclusive(session, () => this.runFromStart(session));
   }
 
-  async resume(body: unknown): Promise<ExecutionResponse> {
+  async resume(body: unknown, context: RequestContext = {}): Promise<ExecutionResponse> {
     const parsed = parseResumeRequest(body);
     if (!parsed.ok) throw new SandboxError("bad_request", parsed.message);
-    const session = this.require(parsed.value.session_id);
+    const session = this.require(parsed.value.session_id, context);
     if (session.status !== "waiting_ui" || !session.window) {
       throw new SandboxError("conflict", `Session '${session.id}' is not waiting for input (status: ${session.status}).`);
     }
@@ -218,10 +225,10 @@ export class Executor {
     });
   }
 
-  async cancel(body: unknown): Promise<CancelResponse> {
+  async cancel(body: unknown, context: RequestContext = {}): Promise<CancelResponse> {
     const parsed = parseCancelRequest(body);
     if (!parsed.ok) throw new SandboxError("bad_request", parsed.message);
-    const session = this.require(parsed.value.session_id);
+    const session = this.require(parsed.value.session_id, context);
     await session.pending.catch(() => undefined);
     if (session.status === "cancelled") return { status: "cancelled", session_id: session.id };
     if (session.status === "completed" || session.status === "error") {
@@ -231,15 +238,22 @@ export class Executor {
     return { status: "cancelled", session_id: session.id };
   }
 
-  getSession(id: string): SessionInfo {
+  getSession(id: string, context: RequestContext = {}): SessionInfo {
     const parsed = parseSessionId(id);
     if (!parsed.ok) throw new SandboxError("bad_request", parsed.message);
-    return this.info(this.require(parsed.value));
+    return this.info(this.require(parsed.value, context));
   }
 
-  listSessions(): SessionListResponse {
+  listSessions(context: RequestContext = {}): SessionListResponse {
     for (const id of [...this.sessions.keys()]) this.expireIfIdle(id);
-    return { sessions: [...this.sessions.values()].map((s) => this.info(s)) };
+    return { sessions: [...this.sessions.values()].filter((s) => s.owner === context.owner).map((s) => this.info(s)) };
+  }
+
+  /** Sessions by status, for metrics. */
+  countByStatus(): Record<SessionStatus, number> {
+    const counts = { idle: 0, running: 0, waiting_ui: 0, completed: 0, error: 0, cancelled: 0 };
+    for (const session of this.sessions.values()) counts[session.status]++;
+    return counts;
   }
 
   health(): HealthResponse {
@@ -256,8 +270,8 @@ export class Executor {
   }
 
   /** What it takes to run this session again (for replay and recovery). */
-  sessionRecord(id: string): SessionRecord {
-    const session = this.require(id);
+  sessionRecord(id: string, context: RequestContext = {}): SessionRecord {
+    const session = this.require(id, context);
     if (!session.record) throw new SandboxError("conflict", `Session '${id}' has no sheet to replay (it failed to load).`);
     return { ...session.record, inputLog: [...session.record.inputLog] };
   }
@@ -271,7 +285,7 @@ export class Executor {
     const now = this.clock();
     const session: Session = {
       id: sessionId, status: "idle", createdAt: now, updatedAt: now, lastActivity: now, uiSteps: 0, report: new ReportBody(), sent: 0,
-      htmlMode: "full", filename: record.sheet.filename, pending: Promise.resolve(),
+      htmlMode: "full", filename: record.sheet.filename, owner: undefined, pending: Promise.resolve(),
       record: { ...record, inputLog: [] },
     };
     this.sessions.set(sessionId, session);
@@ -342,10 +356,11 @@ export class Executor {
 
   // ---- internals -------------------------------------------------------------------------------------------
 
-  private require(id: string): Session {
+  private require(id: string, context: RequestContext = {}): Session {
     this.expireIfIdle(id);
     const session = this.sessions.get(id);
-    if (!session) throw new SandboxError("not_found", `Unknown session '${id}' (it may have expired).`);
+    // Another token's session is answered exactly like a missing one: its existence is not disclosed.
+    if (!session || session.owner !== context.owner) throw new SandboxError("not_found", `Unknown session '${id}' (it may have expired).`);
     return session;
   }
 

@@ -8,8 +8,10 @@ import { defaultWorkerScript, WorkerPoolEngine, type WorkerPoolOptions } from ".
 export interface ProtectionReport {
   /** Sheet realms are `DONT_CONTEXTIFY` contexts (else null-prototype contextified globals). */
   dontContextify: boolean;
-  /** Sheets run in resource-limited worker threads (else in the sandbox's own thread, with no memory cap). */
+  /** Sheets run in resource-limited pool members (else in the sandbox's own thread, with no memory cap). */
   workers: boolean;
+  /** What the members are. */
+  isolation?: "process" | "thread";
   /** Sheet workers run under the permission model: no writes, no child processes, no nested workers. */
   workerPermission: boolean;
   /** The heap cap a sheet worker actually got, MB. */
@@ -27,9 +29,9 @@ export function describeProtections(report: ProtectionReport): string {
   const yes = (ok: boolean) => (ok ? "yes" : "NO");
   return [
     `vm DONT_CONTEXTIFY: ${yes(report.dontContextify)}${report.dontContextify ? "" : " (falling back to null-prototype contexts)"}`,
-    `worker threads with heap cap: ${report.workers ? `${report.workerHeapLimitMb ?? "?"} MB` : "NO (sheets share the sandbox's heap)"}`,
-    `worker permission model: ${yes(report.workerPermission)}${report.workerPermission ? " (no fs writes, child processes or nested workers)" : ""}`,
-    `worker environment empty: ${yes(report.workerEnvEmpty)}`,
+    `sheets in isolated ${report.isolation === "thread" ? "worker threads" : "child processes"} with a heap cap: ${report.workers ? `${report.workerHeapLimitMb ?? "?"} MB` : "NO (sheets share the sandbox's heap)"}`,
+    `permission model in them: ${yes(report.workerPermission)}${report.workerPermission ? " (no fs writes, child processes or nested workers)" : ""}`,
+    `their environment empty: ${yes(report.workerEnvEmpty)}`,
   ].join("; ");
 }
 
@@ -52,7 +54,7 @@ export async function createSandboxEngine(options: SandboxEngineOptions): Promis
       if (permission && !probe.permission) {
         log("warn", "sheet workers started, but the permission model is not in force in them");
       }
-      const protections: ProtectionReport = { dontContextify: dontContextify && probe.dontContextify, workers: true, workerPermission: probe.permission, workerHeapLimitMb: probe.heapLimitMb, workerEnvEmpty: probe.envKeys === 0 };
+      const protections: ProtectionReport = { dontContextify: dontContextify && probe.dontContextify, workers: true, isolation: options.isolation ?? "process", workerPermission: probe.permission, workerHeapLimitMb: probe.heapLimitMb, workerEnvEmpty: probe.envKeys === 0 };
       return { engine: pool, protections };
     } catch (error) {
       await pool?.close().catch(() => undefined);

@@ -183,9 +183,9 @@ describe("worker pool: start-up checks", () => {
     const warnings: string[] = [];
     const { engine, protections } = await createSandboxEngine({ stepTimeoutMs: 1_000, memoryLimitMb: 96, log: (_level, message) => warnings.push(message) });
     try {
-      assert.deepEqual(protections, { dontContextify: true, workers: true, workerPermission: true, workerHeapLimitMb: protections.workerHeapLimitMb, workerEnvEmpty: true });
+      assert.deepEqual(protections, { dontContextify: true, workers: true, isolation: "process", workerPermission: true, workerHeapLimitMb: protections.workerHeapLimitMb, workerEnvEmpty: true });
       assert.ok(protections.workerHeapLimitMb! >= 96 && protections.workerHeapLimitMb! < 200, `heap limit ${protections.workerHeapLimitMb}`);
-      assert.match(describeProtections(protections), /vm DONT_CONTEXTIFY: yes; worker threads with heap cap: \d+ MB; worker permission model: yes/);
+      assert.match(describeProtections(protections), /vm DONT_CONTEXTIFY: yes; sheets in isolated child processes with a heap cap: \d+ MB; permission model in them: yes/);
       assert.deepEqual(warnings, []);
       assert.ok(engine instanceof WorkerPoolEngine);
     } finally {
