@@ -5,7 +5,11 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import { parseArgs } from "node:util";
 import type { Field, FieldValue, WindowSpec } from "../../protocol/fields";
-import type { ExecutionResponse, JsonObject } from "../../protocol/rpc";
+import { createHash } from "node:crypto";
+import type { ExecutionResponse, InputLogEntry, JsonObject } from "../../protocol/rpc";
+import { ExecutorClient } from "../client/executorClient";
+import { RemoteSandboxClient } from "../client/remote";
+import { SandboxRequestError, SandboxUnavailableError, type SandboxClient } from "../client/types";
 import { checkField, missingValue } from "../../protocol/validate";
 import { SandboxError } from "./errors";
 import { Executor } from "./executor";
@@ -17,7 +21,7 @@ import { VERSION } from "./version";
 
 const USAGE = `Usage:
   uzoncalc run <sheet> [--func NAME] [--params JSON|@file] [--inputs FILE] [-o report.html]
-                       [--step-timeout MS] [--memory-limit MB]
+                       [--sandbox-url URL] [--step-timeout MS] [--memory-limit MB]
   uzoncalc serve [--host 127.0.0.1] [--port 3346] [--safe-dir DIR]... [--max-body BYTES]
                  [--max-sessions N] [--step-timeout MS] [--memory-limit MB] [--session-ttl SECONDS]
                  [--no-permission]  (env: SAFE_DIRS=dir1:dir2, UZONCALC_TOKEN=token1,token2, LOG_LEVEL)
@@ -161,13 +165,16 @@ interface RunOptions {
   output: string;
   stepTimeoutMs?: number;
   memoryLimitMb?: number;
+  sandboxUrl?: string;
 }
 
-async function run(options: RunOptions): Promise<number> {
-  const sheetPath = path.resolve(options.sheet);
-  if (!fs.existsSync(sheetPath)) throw new UsageError(`sheet not found: ${options.sheet}`);
+/** The sandbox the run talks to: a remote service, or one in this process with an isolated member. */
+async function openSandbox(options: RunOptions, sheetPath: string): Promise<SandboxClient> {
+  if (options.sandboxUrl !== undefined) {
+    return new RemoteSandboxClient({ url: options.sandboxUrl, ...(process.env.UZONCALC_TOKEN ? { token: tokensFromEnvironment(process.env.UZONCALC_TOKEN)[0]! } : {}) });
+  }
   const stepTimeoutMs = options.stepTimeoutMs ?? 10_000;
-  // One worker is enough for one run, and it is what gives the run a memory cap of its own.
+  // One member is enough for one run, and it is what gives the run a memory cap of its own.
   const { engine } = await createSandboxEngine({
     stepTimeoutMs,
     maxWorkers: 1,
@@ -176,17 +183,33 @@ async function run(options: RunOptions): Promise<number> {
       if (level === "warn") out.write(`uzoncalc: warning: ${message}\n`);
     },
   });
-  const executor = new Executor({ safeDirs: [path.dirname(fs.realpathSync(sheetPath)), process.cwd()], stepTimeoutMs, engine });
+  return new ExecutorClient(new Executor({ safeDirs: [path.dirname(fs.realpathSync(sheetPath)), process.cwd()], stepTimeoutMs, engine }));
+}
+
+async function run(options: RunOptions): Promise<number> {
+  const sheetPath = path.resolve(options.sheet);
+  if (!fs.existsSync(sheetPath)) throw new UsageError(`sheet not found: ${options.sheet}`);
+  const sheetHash = createHash("sha256").update(fs.readFileSync(sheetPath)).digest("hex");
+  const startedAt = Date.now();
+  const executor = await openSandbox(options, sheetPath);
+  // The report so far, whether the sandbox sends it whole or as deltas, and what was answered: for the
+  // partial report written when a run fails.
+  let report = "";
+  const answered: InputLogEntry[] = [];
+  const absorb = (next: ExecutionResponse): ExecutionResponse => {
+    report = next.html !== undefined ? next.html : report + (next.html_delta ?? "");
+    return next;
+  };
   const interactive = process.stdin.isTTY === true || process.env.UZONCALC_FORCE_TTY === "1";
   const prompter = interactive ? new Prompter() : undefined;
   const used = new Set<string>();
   try {
     let started = performance.now();
-    let response: ExecutionResponse = await executor.execute({
+    let response: ExecutionResponse = absorb(await executor.execute({
       file_path: sheetPath,
       ...(options.func ? { func_name: options.func } : {}),
       ...(options.params ? { params: options.params } : {}),
-    });
+    }));
     let step = 1;
     let answeredFrom = "started " + path.basename(sheetPath);
     for (;;) {
@@ -203,13 +226,6 @@ async function run(options: RunOptions): Promise<number> {
       if (response.status === "error" || response.status === "cancelled") {
         progress(step, `${answeredFrom} → ${response.status}`, ms);
         const error = response.error ?? { message: "The run was cancelled." };
-        const record = (() => {
-          try {
-            return executor.sessionRecord(response.session_id);
-          } catch {
-            return undefined;
-          }
-        })();
         const filename = path.relative(process.cwd(), sheetPath) || path.basename(sheetPath);
         // Stack frames name files relative to the sheet; the terminal wants them relative to where it stands.
         const sheetDir = path.dirname(filename);
@@ -219,18 +235,18 @@ async function run(options: RunOptions): Promise<number> {
         if (error.stack) {
           for (const frame of error.stack.split("\n").slice(1)) out.write(frame.replace(/\(([^()]+:\d+:\d+)\)$/, (_, loc: string) => `(${fromCwd(loc)})`).replace(/^(\s*at )([^ ()]+:\d+:\d+)$/, (_, at: string, loc: string) => at + fromCwd(loc)) + "\n");
         }
-        if ((response.html ?? "") === "") {
+        if (report === "") {
           out.write("uzoncalc: the sheet wrote nothing before it stopped, so no report was written.\n");
           return 1;
         }
         // Nothing is lost: the report so far is written, with the error where the run stopped.
         fs.mkdirSync(path.dirname(options.output), { recursive: true });
         fs.writeFileSync(options.output, renderReportDocument({
-          body: response.html ?? "",
+          body: report,
           sheetName: path.basename(sheetPath),
-          sheetHash: record?.sheet.hash ?? "",
-          createdAt: record?.startedAt ?? Date.now(),
-          inputs: record?.inputLog ?? [],
+          sheetHash,
+          createdAt: startedAt,
+          inputs: answered,
           version: VERSION,
           error: { ...error },
         }));
@@ -251,7 +267,7 @@ async function run(options: RunOptions): Promise<number> {
       }
       for (;;) {
         if (values === undefined) {
-          await executor.cancel({ session_id: response.session_id }).catch(() => undefined);
+          await executor.cancel(response.session_id).catch(() => undefined);
           // In a terminal this means the input ended (Ctrl-D) at a prompt: say so, not "run in a terminal".
           if (prompter) out.write(`\nuzoncalc: input ended before window '${window.id}' was answered.\n`);
           out.write(`uzoncalc: window '${window.id}' ("${window.title}") needs input: ${window.fields.map(describeField).join("; ")}.\n`);
@@ -260,14 +276,15 @@ async function run(options: RunOptions): Promise<number> {
         }
         started = performance.now();
         try {
-          response = await executor.resume({ session_id: response.session_id, user_input: values });
+          response = absorb(await executor.resume({ session_id: response.session_id, user_input: values }));
+          answered.push({ window: window.id, values: values as InputLogEntry["values"] });
           break;
         } catch (error) {
-          if (!(error instanceof SandboxError) || error.code !== "invalid_input" || !error.fields) throw error;
+          if (!(error instanceof SandboxRequestError) || error.code !== "invalid_input" || !error.fields) throw error;
           errors = error.fields;
           for (const [name, message] of Object.entries(errors)) out.write(`uzoncalc: ${window.id}.${name}: ${message}\n`);
           if (!prompter) {
-            await executor.cancel({ session_id: response.session_id }).catch(() => undefined);
+            await executor.cancel(response.session_id).catch(() => undefined);
             out.write(`uzoncalc: fix the values for window '${window.id}' in the inputs file.\n`);
             return 2;
           }
@@ -280,7 +297,7 @@ async function run(options: RunOptions): Promise<number> {
     }
   } finally {
     prompter?.close();
-    await executor.close();
+    await executor.dispose();
   }
 }
 
@@ -354,7 +371,6 @@ export async function main(argv: string[]): Promise<number> {
       },
     });
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "run needs a sheet file" : `run takes one sheet, got ${positionals.length}`);
-    if (values["sandbox-url"] !== undefined) throw new UsageError("--sandbox-url is not supported by this build yet; run without it to use the built-in sandbox");
     const sheet = positionals[0]!;
     let params: JsonObject | undefined;
     if (values.params !== undefined) {
@@ -386,14 +402,19 @@ export async function main(argv: string[]): Promise<number> {
       ...(params !== undefined ? { params } : {}),
       ...(stepTimeoutMs !== undefined ? { stepTimeoutMs } : {}),
       ...(memoryLimitMb !== undefined ? { memoryLimitMb } : {}),
+      ...(values["sandbox-url"] !== undefined ? { sandboxUrl: values["sandbox-url"] } : {}),
     });
   } catch (error) {
     if (error instanceof UsageError) {
       out.write(`uzoncalc: ${error.message}\n\n${USAGE}\n`);
       return 1;
     }
-    if (error instanceof SandboxError) {
+    if (error instanceof SandboxError || error instanceof SandboxRequestError) {
       out.write(`uzoncalc: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof SandboxUnavailableError) {
+      out.write(`uzoncalc: ${error.message}\nuzoncalc: ${error.hint}\n`);
       return 1;
     }
     if (error instanceof Error && "code" in error && typeof (error as { code?: unknown }).code === "string" && (error as { code: string }).code.startsWith("ERR_PARSE_ARGS")) {
