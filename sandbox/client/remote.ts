@@ -18,6 +18,16 @@ export interface RemoteSandboxOptions {
   timeoutMs?: number;
   /** `sandbox` (default): the sandbox RPC of SPEC §2. `api`: the API layer of SPEC §3, same bodies. */
   flavor?: "sandbox" | "api";
+  /**
+   * Send `file_path` as is, for a service that shares the disk (the API layer in front of its sandbox, both
+   * mounting the same calc files). Default false: a file sheet is read here and sent as `source` + `files`.
+   */
+  passFilePaths?: boolean;
+  /**
+   * Ask for `html_mode: "delta"` when the request names no mode. Default true; false forwards the mode as given
+   * (the API layer relaying its callers, whose sessions keep the mode they chose).
+   */
+  askDeltas?: boolean;
 }
 
 const ROUTES = {
@@ -83,15 +93,15 @@ export class RemoteSandboxClient implements SandboxClient {
    * cannot see this machine's disk.
    */
   execute(request: ExecuteRequest) {
-    let body: ExecuteRequest = { html_mode: "delta", ...request };
-    if (request.file_path !== undefined && request.source === undefined) {
+    let body: ExecuteRequest = this.options.askDeltas === false ? request : { html_mode: "delta", ...request };
+    if (request.file_path !== undefined && request.source === undefined && !this.options.passFilePaths) {
       const { file_path: filePath, ...rest } = body;
       body = { ...rest, source: fs.readFileSync(filePath!, "utf8"), filename: request.filename ?? path.basename(filePath!), files: { ...collectLocalImports(filePath!), ...request.files } };
     }
     return this.request<import("../../protocol/rpc").ExecutionResponse>("POST", this.routes.execute, body);
   }
   resume(request: ResumeRequest) {
-    return this.request<import("../../protocol/rpc").ExecutionResponse>("POST", this.routes.resume, { html_mode: "delta", ...request });
+    return this.request<import("../../protocol/rpc").ExecutionResponse>("POST", this.routes.resume, this.options.askDeltas === false ? request : { html_mode: "delta", ...request });
   }
   cancel(sessionId: string) {
     return this.request<import("../../protocol/rpc").CancelResponse>("POST", this.routes.cancel, { session_id: sessionId });

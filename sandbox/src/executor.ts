@@ -40,7 +40,11 @@ export interface ExecutorOptions {
   stepTimeoutMs?: number;
   /** A session untouched this long is cancelled (its `finally` runs) and forgotten. Default 1 h. */
   sessionTtlMs?: number;
-  /** Sessions held at once (all statuses); one more is refused with 429. Default 1 000. */
+  /**
+   * Sessions running or waiting for input at once; one more is refused with 429. Default 1 000. Finished
+   * sessions (completed, error, cancelled) do not count; the newest `maxSessions` of them are kept for status
+   * queries until their TTL.
+   */
   maxSessions?: number;
   /**
    * A paused session untouched this long has its realm dropped from memory; its next request rebuilds it by
@@ -128,6 +132,10 @@ interface Session {
 
 const DEFAULTS = { stepTimeoutMs: 10_000, sessionTtlMs: 3_600_000, maxSessions: 1_000, evictAfterMs: 600_000 };
 
+function isFinished(status: SessionStatus): boolean {
+  return status === "completed" || status === "error" || status === "cancelled";
+}
+
 function sandboxFailure(message: string): RealmOutcome {
   return { kind: "error", error: { name: "SandboxError", message }, html: "", logs: [] };
 }
@@ -159,17 +167,25 @@ export class Executor {
     this.sweeper.unref();
   }
 
-  async execute(body: unknown, context: RequestContext = {}): Promise<ExecutionResponse> {
+  /**
+   * `start` fixes the session's seed and clock instead of drawing new ones: for a trusted caller that re-runs a
+   * session it recorded (the local sandbox client restoring sessions after its child process died). It is not
+   * part of the wire request.
+   */
+  async execute(body: unknown, context: RequestContext = {}, start?: { seed: number; startedAt: number }): Promise<ExecutionResponse> {
     const parsed = parseExecuteRequest(body);
     if (!parsed.ok) throw new SandboxError("bad_request", parsed.message);
     const request = parsed.value;
     const id = request.session_id ?? randomUUID();
     this.expireIfIdle(id);
     if (this.sessions.has(id)) throw new SandboxError("conflict", `Session '${id}' already exists; choose another session_id or leave it out.`);
-    if (this.sessions.size >= this.maxSessions) {
+    if (this.liveSessions() >= this.maxSessions) {
       await this.sweep();
-      if (this.sessions.size >= this.maxSessions) throw new SandboxError("too_many_sessions", `The sandbox holds its limit of ${this.maxSessions} sessions; cancel finished ones or try again later.`);
+      if (this.liveSessions() >= this.maxSessions) {
+        throw new SandboxError("too_many_sessions", `The sandbox is running its limit of ${this.maxSessions} sessions; finish or cancel one, or try again later.`);
+      }
     }
+    this.forgetOldestFinished();
     // Loading throws 403/404 for a file that is outside the safe dirs or missing: no session is made for those.
     const loaded: LoadResult = request.file_path !== undefined
       ? await this.loader.loadFile(request.file_path)
@@ -197,7 +213,7 @@ export class Executor {
       this.fail(session, loaded.error);
       return this.respond(session);
     }
-    const record: SessionRecord = { sheet: loaded.sheet, seed: randomBytes(4).readUInt32LE(0), startedAt: now, inputLog: [] };
+    const record: SessionRecord = { sheet: loaded.sheet, seed: start?.seed ?? randomBytes(4).readUInt32LE(0), startedAt: start?.startedAt ?? now, inputLog: [] };
     if (request.func_name !== undefined) record.funcName = request.func_name;
     if (request.params !== undefined) record.params = request.params;
     session.record = record;
@@ -247,6 +263,24 @@ export class Executor {
   listSessions(context: RequestContext = {}): SessionListResponse {
     for (const id of [...this.sessions.keys()]) this.expireIfIdle(id);
     return { sessions: [...this.sessions.values()].filter((s) => s.owner === context.owner).map((s) => this.info(s)) };
+  }
+
+  private liveSessions(): number {
+    let live = 0;
+    for (const session of this.sessions.values()) if (!isFinished(session.status)) live++;
+    return live;
+  }
+
+  /** Keeps at most `maxSessions` finished sessions (a Map iterates oldest first). */
+  private forgetOldestFinished(): void {
+    let finished = 0;
+    for (const session of this.sessions.values()) if (isFinished(session.status)) finished++;
+    for (const session of this.sessions.values()) {
+      if (finished < this.maxSessions) break;
+      if (!isFinished(session.status)) continue;
+      this.sessions.delete(session.id);
+      finished--;
+    }
   }
 
   /** Sessions by status, for metrics. */

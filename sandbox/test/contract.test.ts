@@ -1,0 +1,279 @@
+// One contract suite, run against every way of reaching a sandbox: the same requests must give the same answers.
+
+import assert from "node:assert/strict";
+import * as http from "node:http";
+import * as path from "node:path";
+import type { ExecutionResponse } from "../../protocol/rpc";
+import { ExecutorClient } from "../client/executorClient";
+import { RemoteSandboxClient } from "../client/remote";
+import { SandboxRequestError, type SandboxClient } from "../client/types";
+import { InProcessEngine } from "../src/engine";
+import { Executor } from "../src/executor";
+import { startService, type RunningService } from "./support/processes";
+
+const FIXTURES = path.join(__dirname, "fixtures", "contract");
+const FIVE = path.join(FIXTURES, "five.calc.ts");
+const MAX_SESSIONS = 12;
+const MAX_BODY = 100_000;
+
+interface Target {
+  name: string;
+  /** A client acting for a token (targets without tokens ignore it). */
+  client(token?: string): SandboxClient;
+  tokens: boolean;
+  bodyLimit: boolean;
+  /** Base URL for raw HTTP checks (malformed JSON), when the target speaks HTTP. */
+  rawUrl?: string;
+  rawExecutePath?: string;
+  close(): Promise<void>;
+}
+
+async function refused(promise: Promise<unknown>, status: number, code: string): Promise<SandboxRequestError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof SandboxRequestError, `expected a ${status} refusal, got ${String(error)}`);
+    assert.equal(error.status, status, error.message);
+    assert.equal(error.code, code);
+    return error;
+  }
+  assert.fail(`expected a ${status} refusal`);
+}
+
+function rawPost(url: string, body: string, token?: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || "null") }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+const targets: (() => Promise<Target>)[] = [
+  async () => {
+    const executor = new Executor({ safeDirs: [FIXTURES], maxSessions: MAX_SESSIONS, engine: new InProcessEngine({ stepTimeoutMs: 5_000 }) });
+    const client = new ExecutorClient(executor);
+    return { name: "in-process ExecutorClient", client: () => client, tokens: false, bodyLimit: false, close: () => client.dispose() };
+  },
+  async () => {
+    const service: RunningService = await startService(["serve", "--port", "0", "--safe-dir", FIXTURES, "--max-sessions", String(MAX_SESSIONS), "--max-body", String(MAX_BODY)], { UZONCALC_TOKEN: "token-one,token-two" });
+    const clients: RemoteSandboxClient[] = [];
+    return {
+      name: "RemoteSandboxClient → uzoncalc serve",
+      client: (token = "token-one") => {
+        // The test shares the service's disk, so file paths go as they are (and meet its safe-dir checks).
+        const client = new RemoteSandboxClient({ url: service.url, passFilePaths: true, ...(token ? { token } : {}) });
+        clients.push(client);
+        return client;
+      },
+      tokens: true,
+      bodyLimit: true,
+      rawUrl: service.url,
+      rawExecutePath: "/sandbox/execute",
+      close: async () => {
+        for (const c of clients) await c.dispose();
+        assert.equal(await service.stop(), 0, "SIGTERM ends the service with exit code 0");
+      },
+    };
+  },
+];
+
+for (const makeTarget of targets) {
+  describe("sandbox contract", function () {
+    this.timeout(60_000);
+    let target: Target;
+    let client: SandboxClient;
+    const started: string[] = [];
+
+    before(async function () {
+      target = await makeTarget();
+      this.test!.parent!.title = `sandbox contract: ${target.name}`;
+      client = target.client();
+    });
+    afterEach(async () => {
+      // Keep under the session limit: cancel what a test left waiting.
+      for (const id of started.splice(0)) await client.cancel(id).catch(() => undefined);
+    });
+    after(() => target.close());
+
+    const run = async (request: Parameters<SandboxClient["execute"]>[0]): Promise<ExecutionResponse> => {
+      const response = await client.execute(request);
+      started.push(response.session_id);
+      return response;
+    };
+
+    it("runs five windows with deltas that add up to the report", async () => {
+      let response = await run({ file_path: FIVE, params: { tag: "A" }, html_mode: "delta" });
+      let html = response.html_delta ?? "";
+      assert.equal(response.status, "waiting_ui");
+      assert.equal(response.html, undefined);
+      for (let i = 1; i <= 5; i++) {
+        assert.equal(response.ui?.id, `w${i}`);
+        response = await client.resume({ session_id: response.session_id, user_input: { v: `${i * 100} cm` }, html_mode: "delta" });
+        assert.equal(response.html_delta?.includes(`w${i} = ${i}`), true, response.html_delta);
+        html += response.html_delta ?? "";
+      }
+      assert.equal(response.status, "completed");
+      assert.equal(response.ui_steps, 5);
+      assert.deepEqual(response.value, { sum: 15 });
+      assert.match(html, /^<h1>Five windows A<\/h1>/);
+      assert.ok(response.result!.includes(html), "the document holds exactly the deltas, in order");
+    });
+
+    it("answers full html when asked", async () => {
+      const first = await run({ file_path: FIVE, html_mode: "full" });
+      const second = await client.resume({ session_id: first.session_id, user_input: { v: 2 }, html_mode: "full" });
+      assert.equal(second.html, "<h1>Five windows</h1>\n<p>w1 = 2</p>\n");
+    });
+
+    it("answers windows from batch inputs", async () => {
+      const response = await run({ file_path: FIVE, inputs: { w1: { v: 1 }, w2: { v: 2 }, w3: { v: 3 }, w4: { v: 4 }, w5: { v: "5 m" } } });
+      assert.equal(response.status, "completed");
+      assert.deepEqual(response.value, { sum: 15 });
+    });
+
+    it("runs a sheet sent as source with files", async () => {
+      const response = await run({
+        source: 'import { p } from "uzoncalc";\nimport { k } from "./lib/k";\nexport async function* sheet() { p(`k = ${k}`); return k; }\n',
+        filename: "remote.calc.ts",
+        files: { "lib/k.ts": "export const k: number = 42;\n" },
+      });
+      assert.equal(response.status, "completed", JSON.stringify(response.error));
+      assert.equal(response.value, 42);
+    });
+
+    it("cancels (running the sheet's finally), cancels again, and refuses a resume after", async () => {
+      const response = await run({ file_path: path.join(FIXTURES, "cleanup.calc.ts") });
+      assert.deepEqual(await client.cancel(response.session_id), { status: "cancelled", session_id: response.session_id });
+      assert.deepEqual(await client.cancel(response.session_id), { status: "cancelled", session_id: response.session_id });
+      await refused(client.resume({ session_id: response.session_id, user_input: { x: 1 } }), 409, "conflict");
+      assert.equal((await client.getSession(response.session_id)).status, "cancelled");
+    });
+
+    it("reports session info, lists sessions, invalidates the cache and is healthy", async () => {
+      const response = await run({ file_path: FIVE, session_id: "contract-info-1" });
+      const info = await client.getSession("contract-info-1");
+      assert.deepEqual({ ...info, created_at: "", updated_at: "" }, { session_id: "contract-info-1", status: "waiting_ui", ui_steps: 1, has_error: false, error_message: null, created_at: "", updated_at: "" });
+      assert.match(info.created_at, /Z$/);
+      assert.ok((await client.listSessions()).sessions.some((s) => s.session_id === response.session_id));
+      assert.equal((await client.invalidateCache(FIVE)).status, "ok");
+      assert.match((await client.invalidateCache()).message, /Cache cleared/);
+      const health = await client.health();
+      assert.equal(health.status, "healthy");
+      assert.ok(health.active_sessions >= 1);
+      assert.match(health.version, /^\d+\.\d+\.\d+/);
+    });
+
+    it("refuses wrong requests with the SPEC's 4xx", async () => {
+      await refused(client.execute({}), 400, "bad_request");
+      await refused(client.getSession("no-such-session"), 404, "not_found");
+      await refused(client.resume({ session_id: "no-such-session", user_input: {} }), 404, "not_found");
+      const done = await run({ file_path: FIVE, inputs: { w1: { v: 1 }, w2: { v: 1 }, w3: { v: 1 }, w4: { v: 1 }, w5: { v: 1 } } });
+      await refused(client.resume({ session_id: done.session_id, user_input: { v: 1 } }), 409, "conflict");
+      await refused(client.cancel(done.session_id), 409, "conflict");
+      await run({ file_path: FIVE, session_id: "contract-taken" });
+      await refused(client.execute({ file_path: FIVE, session_id: "contract-taken" }), 409, "conflict");
+      await refused(client.execute({ source: "x", filename: "../../../etc/passwd.calc.ts", file_path: undefined, session_id: "bad id" }), 400, "bad_request");
+    });
+
+    it("refuses invalid user_input with every field error, and the session keeps waiting", async () => {
+      const response = await run({ file_path: FIVE });
+      const error = await refused(client.resume({ session_id: response.session_id, user_input: { v: "2 kg", extra: 1 } }), 422, "invalid_input");
+      assert.deepEqual(Object.keys(error.fields ?? {}).sort(), ["extra", "v"]);
+      assert.match(error.fields!.v!, /'kg' is a mass, but this field is a length/);
+      assert.equal((await client.getSession(response.session_id)).status, "waiting_ui");
+      assert.equal((await client.resume({ session_id: response.session_id, user_input: { v: 3 } })).ui?.id, "w2");
+    });
+
+    it("refuses a sheet outside the safe dirs (403) and a missing one (404)", async () => {
+      await refused(client.execute({ file_path: path.join(FIXTURES, "..", "sheets", "three-windows.calc.ts") }), 403, "forbidden");
+      await refused(client.execute({ file_path: path.join(FIXTURES, "missing.calc.ts") }), 404, "not_found");
+    });
+
+    it("refuses a session past the limit with 429", async () => {
+      const ids: string[] = [];
+      try {
+        for (;;) {
+          const response = await client.execute({ file_path: FIVE });
+          ids.push(response.session_id);
+          assert.ok(ids.length <= MAX_SESSIONS, "the limit holds");
+        }
+      } catch (error) {
+        assert.ok(error instanceof SandboxRequestError && error.status === 429, String(error));
+      } finally {
+        for (const id of ids) await client.cancel(id).catch(() => undefined);
+      }
+    });
+
+    it("refuses an oversize body (413) and malformed JSON (400), where it speaks HTTP", async function () {
+      if (!target.bodyLimit || !target.rawUrl) this.skip();
+      await refused(client.execute({ source: `// ${"x".repeat(MAX_BODY)}\nexport async function* sheet() {}\n`, filename: "big.calc.ts" }), 413, "too_large");
+      const malformed = await rawPost(target.rawUrl + target.rawExecutePath!, "{ not json", "token-one");
+      assert.equal(malformed.status, 400);
+      assert.equal((malformed.body as { error: { code: string } }).error.code, "bad_request");
+    });
+
+    it("needs a token, and shows a session only to the token that made it", async function () {
+      if (!target.tokens) this.skip();
+      await refused(target.client("").execute({ file_path: FIVE }), 401, "unauthorized");
+      await refused(target.client("wrong").listSessions(), 401, "unauthorized");
+      const mine = await run({ file_path: FIVE });
+      const other = target.client("token-two");
+      await refused(other.getSession(mine.session_id), 404, "not_found");
+      await refused(other.resume({ session_id: mine.session_id, user_input: { v: 1 } }), 404, "not_found");
+      await refused(other.cancel(mine.session_id), 404, "not_found");
+      assert.ok(!(await other.listSessions()).sessions.some((s) => s.session_id === mine.session_id));
+      assert.equal((await target.client("").health()).status, "healthy", "health needs no token");
+    });
+  });
+}
+
+describe("RemoteSandboxClient with a sheet on this disk", function () {
+  this.timeout(60_000);
+  it("sends a file sheet and its local imports as source + files, so a service without this disk runs it", async () => {
+    const elsewhere = path.join(__dirname, "fixtures", "sheets");
+    const service = await startService(["serve", "--port", "0", "--safe-dir", FIXTURES]);
+    const client = new RemoteSandboxClient({ url: service.url });
+    try {
+      const response = await client.execute({ file_path: path.join(elsewhere, "throws-in-import.calc.ts"), inputs: { divide: {} } });
+      assert.equal(response.status, "error");
+      assert.equal(response.error?.file, "lib/bad.ts", "the import travelled with the sheet and errors still name it");
+      assert.match(response.error!.message, /division by zero/);
+    } finally {
+      await client.dispose();
+      await service.stop();
+    }
+  });
+});
+
+describe("sandbox service under load", function () {
+  this.timeout(120_000);
+  it("completes 200 concurrent sessions × 5 windows over HTTP, each with its own report", async () => {
+    const service = await startService(["serve", "--port", "0", "--safe-dir", FIXTURES, "--max-sessions", "1000"]);
+    const client = new RemoteSandboxClient({ url: service.url });
+    try {
+      const started = performance.now();
+      const results = await Promise.all(
+        Array.from({ length: 200 }, async (_, n) => {
+          let response = await client.execute({ file_path: FIVE, params: { tag: `#${n}` }, html_mode: "full" });
+          for (let i = 1; i <= 5; i++) response = await client.resume({ session_id: response.session_id, user_input: { v: n * 10 + i }, html_mode: "full" });
+          return { n, response };
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      for (const { n, response } of results) {
+        assert.equal(response.status, "completed");
+        assert.deepEqual(response.value, { sum: n * 50 + 15 });
+        const expected = `<h1>Five windows #${n}</h1>\n` + [1, 2, 3, 4, 5].map((i) => `<p>w${i} = ${n * 10 + i}</p>\n`).join("") + `<p>sum = ${n * 50 + 15}</p>\n`;
+        assert.equal(response.html, expected);
+      }
+      console.log(`      200 × 5 windows: ${(1200 / seconds).toFixed(0)} requests/s over HTTP`);
+    } finally {
+      await client.dispose();
+      await service.stop();
+    }
+  });
+});

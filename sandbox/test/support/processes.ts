@@ -1,0 +1,65 @@
+// Starting the product's own services as real processes for tests: `node dist/cli.js serve|api ...`.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import * as path from "node:path";
+
+export const CLI = path.join(__dirname, "..", "..", "..", "dist", "cli.js");
+
+export interface RunningService {
+  process: ChildProcess;
+  port: number;
+  url: string;
+  logs: string[];
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `node dist/cli.js <args>` and waits for its "listening" log line (port 0 picks a free port). */
+export function startService(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<RunningService> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const logs: string[] = [];
+    let buffer = "";
+    let settled = false;
+    const timer = setTimeout(() => fail(new Error(`service did not start within ${timeoutMs} ms:\n${logs.join("\n")}`)), timeoutMs);
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(error);
+    };
+    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+    child.stderr!.on("data", (chunk: Buffer) => logs.push(chunk.toString()));
+    child.stdout!.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let newline: number;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        logs.push(line);
+        if (settled) continue;
+        try {
+          const entry = JSON.parse(line) as { msg?: string; port?: number };
+          if (typeof entry.msg === "string" && / listening on /.test(entry.msg) && typeof entry.port === "number") {
+            settled = true;
+            clearTimeout(timer);
+            resolve({
+              process: child,
+              port: entry.port,
+              url: `http://127.0.0.1:${entry.port}`,
+              logs,
+              stop: async () => {
+                if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+                return exited;
+              },
+            });
+          }
+        } catch {
+          /* not a log line */
+        }
+      }
+    });
+    child.once("exit", (code) => fail(new Error(`service exited (${code}) before listening:\n${logs.join("\n")}`)));
+  });
+}
