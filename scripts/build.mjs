@@ -18,6 +18,7 @@ const realmRuntime = buildRealmRuntimeSync();
 const nodeEntries = [
   { in: "sandbox/src/cli.ts", out: "cli", banner: "#!/usr/bin/env node" },
   { in: "sandbox/src/worker/realmWorker.ts", out: "sandbox-worker" },
+  { in: "sandbox/src/child.ts", out: "sandbox" },
 ];
 
 mkdirSync(path.join(root, "dist"), { recursive: true });
