@@ -15,6 +15,7 @@ import { SandboxError } from "./errors";
 import { Executor } from "./executor";
 import { renderReportDocument } from "./report";
 import { createSandboxEngine } from "./protections";
+import { api } from "./server/api";
 import { runUnderPermissionModel, safeDirsFromEnvironment, serve, tokensFromEnvironment } from "./server/serve";
 import { formatErrorLocation } from "./sourceMap";
 import { VERSION } from "./version";
@@ -25,6 +26,10 @@ const USAGE = `Usage:
   uzoncalc serve [--host 127.0.0.1] [--port 3346] [--safe-dir DIR]... [--max-body BYTES]
                  [--max-sessions N] [--step-timeout MS] [--memory-limit MB] [--session-ttl SECONDS]
                  [--no-permission]  (env: SAFE_DIRS=dir1:dir2, UZONCALC_TOKEN=token1,token2, LOG_LEVEL)
+  uzoncalc api [--host 127.0.0.1] [--port 8000] [--sandbox-url URL] [--safe-dir DIR]... [--max-body BYTES]
+               [--max-sessions N] [--step-timeout MS] [--memory-limit MB] [--session-ttl SECONDS]
+               [--no-permission]  (env: SANDBOX_URL, SAFE_DIRS, UZONCALC_TOKEN, LOG_LEVEL; without a sandbox
+               URL the sandbox runs in this process and the limit flags apply)
   uzoncalc --version
 
 Runs a calculation sheet to the end and writes its report (default: <sheet>.report.html beside the sheet).
@@ -344,6 +349,56 @@ async function serveCommand(args: string[]): Promise<number> {
   });
 }
 
+async function apiCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      host: { type: "string" },
+      port: { type: "string" },
+      "sandbox-url": { type: "string" },
+      "safe-dir": { type: "string", multiple: true },
+      "max-body": { type: "string" },
+      "max-sessions": { type: "string" },
+      "step-timeout": { type: "string" },
+      "memory-limit": { type: "string" },
+      "session-ttl": { type: "string" },
+      "no-permission": { type: "boolean" },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`api takes no file arguments (got ${positionals.join(" ")})`);
+  const sandboxUrl = values["sandbox-url"] ?? (process.env.SANDBOX_URL?.trim() || undefined);
+  if (sandboxUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(sandboxUrl);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) throw new UsageError(`the sandbox URL "${sandboxUrl}" must be an http(s) address, like http://127.0.0.1:3346`);
+  }
+  // With a remote sandbox, safe dirs are the sandbox's own business: this process reads no sheet.
+  const safeDirs = sandboxUrl === undefined ? [...(values["safe-dir"] ?? []), ...safeDirsFromEnvironment(process.env.SAFE_DIRS)] : [];
+  if (sandboxUrl !== undefined && values["safe-dir"] !== undefined) throw new UsageError("--safe-dir is for the in-process sandbox; with --sandbox-url (or SANDBOX_URL) give the folders to the sandbox service");
+  for (const dir of safeDirs) if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--safe-dir ${dir} is not a folder`);
+  if (!values["no-permission"]) {
+    const supervised = runUnderPermissionModel(args, safeDirs, "api");
+    if (supervised) return supervised;
+  }
+  return api({
+    host: values.host ?? "127.0.0.1",
+    port: positiveInteger(values.port, "--port", 8000, 0),
+    ...(sandboxUrl !== undefined ? { sandboxUrl } : {}),
+    safeDirs,
+    tokens: tokensFromEnvironment(process.env.UZONCALC_TOKEN),
+    maxBodyBytes: positiveInteger(values["max-body"], "--max-body", 1_048_576, 1024),
+    maxSessions: positiveInteger(values["max-sessions"], "--max-sessions", 1_000),
+    stepTimeoutMs: positiveInteger(values["step-timeout"], "--step-timeout", 10_000),
+    memoryLimitMb: positiveInteger(values["memory-limit"], "--memory-limit", 256, 16),
+    sessionTtlMs: positiveInteger(values["session-ttl"], "--session-ttl", 3_600) * 1000,
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "--version" || command === "-v") {
@@ -356,6 +411,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if (command === "serve") return await serveCommand(rest);
+    if (command === "api") return await apiCommand(rest);
     if (command !== "run") throw new UsageError(`unknown command '${command}'`);
     const { values, positionals } = parseArgs({
       args: rest,

@@ -1,4 +1,5 @@
-// Prometheus metrics of the sandbox service: sessions by status, steps, step durations, errors by code.
+// Prometheus metrics of the sandbox service and the API layer: sessions by status, steps, step durations, errors
+// by code.
 
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ExecutionResponse, SessionStatus } from "../../../protocol/rpc";
@@ -10,7 +11,8 @@ export class Metrics {
   private readonly stepSeconds: Histogram<string>;
   private readonly errors: Counter<"code">;
 
-  constructor(sessionsByStatus: () => Record<SessionStatus, number>) {
+  /** `sessionsByStatus`: the sessions this process holds (none for the API layer in front of a remote sandbox). */
+  constructor(sessionsByStatus: () => Partial<Record<SessionStatus, number>> = () => ({})) {
     new Gauge({
       name: "uzoncalc_sessions",
       help: "Sessions held by the sandbox, by status.",

@@ -1,0 +1,244 @@
+// `uzoncalc api` (SPEC §3) as real processes on 127.0.0.1: with the sandbox in its own process, and in front of
+// a `uzoncalc serve` it relays to (SANDBOX_URL), the seed's two deployments. Same answers either way.
+
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import type { ExecutionResponse, SessionInfo } from "../../protocol/rpc";
+import { startService, type RunningService } from "./support/processes";
+
+const EXAMPLES = path.join(__dirname, "..", "..", "examples");
+const BEAM = path.join(EXAMPLES, "beam.calc.ts");
+const ANSWERS = JSON.parse(fs.readFileSync(path.join(EXAMPLES, "beam.inputs.json"), "utf8")) as Record<string, Record<string, unknown>>;
+const OUTSIDE = path.join(__dirname, "..", "..", "package.json");
+const TOKENS = { UZONCALC_TOKEN: "alpha,beta" };
+const P = "/v1/calc/execution";
+
+interface Answer<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+}
+
+async function call<T = Record<string, unknown>>(base: string, method: "GET" | "POST", route: string, options: { token?: string; body?: unknown; raw?: string } = {}): Promise<Answer<T>> {
+  const headers: Record<string, string> = {};
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  if (payload !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(base + route, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+function errorOf(answer: Answer): { code: string; message: string; fields?: Record<string, string>; hint?: string } {
+  return (answer.body as { error: { code: string; message: string; fields?: Record<string, string>; hint?: string } }).error;
+}
+
+/** A port nothing listens on: bound by the system, then released. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("uzoncalc api (SPEC §3)", function () {
+  this.timeout(20_000);
+
+  for (const deployment of ["in-process", "remote"] as const) {
+    describe(deployment === "in-process" ? "with the sandbox in process" : "in front of uzoncalc serve (SANDBOX_URL)", () => {
+      let sandbox: RunningService | undefined;
+      let api: RunningService | undefined;
+      let base = "";
+
+      before(async () => {
+        if (deployment === "remote") {
+          sandbox = await startService(["serve", "--port", "0", "--safe-dir", EXAMPLES], { ...TOKENS, SAFE_DIRS: "" });
+          api = await startService(["api", "--port", "0"], { ...TOKENS, SANDBOX_URL: sandbox.url, SAFE_DIRS: "" });
+        } else {
+          api = await startService(["api", "--port", "0", "--safe-dir", EXAMPLES], { ...TOKENS, SANDBOX_URL: "", SAFE_DIRS: "" });
+        }
+        base = api.url;
+      });
+
+      after(async () => {
+        await api?.stop();
+        await sandbox?.stop();
+      });
+
+      it("runs the beam sheet window by window to the end", async () => {
+        let answer = await call<ExecutionResponse>(base, "POST", `${P}/start`, { token: "alpha", body: { file_path: BEAM } });
+        assert.equal(answer.status, 200);
+        let response = answer.body;
+        const seen: string[] = [];
+        while (response.status === "waiting_ui") {
+          assert.ok(response.ui, "a waiting response carries its window");
+          assert.equal(typeof response.html, "string", "the full report so far, as the caller asked no delta");
+          seen.push(response.ui.id);
+          answer = await call<ExecutionResponse>(base, "POST", `${P}/resume`, { token: "alpha", body: { session_id: response.session_id, user_input: ANSWERS[response.ui.id] } });
+          assert.equal(answer.status, 200, JSON.stringify(answer.body));
+          response = answer.body;
+        }
+        assert.deepEqual(seen, ["geometry", "loads", "material"]);
+        assert.equal(response.status, "completed", JSON.stringify(response.error));
+        assert.equal(response.ui_steps, 3);
+        assert.match(response.html ?? "", /Simply supported beam/);
+        assert.match(response.result ?? "", /<html/i);
+        assert.equal(typeof (response.value as { utilisation?: unknown }).utilisation, "number");
+        const status = await call<SessionInfo>(base, "GET", `${P}/status/${response.session_id}`, { token: "alpha" });
+        assert.equal(status.status, 200);
+        assert.equal(status.body.status, "completed");
+        assert.equal(status.body.ui_steps, 3);
+      });
+
+      it("passes html_mode through: a delta session answers html_delta", async () => {
+        const started = await call<ExecutionResponse>(base, "POST", `${P}/start`, { token: "alpha", body: { file_path: BEAM, html_mode: "delta" } });
+        assert.equal(started.status, 200);
+        assert.equal(started.body.html, undefined);
+        assert.match(started.body.html_delta ?? "", /Simply supported beam/);
+        const next = await call<ExecutionResponse>(base, "POST", `${P}/resume`, { token: "alpha", body: { session_id: started.body.session_id, user_input: ANSWERS.geometry } });
+        assert.equal(next.body.html, undefined, "the session keeps the mode it chose");
+        assert.equal(typeof next.body.html_delta, "string");
+      });
+
+      it("refuses invalid input with 422 and field errors; the session keeps waiting at the same window", async () => {
+        const started = await call<ExecutionResponse>(base, "POST", `${P}/start`, { token: "alpha", body: { file_path: BEAM } });
+        const id = started.body.session_id;
+        const bad = await call(base, "POST", `${P}/resume`, { token: "alpha", body: { session_id: id, user_input: { ...ANSWERS.geometry, span: -3, b: "wide" } } });
+        assert.equal(bad.status, 422);
+        const error = errorOf(bad);
+        assert.equal(error.code, "invalid_input");
+        assert.deepEqual(Object.keys(error.fields ?? {}).sort(), ["b", "span"]);
+        const status = await call<SessionInfo>(base, "GET", `${P}/status/${id}`, { token: "alpha" });
+        assert.equal(status.body.status, "waiting_ui");
+        assert.equal(status.body.ui_steps, 1);
+        const good = await call<ExecutionResponse>(base, "POST", `${P}/resume`, { token: "alpha", body: { session_id: id, user_input: ANSWERS.geometry } });
+        assert.equal(good.status, 200);
+        assert.equal(good.body.ui?.id, "loads");
+      });
+
+      it("answers 404 for an unknown session, 400 for a malformed body, 403 outside the safe dirs", async () => {
+        const status = await call(base, "GET", `${P}/status/no-such-session`, { token: "alpha" });
+        assert.equal(status.status, 404);
+        assert.equal(errorOf(status).code, "not_found");
+        const resume = await call(base, "POST", `${P}/resume`, { token: "alpha", body: { session_id: "no-such-session", user_input: {} } });
+        assert.equal(resume.status, 404);
+        const malformed = await call(base, "POST", `${P}/start`, { token: "alpha", raw: "{not json" });
+        assert.equal(malformed.status, 400);
+        assert.equal(errorOf(malformed).code, "bad_request");
+        const neither = await call(base, "POST", `${P}/start`, { token: "alpha", body: {} });
+        assert.equal(neither.status, 400);
+        const outside = await call(base, "POST", `${P}/start`, { token: "alpha", body: { file_path: OUTSIDE } });
+        assert.equal(outside.status, 403);
+        assert.equal(errorOf(outside).code, "forbidden");
+      });
+
+      it("needs a token when UZONCALC_TOKEN is set (401 without one or with a wrong one); health stays open", async () => {
+        const none = await call(base, "GET", `${P}/sessions`);
+        assert.equal(none.status, 401);
+        assert.equal(errorOf(none).code, "unauthorized");
+        const wrong = await call(base, "POST", `${P}/start`, { token: "gamma", body: { file_path: BEAM } });
+        assert.equal(wrong.status, 401);
+        const cache = await call(base, "POST", `${P}/invalidate-cache`, { body: {} });
+        assert.equal(cache.status, 401);
+        const health = await call(base, "GET", `${P}/health`);
+        assert.equal(health.status, 200);
+        assert.equal(health.body.status, "healthy");
+        assert.equal(typeof health.body.active_sessions, "number");
+        assert.equal(typeof health.body.version, "string");
+      });
+
+      it("keeps a token's sessions invisible to another token", async () => {
+        const started = await call<ExecutionResponse>(base, "POST", `${P}/start`, { token: "alpha", body: { file_path: BEAM, session_id: `owned-${deployment}` } });
+        assert.equal(started.status, 200);
+        const id = started.body.session_id;
+        assert.equal((await call(base, "GET", `${P}/status/${id}`, { token: "beta" })).status, 404);
+        assert.equal((await call(base, "POST", `${P}/resume`, { token: "beta", body: { session_id: id, user_input: ANSWERS.geometry } })).status, 404);
+        assert.equal((await call(base, "POST", `${P}/cancel`, { token: "beta", body: { session_id: id } })).status, 404);
+        const theirs = await call<{ sessions: SessionInfo[] }>(base, "GET", `${P}/sessions`, { token: "beta" });
+        assert.ok(!theirs.body.sessions.some((s) => s.session_id === id));
+        const mine = await call<{ sessions: SessionInfo[] }>(base, "GET", `${P}/sessions`, { token: "alpha" });
+        assert.ok(mine.body.sessions.some((s) => s.session_id === id));
+        const cancelled = await call(base, "POST", `${P}/cancel`, { token: "alpha", body: { session_id: id } });
+        assert.deepEqual(cancelled, { status: 200, body: { status: "cancelled", session_id: id } });
+        assert.equal((await call(base, "POST", `${P}/cancel`, { token: "alpha", body: { session_id: id } })).status, 200, "cancel of a cancelled run answers 200 again");
+        const taken = await call(base, "POST", `${P}/start`, { token: "alpha", body: { file_path: BEAM, session_id: id } });
+        assert.equal(taken.status, 409);
+      });
+
+      it("invalidates the sheet cache, for one file or all", async () => {
+        const one = await call(base, "POST", `${P}/invalidate-cache`, { token: "alpha", body: { file_path: BEAM } });
+        assert.equal(one.status, 200);
+        assert.equal(one.body.status, "ok");
+        assert.equal(typeof one.body.message, "string");
+        const all = await call(base, "POST", `${P}/invalidate-cache`, { token: "beta" });
+        assert.equal(all.status, 200);
+        assert.equal(all.body.status, "ok");
+      });
+
+      it("logs each request as JSON with a request id, and serves /metrics", async () => {
+        const response = await fetch(`${base}/metrics`);
+        assert.equal(response.status, 200);
+        assert.match(await response.text(), /uzoncalc_http_requests_total\{route="start",status="200"\}/);
+        const lines = api!.logs.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { msg?: string; req_id?: string; route?: string });
+        assert.ok(lines.some((l) => l.msg === "request" && l.route === "start" && typeof l.req_id === "string"));
+      });
+
+      it("exits 0 on SIGTERM", async () => {
+        const code = await api!.stop();
+        api = undefined;
+        assert.equal(code, 0);
+        if (sandbox) {
+          assert.equal(await sandbox.stop(), 0);
+          sandbox = undefined;
+        }
+      });
+    });
+  }
+
+  describe("with the sandbox unreachable", () => {
+    let api: RunningService | undefined;
+    let url = "";
+
+    before(async () => {
+      url = `http://127.0.0.1:${await closedPort()}`;
+      api = await startService(["api", "--port", "0", "--sandbox-url", url], { UZONCALC_TOKEN: "", SANDBOX_URL: "", SAFE_DIRS: "" });
+    });
+    after(async () => {
+      await api?.stop();
+    });
+
+    it("answers 502 bad_gateway naming the sandbox URL, with a hint", async () => {
+      for (const answer of [await call(api!.url, "POST", `${P}/start`, { body: { file_path: BEAM } }), await call(api!.url, "GET", `${P}/health`)]) {
+        assert.equal(answer.status, 502);
+        const error = errorOf(answer);
+        assert.equal(error.code, "bad_gateway");
+        assert.ok(error.message.includes(url), error.message);
+        assert.match(error.hint ?? "", /SANDBOX_URL|--sandbox-url/);
+      }
+      // A request the API itself refuses never reaches the sandbox.
+      assert.equal((await call(api!.url, "POST", `${P}/start`, { body: {} })).status, 400);
+    });
+  });
+
+  describe("with a sandbox that refuses the API's tokens", () => {
+    let sandbox: RunningService | undefined;
+    let api: RunningService | undefined;
+
+    before(async () => {
+      sandbox = await startService(["serve", "--port", "0", "--safe-dir", EXAMPLES], { UZONCALC_TOKEN: "zeta", SAFE_DIRS: "" });
+      api = await startService(["api", "--port", "0", "--sandbox-url", sandbox.url], { UZONCALC_TOKEN: "alpha", SANDBOX_URL: "", SAFE_DIRS: "" });
+    });
+    after(async () => {
+      await api?.stop();
+      await sandbox?.stop();
+    });
+
+    it("answers 502, not 401: the caller's token was right, the two services disagree", async () => {
+      const answer = await call(api!.url, "POST", `${P}/start`, { token: "alpha", body: { file_path: BEAM } });
+      assert.equal(answer.status, 502);
+      assert.equal(errorOf(answer).code, "bad_gateway");
+      assert.match(errorOf(answer).hint ?? "", /same UZONCALC_TOKEN/);
+    });
+  });
+});
