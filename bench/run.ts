@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Executor } from "../sandbox/src/executor";
 import { InProcessEngine } from "../sandbox/src/engine";
+import { LocalSandboxClient } from "../sandbox/client/local";
 import { defaultWorkerScript, WorkerPoolEngine } from "../sandbox/src/workerPool";
 import { fmt, row, summarize } from "./util";
 
@@ -165,6 +166,37 @@ async function loadTimes(): Promise<void> {
   await threads.close();
 }
 
+async function localClient(): Promise<void> {
+  console.log("LocalSandboxClient (the extension's local sandbox: forked dist/sandbox.js over IPC, thread members)");
+  const cold: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const client = new LocalSandboxClient({ safeDirs: [SHEETS] });
+    const started = performance.now();
+    await client.health();
+    cold.push(performance.now() - started);
+    await client.dispose();
+  }
+  row("child cold start to first health, median of 7", fmt(summarize(cold).median));
+  const client = new LocalSandboxClient({ safeDirs: [SHEETS] });
+  let response = await client.execute({ file_path: STEPS_SHEET, params: { steps: 5000 } });
+  const samples: number[] = [];
+  for (let i = 0; i < 2200; i++) {
+    const started = performance.now();
+    response = await client.resume({ session_id: response.session_id, user_input: { x: 1 } });
+    samples.push(performance.now() - started);
+  }
+  const s = summarize(samples.slice(200));
+  row("step round trip through the client (IPC + step), median / p99", `${fmt(s.median)} / ${fmt(s.p99)}`);
+  const health: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const started = performance.now();
+    await client.health();
+    health.push(performance.now() - started);
+  }
+  row("bare IPC round trip (health), median", fmt(summarize(health).median));
+  await client.dispose();
+}
+
 async function main(): Promise<void> {
   const load = os.loadavg().map((l) => l.toFixed(2)).join(" ");
   console.log(`UzonCalc bench · node ${process.version} · ${os.cpus().length} cores · load average ${load}\n`);
@@ -173,6 +205,8 @@ async function main(): Promise<void> {
   await steps();
   console.log();
   await replayCost();
+  console.log();
+  await localClient();
   console.log();
   await pausedMemory();
   console.log(`\nload average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);

@@ -82,12 +82,17 @@ export interface ChildStartOptions {
   safeDirs: string[];
   stepTimeoutMs?: number;
   memoryLimitMb?: number;
+  maxSessions?: number;
+  /** What the child's pool members are (see WorkerPoolOptions.isolation). */
+  isolation?: "process" | "thread";
 }
 
 export function childArgs(options: ChildStartOptions): string[] {
   const args = options.safeDirs.map((dir) => `--safe-dir=${dir}`);
   if (options.stepTimeoutMs !== undefined) args.push(`--step-timeout=${options.stepTimeoutMs}`);
   if (options.memoryLimitMb !== undefined) args.push(`--memory-limit=${options.memoryLimitMb}`);
+  if (options.maxSessions !== undefined) args.push(`--max-sessions=${options.maxSessions}`);
+  if (options.isolation !== undefined) args.push(`--isolation=${options.isolation}`);
   return args;
 }
 
@@ -101,6 +106,8 @@ export function parseChildArgs(argv: readonly string[]): ChildStartOptions {
     if (key === "safe-dir" && value !== "") options.safeDirs.push(value);
     else if (key === "step-timeout" && Number(value) > 0) options.stepTimeoutMs = Number(value);
     else if (key === "memory-limit" && Number(value) > 0) options.memoryLimitMb = Number(value);
+    else if (key === "max-sessions" && Number(value) > 0) options.maxSessions = Number(value);
+    else if (key === "isolation" && (value === "process" || value === "thread")) options.isolation = value;
   }
   return options;
 }

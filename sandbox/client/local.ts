@@ -36,6 +36,10 @@ export interface LocalSandboxOptions {
   requestTimeoutMs?: number;
   /** Lines the child writes to stderr (warnings), and the client's own notes on restarts. */
   log?: (line: string) => void;
+  /** Sessions the child runs at once (default 1 000). */
+  maxSessions?: number;
+  /** The child's sheet members: worker threads (default; the client restarts a child that dies) or processes. */
+  isolation?: "process" | "thread";
 }
 
 /** dist/sandbox.js beside the running bundle (dist/extension.js, dist/cli.js), or the repository's dist/ from source. */
@@ -289,6 +293,8 @@ export class LocalSandboxClient implements SandboxClient {
       safeDirs: this.options.safeDirs,
       ...(this.options.stepTimeoutMs !== undefined ? { stepTimeoutMs: this.options.stepTimeoutMs } : {}),
       ...(this.options.memoryLimitMb !== undefined ? { memoryLimitMb: this.options.memoryLimitMb } : {}),
+      ...(this.options.maxSessions !== undefined ? { maxSessions: this.options.maxSessions } : {}),
+      ...(this.options.isolation !== undefined ? { isolation: this.options.isolation } : {}),
     });
     const proc = fork(this.script, args, {
       execPath: process.execPath,

@@ -37,12 +37,15 @@ const ready: Promise<Executor> = (async () => {
   const { engine, protections } = await createSandboxEngine({
     stepTimeoutMs,
     ...(options.memoryLimitMb !== undefined ? { memoryLimitMb: options.memoryLimitMb } : {}),
-    isolation: "process",
+    // Threads by default: one IPC hop per step instead of two, and a faster start. The rare failure threads
+    // cannot contain (a fatal out-of-memory inside a microtask) ends this child, which the client restarts and
+    // whose sessions it restores by replay.
+    isolation: options.isolation ?? "thread",
     maxWorkers: 2,
     log: (_level, message) => warn(message),
   });
   if (!protections.workers || !protections.workerPermission || !protections.dontContextify) warn(`protections: ${describeProtections(protections)}`);
-  return new Executor({ safeDirs: options.safeDirs, stepTimeoutMs, engine });
+  return new Executor({ safeDirs: options.safeDirs, stepTimeoutMs, engine, ...(options.maxSessions !== undefined ? { maxSessions: options.maxSessions } : {}) });
 })();
 ready.catch((error: unknown) => warn(`could not start: ${error instanceof Error ? error.stack ?? error.message : String(error)}`));
 

@@ -5,6 +5,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 import type { ExecutionResponse } from "../../protocol/rpc";
 import { ExecutorClient } from "../client/executorClient";
+import { LocalSandboxClient } from "../client/local";
 import { RemoteSandboxClient } from "../client/remote";
 import { SandboxRequestError, type SandboxClient } from "../client/types";
 import { InProcessEngine } from "../src/engine";
@@ -53,6 +54,53 @@ function rawPost(url: string, body: string, token?: string): Promise<{ status: n
 }
 
 const targets: (() => Promise<Target>)[] = [
+  async () => {
+    const tokens = { UZONCALC_TOKEN: "token-one,token-two" };
+    const sandbox = await startService(["serve", "--port", "0", "--safe-dir", FIXTURES, "--max-sessions", String(MAX_SESSIONS)], tokens);
+    const api = await startService(["api", "--port", "0", "--sandbox-url", sandbox.url, "--max-body", String(MAX_BODY)], tokens);
+    const clients: RemoteSandboxClient[] = [];
+    return {
+      name: "API layer (uzoncalc api) → uzoncalc serve",
+      client: (token = "token-one") => {
+        const client = new RemoteSandboxClient({ url: api.url, flavor: "api", passFilePaths: true, ...(token ? { token } : {}) });
+        clients.push(client);
+        return client;
+      },
+      tokens: true,
+      bodyLimit: true,
+      rawUrl: api.url,
+      rawExecutePath: "/v1/calc/execution/start",
+      close: async () => {
+        for (const c of clients) await c.dispose();
+        assert.equal(await api.stop(), 0);
+        assert.equal(await sandbox.stop(), 0);
+      },
+    };
+  },
+  async () => {
+    const client = new LocalSandboxClient({ safeDirs: [FIXTURES], maxSessions: MAX_SESSIONS });
+    return { name: "LocalSandboxClient (forked dist/sandbox.js)", client: () => client, tokens: false, bodyLimit: false, close: () => client.dispose() };
+  },
+  async () => {
+    const service: RunningService = await startService(["api", "--port", "0", "--safe-dir", FIXTURES, "--max-sessions", String(MAX_SESSIONS), "--max-body", String(MAX_BODY)], { UZONCALC_TOKEN: "token-one,token-two" });
+    const clients: RemoteSandboxClient[] = [];
+    return {
+      name: "API layer (uzoncalc api, in-process sandbox)",
+      client: (token = "token-one") => {
+        const client = new RemoteSandboxClient({ url: service.url, flavor: "api", passFilePaths: true, ...(token ? { token } : {}) });
+        clients.push(client);
+        return client;
+      },
+      tokens: true,
+      bodyLimit: true,
+      rawUrl: service.url,
+      rawExecutePath: "/v1/calc/execution/start",
+      close: async () => {
+        for (const c of clients) await c.dispose();
+        assert.equal(await service.stop(), 0);
+      },
+    };
+  },
   async () => {
     const executor = new Executor({ safeDirs: [FIXTURES], maxSessions: MAX_SESSIONS, engine: new InProcessEngine({ stepTimeoutMs: 5_000 }) });
     const client = new ExecutorClient(executor);

@@ -314,7 +314,7 @@ describe("local sandbox client", function () {
   });
 
   it("dispose() stops the child and its sheet processes and fails what was in flight", async () => {
-    const { client } = make();
+    const { client } = make({ isolation: "process" });
     const start = await client.execute({ source: SPIN_SHEET, filename: "spin.calc.ts", inputs: { amount: { n: 1 } } });
     assert.equal(start.ui?.id, "go");
     const pid = client.pid!;
