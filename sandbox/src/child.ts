@@ -20,6 +20,7 @@ import type { ExecutionResponse } from "../../protocol/rpc";
 import { SandboxError } from "./errors";
 import { Executor } from "./executor";
 import { createSandboxEngine, describeProtections } from "./protections";
+import { VERSION } from "./version";
 
 const warn = (line: string) => {
   process.stderr.write(`[uzoncalc sandbox ${process.pid}] ${line}\n`);
@@ -41,6 +42,10 @@ const ready: Promise<Executor> = (async () => {
     // cannot contain (a fatal out-of-memory inside a microtask) ends this child, which the client restarts and
     // whose sessions it restores by replay.
     isolation: options.isolation ?? "thread",
+    // Untimed steps: vm's per-call timeout thread costs more than the IPC hop itself. The pool's watchdog stops a
+    // sheet's first runaway (its member is replaced; the sessions in it are rebuilt on demand) and times that
+    // sheet from then on.
+    timeEveryStep: false,
     maxWorkers: 2,
     log: (_level, message) => warn(message),
   });
@@ -48,6 +53,8 @@ const ready: Promise<Executor> = (async () => {
   return new Executor({ safeDirs: options.safeDirs, stepTimeoutMs, engine, ...(options.maxSessions !== undefined ? { maxSessions: options.maxSessions } : {}) });
 })();
 ready.catch((error: unknown) => warn(`could not start: ${error instanceof Error ? error.stack ?? error.message : String(error)}`));
+let readyExecutor: Executor | undefined;
+void ready.then((executor) => (readyExecutor = executor), () => undefined);
 
 let stopping = false;
 async function stop(): Promise<void> {
@@ -166,6 +173,12 @@ process.on("message", (message: unknown) => {
   if ("invalid" in request) {
     if (request.id !== undefined) send({ id: request.id, ok: false, error: { code: "bad_request", status: 400, message: request.invalid } });
     else warn(`ignored a message without an id: ${request.invalid}`);
+    return;
+  }
+  // The process is up before its sheet members are: health answers at once (no session can exist yet), so
+  // the client's first check does not wait for the members to start.
+  if (request.method === "health" && readyExecutor === undefined) {
+    send({ id: request.id, ok: true, result: { status: "healthy", active_sessions: 0, version: VERSION } });
     return;
   }
   void ready
