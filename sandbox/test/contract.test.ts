@@ -303,6 +303,11 @@ describe("sandbox service under load", function () {
     const service = await startService(["serve", "--port", "0", "--safe-dir", FIXTURES, "--max-sessions", "1000"]);
     const client = new RemoteSandboxClient({ url: service.url });
     try {
+      // Least privilege, as the service reports it at start: its own process under the permission model, sheets
+      // in isolated members under it too, with an empty environment.
+      const protections = service.logs.map((l) => { try { return JSON.parse(l) as { service_permission_model?: boolean; protections?: Record<string, unknown> }; } catch { return {}; } }).find((e) => e.protections);
+      assert.equal(protections?.service_permission_model, true);
+      assert.deepEqual({ ...protections?.protections, workerHeapLimitMb: 0 }, { dontContextify: true, workers: true, isolation: "process", workerPermission: true, workerHeapLimitMb: 0, workerEnvEmpty: true });
       const started = performance.now();
       const results = await Promise.all(
         Array.from({ length: 200 }, async (_, n) => {
