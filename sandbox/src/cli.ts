@@ -313,59 +313,52 @@ function positiveInteger(value: string | undefined, flag: string, fallback: numb
   return number;
 }
 
-async function serveCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      host: { type: "string" },
-      port: { type: "string" },
-      "safe-dir": { type: "string", multiple: true },
-      "max-body": { type: "string" },
-      "max-sessions": { type: "string" },
-      "step-timeout": { type: "string" },
-      "memory-limit": { type: "string" },
-      "session-ttl": { type: "string" },
-      "no-permission": { type: "boolean" },
-    },
-  });
-  if (positionals.length > 0) throw new UsageError(`serve takes no file arguments (got ${positionals.join(" ")}); give folders with --safe-dir`);
-  const safeDirs = [...(values["safe-dir"] ?? []), ...safeDirsFromEnvironment(process.env.SAFE_DIRS)];
-  for (const dir of safeDirs) if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--safe-dir ${dir} is not a folder`);
-  if (!values["no-permission"]) {
-    const supervised = runUnderPermissionModel(args, safeDirs);
-    if (supervised) return supervised;
-  }
-  return serve({
+/** The flags `serve` and `api` share: where to listen, where sheets may come from, and the sandbox's limits. */
+const SERVICE_OPTIONS = {
+  host: { type: "string" },
+  port: { type: "string" },
+  "safe-dir": { type: "string", multiple: true },
+  "max-body": { type: "string" },
+  "max-sessions": { type: "string" },
+  "step-timeout": { type: "string" },
+  "memory-limit": { type: "string" },
+  "session-ttl": { type: "string" },
+  "no-permission": { type: "boolean" },
+} as const;
+
+type ServiceFlags = { [K in keyof typeof SERVICE_OPTIONS]?: (typeof SERVICE_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof SERVICE_OPTIONS)[K] extends { type: "boolean" } ? boolean : string };
+
+function checkSafeDirs(dirs: string[]): string[] {
+  for (const dir of dirs) if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--safe-dir ${dir} is not a folder`);
+  return dirs;
+}
+
+function serviceSettings(values: ServiceFlags, defaultPort: number) {
+  return {
     host: values.host ?? "127.0.0.1",
-    port: positiveInteger(values.port, "--port", 3346, 0),
-    safeDirs,
+    port: positiveInteger(values.port, "--port", defaultPort, 0),
     tokens: tokensFromEnvironment(process.env.UZONCALC_TOKEN),
     maxBodyBytes: positiveInteger(values["max-body"], "--max-body", 1_048_576, 1024),
     maxSessions: positiveInteger(values["max-sessions"], "--max-sessions", 1_000),
     stepTimeoutMs: positiveInteger(values["step-timeout"], "--step-timeout", 10_000),
     memoryLimitMb: positiveInteger(values["memory-limit"], "--memory-limit", 256, 16),
     sessionTtlMs: positiveInteger(values["session-ttl"], "--session-ttl", 3_600) * 1000,
-  });
+  };
+}
+
+async function serveCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: SERVICE_OPTIONS });
+  if (positionals.length > 0) throw new UsageError(`serve takes no file arguments (got ${positionals.join(" ")}); give folders with --safe-dir`);
+  const safeDirs = checkSafeDirs([...(values["safe-dir"] ?? []), ...safeDirsFromEnvironment(process.env.SAFE_DIRS)]);
+  if (!values["no-permission"]) {
+    const supervised = runUnderPermissionModel(args, safeDirs);
+    if (supervised) return supervised;
+  }
+  return serve({ ...serviceSettings(values, 3346), safeDirs });
 }
 
 async function apiCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      host: { type: "string" },
-      port: { type: "string" },
-      "sandbox-url": { type: "string" },
-      "safe-dir": { type: "string", multiple: true },
-      "max-body": { type: "string" },
-      "max-sessions": { type: "string" },
-      "step-timeout": { type: "string" },
-      "memory-limit": { type: "string" },
-      "session-ttl": { type: "string" },
-      "no-permission": { type: "boolean" },
-    },
-  });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...SERVICE_OPTIONS, "sandbox-url": { type: "string" } } });
   if (positionals.length > 0) throw new UsageError(`api takes no file arguments (got ${positionals.join(" ")})`);
   const sandboxUrl = values["sandbox-url"] ?? (process.env.SANDBOX_URL?.trim() || undefined);
   if (sandboxUrl !== undefined) {
@@ -377,26 +370,14 @@ async function apiCommand(args: string[]): Promise<number> {
     }
     if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) throw new UsageError(`the sandbox URL "${sandboxUrl}" must be an http(s) address, like http://127.0.0.1:3346`);
   }
-  // With a remote sandbox, safe dirs are the sandbox's own business: this process reads no sheet.
-  const safeDirs = sandboxUrl === undefined ? [...(values["safe-dir"] ?? []), ...safeDirsFromEnvironment(process.env.SAFE_DIRS)] : [];
   if (sandboxUrl !== undefined && values["safe-dir"] !== undefined) throw new UsageError("--safe-dir is for the in-process sandbox; with --sandbox-url (or SANDBOX_URL) give the folders to the sandbox service");
-  for (const dir of safeDirs) if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--safe-dir ${dir} is not a folder`);
+  // With a remote sandbox, safe dirs are the sandbox's own business: this process reads no sheet.
+  const safeDirs = sandboxUrl === undefined ? checkSafeDirs([...(values["safe-dir"] ?? []), ...safeDirsFromEnvironment(process.env.SAFE_DIRS)]) : [];
   if (!values["no-permission"]) {
     const supervised = runUnderPermissionModel(args, safeDirs, "api");
     if (supervised) return supervised;
   }
-  return api({
-    host: values.host ?? "127.0.0.1",
-    port: positiveInteger(values.port, "--port", 8000, 0),
-    ...(sandboxUrl !== undefined ? { sandboxUrl } : {}),
-    safeDirs,
-    tokens: tokensFromEnvironment(process.env.UZONCALC_TOKEN),
-    maxBodyBytes: positiveInteger(values["max-body"], "--max-body", 1_048_576, 1024),
-    maxSessions: positiveInteger(values["max-sessions"], "--max-sessions", 1_000),
-    stepTimeoutMs: positiveInteger(values["step-timeout"], "--step-timeout", 10_000),
-    memoryLimitMb: positiveInteger(values["memory-limit"], "--memory-limit", 256, 16),
-    sessionTtlMs: positiveInteger(values["session-ttl"], "--session-ttl", 3_600) * 1000,
-  });
+  return api({ ...serviceSettings(values, 8000), ...(sandboxUrl !== undefined ? { sandboxUrl } : {}), safeDirs });
 }
 
 export async function main(argv: string[]): Promise<number> {
