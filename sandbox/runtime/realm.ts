@@ -190,6 +190,26 @@ function installSessionClock(now: number): void {
   (SessionDate as unknown as { UTC: typeof Date.UTC }).UTC = RealDate.UTC;
   defineProperty(RealDate.prototype, "constructor", { value: SessionDate, writable: true, configurable: true });
   defineProperty(G, "Date", { value: SessionDate, writable: true, configurable: true });
+  // Intl formats "now" when given no date, reading the real clock: give it the session's instead.
+  const dateTimeFormat = Intl.DateTimeFormat.prototype;
+  const formatGetter = Object.getOwnPropertyDescriptor(dateTimeFormat, "format")?.get;
+  if (formatGetter) {
+    defineProperty(dateTimeFormat, "format", {
+      configurable: true,
+      get(this: Intl.DateTimeFormat) {
+        const format = apply(formatGetter, this, []) as (date?: unknown) => string;
+        return (date?: unknown) => format(date === undefined ? now : date);
+      },
+    });
+  }
+  const formatToParts = dateTimeFormat.formatToParts;
+  defineProperty(dateTimeFormat, "formatToParts", {
+    configurable: true,
+    writable: true,
+    value(this: Intl.DateTimeFormat, date?: unknown) {
+      return apply(formatToParts, this, [date === undefined ? now : date]);
+    },
+  });
 }
 
 /** sfc32 seeded through splitmix32: small, fast, and the same sequence for the same seed on every machine. */

@@ -494,6 +494,23 @@ describe("executor: session lifecycle", () => {
   });
 });
 
+describe("executor: the session's clock", () => {
+  it("gives Date, Date.now and Intl's 'now' the session's start time", async () => {
+    const started = Date.parse("2031-05-06T07:08:09.000Z");
+    const executor = new Executor({ safeDirs: [FIXTURES], clock: () => started });
+    try {
+      const response = await executor.execute({ file_path: fixture("clock.calc.ts") });
+      assert.equal(response.status, "completed", JSON.stringify(response.error));
+      const value = response.value as { now: number; intl: string; reference: string };
+      assert.equal(value.now, started);
+      assert.equal(value.intl, value.reference);
+      assert.match(response.html!, /intl 6 May 2031, 07:08:09 \| parts 6 May 2031, 07:08:09 \| date 2031-05-06T07:08:09.000Z/);
+    } finally {
+      await executor.close();
+    }
+  });
+});
+
 describe("executor: eviction and rebuild by replay", () => {
   it("drops idle paused realms and rebuilds them transparently on the next request", async () => {
     let now = Date.parse("2026-01-01T00:00:00Z");
