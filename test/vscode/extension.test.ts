@@ -1,0 +1,87 @@
+// In-host tests: commands, configuration, the client lifecycle and the panel's message protocol, inside a real
+// extension host with the real local sandbox child. The workspace is a copy of examples/.
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import type { PanelState } from "../../protocol/webview";
+import type { UzonCalcApi } from "../../client/extension";
+
+const EXTENSION_ID = "uzoncalc.uzoncalc";
+const SPEC_COMMANDS = ["uzoncalc.runCalc", "uzoncalc.cancelRun", "uzoncalc.showPreview", "uzoncalc.invalidateCache", "uzoncalc.setRemoteToken", "uzoncalc.exportReport"];
+
+async function api(): Promise<UzonCalcApi> {
+  const extension = vscode.extensions.getExtension<UzonCalcApi>(EXTENSION_ID);
+  assert.ok(extension, `extension ${EXTENSION_ID} is installed`);
+  return extension.activate();
+}
+
+function workspaceFile(name: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, "a workspace folder is open");
+  return vscode.Uri.file(path.join(folder.uri.fsPath, name));
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("UzonCalc in the extension host", () => {
+  let uzoncalc: UzonCalcApi;
+  before(async () => {
+    uzoncalc = await api();
+  });
+  afterEach(async () => {
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+  });
+
+  it("registers every command of SPEC §5", async () => {
+    const commands = await vscode.commands.getCommands(true);
+    for (const id of SPEC_COMMANDS) assert.ok(commands.includes(id), `${id} is registered`);
+  });
+
+  it("declares the SPEC settings with their defaults", () => {
+    const config = vscode.workspace.getConfiguration("uzoncalc");
+    assert.equal(config.get("sandbox.mode"), "local");
+    assert.equal(config.get("sandbox.remoteUrl"), "");
+    assert.equal(config.get("sandbox.stepTimeoutMs"), 10_000);
+    assert.equal(config.get("sandbox.memoryLimitMb"), 256);
+  });
+
+  it("runs the beam sheet in the local sandbox: form, refused value kept waiting, next window, cancel", async () => {
+    const sheet = workspaceFile("beam.calc.ts");
+    await vscode.window.showTextDocument(sheet);
+    await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
+    let state: PanelState | undefined;
+    await until("the geometry window", () => (state = uzoncalc.panelState(sheet))?.window?.id === "geometry");
+    assert.equal(state!.state, "waiting");
+    assert.match(state!.report, /<h1>Simply supported beam<\/h1>/);
+
+    await uzoncalc.fromWebview(sheet, { type: "submit", values: { span: "100", b: "120 mm", h: "0.36 m" } });
+    state = uzoncalc.panelState(sheet);
+    assert.equal(state?.state, "waiting");
+    assert.equal(state?.window?.id, "geometry", "a refused value keeps the session at the same window");
+    assert.match(state?.errors?.span ?? "", /at most 40 m/);
+
+    await uzoncalc.fromWebview(sheet, { type: "submit", values: { span: "7.2", b: "120 mm", h: "0.36 m" } });
+    state = uzoncalc.panelState(sheet);
+    assert.equal(state?.window?.id, "loads");
+    assert.match(state!.report, /<td>Span L<\/td><td>7.2 m<\/td>/);
+
+    await uzoncalc.fromWebview(sheet, { type: "cancel" });
+    assert.equal(uzoncalc.panelState(sheet)?.state, "cancelled");
+  });
+
+  it("ignores messages that are not part of the panel's protocol", async () => {
+    const sheet = workspaceFile("beam.calc.ts");
+    await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
+    await until("the geometry window", () => uzoncalc.panelState(sheet)?.window?.id === "geometry");
+    await uzoncalc.fromWebview(sheet, { type: "submit", values: "not an object" });
+    await uzoncalc.fromWebview(sheet, { type: "evaluate", code: "1" });
+    assert.equal(uzoncalc.panelState(sheet)?.window?.id, "geometry");
+    await uzoncalc.fromWebview(sheet, { type: "cancel" });
+  });
+});

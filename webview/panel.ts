@@ -1,0 +1,301 @@
+// The run panel's browser side: renders the report (sanitised) and the waiting window as a form built from
+// @vscode-elements/elements, checks values as the user types with the same validation the sandbox runs, and talks
+// to the extension only through the typed message unions. State lives in vscode.setState, so hiding the panel
+// loses nothing.
+
+import "@vscode-elements/elements/dist/vscode-button/index.js";
+import "@vscode-elements/elements/dist/vscode-checkbox/index.js";
+import "@vscode-elements/elements/dist/vscode-option/index.js";
+import "@vscode-elements/elements/dist/vscode-single-select/index.js";
+import "@vscode-elements/elements/dist/vscode-multi-select/index.js";
+import "@vscode-elements/elements/dist/vscode-textarea/index.js";
+import "@vscode-elements/elements/dist/vscode-textfield/index.js";
+import DOMPurify from "dompurify";
+import type { Field, WindowSpec } from "../protocol/fields";
+import { checkField } from "../protocol/validate";
+import type { FromWebviewMessage, PanelState, RunState, ToWebviewMessage } from "../protocol/webview";
+
+interface VsCodeApi {
+  postMessage(message: FromWebviewMessage): void;
+  getState(): PanelState | undefined;
+  setState(state: PanelState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const reportElement = document.querySelector<HTMLElement>("[data-report]")!;
+const formElement = document.querySelector<HTMLElement>("[data-form]")!;
+const stateElement = document.querySelector<HTMLElement>("[data-state]")!;
+const sheetElement = document.querySelector<HTMLElement>(".uzc-sheet")!;
+const errorElement = document.querySelector<HTMLElement>("[data-sheet-error]")!;
+
+let state: PanelState = vscode.getState() ?? { sheet: "", report: "", state: "idle" };
+
+function save(): void {
+  vscode.setState(state);
+}
+
+/** Report markup comes from sheets: sanitised (keeping MathML), no inline styles (the CSP forbids them anyway). */
+function sanitize(html: string): string {
+  return DOMPurify.sanitize(html, { USE_PROFILES: { html: true, mathMl: true }, ADD_TAGS: ["semantics", "annotation"], FORBID_ATTR: ["style"], FORBID_TAGS: ["style", "form", "input", "button"] });
+}
+
+function renderReport(): void {
+  reportElement.innerHTML = sanitize(state.report);
+}
+
+function renderState(value: RunState, detail?: string): void {
+  const words: Record<RunState, string> = { idle: "Ready", starting: "Starting…", running: "Running…", waiting: "Waiting for input", completed: "Completed", error: "Error", cancelled: "Cancelled" };
+  stateElement.textContent = detail ? `${words[value]} · ${detail}` : words[value];
+  stateElement.dataset.state = value;
+  document.body.dataset.state = value;
+  for (const control of formElement.querySelectorAll<HTMLElement & { disabled: boolean }>("[data-field], [data-action]")) control.disabled = value !== "waiting";
+}
+
+function renderSheetError(): void {
+  const failure = state.sheetError;
+  errorElement.hidden = !failure;
+  errorElement.replaceChildren();
+  if (!failure) return;
+  const link = document.createElement("a");
+  link.href = "#";
+  link.textContent = failure.where;
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    if (failure.error.line !== undefined) vscode.postMessage({ type: "reveal", line: failure.error.line, column: failure.error.column ?? 1, ...(failure.error.file ? { file: failure.error.file } : {}) });
+  });
+  const title = document.createElement("strong");
+  title.textContent = `${failure.error.name ?? "Error"}: ${failure.error.message}`;
+  errorElement.append(title, document.createTextNode(" at "), link);
+  if (failure.error.stack) {
+    const stack = document.createElement("pre");
+    stack.textContent = failure.error.stack.split("\n").slice(1).join("\n");
+    errorElement.append(stack);
+  }
+}
+
+type Control = HTMLElement & { value: string | string[]; checked?: boolean; disabled: boolean };
+
+function controlFor(field: Field, initial: unknown): Control {
+  let control: Control;
+  switch (field.type) {
+    case "boolean": {
+      control = document.createElement("vscode-checkbox") as unknown as Control;
+      control.checked = initial === true;
+      control.setAttribute("label", field.label);
+      break;
+    }
+    case "selectOne":
+    case "selectMany": {
+      control = document.createElement(field.type === "selectOne" ? "vscode-single-select" : "vscode-multi-select") as unknown as Control;
+      const chosen = Array.isArray(initial) ? initial.map(String) : initial === undefined || initial === null ? [] : [String(initial)];
+      for (const option of field.options ?? []) {
+        const element = document.createElement("vscode-option");
+        element.setAttribute("value", String(option.value));
+        element.textContent = option.label;
+        if (chosen.includes(String(option.value))) element.setAttribute("selected", "");
+        control.append(element);
+      }
+      break;
+    }
+    case "textarea": {
+      control = document.createElement("vscode-textarea") as unknown as Control;
+      control.value = typeof initial === "string" ? initial : "";
+      control.setAttribute("rows", "4");
+      break;
+    }
+    default: {
+      // Numbers are text fields: "300 mm" into a field in m is a valid answer, parsed like the sandbox does.
+      control = document.createElement("vscode-textfield") as unknown as Control;
+      control.value = initial === undefined || initial === null ? "" : String(initial);
+      if (field.placeholder) control.setAttribute("placeholder", field.placeholder);
+      else if (field.type === "number" && field.unit) control.setAttribute("placeholder", `e.g. ${field.default ?? field.min ?? 1} ${field.unit}`);
+    }
+  }
+  control.dataset.field = field.name;
+  control.id = `field-${field.name}`;
+  return control;
+}
+
+function readValue(field: Field, control: Control): unknown {
+  if (field.type === "boolean") return control.checked === true;
+  if (field.type === "selectMany") {
+    const value = control.value;
+    return Array.isArray(value) ? value : value ? [value] : [];
+  }
+  if (field.type === "selectOne") {
+    // Option values travel as text; the sandbox matches them back to numbers or booleans.
+    return control.value === "" ? null : control.value;
+  }
+  return control.value;
+}
+
+function showFieldError(name: string, message: string | undefined): void {
+  const element = formElement.querySelector<HTMLElement>(`[data-error="${CSS.escape(name)}"]`);
+  if (!element) return;
+  element.textContent = message ?? "";
+  element.hidden = !message;
+}
+
+function collect(window: WindowSpec): { values: Record<string, unknown>; valid: boolean } {
+  const values: Record<string, unknown> = {};
+  let valid = true;
+  for (const field of window.fields) {
+    const control = formElement.querySelector<Control>(`[data-field="${CSS.escape(field.name)}"]`);
+    if (!control) continue;
+    const raw = readValue(field, control);
+    values[field.name] = raw;
+    const check = checkField(field, raw);
+    showFieldError(field.name, check.ok ? undefined : check.message);
+    if (!check.ok) valid = false;
+  }
+  return { values, valid };
+}
+
+function renderForm(): void {
+  const window = state.window;
+  formElement.replaceChildren();
+  formElement.hidden = !window;
+  if (!window) return;
+  const heading = document.createElement("h2");
+  heading.textContent = window.title;
+  formElement.append(heading);
+  if (window.caption) {
+    const caption = document.createElement("p");
+    caption.className = "uzc-caption";
+    caption.textContent = window.caption;
+    formElement.append(caption);
+  }
+  for (const field of window.fields) {
+    const row = document.createElement("div");
+    row.className = "uzc-field";
+    const initial = state.values && field.name in state.values ? state.values[field.name] : field.default;
+    const control = controlFor(field, initial);
+    if (field.type !== "boolean") {
+      const label = document.createElement("label");
+      label.htmlFor = control.id;
+      label.textContent = field.label + (field.required ? " *" : "");
+      if (field.unit) {
+        const unit = document.createElement("span");
+        unit.className = "uzc-unit";
+        unit.textContent = ` [${field.unit}]`;
+        label.append(unit);
+      }
+      row.append(label);
+    }
+    row.append(control);
+    if (field.help) {
+      const help = document.createElement("div");
+      help.className = "uzc-help";
+      help.textContent = field.help;
+      row.append(help);
+    }
+    const error = document.createElement("div");
+    error.className = "uzc-field-error";
+    error.dataset.error = field.name;
+    error.hidden = true;
+    row.append(error);
+    // Checked as the user types, with the sandbox's own rules; the sandbox checks again on submit.
+    control.addEventListener("input", () => {
+      const check = checkField(field, readValue(field, control));
+      showFieldError(field.name, check.ok ? undefined : check.message);
+      state.values = { ...state.values, [field.name]: readValue(field, control) };
+      save();
+    });
+    control.addEventListener("change", () => {
+      state.values = { ...state.values, [field.name]: readValue(field, control) };
+      save();
+    });
+    formElement.append(row);
+  }
+  const actions = document.createElement("div");
+  actions.className = "uzc-actions";
+  const submit = document.createElement("vscode-button");
+  submit.dataset.action = "submit";
+  submit.textContent = "Continue";
+  submit.addEventListener("click", () => submitForm());
+  const cancel = document.createElement("vscode-button");
+  cancel.dataset.action = "cancel";
+  cancel.setAttribute("secondary", "");
+  cancel.textContent = "Cancel run";
+  cancel.addEventListener("click", () => vscode.postMessage({ type: "cancel" }));
+  actions.append(submit, cancel);
+  formElement.append(actions);
+  for (const [name, message] of Object.entries(state.errors ?? {})) showFieldError(name, message);
+  formElement.querySelector<HTMLElement>("[data-field]")?.focus();
+}
+
+function submitForm(): void {
+  const window = state.window;
+  if (!window || state.state !== "waiting") return;
+  const { values, valid } = collect(window);
+  state.values = values;
+  save();
+  if (valid) vscode.postMessage({ type: "submit", values });
+}
+
+formElement.addEventListener("keydown", (event) => {
+  // Enter submits, except in a multi-line field.
+  if (event.key === "Enter" && !event.shiftKey && !(event.target instanceof HTMLElement && event.target.tagName === "VSCODE-TEXTAREA")) {
+    event.preventDefault();
+    submitForm();
+  }
+});
+
+for (const button of document.querySelectorAll<HTMLElement>("header [data-action]")) {
+  button.addEventListener("click", () => {
+    const action = button.dataset.action;
+    if (action === "rerun") vscode.postMessage({ type: "rerun" });
+    if (action === "export") vscode.postMessage({ type: "export" });
+  });
+}
+
+window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
+  const message = event.data;
+  switch (message.type) {
+    case "reset":
+      state = { sheet: message.sheet, report: "", state: "starting" };
+      sheetElement.textContent = message.funcName ? `${message.sheet} · ${message.funcName}` : message.sheet;
+      renderReport();
+      renderForm();
+      renderSheetError();
+      break;
+    case "report":
+      state.report = message.append ? state.report + message.html : message.html;
+      if (message.append) reportElement.insertAdjacentHTML("beforeend", sanitize(message.html));
+      else renderReport();
+      break;
+    case "window":
+      state.window = message.window;
+      state.values = undefined;
+      state.errors = undefined;
+      renderForm();
+      break;
+    case "fieldErrors":
+      state.errors = message.errors;
+      for (const [name, text] of Object.entries(message.errors)) showFieldError(name, text);
+      break;
+    case "state":
+      state.state = message.state;
+      state.detail = message.detail;
+      if (message.state !== "waiting" && message.state !== "running") {
+        state.window = undefined;
+        renderForm();
+      }
+      renderState(message.state, message.detail);
+      break;
+    case "sheetError":
+      state.sheetError = { error: message.error, where: message.where };
+      renderSheetError();
+      break;
+  }
+  save();
+});
+
+// Restore what the panel showed before it was hidden, then ask the extension for the current state.
+sheetElement.textContent = state.sheet;
+renderReport();
+renderForm();
+renderSheetError();
+renderState(state.state, state.detail);
+vscode.postMessage({ type: "ready" });
