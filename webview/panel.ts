@@ -152,46 +152,35 @@ function collect(window: WindowSpec): { values: Record<string, unknown>; valid: 
   return { values, valid };
 }
 
+/** An element with a class and text: the form's small pieces (captions, units, help, messages). */
+function textElement<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text: string): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  if (className) element.className = className;
+  element.textContent = text;
+  return element;
+}
+
 function renderForm(): void {
   const window = state.window;
   formElement.replaceChildren();
   formElement.hidden = !window;
   if (!window) return;
-  const heading = document.createElement("h2");
-  heading.textContent = window.title;
-  formElement.append(heading);
-  if (window.caption) {
-    const caption = document.createElement("p");
-    caption.className = "uzc-caption";
-    caption.textContent = window.caption;
-    formElement.append(caption);
-  }
+  formElement.append(textElement("h2", "", window.title));
+  if (window.caption) formElement.append(textElement("p", "uzc-caption", window.caption));
   for (const field of window.fields) {
     const row = document.createElement("div");
     row.className = "uzc-field";
     const initial = state.values && field.name in state.values ? state.values[field.name] : field.default;
     const control = controlFor(field, initial);
     if (field.type !== "boolean") {
-      const label = document.createElement("label");
+      const label = textElement("label", "", field.label + (field.required ? " *" : ""));
       label.htmlFor = control.id;
-      label.textContent = field.label + (field.required ? " *" : "");
-      if (field.unit) {
-        const unit = document.createElement("span");
-        unit.className = "uzc-unit";
-        unit.textContent = ` [${field.unit}]`;
-        label.append(unit);
-      }
+      if (field.unit) label.append(textElement("span", "uzc-unit", ` [${field.unit}]`));
       row.append(label);
     }
     row.append(control);
-    if (field.help) {
-      const help = document.createElement("div");
-      help.className = "uzc-help";
-      help.textContent = field.help;
-      row.append(help);
-    }
-    const error = document.createElement("div");
-    error.className = "uzc-field-error";
+    if (field.help) row.append(textElement("div", "uzc-help", field.help));
+    const error = textElement("div", "uzc-field-error", "");
     error.dataset.error = field.name;
     error.hidden = true;
     row.append(error);

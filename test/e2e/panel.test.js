@@ -2,32 +2,22 @@
 // palette → Run Calc → the form → a refused value shown beside its field → the next window → cancel.
 // Screenshots of each step go to $E2E_HOME/shots (artifacts).
 'use strict';
-const { describe, test, before, after } = require('node:test');
+const { describe, test } = require('node:test');
 const assert = require('node:assert');
-const fs = require('node:fs');
-const path = require('node:path');
 const H = require('./harness');
+const { useExamplesWorkbench } = require('./workspace');
 
 describe('UzonCalc run panel (code-server, driven through the webview)', () => {
-  let work, ws, cs, br;
-  before(async () => {
-    assert.ok(fs.existsSync(path.join(H.ROOT, 'dist', 'extension.js')), 'run `npm run build` first');
-    work = H.tempDir('panel-');
-    ws = path.join(work, 'examples');
-    fs.cpSync(path.join(H.ROOT, 'examples'), ws, { recursive: true });
-    cs = await H.startCodeServer();
-    br = await H.launchBrowser({ baseURL: cs.url });
-  });
-  after(async () => {
-    await br?.close();
-    await cs?.stop();
-    if (work) H.removeTempDir(work);
-  });
+  const session = useExamplesWorkbench('panel-');
 
-  test('Run Calc from the palette: form, refused value, next window, report, cancel', () => br.withPage('panel-run', async (page) => {
-    await H.openWorkbench(page, ws, { devPath: H.ROOT });
+  test('Run Calc from the palette: form, refused value, next window, report, cancel', () => session.br.withPage('panel-run', async (page) => {
+    await H.openWorkbench(page, session.ws, { devPath: H.ROOT });
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'beam.calc.ts' }).click();
-    await page.locator('.monaco-editor .view-lines', { hasText: 'Simply supported beam' }).waitFor({ timeout: 30000 });
+    const editor = page.locator('.monaco-editor .view-lines', { hasText: 'Simply supported beam' });
+    await editor.waitFor({ timeout: 30000 });
+    // The palette offers Run Calc for the active sheet editor: focus it (a click in the explorer leaves focus there).
+    await editor.click();
+    await page.locator('.monaco-editor.focused').waitFor({ timeout: 10000 });
     const started = Date.now();
     await H.runCommand(page, 'UzonCalc: Run Calc');
     const frame = await H.webviewFrameWith(page, '[data-form] [data-field="span"]', 60000);
