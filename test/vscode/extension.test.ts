@@ -75,6 +75,33 @@ describe("UzonCalc in the extension host", () => {
     assert.equal(uzoncalc.panelState(sheet)?.state, "cancelled");
   });
 
+  it("shows a sheet error in the panel and as a diagnostic on the sheet's own line", async () => {
+    const sheet = workspaceFile("throws.calc.ts");
+    const source = [
+      'import { UI, Window, p } from "uzoncalc";',
+      "",
+      "export async function* sheet() {",
+      '  p("before the error");',
+      '  const v = yield UI(Window({ title: "Divide", fields: [{ name: "d", type: "number", default: 0 }] }));',
+      '  if (v.d === 0) throw new RangeError("cannot divide by zero");',
+      "}",
+      "",
+    ].join("\n");
+    await vscode.workspace.fs.writeFile(sheet, Buffer.from(source, "utf8"));
+    await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
+    await until("the divide window", () => uzoncalc.panelState(sheet)?.window?.id === "divide");
+    await uzoncalc.fromWebview(sheet, { type: "submit", values: {} });
+    const state = uzoncalc.panelState(sheet);
+    assert.equal(state?.state, "error");
+    assert.equal(state?.sheetError?.where, "throws.calc.ts:6:24", "the `new RangeError` of line 6");
+    assert.match(state!.report, /before the error/, "the report so far is kept");
+    const diagnostics = vscode.languages.getDiagnostics(sheet);
+    assert.equal(diagnostics.length, 1);
+    assert.equal(diagnostics[0]!.range.start.line, 5);
+    assert.equal(diagnostics[0]!.range.start.character, 23);
+    assert.match(diagnostics[0]!.message, /RangeError: cannot divide by zero/);
+  });
+
   it("ignores messages that are not part of the panel's protocol", async () => {
     const sheet = workspaceFile("beam.calc.ts");
     await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
