@@ -283,7 +283,7 @@ async function runCommand(page, title) {
   await page.keyboard.press('F1');
   await page.locator('.quick-input-widget input.input').waitFor({ state: 'visible', timeout: 10000 });
   await page.keyboard.type(title);
-  await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: title }).waitFor({ timeout: 15000 });
+  await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: title }).waitFor({ timeout: 30000 });
   await page.keyboard.press('Enter');
 }
 
