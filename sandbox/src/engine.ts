@@ -3,9 +3,9 @@
 // executor knowing which.
 
 import type * as vm from "node:vm";
-import type { RealmInit, RealmOutcome, RealmStart } from "../runtime/abi";
+import type { RealmErrorData, RealmInit, RealmOutcome, RealmStart } from "../runtime/abi";
 import type { RestoreInput } from "./worker/messages";
-import { compileSheetScript, SheetRealm, type RealmLimits } from "./realm";
+import { compileSheetScript, errorOutcome, SheetRealm, type RealmLimits } from "./realm";
 
 /** What an engine needs of a loaded sheet: the bundle's code and the name its frames carry. */
 export interface SheetCode {
@@ -106,17 +106,27 @@ export class InProcessEngine implements RealmEngine {
   }
 }
 
+/**
+ * Why a replay no longer follows its log at entry `index`: the sheet stopped asking, or asks for another
+ * window. Undefined while it follows. One wording for the executor's replay and the engines' restore.
+ */
+export function replayDivergence(outcome: RealmOutcome, logged: RestoreInput, index: number, total: number): RealmErrorData | undefined {
+  if (outcome.kind !== "ui") return { name: "ReplayError", message: `Replay diverged: the log has ${total} answered windows, but the sheet stopped asking after ${index}.` };
+  if (outcome.window.id !== logged.window) {
+    return { name: "ReplayError", message: `Replay diverged at step ${index + 1}: the sheet asks for window '${outcome.window.id}', the log answered '${logged.window}'.` };
+  }
+  return undefined;
+}
+
 /** Opens a realm and feeds it the logged inputs, checking each window against the log. */
 export async function replayInto(engine: RealmEngine, sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputs: readonly RestoreInput[]): Promise<EngineOutcome> {
   let outcome: RealmOutcome = await engine.open(sessionId, sheet, init, start);
   let html = outcome.html;
   for (const [index, input] of inputs.entries()) {
-    if (outcome.kind !== "ui") {
-      return { kind: "error", error: { name: "ReplayError", message: `Replay diverged: the log has ${inputs.length} answered windows, but the sheet stopped asking after ${index}.` }, html, logs: [] };
-    }
-    if (outcome.window.id !== input.window) {
+    const divergence = replayDivergence(outcome, input, index, inputs.length);
+    if (divergence) {
       engine.drop(sessionId);
-      return { kind: "error", error: { name: "ReplayError", message: `Replay diverged at step ${index + 1}: the sheet asks for window '${outcome.window.id}', the log answered '${input.window}'.` }, html, logs: [] };
+      return errorOutcome(divergence, html);
     }
     const next = await engine.resume(sessionId, input.values);
     if (next.kind === "lost") return next;

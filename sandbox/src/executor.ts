@@ -25,9 +25,10 @@ import {
 } from "../../protocol/rpc";
 import { checkWindowInput, summarizeFieldErrors } from "../../protocol/validate";
 import type { RealmOutcome, RealmStart } from "../runtime/abi";
-import { InProcessEngine, type EngineOutcome, type RealmEngine } from "./engine";
+import { InProcessEngine, replayDivergence, type EngineOutcome, type RealmEngine } from "./engine";
 import { SandboxError } from "./errors";
 import { SheetLoader, type LoadedSheet, type LoadResult } from "./loader";
+import { errorOutcome } from "./realm";
 import { renderReportDocument } from "./report";
 import { SafeDirs } from "./safeDirs";
 import { mapSheetError } from "./sourceMap";
@@ -137,7 +138,7 @@ function isFinished(status: SessionStatus): boolean {
 }
 
 function sandboxFailure(message: string): RealmOutcome {
-  return { kind: "error", error: { name: "SandboxError", message }, html: "", logs: [] };
+  return errorOutcome({ name: "SandboxError", message });
 }
 
 export class Executor {
@@ -327,12 +328,9 @@ export class Executor {
       const logs: string[] = [];
       let outcome = await this.open(session, logs);
       for (const [index, entry] of record.inputLog.entries()) {
-        if (outcome.kind !== "ui" || !session.window) {
-          this.fail(session, { name: "ReplayError", message: `Replay diverged: the log has ${record.inputLog.length} answered windows, but the sheet stopped asking after ${index}.` });
-          break;
-        }
-        if (session.window.id !== entry.window) {
-          this.fail(session, { name: "ReplayError", message: `Replay diverged at step ${index + 1}: the sheet asks for window '${session.window.id}', the log answered '${entry.window}'.` });
+        const divergence = replayDivergence(outcome, entry, index, record.inputLog.length);
+        if (divergence || !session.window) {
+          this.fail(session, divergence ?? { name: "ReplayError", message: "Replay diverged: the session has no window to answer." });
           break;
         }
         outcome = await this.inject(session, session.window, entry.values, logs);
@@ -474,11 +472,11 @@ export class Executor {
     if (outcome.kind === "error") return outcome;
     if (outcome.kind !== "ui" || outcome.window.id !== expected?.id) {
       this.engine.drop(session.id);
-      return { kind: "error", error: { name: "ReplayError", message: `Replay diverged: rebuilding the session did not stop at window '${expected?.id}' again.` }, html: "", logs: [] };
+      return errorOutcome({ name: "ReplayError", message: `Replay diverged: rebuilding the session did not stop at window '${expected?.id}' again.` });
     }
     if (outcome.html !== session.report.text) {
       this.engine.drop(session.id);
-      return { kind: "error", error: { name: "ReplayError", message: "Replay diverged: rebuilding the session gave a different report than the original run." }, html: "", logs: [] };
+      return errorOutcome({ name: "ReplayError", message: "Replay diverged: rebuilding the session gave a different report than the original run." });
     }
     this.restores++;
     session.evicted = false;

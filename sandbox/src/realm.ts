@@ -108,8 +108,9 @@ function isTimeout(error: unknown): boolean {
   return code !== undefined && "value" in code && code.value === "ERR_SCRIPT_EXECUTION_TIMEOUT";
 }
 
-function errorOutcome(error: RealmErrorData): RealmOutcome {
-  return { kind: "error", error, html: "", logs: [] };
+/** An outcome for a run the sandbox (not the sheet) ended; `html` is what the step wrote, when known. */
+export function errorOutcome(error: RealmErrorData, html = ""): RealmOutcome {
+  return { kind: "error", error, html, logs: [] };
 }
 
 export function timeLimitOutcome(limitMs: number): RealmOutcome {

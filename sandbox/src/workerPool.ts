@@ -10,6 +10,7 @@ import { Worker } from "node:worker_threads";
 import type { RealmInit, RealmOutcome, RealmStart } from "../runtime/abi";
 import type { EngineOutcome, RealmEngine, SheetCode } from "./engine";
 import type { FromWorker, ProbeResult, RestoreInput, ToWorker } from "./worker/messages";
+import { errorOutcome, timeLimitOutcome } from "./realm";
 import { sheetProcessOptions, sheetWorkerOptions } from "./worker/options";
 
 export interface WorkerPoolOptions {
@@ -249,31 +250,15 @@ function lostReply(seq: number): FromWorker {
 }
 
 function deathOutcome(cause: DeathCause, limits: { memoryLimitMb: number; stepTimeoutMs: number }): RealmOutcome {
+  if (cause === "time") return timeLimitOutcome(limits.stepTimeoutMs);
   if (cause === "memory") {
-    return {
-      kind: "error",
-      error: {
-        name: "MemoryLimitError",
-        message: `The sheet used more memory than the sandbox's limit of ${limits.memoryLimitMb} MB and was stopped. Look for an array or string that grows without end, or raise the limit (uzoncalc.sandbox.memoryLimitMb).`,
-        limit: "memory",
-      },
-      html: "",
-      logs: [],
-    };
+    return errorOutcome({
+      name: "MemoryLimitError",
+      message: `The sheet used more memory than the sandbox's limit of ${limits.memoryLimitMb} MB and was stopped. Look for an array or string that grows without end, or raise the limit (uzoncalc.sandbox.memoryLimitMb).`,
+      limit: "memory",
+    });
   }
-  if (cause === "time") {
-    return {
-      kind: "error",
-      error: {
-        name: "TimeoutError",
-        message: `The sheet ran longer than the step time limit of ${limits.stepTimeoutMs} ms and was stopped. Look for a loop that never ends, or raise the limit (--step-timeout for the CLI, uzoncalc.sandbox.stepTimeoutMs in VS Code).`,
-        limit: "time",
-      },
-      html: "",
-      logs: [],
-    };
-  }
-  return { kind: "error", error: { name: "SandboxError", message: "The sandbox worker running this sheet stopped unexpectedly." }, html: "", logs: [] };
+  return errorOutcome({ name: "SandboxError", message: "The sandbox worker running this sheet stopped unexpectedly." });
 }
 
 export class WorkerPoolEngine implements RealmEngine {
@@ -337,7 +322,7 @@ export class WorkerPoolEngine implements RealmEngine {
       const outcome = this.settle(sessionId, slot, outcomeOf(await slot.request(message, sessionId)), true);
       if (outcome.kind !== "lost") return outcome;
     }
-    return { kind: "error", error: { name: "SandboxError", message: "The sandbox could not start a worker for this sheet." }, html: "", logs: [] };
+    return errorOutcome({ name: "SandboxError", message: "The sandbox could not start a worker for this sheet." });
   }
 
   async restore(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputs: readonly RestoreInput[]): Promise<EngineOutcome> {
@@ -460,7 +445,7 @@ export class WorkerPoolEngine implements RealmEngine {
 }
 
 function outcomeOf(reply: FromWorker): EngineOutcome {
-  return "outcome" in reply ? reply.outcome : { kind: "error", error: { name: "SandboxError", message: "The sheet worker gave an unexpected answer." }, html: "", logs: [] };
+  return "outcome" in reply ? reply.outcome : errorOutcome({ name: "SandboxError", message: "The sheet worker gave an unexpected answer." });
 }
 
 /** Where the built worker entry is: beside this bundle in dist/, or in dist/ when running from source. */
