@@ -53,53 +53,45 @@ function rawPost(url: string, body: string, token?: string): Promise<{ status: n
   });
 }
 
+const TOKENS = { UZONCALC_TOKEN: "token-one,token-two" };
+
+/**
+ * A target reached over HTTP through RemoteSandboxClient. The tests share the service's disk, so file paths go
+ * as they are (and meet its safe-dir checks). Every service must stop with exit code 0 on SIGTERM.
+ */
+function httpTarget(name: string, front: RunningService, flavor: "sandbox" | "api", services: RunningService[]): Target {
+  const clients: RemoteSandboxClient[] = [];
+  return {
+    name,
+    client: (token = "token-one") => {
+      const client = new RemoteSandboxClient({ url: front.url, flavor, passFilePaths: true, ...(token ? { token } : {}) });
+      clients.push(client);
+      return client;
+    },
+    tokens: true,
+    bodyLimit: true,
+    rawUrl: front.url,
+    rawExecutePath: flavor === "api" ? "/v1/calc/execution/start" : "/sandbox/execute",
+    close: async () => {
+      for (const c of clients) await c.dispose();
+      for (const service of services) assert.equal(await service.stop(), 0, "SIGTERM ends the service with exit code 0");
+    },
+  };
+}
+
 const targets: (() => Promise<Target>)[] = [
   async () => {
-    const tokens = { UZONCALC_TOKEN: "token-one,token-two" };
-    const sandbox = await startService(["serve", "--port", "0", "--safe-dir", FIXTURES, "--max-sessions", String(MAX_SESSIONS)], tokens);
-    const api = await startService(["api", "--port", "0", "--sandbox-url", sandbox.url, "--max-body", String(MAX_BODY)], tokens);
-    const clients: RemoteSandboxClient[] = [];
-    return {
-      name: "API layer (uzoncalc api) → uzoncalc serve",
-      client: (token = "token-one") => {
-        const client = new RemoteSandboxClient({ url: api.url, flavor: "api", passFilePaths: true, ...(token ? { token } : {}) });
-        clients.push(client);
-        return client;
-      },
-      tokens: true,
-      bodyLimit: true,
-      rawUrl: api.url,
-      rawExecutePath: "/v1/calc/execution/start",
-      close: async () => {
-        for (const c of clients) await c.dispose();
-        assert.equal(await api.stop(), 0);
-        assert.equal(await sandbox.stop(), 0);
-      },
-    };
+    const sandbox = await startService(["serve", "--port", "0", "--safe-dir", FIXTURES, "--max-sessions", String(MAX_SESSIONS)], TOKENS);
+    const api = await startService(["api", "--port", "0", "--sandbox-url", sandbox.url, "--max-body", String(MAX_BODY)], TOKENS);
+    return httpTarget("API layer (uzoncalc api) → uzoncalc serve", api, "api", [api, sandbox]);
   },
   async () => {
     const client = new LocalSandboxClient({ safeDirs: [FIXTURES], maxSessions: MAX_SESSIONS });
     return { name: "LocalSandboxClient (forked dist/sandbox.js)", client: () => client, tokens: false, bodyLimit: false, close: () => client.dispose() };
   },
   async () => {
-    const service: RunningService = await startService(["api", "--port", "0", "--safe-dir", FIXTURES, "--max-sessions", String(MAX_SESSIONS), "--max-body", String(MAX_BODY)], { UZONCALC_TOKEN: "token-one,token-two" });
-    const clients: RemoteSandboxClient[] = [];
-    return {
-      name: "API layer (uzoncalc api, in-process sandbox)",
-      client: (token = "token-one") => {
-        const client = new RemoteSandboxClient({ url: service.url, flavor: "api", passFilePaths: true, ...(token ? { token } : {}) });
-        clients.push(client);
-        return client;
-      },
-      tokens: true,
-      bodyLimit: true,
-      rawUrl: service.url,
-      rawExecutePath: "/v1/calc/execution/start",
-      close: async () => {
-        for (const c of clients) await c.dispose();
-        assert.equal(await service.stop(), 0);
-      },
-    };
+    const api = await startService(["api", "--port", "0", "--safe-dir", FIXTURES, "--max-sessions", String(MAX_SESSIONS), "--max-body", String(MAX_BODY)], TOKENS);
+    return httpTarget("API layer (uzoncalc api, in-process sandbox)", api, "api", [api]);
   },
   async () => {
     const executor = new Executor({ safeDirs: [FIXTURES], maxSessions: MAX_SESSIONS, engine: new InProcessEngine({ stepTimeoutMs: 5_000 }) });
@@ -107,25 +99,8 @@ const targets: (() => Promise<Target>)[] = [
     return { name: "in-process ExecutorClient", client: () => client, tokens: false, bodyLimit: false, close: () => client.dispose() };
   },
   async () => {
-    const service: RunningService = await startService(["serve", "--port", "0", "--safe-dir", FIXTURES, "--max-sessions", String(MAX_SESSIONS), "--max-body", String(MAX_BODY)], { UZONCALC_TOKEN: "token-one,token-two" });
-    const clients: RemoteSandboxClient[] = [];
-    return {
-      name: "RemoteSandboxClient → uzoncalc serve",
-      client: (token = "token-one") => {
-        // The test shares the service's disk, so file paths go as they are (and meet its safe-dir checks).
-        const client = new RemoteSandboxClient({ url: service.url, passFilePaths: true, ...(token ? { token } : {}) });
-        clients.push(client);
-        return client;
-      },
-      tokens: true,
-      bodyLimit: true,
-      rawUrl: service.url,
-      rawExecutePath: "/sandbox/execute",
-      close: async () => {
-        for (const c of clients) await c.dispose();
-        assert.equal(await service.stop(), 0, "SIGTERM ends the service with exit code 0");
-      },
-    };
+    const sandbox = await startService(["serve", "--port", "0", "--safe-dir", FIXTURES, "--max-sessions", String(MAX_SESSIONS), "--max-body", String(MAX_BODY)], TOKENS);
+    return httpTarget("RemoteSandboxClient → uzoncalc serve", sandbox, "sandbox", [sandbox]);
   },
 ];
 
