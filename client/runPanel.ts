@@ -28,6 +28,9 @@ export class RunPanel implements vscode.Disposable {
   private funcName: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
+  /** When the panel was created, until its webview first says it is ready: the cold-start figure in the log. */
+  private readonly createdAt = performance.now();
+  private webviewReady = false;
 
   constructor(
     readonly sheet: vscode.Uri,
@@ -35,6 +38,7 @@ export class RunPanel implements vscode.Disposable {
     private readonly sandbox: SandboxManager,
     private readonly events: RunEvents,
     onDispose: () => void,
+    private readonly log?: vscode.LogOutputChannel,
   ) {
     this.state = { sheet: path.basename(sheet.fsPath), report: "", state: "idle" };
     this.panel = vscode.window.createWebviewPanel("uzoncalc.run", `Run: ${path.basename(sheet.fsPath)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
@@ -92,10 +96,12 @@ export class RunPanel implements vscode.Disposable {
     this.setState("starting");
     this.events.onSheetError(this.sheet, undefined);
     try {
+      const requested = performance.now();
       const client = await this.sandbox.get();
       const started = performance.now();
       const response = await client.execute({ ...this.sheetRequest(), ...(funcName ? { func_name: funcName } : {}), html_mode: "delta" });
       this.sessionId = response.session_id;
+      this.log?.info(`run ${this.state.sheet}: first answer in ${(performance.now() - requested).toFixed(0)} ms (sandbox client ready after ${(started - requested).toFixed(0)} ms)`);
       this.apply(response, performance.now() - started);
     } catch (error) {
       this.failRequest(error);
@@ -130,6 +136,10 @@ export class RunPanel implements vscode.Disposable {
   private async onMessage(message: FromWebviewMessage): Promise<void> {
     switch (message.type) {
       case "ready":
+        if (!this.webviewReady) {
+          this.webviewReady = true;
+          this.log?.info(`run panel for ${this.state.sheet}: webview ready ${(performance.now() - this.createdAt).toFixed(0)} ms after it was created`);
+        }
         this.post({ type: "reset", sheet: this.state.sheet });
         if (this.state.report) this.post({ type: "report", html: this.state.report, append: false });
         if (this.state.window) this.post({ type: "window", window: this.state.window });
@@ -197,7 +207,7 @@ export class RunPanel implements vscode.Disposable {
       case "completed":
         this.state.window = undefined;
         this.result = response.result;
-        this.setState("completed", `Completed in ${response.ui_steps} window${response.ui_steps === 1 ? "" : "s"}.`, ms);
+        this.setState("completed", `${response.ui_steps} window${response.ui_steps === 1 ? "" : "s"}`, ms);
         return;
       case "cancelled":
         this.state.window = undefined;

@@ -61,6 +61,19 @@ export class SandboxManager implements vscode.Disposable {
     return this.client;
   }
 
+  /**
+   * Starts the local sandbox ahead of the first Run Calc (a sheet was opened), so the run waits for neither the
+   * child nor its first sheet member. A remote sandbox is left alone: a request costs the team's service.
+   */
+  warm(): void {
+    if (this.config.sandboxMode !== "local" || !vscode.workspace.isTrusted || this.client) return;
+    const started = performance.now();
+    void this.get()
+      .then((client) => client.health())
+      .then(() => this.log.info(`local sandbox started ahead of the first run in ${(performance.now() - started).toFixed(0)} ms`))
+      .catch(() => undefined);
+  }
+
   /** Stops the current client; the next request starts a new one. */
   async reset(reason?: string): Promise<void> {
     const client = this.client;

@@ -52,6 +52,9 @@ const ready: Promise<Executor> = (async () => {
   if (!protections.workers || !protections.workerPermission || !protections.dontContextify) warn(`protections: ${describeProtections(protections)}`);
   return new Executor({ safeDirs: options.safeDirs, stepTimeoutMs, engine, ...(options.maxSessions !== undefined ? { maxSessions: options.maxSessions } : {}) });
 })();
+// esbuild's service process starts on the first build: start it now, beside the pool's first member, so the first
+// Run Calc does not wait for either.
+void esbuild.transform("", { loader: "ts" }).catch(() => undefined);
 ready.catch((error: unknown) => warn(`could not start: ${error instanceof Error ? error.stack ?? error.message : String(error)}`));
 let readyExecutor: Executor | undefined;
 void ready.then((executor) => (readyExecutor = executor), () => undefined);
