@@ -29,10 +29,14 @@ class Extension implements vscode.Disposable {
   constructor(private readonly context: vscode.ExtensionContext) {
     this.sandbox = new SandboxManager(context, this.config, this.log);
     this.status.name = "UzonCalc sandbox";
-    this.status.command = "uzoncalc.switchSandboxMode";
     this.renderStatus();
     // Only where it means something: a sheet in the editor, or a run panel open.
-    const updateVisibility = () => (isSheet(vscode.window.activeTextEditor?.document.uri) || this.panels.size > 0 ? this.status.show() : this.status.hide());
+    const updateVisibility = () => {
+      const sheetOpen = isSheet(vscode.window.activeTextEditor?.document.uri);
+      if (sheetOpen) this.sandbox.warm();
+      if (sheetOpen || this.panels.size > 0) this.status.show();
+      else this.status.hide();
+    };
     updateVisibility();
     context.subscriptions.push(vscode.window.onDidChangeActiveTextEditor(updateVisibility));
     context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => Config.affectsSandbox(e) && this.renderStatus()));
@@ -52,7 +56,7 @@ class Extension implements vscode.Disposable {
         },
         onSheetError: (uri, error) => this.showSheetError(uri, error),
         onSandboxProblem: (error) => void this.explainSandboxProblem(error),
-      }, () => this.panels.delete(key));
+      }, () => this.panels.delete(key), this.log);
       this.panels.set(key, panel);
       this.status.show();
     }
@@ -68,8 +72,9 @@ class Extension implements vscode.Disposable {
     const icon = this.lastState === "running" || this.lastState === "starting" ? "$(sync~spin)" : this.lastState === "error" ? "$(error)" : this.lastState === "waiting" ? "$(edit)" : "$(beaker)";
     const words: Record<RunState, string> = { idle: "idle", starting: "starting", running: "running", waiting: "waiting for input", completed: "idle", error: "error", cancelled: "idle" };
     const time = this.lastStepMs !== undefined ? ` · ${this.lastStepMs < 10 ? this.lastStepMs.toFixed(1) : Math.round(this.lastStepMs)} ms` : "";
-    this.status.text = `${icon} UzonCalc ${mode}: ${words[this.lastState]}${time}`;
+    this.status.text = vscode.workspace.isTrusted ? `${icon} UzonCalc ${mode}: ${words[this.lastState]}${time}` : `$(workspace-untrusted) UzonCalc: Restricted Mode`;
     this.status.tooltip = new vscode.MarkdownString(`**UzonCalc sandbox**: ${mode === "local" ? "local (a child process of VS Code)" : `remote (${this.config.remoteUrl || "no URL set"})`}\n\nLast step: ${this.lastStepMs !== undefined ? `${this.lastStepMs.toFixed(1)} ms` : "none yet"}\n\nClick to switch between local and remote.`);
+    this.status.command = vscode.workspace.isTrusted ? "uzoncalc.switchSandboxMode" : "workbench.trust.manage";
     this.status.backgroundColor = this.lastState === "error" ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
   }
 
@@ -133,7 +138,8 @@ export function activate(context: vscode.ExtensionContext): UzonCalcApi {
 
   const runCalc = async (uri?: vscode.Uri, funcName?: string) => {
     if (!vscode.workspace.isTrusted) {
-      await vscode.window.showWarningMessage("UzonCalc runs sheets only in a trusted workspace: a sheet is code. Trust this folder to run it.");
+      const choice = await vscode.window.showWarningMessage("UzonCalc runs sheets only in a trusted workspace: running a sheet runs its code. Trust this folder to run it.", "Manage Workspace Trust");
+      if (choice) await vscode.commands.executeCommand("workbench.trust.manage");
       return;
     }
     const sheet = activeSheet(uri);
@@ -152,6 +158,7 @@ export function activate(context: vscode.ExtensionContext): UzonCalcApi {
     await panel.run(typeof funcName === "string" ? funcName : undefined);
   };
 
+  const codeLenses = new SheetCodeLensProvider();
   context.subscriptions.push(
     vscode.commands.registerCommand("uzoncalc.runCalc", runCalc),
     vscode.commands.registerCommand("uzoncalc.cancelRun", async (uri?: vscode.Uri) => ext.existingPanel(activeSheet(uri))?.cancel()),
@@ -200,8 +207,12 @@ export function activate(context: vscode.ExtensionContext): UzonCalcApi {
       );
       if (picked) await ext.config.setSandboxMode(picked.mode);
     }),
-    vscode.languages.registerCodeLensProvider([{ scheme: "file", pattern: "**/*.calc.{ts,js}" }], new SheetCodeLensProvider()),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => ext.renderStatus()),
+    codeLenses,
+    vscode.languages.registerCodeLensProvider([{ scheme: "file", pattern: "**/*.calc.{ts,js}" }], codeLenses),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      ext.renderStatus();
+      if (isSheet(vscode.window.activeTextEditor?.document.uri)) ext.sandbox.warm();
+    }),
   );
   ext.log.info(`activated in ${(performance.now() - started).toFixed(1)} ms (sandbox: ${ext.config.sandboxMode})`);
   return {
