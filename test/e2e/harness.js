@@ -164,11 +164,11 @@ const statusOf = (url) => new Promise((resolve) =>
  * Start code-server on a free 127.0.0.1 port, without auth, and wait for GET /healthz.
  * Options: vsix (path or list, installed first), settings (merged over QUIET_SETTINGS when the profile has no
  * settings.json yet), env (reaches the extension host), args (extra CLI flags), userDataDir/extensionsDir
- * (default: a fresh profile in $E2E_HOME/p/<id>).
+ * (default: a fresh profile in $E2E_HOME/p/<id>), trust (keep Workspace Trust on: folders open in Restricted Mode).
  * Resolves { url, port, pid, dir, log, userDataDir, extensionsDir, stop() }; stop() kills the process group and
  * deletes the profile.
  */
-async function startCodeServer({ extensionsDir, userDataDir, vsix = [], settings = {}, env = {}, args = [] } = {}) {
+async function startCodeServer({ extensionsDir, userDataDir, vsix = [], settings = {}, env = {}, args = [], trust = false } = {}) {
   needInstalled(CODE_SERVER, 'code-server');
   const dir = runDir();
   const o = { dir, extensionsDir: extensionsDir || path.join(dir, 'x'), userDataDir: userDataDir || path.join(dir, 'u') };
@@ -185,7 +185,7 @@ async function startCodeServer({ extensionsDir, userDataDir, vsix = [], settings
   // Note: code-server's CLI rejects --extensionDevelopmentPath/--extensionTestsPath ("Unknown option"); those go
   // through the workbench URL instead (openWorkbench's devPath, runExtensionTests).
   const proc = spawn(CODE_SERVER, [...csArgs(dir, o), '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
+    '--disable-telemetry', '--disable-update-check', ...(trust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
     '--ignore-last-opened', ...args], { env: csEnv(dir, env), stdio: ['ignore', fd, fd], detached: true });
   fs.closeSync(fd);
   liveGroups.add(proc.pid);
