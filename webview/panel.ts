@@ -50,6 +50,12 @@ function renderState(value: RunState, detail?: string): void {
   stateElement.dataset.state = value;
   document.body.dataset.state = value;
   for (const control of formElement.querySelectorAll<HTMLElement & { disabled: boolean }>("[data-field], [data-action]")) control.disabled = value !== "waiting";
+  // Only a finished run has a report to hand over.
+  const exportButton = document.querySelector<HTMLElement & { disabled: boolean }>('header [data-action="export"]');
+  if (exportButton) {
+    exportButton.disabled = value !== "completed";
+    exportButton.title = value === "completed" ? "Save the report as one HTML file" : "Export is available once the run completes";
+  }
 }
 
 function renderSheetError(): void {

@@ -102,6 +102,40 @@ describe("UzonCalc in the extension host", () => {
     assert.match(diagnostics[0]!.message, /RangeError: cannot divide by zero/);
   });
 
+  it("follows the sandbox settings: a remote without a URL says which setting to fill, local runs again after", async () => {
+    const sheet = workspaceFile("beam.calc.ts");
+    const config = vscode.workspace.getConfiguration("uzoncalc");
+    await config.update("sandbox.mode", "remote", vscode.ConfigurationTarget.Global);
+    try {
+      await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
+      const state = uzoncalc.panelState(sheet);
+      assert.equal(state?.state, "error");
+      assert.match(state?.detail ?? "", /uzoncalc\.sandbox\.remoteUrl/);
+    } finally {
+      await config.update("sandbox.mode", undefined, vscode.ConfigurationTarget.Global);
+    }
+    await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
+    await until("the geometry window from the local sandbox", () => uzoncalc.panelState(sheet)?.window?.id === "geometry");
+    await uzoncalc.fromWebview(sheet, { type: "cancel" });
+  });
+
+  it("applies uzoncalc.sandbox.stepTimeoutMs to the local sandbox: a runaway sheet is stopped and named", async () => {
+    const sheet = workspaceFile("loops.calc.ts");
+    await vscode.workspace.fs.writeFile(sheet, Buffer.from('import { p } from "uzoncalc";\n\nexport async function* sheet() {\n  p("started");\n  for (;;) {}\n}\n', "utf8"));
+    const config = vscode.workspace.getConfiguration("uzoncalc");
+    await config.update("sandbox.stepTimeoutMs", 500, vscode.ConfigurationTarget.Global);
+    try {
+      const started = Date.now();
+      await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
+      const state = uzoncalc.panelState(sheet);
+      assert.equal(state?.state, "error", JSON.stringify(state));
+      assert.match(state?.sheetError?.error.message ?? "", /500 ms/, "the message names the limit");
+      assert.ok(Date.now() - started < 15_000, "stopped long before the default 10 s limit plus grace");
+    } finally {
+      await config.update("sandbox.stepTimeoutMs", undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it("ignores messages that are not part of the panel's protocol", async () => {
     const sheet = workspaceFile("beam.calc.ts");
     await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
