@@ -279,11 +279,24 @@ async function openWorkbench(page, folder, { devPath, timeout = 60000 } = {}) {
  * shows it (flake fix: Enter on a list that is still filtering picks the wrong row or none), then Enter.
  * Browser-reserved keys (Ctrl+W, Ctrl+N, Ctrl+T) cannot be tested; F1, Ctrl+Shift+P and Ctrl+Shift+M work.
  */
-async function runCommand(page, title) {
-  await page.keyboard.press('F1');
-  await page.locator('.quick-input-widget input.input').waitFor({ state: 'visible', timeout: 10000 });
-  await page.keyboard.type(title);
-  await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: title }).waitFor({ timeout: 30000 });
+async function runCommand(page, title, timeout = 45000) {
+  // Flake fix: the palette lists the commands known when it opens. Right after start-up an installed extension's
+  // contributions may not be registered yet, and an open palette never picks them up: close it and ask again.
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input.input').waitFor({ state: 'visible', timeout: 10000 });
+    await page.keyboard.type(title);
+    const wait = Math.max(1000, Math.min(10000, deadline - Date.now()));
+    try {
+      await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: title }).waitFor({ timeout: wait });
+      break;
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+      await page.keyboard.press('Escape');
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+    }
+  }
   await page.keyboard.press('Enter');
 }
 

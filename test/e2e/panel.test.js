@@ -31,6 +31,20 @@ async function pick(frame, field, labels, { multi = false } = {}) {
   await control.locator('li.option').first().waitFor({ state: 'hidden', timeout: 5000 });
 }
 
+/** The UzonCalc output channel's lines so far (the extension logs activation, sandbox start and run timings). */
+function extensionLog(session) {
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/UzonCalc\.log$/.test(entry.name)) found.push(full);
+    }
+  };
+  walk(path.join(session.cs.userDataDir, 'logs'));
+  return found.flatMap((file) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean));
+}
+
 describe('UzonCalc run panel (code-server, packaged extension, driven through the webview)', () => {
   const session = useExamplesWorkbench('panel-', {
     installed: true,
@@ -44,6 +58,7 @@ describe('UzonCalc run panel (code-server, packaged extension, driven through th
     const started = Date.now();
     const frame = await H.webviewFrameWith(page, '[data-form] [data-field="span"]', 60000);
     console.log(`Run Calc to form visible (first run: a new webview): ${Date.now() - started} ms`);
+    for (const line of extensionLog(session)) console.log(`  extension log: ${line}`);
     await H.shot(page, 'panel-1-form');
     assert.match(await frame.locator('[data-report]').innerText(), /Simply supported beam/);
 
