@@ -140,12 +140,7 @@ export class RunPanel implements vscode.Disposable {
           this.webviewReady = true;
           this.log?.info(`run panel for ${this.state.sheet}: webview ready ${(performance.now() - this.createdAt).toFixed(0)} ms after it was created`);
         }
-        this.post({ type: "reset", sheet: this.state.sheet });
-        if (this.state.report) this.post({ type: "report", html: this.state.report, append: false });
-        if (this.state.window) this.post({ type: "window", window: this.state.window });
-        if (this.state.errors) this.post({ type: "fieldErrors", errors: this.state.errors });
-        if (this.state.sheetError) this.post({ type: "sheetError", ...this.state.sheetError });
-        this.post({ type: "state", state: this.state.state, ...(this.state.detail ? { detail: this.state.detail } : {}) });
+        this.post({ type: "restore", state: this.snapshot, ...(this.funcName ? { funcName: this.funcName } : {}) });
         return;
       case "submit":
         await this.submit(message.values);

@@ -10,6 +10,11 @@ export type RunState = "idle" | "starting" | "running" | "waiting" | "completed"
 export type ToWebviewMessage =
   /** A new run of `sheet` starts: the panel clears its report and form. */
   | { type: "reset"; sheet: string; funcName?: string }
+  /**
+   * Everything the panel shows, after its webview was rebuilt (hidden and shown, reloaded). The panel keeps the
+   * values it had typed into the same waiting window, which the extension has not seen yet.
+   */
+  | { type: "restore"; state: PanelState; funcName?: string }
   /** Report html: the whole report so far, or a piece to append. */
   | { type: "report"; html: string; append: boolean }
   /** The sheet waits at this window: show its form after the report. */

@@ -202,6 +202,11 @@ function renderForm(): void {
       save();
     });
     formElement.append(row);
+    // Values restored from before the webview was rebuilt are shown with their messages, as when they were typed.
+    if (state.values && field.name in state.values) {
+      const check = checkField(field, state.values[field.name]);
+      if (!check.ok) showFieldError(field.name, check.message);
+    }
   }
   const actions = document.createElement("div");
   actions.className = "uzc-actions";
@@ -255,6 +260,17 @@ window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
       renderForm();
       renderSheetError();
       break;
+    case "restore": {
+      // Values typed into the window still waiting survive; everything else is the extension's.
+      const typed = state.window && message.state.window && state.window.id === message.state.window.id && state.sheet === message.state.sheet ? state.values : undefined;
+      state = { ...message.state, ...(typed ? { values: typed } : {}) };
+      sheetElement.textContent = message.funcName ? `${state.sheet} · ${message.funcName}` : state.sheet;
+      renderReport();
+      renderForm();
+      renderSheetError();
+      renderState(state.state, state.detail);
+      break;
+    }
     case "report":
       state.report = message.append ? state.report + message.html : message.html;
       if (message.append) reportElement.insertAdjacentHTML("beforeend", sanitize(message.html));

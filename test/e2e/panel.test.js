@@ -56,13 +56,13 @@ describe('UzonCalc run panel (code-server, packaged extension, driven through th
     await H.runCommand(page, 'UzonCalc: Run Calc');
     // From the palette's Enter: the first webview of the session loads, the sandbox (started when the sheet opened) runs.
     const started = Date.now();
-    const frame = await H.webviewFrameWith(page, '[data-form] [data-field="span"]', 60000);
+    let frame = await H.webviewFrameWith(page, '[data-form] [data-field="span"]', 60000);
     console.log(`Run Calc to form visible (first run: a new webview): ${Date.now() - started} ms`);
     for (const line of extensionLog(session)) console.log(`  extension log: ${line}`);
     await H.shot(page, 'panel-1-form');
     assert.match(await frame.locator('[data-report]').innerText(), /Simply supported beam/);
 
-    const span = frame.locator('[data-field="span"] input');
+    let span = frame.locator('[data-field="span"] input');
     await span.fill('100');
     await frame.locator('[data-error="span"]', { hasText: 'at most 40 m' }).waitFor({ timeout: 10000 });
     await H.shot(page, 'panel-2-refused');
@@ -71,6 +71,15 @@ describe('UzonCalc run panel (code-server, packaged extension, driven through th
     await frame.locator('[data-action="submit"]').click();
     assert.strictEqual(await frame.locator('[data-field="b"] input').inputValue(), '120 mm', 'the other values are kept');
     assert.strictEqual(await frame.locator('[data-field="h"] input').inputValue(), '300');
+
+    // The panel keeps what was typed when its webview is thrown away and rebuilt (as when it is hidden).
+    await H.runCommand(page, 'Developer: Reload Webviews');
+    await H.waitFor(() => frame.isDetached(), 15000, 'the old webview document to go away');
+    const reloaded = await H.webviewFrameWith(page, '[data-form] [data-field="span"]', 30000);
+    await H.waitFor(async () => (await reloaded.locator('[data-field="b"] input').inputValue()) === '120 mm', 10000, 'the typed width after the reload');
+    assert.strictEqual(await reloaded.locator('[data-field="span"] input').inputValue(), '100');
+    frame = reloaded;
+    span = frame.locator('[data-field="span"] input');
 
     await span.fill('7.2');
     await frame.locator('[data-action="submit"]').click();
