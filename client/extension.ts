@@ -9,6 +9,7 @@ import { Config } from "./config";
 import { RunPanel } from "./runPanel";
 import { SandboxConfigurationError, SandboxManager, TOKEN_SECRET } from "./sandbox";
 import { SheetCodeLensProvider } from "./codeLens";
+import { SheetLanguageClient } from "./languageClient";
 
 const SHEET_PATTERN = /\.calc\.(ts|js)$/;
 
@@ -23,6 +24,7 @@ class Extension implements vscode.Disposable {
   readonly diagnostics = vscode.languages.createDiagnosticCollection("uzoncalc");
   readonly status = vscode.window.createStatusBarItem("uzoncalc.status", vscode.StatusBarAlignment.Left, 10);
   private readonly panels = new Map<string, RunPanel>();
+  languageClient: SheetLanguageClient | undefined;
   private lastState: RunState = "idle";
   private lastStepMs: number | undefined;
 
@@ -159,6 +161,12 @@ export function activate(context: vscode.ExtensionContext): UzonCalcApi {
   };
 
   const codeLenses = new SheetCodeLensProvider();
+  const languageClient = new SheetLanguageClient(context, ext.log);
+  ext.languageClient = languageClient;
+  const startLanguageServerFor = (document: vscode.TextDocument) => {
+    if (isSheet(document.uri)) void languageClient.start();
+  };
+  vscode.workspace.textDocuments.forEach(startLanguageServerFor);
   context.subscriptions.push(
     vscode.commands.registerCommand("uzoncalc.runCalc", runCalc),
     vscode.commands.registerCommand("uzoncalc.cancelRun", async (uri?: vscode.Uri) => ext.existingPanel(activeSheet(uri))?.cancel()),
@@ -208,6 +216,12 @@ export function activate(context: vscode.ExtensionContext): UzonCalcApi {
       if (picked) await ext.config.setSandboxMode(picked.mode);
     }),
     codeLenses,
+    languageClient,
+    vscode.workspace.onDidOpenTextDocument(startLanguageServerFor),
+    vscode.commands.registerCommand("uzoncalc.restartLanguageServer", async () => {
+      await languageClient.restart();
+      void vscode.window.setStatusBarMessage("UzonCalc: language server restarted", 4000);
+    }),
     vscode.languages.registerCodeLensProvider([{ scheme: "file", pattern: "**/*.calc.{ts,js}" }], codeLenses),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       ext.renderStatus();
@@ -225,5 +239,5 @@ export function activate(context: vscode.ExtensionContext): UzonCalcApi {
 export function deactivate(): Promise<void> | undefined {
   const ext = extension;
   extension = undefined;
-  return ext ? ext.sandbox.reset("VS Code is closing") : undefined;
+  return ext ? Promise.all([ext.sandbox.reset("VS Code is closing"), ext.languageClient?.stop()]).then(() => undefined) : undefined;
 }

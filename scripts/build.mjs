@@ -1,7 +1,7 @@
 // The one build script: every entry point of the product, bundled by esbuild into dist/.
 // `node scripts/build.mjs [--watch]`
 import { createRequire } from "node:module";
-import { copyFileSync, readFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, readFileSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -21,6 +21,48 @@ const nodeEntries = [
   { in: "sandbox/src/worker/realmWorker.ts", out: "sandbox-worker" },
   { in: "sandbox/src/child.ts", out: "sandbox" },
 ];
+
+/**
+ * The language server and `uzoncalc check` carry TypeScript bundled in (the user's own TypeScript, if any, is
+ * not ours to load), and TypeScript's lib files beside them: a bundled TypeScript looks for them next to itself.
+ * Only lib.es2022.d.ts and what it references: never lib.dom (it declares a global `Window`).
+ */
+const languageServerEntries = [
+  { in: "server/src/server.ts", out: "server" },
+  { in: "server/src/check.ts", out: "check" },
+];
+function copyTypeScriptLibs() {
+  const from = path.join(root, "node_modules", "typescript", "lib");
+  const to = path.join(root, "dist", "typescript-lib");
+  rmSync(to, { recursive: true, force: true });
+  mkdirSync(to, { recursive: true });
+  const seen = new Set();
+  const pending = ["lib.es2022.d.ts"];
+  while (pending.length > 0) {
+    const file = pending.pop();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const match of readFileSync(path.join(from, file), "utf8").matchAll(/^\/\/\/\s*<reference\s+lib="([^"]+)"\s*\/>/gm)) pending.push(`lib.${match[1].toLowerCase()}.d.ts`);
+  }
+  for (const file of seen) copyFileSync(path.join(from, file), path.join(to, file));
+  copyFileSync(path.join(root, "node_modules", "typescript", "LICENSE.txt"), path.join(to, "LICENSE.txt"));
+}
+copyTypeScriptLibs();
+const languageServerBuild = esbuild.build({
+  absWorkingDir: root,
+  entryPoints: languageServerEntries,
+  outdir: "dist",
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  // TypeScript is 9 MB of the bundle: a map of it would dwarf the code and slow every build.
+  sourcemap: false,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  define: { __UZON_RUNTIME_DTS__: JSON.stringify(readFileSync(path.join(root, "sandbox", "runtime", "uzoncalc.d.ts"), "utf8")) },
+  logLevel: "warning",
+});
 
 mkdirSync(path.join(root, "dist", "webview"), { recursive: true });
 copyFileSync(path.join(root, "webview", "panel.css"), path.join(root, "dist", "webview", "panel.css"));
@@ -52,8 +94,25 @@ const inHostTests = esbuild.build({
   external: ["vscode", "mocha"],
   logLevel: "warning",
 });
+// The TypeScript server plugin VS Code's own TypeScript loads from node_modules/uzoncalc-tsserver-plugin (a
+// file: dependency on ts-plugin/): its code and the runtime's declarations it resolves "uzoncalc" to.
+copyFileSync(path.join(root, "sandbox", "runtime", "uzoncalc.d.ts"), path.join(root, "ts-plugin", "uzoncalc.d.ts"));
+const tsPluginBuild = esbuild.build({
+  absWorkingDir: root,
+  entryPoints: [{ in: "ts-plugin/src/index.ts", out: "index" }],
+  outdir: "ts-plugin/dist",
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  // tsserver hands the plugin its own TypeScript; nothing of TypeScript is bundled.
+  external: ["typescript"],
+  logLevel: "warning",
+});
 await Promise.all([
   webviewBuild,
+  tsPluginBuild,
+  languageServerBuild,
   inHostTests,
   ...nodeEntries.map((entry) =>
     esbuild.build({
@@ -76,4 +135,4 @@ await Promise.all([
     }),
   ),
 ]);
-console.log(`built ${nodeEntries.length + 1} entries into dist/ and the in-host tests into dist-test/ in ${Math.round(performance.now() - started)} ms`);
+console.log(`built ${nodeEntries.length + languageServerEntries.length + 1} entries into dist/ and the in-host tests into dist-test/ in ${Math.round(performance.now() - started)} ms`);

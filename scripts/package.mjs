@@ -7,8 +7,8 @@
 //   npm run package -- --all             # every target below (other platforms' binaries come from the registry)
 //   npm run package -- --out-dir out/vsix
 //
-// The package is assembled in a staging folder from an allow-list (.vscodeignore says the same to anyone who
-// runs vsce in the root), with a package.json that has no dependencies, so vsce never walks node_modules.
+// The package is assembled in a staging folder from an allow-list (.vscodeignore), with a package.json whose only
+// dependency is the TypeScript server plugin, so vsce takes node_modules/uzoncalc-tsserver-plugin and nothing else.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -36,8 +36,9 @@ const TARGETS = {
 const SHIPPED = ["dist", "media", "syntaxes", "LICENSE", "CHANGELOG.md"];
 /** The Marketplace page: written for users, unlike the repository README (which is for developers). */
 const USER_README = "client/README.md";
-/** Build outputs that are for development only. */
-const NOT_SHIPPED = [/\.map$/, /^dist\/check-fixtures\//];
+const TS_PLUGIN = "uzoncalc-tsserver-plugin";
+/** Build outputs the extension does not use: source maps, and the CLI (`npx uzoncalc` ships it). */
+const NOT_SHIPPED = [/\.map$/, /^dist\/(cli|check)\.js$/];
 
 function parseArgs(argv) {
   const options = { targets: [], outDir: root, skipBuild: false };
@@ -102,8 +103,14 @@ function stage(target, scratch) {
   const binary = esbuildBinaryPackage(binaryName, scratch);
   fs.cpSync(binary, path.join(dir, "dist", "node_modules", binaryName), { recursive: true });
   fs.copyFileSync(path.join(root, ".vscodeignore"), path.join(dir, ".vscodeignore"));
+  // VS Code's TypeScript loads server plugins only from the extension's own node_modules: the one runtime
+  // dependency the package declares, so vsce takes exactly that folder.
+  const pluginDir = path.join(dir, "node_modules", TS_PLUGIN);
+  fs.mkdirSync(path.join(pluginDir, "dist"), { recursive: true });
+  for (const file of ["package.json", "uzoncalc.d.ts", "dist/index.js"]) fs.copyFileSync(path.join(root, "ts-plugin", file), path.join(pluginDir, file));
+  const pluginVersion = JSON.parse(fs.readFileSync(path.join(root, "ts-plugin", "package.json"), "utf8")).version;
   const { dependencies: _runtime, devDependencies: _dev, scripts: _scripts, bin: _bin, ...manifest } = pkg;
-  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ ...manifest, dependencies: { [TS_PLUGIN]: pluginVersion } }, null, 2) + "\n");
   return dir;
 }
 
@@ -127,7 +134,7 @@ try {
     const started = performance.now();
     const dir = stage(target, scratch);
     const out = path.join(options.outDir, `${pkg.name}-${target}-${pkg.version}.vsix`);
-    vsce(["package", "--no-dependencies", "--allow-missing-repository", "--target", target, "-o", out], dir);
+    vsce(["package", "--allow-missing-repository", "--target", target, "-o", out], dir);
     const size = fs.statSync(out).size;
     console.log(`${path.relative(process.cwd(), out) || out}: ${(size / 1024 / 1024).toFixed(2)} MB, ${target}, in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }

@@ -30,6 +30,7 @@ const USAGE = `Usage:
                [--max-sessions N] [--step-timeout MS] [--memory-limit MB] [--session-ttl SECONDS]
                [--no-permission]  (env: SANDBOX_URL, SAFE_DIRS, UZONCALC_TOKEN, LOG_LEVEL; without a sandbox
                URL the sandbox runs in this process and the limit flags apply)
+  uzoncalc check <sheet.calc.ts|sheet.calc.js>... [--type-check fields|all|off]
   uzoncalc --version
 
 Runs a calculation sheet to the end and writes its report (default: <sheet>.report.html beside the sheet).
@@ -380,6 +381,17 @@ async function apiCommand(args: string[]): Promise<number> {
   return api({ ...serviceSettings(values, 8000), ...(sandboxUrl !== undefined ? { sandboxUrl } : {}), safeDirs });
 }
 
+/**
+ * `check` runs the language server's checks, which carry TypeScript (several MB): they are built into
+ * dist/check.js and loaded only for this command, so `run`, `serve` and `api` start without them.
+ */
+async function checkCommand(args: string[]): Promise<number> {
+  const checkModule = path.join(__dirname, "check.js");
+  if (!fs.existsSync(checkModule)) throw new UsageError(`check needs ${checkModule}; run npm run build`);
+  const { runCheck } = require(checkModule) as { runCheck(argv: readonly string[]): Promise<number> };
+  return runCheck(args);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "--version" || command === "-v") {
@@ -393,6 +405,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === "serve") return await serveCommand(rest);
     if (command === "api") return await apiCommand(rest);
+    if (command === "check") return await checkCommand(rest);
     if (command !== "run") throw new UsageError(`unknown command '${command}'`);
     const { values, positionals } = parseArgs({
       args: rest,

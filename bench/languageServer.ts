@@ -1,0 +1,174 @@
+// `npm run bench` (language server part): the built server (dist/server.js) over a real LSP connection, on
+// generated sheets of 100, 300, 600 and 2000 lines. Prints figures, no pass/fail; load average printed first.
+//   first check  — a fresh server: initialize, then open the sheet and pull its diagnostics (includes the
+//                  start-up warm-up, which the first request queues behind); and the same once the server is warm
+//   per edit     — one character changed in the middle of the sheet, then a diagnostic pull (what typing costs)
+//   memory       — the server's heap (after a full GC) and RSS with the sheet open
+// `BENCH_RUNS=N` sets how many fresh servers per size (default 5).
+import * as os from "node:os";
+import * as path from "node:path";
+import { TestClient } from "../server/test/support/lspClient";
+import { percentile, row } from "./util";
+
+const SIZES = [100, 300, 600, 2000];
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const EDITS = 60;
+const WARM_UP_EDITS = 5;
+
+/** A sheet like a real one: windows every ~25 lines, arithmetic on their fields, helpers, report output. */
+export function generateSheet(lines: number): string {
+  const out = [
+    'import { UI, Window, h2, p, table } from "uzoncalc";',
+    "",
+    "function round(value: number, digits = 3): number {",
+    "  const factor = 10 ** digits;",
+    "  return Math.round(value * factor) / factor;",
+    "}",
+    "",
+    "export async function* sheet(params: { loadFactor?: number } = {}) {",
+    "  const gammaQ = params.loadFactor ?? 1.5;",
+    "  let total = 0;",
+  ];
+  for (let i = 0; out.length < lines - 2; i++) {
+    out.push(
+      `  const w${i} = yield UI(Window({`,
+      `    title: "Member ${i}",`,
+      `    fields: [`,
+      `      { name: "span", type: "number", label: "Span", unit: "m", default: 6, min: 0.5, max: 40, required: true },`,
+      `      { name: "load", type: "number", label: "Load", unit: "kN/m", default: 2, min: 0, required: true },`,
+      `      { name: "grade", type: "selectOne", options: ["C24", "C30", "GL28h"], default: "C24" },`,
+      `      { name: "propped", type: "boolean" },`,
+      `      { name: "note", type: "text" },`,
+      `    ],`,
+      `  }));`,
+      `  const factor${i} = 1.35 * gammaQ;`,
+      `  const moment${i} = (w${i}.load * factor${i} * w${i}.span ** 2) / 8;`,
+      `  const shear${i} = (w${i}.load * factor${i} * w${i}.span) / 2;`,
+      `  const strength${i} = w${i}.grade === "C24" ? 24 : w${i}.grade === "C30" ? 30 : 28;`,
+      `  const section${i} = { b: 100 + ${i}, h: 300 };`,
+      `  const modulus${i} = (section${i}.b * section${i}.h ** 2) / 6;`,
+      `  const stress${i} = (moment${i} * 1e6) / modulus${i};`,
+      `  const ratio${i} = stress${i} / strength${i};`,
+      `  total += ratio${i} * (w${i}.propped ? 0.8 : 1);`,
+      `  h2(\`Member ${i}\${w${i}.note ? \` (\${w${i}.note.trim()})\` : ""}\`);`,
+      `  p(\`M = \${round(moment${i})} kN·m, V = \${round(shear${i})} kN, σ = \${round(stress${i}, 2)} MPa\`);`,
+      `  table(["Check", "Ratio"], [["Bending", round(ratio${i}, 3)], ["Grade", w${i}.grade]]);`,
+      "",
+    );
+  }
+  out.push("  return { total: round(total) };", "}");
+  return out.join("\n") + "\n";
+}
+
+function summary(samples: number[]): string {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return `p50 ${percentile(sorted, 0.5).toFixed(0)} ms · p95 ${percentile(sorted, 0.95).toFixed(0)} ms (n=${samples.length})`;
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await run();
+  return [result, performance.now() - started];
+}
+
+async function firstChecks(fileName: string, text: string): Promise<{ cold: number[]; warm: number[]; ready: number[] }> {
+  const cold: number[] = [];
+  const warm: number[] = [];
+  const ready: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const [client, started] = await timed(() => TestClient.start({ nodeArgs: ["--expose-gc"] }));
+    try {
+      const uri = client.uriOf(fileName);
+      const [diagnostics, first] = await timed(async () => {
+        await client.open(fileName, text);
+        return client.diagnostics(uri);
+      });
+      if (diagnostics.length > 0) throw new Error(`the generated sheet has diagnostics: ${diagnostics[0]!.message}`);
+      cold.push(first);
+      ready.push(started + ((await client.stats()).warmUpMs ?? 0));
+      await client.close(uri);
+      // A second sheet in the same (now warm) server: the first check a user pays after start-up.
+      const other = fileName.replace(/\.calc\.ts$/, "-again.calc.ts");
+      warm.push((await timed(async () => {
+        await client.open(other, text);
+        return client.diagnostics(client.uriOf(other));
+      }))[1]);
+    } finally {
+      await client.stop();
+    }
+  }
+  return { cold, warm, ready };
+}
+
+interface EditSamples {
+  /** Edit sent → diagnostics received, as the client sees it. */
+  roundTrip: number[];
+  /** The server's own work for the pull, wall and CPU. */
+  serverMs: number[];
+  serverCpuMs: number[];
+}
+
+async function perEdit(client: TestClient, fileName: string, text: string): Promise<EditSamples> {
+  const uri = await client.open(fileName, text);
+  await client.diagnostics(uri);
+  // One digit of a factor in the middle of the sheet, toggled: a real change every time, the text stays valid.
+  const lines = text.split("\n");
+  const line = lines.findIndex((l, i) => i >= lines.length / 2 && l.includes("= 1.35 * gammaQ"));
+  const character = lines[line]!.indexOf("1.35") + 3;
+  const samples: EditSamples = { roundTrip: [], serverMs: [], serverCpuMs: [] };
+  for (let i = 0; i < EDITS + WARM_UP_EDITS; i++) {
+    const [, ms] = await timed(async () => {
+      await client.edit(uri, { line, character }, { line, character: character + 1 }, i % 2 === 0 ? "6" : "5");
+      return client.diagnostics(uri);
+    });
+    const check = (await client.stats()).lastCheck;
+    if (i < WARM_UP_EDITS || !check) continue;
+    samples.roundTrip.push(ms);
+    samples.serverMs.push(check.ms);
+    samples.serverCpuMs.push(check.cpuMs);
+  }
+  return samples;
+}
+
+function reportEdits(label: string, samples: EditSamples): void {
+  row(`${label}: edit → diagnostics`, summary(samples.roundTrip));
+  row(`${label}: server work (wall / CPU, p50)`, `${median(samples.serverMs).toFixed(0)} ms / ${median(samples.serverCpuMs).toFixed(0)} ms`);
+}
+
+function median(samples: number[]): number {
+  return percentile([...samples].sort((a, b) => a - b), 0.5);
+}
+
+async function main(): Promise<void> {
+  const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
+  console.log(`UzonCalc language server bench · node ${process.version} · ${os.cpus().length} cores · load average ${load()}\n`);
+  const dir = os.tmpdir();
+  console.log("First check (a fresh server per run; generated sheets, 0 diagnostics; default `fields` mode)");
+  for (const size of SIZES) {
+    const fileName = path.join(dir, `bench-${size}.calc.ts`).replace(/\\/g, "/");
+    const { cold, warm, ready } = await firstChecks(fileName, generateSheet(size));
+    row(`${size} lines: spawn → server warm`, summary(ready));
+    row(`${size} lines: first check, server just started`, summary(cold));
+    row(`${size} lines: first check of a sheet, server warm`, summary(warm));
+  }
+  console.log("\nPer-edit re-check (one character changed mid-sheet, then a diagnostic pull; after 5 warm-up edits)");
+  const client = await TestClient.start({ nodeArgs: ["--expose-gc"] });
+  try {
+    for (const size of SIZES) {
+      const fileName = path.join(dir, `bench-edit-${size}.calc.ts`).replace(/\\/g, "/");
+      reportEdits(`${size} lines, fields mode`, await perEdit(client, fileName, generateSheet(size)));
+      const stats = await client.stats(true);
+      row(`  server memory with the ${size}-line sheet open`, `heap ${stats.heapUsedMb.toFixed(0)} MB · RSS ${stats.rssMb.toFixed(0)} MB (${stats.openSheets} sheets open)`);
+      await client.close(client.uriOf(fileName));
+    }
+    client.settings = { typeCheck: "all" };
+    await client.configurationChanged();
+    const fileName = path.join(dir, "bench-edit-all-600.calc.ts").replace(/\\/g, "/");
+    reportEdits("600 lines, all mode", await perEdit(client, fileName, generateSheet(600)));
+  } finally {
+    await client.stop();
+  }
+  console.log(`\nload average at the end: ${load()}`);
+}
+
+if (require.main === module) void main();

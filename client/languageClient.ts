@@ -1,0 +1,72 @@
+// The language client for the UzonCalc language server (dist/server.js): field type checking, window spec
+// checks, completion, hover, definition and quick fixes in *.calc.ts / *.calc.js. One object owns its lifecycle:
+// started when the first sheet is opened (the server loads TypeScript while the user reads; a TypeScript project
+// without sheets never pays for it), restarted on demand, stopped on deactivate. Sheets keep VS Code's own typescript/javascript language ids; the selector filters by pattern.
+
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { LanguageClient, RevealOutputChannelOn, TransportKind, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
+
+export const LANGUAGE_CLIENT_ID = "uzoncalc";
+
+export class SheetLanguageClient implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private starting: Promise<void> | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Starts the server once; later calls wait for the same start. */
+  start(): Promise<void> {
+    this.starting ??= this.launch().catch((error: unknown) => {
+      this.starting = undefined;
+      this.log.error(`language server: could not start: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    return this.starting;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.starting = undefined;
+    if (client) await client.stop().catch(() => undefined);
+  }
+
+  get running(): boolean {
+    return this.client?.isRunning() === true;
+  }
+
+  dispose(): void {
+    void this.stop();
+  }
+
+  private async launch(): Promise<void> {
+    const module = path.join(this.context.extensionPath, "dist", "server.js");
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: ["--nolazy", "--inspect=6011"] } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [
+        { scheme: "file", language: "typescript", pattern: "**/*.calc.ts" },
+        { scheme: "file", language: "javascript", pattern: "**/*.calc.js" },
+      ],
+      synchronize: { configurationSection: "uzoncalc" },
+      outputChannel: this.log,
+      // The server's problems are the sheet's problems: show the output only when the user asks for it.
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+    };
+    const client = new LanguageClient(LANGUAGE_CLIENT_ID, "UzonCalc Language Server", serverOptions, clientOptions);
+    const started = performance.now();
+    await client.start();
+    this.client = client;
+    this.log.info(`language server started in ${(performance.now() - started).toFixed(0)} ms`);
+  }
+}

@@ -1,0 +1,26 @@
+// Stable diagnostic codes. UZC1xxx: window specs as written (our own static check). UZC2xxx: how a sheet uses
+// the values a window returns (TypeScript's findings, restated). Codes are part of the product's face (`uzoncalc
+// check` prints them and users may filter on them): never renumber, only add.
+
+export const Code = {
+  unknownFieldType: "UZC1001",
+  duplicateFieldName: "UZC1002",
+  defaultNotAnOption: "UZC1003",
+  minAboveMax: "UZC1004",
+  defaultOutOfRange: "UZC1005",
+  missingFieldName: "UZC1006",
+  fieldNameNotIdentifier: "UZC1007",
+  duplicateWindowId: "UZC1008",
+  missingTitle: "UZC1009",
+  selectWithoutOptions: "UZC1010",
+  optionsOnNonSelect: "UZC1011",
+  wrongAttributeType: "UZC1012",
+  invalidWindowId: "UZC1013",
+  unknownAttribute: "UZC1014",
+  duplicateOption: "UZC1015",
+  stepNotPositive: "UZC1016",
+  missingFields: "UZC1017",
+  unknownField: "UZC2001",
+} as const;
+
+export type UzonCode = (typeof Code)[keyof typeof Code];

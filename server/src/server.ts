@@ -1,0 +1,287 @@
+// The UzonCalc language server (dist/server.js): field type checking, window spec checks, completion, hover,
+// definition and quick fixes for *.calc.ts / *.calc.js. Started by the extension over IPC (`--node-ipc`), or
+// over `--stdio`; vscode-languageserver picks the transport from argv.
+import {
+  CodeActionKind,
+  CompletionItemKind,
+  DiagnosticSeverity,
+  DidChangeWatchedFilesNotification,
+  DocumentDiagnosticReportKind,
+  LSPErrorCodes,
+  MarkupKind,
+  ProposedFeatures,
+  ResponseError,
+  TextDocumentSyncKind,
+  createConnection,
+  type CodeAction,
+  type Diagnostic,
+  type InitializeResult,
+  type Location,
+  type LocationLink,
+  type Range,
+} from "vscode-languageserver/node";
+import { TextDocument } from "vscode-languageserver-textdocument";
+import { ServerStatsRequest, type ServerStats } from "./customRequests";
+import { CheckCancelledError, DEFAULT_TYPE_CHECK, parseTypeCheckMode, type SheetDiagnostic, type TypeCheckMode } from "./diagnostic";
+import { fileNameOf, uriOf } from "./paths";
+import { SheetWorkspace } from "./sheetWorkspace";
+import { isSheetFile } from "./sheetSyntax";
+import { loadTypeScriptLibs } from "./typescriptLibs";
+
+const DIAGNOSTIC_SOURCE = "uzoncalc";
+
+/**
+ * Rides on the diagnostic to the client and back in codeAction requests. A fix usually replaces exactly the
+ * diagnostic's range, which VS Code keeps up to date as the user types; only a fix elsewhere carries its own.
+ */
+interface DiagnosticData {
+  fix?: { title: string; newText: string; range?: Range };
+}
+
+// TypeScript and its lib files load now, at start: the first diagnostic request should not pay for them.
+const libs = loadTypeScriptLibs();
+const connection = createConnection(ProposedFeatures.all);
+const documents = new Map<string, TextDocument>();
+/** The client's own spelling of each open sheet's URI (encodings of the same path differ between tools). */
+const uriByFileName = new Map<string, string>();
+const settings = new Map<string, Promise<TypeCheckMode>>();
+let workspace = new SheetWorkspace({ libs });
+let configurationSupport = false;
+let linkSupport = false;
+let refreshSupport = false;
+let watchSupport = false;
+let warmUpMs: number | undefined;
+
+connection.onInitialize((params): InitializeResult => {
+  const capabilities = params.capabilities;
+  configurationSupport = capabilities.workspace?.configuration === true;
+  linkSupport = capabilities.textDocument?.definition?.linkSupport === true;
+  refreshSupport = capabilities.workspace?.diagnostics?.refreshSupport === true;
+  watchSupport = capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+  const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
+  const root = folder ? fileNameOf(folder) : undefined;
+  if (root) workspace = new SheetWorkspace({ libs, currentDirectory: root });
+  return {
+    capabilities: {
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+      diagnosticProvider: { identifier: DIAGNOSTIC_SOURCE, interFileDependencies: true, workspaceDiagnostics: false },
+      completionProvider: { triggerCharacters: ["."], resolveProvider: false },
+      hoverProvider: true,
+      definitionProvider: true,
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+    },
+    serverInfo: { name: "uzoncalc-language-server" },
+  };
+});
+
+connection.onInitialized(() => {
+  // A sheet's imports (./lib/*.ts) are read from disk: when one is saved, the open sheets' diagnostics are stale.
+  if (watchSupport) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: "**/*.{ts,mts,cts,js,mjs,cjs}" }] });
+  // After the initialize answer, so the client is not held up; before the first request is served, since
+  // requests queue behind this synchronous work.
+  setImmediate(() => {
+    try {
+      warmUpMs = workspace.warmUp();
+      connection.console.log(`UzonCalc checker ready (TypeScript lib files parsed, checker warm) in ${Math.round(warmUpMs)} ms`);
+    } catch (error) {
+      connection.console.error(`warm-up failed (checks still run, the first one slower): ${describeError(error)}`);
+    }
+  });
+});
+
+connection.onDidChangeConfiguration(() => {
+  settings.clear();
+  if (refreshSupport) void connection.languages.diagnostics.refresh();
+});
+
+connection.onDidChangeWatchedFiles(() => {
+  if (refreshSupport) void connection.languages.diagnostics.refresh();
+});
+
+function typeCheckMode(uri: string): Promise<TypeCheckMode> {
+  if (!configurationSupport) return Promise.resolve(DEFAULT_TYPE_CHECK);
+  let mode = settings.get(uri);
+  if (!mode) {
+    mode = connection.workspace.getConfiguration({ scopeUri: uri, section: "uzoncalc" }).then(
+      (value: unknown) => parseTypeCheckMode(isRecord(value) ? value.typeCheck : undefined) ?? DEFAULT_TYPE_CHECK,
+      () => DEFAULT_TYPE_CHECK,
+    );
+    settings.set(uri, mode);
+  }
+  return mode;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/** The client's selector already filters by pattern; this server still ignores anything that is not a sheet. */
+function sheetFileName(uri: string): string | undefined {
+  const fileName = fileNameOf(uri);
+  return fileName !== undefined && isSheetFile(fileName) ? fileName : undefined;
+}
+
+connection.onDidOpenTextDocument(({ textDocument }) => {
+  const fileName = sheetFileName(textDocument.uri);
+  if (!fileName) return;
+  const document = TextDocument.create(textDocument.uri, textDocument.languageId, textDocument.version, textDocument.text);
+  documents.set(textDocument.uri, document);
+  uriByFileName.set(fileName, textDocument.uri);
+  workspace.setDocument(fileName, document.getText(), document.version);
+});
+
+connection.onDidChangeTextDocument(({ textDocument, contentChanges }) => {
+  const fileName = sheetFileName(textDocument.uri);
+  const document = documents.get(textDocument.uri);
+  if (!fileName || !document) return;
+  const updated = TextDocument.update(document, contentChanges, textDocument.version);
+  documents.set(textDocument.uri, updated);
+  workspace.setDocument(fileName, updated.getText(), updated.version);
+});
+
+connection.onDidCloseTextDocument(({ textDocument }) => {
+  const fileName = sheetFileName(textDocument.uri);
+  documents.delete(textDocument.uri);
+  settings.delete(textDocument.uri);
+  if (fileName) {
+    uriByFileName.delete(fileName);
+    workspace.closeDocument(fileName);
+  }
+});
+
+connection.languages.diagnostics.on(async (params, token) => {
+  const uri = params.textDocument.uri;
+  const fileName = sheetFileName(uri);
+  const document = documents.get(uri);
+  if (!fileName || !document) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
+  try {
+    const mode = await typeCheckMode(uri);
+    const found = await workspace.diagnostics(fileName, mode, token);
+    const current = documents.get(uri) ?? document;
+    return { kind: DocumentDiagnosticReportKind.Full, items: found.map((diagnostic) => toLspDiagnostic(current, diagnostic)) };
+  } catch (error) {
+    if (error instanceof CheckCancelledError) throw new ResponseError(LSPErrorCodes.RequestCancelled, "cancelled");
+    connection.console.error(`diagnostics of ${uri} failed: ${describeError(error)}`);
+    return { kind: DocumentDiagnosticReportKind.Full, items: [] };
+  }
+});
+
+function toLspDiagnostic(document: TextDocument, diagnostic: SheetDiagnostic): Diagnostic {
+  const range = (start: number, end: number): Range => ({ start: document.positionAt(start), end: document.positionAt(end) });
+  const fix = diagnostic.fix;
+  const data: DiagnosticData | undefined = fix && {
+    fix: { title: fix.title, newText: fix.newText, ...(fix.start !== diagnostic.start || fix.end !== diagnostic.end ? { range: range(fix.start, fix.end) } : {}) },
+  };
+  return {
+    range: range(diagnostic.start, diagnostic.end),
+    severity: diagnostic.severity === "error" ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
+    code: diagnostic.code,
+    source: DIAGNOSTIC_SOURCE,
+    message: diagnostic.message,
+    ...(data ? { data } : {}),
+  };
+}
+
+connection.onCodeAction(({ textDocument, context }) => {
+  if (!documents.has(textDocument.uri)) return [];
+  const actions: CodeAction[] = [];
+  for (const diagnostic of context.diagnostics) {
+    if (diagnostic.source !== DIAGNOSTIC_SOURCE) continue;
+    const fix = fixOf(diagnostic.data);
+    if (!fix) continue;
+    actions.push({
+      title: fix.title,
+      kind: CodeActionKind.QuickFix,
+      isPreferred: true,
+      diagnostics: [diagnostic],
+      edit: { changes: { [textDocument.uri]: [{ range: fix.range ?? diagnostic.range, newText: fix.newText }] } },
+    });
+  }
+  return actions;
+});
+
+function fixOf(data: unknown): DiagnosticData["fix"] {
+  if (!isRecord(data) || !isRecord(data.fix)) return undefined;
+  const { title, newText, range } = data.fix;
+  if (typeof title !== "string" || typeof newText !== "string") return undefined;
+  return isRange(range) ? { title, newText, range } : { title, newText };
+}
+
+function isRange(value: unknown): value is Range {
+  const isPosition = (p: unknown) => isRecord(p) && typeof p.line === "number" && typeof p.character === "number";
+  return isRecord(value) && isPosition(value.start) && isPosition(value.end);
+}
+
+connection.onHover(({ textDocument, position }) => {
+  const fileName = sheetFileName(textDocument.uri);
+  const document = documents.get(textDocument.uri);
+  if (!fileName || !document) return null;
+  return guarded("hover", () => {
+    const hover = workspace.hover(fileName, document.offsetAt(position));
+    if (!hover) return null;
+    return { contents: { kind: MarkupKind.Markdown, value: hover.markdown }, range: { start: document.positionAt(hover.start), end: document.positionAt(hover.end) } };
+  }, null);
+});
+
+connection.onCompletion(({ textDocument, position }) => {
+  const fileName = sheetFileName(textDocument.uri);
+  const document = documents.get(textDocument.uri);
+  if (!fileName || !document) return null;
+  return guarded("completion", () => {
+    const fields = workspace.completions(fileName, document.offsetAt(position));
+    if (!fields) return null;
+    return fields.map((field, index) => ({
+      label: field.name,
+      kind: CompletionItemKind.Field,
+      detail: field.detail,
+      documentation: { kind: MarkupKind.Markdown, value: field.documentation },
+      sortText: String(index).padStart(4, "0"),
+    }));
+  }, null);
+});
+
+connection.onDefinition(({ textDocument, position }) => {
+  const fileName = sheetFileName(textDocument.uri);
+  const document = documents.get(textDocument.uri);
+  if (!fileName || !document) return null;
+  return guarded("definition", (): Location[] | LocationLink[] | null => {
+    const found = workspace.definition(fileName, document.offsetAt(position));
+    if (!found) return null;
+    const targetUri = uriByFileName.get(found.fileName) ?? uriOf(found.fileName);
+    const target = documents.get(targetUri) ?? TextDocument.create(targetUri, "typescript", 0, workspace.files.text(found.fileName) ?? "");
+    const range = (start: number, end: number) => ({ start: target.positionAt(start), end: target.positionAt(end) });
+    if (!linkSupport) return [{ uri: targetUri, range: range(found.nameStart, found.nameEnd) }];
+    return [{
+      originSelectionRange: { start: document.positionAt(found.originStart), end: document.positionAt(found.originEnd) },
+      targetUri,
+      targetRange: range(found.specStart, found.specEnd),
+      targetSelectionRange: range(found.nameStart, found.nameEnd),
+    }];
+  }, null);
+});
+
+connection.onRequest(ServerStatsRequest, (params): ServerStats => {
+  // Measure what is live, not what awaits collection.
+  if (params.collectGarbage) (globalThis as { gc?: () => void }).gc?.();
+  const memory = process.memoryUsage();
+  const lastCheck = workspace.lastCheck ? { ms: workspace.lastCheck.ms, cpuMs: workspace.lastCheck.cpuMs } : undefined;
+  return { heapUsedMb: memory.heapUsed / 1048576, rssMb: memory.rss / 1048576, warmUpMs, openSheets: documents.size, lastCheck };
+});
+
+/** A failing feature answers "nothing" and is logged: it never takes the server down. */
+function guarded<T>(what: string, run: () => T, fallback: T): T {
+  try {
+    return run();
+  } catch (error) {
+    connection.console.error(`${what} failed: ${describeError(error)}`);
+    return fallback;
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.stack ?? error.message : String(error);
+}
+
+process.on("uncaughtException", (error) => connection.console.error(`uncaught: ${describeError(error)}`));
+
+connection.listen();
