@@ -170,6 +170,8 @@ function renderForm(): void {
   const window = state.window;
   formElement.replaceChildren();
   formElement.hidden = !window;
+  if (window) formElement.dataset.window = window.id;
+  else delete formElement.dataset.window;
   if (!window) return;
   formElement.append(textElement("h2", "", window.title));
   if (window.caption) formElement.append(textElement("p", "uzc-caption", window.caption));
@@ -263,10 +265,13 @@ window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
     case "restore": {
       // Values typed into the window still waiting survive; everything else is the extension's.
       const typed = state.window && message.state.window && state.window.id === message.state.window.id && state.sheet === message.state.sheet ? state.values : undefined;
+      // The same window already on screen is left alone: the user may be in the middle of it (an open dropdown).
+      const sameForm = message.state.window !== undefined && state.sheet === message.state.sheet && formElement.dataset.window === message.state.window.id;
       state = { ...message.state, ...(typed ? { values: typed } : {}) };
       sheetElement.textContent = message.funcName ? `${state.sheet} · ${message.funcName}` : state.sheet;
       renderReport();
-      renderForm();
+      if (sameForm) for (const [name, text] of Object.entries(state.errors ?? {})) showFieldError(name, text);
+      else renderForm();
       renderSheetError();
       renderState(state.state, state.detail);
       break;

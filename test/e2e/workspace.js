@@ -57,8 +57,10 @@ async function openSheet(page, session, name) {
   await editor.waitFor({ timeout: 30000 });
   await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 30000 });
   // The palette offers Run Calc for the active sheet editor: focus it (a click in the explorer leaves focus there).
-  await editor.click();
+  // Click the first rendered line, not the middle: below a short file's end the click scrolls it out of view.
+  await page.locator('.monaco-editor .view-line').first().click();
   await page.locator('.monaco-editor.focused').waitFor({ timeout: 10000 });
+  await page.keyboard.press('Control+Home');
   return editor;
 }
 
