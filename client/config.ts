@@ -29,6 +29,11 @@ export class Config {
     return Number.isInteger(value) && value >= 16 ? value : 256;
   }
 
+  /** Show the last run's values beside the code. */
+  get showValues(): boolean {
+    return this.raw.get<boolean>("showValues") !== false;
+  }
+
   async setSandboxMode(mode: SandboxMode): Promise<void> {
     await this.raw.update("sandbox.mode", mode, vscode.ConfigurationTarget.Global);
   }

@@ -10,6 +10,7 @@ import { RunPanel } from "./runPanel";
 import { SandboxConfigurationError, SandboxManager, TOKEN_SECRET } from "./sandbox";
 import { SheetCodeLensProvider } from "./codeLens";
 import { SheetLanguageClient } from "./languageClient";
+import { ValueDecorations } from "./valueDecorations";
 
 const SHEET_PATTERN = /\.calc\.(ts|js)$/;
 
@@ -23,6 +24,7 @@ class Extension implements vscode.Disposable {
   readonly sandbox: SandboxManager;
   readonly diagnostics = vscode.languages.createDiagnosticCollection("uzoncalc");
   readonly status = vscode.window.createStatusBarItem("uzoncalc.status", vscode.StatusBarAlignment.Left, 10);
+  readonly values = new ValueDecorations(() => this.config.showValues);
   private readonly panels = new Map<string, RunPanel>();
   languageClient: SheetLanguageClient | undefined;
   private lastState: RunState = "idle";
@@ -58,6 +60,7 @@ class Extension implements vscode.Disposable {
         },
         onSheetError: (uri, error) => this.showSheetError(uri, error),
         onSandboxProblem: (error) => void this.explainSandboxProblem(error),
+        onTrace: (uri, entries, reset) => (reset ? this.values.clear(uri) : this.values.add(uri, entries)),
       }, () => this.panels.delete(key), this.log);
       this.panels.set(key, panel);
       this.status.show();
@@ -114,6 +117,7 @@ class Extension implements vscode.Disposable {
     for (const panel of this.panels.values()) panel.dispose();
     this.sandbox.dispose();
     this.diagnostics.dispose();
+    this.values.dispose();
     this.status.dispose();
     this.log.dispose();
   }
@@ -126,6 +130,8 @@ export interface UzonCalcApi {
   readonly version: string;
   /** The run panel's state for a sheet, as its webview would show it. */
   panelState(sheet: vscode.Uri): PanelState | undefined;
+  /** The last run's values shown beside the sheet's code: line (1-based) → "name = value". */
+  shownValues(sheet: vscode.Uri): Record<number, string>;
   /** Delivers a message as if the sheet's run panel had sent it (the typed union, checked like any other). */
   fromWebview(sheet: vscode.Uri, message: unknown): Promise<void>;
 }
@@ -232,6 +238,7 @@ export function activate(context: vscode.ExtensionContext): UzonCalcApi {
   return {
     version: String((context.extension.packageJSON as { version?: unknown }).version ?? ""),
     panelState: (sheet) => ext.existingPanel(sheet)?.snapshot,
+    shownValues: (sheet) => ext.values.shown(sheet),
     fromWebview: async (sheet, message) => ext.existingPanel(sheet)?.receive(message),
   };
 }

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import type { ExecutionResponse, SheetError } from "../protocol/rpc";
+import type { ExecutionResponse, SheetError, TraceEntry } from "../protocol/rpc";
 import { isFromWebviewMessage, type FromWebviewMessage, type PanelState, type RunState, type ToWebviewMessage } from "../protocol/webview";
 import { collectLocalImports } from "../sandbox/client/remote";
 import { SandboxRequestError } from "../sandbox/client/types";
@@ -18,6 +18,8 @@ export interface RunEvents {
   onSheetError(sheet: vscode.Uri, error: SheetError | undefined): void;
   /** A request could not be made (sandbox unreachable, misconfigured). */
   onSandboxProblem(error: unknown): void;
+  /** Values of rendered lines from one step; `reset` when a new run starts. */
+  onTrace(sheet: vscode.Uri, entries: readonly TraceEntry[], reset: boolean): void;
 }
 
 export class RunPanel implements vscode.Disposable {
@@ -95,6 +97,7 @@ export class RunPanel implements vscode.Disposable {
     this.post({ type: "reset", sheet: this.state.sheet, ...(funcName ? { funcName } : {}) });
     this.setState("starting");
     this.events.onSheetError(this.sheet, undefined);
+    this.events.onTrace(this.sheet, [], true);
     try {
       const requested = performance.now();
       const client = await this.sandbox.get();
@@ -191,6 +194,7 @@ export class RunPanel implements vscode.Disposable {
     const append = response.html === undefined;
     this.state.report = append ? this.state.report + piece : piece;
     if (piece !== "" || !append) this.post({ type: "report", html: piece, append });
+    if (response.trace) this.events.onTrace(this.sheet, response.trace, false);
     switch (response.status) {
       case "waiting_ui":
         this.state.window = response.ui;

@@ -136,6 +136,33 @@ describe("UzonCalc in the extension host", () => {
     }
   });
 
+  it("shows the last run's values beside the code and drops a line's value once that line is edited", async () => {
+    const sheet = workspaceFile("beam.calc.ts");
+    const editor = await vscode.window.showTextDocument(sheet);
+    await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
+    await until("the geometry window", () => uzoncalc.panelState(sheet)?.window?.id === "geometry");
+    await uzoncalc.fromWebview(sheet, { type: "submit", values: { span: "7.2", b: "120 mm", h: "0.36 m" } });
+    const lineOf = (text: string) => editor.document.getText().split("\n").findIndex((line) => line.includes(text)) + 1;
+    const lineL = lineOf("const L = geometry.span;");
+    const lineW = lineOf("const W = (b * h ** 2) / 6;");
+    let shown = uzoncalc.shownValues(sheet);
+    assert.equal(shown[lineL], "L = 7.2");
+    assert.equal(shown[lineW], "W = 2.592×10⁶", JSON.stringify(shown));
+    try {
+      // Editing L's line drops its value; a line inserted above W moves W's value down with its code.
+      await editor.edit((edit) => {
+        edit.insert(new vscode.Position(lineL - 1, editor.document.lineAt(lineL - 1).text.length), " // edited");
+        edit.insert(new vscode.Position(lineL, 0), "  // a new line\n");
+      });
+      shown = uzoncalc.shownValues(sheet);
+      assert.equal(shown[lineL], undefined, "the edited line's value is gone");
+      assert.equal(shown[lineW + 1], "W = 2.592×10⁶", "W's value moved down with its line");
+    } finally {
+      await vscode.commands.executeCommand("workbench.action.files.revert");
+      await uzoncalc.fromWebview(sheet, { type: "cancel" });
+    }
+  });
+
   it("ignores messages that are not part of the panel's protocol", async () => {
     const sheet = workspaceFile("beam.calc.ts");
     await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
