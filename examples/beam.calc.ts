@@ -1,6 +1,7 @@
 // A simply supported timber or steel beam under a uniform load: bending and deflection checks.
-import { UI, Window, h1, h2, p, table } from "uzoncalc";
-import { round, secondMoment, sectionModulus } from "./lib/sections";
+// Every assignment in the sheet function renders into the report as formula = substitution = value.
+import { UI, Window, check, h2, note, p, table, titleBlock } from "uzoncalc";
+import { round } from "./lib/sections";
 
 const MATERIALS = {
   "C24 timber": { f_m: 24, E: 11000 },
@@ -9,9 +10,12 @@ const MATERIALS = {
 } as const;
 
 export async function* sheet(params: { loadFactor?: number } = {}) {
-  const gammaQ = params.loadFactor ?? 1.5;
-  h1("Simply supported beam");
-  p("Bending and deflection of a single-span beam under a uniformly distributed load.");
+  titleBlock({
+    title: "Simply supported beam",
+    subject: "Bending and deflection of a single-span beam under a uniformly distributed load",
+    reference: "EN 1990 (6.10) load combination; elastic beam theory",
+  });
+  note("Units: span in m, section in mm, loads in kN/m, moments in kN·m, stresses in MPa (N/mm²), deflections in mm.");
 
   const geometry = yield UI(Window({
     title: "Geometry",
@@ -23,10 +27,14 @@ export async function* sheet(params: { loadFactor?: number } = {}) {
       { name: "h", type: "number", label: "Section depth", unit: "mm", default: 300, min: 10, max: 3000, required: true },
     ],
   }));
-  const L: number = geometry.span;
-  const section = { b: geometry.b as number, h: geometry.h as number };
   h2("Geometry");
-  table(["Quantity", "Value"], [["Span L", `${L} m`], ["Width b", `${section.b} mm`], ["Depth h", `${section.h} mm`]], "Beam geometry");
+  table(["Quantity", "Value"], [["Span L", `${geometry.span} m`], ["Width b", `${geometry.b} mm`], ["Depth h", `${geometry.h} mm`]], "Beam geometry");
+  const L = geometry.span;
+  const b = geometry.b;
+  const h = geometry.h;
+  "Elastic section modulus and second moment of area of the rectangular section:";
+  const W = (b * h ** 2) / 6;
+  const I = (b * h ** 3) / 12;
 
   const loads = yield UI(Window({
     title: "Loads",
@@ -36,11 +44,15 @@ export async function* sheet(params: { loadFactor?: number } = {}) {
       { name: "cases", type: "selectMany", label: "Load cases", options: ["dead", "live", "snow"], default: ["dead", "live"] },
     ],
   }));
-  const w = 1.35 * loads.g + gammaQ * loads.q;
-  const M = (w * L * L) / 8;
   h2("Loads");
-  p(`Design load w = 1.35·${loads.g} + ${gammaQ}·${loads.q} = ${round(w)} kN/m (cases: ${loads.cases.join(", ") || "none"}).`);
-  p(`Design moment M = w·L²/8 = ${round(M)} kN·m.`);
+  p(`Load cases considered: ${loads.cases.join(", ") || "none"}.`);
+  const g_k = loads.g;
+  const q_k = loads.q;
+  "Ultimate limit state, fundamental combination:";
+  const gamma_G = 1.35;
+  const gamma_Q = params.loadFactor ?? 1.5;
+  const w_d = gamma_G * g_k + gamma_Q * q_k;
+  const M_Ed = (w_d * L ** 2) / 8;
 
   const material = yield UI(Window({
     title: "Material",
@@ -51,23 +63,30 @@ export async function* sheet(params: { loadFactor?: number } = {}) {
     ],
   }));
   const props = MATERIALS[material.grade as keyof typeof MATERIALS];
-  const W = sectionModulus(section);
-  const I = secondMoment(section);
-  const sigma = (M * 1e6) / W;
-  const utilisation = sigma / props.f_m;
-  const wk = loads.g + loads.q;
-  const delta = (5 * wk * (L * 1000) ** 4) / (384 * props.E * I);
-  const deltaLimit = (L * 1000) / material.limit;
+  h2("Bending");
+  `${material.grade}: bending strength and modulus of elasticity.`;
+  const f_m = props.f_m;
+  const E = props.E;
+  const sigma_m = (M_Ed * 1e6) / W;
+  const eta_m = sigma_m / f_m;
+  check(sigma_m <= f_m, "Bending stress");
 
-  h2("Checks");
+  h2("Deflection");
+  "Characteristic (serviceability) load and midspan deflection:";
+  const w_k = g_k + q_k;
+  const delta = (5 * w_k * (L * 1000) ** 4) / (384 * E * I);
+  const delta_lim = (L * 1000) / material.limit;
+  check(delta <= delta_lim, "Deflection");
+
+  h2("Summary");
   table(
     ["Check", "Demand", "Capacity", "Utilisation", "Result"],
     [
-      ["Bending stress", `${round(sigma, 2)} MPa`, `${props.f_m} MPa`, round(utilisation, 3), utilisation <= 1 ? "OK" : "FAILS"],
-      ["Deflection", `${round(delta, 1)} mm`, `${round(deltaLimit, 1)} mm`, round(delta / deltaLimit, 3), delta <= deltaLimit ? "OK" : "FAILS"],
+      ["Bending stress", `${round(sigma_m, 2)} MPa`, `${f_m} MPa`, round(eta_m, 3), eta_m <= 1 ? "OK" : "FAILS"],
+      ["Deflection", `${round(delta, 1)} mm`, `${round(delta_lim, 1)} mm`, round(delta / delta_lim, 3), delta <= delta_lim ? "OK" : "FAILS"],
     ],
-    `${material.grade}, section ${section.b}×${section.h} mm`,
+    `${material.grade}, section ${b}×${h} mm`,
   );
   if (material.ref) p(`Project reference: ${material.ref}.`);
-  return { w: round(w), M: round(M), sigma: round(sigma, 2), utilisation: round(utilisation, 3), ok: utilisation <= 1 && delta <= deltaLimit };
+  return { w: round(w_d), M: round(M_Ed), sigma: round(sigma_m, 2), utilisation: round(eta_m, 3), ok: eta_m <= 1 && delta <= delta_lim };
 }

@@ -68,7 +68,53 @@ export interface ExecutionResponse {
   input_errors?: Record<string, string>;
   /** Lines the sheet wrote with console.log and friends during this response's steps. */
   logs?: string[];
+  /**
+   * Values in the editor: the last value of each rendered (line, name) pair, ordered by line. With
+   * `html_mode: "delta"` only what this response's steps evaluated (merge it over what you had: later wins);
+   * with full html the whole run so far. Absent when empty. At most MAX_TRACE_ENTRIES entries.
+   */
+  trace?: TraceEntry[];
+  /** Set when `trace` was cut at MAX_TRACE_ENTRIES (the first entries by line are kept). */
+  trace_truncated?: true;
 }
+
+/** One scalar of a traced value: a finite number, boolean, string (first 200 characters, then "…") or null. */
+export type TraceScalar = number | string | boolean | null;
+/** A traced value as JSON: a scalar, or a short flat array of scalars (as the report shows arrays). */
+export type TraceValue = TraceScalar | TraceScalar[];
+
+/**
+ * The value one rendered assignment (`const x = e`, `x = e`, `x += e`, `o.p = e`, a bare `x;` or `a < b;`)
+ * had when the step ended, for showing beside the code.
+ */
+export interface TraceEntry {
+  /** 1-based line, in the sheet's own source file, where the statement starts. */
+  line: number;
+  /** The target as written (`x`, `M_Ed`, `o.p`); "" for a bare expression such as `a < b;`. */
+  name: string;
+  /**
+   * The value as JSON: a finite number, boolean, string (cut at 200 characters with "…"), or a short array of
+   * those; null for null, undefined, NaN, ±Infinity and bigint (`display` shows what they are).
+   */
+  value: TraceValue;
+  /**
+   * The value as the report shows it, plain text (no markup): the sheet's number format ("2.592×10⁶", "−0.35",
+   * "1 250,5"), strings in quotes ("“C30/37”"), "true", "—" for null/undefined, "[1, 2, 3]".
+   */
+  display: string;
+  /** The value's unit as the report shows it ("kN·m"). Absent until the report engine has units. */
+  unit?: string;
+  /**
+   * The report's line for this value as one line of plain text, for a hover: `M = (g.q · b²)/8 = (10 · 7.5²)/8 =
+   * 70.313` (fractions as a/b, powers as superscripts or ^, √, subscripts as `_`, cases as `{ a if …; b`). Absent
+   * when the last evaluation was not drawn in the report (a line in a loop past its render cap). At most 500
+   * characters, then "…".
+   */
+  formula?: string;
+}
+
+/** Entries per response (and kept per session): a sheet with more rendered lines gets `trace_truncated`. */
+export const MAX_TRACE_ENTRIES = 2000;
 
 export interface SessionInfo {
   session_id: string;

@@ -18,10 +18,14 @@ export const REALM = {
   partial: "__uzon_partial",
   /** Called by the bundle's own try/catch when the sheet's top-level code throws. */
   fail: "__uzon_fail",
+  /** The renderer instrumented sheet code calls (report/descriptor.ts RenderApi). */
+  render: "__uzon_render",
+  /** Returns and clears the trace of rendered values as JSON (RealmTraceEntry[]); outcomes carry it too, as `trace`. */
+  trace: "__uzon_trace",
 } as const;
 
 /** What `import { … } from "uzoncalc"` can name. */
-export const RUNTIME_EXPORTS = ["UI", "Window", "h1", "h2", "h3", "p", "table", "html"] as const;
+export const RUNTIME_EXPORTS = ["UI", "Window", "h1", "h2", "h3", "p", "table", "html", "check", "hide", "show", "note", "titleBlock", "format"] as const;
 
 export interface RealmInit {
   seed: number;
@@ -44,9 +48,16 @@ export interface RealmErrorData {
   limit?: "time" | "memory";
 }
 
-/** What one driver call ends with, as JSON from inside the realm. `html` and `logs` are what the step added. */
+/** What a step's rendered assignments were worth at its end (protocol/rpc.ts TraceEntry). */
+export type RealmTraceEntry = import("../../protocol/rpc").TraceEntry;
+
+/**
+ * What one driver call ends with, as JSON from inside the realm. `html` and `logs` are what the step added;
+ * `trace` (absent when empty) the last value of each rendered assignment the step evaluated, in the order of
+ * the sheet's descriptor table, at most MAX_TRACE_ENTRIES + 1 of them (one more says it was cut).
+ */
 export type RealmOutcome =
-  | { kind: "ui"; window: import("../../protocol/fields").WindowSpec; html: string; logs: string[] }
-  | { kind: "done"; value: unknown; html: string; logs: string[] }
-  | { kind: "cancelled"; html: string; logs: string[] }
-  | { kind: "error"; error: RealmErrorData; html: string; logs: string[] };
+  | { kind: "ui"; window: import("../../protocol/fields").WindowSpec; html: string; logs: string[]; trace?: RealmTraceEntry[] }
+  | { kind: "done"; value: unknown; html: string; logs: string[]; trace?: RealmTraceEntry[] }
+  | { kind: "cancelled"; html: string; logs: string[]; trace?: RealmTraceEntry[] }
+  | { kind: "error"; error: RealmErrorData; html: string; logs: string[]; trace?: RealmTraceEntry[] };

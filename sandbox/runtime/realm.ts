@@ -7,7 +7,11 @@
 // re-validates anyway.
 
 import { formatWindowProblems, normalizeWindow, type WindowSpec } from "../../protocol/fields";
-import { REALM, type RealmErrorData, type RealmInit, type RealmOutcome, type RealmStart } from "./abi";
+import { MAX_TRACE_ENTRIES } from "../../protocol/rpc";
+import { REALM, type RealmErrorData, type RealmInit, type RealmOutcome, type RealmStart, type RealmTraceEntry } from "./abi";
+import { cellText, checkMarkup, noteMarkup, numberedHeading, tableCaption, titleBlockMarkup } from "./report/document";
+import { connectOutput, hide, renderApi, show, takeTrace } from "./report/record";
+import { setFormat } from "./report/values";
 
 type AnyFunction = (...args: unknown[]) => unknown;
 type AsyncGen = AsyncGenerator<unknown, unknown, unknown>;
@@ -79,10 +83,10 @@ function h1(text: unknown): void {
   emit(`<h1>${escapeHtml(text)}</h1>\n`);
 }
 function h2(text: unknown): void {
-  emit(`<h2>${escapeHtml(text)}</h2>\n`);
+  emit(numberedHeading(2, text));
 }
 function h3(text: unknown): void {
-  emit(`<h3>${escapeHtml(text)}</h3>\n`);
+  emit(numberedHeading(3, text));
 }
 function p(text: unknown): void {
   emit(`<p>${escapeHtml(text)}</p>\n`);
@@ -95,20 +99,39 @@ function table(headers: unknown, rows: unknown, caption?: unknown): void {
   if (!Array.isArray(headers)) throw new TypeError("table(headers, rows, caption?): `headers` must be an array of column titles.");
   if (!Array.isArray(rows)) throw new TypeError("table(headers, rows, caption?): `rows` must be an array of rows (arrays of cells).");
   const out: string[] = ['<table class="uzc-table">'];
-  if (caption !== undefined && caption !== null) push(out, `<caption>${escapeHtml(caption)}</caption>`);
+  if (caption !== undefined && caption !== null) push(out, tableCaption(caption));
   const head: string[] = [];
-  for (const cell of headers) push(head, `<th>${escapeHtml(cell)}</th>`);
+  for (const cell of headers) push(head, `<th>${cellText(cell)}</th>`);
   push(out, `<thead><tr>${join(head)}</tr></thead><tbody>`);
   let index = 0;
   for (const row of rows) {
     index++;
     if (!Array.isArray(row)) throw new TypeError(`table(): row ${index} must be an array of cells.`);
     const cells: string[] = [];
-    for (const cell of row) push(cells, `<td>${escapeHtml(cell)}</td>`);
+    for (const cell of row) push(cells, `<td>${cellText(cell)}</td>`);
     push(out, `<tr>${join(cells)}</tr>`);
   }
   push(out, "</tbody></table>\n");
   emit(join(out));
+}
+
+/** `check(cond, label)`: renders ✓/✗ with the condition (as a formula, when the sheet is instrumented); returns it. */
+function check(condition: unknown, label?: unknown): boolean {
+  emit(checkMarkup(condition, label));
+  return !!condition;
+}
+
+function note(text: unknown): void {
+  emit(noteMarkup(text));
+}
+
+function titleBlock(info: unknown): void {
+  emit(titleBlockMarkup(info));
+}
+
+/** `format({ decimals: 2 })` from here on; `format({ decimals: 1 }, "sigma")` for values named sigma. */
+function format(options: unknown, ...names: unknown[]): void {
+  setFormat(options, names);
 }
 
 function formatLogArgument(value: unknown): string {
@@ -266,10 +289,20 @@ function jsonValue(value: unknown): unknown {
   }
 }
 
-type OutcomeCore = RealmOutcome extends infer O ? (O extends RealmOutcome ? Omit<O, "html" | "logs"> : never) : never;
+type OutcomeCore = RealmOutcome extends infer O ? (O extends RealmOutcome ? Omit<O, "html" | "logs" | "trace"> : never) : never;
+
+/** The step's trace: one entry past the limit tells the host it was cut. */
+function stepTrace(): RealmTraceEntry[] {
+  try {
+    return takeTrace(MAX_TRACE_ENTRIES + 1);
+  } catch {
+    return [];
+  }
+}
 
 function settle(result: OutcomeCore): void {
-  const full = { ...result, html: join(chunks), logs } as RealmOutcome;
+  const trace = stepTrace();
+  const full = (trace.length > 0 ? { ...result, html: join(chunks), logs, trace } : { ...result, html: join(chunks), logs }) as RealmOutcome;
   chunks = [];
   logs = [];
   try {
@@ -409,6 +442,10 @@ function takePartialOutput(): string {
   return text;
 }
 
+function takeTraceJson(): string {
+  return jsonStringify(takeTrace());
+}
+
 function takeOutcome(): string {
   const text = outcome;
   outcome = "";
@@ -435,7 +472,10 @@ defineProperty(Error, "prepareStackTrace", { value: undefined, writable: false, 
 define("Error", Error);
 
 define("console", freeze({ log, info: log, warn: log, error: log, debug: log }), true);
-define(REALM.module, freeze({ UI, Window, h1, h2, h3, p, table, html }));
+connectOutput(emit);
+define(REALM.module, freeze({ UI, Window, h1, h2, h3, p, table, html, check, hide, show, note, titleBlock, format }));
+define(REALM.render, freeze(renderApi));
+define(REALM.trace, takeTraceJson);
 define(REALM.input, "", true);
 define(REALM.init, init);
 define(REALM.start, start);

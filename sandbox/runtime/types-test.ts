@@ -1,5 +1,5 @@
 // Compile-time checks of uzoncalc.d.ts: `npm run typecheck` fails if the field value types drift from SPEC §1.
-import { UI, Window, p } from "./uzoncalc";
+import { UI, Window, check, format, hide, note, p, show, titleBlock } from "./uzoncalc";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function assertType<T extends true>(_value?: T): void {}
@@ -31,5 +31,16 @@ export async function* typedSheet() {
   // @ts-expect-error unknown field
   g.spna;
   p(`Span ${g.span}`);
+  // The report's own functions.
+  titleBlock({ title: "Beam", project: "P-1", revision: 2, sheetNo: "1 of 3" });
+  format({ decimals: 2, thousands: " " });
+  format({ decimals: 1 }, "sigma", "tau");
+  hide();
+  show();
+  note("Assumed simply supported.");
+  const ok = check(g.span <= 40, "Span within range");
+  assertType<Equal<typeof ok, boolean>>();
+  // @ts-expect-error unknown format option
+  format({ digits: 2 });
   return g.span;
 }

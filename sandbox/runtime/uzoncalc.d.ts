@@ -93,3 +93,63 @@ export declare function table(
 
 /** Trusted markup, written as is into the report (it is sanitised before display). */
 export declare function html(markup: string): void;
+
+// ---- the calculation report ----------------------------------------------------------------------------
+// In a sheet function, every assignment, bare string or template and bare expression also renders into the
+// report (formula = substitution = value); `export const render = false` turns that off for the whole sheet.
+
+/**
+ * A design check: ✓ or ✗, the label, and (in a rendered sheet) the condition as formula ⇒ substitution ⇒
+ * values, with the utilisation for `demand <= capacity`. Returns the condition.
+ */
+export declare function check(condition: boolean, label?: string): boolean;
+
+/** Stops rendering assignments, bare strings and bare expressions until `show()`. Output calls still write. */
+export declare function hide(): void;
+
+/** Renders assignments, bare strings and bare expressions again after `hide()`. */
+export declare function show(): void;
+
+/** A note set apart from the calculation (assumptions, references). The text is escaped. */
+export declare function note(text: string | number): void;
+
+export interface TitleBlockInfo {
+  /** Becomes the document's title (its h1). */
+  readonly title?: string;
+  readonly project?: string;
+  readonly subject?: string;
+  readonly client?: string;
+  readonly reference?: string;
+  readonly revision?: string | number;
+  /** Shown as "Prepared by". */
+  readonly author?: string;
+  /** Shown as "Checked by". */
+  readonly checker?: string;
+  /** Shown as "Approved by". */
+  readonly approver?: string;
+  readonly date?: string;
+  /** Any other field is shown under its own name. */
+  readonly [field: string]: string | number | undefined;
+}
+
+/** The title block at the head of the report: the title, then a table of the fields given. */
+export declare function titleBlock(info: TitleBlockInfo): void;
+
+export interface NumberFormatOptions {
+  /** Decimals shown (default 3); below 1 in magnitude, significant digits instead. */
+  readonly decimals?: number;
+  /** Magnitudes from here up in scientific notation (default 1e6; Infinity: never). */
+  readonly sciAbove?: number;
+  /** Non-zero magnitudes below this in scientific notation (default 1e-4; 0: never). */
+  readonly sciBelow?: number;
+  /** Thousands separator (default none), e.g. " " or ",". */
+  readonly thousands?: string;
+  /** Decimal separator (default "."). */
+  readonly decimal?: string;
+}
+
+/**
+ * How numbers read in the report from here on: `format({ decimals: 2 })` for every value, or
+ * `format({ decimals: 1 }, "sigma", "tau")` for the values of those variables only.
+ */
+export declare function format(options: NumberFormatOptions, ...names: string[]): void;

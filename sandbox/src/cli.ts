@@ -17,12 +17,14 @@ import { renderReportDocument } from "./report";
 import { createSandboxEngine } from "./protections";
 import { api } from "./server/api";
 import { runUnderPermissionModel, safeDirsFromEnvironment, serve, tokensFromEnvironment } from "./server/serve";
+import { findChromium, PAPER_SIZES, PdfError, printReportPdf, type PaperSize } from "./pdf";
 import { formatErrorLocation } from "./sourceMap";
 import { VERSION } from "./version";
 
 const USAGE = `Usage:
   uzoncalc run <sheet> [--func NAME] [--params JSON|@file] [--inputs FILE] [-o report.html]
-                       [--sandbox-url URL] [--step-timeout MS] [--memory-limit MB]
+                       [--pdf report.pdf [--paper A4|Letter]] [--sandbox-url URL] [--step-timeout MS]
+                       [--memory-limit MB]  (env: UZONCALC_CHROMIUM, the browser --pdf prints with)
   uzoncalc serve [--host 127.0.0.1] [--port 3346] [--safe-dir DIR]... [--max-body BYTES]
                  [--max-sessions N] [--step-timeout MS] [--memory-limit MB] [--session-ttl SECONDS]
                  [--no-permission]  (env: SAFE_DIRS=dir1:dir2, UZONCALC_TOKEN=token1,token2, LOG_LEVEL)
@@ -36,6 +38,9 @@ const USAGE = `Usage:
 Runs a calculation sheet to the end and writes its report (default: <sheet>.report.html beside the sheet).
 Windows are answered from --inputs ({ "window_id": { "field": value } }); others are asked in the terminal,
 or, when stdin is not a terminal, the run stops with exit code 2 naming the window and its fields.
+--pdf also prints the completed report to PDF (A4 unless --paper Letter) with a headless Chromium or Chrome
+found on this machine (UZONCALC_CHROMIUM, else chromium, chromium-browser, google-chrome on PATH); without one
+the HTML report is still written and the run exits 1 saying what to install.
 
 Exit codes: 0 done, 1 sheet error or usage error, 2 input needed but stdin is not a terminal.`;
 
@@ -172,6 +177,9 @@ interface RunOptions {
   stepTimeoutMs?: number;
   memoryLimitMb?: number;
   sandboxUrl?: string;
+  /** Also print the completed report to this PDF (with a Chromium found on the machine). */
+  pdf?: string;
+  paper?: PaperSize;
 }
 
 /** The sandbox the run talks to: a remote service, or one in this process with an isolated member. */
@@ -227,7 +235,7 @@ async function run(options: RunOptions): Promise<number> {
         fs.writeFileSync(options.output, response.result ?? "");
         for (const id of Object.keys(options.inputs)) if (!used.has(id)) out.write(`uzoncalc: warning: inputs for window '${id}' were not used (the sheet never asked for it)\n`);
         process.stdout.write(path.resolve(options.output) + "\n");
-        return 0;
+        return options.pdf === undefined ? 0 : await writePdf(response.result ?? "", options.pdf, options.paper ?? "A4", options.output);
       }
       if (response.status === "error" || response.status === "cancelled") {
         progress(step, `${answeredFrom} → ${response.status}`, ms);
@@ -304,6 +312,22 @@ async function run(options: RunOptions): Promise<number> {
   } finally {
     prompter?.close();
     await executor.dispose();
+  }
+}
+
+/** The PDF of a completed run; the HTML report is already written whatever happens here. */
+async function writePdf(html: string, pdf: string, paper: PaperSize, htmlPath: string): Promise<number> {
+  const started = performance.now();
+  try {
+    const chromium = findChromium();
+    await printReportPdf(html, pdf, { chromium, paper });
+    out.write(`uzoncalc: printed the report to PDF (${paper}) with ${chromium} in ${Math.round(performance.now() - started)} ms\n`);
+    process.stdout.write(path.resolve(pdf) + "\n");
+    return 0;
+  } catch (error) {
+    if (!(error instanceof PdfError)) throw error;
+    out.write(`uzoncalc: ${error.message}\nuzoncalc: the HTML report was written to ${path.resolve(htmlPath)}; no PDF was written.\n`);
+    return 1;
   }
 }
 
@@ -418,6 +442,8 @@ export async function main(argv: string[]): Promise<number> {
         "sandbox-url": { type: "string" },
         "step-timeout": { type: "string" },
         "memory-limit": { type: "string" },
+        pdf: { type: "string" },
+        paper: { type: "string" },
       },
     });
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "run needs a sheet file" : `run takes one sheet, got ${positionals.length}`);
@@ -444,8 +470,17 @@ export async function main(argv: string[]): Promise<number> {
       memoryLimitMb = Number(values["memory-limit"]);
       if (!Number.isInteger(memoryLimitMb) || memoryLimitMb < 16) throw new UsageError("--memory-limit must be a whole number of megabytes, at least 16");
     }
+    let paper: PaperSize | undefined;
+    if (values.paper !== undefined) {
+      paper = PAPER_SIZES.find((size) => size.toLowerCase() === values.paper!.toLowerCase());
+      if (paper === undefined) throw new UsageError(`--paper must be ${PAPER_SIZES.join(" or ")}`);
+      if (values.pdf === undefined) throw new UsageError("--paper goes with --pdf");
+    }
+    if (values.pdf === "") throw new UsageError("--pdf needs a file name, e.g. --pdf report.pdf");
     return await run({
       sheet,
+      ...(values.pdf !== undefined ? { pdf: values.pdf } : {}),
+      ...(paper !== undefined ? { paper } : {}),
       inputs,
       output: values.output ?? defaultOutput(sheet),
       ...(values.func !== undefined ? { func: values.func } : {}),

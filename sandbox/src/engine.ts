@@ -31,7 +31,7 @@ export interface RealmEngine {
   cancel(sessionId: string): Promise<EngineOutcome>;
   /**
    * Rebuilds a session's realm by running the sheet again with the logged inputs, and returns the last outcome
-   * with the html of every step joined (for the executor to compare with the session's report).
+   * with the html of every step joined (for the executor to compare with the session's report) and no trace.
    */
   restore(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputs: readonly RestoreInput[]): Promise<EngineOutcome>;
   /** Forgets a session's realm without running anything. */
@@ -133,5 +133,7 @@ export async function replayInto(engine: RealmEngine, sessionId: string, sheet: 
     outcome = next;
     html += outcome.html;
   }
-  return { ...outcome, html };
+  // A rebuild re-evaluates steps the session already answered: their trace was sent then, so none is returned now.
+  const { trace: _replayed, ...rest } = outcome;
+  return { ...rest, html };
 }

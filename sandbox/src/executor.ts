@@ -22,6 +22,8 @@ import {
   type SessionListResponse,
   type SessionStatus,
   type SheetError,
+  type TraceEntry,
+  MAX_TRACE_ENTRIES,
 } from "../../protocol/rpc";
 import { checkWindowInput, summarizeFieldErrors } from "../../protocol/validate";
 import type { RealmOutcome, RealmStart } from "../runtime/abi";
@@ -94,6 +96,49 @@ class ReportBody {
   }
 }
 
+/**
+ * A session's values for the editor: the last value of each rendered (line, name), over the whole run (for
+ * full-html responses) and since the last response (for deltas). Bounded by the sheet's rendered statements
+ * and by MAX_TRACE_ENTRIES; an entry past the bound is dropped and the response says `trace_truncated`.
+ */
+class RunTrace {
+  private readonly run = new Map<string, TraceEntry>();
+  private readonly fresh = new Map<string, TraceEntry>();
+  private runCut = false;
+  private freshCut = false;
+
+  add(entries: readonly TraceEntry[] | undefined): void {
+    if (!entries) return;
+    if (entries.length > MAX_TRACE_ENTRIES) this.runCut = this.freshCut = true;
+    for (const entry of entries.slice(0, MAX_TRACE_ENTRIES)) {
+      const key = `${entry.line}\n${entry.name}`;
+      if (!RunTrace.put(this.run, key, entry)) this.runCut = true;
+      if (!RunTrace.put(this.fresh, key, entry)) this.freshCut = true;
+    }
+  }
+
+  /** What a response carries (by line; the same line keeps the order its statements first ran in); the fresh part starts again. */
+  take(whole: boolean): { entries: TraceEntry[]; truncated: boolean } {
+    const entries = [...(whole ? this.run : this.fresh).values()].sort((a, b) => a.line - b.line);
+    const truncated = whole ? this.runCut : this.freshCut;
+    this.fresh.clear();
+    this.freshCut = false;
+    return { entries, truncated };
+  }
+
+  /** A finished run sends no more responses: its values need not be kept. */
+  clear(): void {
+    this.run.clear();
+    this.fresh.clear();
+  }
+
+  private static put(map: Map<string, TraceEntry>, key: string, entry: TraceEntry): boolean {
+    if (map.size >= MAX_TRACE_ENTRIES && !map.has(key)) return false;
+    map.set(key, entry);
+    return true;
+  }
+}
+
 /** Everything needed to run a session again and get the same report: the bundle, params, seed and inputs. */
 export interface SessionRecord {
   sheet: LoadedSheet;
@@ -114,6 +159,7 @@ interface Session {
   report: ReportBody;
   /** The report's mark at the last response, for `html_mode: "delta"`. */
   sent: number;
+  trace: RunTrace;
   htmlMode: HtmlMode;
   window?: WindowSpec;
   batchInputs?: Record<string, Record<string, unknown>>;
@@ -203,6 +249,7 @@ export class Executor {
       uiSteps: 0,
       report: new ReportBody(),
       sent: 0,
+      trace: new RunTrace(),
       htmlMode: request.html_mode ?? "full",
       filename,
       owner: context.owner,
@@ -319,7 +366,7 @@ export class Executor {
     if (this.sessions.has(sessionId)) throw new SandboxError("conflict", `Session '${sessionId}' already exists.`);
     const now = this.clock();
     const session: Session = {
-      id: sessionId, status: "idle", createdAt: now, updatedAt: now, lastActivity: now, uiSteps: 0, report: new ReportBody(), sent: 0,
+      id: sessionId, status: "idle", createdAt: now, updatedAt: now, lastActivity: now, uiSteps: 0, report: new ReportBody(), sent: 0, trace: new RunTrace(),
       htmlMode: "full", filename: record.sheet.filename, owner: undefined, pending: Promise.resolve(),
       record: { ...record, inputLog: [] },
     };
@@ -503,11 +550,13 @@ export class Executor {
     session.report.append(outcome.html);
     session.window = undefined;
     session.status = "cancelled";
+    session.trace.clear();
   }
 
   private apply(session: Session, outcome: RealmOutcome, logs: string[]): void {
     session.report.append(outcome.html);
     logs.push(...outcome.logs);
+    session.trace.add(outcome.trace);
     switch (outcome.kind) {
       case "ui":
         session.status = "waiting_ui";
@@ -564,6 +613,11 @@ export class Executor {
       delete session.inputErrors;
     }
     if (logs.length > 0) response.logs = logs;
+    // Delta responses carry what their steps evaluated; full ones the whole run's values, like `html`.
+    const trace = session.trace.take(session.htmlMode !== "delta");
+    if (trace.entries.length > 0) response.trace = trace.entries;
+    if (trace.truncated) response.trace_truncated = true;
+    if (isFinished(session.status)) session.trace.clear();
     return response;
   }
 

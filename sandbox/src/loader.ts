@@ -11,6 +11,7 @@ import { TraceMap } from "@jridgewell/trace-mapping";
 import type { SheetError } from "../../protocol/rpc";
 import { REALM, RUNTIME_EXPORTS } from "../runtime/abi";
 import { SandboxError } from "./errors";
+import { instrumentSheet } from "./instrument";
 import { SafeDirs } from "./safeDirs";
 import { originalPosition } from "./sourceMap";
 
@@ -97,6 +98,20 @@ function runtimePlugin(setupLocal: (build: esbuild.PluginBuild) => void): esbuil
   };
 }
 
+// Explicit options: a sheet's own tsconfig must not change how it is bundled or resolved.
+const TSCONFIG_RAW = { compilerOptions: { target: "ES2022", useDefineForClassFields: true, verbatimModuleSyntax: false } } as const;
+
+/**
+ * The sheet's own module as the bundler gets it: instrumented for the calculation report (its sheet functions'
+ * statements render), or as written when there is nothing to render or `render` is false.
+ */
+async function sheetModule(source: string, file: string, render: boolean): Promise<{ result: esbuild.OnLoadResult; instrumented: boolean }> {
+  const instrumented = render ? await instrumentSheet({ source, sourceName: path.basename(file), loader: loaderFor(file), tsconfigRaw: TSCONFIG_RAW }) : undefined;
+  return instrumented
+    ? { result: { contents: instrumented.contents, loader: "js" }, instrumented: true }
+    : { result: { contents: source, loader: loaderFor(file) }, instrumented: false };
+}
+
 function baseOptions(workingDir: string): esbuild.BuildOptions {
   return {
     bundle: true,
@@ -117,8 +132,7 @@ function baseOptions(workingDir: string): esbuild.BuildOptions {
     logOverride: { "empty-import-meta": "error" },
     banner: { js: BANNER },
     footer: { js: FOOTER },
-    // Explicit options: a sheet's own tsconfig must not change how it is bundled or resolved.
-    tsconfigRaw: { compilerOptions: { target: "ES2022", useDefineForClassFields: true, verbatimModuleSyntax: false } },
+    tsconfigRaw: TSCONFIG_RAW,
     mainFields: [],
     conditions: [],
     resolveExtensions: SHEET_EXTENSIONS,
@@ -220,10 +234,15 @@ export class SheetLoader {
     return true;
   }
 
-  private async bundleFile(entry: string): Promise<({ ok: true; sheet: LoadedSheet; dependencies: Dependency[] }) | { ok: false; error: SheetError }> {
+  /**
+   * Bundles a sheet file. A bundle that fails with the instrumented sheet is made again from the sheet as written,
+   * so a compile error points at the sheet's own line (esbuild places it in the code it was given).
+   */
+  private async bundleFile(entry: string, render = true): Promise<({ ok: true; sheet: LoadedSheet; dependencies: Dependency[] }) | { ok: false; error: SheetError }> {
     const workingDir = path.dirname(entry);
     const safeDirs = this.options.safeDirs;
     let violation: SandboxError | undefined;
+    let instrumented = false;
     const plugin = runtimePlugin((build) => {
       build.onResolve({ filter: /.*/ }, async (args) => {
         if (args.kind === "entry-point" || (args.pluginData as { inner?: boolean } | undefined)?.inner) return undefined;
@@ -238,12 +257,19 @@ export class SheetLoader {
         }
         return { path: real };
       });
+      build.onLoad({ filter: /.*/, namespace: "file" }, async (args) => {
+        if (args.path !== entry) return undefined;
+        const loaded = await sheetModule(await fs.promises.readFile(entry, "utf8"), entry, render);
+        instrumented = loaded.instrumented;
+        return loaded.result;
+      });
     });
     let output: esbuild.BuildResult<{ write: false; metafile: true }>;
     try {
       output = (await esbuild.build({ ...baseOptions(workingDir), entryPoints: [entry], plugins: [plugin] })) as esbuild.BuildResult<{ write: false; metafile: true }>;
     } catch (failure) {
       if (violation) throw violation;
+      if (instrumented) return this.bundleFile(entry, false);
       return { ok: false, error: compileError(failure, (file) => this.displayFileSource(file, workingDir, entry)) };
     }
     const sources = (file: string) => this.displayFileSource(file, workingDir, entry);
@@ -266,7 +292,8 @@ export class SheetLoader {
     return { display: path.relative(workingDir, absolute).split(path.sep).join("/"), isEntry: absolute === entry, isRuntime: false };
   }
 
-  private async bundleSource(source: string, filename: string, files: Record<string, string>): Promise<{ ok: true; sheet: LoadedSheet } | { ok: false; error: SheetError }> {
+  private async bundleSource(source: string, filename: string, files: Record<string, string>, render = true): Promise<{ ok: true; sheet: LoadedSheet } | { ok: false; error: SheetError }> {
+    let instrumented = false;
     const entryKey = path.posix.basename(filename.split("\\").join("/")) || "sheet.calc.ts";
     const virtualFiles = new Map<string, string>();
     for (const [key, text] of Object.entries(files)) virtualFiles.set(path.posix.normalize(key.split("\\").join("/")).replace(/^\.\//, ""), text);
@@ -283,7 +310,12 @@ export class SheetLoader {
         }
         return { path: found, namespace: SOURCE_NAMESPACE };
       });
-      build.onLoad({ filter: /.*/, namespace: SOURCE_NAMESPACE }, (args) => ({ contents: virtualFiles.get(args.path) ?? "", loader: loaderFor(args.path) }));
+      build.onLoad({ filter: /.*/, namespace: SOURCE_NAMESPACE }, async (args) => {
+        if (args.path !== entryKey) return { contents: virtualFiles.get(args.path) ?? "", loader: loaderFor(args.path) };
+        const loaded = await sheetModule(source, entryKey, render);
+        instrumented = loaded.instrumented;
+        return loaded.result;
+      });
     });
     // No file is read in this mode: a remote sandbox must never look at its own disk for a user's sheet.
     const workingDir = path.resolve("/uzoncalc-source");
@@ -296,6 +328,7 @@ export class SheetLoader {
     try {
       output = (await esbuild.build({ ...baseOptions(workingDir), entryPoints: [entryKey], plugins: [plugin] })) as esbuild.BuildResult<{ write: false; metafile: true }>;
     } catch (failure) {
+      if (instrumented) return this.bundleSource(source, filename, files, false);
       return { ok: false, error: compileError(failure, display) };
     }
     return finishBundle(output, filename, filename, display);

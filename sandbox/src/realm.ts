@@ -10,7 +10,8 @@
 import * as vm from "node:vm";
 import { types } from "node:util";
 import { normalizeWindow } from "../../protocol/fields";
-import { REALM, type RealmErrorData, type RealmInit, type RealmOutcome, type RealmStart } from "../runtime/abi";
+import { MAX_TRACE_ENTRIES } from "../../protocol/rpc";
+import { REALM, type RealmErrorData, type RealmInit, type RealmOutcome, type RealmStart, type RealmTraceEntry } from "../runtime/abi";
 import { realmRuntimeSource } from "./realmSource";
 
 export interface RealmLimits {
@@ -135,6 +136,35 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === "string");
 }
 
+const MAX_TRACE_NAME = 200;
+const MAX_TRACE_DISPLAY = 400;
+
+function isTraceScalar(value: unknown): boolean {
+  return value === null || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value)) || (typeof value === "string" && value.length <= 201);
+}
+
+/**
+ * The step's trace as the realm reported it, keeping only well-formed entries (at most MAX_TRACE_ENTRIES + 1,
+ * so the executor can tell that it was cut). Undefined when there is none.
+ */
+export function parseTrace(raw: unknown): RealmTraceEntry[] | undefined {
+  if (!Array.isArray(raw) || raw.length === 0) return undefined;
+  const entries: RealmTraceEntry[] = [];
+  for (const item of raw.slice(0, MAX_TRACE_ENTRIES + 1) as unknown[]) {
+    if (typeof item !== "object" || item === null) continue;
+    const { line, name, value, display, unit } = item as Record<string, unknown>;
+    if (typeof line !== "number" || !Number.isInteger(line) || line < 1) continue;
+    if (typeof name !== "string" || name.length > MAX_TRACE_NAME || typeof display !== "string") continue;
+    if (!(isTraceScalar(value) || (Array.isArray(value) && value.length <= 12 && value.every(isTraceScalar)))) continue;
+    const entry: RealmTraceEntry = { line, name, value: value as RealmTraceEntry["value"], display: display.length > MAX_TRACE_DISPLAY ? display.slice(0, MAX_TRACE_DISPLAY) + "…" : display };
+    if (typeof unit === "string" && unit !== "" && unit.length <= 100) entry.unit = unit;
+    const formula = (item as Record<string, unknown>).formula;
+    if (typeof formula === "string" && formula !== "") entry.formula = formula.length > 1_000 ? formula.slice(0, 1_000) + "…" : formula;
+    entries.push(entry);
+  }
+  return entries.length > 0 ? entries : undefined;
+}
+
 /** Re-validates what the realm said: a sheet can corrupt its own driver, never the host's view of it. */
 export function parseOutcome(text: string): RealmOutcome {
   let data: unknown;
@@ -144,6 +174,13 @@ export function parseOutcome(text: string): RealmOutcome {
     return errorOutcome({ name: "SandboxError", message: "The sheet's realm returned output that is not JSON (did the sheet overwrite the runtime's built-ins?)." });
   }
   const record = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
+  const outcome = outcomeOf(record);
+  const trace = parseTrace(record.trace);
+  if (trace) outcome.trace = trace;
+  return outcome;
+}
+
+function outcomeOf(record: Record<string, unknown>): RealmOutcome {
   const html = typeof record.html === "string" ? record.html : "";
   const logs = isStringArray(record.logs) ? record.logs : [];
   switch (record.kind) {

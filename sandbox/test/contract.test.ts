@@ -1,6 +1,7 @@
 // One contract suite, run against every way of reaching a sandbox: the same requests must give the same answers.
 
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import type { ExecutionResponse } from "../../protocol/rpc";
@@ -15,6 +16,30 @@ import { startService, type RunningService } from "./support/processes";
 const FIXTURES = path.join(__dirname, "fixtures", "contract");
 const FIVE = path.join(FIXTURES, "five.calc.ts");
 const MAX_SESSIONS = 12;
+const TRACE = path.join(FIXTURES, "trace.calc.ts");
+/** trace.calc.ts's rendered assignments: lines in the file itself, above which esbuild stripped types and imports. */
+const TRACE_STEP_1 = [
+  { line: 14, name: "a", value: 3, display: "3", formula: "a = 3" },
+  { line: 15, name: "b", value: 7.5, display: "7.5", formula: "b = a · 2.5 = 3 · 2.5 = 7.5" },
+  { line: 16, name: "grade", value: "C30/37", display: "“C30/37”", formula: "grade = params.grade ?? “C30/37” = “C30/37”" },
+  { line: 17, name: "big", value: 2592000, display: "2.592×10⁶", formula: "big = 2.592×10⁶" },
+  { line: 18, name: "nan", value: null, display: "NaN", formula: "nan = 0/0 = NaN" },
+];
+const TRACE_STEP_2 = [
+  { line: 24, name: "M", value: 70.3125, display: "70.313", formula: "M = (g.q · b²)/8 = (10 · 7.5²)/8 = 70.313" },
+  { line: 25, name: "M", value: 71.3125, display: "71.313", formula: "M = M + 1 = 70.313 + 1 = 71.313" },
+  { line: 26, name: "t", value: 0, display: "0", formula: "t = 0" },
+  { line: 28, name: "t", value: 4, display: "4", formula: "t = i · 2 = 2 · 2 = 4" },
+  { line: 30, name: "ok", value: true, display: "true", formula: "ok = M > 10 = 71.313 > 10 = true" },
+  { line: 31, name: "list", value: [1, 2, 3], display: "[1, 2, 3]", formula: "list = [1, 2, 3]" },
+];
+
+/** What five.calc.ts's `let sum = 0` and `sum += answer.v` render (the report engine shows every assignment). */
+const SUM_START = '<div class="uzc-eq"><math displaystyle="true"><mi>sum</mi><mo>=</mo><mn>0</mn></math></div>\n';
+function sumLine(before: number, v: number): string {
+  const answer = '<mrow><mi>answer</mi><mo lspace="0" rspace="0">.</mo><mi>v</mi></mrow>';
+  return `<div class="uzc-eq"><math displaystyle="true"><mi>sum</mi><mo>=</mo><mi>sum</mi><mo>+</mo>${answer}<mo>=</mo><mn>${before}</mn><mo>+</mo><mn>${v}</mn><mo>=</mo><mn>${before + v}</mn></math></div>\n`;
+}
 const MAX_BODY = 100_000;
 
 interface Target {
@@ -149,7 +174,33 @@ for (const makeTarget of targets) {
     it("answers full html when asked", async () => {
       const first = await run({ file_path: FIVE, html_mode: "full" });
       const second = await client.resume({ session_id: first.session_id, user_input: { v: 2 }, html_mode: "full" });
-      assert.equal(second.html, "<h1>Five windows</h1>\n<p>w1 = 2</p>\n");
+      assert.equal(second.html, `<h1>Five windows</h1>\n${SUM_START}${sumLine(0, 2)}<p>w1 = 2</p>\n`);
+    });
+
+    it("carries each step's trace (values in the editor) with lines in the sheet's own file", async () => {
+      const lines = fs.readFileSync(TRACE, "utf8").split("\n");
+      for (const entry of [...TRACE_STEP_1, ...TRACE_STEP_2]) assert.match(lines[entry.line - 1]!, new RegExp(`^\\s*(const |let )?${entry.name}\\b[^=]*\\+?= `), `line ${entry.line} assigns ${entry.name}`);
+      const delta = await run({ file_path: TRACE, html_mode: "delta" });
+      assert.equal(delta.status, "waiting_ui", JSON.stringify(delta.error));
+      assert.deepEqual(delta.trace, TRACE_STEP_1);
+      assert.equal(delta.trace_truncated, undefined);
+      const deltaEnd = await client.resume({ session_id: delta.session_id, user_input: { q: 10 }, html_mode: "delta" });
+      assert.equal(deltaEnd.status, "completed", JSON.stringify(deltaEnd.error));
+      assert.deepEqual(deltaEnd.trace, TRACE_STEP_2, "a delta response carries only its own steps' values");
+      // Full html: the whole run's values, like `html`.
+      const full = await run({ file_path: TRACE, html_mode: "full" });
+      assert.deepEqual(full.trace, TRACE_STEP_1);
+      const fullEnd = await client.resume({ session_id: full.session_id, user_input: { q: 10 }, html_mode: "full" });
+      assert.deepEqual(fullEnd.trace, [...TRACE_STEP_1, ...TRACE_STEP_2]);
+      // Batch inputs: one response, both steps.
+      const batch = await run({ file_path: TRACE, inputs: { load: { q: 10 } }, html_mode: "delta" });
+      assert.deepEqual(batch.trace, [...TRACE_STEP_1, ...TRACE_STEP_2]);
+      // A line evaluated in several steps of one response: its last value.
+      const plain = await run({ file_path: FIVE, inputs: { w1: { v: 1 }, w2: { v: 2 }, w3: { v: 3 }, w4: { v: 4 }, w5: { v: 5 } }, html_mode: "delta" });
+      assert.deepEqual(plain.trace, [
+        { line: 6, name: "sum", value: 0, display: "0", formula: "sum = 0" },
+        { line: 9, name: "sum", value: 15, display: "15", formula: "sum = sum + answer.v = 10 + 5 = 15" },
+      ]);
     });
 
     it("answers windows from batch inputs", async () => {
@@ -295,7 +346,14 @@ describe("sandbox service under load", function () {
       for (const { n, response } of results) {
         assert.equal(response.status, "completed");
         assert.deepEqual(response.value, { sum: n * 50 + 15 });
-        const expected = `<h1>Five windows #${n}</h1>\n` + [1, 2, 3, 4, 5].map((i) => `<p>w${i} = ${n * 10 + i}</p>\n`).join("") + `<p>sum = ${n * 50 + 15}</p>\n`;
+        let sum = 0;
+        const windows = [1, 2, 3, 4, 5].map((i) => {
+          const v = n * 10 + i;
+          const line = sumLine(sum, v);
+          sum += v;
+          return `${line}<p>w${i} = ${v}</p>\n`;
+        });
+        const expected = `<h1>Five windows #${n}</h1>\n${SUM_START}${windows.join("")}<p>sum = ${n * 50 + 15}</p>\n`;
         assert.equal(response.html, expected);
       }
       console.log(`      200 × 5 windows: ${(1200 / seconds).toFixed(0)} requests/s over HTTP`);

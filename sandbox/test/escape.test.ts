@@ -308,7 +308,7 @@ describe("escape battery: sheet vectors through a real Executor", () => {
     const value = completedValue<{ probe: Probe; x: number }>(response);
     assert.equal(value.x, 5, "the driver still drives the sheet");
     const probe = assertClean(value.probe);
-    for (const name of ["__uzon_init", "__uzon_start", "__uzon_resume", "__uzon_cancel", "__uzon_out", "__uzon_partial", "__uzon_fail", "__uzoncalc"]) {
+    for (const name of ["__uzon_init", "__uzon_start", "__uzon_resume", "__uzon_cancel", "__uzon_out", "__uzon_partial", "__uzon_fail", "__uzon_render", "__uzon_trace", "__uzoncalc"]) {
       assert.equal(probe.seen[`${name} defineProperty`], "threw TypeError", name);
       assert.equal(probe.seen[`${name} delete`], "false", name);
       assert.equal(probe.seen[`${name} assignment took`], "false", name);
@@ -367,7 +367,7 @@ describe("escape battery: sheet vectors through a real Executor", () => {
     // Every global name is one a fresh V8 context has, or one the runtime defines.
     const dontContextify = (vm.constants as unknown as { DONT_CONTEXTIFY: vm.Context }).DONT_CONTEXTIFY;
     const fresh = vm.runInContext("Object.getOwnPropertyNames(globalThis)", vm.createContext(dontContextify)) as string[];
-    const runtime = ["__uzoncalc", "__uzon_in", "__uzon_init", "__uzon_start", "__uzon_resume", "__uzon_cancel", "__uzon_out", "__uzon_partial", "__uzon_fail", "__uzon_sheet"];
+    const runtime = ["__uzoncalc", "__uzon_in", "__uzon_init", "__uzon_start", "__uzon_resume", "__uzon_cancel", "__uzon_out", "__uzon_partial", "__uzon_fail", "__uzon_render", "__uzon_trace", "__uzon_sheet"];
     const allowed = new Set([...fresh, ...runtime]);
     assert.deepEqual(value.names.filter((name) => !allowed.has(name)), [], "unexpected globals");
     assert.deepEqual(value.symbols, []);

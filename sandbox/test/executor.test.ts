@@ -199,7 +199,7 @@ describe("executor: running sheets", () => {
     const response = await executor.execute({ file_path: fixture("plain.calc.js"), inputs: { "js-sheet": { n: 4 } } });
     assert.equal(response.status, "completed");
     assert.equal(response.value, 4);
-    assert.match(response.html!, /<caption>Squares<\/caption>.*<td>4<\/td><td>16<\/td>/s);
+    assert.match(response.html!, /<caption><span class="uzc-num">Table 1<\/span> Squares<\/caption>.*<td>4<\/td><td>16<\/td>/s);
   });
 
   it("picks the function named by func_name, else `sheet`, else the default export", async () => {

@@ -124,7 +124,8 @@ describe("local sandbox client", function () {
     assert.equal(first.status, "waiting_ui");
     assert.equal(first.ui?.id, "first-window");
     assert.equal(first.html, undefined, "execute asks for deltas by default");
-    assert.match(first.html_delta!, /^<h1>Three windows<\/h1>\n<p>Started at /);
+    // The sheet's first statement, `const factor = params.factor ?? 1`, renders before its heading.
+    assert.match(first.html_delta!, /^<div class="uzc-eq"><math displaystyle="true"><mi>factor<\/mi><mo>=<\/mo>.*<mo>=<\/mo><mn>1<\/mn><\/math><\/div>\n<h1>Three windows<\/h1>\n<p>Started at /);
     const second = await client.resume({ session_id: first.session_id, user_input: { x: 2 } });
     assert.equal(second.html, undefined, "resume asks for deltas by default");
     assert.equal(second.html_delta, "<p>x = 2</p>\n");
@@ -145,7 +146,7 @@ describe("local sandbox client", function () {
     // An explicit html_mode is kept: the full report on request.
     const full = await client.execute({ file_path: fixture("three-windows.calc.ts"), html_mode: "full" });
     assert.equal(full.html_delta, undefined);
-    assert.match(full.html!, /^<h1>Three windows<\/h1>/);
+    assert.match(full.html!, /^<div class="uzc-eq">.*<\/div>\n<h1>Three windows<\/h1>/);
     const fullNext = await client.resume({ session_id: full.session_id, user_input: { x: 1 }, html_mode: "full" });
     assert.equal(fullNext.html, `${full.html}<p>x = 1</p>\n`);
 

@@ -44,7 +44,7 @@ flock 9
 #    see 2), libkrb5-dev (the `kerberos` native module in code-server needs the krb5 headers), fonts-liberation
 #    (readable screenshots), and a compiler toolchain for the native modules if it is missing.
 need=()
-pkgs=(ripgrep libkrb5-dev fonts-liberation)
+pkgs=(ripgrep libkrb5-dev fonts-liberation fonts-stix)
 if [ -n "${CHROMIUM_BIN:-}" ]; then  # e.g. Ubuntu, whose chromium package is a snap stub that fails in containers
   [ -x "$CHROMIUM_BIN" ] || { echo "e2e install: CHROMIUM_BIN=$CHROMIUM_BIN is not executable" >&2; exit 1; }
 else

@@ -137,6 +137,7 @@ describe('UzonCalc run panel (code-server, packaged extension, driven through th
     assert.match(report, /Bearing\s+193\.1 kPa\s+150 kPa\s+1\.287\s+FAILS/);
     assert.match(report, /Sliding\s+35 kN\s+382\.3 kN\s+0\.092\s+OK/, 'both checks of the multi-select ran');
     assert.match(report, /Notes: Founding level to be confirmed on site\.\s+Second line\./, 'the textarea');
+    assert.ok(await frame.locator('[data-report] math').count() >= 3, 'the assignments render as MathML through the sanitiser');
     await H.shot(page, 'panel-6-completed');
 
     // Export through the panel's button: code-server's save dialog is a quick input prefilled with the path.
@@ -161,6 +162,7 @@ describe('UzonCalc run panel (code-server, packaged extension, driven through th
     assert.match(text, /Bearing\s+193\.1 kPa/);
     assert.match(text, /footing\.calc\.ts/, 'provenance names the sheet');
     assert.deepStrictEqual(requests, [], 'the report fetches nothing');
+    assert.ok(await standalone.locator('math').count() >= 3, 'formulas as MathML, readable with scripts off');
     await standalone.screenshot({ path: path.join(H.SHOTS, 'panel-8-export-standalone.png'), fullPage: true });
     await context.close();
   }));

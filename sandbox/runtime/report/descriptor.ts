@@ -1,0 +1,98 @@
+// What the load-time instrumentation hands the in-realm renderer for each rendered statement. The host
+// renders everything it can see in the source (the formula, the names, the literals) into MathML once, at
+// load time; the realm only fills in values recorded during the one evaluation. Imports nothing: it is
+// shared by the host (sandbox/src/instrument) and bundled into the realm.
+
+/** A value recorded in temp `t` (relative to the statement's first temp), shown in place of its symbol `s`. */
+export interface HolePart {
+  t: number;
+  /** HOLE_PAREN_* bits: when the value needs parentheses in this position. */
+  f?: number;
+  /** Number-format key (the variable's name) for per-name formats. */
+  k?: string;
+  /** The symbolic markup, shown when the value cannot be rendered (an object, a function). */
+  s: string;
+}
+
+/**
+ * A conditional `c ? y : n`: the substitution shows only the branch taken (temp `c` holds the test's value).
+ * With `nn`, the test is "not null or undefined" instead of truthiness: `a ?? b` shows a, or else b.
+ */
+export interface ChoicePart {
+  c: number;
+  y: TemplatePart[];
+  n: TemplatePart[];
+  nn?: 1;
+}
+
+/**
+ * The right side of `&&` or `||`: its values exist only when the left side (temp `g`) let it run; otherwise it
+ * is shown symbolically (`s`).
+ */
+export interface GuardPart {
+  g: number;
+  op: "&&" | "||";
+  r: TemplatePart[];
+  s: string;
+}
+
+export type TemplatePart = string | HolePart | ChoicePart | GuardPart;
+
+export const HOLE_PAREN_NEGATIVE = 1;
+export const HOLE_PAREN_COMPOUND = 2;
+
+/** `x = formula = substitution = value`, or `formula = substitution = value` for a bare expression. */
+export interface EquationDescriptor {
+  k: "eq";
+  /** 1-based line in the sheet's own source. */
+  line: number;
+  /** The assigned name, or "" for a bare expression. */
+  name: string;
+  /** MathML of the target; "" for a bare expression. */
+  lhs: string;
+  /** MathML of the formula; absent when it uses something that has no rendering (then `x = value`). */
+  sym?: string;
+  /** The substitution; absent when the formula has no values to substitute. */
+  sub?: TemplatePart[];
+  /** The formula is one literal: its value would only repeat it. */
+  lit?: 1;
+}
+
+/** A paragraph from a bare string or template literal; holes are the interpolations' values. */
+export interface TextDescriptor {
+  k: "text";
+  line: number;
+  /** Escaped HTML text and interpolation holes (HolePart with `s` unused). */
+  parts: (string | { t: number; k?: string })[];
+}
+
+/** The condition of `check(cond, label)`: formula, substitution and, for a comparison, its two sides. */
+export interface CheckDescriptor {
+  k: "check";
+  line: number;
+  sym?: string;
+  sub?: TemplatePart[];
+  /** For a top-level comparison: temps of its left and right sides, and the operator. */
+  cmp?: { l: number; r: number; op: "<" | "<=" | ">" | ">=" | "==" | "!=" };
+}
+
+export type RenderDescriptor = EquationDescriptor | TextDescriptor | CheckDescriptor;
+
+/** Names the instrumented code uses (the renderer itself is the realm global REALM.render); they are reserved in sheets (a sheet mentioning `__uzon` is not instrumented). */
+export const INSTRUMENT_NAMES = {
+  /** Module-level: the renderer, and the module's descriptor table. */
+  renderer: "__uzon$r",
+  table: "__uzon$f",
+  /** Per sheet function: the temps operand values are recorded in (`__uzon$0`, `__uzon$1`, ...). */
+  tempPrefix: "__uzon$",
+} as const;
+
+/** What the instrumented code calls. Rendering never throws into the sheet. */
+export interface RenderApi {
+  /** Registers a module's descriptors and returns them (the table the module indexes). */
+  formulas(table: RenderDescriptor[]): RenderDescriptor[];
+  eq(descriptor: EquationDescriptor, value: unknown, ...temps: unknown[]): void;
+  text(descriptor: TextDescriptor, text: unknown, ...temps: unknown[]): void;
+  /** Notes the condition's details for the `check()` call it is an argument of, and returns the condition. */
+  c<T>(descriptor: CheckDescriptor, condition: T, ...temps: unknown[]): T;
+}

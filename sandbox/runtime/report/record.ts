@@ -1,0 +1,426 @@
+// The renderer the instrumented sheet calls (RenderApi): each rendered statement becomes one line of the
+// report, built from its descriptor (made at load time) and the values recorded during the statement's one
+// evaluation. Rendering never throws into the sheet and never changes what the sheet computes.
+
+import type { CheckDescriptor, EquationDescriptor, RenderApi, RenderDescriptor, TemplatePart, TextDescriptor } from "./descriptor";
+import { HOLE_PAREN_COMPOUND, HOLE_PAREN_NEGATIVE } from "./descriptor";
+import type { TraceEntry, TraceScalar } from "../../../protocol/rpc";
+import { escapeHtml, formatValue } from "./values";
+
+/** A line in a loop renders this many times; after that one note says so and the line stays quiet. */
+export const MAX_RENDERS_PER_LINE = 100;
+
+export type { TraceEntry };
+
+export interface PendingCheck {
+  descriptor: CheckDescriptor;
+  temps: unknown[];
+}
+
+/**
+ * What the renderer keeps on a descriptor (the sheet bundle's own object, so this costs a property write, which
+ * matters in a loop): how often it rendered, and the last value (the seam for values in the editor).
+ */
+interface DescriptorState {
+  n?: number;
+  v?: unknown;
+  /** Set once a value was recorded, so `v` may be undefined. */
+  r?: 1;
+  /** The text the report showed for `v`, when this evaluation rendered (the format in force then). */
+  d?: string;
+  /** The MathML of the line the report showed, when this evaluation rendered. */
+  m?: string;
+}
+
+let emit: (markup: string) => void = () => undefined;
+let hidden = false;
+let pendingCheck: PendingCheck | undefined;
+const tables: RenderDescriptor[][] = [];
+
+/** Where rendered lines go (the runtime's report output). */
+export function connectOutput(output: (markup: string) => void): void {
+  emit = output;
+}
+
+export function hide(): void {
+  hidden = true;
+}
+
+export function show(): void {
+  hidden = false;
+}
+
+/** The details `check()` renders its condition with, if the instrumentation recorded them just before. */
+export function takePendingCheck(): PendingCheck | undefined {
+  const pending = pendingCheck;
+  pendingCheck = undefined;
+  return pending;
+}
+
+const isArray = Array.isArray;
+const MAX_TRACE_STRING = 200;
+const MAX_TRACE_ARRAY = 12;
+const SUPERSCRIPTS: Record<string, string> = { "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹", "−": "⁻", "-": "⁻", "+": "⁺" };
+const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" };
+
+function traceScalar(value: unknown): TraceScalar {
+  if (typeof value === "number") return value === value && value !== Infinity && value !== -Infinity ? value : null;
+  if (typeof value === "string") return value.length > MAX_TRACE_STRING ? value.slice(0, MAX_TRACE_STRING) + "…" : value;
+  if (typeof value === "boolean") return value;
+  return null;
+}
+
+/** The value as JSON (TraceEntry.value): scalars, a short flat array of them, null for anything else. */
+function traceJson(value: unknown): TraceEntry["value"] {
+  if (!isArray(value)) return traceScalar(value);
+  const out: TraceScalar[] = [];
+  const length = value.length < MAX_TRACE_ARRAY ? value.length : MAX_TRACE_ARRAY;
+  for (let i = 0; i < length; i++) out[i] = traceScalar(value[i]);
+  return out;
+}
+
+/** The report's HTML text of a value as plain text: `10<sup>−5</sup>` is 10⁻⁵, entities decoded, other tags dropped. */
+export function plainText(html: string): string {
+  let out = "";
+  let sup = false;
+  for (let i = 0; i < html.length; i++) {
+    const c = html[i]!;
+    if (c === "<") {
+      const end = html.indexOf(">", i);
+      if (end < 0) break;
+      const tag = html.slice(i + 1, end);
+      if (tag === "sup") sup = true;
+      else if (tag === "/sup") sup = false;
+      i = end;
+    } else if (c === "&") {
+      const end = html.indexOf(";", i);
+      const entity = end > i && end - i <= 6 ? ENTITIES[html.slice(i + 1, end)] : undefined;
+      if (entity === undefined) {
+        out += c;
+      } else {
+        out += entity;
+        i = end;
+      }
+    } else {
+      out += sup ? (SUPERSCRIPTS[c] ?? c) : c;
+    }
+  }
+  return out;
+}
+
+// ---- the report's line as plain text (TraceEntry.formula), from the renderer's own MathML ----
+
+const MAX_FORMULA = 500;
+
+interface MathNode {
+  tag: string;
+  attrs: string;
+  children: MathNode[];
+  text: string;
+}
+
+/** Parses the renderer's own (well-formed, escaped) MathML. */
+function parseMath(markup: string): MathNode {
+  const root: MathNode = { tag: "mrow", attrs: "", children: [], text: "" };
+  const stack: MathNode[] = [root];
+  let i = 0;
+  while (i < markup.length) {
+    const top = stack[stack.length - 1]!;
+    if (markup[i] === "<") {
+      const end = markup.indexOf(">", i);
+      if (end < 0) break;
+      const tag = markup.slice(i + 1, end);
+      if (tag[0] === "/") {
+        if (stack.length > 1) stack.length--;
+      } else {
+        const space = tag.indexOf(" ");
+        const node: MathNode = { tag: space < 0 ? tag : tag.slice(0, space), attrs: space < 0 ? "" : tag.slice(space), children: [], text: "" };
+        top.children[top.children.length] = node;
+        if (tag[tag.length - 1] !== "/") stack[stack.length] = node;
+      }
+      i = end + 1;
+    } else {
+      const next = markup.indexOf("<", i);
+      const end = next < 0 ? markup.length : next;
+      top.text += plainText(markup.slice(i, end));
+      i = end;
+    }
+  }
+  return root;
+}
+
+const TIGHT_OPERATORS = "()[]{}|.×";
+const SUPERSCRIPT_TEXT = /^[0-9−-]+$/;
+
+function compound(text: string): boolean {
+  return text.indexOf(" ") >= 0 || text.indexOf("×") >= 0;
+}
+
+/** Whether the text is one parenthesised group already: "(a + b)", not "(a) + (b)". */
+function grouped(text: string): boolean {
+  if (text[0] !== "(" || text[text.length - 1] !== ")") return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "(") depth++;
+    else if (text[i] === ")" && --depth === 0 && i < text.length - 1) return false;
+  }
+  return true;
+}
+
+function wrapped(text: string): string {
+  return compound(text) && !grouped(text) ? `(${text})` : text;
+}
+
+function mathText(node: MathNode): string {
+  const kids = node.children;
+  switch (node.tag) {
+    case "mi":
+    case "mn":
+    case "ms":
+      return node.text;
+    case "mtext":
+      return node.text;
+    case "mo": {
+      const op = node.text;
+      if (node.attrs.indexOf('lspace="0"') >= 0 || TIGHT_OPERATORS.indexOf(op) >= 0) return op;
+      if (op === ",") return ", ";
+      return ` ${op} `;
+    }
+    case "mfrac":
+      return `${wrapped(mathText(kids[0]!))}/${wrapped(mathText(kids[1]!))}`;
+    case "msup": {
+      const base = wrapped(mathText(kids[0]!));
+      const exponent = mathText(kids[1]!).trim();
+      if (SUPERSCRIPT_TEXT.test(exponent)) {
+        let sup = "";
+        for (let i = 0; i < exponent.length; i++) sup += SUPERSCRIPTS[exponent[i]!] ?? exponent[i]!;
+        return base + sup;
+      }
+      return `${base}^${wrapped(exponent)}`;
+    }
+    case "msub":
+      return `${mathText(kids[0]!)}_${mathText(kids[1]!).trim()}`;
+    case "msqrt": {
+      let inner = "";
+      for (const kid of kids) inner += mathText(kid);
+      return `√${wrapped(inner.trim())}`;
+    }
+    case "mroot":
+      return `root(${mathText(kids[0]!).trim()}, ${mathText(kids[1]!).trim()})`;
+    case "mtable": {
+      let rows = "";
+      for (const row of kids) rows += (rows === "" ? "" : "; ") + mathText(row).trim();
+      return ` ${rows} `;
+    }
+    case "mtd":
+      return `${mathText({ ...node, tag: "mrow" }).trim()} `;
+    default: {
+      let out = node.text;
+      for (let i = 0; i < kids.length; i++) {
+        const part = mathText(kids[i]!);
+        // A row's leading operator is a sign: −2, not " − 2".
+        out += i === 0 && kids[i]!.tag === "mo" ? part.trim() : part;
+      }
+      return out;
+    }
+  }
+}
+
+/** `M = (g.q · b²)/8 = (10 · 7.5²)/8 = 70.313`: the report's line as one line of text. */
+export function formulaText(markup: string): string {
+  let text = "";
+  let space = false;
+  for (const c of mathText(parseMath(markup)).trim()) {
+    if (c === " ") {
+      space = true;
+      continue;
+    }
+    if (space && text !== "") text += " ";
+    space = false;
+    text += c;
+  }
+  return text.length > MAX_FORMULA ? text.slice(0, MAX_FORMULA) + "…" : text;
+}
+
+function traceEntry(descriptor: EquationDescriptor, value: unknown, shown: string | undefined, markup: string | undefined): TraceEntry | undefined {
+  const text = shown ?? formatValue(value, descriptor.name === "" ? undefined : descriptor.name)?.text;
+  // Not shown in the report (an object, a function, a long array): not traced either.
+  if (text === undefined) return undefined;
+  const plain = plainText(text);
+  const entry: TraceEntry = { line: descriptor.line, name: descriptor.name, value: traceJson(value), display: typeof value === "string" ? `“${plain}”` : plain };
+  if (markup !== undefined) entry.formula = formulaText(markup);
+  return entry;
+}
+
+/**
+ * The last value of every rendered assignment evaluated since the previous call, in descriptor-table order
+ * (source order within the sheet module), at most `limit` entries; every recorded value is cleared either way.
+ * A line evaluated while rendering is off (`hide()`) is not recorded; a line past its render cap in a loop is
+ * (its last value, formatted as the report would).
+ */
+export function takeTrace(limit = Infinity): TraceEntry[] {
+  const entries: TraceEntry[] = [];
+  for (const table of tables) {
+    for (const descriptor of table) {
+      const state = descriptor as unknown as DescriptorState;
+      if (descriptor.k !== "eq" || !state.r) continue;
+      const value = state.v;
+      const shown = state.d;
+      const markup = state.m;
+      state.r = undefined;
+      state.v = undefined;
+      state.d = undefined;
+      state.m = undefined;
+      if (entries.length >= limit) continue;
+      const entry = traceEntry(descriptor, value, shown, markup);
+      if (entry) entries[entries.length] = entry;
+    }
+  }
+  return entries;
+}
+
+/** Counts a descriptor's renders; false once past the cap (the first time past it, says so in the report). */
+function withinCap(descriptor: RenderDescriptor): boolean {
+  const state = descriptor as unknown as DescriptorState;
+  const count = (state.n ?? 0) + 1;
+  state.n = count;
+  if (count <= MAX_RENDERS_PER_LINE) return true;
+  if (count === MAX_RENDERS_PER_LINE + 1) {
+    emit(`<p class="uzc-more">Line ${descriptor.line} is shown for its first ${MAX_RENDERS_PER_LINE} evaluations only.</p>\n`);
+  }
+  return false;
+}
+
+function truthy(value: unknown): boolean {
+  return !!value;
+}
+
+/** The substitution: the template with each hole's recorded value (or its symbol when the value is not shown). */
+export function fill(parts: readonly TemplatePart[], temps: readonly unknown[]): string {
+  let out = "";
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (typeof part === "string") {
+      out += part;
+    } else if ("s" in part && "t" in part) {
+      const value = formatValue(temps[part.t], part.k);
+      if (!value) out += part.s;
+      else if (((part.f ?? 0) & HOLE_PAREN_NEGATIVE && value.negative) || ((part.f ?? 0) & HOLE_PAREN_COMPOUND && (value.compound || value.negative))) out += `<mrow><mo>(</mo>${value.math}<mo>)</mo></mrow>`;
+      else out += value.math;
+    } else if ("c" in part) {
+      const test = temps[part.c];
+      const yes = part.nn ? test !== null && test !== undefined : truthy(test);
+      out += fill(yes ? part.y : part.n, temps);
+    } else {
+      const left = temps[part.g];
+      out += (part.op === "&&" ? truthy(left) : !truthy(left)) ? fill(part.r, temps) : part.s;
+    }
+  }
+  return out;
+}
+
+function equationMarkup(parts: string[]): string {
+  let out = "";
+  for (let i = 0; i < parts.length; i++) out += (i > 0 ? "<mo>=</mo>" : "") + parts[i];
+  return `<div class="uzc-eq"><math displaystyle="true">${out}</math></div>\n`;
+}
+
+/** Appends `part` unless it repeats the last one (`b = a = 3`, never `a = 3 = 3`). */
+function pushDistinct(parts: string[], part: string): void {
+  if (parts.length === 0 || parts[parts.length - 1] !== part) parts[parts.length] = part;
+}
+
+function renderEquation(descriptor: EquationDescriptor, value: unknown, temps: unknown[]): void {
+  if (hidden || !withinCap(descriptor)) return;
+  const result = formatValue(value, descriptor.name === "" ? undefined : descriptor.name);
+  if (!result) return;
+  (descriptor as unknown as DescriptorState).d = result.text;
+  const parts: string[] = [];
+  if (descriptor.lhs !== "") parts[0] = descriptor.lhs;
+  if (descriptor.sym !== undefined) pushDistinct(parts, descriptor.sym);
+  if (descriptor.sub !== undefined) pushDistinct(parts, fill(descriptor.sub, temps));
+  if (!descriptor.lit || descriptor.sym === undefined) pushDistinct(parts, result.math);
+  const markup = equationMarkup(parts);
+  (descriptor as unknown as DescriptorState).m = markup;
+  emit(markup);
+}
+
+function paragraphs(html: string): string {
+  let out = "<p>";
+  let i = 0;
+  // Blank lines in a sheet's text start a new paragraph.
+  while (i < html.length) {
+    const c = html[i]!;
+    if (c === "\n") {
+      let j = i + 1;
+      while (j < html.length && (html[j] === " " || html[j] === "\t" || html[j] === "\r")) j++;
+      if (html[j] === "\n") {
+        while (j < html.length && (html[j] === "\n" || html[j] === " " || html[j] === "\t" || html[j] === "\r")) j++;
+        out += "</p>\n<p>";
+        i = j;
+        continue;
+      }
+    }
+    out += c;
+    i++;
+  }
+  return out + "</p>\n";
+}
+
+function renderText(descriptor: TextDescriptor, text: unknown, temps: unknown[]): void {
+  if (hidden || !withinCap(descriptor)) return;
+  let html = "";
+  for (let i = 0; i < descriptor.parts.length; i++) {
+    const part = descriptor.parts[i]!;
+    if (typeof part === "string") {
+      html += part;
+      continue;
+    }
+    const value = temps[part.t];
+    // Objects were turned into text by the template itself (their toString ran once, there): use its result.
+    if ((typeof value === "object" && value !== null) || typeof value === "function" || typeof value === "symbol") {
+      html = escapeHtml(String(text));
+      break;
+    }
+    html += typeof value === "string" ? escapeHtml(value) : value === null || value === undefined ? String(value) : (formatValue(value, part.k)?.text ?? escapeHtml(String(value)));
+  }
+  if (html.trim() !== "") emit(paragraphs(html));
+}
+
+export const renderApi: RenderApi = {
+  formulas(table) {
+    tables[tables.length] = table;
+    return table;
+  },
+  // No rest parameter: a line in a hot loop returns before its temps are needed, and `arguments` is only read
+  // (not materialised as an array) once the line really renders.
+  eq(descriptor: EquationDescriptor, value: unknown) {
+    // Rendering off: neither shown nor traced.
+    if (hidden) return;
+    const state = descriptor as unknown as DescriptorState;
+    state.v = value;
+    state.r = 1;
+    state.d = undefined;
+    state.m = undefined;
+    // The fast path of a line in a long loop: past its cap, nothing more to do.
+    if ((state.n ?? 0) > MAX_RENDERS_PER_LINE) return;
+    try {
+      const temps: unknown[] = [];
+      for (let i = 2; i < arguments.length; i++) temps[i - 2] = arguments[i];
+      renderEquation(descriptor, value, temps);
+    } catch {
+      // A line that cannot be rendered is left out; the calculation goes on.
+    }
+  },
+  text(descriptor, text, ...temps) {
+    try {
+      renderText(descriptor, text, temps);
+    } catch {
+      // As above.
+    }
+  },
+  c(descriptor, condition, ...temps) {
+    pendingCheck = { descriptor, temps };
+    return condition;
+  },
+};

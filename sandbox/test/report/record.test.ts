@@ -1,0 +1,45 @@
+// The in-realm renderer's seams, called directly: the trace of last values (for values in the editor) and the
+// one value-formatting hook a value type (quantities) plugs into.
+
+import assert from "node:assert/strict";
+import type { EquationDescriptor } from "../../runtime/report/descriptor";
+import { connectOutput, formulaText, plainText, renderApi, show, takeTrace } from "../../runtime/report/record";
+import { addValueFormatter, formatValue } from "../../runtime/report/values";
+
+describe("report renderer seams", () => {
+  const written: string[] = [];
+  before(() => {
+    connectOutput((markup) => written.push(markup));
+    show();
+  });
+
+  it("keeps each rendered line's last value as { line, name, value, display }, shown values only", () => {
+    const table = renderApi.formulas([
+      { k: "eq", line: 3, name: "a", lhs: "<mi>a</mi>" },
+      { k: "eq", line: 4, name: "section", lhs: "<mi>section</mi>" },
+    ]) as EquationDescriptor[];
+    takeTrace();
+    renderApi.eq(table[0]!, 1);
+    renderApi.eq(table[0]!, 2.5);
+    renderApi.eq(table[1]!, { b: 1 });
+    assert.deepEqual(takeTrace(), [{ line: 3, name: "a", value: 2.5, display: "2.5", formula: "a = 2.5" }]);
+    assert.deepEqual(takeTrace(), [], "taken once");
+    assert.equal(written.at(-1), '<div class="uzc-eq"><math displaystyle="true"><mi>a</mi><mo>=</mo><mn>2.5</mn></math></div>\n');
+  });
+
+  it("turns the report's MathML into one line of text for the editor's hover", () => {
+    assert.equal(formulaText("<mi>x</mi><mo>=</mo><msqrt><mrow><mi>a</mi><mo>+</mo><mn>1</mn></mrow></msqrt>"), "x = √(a + 1)");
+    assert.equal(formulaText("<msub><mi>M</mi><mi>Ed</mi></msub><mo>=</mo><mrow><mo>−</mo><mn>2</mn></mrow><mo>·</mo><msup><mi>x</mi><mi>n</mi></msup>"), "M_Ed = −2 · x^n");
+    assert.equal(formulaText("<mfrac><mn>1</mn><mrow><mn>2.5</mn><mo>×</mo><msup><mn>10</mn><mrow><mo>−</mo><mn>5</mn></mrow></msup></mrow></mfrac>"), "1/(2.5×10⁻⁵)");
+    assert.equal(formulaText("<mi>s</mi><mo>=</mo><mtext>“a &lt; b &amp; c”</mtext>"), "s = “a < b & c”");
+    assert.equal(plainText("1.2×10<sup>−5</sup> &amp; <b>x</b>"), "1.2×10⁻⁵ & x");
+  });
+
+  it("formats values through registered formatters first (the seam for quantities with units)", () => {
+    const brand = Symbol("quantity");
+    addValueFormatter((value) => (typeof value === "object" && value !== null && brand in value ? { math: "<mn>6</mn><mtext>kN·m</mtext>", text: "6 kN·m", negative: false, compound: true } : undefined));
+    assert.equal(formatValue({ [brand]: true })?.text, "6 kN·m");
+    assert.equal(formatValue(2)?.text, "2", "other values keep the built-in rules");
+    assert.equal(formatValue({ plain: true }), undefined);
+  });
+});
