@@ -187,3 +187,18 @@ export function convertValue(value: number, fromUnit: string, toUnit: string): C
   // Rounding to 12 significant digits undoes binary noise from the factors (300 mm → 0.3 m, not 0.30000000000000004).
   return { ok: true, value: Number(((value * from.factor) / to.factor).toPrecision(12)) };
 }
+
+/** Every symbol the parser reads as one unit, with SI prefixes where they apply ("m", "mm", "kN", "MPa", ...). */
+export function unitSymbols(): string[] {
+  const out: string[] = [];
+  for (const [symbol, unit] of Object.entries(UNITS)) {
+    if (!out.includes(symbol)) out.push(symbol);
+    if (!unit.prefixable) continue;
+    for (const prefix of Object.keys(PREFIXES)) {
+      const name = prefix + symbol;
+      const found = lookupSymbol(name);
+      if (!out.includes(name) && found && Math.abs(found.factor / (unit.factor * PREFIXES[prefix]!) - 1) < 1e-12 && sameDimensions(found.dims, unit.dims)) out.push(name);
+    }
+  }
+  return out;
+}

@@ -22,6 +22,8 @@ export const REALM = {
   render: "__uzon_render",
   /** Returns and clears the trace of rendered values as JSON (RealmTraceEntry[]); outcomes carry it too, as `trace`. */
   trace: "__uzon_trace",
+  /** The "uzoncalc/units" operations and `unit()` (runtime/units): the units module and instrumented operators use it. */
+  units: "__uzon_units",
 } as const;
 
 /** What `import { … } from "uzoncalc"` can name. */

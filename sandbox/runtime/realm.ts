@@ -12,6 +12,7 @@ import { REALM, type RealmErrorData, type RealmInit, type RealmOutcome, type Rea
 import { cellText, checkMarkup, noteMarkup, numberedHeading, tableCaption, titleBlockMarkup } from "./report/document";
 import { connectOutput, hide, renderApi, show, takeTrace } from "./report/record";
 import { setFormat } from "./report/values";
+import { installUnits, unitsApi } from "./units";
 
 type AnyFunction = (...args: unknown[]) => unknown;
 type AsyncGen = AsyncGenerator<unknown, unknown, unknown>;
@@ -476,6 +477,8 @@ connectOutput(emit);
 define(REALM.module, freeze({ UI, Window, h1, h2, h3, p, table, html, check, hide, show, note, titleBlock, format }));
 define(REALM.render, freeze(renderApi));
 define(REALM.trace, takeTraceJson);
+installUnits();
+define(REALM.units, unitsApi);
 define(REALM.input, "", true);
 define(REALM.init, init);
 define(REALM.start, start);

@@ -44,3 +44,18 @@ export async function* typedSheet() {
   format({ digits: 2 });
   return g.span;
 }
+
+// Quantities are branded numbers: unit arithmetic type-checks in the editor, `.to()` and `.in()` are on Number.
+import type { Quantity } from "./uzoncalc";
+import { kN, m, mm, unit } from "./uzoncalc-units";
+
+export function unitArithmetic(): number {
+  const b = 300 * mm;
+  const h = 0.5 * m;
+  const A = b * h;
+  const M = 2 * kN * (3 * m);
+  const converted: Quantity = M.to("kN*m");
+  const ok: boolean = Math.sqrt(A) < h && M.in("kN*m") > 0;
+  assertType<Equal<typeof converted, Quantity>>();
+  return ok ? A + unit("mm^2") : converted;
+}

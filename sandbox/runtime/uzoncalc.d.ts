@@ -153,3 +153,21 @@ export interface NumberFormatOptions {
  * `format({ decimals: 1 }, "sigma", "tau")` for the values of those variables only.
  */
 export declare function format(options: NumberFormatOptions, ...names: string[]): void;
+
+// ---- units ("uzoncalc/units") ----------------------------------------------------------------------------
+
+/**
+ * A number with a unit (`300 * mm`, `unit("kN*m")`). Typed as a branded number so that `b * h`, `F / A`,
+ * `Math.sqrt(A)` and comparisons type-check: in the sheet module they keep and check units at run time.
+ * Passed to code outside the sheet module that does arithmetic, a quantity throws instead of losing its unit.
+ */
+export type Quantity = number & { readonly __uzoncalcQuantity: true };
+
+declare global {
+  interface Number {
+    /** On a quantity: the same quantity shown in `unit` (`M.to("kN*m")`, `sigma.to("MPa")`); throws for another kind. */
+    to(unit: string): Quantity;
+    /** On a quantity: its magnitude in `unit`, as a plain number (`b.in("mm")`). */
+    in(unit: string): number;
+  }
+}

@@ -12,6 +12,7 @@ import type { SheetError } from "../../protocol/rpc";
 import { REALM, RUNTIME_EXPORTS } from "../runtime/abi";
 import { SandboxError } from "./errors";
 import { instrumentSheet } from "./instrument";
+import { unitsModuleSource } from "../runtime/units/names";
 import { SafeDirs } from "./safeDirs";
 import { originalPosition } from "./sourceMap";
 
@@ -69,6 +70,13 @@ function runtimeShim(): string {
   return `const m = globalThis.${REALM.module};\n` + RUNTIME_EXPORTS.map((name) => `export const ${name} = m.${name};`).join("\n");
 }
 
+let unitsShimSource: string | undefined;
+
+/** "uzoncalc/units": `unit()` and the named units, from the realm's units object (runtime/units). */
+function unitsShim(): string {
+  return (unitsShimSource ??= unitsModuleSource(REALM.units));
+}
+
 function loaderFor(file: string): esbuild.Loader {
   const ext = path.extname(file).toLowerCase();
   if (ext === ".ts" || ext === ".mts" || ext === ".cts") return "ts";
@@ -83,7 +91,7 @@ function isLocalSpecifier(specifier: string): boolean {
 }
 
 function notAllowedImport(specifier: string): string {
-  return `Sheets can import only "uzoncalc" and their own relative files ("./x", "../x"); "${specifier}" is not allowed.`;
+  return `Sheets can import only "uzoncalc" and their own relative files ("./x", "../x"), and "uzoncalc/units"; "${specifier}" is not allowed.`;
 }
 
 /** The shared part of the esbuild plugin: `uzoncalc` is always the in-realm runtime, bare imports are refused. */
@@ -91,8 +99,8 @@ function runtimePlugin(setupLocal: (build: esbuild.PluginBuild) => void): esbuil
   return {
     name: "uzoncalc",
     setup(build) {
-      build.onResolve({ filter: /^uzoncalc$/ }, () => ({ path: "uzoncalc", namespace: RUNTIME_NAMESPACE }));
-      build.onLoad({ filter: /.*/, namespace: RUNTIME_NAMESPACE }, () => ({ contents: runtimeShim(), loader: "js" }));
+      build.onResolve({ filter: /^uzoncalc(?:\/units)?$/ }, (args) => ({ path: args.path, namespace: RUNTIME_NAMESPACE }));
+      build.onLoad({ filter: /.*/, namespace: RUNTIME_NAMESPACE }, (args) => ({ contents: args.path === "uzoncalc/units" ? unitsShim() : runtimeShim(), loader: "js" }));
       setupLocal(build);
     },
   };

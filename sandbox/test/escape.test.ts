@@ -367,7 +367,7 @@ describe("escape battery: sheet vectors through a real Executor", () => {
     // Every global name is one a fresh V8 context has, or one the runtime defines.
     const dontContextify = (vm.constants as unknown as { DONT_CONTEXTIFY: vm.Context }).DONT_CONTEXTIFY;
     const fresh = vm.runInContext("Object.getOwnPropertyNames(globalThis)", vm.createContext(dontContextify)) as string[];
-    const runtime = ["__uzoncalc", "__uzon_in", "__uzon_init", "__uzon_start", "__uzon_resume", "__uzon_cancel", "__uzon_out", "__uzon_partial", "__uzon_fail", "__uzon_render", "__uzon_trace", "__uzon_sheet"];
+    const runtime = ["__uzoncalc", "__uzon_in", "__uzon_init", "__uzon_start", "__uzon_resume", "__uzon_cancel", "__uzon_out", "__uzon_partial", "__uzon_fail", "__uzon_render", "__uzon_trace", "__uzon_units", "__uzon_sheet"];
     const allowed = new Set([...fresh, ...runtime]);
     assert.deepEqual(value.names.filter((name) => !allowed.has(name)), [], "unexpected globals");
     assert.deepEqual(value.symbols, []);

@@ -4,13 +4,14 @@
 
 import { fill, takePendingCheck } from "./record";
 import { escapeHtml, formatValue } from "./values";
+import { isQuantity } from "../units/quantity";
 
 let section = 0;
 let subsection = 0;
 let tables = 0;
 
 function text(value: unknown): string {
-  if (typeof value === "number") return formatValue(value)?.text ?? String(value);
+  if (typeof value === "number" || isQuantity(value)) return formatValue(value)?.text ?? String(value);
   return escapeHtml(String(value ?? ""));
 }
 
@@ -49,7 +50,11 @@ export function noteMarkup(content: unknown): string {
 const CHECK_OPERATORS: Record<string, string> = { "<": "&lt;", "<=": "≤", ">": "&gt;", ">=": "≥", "==": "=", "!=": "≠" };
 
 /** Demand over capacity for `demand ≤ capacity` (or `capacity ≥ demand`), when both are positive numbers. */
-function utilisation(op: string, left: unknown, right: unknown): number | undefined {
+function utilisation(op: string, leftValue: unknown, rightValue: unknown): number | undefined {
+  // Quantities of one kind compare by their SI magnitudes (a check of two kinds threw before it got here).
+  const bothQuantities = isQuantity(leftValue) && isQuantity(rightValue);
+  const left = bothQuantities ? leftValue.si : leftValue;
+  const right = bothQuantities ? rightValue.si : rightValue;
   if (typeof left !== "number" || typeof right !== "number" || !(left >= 0) || !(right >= 0)) return undefined;
   const [demand, capacity] = op === "<" || op === "<=" ? [left, right] : op === ">" || op === ">=" ? [right, left] : [NaN, NaN];
   if (!(capacity > 0) || demand === Infinity) return undefined;

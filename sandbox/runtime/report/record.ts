@@ -6,6 +6,7 @@ import type { CheckDescriptor, EquationDescriptor, RenderApi, RenderDescriptor, 
 import { HOLE_PAREN_COMPOUND, HOLE_PAREN_NEGATIVE } from "./descriptor";
 import type { TraceEntry, TraceScalar } from "../../../protocol/rpc";
 import { escapeHtml, formatValue } from "./values";
+import { isQuantity } from "../units/quantity";
 
 /** A line in a loop renders this many times; after that one note says so and the line stays quiet. */
 export const MAX_RENDERS_PER_LINE = 100;
@@ -153,7 +154,7 @@ const TIGHT_OPERATORS = "()[]{}|.×";
 const SUPERSCRIPT_TEXT = /^[0-9−-]+$/;
 
 function compound(text: string): boolean {
-  return text.indexOf(" ") >= 0 || text.indexOf("×") >= 0;
+  return text.indexOf(" ") >= 0 || text.indexOf("×") >= 0 || text.indexOf("\u00a0") >= 0;
 }
 
 /** Whether the text is one parenthesised group already: "(a + b)", not "(a) + (b)". */
@@ -247,7 +248,9 @@ function traceEntry(descriptor: EquationDescriptor, value: unknown, shown: strin
   // Not shown in the report (an object, a function, a long array): not traced either.
   if (text === undefined) return undefined;
   const plain = plainText(text);
-  const entry: TraceEntry = { line: descriptor.line, name: descriptor.name, value: traceJson(value), display: typeof value === "string" ? `“${plain}”` : plain };
+  const quantity = isQuantity(value);
+  const entry: TraceEntry = { line: descriptor.line, name: descriptor.name, value: traceJson(quantity ? value.value : value), display: typeof value === "string" ? `“${plain}”` : plain };
+  if (quantity) entry.unit = value.unit;
   if (markup !== undefined) entry.formula = formulaText(markup);
   return entry;
 }
@@ -378,7 +381,7 @@ function renderText(descriptor: TextDescriptor, text: unknown, temps: unknown[])
     }
     const value = temps[part.t];
     // Objects were turned into text by the template itself (their toString ran once, there): use its result.
-    if ((typeof value === "object" && value !== null) || typeof value === "function" || typeof value === "symbol") {
+    if (((typeof value === "object" && value !== null) || typeof value === "function" || typeof value === "symbol") && !isQuantity(value)) {
       html = escapeHtml(String(text));
       break;
     }

@@ -60,7 +60,17 @@ export interface FormulaEnvironment {
   literalText(node: acorn.Literal): string | undefined;
   /** The `uzoncalc` export a call goes to, if it does. */
   runtimeCall(node: acorn.CallExpression): string | undefined;
+  /** The unit symbol a name imported from "uzoncalc/units" stands for (`mm` → "mm", `inch` → "in"). */
+  unitSymbol?(name: string): string | undefined;
 }
+
+/** A unit symbol in a formula, upright as units are printed. */
+export function unitSymbolMath(symbol: string): string {
+  return `<mi mathvariant="normal">${escapeMarkup(symbol)}</mi>`;
+}
+
+/** Between a number and its unit (a no-break space: MathML trims ordinary spaces at the ends of mtext). */
+export const UNIT_SPACE = "<mtext>\u00a0</mtext>";
 
 const DOT = '<mo lspace="0" rspace="0">.</mo>';
 
@@ -271,6 +281,8 @@ export class FormulaCompiler {
 
   private identifier(n: acorn.Identifier, substitute: boolean): Compiled {
     if (n.name === "undefined") return atom("<mtext>undefined</mtext>", true);
+    const unit = this.env.unitSymbol?.(n.name);
+    if (unit !== undefined) return atom(unitSymbolMath(unit));
     if (n.name === "NaN") return atom("<mi>NaN</mi>", true);
     if (n.name === "Infinity") return atom("<mi>∞</mi>", true);
     return this.hole(n, atom(nameMath(n.name)), substitute, n.name);
@@ -381,9 +393,36 @@ export class FormulaCompiler {
 
   private binary(n: acorn.BinaryExpression | acorn.LogicalExpression, substitute: boolean): Compiled {
     if (n.left.type === "PrivateIdentifier") throw new NotRenderable("#private in");
+    const quantity = n.operator === "*" || n.operator === "/" ? this.quantityLiteral(n.operator, n.left, n.right) : undefined;
+    if (quantity) return quantity;
     const left = this.compile(n.left, substitute);
     const right = this.compile(n.right, substitute);
     return this.combine(n.operator, left, right, substitute ? () => this.record(n.left) : undefined);
+  }
+
+  /**
+   * `300 * mm`, `-5 * kN`, `6 * kN * m`, `5 * kN / m` read as the literals 300 mm, −5 kN, 6 kN·m, 5 kN/m (their
+   * values would only repeat them).
+   */
+  private quantityLiteral(operator: string, left: acorn.Node, right: acorn.Node): Compiled | undefined {
+    if (right.type !== "Identifier" || !this.env.unitSymbol) return undefined;
+    const unit = this.env.unitSymbol((right as acorn.Identifier).name);
+    if (unit === undefined) return undefined;
+    const unitSym = unitSymbolMath(unit);
+    if (left.type === "BinaryExpression") {
+      const inner = left as acorn.BinaryExpression;
+      const quantity = inner.operator === "*" || inner.operator === "/" ? this.quantityLiteral(inner.operator, inner.left, inner.right) : undefined;
+      if (!quantity) return undefined;
+      const joint = operator === "*" ? '<mo lspace="0" rspace="0">·</mo>' : '<mo lspace="0" rspace="0">/</mo>';
+      const sym = `${quantity.sym.slice(0, -"</mrow>".length)}${joint}${unitSym}</mrow>`;
+      return { ...quantity, sym, sub: [sym] };
+    }
+    if (operator !== "*") return undefined;
+    const plain = (left.type === "Literal" && typeof (left as acorn.Literal).value === "number") || (left.type === "UnaryExpression" && (left as acorn.UnaryExpression).operator === "-" && (left as acorn.UnaryExpression).argument.type === "Literal" && typeof ((left as acorn.UnaryExpression).argument as acorn.Literal).value === "number");
+    if (!plain) return undefined;
+    const number = this.compile(left, false);
+    const sym = `<mrow>${number.sym}${UNIT_SPACE}${unitSym}</mrow>`;
+    return { ...atom(sym, true), atomic: false, negative: number.negative };
   }
 
   /**

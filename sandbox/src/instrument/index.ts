@@ -14,7 +14,8 @@ import { INSTRUMENT_NAMES } from "../../runtime/report/descriptor";
 import type { FormulaEnvironment } from "./formula";
 import { readSheetScope, runtimeCallee } from "./sheetScope";
 import { applyInsertions, TransformedSource } from "./sourceText";
-import { planInstrumentation } from "./statements";
+import { planInstrumentation, type Plan } from "./statements";
+import { importsUnits, planUnitOperators, unitImports, UNITS_HELPER } from "./units";
 
 export interface InstrumentInput {
   source: string;
@@ -59,7 +60,8 @@ export async function instrumentSheet(input: InstrumentInput): Promise<Instrumen
     return undefined;
   }
   const scope = readSheetScope(program);
-  if (scope.renderOff || scope.sheetFunctions.length === 0) return undefined;
+  const units = importsUnits(program);
+  if (!units && (scope.renderOff || scope.sheetFunctions.length === 0)) return undefined;
   const text = new TransformedSource(transformed.code, input.source, transformed.map);
   const env: FormulaEnvironment = {
     literalText(node) {
@@ -70,11 +72,22 @@ export async function instrumentSheet(input: InstrumentInput): Promise<Instrumen
     },
     runtimeCall: (node) => runtimeCallee(scope, node),
   };
-  const plan = planInstrumentation({ scope, env, lineOf: (offset) => text.lineOf(offset) });
-  if (plan.descriptors.length === 0) return undefined;
+  if (units) {
+    const symbols = unitImports(program);
+    env.unitSymbol = (name) => symbols.get(name);
+  }
+  const lineOf = (offset: number) => text.lineOf(offset);
+  const plan: Plan = scope.renderOff ? { descriptors: [], insertions: [] } : planInstrumentation({ scope, env, lineOf });
+  if (plan.descriptors.length === 0 && !units) return undefined;
   const { renderer, table } = INSTRUMENT_NAMES;
   // One line-free statement in front of the module: the renderer and this module's descriptors.
-  plan.insertions.push({ at: 0, text: `var ${renderer} = ${REALM.render}, ${table} = ${renderer}.formulas(${JSON.stringify(plan.descriptors)}); `, closing: false, span: Number.MAX_SAFE_INTEGER });
+  if (plan.descriptors.length > 0) {
+    plan.insertions.push({ at: 0, text: `var ${renderer} = ${REALM.render}, ${table} = ${renderer}.formulas(${JSON.stringify(plan.descriptors)}); `, closing: false, span: Number.MAX_SAFE_INTEGER });
+  }
+  if (units) {
+    plan.insertions.push({ at: 0, text: `var ${UNITS_HELPER} = ${REALM.units}; `, closing: false, span: Number.MAX_SAFE_INTEGER });
+    for (const insertion of planUnitOperators(program, transformed.code, lineOf)) plan.insertions.push(insertion);
+  }
   const code = applyInsertions(transformed.code, plan.insertions);
   const map = text.mapAfter(plan.insertions, input.sourceName);
   return {

@@ -1,0 +1,507 @@
+// Quantities in the sheet realm: a magnitude (in coherent SI), its dimensions and the unit it is shown in.
+// Units are read by protocol/units.ts, the same parser that reads what users type into a form (`300 mm`).
+//
+// Sheets get quantities from `import { m, kN } from "uzoncalc/units"` or `unit("kN*m")`. In the sheet module the
+// instrumentation turns `a * b`, `a + b`, `a < b`, `-a`, `Math.sqrt(a)`, ... into calls of the operations below,
+// which go straight to the number operator when both operands are numbers. A quantity that reaches arithmetic
+// that was not rewritten (a helper in another file) throws from valueOf instead of losing its unit.
+//
+// How results read: in the operands' units, combined (`2 kN · 3 m` is `6 kN·m`, never `6 kJ`); a unit of the
+// same kind as one already there is folded into it (`mm · m` is `mm²`); `.to("kN*m")` converts.
+
+import { describeDimensions, parseUnit, sameDimensions, type Dimensions } from "../../../protocol/units";
+
+const DIMENSIONS = 8;
+
+/** One symbol of a display unit with its power: kN·m⁻² is [kN¹, m⁻²]. */
+interface Term {
+  /** The symbol as written ("kN", "mm", "°"). */
+  s: string;
+  /** Factor of the symbol (not of the power) to coherent SI. */
+  f: number;
+  d: Dimensions;
+  p: number;
+}
+
+const SUPERSCRIPT: Record<string, string> = { "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹", "-": "⁻" };
+
+function superscript(power: number): string {
+  const text = String(power);
+  if (!/^-?\d+$/.test(text)) return `^${text}`;
+  let out = "";
+  for (const c of text) out += SUPERSCRIPT[c] ?? c;
+  return out;
+}
+
+function round12(value: number): number {
+  return value === 0 || !Number.isFinite(value) ? value : Number(value.toPrecision(12));
+}
+
+function isZeroDims(d: Dimensions): boolean {
+  for (let i = 0; i < DIMENSIONS; i++) if (Math.abs(d[i] ?? 0) > 1e-12) return false;
+  return true;
+}
+
+export class UnitError extends TypeError {
+  constructor(message: string) {
+    super(message);
+    this.name = "UnitError";
+  }
+}
+
+export class Quantity {
+  /** Magnitude in coherent SI units. */
+  readonly si: number;
+  readonly dims: Dimensions;
+  readonly terms: readonly Term[];
+
+  /** Quantities carry this brand; `#brand in value` reads no property and runs no Proxy trap. */
+  #brand(): void {}
+
+  static is(value: unknown): value is Quantity {
+    return typeof value === "object" && value !== null && #brand in value;
+  }
+
+  constructor(si: number, dims: Dimensions, terms: readonly Term[]) {
+    this.si = si;
+    this.dims = dims;
+    this.terms = terms;
+  }
+
+  /** The magnitude in the unit it is shown in. */
+  get value(): number {
+    return round12(this.si / termsFactor(this.terms));
+  }
+
+  /** The unit it is shown in, as text ("kN·m", "N/mm²"). */
+  get unit(): string {
+    return unitText(this.terms);
+  }
+
+  /** The same quantity shown in `unit` ("kN*m", "MPa"); throws if the dimensions differ. */
+  to(unit: unknown): Quantity {
+    const target = termsOf(unit, "to");
+    const dims = termsDims(target);
+    if (!sameDimensions(dims, this.dims)) {
+      throw new UnitError(`Cannot convert ${this.toString()} to ${String(unit)}: ${describeDimensions(this.dims)} is not ${describeDimensions(dims)}.`);
+    }
+    return new Quantity(this.si, this.dims, target);
+  }
+
+  /** The magnitude as a plain number in `unit`. */
+  in(unit: unknown): number {
+    return this.to(unit).value;
+  }
+
+  toString(): string {
+    return `${formatPlain(this.value)} ${this.unit}`;
+  }
+
+  toJSON(): { value: number; unit: string } {
+    return { value: this.value, unit: this.unit };
+  }
+
+  valueOf(): never {
+    throw new UnitError(
+      `The quantity ${this.toString()} was used in arithmetic that keeps no units (code outside the sheet module, or a built-in). ` +
+        `Do the arithmetic in the sheet file, or take a plain number with .in("${this.unit}").`,
+    );
+  }
+}
+
+function formatPlain(value: number): string {
+  return String(round12(value));
+}
+
+function termsFactor(terms: readonly Term[]): number {
+  let factor = 1;
+  for (const t of terms) factor *= t.f ** t.p;
+  return factor;
+}
+
+function termsDims(terms: readonly Term[]): Dimensions {
+  const d = [0, 0, 0, 0, 0, 0, 0, 0];
+  for (const t of terms) for (let i = 0; i < DIMENSIONS; i++) d[i]! += (t.d[i] ?? 0) * t.p;
+  return d;
+}
+
+function symbolText(t: Term, power: number): string {
+  return power === 1 ? t.s : t.s + superscript(power);
+}
+
+/** kN·m, mm², kN/m², kg/(m·s²). */
+export function unitText(terms: readonly Term[]): string {
+  const up: string[] = [];
+  const down: string[] = [];
+  for (const t of terms) {
+    if (t.p > 0) up.push(symbolText(t, t.p));
+    else down.push(symbolText(t, -t.p));
+  }
+  if (up.length === 0) return down.length === 0 ? "" : terms.map((t) => symbolText(t, t.p)).join("·");
+  const top = up.join("·");
+  if (down.length === 0) return top;
+  return `${top}/${down.length === 1 ? down[0] : `(${down.join("·")})`}`;
+}
+
+function symbolMath(t: Term, power: number): string {
+  const mi = `<mi mathvariant="normal">${t.s === "µ" ? "µ" : escapeUnit(t.s)}</mi>`;
+  return power === 1 ? mi : `<msup>${mi}<mn>${power < 0 ? "−" + String(-power) : String(power)}</mn></msup>`;
+}
+
+function escapeUnit(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+const TIGHT_DOT = '<mo lspace="0" rspace="0">·</mo>';
+const TIGHT_SLASH = '<mo lspace="0" rspace="0">/</mo>';
+
+/** The unit as MathML, read the same way as unitText. */
+export function unitMath(terms: readonly Term[]): string {
+  const up: string[] = [];
+  const down: string[] = [];
+  for (const t of terms) {
+    if (t.p > 0) up.push(symbolMath(t, t.p));
+    else down.push(symbolMath(t, -t.p));
+  }
+  if (up.length === 0) return `<mrow>${terms.map((t) => symbolMath(t, t.p)).join(TIGHT_DOT)}</mrow>`;
+  const top = up.join(TIGHT_DOT);
+  if (down.length === 0) return `<mrow>${top}</mrow>`;
+  const bottom = down.length === 1 ? down[0]! : `<mo>(</mo>${down.join(TIGHT_DOT)}<mo>)</mo>`;
+  return `<mrow>${top}${TIGHT_SLASH}${bottom}</mrow>`;
+}
+
+// ---- reading units ------------------------------------------------------------------------------------
+
+const termCache: Record<string, readonly Term[]> = Object.create(null) as Record<string, readonly Term[]>;
+
+/** The display terms of a unit expression, symbol by symbol ("kN*m/s^2" → kN¹ m¹ s⁻²). */
+function parseTerms(text: string): readonly Term[] | undefined {
+  const key = text.trim();
+  const cached = termCache[key];
+  if (cached) return cached;
+  if (!parseUnit(key)) return undefined;
+  const normalized = key.replace(/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+/g, (run) => "^" + [...run].map((c) => ({ "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8", "⁹": "9", "⁻": "-" })[c]).join(""));
+  const tokens = normalized.match(/[*·⋅/]|\^-?\d+|[^\s*·⋅/^]+/g) ?? [];
+  let terms: Term[] = [];
+  let sign = 1;
+  for (const token of tokens) {
+    if (token === "/") sign = -1;
+    else if (token === "*" || token === "·" || token === "⋅") continue;
+    else if (token[0] === "^") {
+      const last = terms[terms.length - 1];
+      if (last) last.p = sign * Number(token.slice(1));
+    } else if (token !== "1") {
+      const unit = parseUnit(token);
+      if (!unit) return undefined;
+      terms.push({ s: token, f: unit.factor, d: unit.dims, p: sign });
+    }
+  }
+  terms = merge(terms, [], 1);
+  termCache[key] = terms;
+  return terms;
+}
+
+function termsOf(unit: unknown, where: string): readonly Term[] {
+  if (typeof unit !== "string") throw new UnitError(`${where}(unit): the unit must be a string such as "kN*m".`);
+  const terms = parseTerms(unit);
+  if (!terms) throw new UnitError(`${where}(): unknown unit '${unit}'. Units are SI symbols with prefixes (mm, kN, MPa), joined by * and / with ^ powers ("kN*m", "N/mm^2").`);
+  return terms;
+}
+
+/** `unit("kN*m")`: one of that unit. */
+export function unit(text: unknown): Quantity {
+  const terms = termsOf(text, "unit");
+  return new Quantity(termsFactor(terms), termsDims(terms), terms);
+}
+
+// ---- arithmetic -------------------------------------------------------------------------------------------
+
+/** The terms of a product (sign 1) or quotient (sign −1): same symbols add powers, a symbol of the same kind folds in. */
+function merge(left: readonly Term[], right: readonly Term[], sign: number): Term[] {
+  const out: Term[] = [];
+  const add = (t: Term, power: number) => {
+    for (const o of out) {
+      if (o.s === t.s) {
+        o.p += power;
+        return;
+      }
+    }
+    for (const o of out) {
+      if (sameDimensions(o.d, t.d)) {
+        o.p += power;
+        return;
+      }
+    }
+    out.push({ s: t.s, f: t.f, d: t.d, p: power });
+  };
+  for (const t of left) add(t, t.p);
+  for (const t of right) add(t, t.p * sign);
+  return out.filter((t) => Math.abs(t.p) > 1e-12);
+}
+
+function make(si: number, dims: Dimensions, terms: readonly Term[]): Quantity | number {
+  // A dimensionless result is the plain ratio of the SI magnitudes: 15 m / 3 mm is 5000, whatever units they were written in.
+  if (isZeroDims(dims)) return round12(si);
+  const preferred = preferences.length === 0 ? undefined : preferenceFor(dims);
+  return new Quantity(si, dims, preferred ?? terms);
+}
+
+// ---- per-sheet preferences ----------------------------------------------------------------------------------
+
+/** Kind names `units()` accepts as keys, with their dimensions (the key must agree with the unit). */
+const KINDS: Record<string, string> = {
+  length: "m", area: "m^2", volume: "m^3", mass: "kg", time: "s", force: "N", stress: "Pa", pressure: "Pa", moment: "N*m",
+  energy: "J", power: "W", "force per length": "N/m", lineLoad: "N/m", areaLoad: "Pa", density: "kg/m^3", angle: "rad",
+  sectionModulus: "m^3", inertia: "m^4", stiffness: "N/m", weightDensity: "N/m^3",
+};
+
+const preferences: { dims: Dimensions; terms: readonly Term[] }[] = [];
+
+function preferenceFor(dims: Dimensions): readonly Term[] | undefined {
+  for (const p of preferences) if (sameDimensions(p.dims, dims)) return p.terms;
+  return undefined;
+}
+
+/**
+ * `units({ stress: "MPa", moment: "kN*m" })`: products, quotients and powers of those kinds read in those units
+ * from here on (a sum keeps its first operand's unit, `.to()` what it is given). The key names the kind (see
+ * KINDS) and must agree with the unit; any other key is taken as a label.
+ */
+export function units(options: unknown): void {
+  if (typeof options !== "object" || options === null) throw new UnitError('units(preferences): pass an object such as { stress: "MPa", moment: "kN*m" }.');
+  for (const [kind, text] of Object.entries(options as Record<string, unknown>)) {
+    const terms = termsOf(text, "units");
+    const dims = termsDims(terms);
+    const expected = KINDS[kind];
+    if (expected !== undefined && !sameDimensions(termsDims(parseTerms(expected)!), dims)) {
+      throw new UnitError(`units(): ${kind} cannot be shown in ${String(text)}, which is ${describeDimensions(dims)}.`);
+    }
+    for (let i = preferences.length - 1; i >= 0; i--) if (sameDimensions(preferences[i]!.dims, dims)) preferences.splice(i, 1);
+    preferences.push({ dims, terms });
+  }
+}
+
+function scaleTerms(terms: readonly Term[], power: number): Term[] {
+  return terms.map((t) => ({ s: t.s, f: t.f, d: t.d, p: t.p * power }));
+}
+
+function describe(value: unknown): string {
+  if (isQuantity(value)) return `${value.toString()} (${describeDimensions(value.dims)})`;
+  if (typeof value === "number") return `the plain number ${formatPlain(value)}`;
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
+  return value === null ? "null" : `a value of type ${typeof value}`;
+}
+
+function where(line: unknown): string {
+  return typeof line === "number" ? `Line ${line}: ` : "";
+}
+
+const VERBS: Record<string, string> = { "+": "add", "−": "subtract", "×": "multiply", "÷": "divide", "^": "raise", mod: "take the remainder of", min: "compare", max: "compare" };
+
+function operandError(op: string, a: unknown, b: unknown, line: unknown, hint = ""): UnitError {
+  return new UnitError(`${where(line)}cannot ${VERBS[op] ?? "compare"} ${describe(a)} ${op === "^" ? "to" : "and"} ${describe(b)}${hint}.`);
+}
+
+function mulSlow(a: unknown, b: unknown, sign: 1 | -1, line: unknown): unknown {
+  const qa = isQuantity(a);
+  const qb = isQuantity(b);
+  if (!qa && !qb) return sign === 1 ? (a as number) * (b as number) : (a as number) / (b as number);
+  const op = sign === 1 ? "×" : "÷";
+  if (qa && qb) {
+    const terms = merge(a.terms, b.terms, sign);
+    const dims = a.dims.map((e, i) => e + sign * (b.dims[i] ?? 0));
+    return make(sign === 1 ? a.si * b.si : a.si / b.si, dims, terms);
+  }
+  if (qa) {
+    if (typeof b !== "number") throw operandError(op, a, b, line);
+    return new Quantity(sign === 1 ? a.si * b : a.si / b, a.dims, a.terms);
+  }
+  if (typeof a !== "number") throw operandError(op, a, b, line);
+  const q = b as Quantity;
+  if (sign === 1) return new Quantity(a * q.si, q.dims, q.terms);
+  return new Quantity(a / q.si, q.dims.map((e) => -e), scaleTerms(q.terms, -1));
+}
+
+export function mul(a: unknown, b: unknown, line?: number): unknown {
+  if (typeof a === "number" && typeof b === "number") return a * b;
+  return mulSlow(a, b, 1, line);
+}
+
+export function div(a: unknown, b: unknown, line?: number): unknown {
+  if (typeof a === "number" && typeof b === "number") return a / b;
+  return mulSlow(a, b, -1, line);
+}
+
+/** Same dimensions, or one side a plain zero (a sum that starts at 0, a test against 0). */
+function sameKind(op: string, a: unknown, b: unknown, line: unknown): [number, number, Quantity] {
+  const qa = isQuantity(a);
+  const qb = isQuantity(b);
+  if (qa && qb) {
+    if (!sameDimensions(a.dims, b.dims)) throw operandError(op, a, b, line, `: ${describeDimensions(a.dims)} and ${describeDimensions(b.dims)} do not mix`);
+    return [a.si, b.si, a];
+  }
+  if (qa && b === 0) return [a.si, 0, a];
+  if (qb && a === 0) return [0, b.si, b];
+  throw operandError(op, a, b, line, qa || qb ? ": a quantity mixes only with a quantity of the same kind (or 0)" : "");
+}
+
+function addSlow(a: unknown, b: unknown, sign: 1 | -1, line: unknown): unknown {
+  const qa = isQuantity(a);
+  const qb = isQuantity(b);
+  if (!qa && !qb) return sign === 1 ? (a as number) + (b as number) : (a as number) - (b as number);
+  if (sign === 1 && (typeof a === "string" || typeof b === "string")) return String(a) + String(b);
+  const [x, y, shown] = sameKind(sign === 1 ? "+" : "−", a, b, line);
+  return new Quantity(sign === 1 ? x + y : x - y, shown.dims, shown.terms);
+}
+
+export function add(a: unknown, b: unknown, line?: number): unknown {
+  if (typeof a === "number" && typeof b === "number") return a + b;
+  return addSlow(a, b, 1, line);
+}
+
+export function sub(a: unknown, b: unknown, line?: number): unknown {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return addSlow(a, b, -1, line);
+}
+
+export function mod(a: unknown, b: unknown, line?: number): unknown {
+  if (typeof a === "number" && typeof b === "number") return a % b;
+  if (!(isQuantity(a)) && !(isQuantity(b))) return (a as number) % (b as number);
+  const [x, y, shown] = sameKind("mod", a, b, line);
+  return new Quantity(x % y, shown.dims, shown.terms);
+}
+
+function compareSlow(op: string, a: unknown, b: unknown, line: unknown): [unknown, unknown] {
+  if (!(isQuantity(a)) && !(isQuantity(b))) return [a, b];
+  const [x, y] = sameKind(op, a, b, line);
+  return [x, y];
+}
+
+export function lt(a: unknown, b: unknown, line?: number): boolean {
+  if (typeof a === "number" && typeof b === "number") return a < b;
+  const [x, y] = compareSlow("<", a, b, line);
+  return (x as number) < (y as number);
+}
+
+export function le(a: unknown, b: unknown, line?: number): boolean {
+  if (typeof a === "number" && typeof b === "number") return a <= b;
+  const [x, y] = compareSlow("≤", a, b, line);
+  return (x as number) <= (y as number);
+}
+
+export function gt(a: unknown, b: unknown, line?: number): boolean {
+  if (typeof a === "number" && typeof b === "number") return a > b;
+  const [x, y] = compareSlow(">", a, b, line);
+  return (x as number) > (y as number);
+}
+
+export function ge(a: unknown, b: unknown, line?: number): boolean {
+  if (typeof a === "number" && typeof b === "number") return a >= b;
+  const [x, y] = compareSlow("≥", a, b, line);
+  return (x as number) >= (y as number);
+}
+
+export function pow(a: unknown, b: unknown, line?: number): unknown {
+  if (typeof a === "number" && typeof b === "number") return a ** b;
+  if (isQuantity(b)) throw operandError("^", a, b, line, ": an exponent must be a plain number");
+  if (!(isQuantity(a))) return (a as number) ** (b as number);
+  if (typeof b !== "number") throw operandError("^", a, b, line);
+  return make(a.si ** b, a.dims.map((e) => e * b), scaleTerms(a.terms, b));
+}
+
+export function neg(a: unknown): unknown {
+  if (typeof a === "number") return -a;
+  if (isQuantity(a)) return new Quantity(-a.si, a.dims, a.terms);
+  return -(a as number);
+}
+
+// ---- Math functions -------------------------------------------------------------------------------------
+
+export function sqrt(a: unknown): unknown {
+  if (typeof a === "number") return Math.sqrt(a);
+  return pow(a, 0.5);
+}
+
+export function cbrt(a: unknown): unknown {
+  if (typeof a === "number") return Math.cbrt(a);
+  return isQuantity(a) ? pow(a, 1 / 3) : Math.cbrt(a as number);
+}
+
+export function abs(a: unknown): unknown {
+  if (typeof a === "number") return Math.abs(a);
+  if (isQuantity(a)) return new Quantity(Math.abs(a.si), a.dims, a.terms);
+  return Math.abs(a as number);
+}
+
+function extreme(name: string, args: unknown[], pick: (a: number, b: number) => boolean): unknown {
+  let plain = true;
+  for (const arg of args) if (typeof arg !== "number") plain = false;
+  if (plain) return name === "min" ? Math.min(...(args as number[])) : Math.max(...(args as number[]));
+  let best: unknown;
+  let bestSi = NaN;
+  for (const arg of args) {
+    if (best === undefined) {
+      best = arg;
+      bestSi = isQuantity(arg) ? arg.si : (arg as number);
+      continue;
+    }
+    const [x, y] = sameKind(name, best, arg, undefined);
+    if (pick(y, x)) {
+      best = arg;
+      bestSi = y;
+    }
+  }
+  return best === undefined ? (name === "min" ? Infinity : -Infinity) : Number.isNaN(bestSi) ? NaN : best;
+}
+
+export function min(...args: unknown[]): unknown {
+  return extreme("min", args, (a, b) => a < b);
+}
+
+export function max(...args: unknown[]): unknown {
+  return extreme("max", args, (a, b) => a > b);
+}
+
+export function hypot(...args: unknown[]): unknown {
+  let plain = true;
+  for (const arg of args) if (typeof arg !== "number") plain = false;
+  if (plain) return Math.hypot(...(args as number[]));
+  let sum: unknown = 0;
+  for (const arg of args) sum = add(sum, mul(arg, arg));
+  return sqrt(sum);
+}
+
+function angle(name: string, a: unknown): number {
+  if (typeof a === "number") return a;
+  if (isQuantity(a) && sameDimensions(a.dims, [0, 0, 0, 0, 0, 0, 0, 1])) return a.si;
+  throw new UnitError(`Math.${name}() takes an angle (rad or deg) or a plain number, not ${describe(a)}.`);
+}
+
+export function sin(a: unknown): number {
+  return typeof a === "number" ? Math.sin(a) : Math.sin(angle("sin", a));
+}
+
+export function cos(a: unknown): number {
+  return typeof a === "number" ? Math.cos(a) : Math.cos(angle("cos", a));
+}
+
+export function tan(a: unknown): number {
+  return typeof a === "number" ? Math.tan(a) : Math.tan(angle("tan", a));
+}
+
+/** What `Math.xxx(...)` calls the instrumentation sends here (the others stay Math's own). */
+export const MATH_OPS = ["sqrt", "cbrt", "abs", "min", "max", "hypot", "pow", "sin", "cos", "tan"] as const;
+
+// ---- the report -------------------------------------------------------------------------------------------
+
+/** Trap-free (a private brand, not instanceof): a Proxy from a sheet sees nothing of this test. */
+export function isQuantity(value: unknown): value is Quantity {
+  return Quantity.is(value);
+}
+
+/** Units for `.to()` on a plain number: a clear error, as a number has no unit to convert from. */
+export function numberTo(this: unknown, unit: unknown): never {
+  throw new UnitError(`${formatPlain(Number(this))}.to(${JSON.stringify(unit)}): a plain number has no unit to convert. Multiply it by a unit first (5 * m).`);
+}
+
+export const OPS = { mul, div, add, sub, mod, lt, le, gt, ge, pow, neg, sqrt, cbrt, abs, min, max, hypot, sin, cos, tan, unit, units };
