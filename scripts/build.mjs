@@ -60,7 +60,10 @@ const languageServerBuild = esbuild.build({
   sourcemap: false,
   minifyWhitespace: true,
   minifySyntax: true,
-  define: { __UZON_RUNTIME_DTS__: JSON.stringify(readFileSync(path.join(root, "sandbox", "runtime", "uzoncalc.d.ts"), "utf8")) },
+  define: {
+    __UZON_RUNTIME_DTS__: JSON.stringify(readFileSync(path.join(root, "sandbox", "runtime", "uzoncalc.d.ts"), "utf8")),
+    __UZON_UNITS_DTS__: JSON.stringify(readFileSync(path.join(root, "sandbox", "runtime", "uzoncalc-units.d.ts"), "utf8")),
+  },
   logLevel: "warning",
 });
 
@@ -97,6 +100,7 @@ const inHostTests = esbuild.build({
 // The TypeScript server plugin VS Code's own TypeScript loads from node_modules/uzoncalc-tsserver-plugin (a
 // file: dependency on ts-plugin/): its code and the runtime's declarations it resolves "uzoncalc" to.
 copyFileSync(path.join(root, "sandbox", "runtime", "uzoncalc.d.ts"), path.join(root, "ts-plugin", "uzoncalc.d.ts"));
+copyFileSync(path.join(root, "sandbox", "runtime", "uzoncalc-units.d.ts"), path.join(root, "ts-plugin", "uzoncalc-units.d.ts"));
 const tsPluginBuild = esbuild.build({
   absWorkingDir: root,
   entryPoints: [{ in: "ts-plugin/src/index.ts", out: "index" }],

@@ -107,7 +107,7 @@ function stage(target, scratch) {
   // dependency the package declares, so vsce takes exactly that folder.
   const pluginDir = path.join(dir, "node_modules", TS_PLUGIN);
   fs.mkdirSync(path.join(pluginDir, "dist"), { recursive: true });
-  for (const file of ["package.json", "uzoncalc.d.ts", "dist/index.js"]) fs.copyFileSync(path.join(root, "ts-plugin", file), path.join(pluginDir, file));
+  for (const file of ["package.json", "uzoncalc.d.ts", "uzoncalc-units.d.ts", "dist/index.js"]) fs.copyFileSync(path.join(root, "ts-plugin", file), path.join(pluginDir, file));
   const pluginVersion = JSON.parse(fs.readFileSync(path.join(root, "ts-plugin", "package.json"), "utf8")).version;
   const { dependencies: _runtime, devDependencies: _dev, scripts: _scripts, bin: _bin, ...manifest } = pkg;
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ ...manifest, dependencies: { [TS_PLUGIN]: pluginVersion } }, null, 2) + "\n");

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 declare const __UZON_RUNTIME_DTS__: string | undefined;
+declare const __UZON_UNITS_DTS__: string | undefined;
 
 /**
  * A field list built at run time has names of type `string`, and the runtime's `ValuesOf` would then give every
@@ -26,9 +27,17 @@ export function runtimeDeclarations(): string {
   return fs.readFileSync(path.join(__dirname, "..", "..", "sandbox", "runtime", "uzoncalc.d.ts"), "utf8");
 }
 
+/** "uzoncalc/units" (sandbox/runtime/uzoncalc-units.d.ts), importing the runtime's types as "./runtime" here. */
+export function unitsDeclarations(): string {
+  const text = typeof __UZON_UNITS_DTS__ === "string" ? __UZON_UNITS_DTS__ : fs.readFileSync(path.join(__dirname, "..", "..", "sandbox", "runtime", "uzoncalc-units.d.ts"), "utf8");
+  return text.replace(/from "\.\/uzoncalc"/g, 'from "./runtime"');
+}
+
 export interface RuntimeModule {
   /** What `import … from "uzoncalc"` resolves to. */
   indexFile: string;
+  /** What `import … from "uzoncalc/units"` resolves to. */
+  unitsFile: string;
   /** The runtime's declarations; ValuesOf is declared here. */
   runtimeFile: string;
   files: ReadonlyMap<string, string>;
@@ -38,5 +47,6 @@ export interface RuntimeModule {
 export function createRuntimeModule(libDir: string): RuntimeModule {
   const indexFile = `${libDir}/uzoncalc/index.d.ts`;
   const runtimeFile = `${libDir}/uzoncalc/runtime.d.ts`;
-  return { indexFile, runtimeFile, files: new Map([[indexFile, RUNTIME_WRAPPER], [runtimeFile, runtimeDeclarations()]]) };
+  const unitsFile = `${libDir}/uzoncalc/units.d.ts`;
+  return { indexFile, runtimeFile, unitsFile, files: new Map([[indexFile, RUNTIME_WRAPPER], [runtimeFile, runtimeDeclarations()], [unitsFile, unitsDeclarations()]]) };
 }

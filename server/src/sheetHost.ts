@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as ts from "typescript";
 import type { CancellationSignal } from "./diagnostic";
-import { RUNTIME_MODULE } from "./sheetSyntax";
+import { RUNTIME_MODULE, UNITS_MODULE } from "./sheetSyntax";
 import type { SheetFiles } from "./sheetFiles";
 
 /**
@@ -52,6 +52,9 @@ export function createSheetHost(options: SheetHostOptions): ts.LanguageServiceHo
   const runtimeResolution: ts.ResolvedModuleWithFailedLookupLocations = {
     resolvedModule: { resolvedFileName: files.runtime.indexFile, extension: ts.Extension.Dts, isExternalLibraryImport: false },
   };
+  const unitsResolution: ts.ResolvedModuleWithFailedLookupLocations = {
+    resolvedModule: { resolvedFileName: files.runtime.unitsFile, extension: ts.Extension.Dts, isExternalLibraryImport: false },
+  };
   const cancellation: ts.HostCancellationToken = { isCancellationRequested: () => options.signal()?.isCancellationRequested ?? false };
   return {
     getCompilationSettings: () => compilerOptions,
@@ -68,7 +71,8 @@ export function createSheetHost(options: SheetHostOptions): ts.LanguageServiceHo
     resolveModuleNameLiterals: (literals, containingFile, redirectedReference, settings) =>
       literals.map((literal) => {
         if (literal.text === RUNTIME_MODULE) return runtimeResolution;
-        if (containingFile === files.runtime.indexFile && literal.text === "./runtime") {
+        if (literal.text === UNITS_MODULE) return unitsResolution;
+        if ((containingFile === files.runtime.indexFile || containingFile === files.runtime.unitsFile) && literal.text === "./runtime") {
           return { resolvedModule: { resolvedFileName: files.runtime.runtimeFile, extension: ts.Extension.Dts, isExternalLibraryImport: false } };
         }
         return ts.resolveModuleName(literal.text, containingFile, settings, resolutionHost, undefined, redirectedReference);

@@ -3,6 +3,8 @@
 import * as ts from "typescript";
 
 export const RUNTIME_MODULE = "uzoncalc";
+/** Units and quantities, typed as branded numbers so unit arithmetic type-checks. */
+export const UNITS_MODULE = "uzoncalc/units";
 
 const SHEET_FILE = /\.calc\.(ts|js)$/i;
 

@@ -1,5 +1,5 @@
-// VS Code's own TypeScript in a sheet folder with no npm install: `import … from "uzoncalc"` resolves to the
-// runtime's types (the extension's TypeScript server plugin), and under a strict tsconfig `const g = yield UI(...)`
+// VS Code's own TypeScript in a sheet folder with no npm install: `import … from "uzoncalc"` and "uzoncalc/units"
+// resolve to the runtime's types (the extension's TypeScript server plugin), unit arithmetic type-checks, and under a strict tsconfig `const g = yield UI(...)`
 // is not TS7057. A planted ordinary type error is the control: it must be the only problem listed.
 'use strict';
 const { describe, test } = require('node:test');
@@ -11,13 +11,15 @@ const { useExamplesWorkbench } = require('./workspace');
 
 const STRICT_SHEET = [
   'import { UI, Window, h1, p } from "uzoncalc";',
-  '',
+  'import { mm } from "uzoncalc/units";',
   'export async function* sheet() {',
   '  h1("Strict sheet");',
   '  const g = yield UI(Window({ title: "Geometry", fields: [{ name: "span", type: "number", unit: "m", default: 6 }] }));',
   '  p(`Span ${g.span} m`);',
   '  const planted: number = "not a number";',
   '  p(String(planted));',
+  '  const area = 120 * mm * (360 * mm);',
+  '  p(String(area.to("mm^2")));',
   '}',
   '',
 ].join('\n');

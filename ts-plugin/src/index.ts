@@ -14,9 +14,12 @@ const SHEET_FILE = /\.calc\.(ts|js)$/;
 const YIELD_IMPLICIT_ANY = 7057;
 const YIELD_UI = /^yield\s*\*?\s*UI\s*\(/;
 
+/** The runtime's declarations beside this plugin, by module name; its "./uzoncalc" imports resolve beside them. */
+const DECLARATIONS: Record<string, string> = { uzoncalc: "uzoncalc.d.ts", "uzoncalc/units": "uzoncalc-units.d.ts" };
+
 function declarationsFor(moduleName: string): string | undefined {
-  // Only the package root has declarations so far; subpaths (e.g. "uzoncalc/units") come with the report engine.
-  return moduleName === "uzoncalc" ? path.join(__dirname, "..", "uzoncalc.d.ts") : undefined;
+  const file = DECLARATIONS[moduleName];
+  return file ? path.join(__dirname, "..", file) : undefined;
 }
 
 function init(modules: { typescript: typeof ts }): ts.server.PluginModule {
