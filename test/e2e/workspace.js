@@ -52,7 +52,8 @@ function useExamplesWorkbench(prefix, options = {}) {
 /** Open the workbench on the session's folder (with the extension from source unless it is installed) and a sheet. */
 async function openSheet(page, session, name) {
   await H.openWorkbench(page, session.ws, session.vsix ? {} : { devPath: H.ROOT });
-  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).click();
+  // By exact name: "beam.calc.ts" is also the end of "rc-beam.calc.ts".
+  await page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${name}"]`).click();
   const editor = page.locator('.monaco-editor .view-lines').first();
   await editor.waitFor({ timeout: 30000 });
   await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 30000 });
