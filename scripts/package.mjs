@@ -37,8 +37,6 @@ const SHIPPED = ["dist", "media", "syntaxes", "LICENSE", "CHANGELOG.md"];
 /** The Marketplace page: written for users, unlike the repository README (which is for developers). */
 const USER_README = "client/README.md";
 const TS_PLUGIN = "uzoncalc-tsserver-plugin";
-/** Build outputs the extension does not use: source maps, and the CLI (`npx uzoncalc` ships it). */
-const NOT_SHIPPED = [/\.map$/, /^dist\/(cli|check)\.js$/];
 
 function parseArgs(argv) {
   const options = { targets: [], outDir: root, skipBuild: false };
@@ -63,9 +61,6 @@ function hostTarget() {
   return `${isMusl ? "alpine" : process.platform}-${arch}`;
 }
 
-function copy(from, to) {
-  fs.cpSync(from, to, { recursive: true, filter: (source) => !NOT_SHIPPED.some((rule) => rule.test(path.relative(root, source).split(path.sep).join("/"))) });
-}
 
 /** The esbuild binary package for a target: from node_modules when installed, else fetched from the registry. */
 function esbuildBinaryPackage(name, scratch) {
@@ -91,7 +86,8 @@ function stage(target, scratch) {
   const dir = path.join(scratch, `stage-${target}`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  for (const entry of SHIPPED) if (fs.existsSync(path.join(root, entry))) copy(path.join(root, entry), path.join(dir, entry));
+  // What inside these is left out (source maps, the CLI bundles) is said once, by .vscodeignore, copied below.
+  for (const entry of SHIPPED) if (fs.existsSync(path.join(root, entry))) fs.cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
   fs.copyFileSync(path.join(root, USER_README), path.join(dir, "README.md"));
   // esbuild's JS API (lib/main.js) finds its binary as node_modules/@esbuild/<platform> beside it. Both live in
   // dist/node_modules: Node resolves the bundles' require("esbuild") there first, and vsce --no-dependencies
