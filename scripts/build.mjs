@@ -12,6 +12,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
 
 const started = performance.now();
+/** What every Node bundle shares: one CommonJS file for Node 20 with its dependencies inside. */
+const nodeBundle = { absWorkingDir: root, bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "warning" };
 const realmRuntime = buildRealmRuntimeSync();
 
 /** Node entries: the extension, the CLI, the local sandbox child and the sheet member. */
@@ -49,13 +51,9 @@ function copyTypeScriptLibs() {
 }
 copyTypeScriptLibs();
 const languageServerBuild = esbuild.build({
-  absWorkingDir: root,
+  ...nodeBundle,
   entryPoints: languageServerEntries,
   outdir: "dist",
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node20",
   // TypeScript is 9 MB of the bundle: a map of it would dwarf the code and slow every build.
   sourcemap: false,
   minifyWhitespace: true,
@@ -64,7 +62,6 @@ const languageServerBuild = esbuild.build({
     __UZON_RUNTIME_DTS__: JSON.stringify(readFileSync(path.join(root, "sandbox", "runtime", "uzoncalc.d.ts"), "utf8")),
     __UZON_UNITS_DTS__: JSON.stringify(readFileSync(path.join(root, "sandbox", "runtime", "uzoncalc-units.d.ts"), "utf8")),
   },
-  logLevel: "warning",
 });
 
 mkdirSync(path.join(root, "dist", "webview"), { recursive: true });
@@ -83,35 +80,25 @@ const webviewBuild = esbuild.build({
 });
 // The in-host test suite (extensionTestsPath): its own folder, so the shipped dist/ holds no tests.
 const inHostTests = esbuild.build({
-  absWorkingDir: root,
+  ...nodeBundle,
   entryPoints: [
     { in: "test/vscode/index.ts", out: "index" },
     { in: "test/vscode/extension.test.ts", out: "extension.test" },
   ],
   outdir: "dist-test/vscode",
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node20",
   sourcemap: "inline",
   external: ["vscode", "mocha"],
-  logLevel: "warning",
 });
 // The TypeScript server plugin VS Code's own TypeScript loads from node_modules/uzoncalc-tsserver-plugin (a
 // file: dependency on ts-plugin/): its code and the runtime's declarations it resolves "uzoncalc" to.
 copyFileSync(path.join(root, "sandbox", "runtime", "uzoncalc.d.ts"), path.join(root, "ts-plugin", "uzoncalc.d.ts"));
 copyFileSync(path.join(root, "sandbox", "runtime", "uzoncalc-units.d.ts"), path.join(root, "ts-plugin", "uzoncalc-units.d.ts"));
 const tsPluginBuild = esbuild.build({
-  absWorkingDir: root,
+  ...nodeBundle,
   entryPoints: [{ in: "ts-plugin/src/index.ts", out: "index" }],
   outdir: "ts-plugin/dist",
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node20",
   // tsserver hands the plugin its own TypeScript; nothing of TypeScript is bundled.
   external: ["typescript"],
-  logLevel: "warning",
 });
 await Promise.all([
   webviewBuild,
@@ -120,13 +107,9 @@ await Promise.all([
   inHostTests,
   ...nodeEntries.map((entry) =>
     esbuild.build({
-      absWorkingDir: root,
+      ...nodeBundle,
       entryPoints: [{ in: entry.in, out: entry.out }],
       outdir: "dist",
-      bundle: true,
-      platform: "node",
-      format: "cjs",
-      target: "node20",
       sourcemap: "linked",
       // esbuild spawns its own platform binary: it stays a runtime dependency, not bundled code.
       external: ["esbuild", "vscode"],
@@ -135,7 +118,6 @@ await Promise.all([
         __UZON_VERSION__: JSON.stringify(pkg.version),
       },
       banner: entry.banner ? { js: entry.banner } : undefined,
-      logLevel: "warning",
     }),
   ),
 ]);
