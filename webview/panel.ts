@@ -227,6 +227,16 @@ function renderForm(): void {
   formElement.querySelector<HTMLElement>("[data-field]")?.focus();
 }
 
+/** Everything from `state`; `keepForm` leaves the form on screen as it is and only shows the sandbox's errors. */
+function renderAll(funcName?: string, keepForm = false): void {
+  sheetElement.textContent = funcName ? `${state.sheet} · ${funcName}` : state.sheet;
+  renderReport();
+  if (keepForm) for (const [name, text] of Object.entries(state.errors ?? {})) showFieldError(name, text);
+  else renderForm();
+  renderSheetError();
+  renderState(state.state, state.detail);
+}
+
 function submitForm(): void {
   const window = state.window;
   if (!window || state.state !== "waiting") return;
@@ -268,12 +278,7 @@ window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
       // The same window already on screen is left alone: the user may be in the middle of it (an open dropdown).
       const sameForm = message.state.window !== undefined && state.sheet === message.state.sheet && formElement.dataset.window === message.state.window.id;
       state = { ...message.state, ...(typed ? { values: typed } : {}) };
-      sheetElement.textContent = message.funcName ? `${state.sheet} · ${message.funcName}` : state.sheet;
-      renderReport();
-      if (sameForm) for (const [name, text] of Object.entries(state.errors ?? {})) showFieldError(name, text);
-      else renderForm();
-      renderSheetError();
-      renderState(state.state, state.detail);
+      renderAll(message.funcName, sameForm);
       break;
     }
     case "report":
@@ -309,9 +314,5 @@ window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
 });
 
 // Restore what the panel showed before it was hidden, then ask the extension for the current state.
-sheetElement.textContent = state.sheet;
-renderReport();
-renderForm();
-renderSheetError();
-renderState(state.state, state.detail);
+renderAll();
 vscode.postMessage({ type: "ready" });

@@ -144,7 +144,7 @@ export function unitText(terms: readonly Term[]): string {
 }
 
 function symbolMath(t: Term, power: number): string {
-  const mi = `<mi mathvariant="normal">${t.s === "µ" ? "µ" : escapeUnit(t.s)}</mi>`;
+  const mi = `<mi mathvariant="normal">${escapeUnit(t.s)}</mi>`;
   return power === 1 ? mi : `<msup>${mi}<mn>${power < 0 ? "−" + String(-power) : String(power)}</mn></msup>`;
 }
 
