@@ -4,10 +4,10 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Executor } from "../sandbox/src/executor";
-import { InProcessEngine } from "../sandbox/src/engine";
-import { LocalSandboxClient } from "../sandbox/client/local";
-import { defaultWorkerScript, WorkerPoolEngine } from "../sandbox/src/workerPool";
+import { Executor } from "../sandbox/session/executor";
+import { InProcessEngine } from "../sandbox/engine/realmEngine";
+import { LocalSandboxClient } from "../sandbox/connect/localClient";
+import { defaultWorkerScript, WorkerPoolEngine } from "../sandbox/engine/workerPool";
 import { fmt, row, summarize } from "./util";
 
 const SHEETS = path.join(__dirname, "sheets");

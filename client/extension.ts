@@ -4,7 +4,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { SheetError } from "../protocol/rpc";
 import type { PanelState, RunState } from "../protocol/webview";
-import { SandboxRequestError, SandboxUnavailableError } from "../sandbox/client/types";
+import { SandboxRequestError, SandboxUnavailableError } from "../sandbox/connect/sandboxClient";
 import { Config } from "./config";
 import { RunPanel } from "./runPanel";
 import { SandboxConfigurationError, SandboxManager, TOKEN_SECRET } from "./sandbox";

@@ -7,8 +7,8 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { ExecutionResponse, SheetError, TraceEntry } from "../protocol/rpc";
 import { isFromWebviewMessage, type FromWebviewMessage, type PanelState, type RunState, type ToWebviewMessage } from "../protocol/webview";
-import { collectLocalImports } from "../sandbox/client/remote";
-import { SandboxRequestError } from "../sandbox/client/types";
+import { collectLocalImports } from "../sandbox/connect/remoteClient";
+import { SandboxRequestError } from "../sandbox/connect/sandboxClient";
 import type { SandboxManager } from "./sandbox";
 
 export interface RunEvents {

@@ -4,9 +4,9 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { ExecuteRequest, ResumeRequest } from "../protocol/rpc";
-import { LocalSandboxClient } from "../sandbox/client/local";
-import { RemoteSandboxClient } from "../sandbox/client/remote";
-import { SandboxUnavailableError, type SandboxClient } from "../sandbox/client/types";
+import { LocalSandboxClient } from "../sandbox/connect/localClient";
+import { RemoteSandboxClient } from "../sandbox/connect/remoteClient";
+import { SandboxUnavailableError, type SandboxClient } from "../sandbox/connect/sandboxClient";
 import { Config, type SandboxMode } from "./config";
 
 export const TOKEN_SECRET = "uzoncalc.remoteToken";

@@ -19,9 +19,9 @@ const realmRuntime = buildRealmRuntimeSync();
 /** Node entries: the extension, the CLI, the local sandbox child and the sheet member. */
 const nodeEntries = [
   { in: "client/extension.ts", out: "extension" },
-  { in: "sandbox/src/cli.ts", out: "cli", banner: "#!/usr/bin/env node" },
-  { in: "sandbox/src/worker/realmWorker.ts", out: "sandbox-worker" },
-  { in: "sandbox/src/child.ts", out: "sandbox" },
+  { in: "sandbox/cli/cli.ts", out: "cli", banner: "#!/usr/bin/env node" },
+  { in: "sandbox/engine/worker/realmWorker.ts", out: "sandbox-worker" },
+  { in: "sandbox/service/localChild.ts", out: "sandbox" },
 ];
 
 /**

@@ -1,5 +1,5 @@
-// Builds the in-realm `uzoncalc` runtime (sandbox/runtime/realm.ts) into one classic script. Used by the
-// build (embedded into every sandbox bundle) and, when tests run from source, by sandbox/src/realmSource.ts.
+// Builds the in-realm `uzoncalc` runtime (sandbox/runtime/driver.ts) into one classic script. Used by the
+// build (embedded into every sandbox bundle) and, when tests run from source, by sandbox/engine/realmSource.ts.
 "use strict";
 const path = require("node:path");
 const esbuild = require("esbuild");
@@ -9,7 +9,7 @@ const root = path.resolve(__dirname, "..");
 /** @returns {import("esbuild").BuildOptions} */
 function realmRuntimeOptions() {
   return {
-    entryPoints: [path.join(root, "sandbox/runtime/realm.ts")],
+    entryPoints: [path.join(root, "sandbox/runtime/driver.ts")],
     bundle: true,
     write: false,
     format: "iife",

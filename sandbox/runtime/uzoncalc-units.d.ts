@@ -1,5 +1,5 @@
 // Types of "uzoncalc/units" (runtime/units): unit() and the named units, each one of its unit. Generated from
-// runtime/units/names.ts (a test keeps the two in step): every unit the form parser knows, with the common prefixes.
+// runtime/units/unitNames.ts (a test keeps the two in step): every unit the form parser knows, with the common prefixes.
 import type { Quantity } from "./uzoncalc";
 
 export type { Quantity };

@@ -5,12 +5,12 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import type { ExecutionResponse } from "../../protocol/rpc";
-import { ExecutorClient } from "../client/executorClient";
-import { LocalSandboxClient } from "../client/local";
-import { RemoteSandboxClient } from "../client/remote";
-import { SandboxRequestError, type SandboxClient } from "../client/types";
-import { InProcessEngine } from "../src/engine";
-import { Executor } from "../src/executor";
+import { ExecutorClient } from "../session/executorClient";
+import { LocalSandboxClient } from "../connect/localClient";
+import { RemoteSandboxClient } from "../connect/remoteClient";
+import { SandboxRequestError, type SandboxClient } from "../connect/sandboxClient";
+import { InProcessEngine } from "../engine/realmEngine";
+import { Executor } from "../session/executor";
 import { startService, type RunningService } from "./support/processes";
 import { TRACE_STEP_1, TRACE_STEP_2 } from "./support/traceExpected";
 

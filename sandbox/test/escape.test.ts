@@ -16,8 +16,8 @@ import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import { Worker } from "node:worker_threads";
 import type { ExecutionResponse } from "../../protocol/rpc";
-import { Executor } from "../src/executor";
-import { sheetWorkerOptions } from "../src/worker/options";
+import { Executor } from "../session/executor";
+import { sheetWorkerOptions } from "../engine/worker/options";
 
 const ESCAPE = path.join(__dirname, "fixtures", "escape");
 const fixture = (name: string) => path.join(ESCAPE, name);
@@ -465,7 +465,7 @@ describe("escape battery: unhandled rejections, in a host process of its own (as
 
   before(() => {
     script = path.join(tmp, "host.ts");
-    const executorModule = path.join(__dirname, "..", "src", "executor.ts").split(path.sep).join("/");
+    const executorModule = path.join(__dirname, "..", "session", "executor.ts").split(path.sep).join("/");
     fs.writeFileSync(
       script,
       `import { Executor } from ${JSON.stringify(executorModule)};

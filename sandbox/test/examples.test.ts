@@ -7,8 +7,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ExecuteRequest, ExecutionResponse } from "../../protocol/rpc";
-import { InProcessEngine } from "../src/engine";
-import { Executor } from "../src/executor";
+import { InProcessEngine } from "../engine/realmEngine";
+import { Executor } from "../session/executor";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const CLI = path.join(ROOT, "dist", "cli.js");

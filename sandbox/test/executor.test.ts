@@ -4,10 +4,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { ExecutionResponse } from "../../protocol/rpc";
 import type { RealmInit, RealmStart } from "../runtime/abi";
-import { InProcessEngine, type EngineOutcome, type RealmEngine, type SheetCode } from "../src/engine";
-import type { RestoreInput } from "../src/worker/messages";
-import { SandboxError } from "../src/errors";
-import { Executor } from "../src/executor";
+import { InProcessEngine, type EngineOutcome, type RealmEngine, type SheetCode } from "../engine/realmEngine";
+import type { RestoreInput } from "../engine/worker/messages";
+import { SandboxError } from "../session/errors";
+import { Executor } from "../session/executor";
 
 const FIXTURES = path.join(__dirname, "fixtures", "sheets");
 const fixture = (name: string) => path.join(FIXTURES, name);

@@ -7,8 +7,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as esbuild from "esbuild";
 import type { ExecutionResponse } from "../../protocol/rpc";
-import { LocalSandboxClient, type LocalSandboxOptions } from "../client/local";
-import { SandboxRequestError, SandboxUnavailableError } from "../client/types";
+import { LocalSandboxClient, type LocalSandboxOptions } from "../connect/localClient";
+import { SandboxRequestError, SandboxUnavailableError } from "../connect/sandboxClient";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FIXTURES = path.join(__dirname, "fixtures", "sheets");
@@ -337,9 +337,9 @@ describe("local sandbox client", function () {
   });
 
   it("keeps node:vm and the sandbox's own code out of the client the extension bundles", async () => {
-    const result = await esbuild.build({ entryPoints: [path.join(ROOT, "sandbox/client/local.ts")], bundle: true, platform: "node", format: "cjs", write: false, metafile: true, logLevel: "silent" });
+    const result = await esbuild.build({ entryPoints: [path.join(ROOT, "sandbox/connect/localClient.ts")], bundle: true, platform: "node", format: "cjs", write: false, metafile: true, logLevel: "silent" });
     const inputs = Object.keys(result.metafile.inputs);
-    assert.deepEqual(inputs.filter((file) => file.includes("sandbox/src/")), []);
+    assert.deepEqual(inputs.filter((file) => /sandbox\/(cli|engine|loader|service|session)\//.test(file)), []);
     const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports.map((i) => i.path));
     assert.ok(!imports.includes("node:vm") && !imports.includes("vm"), imports.join(", "));
   });

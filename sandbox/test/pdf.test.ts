@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CHROMIUM_ENV, findChromium, PdfError } from "../src/pdf";
+import { CHROMIUM_ENV, findChromium, PdfError } from "../cli/pdf";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const CLI = path.join(ROOT, "dist", "cli.js");

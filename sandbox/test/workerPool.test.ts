@@ -3,9 +3,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ExecutionResponse } from "../../protocol/rpc";
-import { Executor } from "../src/executor";
-import { createSandboxEngine, describeProtections } from "../src/protections";
-import { defaultWorkerScript, WorkerPoolEngine } from "../src/workerPool";
+import { Executor } from "../session/executor";
+import { createSandboxEngine, describeProtections } from "../engine/protections";
+import { defaultWorkerScript, WorkerPoolEngine } from "../engine/workerPool";
 
 const RUNAWAY = path.join(__dirname, "fixtures", "runaway");
 const STEP_LIMIT_MS = 500;

@@ -1,7 +1,7 @@
 // What the load-time instrumentation hands the in-realm renderer for each rendered statement. The host
 // renders everything it can see in the source (the formula, the names, the literals) into MathML once, at
 // load time; the realm only fills in values recorded during the one evaluation. Imports nothing: it is
-// shared by the host (sandbox/src/instrument) and bundled into the realm.
+// shared by the host (sandbox/loader/instrument) and bundled into the realm.
 
 /** A value recorded in temp `t` (relative to the statement's first temp), shown in place of its symbol `s`. */
 export interface HolePart {

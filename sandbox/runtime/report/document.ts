@@ -1,6 +1,6 @@
 // The document's own pieces, written by the sheet through `uzoncalc`: numbered headings, numbered tables,
 // checks, notes and the title block. Everything is styled through classes (the run panel forbids inline
-// styles); the completed document (sandbox/src/report.ts) adds the table of contents and the stylesheet.
+// styles); the completed document (sandbox/session/reportDocument.ts) adds the table of contents and the stylesheet.
 
 import { fill, takePendingCheck } from "./record";
 import { escapeHtml, formatValue } from "./values";

@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ExecuteRequest, ExecutionResponse, JsonObject, SheetError } from "../../../protocol/rpc";
-import { InProcessEngine } from "../../src/engine";
-import { Executor } from "../../src/executor";
-import { instrumentSheet } from "../../src/instrument";
-import { renderReportDocument } from "../../src/report";
+import { InProcessEngine } from "../../engine/realmEngine";
+import { Executor } from "../../session/executor";
+import { instrumentSheet } from "../../loader/instrument";
+import { renderReportDocument } from "../../session/reportDocument";
 
 const ROOT = path.join(__dirname, "..", "..", "..");
 const EXAMPLES = path.join(ROOT, "examples");

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { InProcessEngine } from "../../src/engine";
-import { Executor } from "../../src/executor";
+import { InProcessEngine } from "../../engine/realmEngine";
+import { Executor } from "../../session/executor";
 
 const DIR = path.join(__dirname, "..", "fixtures", "report");
 const UPDATE = process.env.UPDATE_GOLDENS === "1";

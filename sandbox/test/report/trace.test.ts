@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import type { ExecuteRequest, ExecutionResponse, TraceEntry } from "../../../protocol/rpc";
 import { MAX_TRACE_ENTRIES } from "../../../protocol/rpc";
-import { InProcessEngine } from "../../src/engine";
-import { Executor } from "../../src/executor";
-import { defaultWorkerScript, WorkerPoolEngine } from "../../src/workerPool";
+import { InProcessEngine } from "../../engine/realmEngine";
+import { Executor } from "../../session/executor";
+import { defaultWorkerScript, WorkerPoolEngine } from "../../engine/workerPool";
 import { TRACE_STEP_1 as STEP_1, TRACE_STEP_2 as STEP_2 } from "../support/traceExpected";
 
 const CONTRACT = path.join(__dirname, "..", "fixtures", "contract");

@@ -1,0 +1,29 @@
+// The typed messages between the sandbox's trusted thread and a sheet worker.
+
+import type { RealmInit, RealmStart } from "../../runtime/abi";
+import type { EngineOutcome, SheetCode } from "../realmEngine";
+
+export type ToWorker =
+  | { op: "open"; seq: number; sessionId: string; sheet: SheetCode; init: RealmInit; start: RealmStart }
+  | { op: "restore"; seq: number; sessionId: string; sheet: SheetCode; init: RealmInit; start: RealmStart; inputs: RestoreInput[] }
+  | { op: "resume"; seq: number; sessionId: string; values: unknown }
+  | { op: "cancel"; seq: number; sessionId: string }
+  | { op: "drop"; sessionId: string }
+  | { op: "probe"; seq: number };
+
+export interface RestoreInput {
+  window: string;
+  values: unknown;
+}
+
+export interface ProbeResult {
+  /** The permission model is on and denies writes in this worker. */
+  permission: boolean;
+  dontContextify: boolean;
+  envKeys: number;
+  heapLimitMb: number;
+}
+
+export type FromWorker =
+  | { seq: number; outcome: EngineOutcome }
+  | { seq: number; probe: ProbeResult };

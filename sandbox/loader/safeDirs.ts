@@ -1,0 +1,66 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { SandboxError } from "../session/errors";
+
+function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative === "" || (relative !== ".." && !relative.startsWith(".." + path.sep) && !path.isAbsolute(relative));
+}
+
+function realpathOrSelf(dir: string): string {
+  try {
+    return fs.realpathSync.native(dir);
+  } catch {
+    return path.resolve(dir);
+  }
+}
+
+/**
+ * The folders sheets may be read from. Every check is made on real paths, after symlinks, and by path
+ * segments: `/calc/files2` is not inside `/calc/files`, and `/calc/files/../x` is not either.
+ */
+export class SafeDirs {
+  readonly roots: readonly string[];
+
+  constructor(dirs: readonly string[]) {
+    this.roots = [...new Set(dirs.filter((d) => d.trim() !== "").map(realpathOrSelf))];
+  }
+
+  get configured(): boolean {
+    return this.roots.length > 0;
+  }
+
+  contains(realPath: string): boolean {
+    return this.roots.some((root) => isInside(root, realPath));
+  }
+
+  describe(): string {
+    return this.roots.length === 0 ? "(none configured)" : this.roots.join(", ");
+  }
+
+  /** Resolves a requested sheet path to its real path, or throws the SPEC's 403/404. */
+  resolveSheet(requested: string): string {
+    if (!this.configured) {
+      throw new SandboxError("forbidden", "`file_path` is refused: this sandbox has no safe directories (start it with --safe-dir DIR or SAFE_DIRS), so send the sheet as `source`.");
+    }
+    const candidates = path.isAbsolute(requested) ? [requested] : this.roots.map((root) => path.join(root, requested));
+    for (const candidate of candidates) {
+      let real: string;
+      try {
+        real = fs.realpathSync.native(candidate);
+      } catch {
+        continue;
+      }
+      if (!this.contains(real)) {
+        throw new SandboxError("forbidden", `${requested} resolves to ${real}, which is outside the safe directories (${this.describe()}).`);
+      }
+      if (!fs.statSync(real).isFile()) throw new SandboxError("not_found", `${requested} is not a file.`);
+      return real;
+    }
+    const lexical = path.resolve(candidates[0] ?? requested);
+    if (!this.contains(lexical)) {
+      throw new SandboxError("forbidden", `${requested} is outside the safe directories (${this.describe()}).`);
+    }
+    throw new SandboxError("not_found", `Sheet not found: ${requested}`);
+  }
+}

@@ -1,0 +1,276 @@
+// The plumbing both HTTP services share: the sandbox RPC (sandboxService.ts, SPEC §2) and the API layer (apiService.ts, SPEC §3).
+// A route table, bearer tokens, a capped JSON body, request ids, pino request logs, Prometheus metrics, the
+// `{ error: { code, message, fields? } }` refusals, and the graceful stop on SIGTERM. A service supplies only
+// its routes and how its backend's errors map to answers.
+
+import { randomUUID, timingSafeEqual } from "node:crypto";
+import * as http from "node:http";
+import type { Logger } from "pino";
+import { ERROR_STATUS, type ErrorCode, type ExecutionResponse } from "../../protocol/rpc";
+import { SandboxError } from "../session/errors";
+import type { RequestContext } from "../session/executor";
+import { Metrics } from "./metrics";
+
+export interface RouteRequest {
+  body: unknown;
+  /** `{ owner: token }` when tokens are configured and the route is not public; else `{}`. */
+  context: RequestContext;
+  params: Record<string, string>;
+  requestId: string;
+  log: Logger;
+}
+
+export interface Route {
+  method: "GET" | "POST";
+  pattern: RegExp;
+  name: string;
+  handler: (request: RouteRequest) => Promise<unknown> | unknown;
+  /** Open without a token (health and metrics). */
+  public?: boolean;
+  /** Takes a JSON body. */
+  body?: boolean;
+  /** Answers an ExecutionResponse: counted in the step metrics. */
+  step?: boolean;
+}
+
+/** A refusal: the status and the `error` object of the body. `code` also labels the error metric. */
+export interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+  fields?: Record<string, string>;
+  /** Extension (the API layer's 502): what the operator can do about it. */
+  hint?: string;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface JsonServerOptions {
+  routes: readonly Route[];
+  logger: Logger;
+  metrics: Metrics;
+  /** How the service names itself in messages: "this sandbox", "this API". */
+  noun: string;
+  /** Accepted bearer tokens; empty: no authentication. */
+  tokens?: readonly string[];
+  /** Largest request body, bytes. Default 1 MB. */
+  maxBodyBytes?: number;
+  /** Header and whole-request deadlines against slow clients. Defaults 10 s and 30 s. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Maps an error a handler threw to a refusal; undefined falls through to SandboxError/HttpError, then 500. */
+  mapError?: (error: unknown) => Refusal | undefined;
+}
+
+export type JsonServer = http.Server & {
+  metrics: Metrics;
+  /** Requests being answered now. */
+  inFlight(): number;
+};
+
+export function tokenMatches(given: string, tokens: readonly string[]): string | undefined {
+  const givenBytes = Buffer.from(given);
+  for (const token of tokens) {
+    const tokenBytes = Buffer.from(token);
+    if (tokenBytes.length === givenBytes.length && timingSafeEqual(tokenBytes, givenBytes)) return token;
+  }
+  return undefined;
+}
+
+/** Builds the HTTP server. `close()` it to stop accepting; requests in flight finish first. */
+export function createJsonServer(options: JsonServerOptions): JsonServer {
+  const { logger, metrics, routes, noun } = options;
+  const tokens = options.tokens ?? [];
+  const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
+  let inFlight = 0;
+
+  const server = http.createServer({ headersTimeout: options.headersTimeoutMs ?? 10_000, requestTimeout: options.requestTimeoutMs ?? 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    const started = performance.now();
+    inFlight++;
+    res.on("close", () => inFlight--);
+    const requestId = (typeof req.headers["x-request-id"] === "string" && /^[\w.-]{1,64}$/.test(req.headers["x-request-id"]) ? req.headers["x-request-id"] : undefined) ?? randomUUID();
+    const log = logger.child({ req_id: requestId });
+    res.setHeader("x-request-id", requestId);
+    const url = new URL(req.url ?? "/", "http://service");
+    let routeName = "unknown";
+
+    const finish = (status: number, payload: unknown, contentType = "application/json") => {
+      const text = contentType === "application/json" ? JSON.stringify(payload) : String(payload);
+      res.writeHead(status, { "content-type": contentType === "application/json" ? "application/json; charset=utf-8" : contentType, "content-length": Buffer.byteLength(text) });
+      res.end(text);
+      const ms = performance.now() - started;
+      metrics.observeRequest(routeName, status, ms);
+      const fields = { method: req.method, path: url.pathname, route: routeName, status, ms: Math.round(ms * 100) / 100 };
+      if (status >= 500) log.error(fields, "request failed");
+      else log.info(fields, "request");
+    };
+    const refuse = (refusal: Refusal) => {
+      metrics.observeError(refusal.code);
+      const error: Record<string, unknown> = { code: refusal.code, message: refusal.message };
+      if (refusal.fields) error.fields = refusal.fields;
+      if (refusal.hint) error.hint = refusal.hint;
+      finish(refusal.status, { error });
+    };
+    const refuseCode = (code: ErrorCode, message: string, fields?: Record<string, string>) => refuse({ status: ERROR_STATUS[code], code, message, ...(fields ? { fields } : {}) });
+
+    const candidates = routes.filter((r) => r.pattern.test(url.pathname));
+    const route = candidates.find((r) => r.method === req.method);
+    if (!route) {
+      req.resume();
+      if (candidates.length > 0) {
+        res.setHeader("allow", candidates.map((r) => r.method).join(", "));
+        refuseCode("bad_request", `${req.method} is not allowed on ${url.pathname}; use ${candidates.map((r) => r.method).join(" or ")}.`);
+      } else refuseCode("not_found", `No route ${req.method} ${url.pathname}.`);
+      return;
+    }
+    routeName = route.name;
+
+    let owner: string | undefined;
+    if (tokens.length > 0 && !route.public) {
+      const header = req.headers.authorization ?? "";
+      const match = /^Bearer\s+(.+)$/i.exec(header);
+      owner = match ? tokenMatches(match[1]!.trim(), tokens) : undefined;
+      if (!owner) {
+        req.resume();
+        refuseCode("unauthorized", header ? `The bearer token is not accepted by ${noun}.` : `${capitalize(noun)} needs \`Authorization: Bearer <token>\`.`);
+        return;
+      }
+    }
+
+    let params: Record<string, string>;
+    try {
+      params = { ...(route.pattern.exec(url.pathname)?.groups ?? {}) };
+      for (const key of Object.keys(params)) params[key] = decodeURIComponent(params[key]!);
+    } catch {
+      req.resume();
+      refuseCode("bad_request", `The path ${url.pathname} is not valid percent-encoding.`);
+      return;
+    }
+
+    readBody(req, route.body === true, maxBodyBytes, noun)
+      .then(async (body) => {
+        const result = await route.handler({ body, context: owner === undefined ? {} : { owner }, params, requestId, log });
+        if (result instanceof Metrics) {
+          finish(200, await result.render(), "text/plain; version=0.0.4; charset=utf-8");
+          return;
+        }
+        if (route.step) metrics.observeStep(result as ExecutionResponse, performance.now() - started);
+        finish(200, result);
+      })
+      .catch((error: unknown) => {
+        const mapped = options.mapError?.(error);
+        if (mapped) {
+          if (mapped.status >= 500) log.warn({ err: error }, mapped.message);
+          refuse(mapped);
+        } else if (error instanceof HttpError) refuseCode(error.code, error.message);
+        else if (error instanceof SandboxError) refuseCode(error.code, error.message, error.fields);
+        else {
+          log.error({ err: error }, "unexpected error");
+          metrics.observeError("internal");
+          finish(500, { error: { code: "internal", message: `${capitalize(noun)} failed on this request; it has been logged.` } });
+        }
+      });
+  }) as JsonServer;
+  server.metrics = metrics;
+  server.inFlight = () => inFlight;
+  return server;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function readBody(req: http.IncomingMessage, wanted: boolean, limit: number, noun: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"] ?? NaN);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      reject(new HttpError("too_large", `The request body is ${declared} bytes; ${noun} accepts at most ${limit}.`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on("data", (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(new HttpError("too_large", `The request body is over ${limit} bytes, the most ${noun} accepts.`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("error", (error) => {
+      if (!failed) reject(new HttpError("bad_request", `The request body could not be read: ${error.message}`));
+      failed = true;
+    });
+    req.on("end", () => {
+      if (failed) return;
+      if (!wanted || size === 0) {
+        resolve(undefined);
+        return;
+      }
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+      } catch (error) {
+        reject(new HttpError("bad_request", `The request body is not valid JSON: ${(error as Error).message}`));
+      }
+    });
+  });
+}
+
+/** Listens and answers the port actually bound (0 asks the system for one). */
+export async function listen(server: http.Server, host: string, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  return typeof address === "object" && address ? address.port : port;
+}
+
+/**
+ * Runs until SIGTERM or SIGINT: then stops accepting, lets the requests in flight finish, runs `close` (the
+ * backend's shutdown) and resolves 0.
+ */
+export function untilSignal(server: JsonServer, logger: Logger, close: () => Promise<void>): Promise<number> {
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal, in_flight: server.inFlight() }, "stopping: no new connections, finishing requests in flight");
+      server.close();
+      server.closeIdleConnections();
+      const done = async () => {
+        try {
+          await close();
+        } catch (error) {
+          logger.warn({ err: error }, "shutdown of the backend failed");
+        }
+        logger.info("stopped");
+        resolve(0);
+      };
+      const wait = setInterval(() => {
+        server.closeIdleConnections();
+        if (server.inFlight() === 0) {
+          clearInterval(wait);
+          void done();
+        }
+      }, 20);
+    };
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+  });
+}

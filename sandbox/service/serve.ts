@@ -1,0 +1,103 @@
+// `uzoncalc serve`: the sandbox as a standalone HTTP service (SPEC §2, §4), and the startup pieces `uzoncalc api`
+// shares with it (the service executor, the permission-model re-exec).
+
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import pino, { type Logger } from "pino";
+import { Executor } from "../session/executor";
+import { createSandboxEngine, describeProtections } from "../engine/protections";
+import { VERSION } from "../version";
+import { createSandboxServer } from "./sandboxService";
+import { listen, untilSignal } from "./jsonServer";
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  safeDirs: string[];
+  tokens: string[];
+  maxBodyBytes: number;
+  maxSessions: number;
+  stepTimeoutMs: number;
+  memoryLimitMb: number;
+  sessionTtlMs: number;
+  /** Resolves when the server is listening, with its port (0 asks the system for one). */
+  onListening?: (port: number) => void;
+}
+
+export function safeDirsFromEnvironment(value: string | undefined): string[] {
+  return (value ?? "").split(":").map((d) => d.trim()).filter(Boolean);
+}
+
+export function tokensFromEnvironment(value: string | undefined): string[] {
+  return (value ?? "").split(",").map((t) => t.trim()).filter(Boolean);
+}
+
+export interface ServiceExecutorOptions {
+  safeDirs: string[];
+  maxSessions: number;
+  stepTimeoutMs: number;
+  memoryLimitMb: number;
+  sessionTtlMs: number;
+}
+
+/**
+ * The executor of a long-running service (`serve`, and `api` without a remote sandbox): sheets in isolated
+ * child processes with a heap cap, protections logged once at startup.
+ */
+export async function createServiceExecutor(options: ServiceExecutorOptions, logger: Logger): Promise<Executor> {
+  // A shared service runs steps untimed in isolated child processes: the step rate of a busy server matters,
+  // a runaway costs one member restart, and that sheet is timed from then on (see WorkerPoolOptions).
+  const { engine, protections } = await createSandboxEngine({
+    stepTimeoutMs: options.stepTimeoutMs,
+    memoryLimitMb: options.memoryLimitMb,
+    isolation: "process",
+    timeEveryStep: false,
+    log: (level, message) => logger[level](message),
+  });
+  const servicePermission = (process as unknown as { permission?: { has(scope: string): boolean } }).permission;
+  const serviceRestricted = servicePermission !== undefined && !servicePermission.has("fs.write");
+  logger.info({ protections, service_permission_model: serviceRestricted }, `sandbox protections: ${describeProtections(protections)}; service process permission model: ${serviceRestricted ? "yes (read-only file system)" : "NO"}`);
+  return new Executor({
+    safeDirs: options.safeDirs,
+    stepTimeoutMs: options.stepTimeoutMs,
+    maxSessions: options.maxSessions,
+    sessionTtlMs: options.sessionTtlMs,
+    engine,
+  });
+}
+
+/** Runs until SIGTERM or SIGINT: then stops accepting, lets the requests in flight finish, and resolves 0. */
+export async function serve(options: ServeOptions): Promise<number> {
+  const logger = pino({ name: "uzoncalc-sandbox", level: process.env.LOG_LEVEL ?? "info", base: { pid: process.pid } });
+  const executor = await createServiceExecutor(options, logger);
+  const server = createSandboxServer({ executor, tokens: options.tokens, maxBodyBytes: options.maxBodyBytes, logger });
+  const port = await listen(server, options.host, options.port);
+  logger.info(
+    { host: options.host, port, version: VERSION, safe_dirs: executor.safeDirs.roots, auth: options.tokens.length > 0 ? `${options.tokens.length} token(s)` : "none", max_body_bytes: options.maxBodyBytes, max_sessions: options.maxSessions, step_timeout_ms: options.stepTimeoutMs, memory_limit_mb: options.memoryLimitMb },
+    `sandbox listening on http://${options.host}:${port}`,
+  );
+  if (options.tokens.length === 0) logger.warn("no UZONCALC_TOKEN set: anyone who can reach this port can run sheets and see every session");
+  options.onListening?.(port);
+  return untilSignal(server, logger, () => executor.close());
+}
+
+/**
+ * Least privilege for the service itself: when not already under Node's permission model, start the real
+ * server as a child that is, with read access to the product's code, its node_modules and the safe dirs only,
+ * no writes at all, and child processes allowed (esbuild's binary, the pool's members). This process only
+ * relays signals and the exit code.
+ */
+export function runUnderPermissionModel(args: string[], safeDirs: string[], command: "serve" | "api" = "serve"): Promise<number> | undefined {
+  if ((process as unknown as { permission?: unknown }).permission !== undefined) return undefined;
+  const entry = process.argv[1];
+  if (!entry) return undefined;
+  const codeDir = path.dirname(entry);
+  const root = path.resolve(codeDir, "..");
+  const reads = [codeDir, path.join(root, "node_modules"), ...safeDirs.map((d) => path.resolve(d))];
+  const flags = ["--experimental-permission", ...reads.map((dir) => `--allow-fs-read=${dir}`), "--allow-child-process", "--no-warnings"];
+  const child = spawn(process.execPath, [...flags, entry, command, ...args], { stdio: "inherit", env: process.env });
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  process.on("SIGTERM", forward("SIGTERM"));
+  process.on("SIGINT", forward("SIGINT"));
+  return new Promise((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}

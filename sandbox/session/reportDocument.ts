@@ -1,0 +1,233 @@
+// The completed report as one self-contained HTML document: no scripts, no fetches, readable offline and
+// printable. Its content depends only on the session (sheet, inputs, the session's own clock), so a replayed
+// session gives the same bytes.
+
+import type { InputLogEntry, JsonValue, SheetError } from "../../protocol/rpc";
+import { formatErrorLocation } from "../loader/sourceMap";
+
+export interface ReportDocumentInput {
+  body: string;
+  sheetName: string;
+  sheetHash: string;
+  /** The session's clock (ms since epoch), never the wall clock. */
+  createdAt: number;
+  inputs: readonly InputLogEntry[];
+  params?: JsonValue;
+  version: string;
+  /** For a run that failed: the report so far is kept and the error is shown after it. */
+  error?: SheetError;
+}
+
+const STYLE = `
+:root { color-scheme: light dark; --fg: #1b1f24; --bg: #ffffff; --muted: #57606a; --rule: #d0d7de; --accent: #0b5cad; --bad: #b42318; --ok: #1a7f37; --math: #1b1f24; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #8d96a0; --rule: #30363d; --accent: #58a6ff; --bad: #f97066; --ok: #3fb950; --math: #e6edf3; } }
+html { background: var(--bg); color: var(--fg); }
+body { font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1.25rem; }
+h1, h2, h3 { line-height: 1.25; margin: 1.6em 0 0.5em; }
+h1 { font-size: 1.7rem; border-bottom: 2px solid var(--rule); padding-bottom: 0.3rem; }
+h2 { font-size: 1.3rem; } h3 { font-size: 1.1rem; }
+.uzc-num { color: var(--muted); margin-right: 0.35em; font-variant-numeric: tabular-nums; }
+table { border-collapse: collapse; margin: 0.8rem 0; }
+caption { caption-side: top; text-align: left; color: var(--muted); font-style: italic; padding-bottom: 0.3rem; white-space: nowrap; }
+caption .uzc-num { font-style: normal; font-weight: 600; }
+th, td { border: 1px solid var(--rule); padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
+th { background: color-mix(in srgb, var(--rule) 35%, transparent); }
+math { font-family: "STIX Two Math", "Cambria Math", "Latin Modern Math", "STIXGeneral", math; color: var(--math); }
+.uzc-eq { margin: 0.4em 0 0.4em 1.5em; overflow-x: auto; overflow-y: hidden; padding: 0.1em 0; }
+.uzc-eq math { font-size: 1.1em; }
+mtable.uzc-cases mtd { text-align: left; padding: 0.1em 0.5em 0.1em 0.2em; }
+.uzc-check { margin: 0.6em 0; padding: 0.4em 0.8em; border-left: 4px solid var(--ok); background: color-mix(in srgb, var(--ok) 7%, transparent); }
+.uzc-check-fail { border-left-color: var(--bad); background: color-mix(in srgb, var(--bad) 8%, transparent); }
+.uzc-check-mark { font-weight: 700; margin-right: 0.3em; color: var(--ok); }
+.uzc-check-fail .uzc-check-mark, .uzc-check-fail .uzc-check-verdict { color: var(--bad); }
+.uzc-check-label { font-weight: 600; margin-right: 0.4em; }
+.uzc-check math { font-size: 1.05em; margin: 0 0.3em; }
+.uzc-check-verdict { font-weight: 700; color: var(--ok); margin-left: 0.3em; }
+.uzc-check-ratio { color: var(--muted); margin-left: 0.5em; }
+.uzc-note { margin: 0.8em 0; padding: 0.4em 0.8em; border-left: 4px solid var(--accent); background: color-mix(in srgb, var(--accent) 7%, transparent); }
+.uzc-note-label { font-weight: 700; margin-right: 0.4em; }
+.uzc-more { color: var(--muted); font-style: italic; font-size: 0.9em; }
+.uzc-title-block { border: 2px solid var(--fg); padding: 0.6rem 1rem 0.8rem; margin: 0 0 1.5rem; }
+.uzc-title-block h1 { margin: 0.2em 0 0.5em; border-bottom: none; }
+.uzc-title-table { margin: 0; width: 100%; }
+.uzc-title-table th { width: 11rem; }
+nav.uzc-toc { margin: 1.2rem 0 1.8rem; padding: 0.6rem 1rem; border: 1px solid var(--rule); }
+.uzc-toc-title { font-weight: 700; margin: 0 0 0.3rem; }
+nav.uzc-toc ol { list-style: none; margin: 0; padding-left: 0; }
+nav.uzc-toc ol ol { padding-left: 1.6em; }
+nav.uzc-toc a { color: inherit; text-decoration: none; }
+nav.uzc-toc a:hover { text-decoration: underline; }
+.uzc-error { border-left: 4px solid var(--bad); padding: 0.6rem 1rem; margin: 1.5rem 0; background: color-mix(in srgb, var(--bad) 8%, transparent); }
+.uzc-error pre { white-space: pre-wrap; margin: 0.4rem 0 0; font-size: 0.85rem; }
+footer.uzc-provenance { margin-top: 3rem; border-top: 1px solid var(--rule); padding-top: 0.8rem; color: var(--muted); font-size: 0.8rem; }
+footer.uzc-provenance table { font-size: 0.8rem; }
+footer.uzc-provenance code { word-break: break-all; }
+/* No page size: the printer's paper (A4 or Letter) decides; the margins and the fluid width fit both. */
+@page { margin: 16mm 15mm 18mm; @bottom-right { content: counter(page) " / " counter(pages); font: 8pt system-ui, sans-serif; color: #57606a; } }
+@media print {
+  :root { color-scheme: light; --fg: #000; --bg: #fff; --muted: #444; --rule: #999; --accent: #0b5cad; --bad: #b42318; --ok: #1a7f37; --math: #000; }
+  body { margin: 0; max-width: none; padding: 0; font-size: 10pt; }
+  h1, h2, h3 { break-after: avoid; }
+  table, .uzc-error, .uzc-eq, .uzc-check, .uzc-note, .uzc-title-block { break-inside: avoid; }
+  .uzc-eq { overflow: visible; }
+  nav.uzc-toc a { color: inherit; }
+}
+`;
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+/**
+ * The document title: the text of the first <h1>, else the sheet's name. The body is sheet output, so this is
+ * linear scanning with fixed-length searches (a backtracking pattern over `<h1<h1<h1…` stalls the host for
+ * seconds) and the heading text is capped before its tags are stripped.
+ */
+function titleOf(body: string, sheetName: string): string {
+  const lower = body.toLowerCase();
+  const open = lower.search(/<h1[\s>]/);
+  if (open < 0) return sheetName;
+  const contentStart = lower.indexOf(">", open);
+  const close = contentStart < 0 ? -1 : lower.indexOf("</h1>", contentStart);
+  if (close < 0) return sheetName;
+  let text = "";
+  let inTag = false;
+  for (const char of body.slice(contentStart + 1, Math.min(close, contentStart + 1 + 1_000))) {
+    if (char === "<") inTag = true;
+    else if (char === ">") inTag = false;
+    else if (!inTag) text += char;
+  }
+  text = text.trim();
+  return text ? text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&") : sheetName;
+}
+
+interface TocEntry {
+  level: 2 | 3;
+  id: string;
+  number: string;
+  title: string;
+}
+
+/** Headings shorter than this are considered; a longer one (or one never closed) is left out of the contents. */
+const MAX_HEADING = 1_000;
+const MAX_TOC_ENTRIES = 500;
+
+/**
+ * The numbered headings the runtime wrote (`<h2 id="sec-1">…`), in order, and where the first one starts. The
+ * body is sheet output: fixed-length searches only, each heading bounded, so this stays linear.
+ */
+function numberedHeadings(body: string): { entries: TocEntry[]; firstAt: number } {
+  const entries: TocEntry[] = [];
+  let firstAt = -1;
+  let at = body.indexOf('<h', 0);
+  while (at >= 0 && entries.length < MAX_TOC_ENTRIES) {
+    const level = body.startsWith('<h2 id="sec-', at) ? 2 : body.startsWith('<h3 id="sec-', at) ? 3 : 0;
+    if (level !== 0) {
+      const window = body.slice(at, at + MAX_HEADING);
+      const idEnd = window.indexOf('"', 8);
+      const id = window.slice(8, idEnd);
+      const contentStart = window.indexOf(">", idEnd) + 1;
+      const close = window.indexOf(`</h${level}>`, contentStart);
+      if (idEnd > 0 && /^sec-\d+(?:-\d+)?$/.test(id) && contentStart > 0 && close > 0) {
+        const title = stripTags(window.slice(contentStart, close)).replace(/^\s*[\d.]+\s*/, "").trim();
+        entries.push({ level, id, number: id.slice(4).replace("-", "."), title });
+        if (firstAt < 0) firstAt = at;
+      }
+    }
+    at = body.indexOf("<h", at + 2);
+  }
+  return { entries, firstAt };
+}
+
+function stripTags(markup: string): string {
+  let text = "";
+  let inTag = false;
+  for (const char of markup) {
+    if (char === "<") inTag = true;
+    else if (char === ">") inTag = false;
+    else if (!inTag) text += char;
+  }
+  return text;
+}
+
+/** The table of contents, before the first numbered heading; only for a report with at least two sections. */
+function withContents(body: string): string {
+  const { entries, firstAt } = numberedHeadings(body);
+  if (entries.filter((e) => e.level === 2).length < 2) return body;
+  let list = "<ol>";
+  let inItem = false;
+  let inSublist = false;
+  for (const entry of entries) {
+    const link = `<a href="#${entry.id}"><span class="uzc-num">${entry.number}</span> ${entry.title}</a>`;
+    if (entry.level === 2) {
+      if (inSublist) list += "</ol>";
+      if (inItem) list += "</li>";
+      list += `<li>${link}`;
+      inItem = true;
+      inSublist = false;
+    } else {
+      if (!inItem) list += "<li>";
+      if (!inSublist) list += "<ol>";
+      list += `<li>${link}</li>`;
+      inItem = true;
+      inSublist = true;
+    }
+  }
+  list += `${inSublist ? "</ol>" : ""}${inItem ? "</li>" : ""}</ol>`;
+  const nav = `<nav class="uzc-toc"><p class="uzc-toc-title">Contents</p>${list}</nav>\n`;
+  return body.slice(0, firstAt) + nav + body.slice(firstAt);
+}
+
+function formatValue(value: unknown): string {
+  if (Array.isArray(value)) return value.map(formatValue).join(", ");
+  if (value === null) return "—";
+  return String(value);
+}
+
+function inputsTable(inputs: readonly InputLogEntry[]): string {
+  if (inputs.length === 0) return "none";
+  const rows = inputs.flatMap((entry) =>
+    Object.entries(entry.values).map(([name, value]) => `<tr><td>${escapeHtml(entry.window)}</td><td>${escapeHtml(name)}</td><td>${escapeHtml(formatValue(value))}</td></tr>`),
+  );
+  return `<table><thead><tr><th>Window</th><th>Field</th><th>Value</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+export function renderErrorBlock(sheetName: string, error: SheetError): string {
+  const where = formatErrorLocation(sheetName, error);
+  const stack = error.stack ? `<pre>${escapeHtml(error.stack)}</pre>` : "";
+  return `<div class="uzc-error"><strong>The calculation stopped with an error</strong> at ${escapeHtml(where)}: ${escapeHtml(error.message)}${stack}</div>\n`;
+}
+
+export function renderReportDocument(input: ReportDocumentInput): string {
+  const title = titleOf(input.body, input.sheetName);
+  const date = new Date(input.createdAt).toISOString();
+  const error = input.error ? renderErrorBlock(input.sheetName, input.error) : "";
+  const params = input.params !== undefined && input.params !== null && JSON.stringify(input.params) !== "{}"
+    ? `<tr><th>Parameters</th><td><code>${escapeHtml(JSON.stringify(input.params))}</code></td></tr>`
+    : "";
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="generator" content="UzonCalc ${escapeHtml(input.version)}">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main class="uzc-report">
+${withContents(input.body)}${error}</main>
+<footer class="uzc-provenance">
+<table>
+<tr><th>Sheet</th><td>${escapeHtml(input.sheetName)}</td></tr>
+<tr><th>Content hash</th><td><code>sha256:${escapeHtml(input.sheetHash)}</code></td></tr>
+${params}<tr><th>Inputs</th><td>${inputsTable(input.inputs)}</td></tr>
+<tr><th>Runtime</th><td>UzonCalc ${escapeHtml(input.version)}</td></tr>
+<tr><th>Date</th><td>${date}</td></tr>
+</table>
+</footer>
+</body>
+</html>
+`;
+}
