@@ -62,14 +62,13 @@ describe("worker pool: runaway battery", function () {
 
   for (const runaway of cases) {
     it(`${runaway.sheet}: ends with an error naming the ${runaway.limit} limit, and ten paused sessions resume with identical reports`, async () => {
-      // A runaway allocation on a busy machine can reach a short time limit before the heap cap: give memory
-      // cases a step limit long enough that the cap is what stops them.
+      // Each case gets room only in the limit it is about. A runaway allocation on a busy machine can reach a short
+      // time limit before the heap cap: memory cases get a long step limit. A loop that allocates as it spins (a
+      // promise chain grows by one promise a turn) can fill 64 MB within the step limit: time cases get a roomy heap.
       const stepLimit = runaway.limit === "memory" ? 8_000 : STEP_LIMIT_MS;
-      if (stepLimit !== STEP_LIMIT_MS) {
-        await executor.close();
-        pool = newPool({ stepTimeoutMs: stepLimit });
-        executor = new Executor({ safeDirs: [RUNAWAY], stepTimeoutMs: stepLimit, engine: pool });
-      }
+      await executor.close();
+      pool = runaway.limit === "memory" ? newPool({ stepTimeoutMs: stepLimit }) : newPool({ memoryLimitMb: 512 });
+      executor = new Executor({ safeDirs: [RUNAWAY], stepTimeoutMs: stepLimit, engine: pool });
       const paused = await pauseTen(executor);
       const workersBefore = pool.workers;
       assert.equal(workersBefore, 2, "the paused sessions are spread over both workers");
