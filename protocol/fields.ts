@@ -1,5 +1,7 @@
 // The window and field schema (SPEC §1), shared by the in-realm runtime, the sandbox host, the webview and
-// the language server. This module imports nothing: it is bundled into the sheet realm as source.
+// the language server. It imports only protocol/: it is bundled into the sheet realm as source.
+
+import { isRecord } from "./json";
 
 export const FIELD_TYPES = ["text", "number", "selectOne", "selectMany", "boolean", "textarea"] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
@@ -61,10 +63,6 @@ export function describeValue(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   return `a value of type ${typeof value}`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function isOptionValue(value: unknown): value is OptionValue {

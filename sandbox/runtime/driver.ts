@@ -7,6 +7,7 @@
 // re-validates anyway.
 
 import { formatWindowProblems, normalizeWindow, type WindowSpec } from "../../protocol/fields";
+import { escapeHtml } from "../../protocol/html";
 import { MAX_TRACE_ENTRIES } from "../../protocol/rpc";
 import { REALM, type RealmErrorData, type RealmInit, type RealmOutcome, type RealmStart, type RealmTraceEntry } from "./abi";
 import { cellText, checkMarkup, noteMarkup, numberedHeading, tableCaption, titleBlockMarkup } from "./report/document";
@@ -33,7 +34,6 @@ const weakMapSet = WeakMap.prototype.set;
 const weakMapHas = WeakMap.prototype.has;
 const arrayPush = Array.prototype.push;
 const arrayJoin = Array.prototype.join;
-const stringReplace = String.prototype.replace;
 const RealDate = Date;
 const mathObject = Math;
 const asyncGeneratorFunctionPrototype = getPrototypeOf(async function* () {}) as object;
@@ -70,10 +70,9 @@ function join(list: string[]): string {
 
 // ---- output -------------------------------------------------------------------------------------------
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-function escapeHtml(value: unknown): string {
-  return apply(stringReplace, StringCtor(value ?? ""), [/[&<>"']/g, (c: string) => ESCAPES[c]!]) as string;
+/** Output calls take any value; the sheet may have replaced String.prototype, so the captured String is used. */
+function escapeText(value: unknown): string {
+  return escapeHtml(StringCtor(value ?? ""));
 }
 
 function emit(markup: string): void {
@@ -81,7 +80,7 @@ function emit(markup: string): void {
 }
 
 function h1(text: unknown): void {
-  emit(`<h1>${escapeHtml(text)}</h1>\n`);
+  emit(`<h1>${escapeText(text)}</h1>\n`);
 }
 function h2(text: unknown): void {
   emit(numberedHeading(2, text));
@@ -90,7 +89,7 @@ function h3(text: unknown): void {
   emit(numberedHeading(3, text));
 }
 function p(text: unknown): void {
-  emit(`<p>${escapeHtml(text)}</p>\n`);
+  emit(`<p>${escapeText(text)}</p>\n`);
 }
 function html(markup: unknown): void {
   emit(StringCtor(markup ?? "") + "\n");

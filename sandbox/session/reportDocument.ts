@@ -2,7 +2,9 @@
 // printable. Its content depends only on the session (sheet, inputs, the session's own clock), so a replayed
 // session gives the same bytes.
 
-import type { InputLogEntry, JsonValue, SheetError } from "../../protocol/rpc";
+import type { JsonValue } from "../../protocol/json";
+import type { SheetError } from "../../protocol/rpc";
+import { escapeHtml } from "../../protocol/html";
 import { formatErrorLocation } from "../loader/sourceMap";
 
 export interface ReportDocumentInput {
@@ -11,7 +13,8 @@ export interface ReportDocumentInput {
   sheetHash: string;
   /** The session's clock (ms since epoch), never the wall clock. */
   createdAt: number;
-  inputs: readonly InputLogEntry[];
+  /** The windows answered (a session's input log; the values as typed, for a run that failed in the CLI). */
+  inputs: readonly { window: string; values: Readonly<Record<string, unknown>> }[];
   params?: JsonValue;
   version: string;
   /** For a run that failed: the report so far is kept and the error is shown after it. */
@@ -73,10 +76,6 @@ footer.uzc-provenance code { word-break: break-all; }
   nav.uzc-toc a { color: inherit; }
 }
 `;
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-}
 
 /**
  * The document title: the text of the first <h1>, else the sheet's name. The body is sheet output, so this is
@@ -184,7 +183,7 @@ function formatValue(value: unknown): string {
   return String(value);
 }
 
-function inputsTable(inputs: readonly InputLogEntry[]): string {
+function inputsTable(inputs: ReportDocumentInput["inputs"]): string {
   if (inputs.length === 0) return "none";
   const rows = inputs.flatMap((entry) =>
     Object.entries(entry.values).map(([name, value]) => `<tr><td>${escapeHtml(entry.window)}</td><td>${escapeHtml(name)}</td><td>${escapeHtml(formatValue(value))}</td></tr>`),

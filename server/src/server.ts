@@ -21,6 +21,7 @@ import {
   type Range,
 } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
+import { isRecord } from "../../protocol/json";
 import { ServerStatsRequest, type ServerStats } from "./customRequests";
 import { CheckCancelledError, DEFAULT_TYPE_CHECK, parseTypeCheckMode, type SheetDiagnostic, type TypeCheckMode } from "./diagnostic";
 import { fileNameOf, uriOf } from "./paths";
@@ -109,10 +110,6 @@ function typeCheckMode(uri: string): Promise<TypeCheckMode> {
     settings.set(uri, mode);
   }
   return mode;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
 }
 
 /** The client's selector already filters by pattern; this server still ignores anything that is not a sheet. */

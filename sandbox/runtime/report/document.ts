@@ -3,7 +3,8 @@
 // styles); the completed document (sandbox/session/reportDocument.ts) adds the table of contents and the stylesheet.
 
 import { fill, takePendingCheck } from "./record";
-import { escapeHtml, formatValue } from "./values";
+import { escapeHtml } from "../../../protocol/html";
+import { formatValue } from "./values";
 import { isQuantity } from "../units/quantity";
 
 let section = 0;

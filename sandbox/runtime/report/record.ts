@@ -5,7 +5,8 @@
 import type { CheckDescriptor, EquationDescriptor, RenderApi, RenderDescriptor, TemplatePart, TextDescriptor } from "./descriptor";
 import { HOLE_PAREN_COMPOUND, HOLE_PAREN_NEGATIVE } from "./descriptor";
 import type { TraceEntry, TraceScalar } from "../../../protocol/rpc";
-import { escapeHtml, formatValue } from "./values";
+import { escapeHtml } from "../../../protocol/html";
+import { formatValue } from "./values";
 import { isQuantity } from "../units/quantity";
 
 /** A line in a loop renders this many times; after that one note says so and the line stays quiet. */

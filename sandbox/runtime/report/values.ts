@@ -6,6 +6,7 @@
 // short arrays of those. Objects, functions, symbols and long or nested arrays are not shown: an equation
 // whose value is one of them is left out of the report, and inside a substitution the symbol stays.
 
+import { escapeHtml } from "../../../protocol/html";
 import { DEFAULT_NUMBER_FORMAT, formatNumber, isCompound, numberMath, numberText, type NumberFormat } from "./numbers";
 
 export interface FormattedValue {
@@ -30,15 +31,6 @@ const formatters: ValueFormatter[] = [];
 
 export function addValueFormatter(formatter: ValueFormatter): void {
   formatters[formatters.length] = formatter;
-}
-
-export function escapeHtml(text: string): string {
-  let out = "";
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    out += c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : c === "'" ? "&#39;" : c;
-  }
-  return out;
 }
 
 function checkedFormat(base: NumberFormat, options: unknown): NumberFormat {
