@@ -1,15 +1,13 @@
 // Wire shapes of the sandbox RPC (SPEC §2). Field names are snake_case because they cross HTTP as JSON.
 
-import type { FieldValue, WindowSpec } from "./fields";
+import type { WindowSpec } from "./fields";
+import { isRecord, type JsonObject, type JsonValue } from "./json";
 
 export const SESSION_STATUSES = ["idle", "running", "waiting_ui", "completed", "error", "cancelled"] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 export type ResponseStatus = "waiting_ui" | "completed" | "error" | "cancelled";
 
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
 
 export type HtmlMode = "full" | "delta";
 
@@ -33,9 +31,13 @@ export interface ResumeRequest {
   html_mode?: HtmlMode;
 }
 
-export interface CancelRequest {
+/** A request about one session: cancel it, or read its status. */
+export interface SessionRequest {
   session_id: string;
 }
+
+/** A request that takes nothing (health, the session list). */
+export type NoRequest = Record<string, never>;
 
 export interface InvalidateCacheRequest {
   file_path?: string;
@@ -146,44 +148,9 @@ export interface SessionListResponse {
   sessions: SessionInfo[];
 }
 
-export type ErrorCode =
-  | "bad_request"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "conflict"
-  | "too_large"
-  | "invalid_input"
-  | "too_many_sessions";
-
-export const ERROR_STATUS: Record<ErrorCode, number> = {
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  too_large: 413,
-  invalid_input: 422,
-  too_many_sessions: 429,
-};
-
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string; fields?: Record<string, string> };
-}
-
-/** One answered window in a session's input log: enough, with the bundle and seed, to replay the run. */
-export interface InputLogEntry {
-  window: string;
-  values: Record<string, FieldValue>;
-}
-
 // ---- request parsing: one place that turns an untrusted body into a typed request or a 400 message ----
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function optionalString(body: Record<string, unknown>, key: string): string | undefined | Error {
   const value = body[key];
@@ -203,7 +170,7 @@ export function parseSessionId(value: unknown, key = "session_id"): Parsed<strin
 }
 
 export function parseExecuteRequest(body: unknown): Parsed<ExecuteRequest> {
-  if (!isPlainObject(body)) return { ok: false, message: "The request body must be a JSON object." };
+  if (!isRecord(body)) return { ok: false, message: "The request body must be a JSON object." };
   const request: ExecuteRequest = {};
   for (const key of ["file_path", "source", "filename", "func_name"] as const) {
     const value = optionalString(body, key);
@@ -225,18 +192,18 @@ export function parseExecuteRequest(body: unknown): Parsed<ExecuteRequest> {
     request.session_id = id.value;
   }
   if (body.files !== undefined && body.files !== null) {
-    if (!isPlainObject(body.files) || Object.values(body.files).some((v) => typeof v !== "string")) {
+    if (!isRecord(body.files) || Object.values(body.files).some((v) => typeof v !== "string")) {
       return { ok: false, message: "`files` must be an object of { relative_path: text }." };
     }
     if (request.source === undefined) return { ok: false, message: "`files` goes with `source`." };
     request.files = body.files as Record<string, string>;
   }
   if (body.params !== undefined && body.params !== null) {
-    if (!isPlainObject(body.params)) return { ok: false, message: "`params` must be a JSON object." };
+    if (!isRecord(body.params)) return { ok: false, message: "`params` must be a JSON object." };
     request.params = body.params as JsonObject;
   }
   if (body.inputs !== undefined && body.inputs !== null) {
-    if (!isPlainObject(body.inputs) || Object.values(body.inputs).some((v) => !isPlainObject(v))) {
+    if (!isRecord(body.inputs) || Object.values(body.inputs).some((v) => !isRecord(v))) {
       return { ok: false, message: "`inputs` must be an object of { window_id: { field: value } }." };
     }
     request.inputs = body.inputs as Record<string, Record<string, unknown>>;
@@ -248,10 +215,10 @@ export function parseExecuteRequest(body: unknown): Parsed<ExecuteRequest> {
 }
 
 export function parseResumeRequest(body: unknown): Parsed<ResumeRequest> {
-  if (!isPlainObject(body)) return { ok: false, message: "The request body must be a JSON object." };
+  if (!isRecord(body)) return { ok: false, message: "The request body must be a JSON object." };
   const id = parseSessionId(body.session_id);
   if (!id.ok) return id;
-  if (!isPlainObject(body.user_input)) return { ok: false, message: "`user_input` is required: an object of { field: value }." };
+  if (!isRecord(body.user_input)) return { ok: false, message: "`user_input` is required: an object of { field: value }." };
   const mode = parseHtmlMode(body.html_mode);
   if (mode instanceof Error) return { ok: false, message: mode.message };
   const request: ResumeRequest = { session_id: id.value, user_input: body.user_input };
@@ -259,16 +226,21 @@ export function parseResumeRequest(body: unknown): Parsed<ResumeRequest> {
   return { ok: true, value: request };
 }
 
-export function parseCancelRequest(body: unknown): Parsed<CancelRequest> {
-  if (!isPlainObject(body)) return { ok: false, message: "The request body must be a JSON object." };
+export function parseSessionRequest(body: unknown): Parsed<SessionRequest> {
+  if (!isRecord(body)) return { ok: false, message: "The request body must be a JSON object." };
   const id = parseSessionId(body.session_id);
   return id.ok ? { ok: true, value: { session_id: id.value } } : id;
 }
 
 export function parseInvalidateCacheRequest(body: unknown): Parsed<InvalidateCacheRequest> {
   if (body === undefined || body === null) return { ok: true, value: {} };
-  if (!isPlainObject(body)) return { ok: false, message: "The request body must be a JSON object." };
+  if (!isRecord(body)) return { ok: false, message: "The request body must be a JSON object." };
   const path = optionalString(body, "file_path");
   if (path instanceof Error) return { ok: false, message: path.message };
   return { ok: true, value: path === undefined ? {} : { file_path: path } };
+}
+
+/** Health and the session list take no body; whatever comes is ignored. */
+export function parseNoRequest(): Parsed<NoRequest> {
+  return { ok: true, value: {} };
 }

@@ -1,18 +1,17 @@
 // `uzoncalc`: run calculation sheets from the terminal or in batch (SPEC §4).
 
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as readline from "node:readline";
 import { parseArgs } from "node:util";
-import type { Field, FieldValue, WindowSpec } from "../../protocol/fields";
-import { createHash } from "node:crypto";
-import type { ExecutionResponse, InputLogEntry, JsonObject } from "../../protocol/rpc";
-import { ExecutorClient } from "../session/executorClient";
+import { isRecord, type JsonObject } from "../../protocol/json";
+import { DEFAULT_PORTS, LIMITS, reportFileName, type Limit } from "../../protocol/limits";
+import { Refusal } from "../../protocol/refusal";
 import { RemoteSandboxClient } from "../connect/remoteClient";
-import { SandboxRequestError, SandboxUnavailableError, type SandboxClient } from "../connect/sandboxClient";
-import { checkField, missingValue } from "../../protocol/validate";
-import { SandboxError } from "../session/errors";
+import { RunDriver } from "../connect/runDriver";
+import { SandboxUnavailableError, type SandboxClient } from "../connect/sandboxClient";
 import { Executor } from "../session/executor";
+import { ExecutorClient } from "../session/executorClient";
 import { renderReportDocument } from "../session/reportDocument";
 import { createSandboxEngine } from "../engine/protections";
 import { api } from "../service/apiService";
@@ -20,6 +19,7 @@ import { runUnderPermissionModel, safeDirsFromEnvironment, serve, tokensFromEnvi
 import { findChromium, PAPER_SIZES, PdfError, printReportPdf, type PaperSize } from "./pdf";
 import { formatErrorLocation } from "../loader/sourceMap";
 import { VERSION } from "../version";
+import { askWindow, describeField, Prompter } from "./terminalPrompt";
 
 const USAGE = `Usage:
   uzoncalc run <sheet> [--func NAME] [--params JSON|@file] [--inputs FILE] [-o report.html]
@@ -70,104 +70,6 @@ function readFileOrThrow(file: string, what: string): string {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function describeField(field: Field): string {
-  const parts: string[] = [field.type];
-  if (field.unit) parts.push(field.unit);
-  if (field.required) parts.push("required");
-  if (field.options) parts.push(`one of ${field.options.map((o) => JSON.stringify(o.value)).join("|")}`);
-  if (field.default !== undefined) parts.push(`default ${JSON.stringify(field.default)}`);
-  return `${field.name} (${parts.join(", ")})`;
-}
-
-function defaultOutput(sheet: string): string {
-  const base = path.basename(sheet).replace(/(\.calc)?\.(ts|js|mts|mjs)$/i, "");
-  return path.join(path.dirname(sheet), `${base}.report.html`);
-}
-
-/** Reads answers line by line; lines typed (or piped into a terminal) ahead of a prompt are kept, not lost. */
-class Prompter {
-  private readonly lines: string[] = [];
-  private waiting: ((line: string | undefined) => void) | undefined;
-  private closed = false;
-  private readonly rl: readline.Interface;
-
-  constructor() {
-    this.rl = readline.createInterface({ input: process.stdin, output: out, terminal: false });
-    this.rl.on("line", (line) => {
-      if (this.waiting) {
-        const resolve = this.waiting;
-        this.waiting = undefined;
-        resolve(line);
-      } else this.lines.push(line);
-    });
-    this.rl.on("close", () => {
-      this.closed = true;
-      this.waiting?.(undefined);
-    });
-  }
-
-  async ask(prompt: string): Promise<string | undefined> {
-    out.write(prompt);
-    const queued = this.lines.shift();
-    if (queued !== undefined) return queued;
-    if (this.closed) return undefined;
-    return new Promise((resolve) => (this.waiting = resolve));
-  }
-
-  close(): void {
-    this.rl.close();
-  }
-}
-
-function promptFor(field: Field): string {
-  const bits: string[] = [];
-  if (field.unit) bits.push(field.unit);
-  if (field.min !== undefined || field.max !== undefined) bits.push(`${field.min ?? "−∞"}…${field.max ?? "∞"}`);
-  if (field.required) bits.push("required");
-  if (field.type === "boolean") bits.push("y/n");
-  if (field.type === "selectMany") bits.push("comma-separated");
-  const label = field.label !== field.name ? `${field.label} (${field.name})` : field.name;
-  const def = field.default !== undefined ? ` [${Array.isArray(field.default) ? field.default.join(", ") : String(field.default)}]` : "";
-  return `  ${label}${bits.length ? ` {${bits.join(", ")}}` : ""}${def}: `;
-}
-
-function optionByIndex(field: Field, answer: string): string {
-  if (!field.options) return answer;
-  const pick = (token: string) => {
-    const index = /^\d+$/.test(token) ? Number(token) - 1 : -1;
-    const option = field.options![index];
-    return option && !field.options!.some((o) => String(o.value) === token) ? String(option.value) : token;
-  };
-  return field.type === "selectMany" ? answer.split(",").map((t) => pick(t.trim())).join(",") : pick(answer.trim());
-}
-
-async function askWindow(prompter: Prompter, window: WindowSpec, errors: Record<string, string> = {}, previous: Record<string, unknown> = {}): Promise<Record<string, unknown> | undefined> {
-  out.write(`\n${window.title}${window.caption ? ` — ${window.caption}` : ""}\n`);
-  const values: Record<string, unknown> = { ...previous };
-  for (const field of window.fields) {
-    if (Object.keys(errors).length > 0 && !(field.name in errors)) continue;
-    if (errors[field.name]) out.write(`  ! ${errors[field.name]}\n`);
-    if (field.help) out.write(`    ${field.help}\n`);
-    if (field.options) out.write(`    ${field.options.map((o, i) => `${i + 1}) ${o.label}`).join("  ")}\n`);
-    for (;;) {
-      const answer = await prompter.ask(promptFor(field));
-      if (answer === undefined) return undefined;
-      const raw: FieldValue | string = answer.trim() === "" ? (field.default ?? missingValue(field)) : optionByIndex(field, answer);
-      const check = checkField(field, raw);
-      if (check.ok) {
-        values[field.name] = check.value;
-        break;
-      }
-      out.write(`  ! ${check.message}\n`);
-    }
-  }
-  return values;
-}
-
 interface RunOptions {
   sheet: string;
   func?: string;
@@ -187,7 +89,7 @@ async function openSandbox(options: RunOptions, sheetPath: string): Promise<Sand
   if (options.sandboxUrl !== undefined) {
     return new RemoteSandboxClient({ url: options.sandboxUrl, ...(process.env.UZONCALC_TOKEN ? { token: tokensFromEnvironment(process.env.UZONCALC_TOKEN)[0]! } : {}) });
   }
-  const stepTimeoutMs = options.stepTimeoutMs ?? 10_000;
+  const stepTimeoutMs = options.stepTimeoutMs ?? LIMITS.stepTimeoutMs.default;
   // One member is enough for one run, and it is what gives the run a memory cap of its own.
   const { engine } = await createSandboxEngine({
     stepTimeoutMs,
@@ -205,41 +107,33 @@ async function run(options: RunOptions): Promise<number> {
   if (!fs.existsSync(sheetPath)) throw new UsageError(`sheet not found: ${options.sheet}`);
   const sheetHash = createHash("sha256").update(fs.readFileSync(sheetPath)).digest("hex");
   const startedAt = Date.now();
-  const executor = await openSandbox(options, sheetPath);
-  // The report so far, whether the sandbox sends it whole or as deltas, and what was answered: for the
-  // partial report written when a run fails.
-  let report = "";
-  const answered: InputLogEntry[] = [];
-  const absorb = (next: ExecutionResponse): ExecutionResponse => {
-    report = next.html !== undefined ? next.html : report + (next.html_delta ?? "");
-    return next;
-  };
+  const sandbox = await openSandbox(options, sheetPath);
+  const driver = new RunDriver(async () => sandbox);
+  const { transcript } = driver;
   const interactive = process.stdin.isTTY === true || process.env.UZONCALC_FORCE_TTY === "1";
   const prompter = interactive ? new Prompter() : undefined;
   const used = new Set<string>();
   try {
-    let started = performance.now();
-    let response: ExecutionResponse = absorb(await executor.execute({
+    let result = await driver.start({
       file_path: sheetPath,
       ...(options.func ? { func_name: options.func } : {}),
       ...(options.params ? { params: options.params } : {}),
-    }));
+    });
     let step = 1;
     let answeredFrom = "started " + path.basename(sheetPath);
     for (;;) {
-      const ms = performance.now() - started;
-      for (const line of response.logs ?? []) out.write(`  console: ${line}\n`);
-      if (response.status === "completed") {
-        progress(step, `${answeredFrom} → completed`, ms);
+      for (const line of result.response.logs ?? []) out.write(`  console: ${line}\n`);
+      if (transcript.status === "completed") {
+        progress(step, `${answeredFrom} → completed`, result.ms);
         fs.mkdirSync(path.dirname(options.output), { recursive: true });
-        fs.writeFileSync(options.output, response.result ?? "");
+        fs.writeFileSync(options.output, transcript.result ?? "");
         for (const id of Object.keys(options.inputs)) if (!used.has(id)) out.write(`uzoncalc: warning: inputs for window '${id}' were not used (the sheet never asked for it)\n`);
         process.stdout.write(path.resolve(options.output) + "\n");
-        return options.pdf === undefined ? 0 : await writePdf(response.result ?? "", options.pdf, options.paper ?? "A4", options.output);
+        return options.pdf === undefined ? 0 : await writePdf(transcript.result ?? "", options.pdf, options.paper ?? "A4", options.output);
       }
-      if (response.status === "error" || response.status === "cancelled") {
-        progress(step, `${answeredFrom} → ${response.status}`, ms);
-        const error = response.error ?? { message: "The run was cancelled." };
+      if (!transcript.waiting) {
+        progress(step, `${answeredFrom} → ${transcript.status}`, result.ms);
+        const error = transcript.error ?? { message: "The run was cancelled." };
         const filename = path.relative(process.cwd(), sheetPath) || path.basename(sheetPath);
         // Stack frames name files relative to the sheet; the terminal wants them relative to where it stands.
         const sheetDir = path.dirname(filename);
@@ -249,28 +143,28 @@ async function run(options: RunOptions): Promise<number> {
         if (error.stack) {
           for (const frame of error.stack.split("\n").slice(1)) out.write(frame.replace(/\(([^()]+:\d+:\d+)\)$/, (_, loc: string) => `(${fromCwd(loc)})`).replace(/^(\s*at )([^ ()]+:\d+:\d+)$/, (_, at: string, loc: string) => at + fromCwd(loc)) + "\n");
         }
-        if (report === "") {
+        if (transcript.report === "") {
           out.write("uzoncalc: the sheet wrote nothing before it stopped, so no report was written.\n");
           return 1;
         }
         // Nothing is lost: the report so far is written, with the error where the run stopped.
         fs.mkdirSync(path.dirname(options.output), { recursive: true });
         fs.writeFileSync(options.output, renderReportDocument({
-          body: report,
+          body: transcript.report,
           sheetName: path.basename(sheetPath),
           sheetHash,
           createdAt: startedAt,
-          inputs: answered,
+          inputs: driver.answered,
           version: VERSION,
           error: { ...error },
         }));
         out.write(`uzoncalc: the report so far was written to ${path.resolve(options.output)}\n`);
         return 1;
       }
-      const window = response.ui!;
-      progress(step, `${answeredFrom} → waiting for "${window.title}" (${window.id})`, ms);
+      const window = transcript.window!;
+      progress(step, `${answeredFrom} → waiting for "${window.title}" (${window.id})`, result.ms);
       let values: Record<string, unknown> | undefined;
-      let errors = response.input_errors ?? {};
+      let errors = transcript.inputErrors ?? {};
       if (Object.prototype.hasOwnProperty.call(options.inputs, window.id) && Object.keys(errors).length === 0) {
         used.add(window.id);
         values = options.inputs[window.id];
@@ -281,24 +175,22 @@ async function run(options: RunOptions): Promise<number> {
       }
       for (;;) {
         if (values === undefined) {
-          await executor.cancel(response.session_id).catch(() => undefined);
+          await driver.cancel().catch(() => undefined);
           // In a terminal this means the input ended (Ctrl-D) at a prompt: say so, not "run in a terminal".
           if (prompter) out.write(`\nuzoncalc: input ended before window '${window.id}' was answered.\n`);
           out.write(`uzoncalc: window '${window.id}' ("${window.title}") needs input: ${window.fields.map(describeField).join("; ")}.\n`);
           out.write(`uzoncalc: give it in --inputs as { "${window.id}": { ${window.fields.map((f) => `"${f.name}": …`).join(", ")} } }${prompter ? "" : ", or run in a terminal to be asked"}.\n`);
           return 2;
         }
-        started = performance.now();
         try {
-          response = absorb(await executor.resume({ session_id: response.session_id, user_input: values }));
-          answered.push({ window: window.id, values: values as InputLogEntry["values"] });
+          result = await driver.answer(values);
           break;
         } catch (error) {
-          if (!(error instanceof SandboxRequestError) || error.code !== "invalid_input" || !error.fields) throw error;
+          if (!(error instanceof Refusal) || error.code !== "invalid_input" || !error.fields) throw error;
           errors = error.fields;
           for (const [name, message] of Object.entries(errors)) out.write(`uzoncalc: ${window.id}.${name}: ${message}\n`);
           if (!prompter) {
-            await executor.cancel(response.session_id).catch(() => undefined);
+            await driver.cancel().catch(() => undefined);
             out.write(`uzoncalc: fix the values for window '${window.id}' in the inputs file.\n`);
             return 2;
           }
@@ -311,7 +203,7 @@ async function run(options: RunOptions): Promise<number> {
     }
   } finally {
     prompter?.close();
-    await executor.dispose();
+    await sandbox.dispose();
   }
 }
 
@@ -331,11 +223,16 @@ async function writePdf(html: string, pdf: string, paper: PaperSize, htmlPath: s
   }
 }
 
-function positiveInteger(value: string | undefined, flag: string, fallback: number, minimum = 1): number {
+function wholeNumber(value: string | undefined, flag: string, fallback: number, minimum: number): number {
   if (value === undefined) return fallback;
   const number = Number(value);
   if (!Number.isInteger(number) || number < minimum) throw new UsageError(`${flag} must be a whole number, at least ${minimum}`);
   return number;
+}
+
+/** A limit given as a flag: checked against its minimum, its default when absent (protocol/limits.ts). */
+function limitFlag(value: string | undefined, flag: string, limit: Limit, scale = 1): number {
+  return wholeNumber(value, flag, limit.default / scale, Math.ceil(limit.min / scale)) * scale;
 }
 
 /** The flags `serve` and `api` share: where to listen, where sheets may come from, and the sandbox's limits. */
@@ -361,13 +258,13 @@ function checkSafeDirs(dirs: string[]): string[] {
 function serviceSettings(values: ServiceFlags, defaultPort: number) {
   return {
     host: values.host ?? "127.0.0.1",
-    port: positiveInteger(values.port, "--port", defaultPort, 0),
+    port: wholeNumber(values.port, "--port", defaultPort, 0),
     tokens: tokensFromEnvironment(process.env.UZONCALC_TOKEN),
-    maxBodyBytes: positiveInteger(values["max-body"], "--max-body", 1_048_576, 1024),
-    maxSessions: positiveInteger(values["max-sessions"], "--max-sessions", 1_000),
-    stepTimeoutMs: positiveInteger(values["step-timeout"], "--step-timeout", 10_000),
-    memoryLimitMb: positiveInteger(values["memory-limit"], "--memory-limit", 256, 16),
-    sessionTtlMs: positiveInteger(values["session-ttl"], "--session-ttl", 3_600) * 1000,
+    maxBodyBytes: limitFlag(values["max-body"], "--max-body", LIMITS.maxBodyBytes),
+    maxSessions: limitFlag(values["max-sessions"], "--max-sessions", LIMITS.maxSessions),
+    stepTimeoutMs: limitFlag(values["step-timeout"], "--step-timeout", LIMITS.stepTimeoutMs),
+    memoryLimitMb: limitFlag(values["memory-limit"], "--memory-limit", LIMITS.memoryLimitMb),
+    sessionTtlMs: limitFlag(values["session-ttl"], "--session-ttl", LIMITS.sessionTtlMs, 1000),
   };
 }
 
@@ -379,7 +276,7 @@ async function serveCommand(args: string[]): Promise<number> {
     const supervised = runUnderPermissionModel(args, safeDirs);
     if (supervised) return supervised;
   }
-  return serve({ ...serviceSettings(values, 3346), safeDirs });
+  return serve({ ...serviceSettings(values, DEFAULT_PORTS.sandbox), safeDirs });
 }
 
 async function apiCommand(args: string[]): Promise<number> {
@@ -402,7 +299,7 @@ async function apiCommand(args: string[]): Promise<number> {
     const supervised = runUnderPermissionModel(args, safeDirs, "api");
     if (supervised) return supervised;
   }
-  return api({ ...serviceSettings(values, 8000), ...(sandboxUrl !== undefined ? { sandboxUrl } : {}), safeDirs });
+  return api({ ...serviceSettings(values, DEFAULT_PORTS.api), ...(sandboxUrl !== undefined ? { sandboxUrl } : {}), safeDirs });
 }
 
 /**
@@ -460,16 +357,8 @@ export async function main(argv: string[]): Promise<number> {
       if (!isRecord(parsed) || !Object.values(parsed).every(isRecord)) throw new UsageError('--inputs must hold { "window_id": { "field": value } }');
       inputs = parsed as Record<string, Record<string, unknown>>;
     }
-    let stepTimeoutMs: number | undefined;
-    if (values["step-timeout"] !== undefined) {
-      stepTimeoutMs = Number(values["step-timeout"]);
-      if (!Number.isInteger(stepTimeoutMs) || stepTimeoutMs <= 0) throw new UsageError("--step-timeout must be a positive whole number of milliseconds");
-    }
-    let memoryLimitMb: number | undefined;
-    if (values["memory-limit"] !== undefined) {
-      memoryLimitMb = Number(values["memory-limit"]);
-      if (!Number.isInteger(memoryLimitMb) || memoryLimitMb < 16) throw new UsageError("--memory-limit must be a whole number of megabytes, at least 16");
-    }
+    const stepTimeoutMs = values["step-timeout"] !== undefined ? limitFlag(values["step-timeout"], "--step-timeout", LIMITS.stepTimeoutMs) : undefined;
+    const memoryLimitMb = values["memory-limit"] !== undefined ? limitFlag(values["memory-limit"], "--memory-limit", LIMITS.memoryLimitMb) : undefined;
     let paper: PaperSize | undefined;
     if (values.paper !== undefined) {
       paper = PAPER_SIZES.find((size) => size.toLowerCase() === values.paper!.toLowerCase());
@@ -482,7 +371,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(values.pdf !== undefined ? { pdf: values.pdf } : {}),
       ...(paper !== undefined ? { paper } : {}),
       inputs,
-      output: values.output ?? defaultOutput(sheet),
+      output: values.output ?? reportFileName(sheet),
       ...(values.func !== undefined ? { func: values.func } : {}),
       ...(params !== undefined ? { params } : {}),
       ...(stepTimeoutMs !== undefined ? { stepTimeoutMs } : {}),
@@ -494,7 +383,7 @@ export async function main(argv: string[]): Promise<number> {
       out.write(`uzoncalc: ${error.message}\n\n${USAGE}\n`);
       return 1;
     }
-    if (error instanceof SandboxError || error instanceof SandboxRequestError) {
+    if (error instanceof Refusal) {
       out.write(`uzoncalc: ${error.message}\n`);
       return 1;
     }

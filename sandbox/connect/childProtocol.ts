@@ -1,81 +1,29 @@
 // The messages between LocalSandboxClient and its child process (dist/sandbox.js), over Node's IPC channel with
-// `serialization: "advanced"` (structured clone). Every method is typed end to end: a request names its method
-// and carries that method's params; a reply answers a request id with that method's result, or with the
-// refusal the executor gave (SPEC §2's 4xx), or with a 500 for a failure of the child itself.
+// `serialization: "advanced"` (structured clone). A request is a method of the RPC table (protocol/methods.ts)
+// with its request; a reply answers the request id with the method's answer, or with the refusal in the same
+// fields an HTTP body has (a failure of the child itself is the `internal` refusal).
 
-import type {
-  CancelRequest,
-  CancelResponse,
-  ErrorCode,
-  ExecuteRequest,
-  ExecutionResponse,
-  HealthResponse,
-  InvalidateCacheRequest,
-  InvalidateCacheResponse,
-  ResumeRequest,
-  SessionInfo,
-  SessionListResponse,
-} from "../../protocol/rpc";
+import { isRecord } from "../../protocol/json";
+import { isMethodName, type AnswerOf, type MethodName, type RequestOf } from "../../protocol/methods";
+import type { RefusalBody } from "../../protocol/refusal";
+import type { SessionRecord } from "../../protocol/session";
 
-/** What it takes to run a session again in a new child and get the same report: fixed seed and clock. */
-export interface ReplayStart {
-  seed: number;
-  /** The session's start time (ms since the epoch): `Date` inside the sheet is derived from it. */
-  started_at: number;
-  /** The bundle's hash, so a restore can tell that the sheet on disk changed since. */
-  sheet_hash: string;
-}
+export type IpcRequestOf<M extends MethodName> = { id: number; method: M; params: RequestOf<M> };
+export type IpcRequest = { [M in MethodName]: IpcRequestOf<M> }[MethodName];
 
-/**
- * Re-runs a recorded session with the same id: its execute request (with `session_id` set), the same seed and
- * clock, then each `user_input` that was accepted, in order. Answers the last response with the full report.
- */
-export interface RestoreParams {
-  request: ExecuteRequest & { session_id: string };
-  start: ReplayStart;
-  user_inputs: Record<string, unknown>[];
-}
-
-export interface MethodMap {
-  execute: { params: ExecuteRequest; result: ExecutionResponse };
-  resume: { params: ResumeRequest; result: ExecutionResponse };
-  cancel: { params: CancelRequest; result: CancelResponse };
-  getSession: { params: { session_id: string }; result: SessionInfo };
-  listSessions: { params: Record<string, never>; result: SessionListResponse };
-  health: { params: Record<string, never>; result: HealthResponse };
-  invalidateCache: { params: InvalidateCacheRequest; result: InvalidateCacheResponse };
-  /** Additive: rebuilds a session that lived in a child that died (see RestoreParams). */
-  restore: { params: RestoreParams; result: ExecutionResponse };
-}
-
-export type Method = keyof MethodMap;
-export const METHODS: readonly Method[] = ["execute", "resume", "cancel", "getSession", "listSessions", "health", "invalidateCache", "restore"];
-
-export type IpcRequestOf<M extends Method> = { id: number; method: M; params: MethodMap[M]["params"] };
-export type IpcRequest = { [M in Method]: IpcRequestOf<M> }[Method];
-
-/** A refusal: SPEC §2's code and status (and field errors for 422), or `internal`/500 for a failure of the child. */
-export interface IpcError {
-  code: ErrorCode | "internal";
-  status: number;
-  message: string;
-  fields?: Record<string, string>;
-}
-
-export type IpcSuccessOf<M extends Method> = {
+export type IpcSuccessOf<M extends MethodName> = {
   id: number;
   ok: true;
-  result: MethodMap[M]["result"];
-  /** On `execute` and `restore` of a session that has a sheet: how to replay it later. */
-  replay?: ReplayStart;
+  answer: AnswerOf<M>;
+  /** With an answer that leaves a session waiting for input: its record, so the client can replay it in a new child. */
+  record?: SessionRecord;
 };
-export type IpcSuccess = { [M in Method]: IpcSuccessOf<M> }[Method];
 export interface IpcFailure {
   id: number;
   ok: false;
-  error: IpcError;
+  error: RefusalBody["error"];
 }
-export type IpcReply = IpcSuccess | IpcFailure;
+export type IpcReply = IpcSuccessOf<MethodName> | IpcFailure;
 
 /** Start options of the child, as argv flags. */
 export interface ChildStartOptions {
@@ -112,24 +60,19 @@ export function parseChildArgs(argv: readonly string[]): ChildStartOptions {
   return options;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** The child's check of what arrives: an id, a known method and an object of params (the executor parses the rest). */
+/** The child's check of what arrives: an id and a method of the table (the executor parses the params). */
 export function asIpcRequest(message: unknown): IpcRequest | { id: number | undefined; invalid: string } {
   if (!isRecord(message)) return { id: undefined, invalid: "The message is not an object." };
   const id = typeof message.id === "number" && Number.isInteger(message.id) ? message.id : undefined;
   if (id === undefined) return { id, invalid: "The message has no numeric id." };
-  if (typeof message.method !== "string" || !(METHODS as readonly string[]).includes(message.method)) return { id, invalid: `Unknown method ${String(message.method)}.` };
-  if (!isRecord(message.params)) return { id, invalid: "`params` must be an object." };
-  return message as IpcRequest;
+  if (!isMethodName(message.method)) return { id, invalid: `Unknown method ${String(message.method)}.` };
+  return message as unknown as IpcRequest;
 }
 
 /** The client's check of what arrives from the child. */
 export function asIpcReply(message: unknown): IpcReply | undefined {
   if (!isRecord(message) || typeof message.id !== "number") return undefined;
-  if (message.ok === true && "result" in message) return message as IpcSuccess;
-  if (message.ok === false && isRecord(message.error) && typeof message.error.message === "string" && typeof message.error.status === "number") return message as unknown as IpcFailure;
+  if (message.ok === true && "answer" in message) return message as unknown as IpcSuccessOf<MethodName>;
+  if (message.ok === false && isRecord(message.error) && typeof message.error.message === "string" && typeof message.error.code === "string") return message as unknown as IpcFailure;
   return undefined;
 }

@@ -5,20 +5,23 @@
 // thread; they run in its resource-limited pool members. Nothing here imports node:vm.
 //
 // A child that dies fails every request in flight at once (never a hang) and is forked again on the next call.
-// The sessions that waited for input in it are restored on their next use by replay: the client keeps each
-// session's execute request, its seed and clock (sent back by the child), the inputs it accepted and the report
-// it sent; the new child runs the same request with the same seed and inputs under the same session id, and the
-// session is back only if it stops at the same window with a byte-identical report. Anything else is answered
-// with an error that says the session was lost with the sandbox restart and the sheet must be run again.
+// The sessions that waited for input in it are brought back on their next use: the child sends each waiting
+// session's record (protocol/session.ts) with its answers, the client folds what the session said into a
+// transcript, and the new child replays the record under the same session id, expected to wait at the same
+// window with a byte-identical report. Anything else is answered with an error that says the session was lost
+// with the sandbox restart and the sheet must be run again.
 
 import { fork, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isDeepStrictEqual } from "node:util";
-import type { WindowSpec } from "../../protocol/fields";
-import type { ExecuteRequest, ExecutionResponse, ResponseStatus, ResumeRequest } from "../../protocol/rpc";
-import { asIpcReply, childArgs, type IpcFailure, type IpcSuccessOf, type Method, type MethodMap, type ReplayStart } from "./childProtocol";
-import { SandboxRequestError, SandboxUnavailableError, type SandboxClient } from "./sandboxClient";
+import { ANSWER_GRACE_MS, LIMITS } from "../../protocol/limits";
+import { SANDBOX_RPC, type AnswerOf, type MethodName, type PublicMethod, type RequestOf } from "../../protocol/methods";
+import { Refusal, REFUSAL_STATUS } from "../../protocol/refusal";
+import type { ExecutionResponse, SessionStatus } from "../../protocol/rpc";
+import type { SessionRecord } from "../../protocol/session";
+import { asIpcReply, childArgs, type IpcFailure, type IpcSuccessOf } from "./childProtocol";
+import { RunTranscript } from "./runTranscript";
+import { RpcClient, SandboxUnavailableError, withClientDefaults } from "./sandboxClient";
 
 export interface LocalSandboxOptions {
   /** The built child entry. Default: dist/sandbox.js beside the running bundle. */
@@ -50,15 +53,12 @@ export function defaultSandboxScript(): string {
 }
 
 const RESTART_HINT = "Run the sheet again; the local sandbox was restarted.";
-const DEFAULT_STEP_TIMEOUT_MS = 10_000;
-/** A tracked session untouched this long is forgotten here: the child's own session TTL (1 h) has ended it. */
-const SESSION_TTL_MS = 3_600_000;
 /** Finished sessions remembered (only their id and status), so a lookup after a restart can say what happened. */
 const MAX_FINISHED = 1_000;
 
 interface Pending {
-  method: Method;
-  resolve: (reply: IpcSuccessOf<Method>) => void;
+  method: MethodName;
+  resolve: (reply: IpcSuccessOf<MethodName>) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -73,21 +73,16 @@ interface Child {
   stopping?: boolean;
 }
 
-/** What the client keeps of a session to restore it in a new child. */
+/** What the client keeps of a session to bring it back in a new child. */
 interface TrackedSession {
   /** The child generation the session lives in. */
   generation: number;
-  status: ResponseStatus;
+  status: SessionStatus;
   lastActivity: number;
-  /** Set while the session waits for input and can be replayed. */
-  replay?: {
-    request: ExecuteRequest & { session_id: string };
-    start: ReplayStart;
-    userInputs: Record<string, unknown>[];
-    /** The report body as sent so far (deltas joined). */
-    report: string;
-    window: WindowSpec | undefined;
-  };
+  /** While the session waits for input: its record, from the child, for the replay. */
+  record?: SessionRecord;
+  /** While the session waits for input: what it said so far, which the replay must say again. */
+  transcript?: RunTranscript;
   /** Why it cannot come back, once that is known. */
   lost?: string;
   restoring?: Promise<void>;
@@ -99,7 +94,7 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
   return "its channel closed";
 }
 
-export class LocalSandboxClient implements SandboxClient {
+export class LocalSandboxClient extends RpcClient {
   private readonly script: string;
   private readonly stepTimeoutMs: number;
   private readonly requestTimeoutMs: number;
@@ -111,9 +106,10 @@ export class LocalSandboxClient implements SandboxClient {
   private readonly sessions = new Map<string, TrackedSession>();
 
   constructor(private readonly options: LocalSandboxOptions) {
+    super();
     this.script = options.sandboxScript ?? defaultSandboxScript();
-    this.stepTimeoutMs = options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? this.stepTimeoutMs + 30_000;
+    this.stepTimeoutMs = options.stepTimeoutMs ?? LIMITS.stepTimeoutMs.default;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? this.stepTimeoutMs + ANSWER_GRACE_MS;
     this.log = options.log ?? (() => undefined);
   }
 
@@ -127,63 +123,23 @@ export class LocalSandboxClient implements SandboxClient {
     return this.generation;
   }
 
-  async execute(request: ExecuteRequest): Promise<ExecutionResponse> {
+  /**
+   * Sends a request to the child, bringing back first the sessions it is about (all of them, for the session
+   * list) if they lived in a child that died. Steps that name no `html_mode` ask for deltas.
+   */
+  override async call<M extends PublicMethod>(method: M, request: RequestOf<M>): Promise<AnswerOf<M>> {
     this.prune();
-    const body: ExecuteRequest = { ...request, html_mode: request.html_mode ?? "delta" };
-    const { reply, generation } = await this.call("execute", body);
-    const response = reply.result;
-    const tracked: TrackedSession = { generation, status: response.status, lastActivity: Date.now() };
-    if (response.status === "waiting_ui" && reply.replay) {
-      tracked.replay = { request: { ...structuredClone(request), session_id: response.session_id }, start: reply.replay, userInputs: [], report: "", window: undefined };
-    }
-    this.sessions.set(response.session_id, tracked);
-    this.apply(tracked, response);
-    return response;
-  }
-
-  async resume(request: ResumeRequest): Promise<ExecutionResponse> {
-    const tracked = await this.live(request.session_id);
-    const body: ResumeRequest = { ...request, html_mode: request.html_mode ?? "delta" };
-    const { reply } = await this.call("resume", body);
-    if (tracked && this.sessions.get(request.session_id) === tracked) {
-      tracked.replay?.userInputs.push(structuredClone(request.user_input));
-      this.apply(tracked, reply.result);
-    }
-    return reply.result;
-  }
-
-  async cancel(sessionId: string) {
-    const tracked = await this.live(sessionId);
-    const { reply } = await this.call("cancel", { session_id: sessionId });
-    if (tracked && this.sessions.get(sessionId) === tracked) this.finish(tracked, "cancelled");
-    return reply.result;
-  }
-
-  async getSession(sessionId: string) {
-    await this.live(sessionId);
-    return (await this.call("getSession", { session_id: sessionId })).reply.result;
-  }
-
-  /** Restores the sessions a dead child held first (those that cannot come back are left out). */
-  async listSessions() {
-    this.prune();
-    for (const id of [...this.sessions.keys()]) await this.live(id).catch(() => undefined);
-    const { sessions } = (await this.call("listSessions", {})).reply.result;
-    // A replay that diverged was cancelled in the child; to the caller that session is lost, not cancelled.
-    return { sessions: sessions.filter((s) => this.sessions.get(s.session_id)?.lost === undefined) };
-  }
-
-  /** Starts the child if none runs, so it also measures a cold start. */
-  async health() {
-    return (await this.call("health", {})).reply.result;
-  }
-
-  async invalidateCache(filePath?: string) {
-    return (await this.call("invalidateCache", filePath === undefined ? {} : { file_path: filePath })).reply.result;
+    if (method === "listSessions") for (const id of [...this.sessions.keys()]) await this.live(id).catch(() => undefined);
+    const sessionId = (request as { session_id?: unknown }).session_id;
+    if (method !== "execute" && typeof sessionId === "string") await this.live(sessionId);
+    const { reply, generation } = await this.send(method, withClientDefaults(method, request));
+    if (SANDBOX_RPC[method].step) this.track(method === "execute", reply.answer as ExecutionResponse, reply.record, generation);
+    else if (method === "cancel" && typeof sessionId === "string") this.finish(this.sessions.get(sessionId), "cancelled");
+    return reply.answer as AnswerOf<M>;
   }
 
   /** Stops the child (it closes its pool members) and fails whatever was in flight. */
-  async dispose(): Promise<void> {
+  override async dispose(): Promise<void> {
     this.disposed = true;
     const child = this.child;
     this.child = undefined;
@@ -195,23 +151,26 @@ export class LocalSandboxClient implements SandboxClient {
 
   // ---- sessions ------------------------------------------------------------------------------------------
 
-  private apply(tracked: TrackedSession, response: ExecutionResponse): void {
-    tracked.lastActivity = Date.now();
-    if (response.status !== "waiting_ui") {
-      this.finish(tracked, response.status);
-      return;
+  /** Folds an answer into what the client keeps of its session: a new session for `execute`. */
+  private track(started: boolean, response: ExecutionResponse, record: SessionRecord | undefined, generation: number): void {
+    let tracked = started ? undefined : this.sessions.get(response.session_id);
+    if (!tracked) {
+      tracked = { generation, status: response.status, lastActivity: Date.now(), transcript: new RunTranscript() };
+      this.sessions.set(response.session_id, tracked);
     }
+    tracked.generation = generation;
+    if (response.status !== "waiting_ui") return this.finish(tracked, response.status);
     tracked.status = response.status;
-    const replay = tracked.replay;
-    if (!replay) return;
-    if (response.html !== undefined) replay.report = response.html;
-    else if (response.html_delta !== undefined) replay.report += response.html_delta;
-    replay.window = response.ui;
+    tracked.lastActivity = Date.now();
+    tracked.record = record;
+    tracked.transcript?.absorb(response);
   }
 
-  private finish(tracked: TrackedSession, status: ResponseStatus): void {
+  private finish(tracked: TrackedSession | undefined, status: SessionStatus): void {
+    if (!tracked) return;
     tracked.status = status;
-    delete tracked.replay;
+    delete tracked.record;
+    delete tracked.transcript;
     tracked.lastActivity = Date.now();
   }
 
@@ -220,19 +179,18 @@ export class LocalSandboxClient implements SandboxClient {
     const now = Date.now();
     let finished = 0;
     for (const [id, tracked] of [...this.sessions.entries()].reverse()) {
-      if (tracked.lastActivity < now - SESSION_TTL_MS) this.sessions.delete(id);
-      else if (!tracked.replay && ++finished > MAX_FINISHED) this.sessions.delete(id);
+      if (tracked.lastActivity < now - LIMITS.sessionTtlMs.default) this.sessions.delete(id);
+      else if (!tracked.record && ++finished > MAX_FINISHED) this.sessions.delete(id);
     }
   }
 
-  private lostError(sessionId: string, reason: string): SandboxRequestError {
-    return new SandboxRequestError("not_found", 404, `Session '${sessionId}' was lost when the local sandbox stopped and restarted (${reason}). Run the sheet again to start a new session.`);
+  private lostError(sessionId: string, reason: string): Refusal {
+    return new Refusal("not_found", `Session '${sessionId}' was lost when the local sandbox stopped and restarted (${reason}). Run the sheet again to start a new session.`);
   }
 
   /**
-   * Makes sure a session this client started lives in the running child: a session of a dead child is restored
-   * by replay, or answered with the error that it was lost. Sessions this client does not know are left to the
-   * child to answer.
+   * Makes sure a session this client started lives in the running child: a session of a dead child is replayed,
+   * or answered with the error that it was lost. Sessions this client does not know are left to the child.
    */
   private async live(sessionId: string): Promise<TrackedSession | undefined> {
     const tracked = this.sessions.get(sessionId);
@@ -240,47 +198,37 @@ export class LocalSandboxClient implements SandboxClient {
     if (tracked.lost) throw this.lostError(sessionId, tracked.lost);
     const child = this.ensureChild();
     if (tracked.generation === child.generation) return tracked;
-    if (!tracked.replay) {
+    if (!tracked.record || !tracked.transcript?.window) {
       tracked.lost = tracked.status === "waiting_ui" ? "it cannot be replayed" : `it had already ended (${tracked.status}) and its result is gone`;
       throw this.lostError(sessionId, tracked.lost);
     }
-    tracked.restoring ??= this.restore(sessionId, tracked).finally(() => {
+    tracked.restoring ??= this.restore(sessionId, tracked, tracked.record, tracked.transcript).finally(() => {
       tracked.restoring = undefined;
     });
     await tracked.restoring;
     return tracked;
   }
 
-  private async restore(sessionId: string, tracked: TrackedSession): Promise<void> {
-    const replay = tracked.replay!;
+  /** Replays the session in the running child; the child refuses (and keeps nothing) unless it is the same run. */
+  private async restore(sessionId: string, tracked: TrackedSession, record: SessionRecord, transcript: RunTranscript): Promise<void> {
     const started = Date.now();
-    let outcome: { reply: IpcSuccessOf<"restore">; generation: number };
+    const steps = record.input_log.length;
+    let outcome: { reply: IpcSuccessOf<"replay">; generation: number };
     try {
-      outcome = await this.call("restore", { request: replay.request, start: replay.start, user_inputs: replay.userInputs }, this.requestTimeoutMs + this.stepTimeoutMs * replay.userInputs.length);
+      const expect = { window: transcript.window!.id, report: transcript.report };
+      outcome = await this.send("replay", { session_id: sessionId, record, expect }, this.requestTimeoutMs + this.stepTimeoutMs * steps);
     } catch (error) {
-      if (error instanceof SandboxRequestError) return this.giveUp(sessionId, tracked, `replaying it failed: ${error.message}`, false);
+      if (error instanceof Refusal) {
+        tracked.lost = error.message;
+        delete tracked.record;
+        delete tracked.transcript;
+        this.log(`could not restore session ${sessionId}: ${error.message}`);
+        throw this.lostError(sessionId, error.message);
+      }
       throw error; // the new child died or hung too: the session stays restorable for the next call
     }
-    const response = outcome.reply.result;
-    if (response.status !== "waiting_ui" || !response.ui) {
-      return this.giveUp(sessionId, tracked, `the replay ended with status ${response.status}${response.error ? ` (${response.error.message})` : ""} instead of waiting at window '${replay.window?.id}'`, response.status === "waiting_ui");
-    }
-    if (!isDeepStrictEqual(response.ui, replay.window)) {
-      return this.giveUp(sessionId, tracked, `the replay stopped at window '${response.ui.id}' instead of '${replay.window?.id}', or the window changed`, true);
-    }
-    if (response.html !== replay.report) {
-      return this.giveUp(sessionId, tracked, "the replay gave a different report than the original run", true);
-    }
     tracked.generation = outcome.generation;
-    this.log(`restored session ${sessionId} in the new local sandbox by replaying ${replay.userInputs.length} input${replay.userInputs.length === 1 ? "" : "s"} (${Date.now() - started} ms)`);
-  }
-
-  private async giveUp(sessionId: string, tracked: TrackedSession, reason: string, cancel: boolean): Promise<never> {
-    tracked.lost = reason;
-    delete tracked.replay;
-    this.log(`could not restore session ${sessionId}: ${reason}`);
-    if (cancel) await this.call("cancel", { session_id: sessionId }).catch(() => undefined);
-    throw this.lostError(sessionId, reason);
+    this.log(`restored session ${sessionId} in the new local sandbox by replaying ${steps} input${steps === 1 ? "" : "s"} (${Date.now() - started} ms)`);
   }
 
   // ---- the child ----------------------------------------------------------------------------------------
@@ -400,14 +348,15 @@ export class LocalSandboxClient implements SandboxClient {
   }
 
   private refusal(reply: IpcFailure): Error {
-    const { code, status, message, fields } = reply.error;
-    if (code === "internal" || status >= 500) {
+    const { code, message, fields, hint } = reply.error;
+    const refusal = Refusal.fromBody(REFUSAL_STATUS[code] ?? 500, { error: { code, message, fields, hint } });
+    if (refusal.status >= 500) {
       return new SandboxUnavailableError(`The local sandbox failed: ${message}`, "Run the sheet again; if it keeps failing, the sandbox log (UzonCalc output) has the details.", "server");
     }
-    return new SandboxRequestError(code, status, message, fields);
+    return refusal;
   }
 
-  private call<M extends Method>(method: M, params: MethodMap[M]["params"], timeoutMs = this.requestTimeoutMs): Promise<{ reply: IpcSuccessOf<M>; generation: number }> {
+  private send<M extends MethodName>(method: M, params: RequestOf<M>, timeoutMs = this.requestTimeoutMs): Promise<{ reply: IpcSuccessOf<M>; generation: number }> {
     let child: Child;
     try {
       child = this.ensureChild();

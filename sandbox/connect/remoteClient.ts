@@ -2,76 +2,39 @@
 // in VS Code's extension host that keeps VS Code's proxy and certificate support, which undici's Pool bypasses
 // (traps.md item 15).
 
-import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
-import * as path from "node:path";
-import type { ErrorBody, ErrorCode, ExecuteRequest, ResumeRequest } from "../../protocol/rpc";
-import { ERROR_STATUS } from "../../protocol/rpc";
-import { SandboxRequestError, SandboxUnavailableError, type SandboxClient } from "./sandboxClient";
+import { REMOTE_ANSWER_TIMEOUT_MS } from "../../protocol/limits";
+import { SANDBOX_RPC, routeParams, routePath, type AnswerOf, type HttpFace, type PublicMethod, type RequestOf } from "../../protocol/methods";
+import { Refusal } from "../../protocol/refusal";
+import type { ExecuteRequest } from "../../protocol/rpc";
+import { readSavedSheet } from "./savedSheet";
+import { RpcClient, SandboxUnavailableError, withClientDefaults } from "./sandboxClient";
 
 export interface RemoteSandboxOptions {
   /** e.g. http://127.0.0.1:3346 or https://calc.example.com/sandbox-root */
   url: string;
   token?: string;
-  /** Per-request deadline. Default 60 s (a step may run up to the server's step limit). */
+  /** Per-request deadline. Default REMOTE_ANSWER_TIMEOUT_MS (a step may run up to the server's own limit). */
   timeoutMs?: number;
   /** `sandbox` (default): the sandbox RPC of SPEC §2. `api`: the API layer of SPEC §3, same bodies. */
-  flavor?: "sandbox" | "api";
+  flavor?: HttpFace;
   /**
-   * Send `file_path` as is, for a service that shares the disk (the API layer in front of its sandbox, both
-   * mounting the same calc files). Default false: a file sheet is read here and sent as `source` + `files`.
+   * Pass requests on exactly as given, for a service in front of its sandbox (the API layer): `file_path` goes as
+   * is (both mount the same calc files) and `html_mode` stays the caller's. Default false: a file sheet is read
+   * here and sent as `source` + `files` (the service cannot see this disk), and steps ask for deltas.
    */
-  passFilePaths?: boolean;
-  /**
-   * Ask for `html_mode: "delta"` when the request names no mode. Default true; false forwards the mode as given
-   * (the API layer relaying its callers, whose sessions keep the mode they chose).
-   */
-  askDeltas?: boolean;
+  relay?: boolean;
 }
 
-const ROUTES = {
-  sandbox: { execute: "sandbox/execute", resume: "sandbox/resume", cancel: "sandbox/cancel", session: "sandbox/session/", sessions: "sandbox/sessions", health: "sandbox/health", invalidate: "sandbox/invalidate-cache" },
-  api: { execute: "v1/calc/execution/start", resume: "v1/calc/execution/resume", cancel: "v1/calc/execution/cancel", session: "v1/calc/execution/status/", sessions: "v1/calc/execution/sessions", health: "v1/calc/execution/health", invalidate: "v1/calc/execution/invalidate-cache" },
-} as const;
-
-const SHEET_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"];
-
-/**
- * The sheet's local imports, read from the user's disk, by path relative to the sheet: a remote sandbox cannot
- * read that disk. Follows relative imports transitively; bare imports are left for the sandbox to refuse.
- */
-export function collectLocalImports(sheetPath: string): Record<string, string> {
-  const root = path.dirname(sheetPath);
-  const files: Record<string, string> = {};
-  const seen = new Set<string>([path.resolve(sheetPath)]);
-  const queue = [path.resolve(sheetPath)];
-  const importPattern = /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
-  while (queue.length > 0) {
-    const file = queue.shift()!;
-    const text = fs.readFileSync(file, "utf8");
-    for (const match of text.matchAll(importPattern)) {
-      const specifier = match[1] ?? match[2] ?? match[3];
-      if (!specifier || !(specifier.startsWith("./") || specifier.startsWith("../"))) continue;
-      const base = path.resolve(path.dirname(file), specifier);
-      const candidates = [base, ...SHEET_EXTENSIONS.map((e) => base + e), ...SHEET_EXTENSIONS.map((e) => path.join(base, "index" + e))];
-      const found = candidates.find((c) => fs.existsSync(c) && fs.statSync(c).isFile());
-      if (!found || seen.has(found)) continue;
-      seen.add(found);
-      queue.push(found);
-      files[path.relative(root, found).split(path.sep).join("/")] = fs.readFileSync(found, "utf8");
-    }
-  }
-  return files;
-}
-
-export class RemoteSandboxClient implements SandboxClient {
+export class RemoteSandboxClient extends RpcClient {
   private readonly base: URL;
   private readonly agent: http.Agent;
   private readonly timeoutMs: number;
-  private readonly routes: (typeof ROUTES)["sandbox" | "api"];
+  private readonly flavor: HttpFace;
 
   constructor(private readonly options: RemoteSandboxOptions) {
+    super();
     let base: URL;
     try {
       base = new URL(options.url);
@@ -84,42 +47,31 @@ export class RemoteSandboxClient implements SandboxClient {
     if (!base.pathname.endsWith("/")) base.pathname += "/";
     this.base = base;
     this.agent = base.protocol === "https:" ? new https.Agent({ keepAlive: true, maxSockets: 64 }) : new http.Agent({ keepAlive: true, maxSockets: 64 });
-    this.timeoutMs = options.timeoutMs ?? 60_000;
-    this.routes = ROUTES[options.flavor ?? "sandbox"];
+    this.timeoutMs = options.timeoutMs ?? REMOTE_ANSWER_TIMEOUT_MS;
+    this.flavor = options.flavor ?? "sandbox";
   }
 
-  /**
-   * Runs a sheet. A `file_path` request is turned into `source` + `files` read here, because the remote service
-   * cannot see this machine's disk.
-   */
-  execute(request: ExecuteRequest) {
-    let body: ExecuteRequest = this.options.askDeltas === false ? request : { html_mode: "delta", ...request };
-    if (request.file_path !== undefined && request.source === undefined && !this.options.passFilePaths) {
-      const { file_path: filePath, ...rest } = body;
-      body = { ...rest, source: fs.readFileSync(filePath!, "utf8"), filename: request.filename ?? path.basename(filePath!), files: { ...collectLocalImports(filePath!), ...request.files } };
-    }
-    return this.request<import("../../protocol/rpc").ExecutionResponse>("POST", this.routes.execute, body);
+  override call<M extends PublicMethod>(method: M, request: RequestOf<M>): Promise<AnswerOf<M>> {
+    const route = SANDBOX_RPC[method].routes[this.flavor][0]!;
+    let body: object = this.options.relay ? request : withClientDefaults(method, request);
+    if (method === "execute" && !this.options.relay) body = this.sendable(body as ExecuteRequest);
+    // The path carries its parameters; a POST's body carries the rest.
+    const inPath = routeParams(route);
+    const rest = Object.fromEntries(Object.entries(body).filter(([key]) => !inPath.includes(key)));
+    // Relative to the base URL, which may have a path of its own.
+    return this.request<AnswerOf<M>>(route.verb, routePath(this.flavor, route, body).slice(1), route.verb === "POST" ? rest : undefined);
   }
-  resume(request: ResumeRequest) {
-    return this.request<import("../../protocol/rpc").ExecutionResponse>("POST", this.routes.resume, this.options.askDeltas === false ? request : { html_mode: "delta", ...request });
-  }
-  cancel(sessionId: string) {
-    return this.request<import("../../protocol/rpc").CancelResponse>("POST", this.routes.cancel, { session_id: sessionId });
-  }
-  getSession(sessionId: string) {
-    return this.request<import("../../protocol/rpc").SessionInfo>("GET", `${this.routes.session}${encodeURIComponent(sessionId)}`);
-  }
-  listSessions() {
-    return this.request<import("../../protocol/rpc").SessionListResponse>("GET", this.routes.sessions);
-  }
-  health() {
-    return this.request<import("../../protocol/rpc").HealthResponse>("GET", this.routes.health);
-  }
-  invalidateCache(filePath?: string) {
-    return this.request<import("../../protocol/rpc").InvalidateCacheResponse>("POST", this.routes.invalidate, filePath === undefined ? {} : { file_path: filePath });
-  }
-  async dispose(): Promise<void> {
+
+  override async dispose(): Promise<void> {
     this.agent.destroy();
+  }
+
+  /** A file sheet becomes its saved text and imports, because the remote service cannot see this machine's disk. */
+  private sendable(request: ExecuteRequest): ExecuteRequest {
+    if (request.file_path === undefined || request.source !== undefined) return request;
+    const { file_path: filePath, ...rest } = request;
+    const saved = readSavedSheet(filePath);
+    return { ...rest, ...saved, filename: request.filename ?? saved.filename, files: { ...saved.files, ...request.files } };
   }
 
   private request<T>(method: "GET" | "POST", route: string, body?: unknown): Promise<T> {
@@ -167,17 +119,12 @@ export class RemoteSandboxClient implements SandboxClient {
   }
 
   private refusal(status: number, data: unknown): Error {
-    const error = (data as Partial<ErrorBody> | undefined)?.error;
-    const message = typeof error?.message === "string" ? error.message : `The sandbox answered ${status}.`;
-    if (status >= 500) return new SandboxUnavailableError(`The sandbox service failed (${status}): ${message}`, "This is a problem on the service's side; its logs have the request id. Try again, or switch to the local sandbox.", "server");
-    const code = (typeof error?.code === "string" && error.code in ERROR_STATUS ? error.code : codeForStatus(status)) as ErrorCode;
-    if (status === 401) return new SandboxRequestError(code, status, `${message} Set the token with "UzonCalc: Set Remote Sandbox Token" in VS Code, or UZONCALC_TOKEN for the CLI.`, error?.fields);
-    if (status === 404 && code === "not_found" && /session/i.test(message)) return new SandboxRequestError(code, status, `${message} Run the sheet again to start a new session.`, error?.fields);
-    return new SandboxRequestError(code, status, message, error?.fields);
+    const refusal = Refusal.fromBody(status, data);
+    if (status >= 500) return new SandboxUnavailableError(`The sandbox service failed (${status}): ${refusal.message}`, "This is a problem on the service's side; its logs have the request id. Try again, or switch to the local sandbox.", "server");
+    const advice =
+      status === 401 ? ` Set the token with "UzonCalc: Set Remote Sandbox Token" in VS Code, or UZONCALC_TOKEN for the CLI.`
+      : refusal.code === "not_found" && /session/i.test(refusal.message) ? " Run the sheet again to start a new session."
+      : "";
+    return advice === "" ? refusal : new Refusal(refusal.code, refusal.message + advice, refusal.fields, refusal.hint);
   }
-}
-
-function codeForStatus(status: number): ErrorCode {
-  const entry = Object.entries(ERROR_STATUS).find(([, s]) => s === status);
-  return (entry?.[0] ?? "bad_request") as ErrorCode;
 }

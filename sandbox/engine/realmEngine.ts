@@ -3,9 +3,10 @@
 // executor knowing which.
 
 import type * as vm from "node:vm";
-import type { RealmErrorData, RealmInit, RealmOutcome, RealmStart } from "../runtime/abi";
-import type { RestoreInput } from "./worker/messages";
-import { compileSheetScript, errorOutcome, SheetRealm, type RealmLimits } from "./sheetRealm";
+import type { InputLogEntry } from "../../protocol/session";
+import type { RealmInit, RealmOutcome, RealmStart } from "../runtime/abi";
+import { replayInto } from "./replay";
+import { compileSheetScript, SheetRealm, type RealmLimits } from "./sheetRealm";
 
 /** What an engine needs of a loaded sheet: the bundle's code and the name its frames carry. */
 export interface SheetCode {
@@ -29,11 +30,8 @@ export interface RealmEngine {
   resume(sessionId: string, values: unknown): Promise<EngineOutcome>;
   /** Ends the run through the sheet's `finally` blocks. */
   cancel(sessionId: string): Promise<EngineOutcome>;
-  /**
-   * Rebuilds a session's realm by running the sheet again with the logged inputs, and returns the last outcome
-   * with the html of every step joined (for the executor to compare with the session's report) and no trace.
-   */
-  restore(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputs: readonly RestoreInput[]): Promise<EngineOutcome>;
+  /** Builds a session's realm again by replaying its input log where this engine keeps realms (replay.ts). */
+  restore(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputLog: readonly InputLogEntry[]): Promise<EngineOutcome>;
   /** Forgets a session's realm without running anything. */
   drop(sessionId: string): void;
   readonly liveRealms: number;
@@ -81,8 +79,8 @@ export class InProcessEngine implements RealmEngine {
     return this.settle(sessionId, entry.realm.cancel());
   }
 
-  async restore(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputs: readonly RestoreInput[]): Promise<EngineOutcome> {
-    return replayInto(this, sessionId, sheet, init, start, inputs);
+  async restore(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputLog: readonly InputLogEntry[]): Promise<EngineOutcome> {
+    return replayInto(this, sessionId, sheet, init, start, inputLog);
   }
 
   drop(sessionId: string): void {
@@ -104,36 +102,4 @@ export class InProcessEngine implements RealmEngine {
     if (outcome.kind !== "ui") this.drop(sessionId);
     return outcome;
   }
-}
-
-/**
- * Why a replay no longer follows its log at entry `index`: the sheet stopped asking, or asks for another
- * window. Undefined while it follows. One wording for the executor's replay and the engines' restore.
- */
-export function replayDivergence(outcome: RealmOutcome, logged: RestoreInput, index: number, total: number): RealmErrorData | undefined {
-  if (outcome.kind !== "ui") return { name: "ReplayError", message: `Replay diverged: the log has ${total} answered windows, but the sheet stopped asking after ${index}.` };
-  if (outcome.window.id !== logged.window) {
-    return { name: "ReplayError", message: `Replay diverged at step ${index + 1}: the sheet asks for window '${outcome.window.id}', the log answered '${logged.window}'.` };
-  }
-  return undefined;
-}
-
-/** Opens a realm and feeds it the logged inputs, checking each window against the log. */
-export async function replayInto(engine: RealmEngine, sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputs: readonly RestoreInput[]): Promise<EngineOutcome> {
-  let outcome: RealmOutcome = await engine.open(sessionId, sheet, init, start);
-  let html = outcome.html;
-  for (const [index, input] of inputs.entries()) {
-    const divergence = replayDivergence(outcome, input, index, inputs.length);
-    if (divergence) {
-      engine.drop(sessionId);
-      return errorOutcome(divergence, html);
-    }
-    const next = await engine.resume(sessionId, input.values);
-    if (next.kind === "lost") return next;
-    outcome = next;
-    html += outcome.html;
-  }
-  // A rebuild re-evaluates steps the session already answered: their trace was sent then, so none is returned now.
-  const { trace: _replayed, ...rest } = outcome;
-  return { ...rest, html };
 }

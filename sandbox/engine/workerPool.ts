@@ -9,7 +9,9 @@ import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { RealmInit, RealmOutcome, RealmStart } from "../runtime/abi";
 import type { EngineOutcome, RealmEngine, SheetCode } from "./realmEngine";
-import type { FromWorker, ProbeResult, RestoreInput, ToWorker } from "./worker/messages";
+import { LIMITS } from "../../protocol/limits";
+import type { InputLogEntry } from "../../protocol/session";
+import type { FromWorker, ProbeResult, ToWorker } from "./worker/messages";
 import { errorOutcome, timeLimitOutcome } from "./sheetRealm";
 import { sheetProcessOptions, sheetWorkerOptions } from "./worker/options";
 
@@ -17,7 +19,7 @@ export interface WorkerPoolOptions {
   /** The built worker entry (dist/sandbox-worker.js). */
   workerScript: string;
   stepTimeoutMs: number;
-  /** Heap cap of each worker, MB. Default 256. */
+  /** Heap cap of each worker, MB. Default LIMITS.memoryLimitMb. */
   memoryLimitMb?: number;
   /** Most workers at once. Default 4. */
   maxWorkers?: number;
@@ -56,7 +58,7 @@ interface Pending {
 
 type DeathCause = "memory" | "time" | "crash";
 
-const DEFAULTS = { memoryLimitMb: 256, maxWorkers: 4, sessionsPerWorker: 250, watchdogGraceMs: 250 };
+const DEFAULTS = { memoryLimitMb: LIMITS.memoryLimitMb.default, maxWorkers: 4, sessionsPerWorker: 250, watchdogGraceMs: 250 };
 
 let nextWorkerId = 1;
 
@@ -325,9 +327,9 @@ export class WorkerPoolEngine implements RealmEngine {
     return errorOutcome({ name: "SandboxError", message: "The sandbox could not start a worker for this sheet." });
   }
 
-  async restore(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputs: readonly RestoreInput[]): Promise<EngineOutcome> {
+  async restore(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputLog: readonly InputLogEntry[]): Promise<EngineOutcome> {
     const slot = this.place(sessionId);
-    const reply = await slot.request({ op: "restore", sessionId, sheet: this.withTiming(sessionId, sheet), init, start, inputs: [...inputs] }, sessionId, inputs.length + 1);
+    const reply = await slot.request({ op: "restore", sessionId, sheet: this.withTiming(sessionId, sheet), init, start, inputLog: [...inputLog] }, sessionId, inputLog.length + 1);
     return this.settle(sessionId, slot, outcomeOf(reply), true);
   }
 

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SandboxError } from "../session/errors";
+import { Refusal } from "../../protocol/refusal";
 
 function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
@@ -41,7 +41,7 @@ export class SafeDirs {
   /** Resolves a requested sheet path to its real path, or throws the SPEC's 403/404. */
   resolveSheet(requested: string): string {
     if (!this.configured) {
-      throw new SandboxError("forbidden", "`file_path` is refused: this sandbox has no safe directories (start it with --safe-dir DIR or SAFE_DIRS), so send the sheet as `source`.");
+      throw new Refusal("forbidden", "`file_path` is refused: this sandbox has no safe directories (start it with --safe-dir DIR or SAFE_DIRS), so send the sheet as `source`.");
     }
     const candidates = path.isAbsolute(requested) ? [requested] : this.roots.map((root) => path.join(root, requested));
     for (const candidate of candidates) {
@@ -52,15 +52,15 @@ export class SafeDirs {
         continue;
       }
       if (!this.contains(real)) {
-        throw new SandboxError("forbidden", `${requested} resolves to ${real}, which is outside the safe directories (${this.describe()}).`);
+        throw new Refusal("forbidden", `${requested} resolves to ${real}, which is outside the safe directories (${this.describe()}).`);
       }
-      if (!fs.statSync(real).isFile()) throw new SandboxError("not_found", `${requested} is not a file.`);
+      if (!fs.statSync(real).isFile()) throw new Refusal("not_found", `${requested} is not a file.`);
       return real;
     }
     const lexical = path.resolve(candidates[0] ?? requested);
     if (!this.contains(lexical)) {
-      throw new SandboxError("forbidden", `${requested} is outside the safe directories (${this.describe()}).`);
+      throw new Refusal("forbidden", `${requested} is outside the safe directories (${this.describe()}).`);
     }
-    throw new SandboxError("not_found", `Sheet not found: ${requested}`);
+    throw new Refusal("not_found", `Sheet not found: ${requested}`);
   }
 }

@@ -8,9 +8,9 @@ import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 import * as esbuild from "esbuild";
 import { TraceMap } from "@jridgewell/trace-mapping";
+import { Refusal } from "../../protocol/refusal";
 import type { SheetError } from "../../protocol/rpc";
 import { REALM, RUNTIME_EXPORTS } from "../runtime/abi";
-import { SandboxError } from "../session/errors";
 import { instrumentSheet } from "./instrument";
 import { unitsModuleSource } from "../runtime/units/unitNames";
 import { SafeDirs } from "./safeDirs";
@@ -162,7 +162,7 @@ export class SheetLoader {
     return this.fileCache.size + this.sourceCache.size;
   }
 
-  /** Loads a sheet file. Throws SandboxError for a missing file (404) or one outside the safe dirs (403). */
+  /** Loads a sheet file. Throws a Refusal for a missing file (404) or one outside the safe dirs (403). */
   async loadFile(requested: string): Promise<LoadResult> {
     const entry = this.options.safeDirs.resolveSheet(requested);
     const pending = this.inFlight.get(entry);
@@ -249,7 +249,7 @@ export class SheetLoader {
   private async bundleFile(entry: string, render = true): Promise<({ ok: true; sheet: LoadedSheet; dependencies: Dependency[] }) | { ok: false; error: SheetError }> {
     const workingDir = path.dirname(entry);
     const safeDirs = this.options.safeDirs;
-    let violation: SandboxError | undefined;
+    let violation: Refusal | undefined;
     let instrumented = false;
     const plugin = runtimePlugin((build) => {
       build.onResolve({ filter: /.*/ }, async (args) => {
@@ -260,7 +260,7 @@ export class SheetLoader {
         const real = fs.realpathSync.native(resolved.path);
         if (!safeDirs.contains(real)) {
           const from = path.relative(workingDir, args.importer) || path.basename(args.importer);
-          violation ??= new SandboxError("forbidden", `${from} imports "${args.path}", which resolves to ${real}, outside the safe directories (${safeDirs.describe()}).`);
+          violation ??= new Refusal("forbidden", `${from} imports "${args.path}", which resolves to ${real}, outside the safe directories (${safeDirs.describe()}).`);
           return { errors: [{ text: violation.message }] };
         }
         return { path: real };

@@ -11,13 +11,15 @@
 // credentials, the answer is `502 { error: { code: "bad_gateway", message, hint } }`.
 
 import pino, { type Logger } from "pino";
-import { parseCancelRequest, parseExecuteRequest, parseInvalidateCacheRequest, parseResumeRequest, type SessionStatus } from "../../protocol/rpc";
+import { isPublicMethod, parseRequest } from "../../protocol/methods";
+import { Refusal } from "../../protocol/refusal";
+import type { SessionStatus } from "../../protocol/rpc";
 import { ExecutorClient } from "../session/executorClient";
 import { RemoteSandboxClient } from "../connect/remoteClient";
-import { SandboxRequestError, SandboxUnavailableError, type SandboxClient } from "../connect/sandboxClient";
+import { SandboxUnavailableError, type SandboxClient } from "../connect/sandboxClient";
 import type { Executor } from "../session/executor";
 import { VERSION } from "../version";
-import { HttpError, createJsonServer, listen, untilSignal, type JsonServer, type Refusal, type Route } from "./jsonServer";
+import { createJsonServer, listen, rpcRoutes, untilSignal, type JsonServer, type Route } from "./jsonServer";
 import { Metrics } from "./metrics";
 import { createServiceExecutor, type ServiceExecutorOptions } from "./serve";
 
@@ -56,7 +58,7 @@ export function remoteBackend(url: string, timeoutMs?: number): ApiBackend {
     clientFor(owner) {
       let client = clients.get(owner);
       if (!client) {
-        client = new RemoteSandboxClient({ url, ...(owner !== undefined ? { token: owner } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), passFilePaths: true, askDeltas: false });
+        client = new RemoteSandboxClient({ url, ...(owner !== undefined ? { token: owner } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), relay: true });
         clients.set(owner, client);
       }
       return client;
@@ -80,38 +82,25 @@ export interface ApiServerOptions {
   requestTimeoutMs?: number;
 }
 
-const PREFIX = "/v1/calc/execution";
-
-function parsed<T>(result: { ok: true; value: T } | { ok: false; message: string }): T {
-  if (!result.ok) throw new HttpError("bad_request", result.message);
-  return result.value;
-}
-
 /** Builds the API server. `close()` it to stop accepting; requests in flight finish first. */
 export function createApiServer(options: ApiServerOptions): JsonServer {
   const { backend } = options;
   const metrics = new Metrics(backend.sessionsByStatus);
-  const client = (context: { owner?: string }) => backend.clientFor(context.owner);
   const where = options.sandboxUrl ?? "the sandbox";
 
+  // A request is parsed here, so one this API refuses (400) never reaches the sandbox; health needs no token.
   const routes: Route[] = [
-    { method: "POST", pattern: new RegExp(`^${PREFIX}/start$`), name: "start", body: true, step: true, handler: (r) => client(r.context).execute(parsed(parseExecuteRequest(r.body))) },
-    { method: "POST", pattern: new RegExp(`^${PREFIX}/resume$`), name: "resume", body: true, step: true, handler: (r) => client(r.context).resume(parsed(parseResumeRequest(r.body))) },
-    { method: "POST", pattern: new RegExp(`^${PREFIX}/cancel$`), name: "cancel", body: true, handler: (r) => client(r.context).cancel(parsed(parseCancelRequest(r.body)).session_id) },
-    { method: "GET", pattern: new RegExp(`^${PREFIX}/status/(?<id>[^/]+)$`), name: "status", handler: (r) => client(r.context).getSession(r.params.id!) },
-    { method: "GET", pattern: new RegExp(`^${PREFIX}/sessions$`), name: "sessions", handler: (r) => client(r.context).listSessions() },
-    { method: "GET", pattern: new RegExp(`^${PREFIX}/health$`), name: "health", public: true, handler: () => backend.clientFor(undefined).health() },
-    { method: "POST", pattern: new RegExp(`^${PREFIX}/invalidate-cache$`), name: "invalidate-cache", body: true, handler: (r) => client(r.context).invalidateCache(parsed(parseInvalidateCacheRequest(r.body)).file_path) },
+    ...rpcRoutes("api", (method, input, request) => {
+      if (!isPublicMethod(method)) throw new Refusal("not_found", `${method} is not part of this API.`);
+      return backend.clientFor(request.context.owner).call(method, parseRequest(method, input));
+    }),
     { method: "GET", pattern: /^\/metrics$/, name: "metrics", public: true, handler: () => metrics },
   ];
 
   const mapError = (error: unknown): Refusal | undefined => {
-    if (error instanceof SandboxRequestError) {
-      // The caller's token passed here; the sandbox refusing it means the two services disagree on tokens.
-      if (error.status === 401 && backend.kind === "remote") {
-        return { status: 502, code: "bad_gateway", message: `The sandbox at ${where} refused the API's credentials: ${error.message}`, hint: "Give the API and the sandbox the same UZONCALC_TOKEN list." };
-      }
-      return { status: error.status, code: error.code, message: error.message, ...(error.fields ? { fields: error.fields } : {}) };
+    // The caller's token passed here; the sandbox refusing it means the two services disagree on tokens.
+    if (error instanceof Refusal && error.status === 401 && backend.kind === "remote") {
+      return new Refusal("bad_gateway", `The sandbox at ${where} refused the API's credentials: ${error.message}`, undefined, "Give the API and the sandbox the same UZONCALC_TOKEN list.");
     }
     if (error instanceof SandboxUnavailableError) {
       const hint =
@@ -119,7 +108,7 @@ export function createApiServer(options: ApiServerOptions): JsonServer {
         : error.kind === "server" ? `The sandbox at ${where} failed; its logs have the request. Try again.`
         : `Start the sandbox service (uzoncalc serve) or fix SANDBOX_URL / --sandbox-url (now ${where}).`;
       const message = error.message.includes(where) || where === "the sandbox" ? error.message : `${error.message} (sandbox: ${where})`;
-      return { status: 502, code: "bad_gateway", message, hint };
+      return new Refusal("bad_gateway", message, undefined, hint);
     }
     return undefined;
   };

@@ -1,13 +1,16 @@
-// The plumbing both HTTP services share: the sandbox RPC (sandboxService.ts, SPEC §2) and the API layer (apiService.ts, SPEC §3).
-// A route table, bearer tokens, a capped JSON body, request ids, pino request logs, Prometheus metrics, the
-// `{ error: { code, message, fields? } }` refusals, and the graceful stop on SIGTERM. A service supplies only
-// its routes and how its backend's errors map to answers.
+// The plumbing both HTTP services share: the sandbox RPC (sandboxService.ts, SPEC §2) and the API layer
+// (apiService.ts, SPEC §3). Routes built from the RPC table, bearer tokens, a capped JSON body, request ids, pino
+// request logs, Prometheus metrics, refusals as `{ error: { code, message, fields? } }`, and the graceful stop
+// on SIGTERM. A service supplies only how a method is answered and how its backend's failures map to refusals.
 
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import * as http from "node:http";
 import type { Logger } from "pino";
-import { ERROR_STATUS, type ErrorCode, type ExecutionResponse } from "../../protocol/rpc";
-import { SandboxError } from "../session/errors";
+import { isRecord } from "../../protocol/json";
+import { LIMITS } from "../../protocol/limits";
+import { FACE_PREFIX, METHOD_NAMES, SANDBOX_RPC, routeName, routeParams, type HttpFace, type MethodName } from "../../protocol/methods";
+import { Refusal } from "../../protocol/refusal";
+import type { ExecutionResponse } from "../../protocol/rpc";
 import type { RequestContext } from "../session/executor";
 import { Metrics } from "./metrics";
 
@@ -33,23 +36,35 @@ export interface Route {
   step?: boolean;
 }
 
-/** A refusal: the status and the `error` object of the body. `code` also labels the error metric. */
-export interface Refusal {
-  status: number;
-  code: string;
-  message: string;
-  fields?: Record<string, string>;
-  /** Extension (the API layer's 502): what the operator can do about it. */
-  hint?: string;
-}
+/** Answers one method of the RPC table; `input` is the request as it came (the body, with the path's parameters). */
+export type MethodAnswerer = (method: MethodName, input: unknown, request: RouteRequest) => Promise<unknown>;
 
-export class HttpError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
+/**
+ * The routes of every method the table gives a face: `{session_id}` in a path fills that field of the request,
+ * over what a POST's body says.
+ */
+export function rpcRoutes(face: HttpFace, answer: MethodAnswerer): Route[] {
+  const routes: Route[] = [];
+  for (const method of METHOD_NAMES) {
+    const spec = SANDBOX_RPC[method];
+    for (const route of spec.routes[face]) {
+      const params = routeParams(route);
+      const pattern = new RegExp(`^${FACE_PREFIX[face]}${route.path.replace(/\{(\w+)\}/g, "(?<$1>[^/]+)")}$`);
+      routes.push({
+        method: route.verb,
+        pattern,
+        name: routeName(route),
+        body: route.verb === "POST",
+        ...(spec.public ? { public: true } : {}),
+        ...(spec.step ? { step: true } : {}),
+        handler: (request) => {
+          const input = params.length === 0 ? request.body : { ...(isRecord(request.body) ? request.body : {}), ...request.params };
+          return answer(method, input, request);
+        },
+      });
+    }
   }
+  return routes;
 }
 
 export interface JsonServerOptions {
@@ -60,12 +75,12 @@ export interface JsonServerOptions {
   noun: string;
   /** Accepted bearer tokens; empty: no authentication. */
   tokens?: readonly string[];
-  /** Largest request body, bytes. Default 1 MB. */
+  /** Largest request body, bytes. Default LIMITS.maxBodyBytes. */
   maxBodyBytes?: number;
   /** Header and whole-request deadlines against slow clients. Defaults 10 s and 30 s. */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
-  /** Maps an error a handler threw to a refusal; undefined falls through to SandboxError/HttpError, then 500. */
+  /** Maps an error a handler threw to a refusal; undefined falls through to a Refusal as thrown, then 500. */
   mapError?: (error: unknown) => Refusal | undefined;
 }
 
@@ -88,7 +103,7 @@ export function tokenMatches(given: string, tokens: readonly string[]): string |
 export function createJsonServer(options: JsonServerOptions): JsonServer {
   const { logger, metrics, routes, noun } = options;
   const tokens = options.tokens ?? [];
-  const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
+  const maxBodyBytes = options.maxBodyBytes ?? LIMITS.maxBodyBytes.default;
   let inFlight = 0;
 
   const server = http.createServer({ headersTimeout: options.headersTimeoutMs ?? 10_000, requestTimeout: options.requestTimeoutMs ?? 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
@@ -113,12 +128,8 @@ export function createJsonServer(options: JsonServerOptions): JsonServer {
     };
     const refuse = (refusal: Refusal) => {
       metrics.observeError(refusal.code);
-      const error: Record<string, unknown> = { code: refusal.code, message: refusal.message };
-      if (refusal.fields) error.fields = refusal.fields;
-      if (refusal.hint) error.hint = refusal.hint;
-      finish(refusal.status, { error });
+      finish(refusal.status, refusal.toBody());
     };
-    const refuseCode = (code: ErrorCode, message: string, fields?: Record<string, string>) => refuse({ status: ERROR_STATUS[code], code, message, ...(fields ? { fields } : {}) });
 
     const candidates = routes.filter((r) => r.pattern.test(url.pathname));
     const route = candidates.find((r) => r.method === req.method);
@@ -126,8 +137,8 @@ export function createJsonServer(options: JsonServerOptions): JsonServer {
       req.resume();
       if (candidates.length > 0) {
         res.setHeader("allow", candidates.map((r) => r.method).join(", "));
-        refuseCode("bad_request", `${req.method} is not allowed on ${url.pathname}; use ${candidates.map((r) => r.method).join(" or ")}.`);
-      } else refuseCode("not_found", `No route ${req.method} ${url.pathname}.`);
+        refuse(new Refusal("bad_request", `${req.method} is not allowed on ${url.pathname}; use ${candidates.map((r) => r.method).join(" or ")}.`));
+      } else refuse(new Refusal("not_found", `No route ${req.method} ${url.pathname}.`));
       return;
     }
     routeName = route.name;
@@ -139,7 +150,7 @@ export function createJsonServer(options: JsonServerOptions): JsonServer {
       owner = match ? tokenMatches(match[1]!.trim(), tokens) : undefined;
       if (!owner) {
         req.resume();
-        refuseCode("unauthorized", header ? `The bearer token is not accepted by ${noun}.` : `${capitalize(noun)} needs \`Authorization: Bearer <token>\`.`);
+        refuse(new Refusal("unauthorized", header ? `The bearer token is not accepted by ${noun}.` : `${capitalize(noun)} needs \`Authorization: Bearer <token>\`.`));
         return;
       }
     }
@@ -150,7 +161,7 @@ export function createJsonServer(options: JsonServerOptions): JsonServer {
       for (const key of Object.keys(params)) params[key] = decodeURIComponent(params[key]!);
     } catch {
       req.resume();
-      refuseCode("bad_request", `The path ${url.pathname} is not valid percent-encoding.`);
+      refuse(new Refusal("bad_request", `The path ${url.pathname} is not valid percent-encoding.`));
       return;
     }
 
@@ -169,8 +180,7 @@ export function createJsonServer(options: JsonServerOptions): JsonServer {
         if (mapped) {
           if (mapped.status >= 500) log.warn({ err: error }, mapped.message);
           refuse(mapped);
-        } else if (error instanceof HttpError) refuseCode(error.code, error.message);
-        else if (error instanceof SandboxError) refuseCode(error.code, error.message, error.fields);
+        } else if (error instanceof Refusal) refuse(error);
         else {
           log.error({ err: error }, "unexpected error");
           metrics.observeError("internal");
@@ -192,7 +202,7 @@ function readBody(req: http.IncomingMessage, wanted: boolean, limit: number, nou
     const declared = Number(req.headers["content-length"] ?? NaN);
     if (Number.isFinite(declared) && declared > limit) {
       req.resume();
-      reject(new HttpError("too_large", `The request body is ${declared} bytes; ${noun} accepts at most ${limit}.`));
+      reject(new Refusal("too_large", `The request body is ${declared} bytes; ${noun} accepts at most ${limit}.`));
       return;
     }
     const chunks: Buffer[] = [];
@@ -203,13 +213,13 @@ function readBody(req: http.IncomingMessage, wanted: boolean, limit: number, nou
       size += chunk.length;
       if (size > limit) {
         failed = true;
-        reject(new HttpError("too_large", `The request body is over ${limit} bytes, the most ${noun} accepts.`));
+        reject(new Refusal("too_large", `The request body is over ${limit} bytes, the most ${noun} accepts.`));
         return;
       }
       chunks.push(chunk);
     });
     req.on("error", (error) => {
-      if (!failed) reject(new HttpError("bad_request", `The request body could not be read: ${error.message}`));
+      if (!failed) reject(new Refusal("bad_request", `The request body could not be read: ${error.message}`));
       failed = true;
     });
     req.on("end", () => {
@@ -221,7 +231,7 @@ function readBody(req: http.IncomingMessage, wanted: boolean, limit: number, nou
       try {
         resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
       } catch (error) {
-        reject(new HttpError("bad_request", `The request body is not valid JSON: ${(error as Error).message}`));
+        reject(new Refusal("bad_request", `The request body is not valid JSON: ${(error as Error).message}`));
       }
     });
   });

@@ -5,21 +5,14 @@
 //
 // Flags: --safe-dir=DIR (repeatable), --step-timeout=MS, --memory-limit=MB.
 
-import {
-  asIpcRequest,
-  parseChildArgs,
-  type IpcError,
-  type IpcReply,
-  type IpcRequest,
-  type IpcSuccess,
-  type ReplayStart,
-  type RestoreParams,
-} from "../connect/childProtocol";
 import * as esbuild from "esbuild";
+import { LIMITS } from "../../protocol/limits";
+import { Refusal, type RefusalBody } from "../../protocol/refusal";
 import type { ExecutionResponse } from "../../protocol/rpc";
-import { SandboxError } from "../session/errors";
-import { Executor } from "../session/executor";
+import type { SessionRecord } from "../../protocol/session";
+import { asIpcRequest, parseChildArgs, type IpcReply, type IpcRequest } from "../connect/childProtocol";
 import { createSandboxEngine, describeProtections } from "../engine/protections";
+import { Executor } from "../session/executor";
 import { VERSION } from "../version";
 
 const warn = (line: string) => {
@@ -32,7 +25,7 @@ if (!process.send) {
 }
 
 const options = parseChildArgs(process.argv.slice(2));
-const stepTimeoutMs = options.stepTimeoutMs ?? 10_000;
+const stepTimeoutMs = options.stepTimeoutMs ?? LIMITS.stepTimeoutMs.default;
 
 const ready: Promise<Executor> = (async () => {
   const { engine, protections } = await createSandboxEngine({
@@ -79,84 +72,29 @@ async function stop(): Promise<void> {
 process.on("disconnect", () => void stop());
 process.on("SIGTERM", () => void stop());
 
-function toIpcError(error: unknown): IpcError {
-  if (error instanceof SandboxError) {
-    return error.fields ? { code: error.code, status: error.status, message: error.message, fields: error.fields } : { code: error.code, status: error.status, message: error.message };
-  }
+function refusalOf(error: unknown): RefusalBody["error"] {
+  if (error instanceof Refusal) return error.toBody().error;
   const message = error instanceof Error ? error.message : String(error);
-  warn(`request failed: ${error instanceof Error ? error.stack ?? message : message}`);
-  return { code: "internal", status: 500, message };
+  warn(`request failed: ${error instanceof Error ? (error.stack ?? message) : message}`);
+  return { code: "internal", message };
 }
 
-/** The seed, clock and bundle of a session that waits for input: what the client needs to restore it later. */
-function replayOf(executor: Executor, response: ExecutionResponse): ReplayStart | undefined {
-  if (response.status !== "waiting_ui") return undefined;
+/** A session still waiting for input after this answer: its record goes with the reply (the client keeps it). */
+function recordOf(executor: Executor, answer: unknown): SessionRecord | undefined {
+  const response = answer as Partial<ExecutionResponse>;
+  if (response.status !== "waiting_ui" || typeof response.session_id !== "string") return undefined;
   try {
-    const record = executor.sessionRecord(response.session_id);
-    return { seed: record.seed, started_at: record.startedAt, sheet_hash: record.sheet.hash };
+    return executor.sessionRecord(response.session_id);
   } catch {
     return undefined;
   }
 }
 
-/**
- * Runs a recorded session again under its id: the execute request with the recorded seed and clock, then each
- * accepted input. Refusals on the way mean the run cannot be the same one; the half-built session is cancelled.
- */
-async function restore(executor: Executor, params: RestoreParams): Promise<ExecutionResponse> {
-  const id = params.request.session_id;
-  const abandon = async (reason: string): Promise<never> => {
-    await executor.cancel({ session_id: id }).catch(() => undefined);
-    throw new SandboxError("conflict", reason);
-  };
-  const request = params.request;
-  let response: ExecutionResponse;
-  try {
-    // The bundle first (the executor reuses it from the loader's cache): a sheet that changed is refused before
-    // any session is made for it.
-    const loaded = request.file_path !== undefined ? await executor.loader.loadFile(request.file_path) : await executor.loader.loadSource(request.source ?? "", request.filename, request.files);
-    if (!loaded.ok) throw new SandboxError("conflict", `the sheet no longer builds: ${loaded.error.message}`);
-    if (loaded.sheet.hash !== params.start.sheet_hash) throw new SandboxError("conflict", "the sheet (or one of its imports) changed since the run started");
-    response = await executor.execute({ ...request, html_mode: "full" }, {}, { seed: params.start.seed, startedAt: params.start.started_at });
-  } catch (error) {
-    if (error instanceof SandboxError && error.code !== "conflict") throw new SandboxError("conflict", `starting it again was refused: ${error.message}`);
-    throw error;
-  }
-  for (const [index, userInput] of params.user_inputs.entries()) {
-    if (response.status !== "waiting_ui") break;
-    try {
-      response = await executor.resume({ session_id: id, user_input: userInput, html_mode: "full" });
-    } catch (error) {
-      if (error instanceof SandboxError) return abandon(`input ${index + 1} of the run was refused on replay: ${error.message}`);
-      throw error;
-    }
-  }
-  return response;
-}
-
-async function dispatch(executor: Executor, request: IpcRequest): Promise<IpcSuccess> {
-  const id = request.id;
-  switch (request.method) {
-    case "execute": {
-      const result = await executor.execute(request.params);
-      const replay = replayOf(executor, result);
-      return replay ? { id, ok: true, result, replay } : { id, ok: true, result };
-    }
-    case "restore":
-      return { id, ok: true, result: await restore(executor, request.params) };
-    case "resume":
-      return { id, ok: true, result: await executor.resume(request.params) };
-    case "cancel":
-      return { id, ok: true, result: await executor.cancel(request.params) };
-    case "getSession":
-      return { id, ok: true, result: executor.getSession(request.params.session_id) };
-    case "listSessions":
-      return { id, ok: true, result: executor.listSessions() };
-    case "health":
-      return { id, ok: true, result: executor.health() };
-    case "invalidateCache":
-      return { id, ok: true, result: executor.invalidateCache(request.params) };
-  }
+async function dispatch(executor: Executor, request: IpcRequest): Promise<IpcReply> {
+  const handler = executor[request.method] as (input: unknown) => Promise<unknown>;
+  const answer = await handler.call(executor, request.params);
+  const record = recordOf(executor, answer);
+  return { id: request.id, ok: true, answer, ...(record ? { record } : {}) } as IpcReply;
 }
 
 function send(reply: IpcReply): void {
@@ -167,24 +105,24 @@ function send(reply: IpcReply): void {
     });
   } catch (error) {
     // A result that cannot be cloned: answer the request anyway, so the client never waits for nothing.
-    process.send!({ id: reply.id, ok: false, error: { code: "internal", status: 500, message: `The reply could not be sent: ${error instanceof Error ? error.message : String(error)}` } } satisfies IpcReply);
+    process.send!({ id: reply.id, ok: false, error: { code: "internal", message: `The reply could not be sent: ${error instanceof Error ? error.message : String(error)}` } } satisfies IpcReply);
   }
 }
 
 process.on("message", (message: unknown) => {
   const request = asIpcRequest(message);
   if ("invalid" in request) {
-    if (request.id !== undefined) send({ id: request.id, ok: false, error: { code: "bad_request", status: 400, message: request.invalid } });
+    if (request.id !== undefined) send({ id: request.id, ok: false, error: { code: "bad_request", message: request.invalid } });
     else warn(`ignored a message without an id: ${request.invalid}`);
     return;
   }
   // The process is up before its sheet members are: health answers at once (no session can exist yet), so
   // the client's first check does not wait for the members to start.
   if (request.method === "health" && readyExecutor === undefined) {
-    send({ id: request.id, ok: true, result: { status: "healthy", active_sessions: 0, version: VERSION } });
+    send({ id: request.id, ok: true, answer: { status: "healthy", active_sessions: 0, version: VERSION } });
     return;
   }
   void ready
     .then((executor) => dispatch(executor, request))
-    .then(send, (error: unknown) => send({ id: request.id, ok: false, error: toIpcError(error) }));
+    .then(send, (error: unknown) => send({ id: request.id, ok: false, error: refusalOf(error) }));
 });

@@ -5,14 +5,14 @@
 
 import type { Logger } from "pino";
 import type { Executor } from "../session/executor";
-import { createJsonServer, type JsonServer, type Route } from "./jsonServer";
+import { createJsonServer, rpcRoutes, type JsonServer, type Route } from "./jsonServer";
 import { Metrics } from "./metrics";
 
 export interface SandboxServerOptions {
   executor: Executor;
   /** Accepted bearer tokens; empty: no authentication. */
   tokens?: readonly string[];
-  /** Largest request body, bytes. Default 1 MB. */
+  /** Largest request body, bytes. Default LIMITS.maxBodyBytes. */
   maxBodyBytes?: number;
   logger: Logger;
   /** Header and whole-request deadlines against slow clients. Defaults 10 s and 30 s. */
@@ -25,14 +25,9 @@ export function createSandboxServer(options: SandboxServerOptions): JsonServer {
   const { executor } = options;
   const metrics = new Metrics(() => executor.countByStatus());
 
+  // Every method of the table answered by the executor's handler of the same name; the caller's token owns its sessions.
   const routes: Route[] = [
-    { method: "POST", pattern: /^\/sandbox\/execute$/, name: "execute", body: true, step: true, handler: (r) => executor.execute(r.body, r.context) },
-    { method: "POST", pattern: /^\/sandbox\/resume$/, name: "resume", body: true, step: true, handler: (r) => executor.resume(r.body, r.context) },
-    { method: "POST", pattern: /^\/sandbox\/cancel$/, name: "cancel", body: true, handler: (r) => executor.cancel(r.body, r.context) },
-    { method: "GET", pattern: /^\/sandbox\/session\/(?<id>[^/]+)$/, name: "session", handler: (r) => executor.getSession(r.params.id!, r.context) },
-    { method: "GET", pattern: /^\/sandbox\/sessions$/, name: "sessions", handler: (r) => executor.listSessions(r.context) },
-    { method: "GET", pattern: /^\/sandbox\/health$/, name: "health", public: true, handler: () => executor.health() },
-    { method: "POST", pattern: /^\/sandbox\/invalidate-cache$/, name: "invalidate-cache", body: true, handler: (r) => executor.invalidateCache(r.body ?? {}) },
+    ...rpcRoutes("sandbox", (method, input, request) => executor[method](input, request.context)),
     { method: "GET", pattern: /^\/metrics$/, name: "metrics", public: true, handler: () => metrics },
   ];
 

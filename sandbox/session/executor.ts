@@ -4,54 +4,51 @@
 
 import { randomBytes, randomUUID } from "node:crypto";
 import type { FieldValue, WindowSpec } from "../../protocol/fields";
+import type { JsonValue } from "../../protocol/json";
+import { EVICT_AFTER_MS, LIMITS, WIRE_HTML_MODE } from "../../protocol/limits";
+import { parseRequest, type AnswerOf, type MethodName } from "../../protocol/methods";
+import { Refusal } from "../../protocol/refusal";
 import {
-  parseCancelRequest,
-  parseExecuteRequest,
-  parseInvalidateCacheRequest,
-  parseResumeRequest,
-  parseSessionId,
+  MAX_TRACE_ENTRIES,
   type CancelResponse,
+  type ExecuteRequest,
   type ExecutionResponse,
   type HealthResponse,
   type HtmlMode,
-  type InputLogEntry,
   type InvalidateCacheResponse,
-  type JsonObject,
-  type JsonValue,
   type SessionInfo,
   type SessionListResponse,
   type SessionStatus,
   type SheetError,
   type TraceEntry,
-  MAX_TRACE_ENTRIES,
 } from "../../protocol/rpc";
+import type { SessionRecord, SheetRef } from "../../protocol/session";
 import { checkWindowInput, summarizeFieldErrors } from "../../protocol/validate";
 import type { RealmOutcome, RealmStart } from "../runtime/abi";
-import { InProcessEngine, replayDivergence, type EngineOutcome, type RealmEngine } from "../engine/realmEngine";
-import { SandboxError } from "./errors";
-import { SheetLoader, type LoadedSheet, type LoadResult } from "../loader/sheetLoader";
+import { InProcessEngine, type EngineOutcome, type RealmEngine } from "../engine/realmEngine";
+import { replayMismatch, type ReplayExpectation } from "../engine/replay";
 import { errorOutcome } from "../engine/sheetRealm";
-import { renderReportDocument } from "./reportDocument";
+import { SheetLoader, type LoadedSheet, type LoadResult } from "../loader/sheetLoader";
 import { SafeDirs } from "../loader/safeDirs";
 import { mapSheetError } from "../loader/sourceMap";
 import { VERSION } from "../version";
+import { renderReportDocument } from "./reportDocument";
 
 export interface ExecutorOptions {
   /** Folders `file_path` sheets may come from. None: `file_path` is refused. */
   safeDirs?: readonly string[];
-  /** Time limit of one step (from a resume to the next pause). Default 10 s. */
+  /** Time limit of one step (from a resume to the next pause). Default LIMITS.stepTimeoutMs. */
   stepTimeoutMs?: number;
-  /** A session untouched this long is cancelled (its `finally` runs) and forgotten. Default 1 h. */
+  /** A session untouched this long is cancelled (its `finally` runs) and forgotten. Default LIMITS.sessionTtlMs. */
   sessionTtlMs?: number;
   /**
-   * Sessions running or waiting for input at once; one more is refused with 429. Default 1 000. Finished
-   * sessions (completed, error, cancelled) do not count; the newest `maxSessions` of them are kept for status
-   * queries until their TTL.
+   * Sessions running or waiting for input at once; one more is refused with 429. Finished sessions (completed,
+   * error, cancelled) do not count; the newest `maxSessions` of them are kept for status queries until their TTL.
    */
   maxSessions?: number;
   /**
    * A paused session untouched this long has its realm dropped from memory; its next request rebuilds it by
-   * replaying its input log. Default 10 min; 0 turns eviction off.
+   * replaying its input log. Default EVICT_AFTER_MS; 0 turns eviction off.
    */
   evictAfterMs?: number;
   engine?: RealmEngine;
@@ -63,6 +60,13 @@ export interface ExecutorOptions {
 export interface RequestContext {
   owner?: string;
 }
+
+/**
+ * The sandbox RPC's handlers, one per method of the table (protocol/methods.ts): each takes the untrusted request
+ * and answers, or throws a Refusal. Every transport (HTTP, the local child's IPC, the in-process client) calls
+ * these and nothing else.
+ */
+export type SandboxHandlers = { readonly [M in MethodName]: (input: unknown, context?: RequestContext) => Promise<AnswerOf<M>> };
 
 /**
  * A session's report body, kept as the pieces each step added. Appending is O(1) and a delta is the pieces
@@ -139,16 +143,6 @@ class RunTrace {
   }
 }
 
-/** Everything needed to run a session again and get the same report: the bundle, params, seed and inputs. */
-export interface SessionRecord {
-  sheet: LoadedSheet;
-  funcName?: string;
-  params?: JsonObject;
-  seed: number;
-  startedAt: number;
-  inputLog: InputLogEntry[];
-}
-
 interface Session {
   id: string;
   status: SessionStatus;
@@ -162,8 +156,10 @@ interface Session {
   trace: RunTrace;
   htmlMode: HtmlMode;
   window?: WindowSpec;
-  batchInputs?: Record<string, Record<string, unknown>>;
+  /** What it takes to run the session again; absent when its sheet failed to load. */
   record?: SessionRecord;
+  /** The bundle the record's hash names. */
+  bundle?: LoadedSheet;
   filename: string;
   error?: SheetError;
   value?: JsonValue;
@@ -177,8 +173,6 @@ interface Session {
   pending: Promise<unknown>;
 }
 
-const DEFAULTS = { stepTimeoutMs: 10_000, sessionTtlMs: 3_600_000, maxSessions: 1_000, evictAfterMs: 600_000 };
-
 function isFinished(status: SessionStatus): boolean {
   return status === "completed" || status === "error" || status === "cancelled";
 }
@@ -187,7 +181,15 @@ function sandboxFailure(message: string): RealmOutcome {
   return errorOutcome({ name: "SandboxError", message });
 }
 
-export class Executor {
+function startOf(record: SessionRecord): RealmStart {
+  return { filename: record.sheet.filename, ...(record.func_name !== undefined ? { func: record.func_name } : {}), ...(record.params !== undefined ? { params: record.params } : {}) };
+}
+
+function alreadyExists(id: string): Refusal {
+  return new Refusal("conflict", `Session '${id}' already exists; choose another session_id or leave it out.`);
+}
+
+export class Executor implements SandboxHandlers {
   readonly loader: SheetLoader;
   readonly engine: RealmEngine;
   readonly safeDirs: SafeDirs;
@@ -201,10 +203,10 @@ export class Executor {
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: ExecutorOptions = {}) {
-    this.stepTimeoutMs = options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs;
-    this.sessionTtlMs = options.sessionTtlMs ?? DEFAULTS.sessionTtlMs;
-    this.maxSessions = options.maxSessions ?? DEFAULTS.maxSessions;
-    this.evictAfterMs = options.evictAfterMs ?? DEFAULTS.evictAfterMs;
+    this.stepTimeoutMs = options.stepTimeoutMs ?? LIMITS.stepTimeoutMs.default;
+    this.sessionTtlMs = options.sessionTtlMs ?? LIMITS.sessionTtlMs.default;
+    this.maxSessions = options.maxSessions ?? LIMITS.maxSessions.default;
+    this.evictAfterMs = options.evictAfterMs ?? EVICT_AFTER_MS;
     this.clock = options.clock ?? Date.now;
     this.safeDirs = new SafeDirs(options.safeDirs ?? []);
     this.loader = new SheetLoader({ safeDirs: this.safeDirs });
@@ -214,121 +216,133 @@ export class Executor {
     this.sweeper.unref();
   }
 
-  /**
-   * `start` fixes the session's seed and clock instead of drawing new ones: for a trusted caller that re-runs a
-   * session it recorded (the local sandbox client restoring sessions after its child process died). It is not
-   * part of the wire request.
-   */
-  async execute(body: unknown, context: RequestContext = {}, start?: { seed: number; startedAt: number }): Promise<ExecutionResponse> {
-    const parsed = parseExecuteRequest(body);
-    if (!parsed.ok) throw new SandboxError("bad_request", parsed.message);
-    const request = parsed.value;
+  async execute(input: unknown, context: RequestContext = {}): Promise<ExecutionResponse> {
+    const request = parseRequest("execute", input);
     const id = request.session_id ?? randomUUID();
-    this.expireIfIdle(id);
-    if (this.sessions.has(id)) throw new SandboxError("conflict", `Session '${id}' already exists; choose another session_id or leave it out.`);
-    if (this.liveSessions() >= this.maxSessions) {
-      await this.sweep();
-      if (this.liveSessions() >= this.maxSessions) {
-        throw new SandboxError("too_many_sessions", `The sandbox is running its limit of ${this.maxSessions} sessions; finish or cancel one, or try again later.`);
-      }
-    }
-    this.forgetOldestFinished();
+    await this.admit(id);
     // Loading throws 403/404 for a file that is outside the safe dirs or missing: no session is made for those.
-    const loaded: LoadResult = request.file_path !== undefined
-      ? await this.loader.loadFile(request.file_path)
-      : await this.loader.loadSource(request.source!, request.filename, request.files);
-    if (this.sessions.has(id)) throw new SandboxError("conflict", `Session '${id}' already exists; choose another session_id or leave it out.`);
-    const now = this.clock();
-    const filename = loaded.ok ? loaded.sheet.filename : (request.filename ?? request.file_path ?? "sheet");
-    const session: Session = {
-      id,
-      status: "idle",
-      createdAt: now,
-      updatedAt: now,
-      lastActivity: now,
-      uiSteps: 0,
-      report: new ReportBody(),
-      sent: 0,
-      trace: new RunTrace(),
-      htmlMode: request.html_mode ?? "full",
-      filename,
-      owner: context.owner,
-      pending: Promise.resolve(),
-    };
-    if (request.inputs) session.batchInputs = request.inputs;
-    this.sessions.set(id, session);
+    const loaded = await this.load(request);
+    if (this.sessions.has(id)) throw alreadyExists(id);
+    const session = this.open(id, loaded.ok ? loaded.sheet.filename : (request.filename ?? request.file_path ?? "sheet"), request.html_mode ?? WIRE_HTML_MODE, context);
     if (!loaded.ok) {
       this.fail(session, loaded.error);
       return this.respond(session);
     }
-    const record: SessionRecord = { sheet: loaded.sheet, seed: start?.seed ?? randomBytes(4).readUInt32LE(0), startedAt: start?.startedAt ?? now, inputLog: [] };
-    if (request.func_name !== undefined) record.funcName = request.func_name;
-    if (request.params !== undefined) record.params = request.params;
-    session.record = record;
-    return this.exclusive(session, () => this.runFromStart(session));
-  }
-
-  async resume(body: unknown, context: RequestContext = {}): Promise<ExecutionResponse> {
-    const parsed = parseResumeRequest(body);
-    if (!parsed.ok) throw new SandboxError("bad_request", parsed.message);
-    const session = this.require(parsed.value.session_id, context);
-    if (session.status !== "waiting_ui" || !session.window) {
-      throw new SandboxError("conflict", `Session '${session.id}' is not waiting for input (status: ${session.status}).`);
-    }
-    const check = checkWindowInput(session.window, parsed.value.user_input);
-    if (!check.ok) {
-      throw new SandboxError("invalid_input", `Invalid input for window '${session.window.id}': ${summarizeFieldErrors(check.errors)}`, check.errors);
-    }
-    if (parsed.value.html_mode) session.htmlMode = parsed.value.html_mode;
-    const window = session.window;
+    session.bundle = loaded.sheet;
+    session.record = {
+      sheet: sheetRef(loaded.sheet, request),
+      seed: randomBytes(4).readUInt32LE(0),
+      started_at: session.createdAt,
+      input_log: [],
+      ...(request.func_name !== undefined ? { func_name: request.func_name } : {}),
+      ...(request.params !== undefined ? { params: request.params } : {}),
+      ...(request.inputs !== undefined ? { inputs: request.inputs } : {}),
+    };
     return this.exclusive(session, async () => {
       const logs: string[] = [];
-      let outcome = await this.inject(session, window, check.values, logs);
-      outcome = await this.answerFromBatch(session, outcome, logs);
+      const outcome = await this.step(session, logs, () => this.engine.open(session.id, session.bundle!, this.initOf(session.record!), startOf(session.record!)));
+      await this.answerFromBatch(session, outcome, logs);
       return this.respond(session, logs);
     });
   }
 
-  async cancel(body: unknown, context: RequestContext = {}): Promise<CancelResponse> {
-    const parsed = parseCancelRequest(body);
-    if (!parsed.ok) throw new SandboxError("bad_request", parsed.message);
-    const session = this.require(parsed.value.session_id, context);
+  /**
+   * Runs a recorded session again under its id (else a new one): the same bundle (rebuilt from where the sheet
+   * came from, refused with 409 if it is no longer the same code), seed, clock and answered windows. With
+   * `expect`, the session must come back waiting at that window with that report, else it is not the same run:
+   * 409, and no session is kept.
+   */
+  async replay(input: unknown, context: RequestContext = {}): Promise<ExecutionResponse> {
+    const request = parseRequest("replay", input);
+    const record = request.record;
+    const id = request.session_id ?? randomUUID();
+    await this.admit(id);
+    let loaded: LoadResult;
+    try {
+      loaded = await this.load(record.sheet);
+    } catch (error) {
+      if (error instanceof Refusal) throw new Refusal("conflict", `starting it again was refused: ${error.message}`);
+      throw error;
+    }
+    if (!loaded.ok) throw new Refusal("conflict", `the sheet no longer builds: ${loaded.error.message}`);
+    if (loaded.sheet.hash !== record.sheet.hash) throw new Refusal("conflict", "the sheet (or one of its imports) changed since the run started");
+    if (this.sessions.has(id)) throw alreadyExists(id);
+    const session = this.open(id, loaded.sheet.filename, WIRE_HTML_MODE, context);
+    session.bundle = loaded.sheet;
+    session.record = { ...record, input_log: [...record.input_log] };
+    return this.exclusive(session, async () => {
+      const outcome = await this.engine.restore(id, loaded.sheet, this.initOf(record), startOf(record), record.input_log);
+      const mismatch = request.expect ? replayMismatch(outcome, request.expect) : undefined;
+      if (mismatch) {
+        this.forget(session);
+        throw new Refusal("conflict", mismatch.message);
+      }
+      session.uiSteps = record.input_log.length;
+      const logs: string[] = [];
+      this.apply(session, outcome.kind === "lost" ? sandboxFailure("The sandbox lost this session while replaying it; start the run again.") : outcome, logs);
+      return this.respond(session, logs);
+    });
+  }
+
+  async resume(input: unknown, context: RequestContext = {}): Promise<ExecutionResponse> {
+    const request = parseRequest("resume", input);
+    const session = this.require(request.session_id, context);
+    if (session.status !== "waiting_ui" || !session.window) {
+      throw new Refusal("conflict", `Session '${session.id}' is not waiting for input (status: ${session.status}).`);
+    }
+    const check = checkWindowInput(session.window, request.user_input);
+    if (!check.ok) {
+      throw new Refusal("invalid_input", `Invalid input for window '${session.window.id}': ${summarizeFieldErrors(check.errors)}`, check.errors);
+    }
+    if (request.html_mode) session.htmlMode = request.html_mode;
+    const window = session.window;
+    return this.exclusive(session, async () => {
+      const logs: string[] = [];
+      const outcome = await this.inject(session, window, check.values, logs);
+      await this.answerFromBatch(session, outcome, logs);
+      return this.respond(session, logs);
+    });
+  }
+
+  async cancel(input: unknown, context: RequestContext = {}): Promise<CancelResponse> {
+    const request = parseRequest("cancel", input);
+    const session = this.require(request.session_id, context);
     await session.pending.catch(() => undefined);
     if (session.status === "cancelled") return { status: "cancelled", session_id: session.id };
     if (session.status === "completed" || session.status === "error") {
-      throw new SandboxError("conflict", `Session '${session.id}' has already finished (status: ${session.status}); there is nothing to cancel.`);
+      throw new Refusal("conflict", `Session '${session.id}' has already finished (status: ${session.status}); there is nothing to cancel.`);
     }
     await this.exclusive(session, () => this.cancelRun(session));
     return { status: "cancelled", session_id: session.id };
   }
 
-  getSession(id: string, context: RequestContext = {}): SessionInfo {
-    const parsed = parseSessionId(id);
-    if (!parsed.ok) throw new SandboxError("bad_request", parsed.message);
-    return this.info(this.require(parsed.value, context));
+  async getSession(input: unknown, context: RequestContext = {}): Promise<SessionInfo> {
+    const request = parseRequest("getSession", input);
+    return this.info(this.require(request.session_id, context));
   }
 
-  listSessions(context: RequestContext = {}): SessionListResponse {
+  async listSessions(_input?: unknown, context: RequestContext = {}): Promise<SessionListResponse> {
     for (const id of [...this.sessions.keys()]) this.expireIfIdle(id);
     return { sessions: [...this.sessions.values()].filter((s) => s.owner === context.owner).map((s) => this.info(s)) };
   }
 
-  private liveSessions(): number {
-    let live = 0;
-    for (const session of this.sessions.values()) if (!isFinished(session.status)) live++;
-    return live;
+  async health(): Promise<HealthResponse> {
+    let active = 0;
+    for (const session of this.sessions.values()) if (!isFinished(session.status)) active++;
+    return { status: "healthy", active_sessions: active, version: VERSION };
   }
 
-  /** Keeps at most `maxSessions` finished sessions (a Map iterates oldest first). */
-  private forgetOldestFinished(): void {
-    let finished = 0;
-    for (const session of this.sessions.values()) if (isFinished(session.status)) finished++;
-    for (const session of this.sessions.values()) {
-      if (finished < this.maxSessions) break;
-      if (!isFinished(session.status)) continue;
-      this.sessions.delete(session.id);
-      finished--;
-    }
+  async invalidateCache(input: unknown): Promise<InvalidateCacheResponse> {
+    const path = parseRequest("invalidateCache", input).file_path;
+    const count = this.loader.invalidate(path);
+    return { status: "ok", message: path === undefined ? `Cache cleared (${count} sheet${count === 1 ? "" : "s"}).` : `Cache invalidated for ${path} (${count} entr${count === 1 ? "y" : "ies"}).` };
+  }
+
+  /** What it takes to run this session again: for the local sandbox client, which keeps it across child restarts. */
+  sessionRecord(id: string, context: RequestContext = {}): SessionRecord {
+    const session = this.require(id, context);
+    if (!session.record) throw new Refusal("conflict", `Session '${id}' has no sheet to replay (it failed to load).`);
+    return { ...session.record, input_log: [...session.record.input_log] };
   }
 
   /** Sessions by status, for metrics. */
@@ -336,54 +350,6 @@ export class Executor {
     const counts = { idle: 0, running: 0, waiting_ui: 0, completed: 0, error: 0, cancelled: 0 };
     for (const session of this.sessions.values()) counts[session.status]++;
     return counts;
-  }
-
-  health(): HealthResponse {
-    const active = [...this.sessions.values()].filter((s) => s.status === "waiting_ui" || s.status === "running" || s.status === "idle").length;
-    return { status: "healthy", active_sessions: active, version: VERSION };
-  }
-
-  invalidateCache(body: unknown): InvalidateCacheResponse {
-    const parsed = parseInvalidateCacheRequest(body);
-    if (!parsed.ok) throw new SandboxError("bad_request", parsed.message);
-    const path = parsed.value.file_path;
-    const count = this.loader.invalidate(path);
-    return { status: "ok", message: path === undefined ? `Cache cleared (${count} sheet${count === 1 ? "" : "s"}).` : `Cache invalidated for ${path} (${count} entr${count === 1 ? "y" : "ies"}).` };
-  }
-
-  /** What it takes to run this session again (for replay and recovery). */
-  sessionRecord(id: string, context: RequestContext = {}): SessionRecord {
-    const session = this.require(id, context);
-    if (!session.record) throw new SandboxError("conflict", `Session '${id}' has no sheet to replay (it failed to load).`);
-    return { ...session.record, inputLog: [...session.record.inputLog] };
-  }
-
-  /**
-   * Runs a recorded session again in a new session: same bundle, params, seed and clock, and the logged inputs
-   * fed to the same windows. A window that differs from the log is an error that says so.
-   */
-  async replay(record: SessionRecord, sessionId: string = randomUUID()): Promise<ExecutionResponse> {
-    if (this.sessions.has(sessionId)) throw new SandboxError("conflict", `Session '${sessionId}' already exists.`);
-    const now = this.clock();
-    const session: Session = {
-      id: sessionId, status: "idle", createdAt: now, updatedAt: now, lastActivity: now, uiSteps: 0, report: new ReportBody(), sent: 0, trace: new RunTrace(),
-      htmlMode: "full", filename: record.sheet.filename, owner: undefined, pending: Promise.resolve(),
-      record: { ...record, inputLog: [] },
-    };
-    this.sessions.set(sessionId, session);
-    return this.exclusive(session, async () => {
-      const logs: string[] = [];
-      let outcome = await this.open(session, logs);
-      for (const [index, entry] of record.inputLog.entries()) {
-        const divergence = replayDivergence(outcome, entry, index, record.inputLog.length);
-        if (divergence || !session.window) {
-          this.fail(session, divergence ?? { name: "ReplayError", message: "Replay diverged: the session has no window to answer." });
-          break;
-        }
-        outcome = await this.inject(session, session.window, entry.values, logs);
-      }
-      return this.respond(session, logs);
-    });
   }
 
   /**
@@ -435,11 +401,72 @@ export class Executor {
 
   // ---- internals -------------------------------------------------------------------------------------------
 
+  /** Room for a new session under `id`: not taken, and under the limit of live sessions. */
+  private async admit(id: string): Promise<void> {
+    this.expireIfIdle(id);
+    if (this.sessions.has(id)) throw alreadyExists(id);
+    if (this.liveSessions() >= this.maxSessions) {
+      await this.sweep();
+      if (this.liveSessions() >= this.maxSessions) {
+        throw new Refusal("too_many_sessions", `The sandbox is running its limit of ${this.maxSessions} sessions; finish or cancel one, or try again later.`);
+      }
+    }
+    this.forgetOldestFinished();
+  }
+
+  private load(sheet: Pick<ExecuteRequest, "file_path" | "source" | "filename" | "files">): Promise<LoadResult> {
+    return sheet.file_path !== undefined ? this.loader.loadFile(sheet.file_path) : this.loader.loadSource(sheet.source ?? "", sheet.filename, sheet.files);
+  }
+
+  private open(id: string, filename: string, htmlMode: HtmlMode, context: RequestContext): Session {
+    const now = this.clock();
+    const session: Session = {
+      id,
+      status: "idle",
+      createdAt: now,
+      updatedAt: now,
+      lastActivity: now,
+      uiSteps: 0,
+      report: new ReportBody(),
+      sent: 0,
+      trace: new RunTrace(),
+      htmlMode,
+      filename,
+      owner: context.owner,
+      pending: Promise.resolve(),
+    };
+    this.sessions.set(id, session);
+    return session;
+  }
+
+  private forget(session: Session): void {
+    this.sessions.delete(session.id);
+    this.engine.drop(session.id);
+  }
+
+  private liveSessions(): number {
+    let live = 0;
+    for (const session of this.sessions.values()) if (!isFinished(session.status)) live++;
+    return live;
+  }
+
+  /** Keeps at most `maxSessions` finished sessions (a Map iterates oldest first). */
+  private forgetOldestFinished(): void {
+    let finished = 0;
+    for (const session of this.sessions.values()) if (isFinished(session.status)) finished++;
+    for (const session of this.sessions.values()) {
+      if (finished < this.maxSessions) break;
+      if (!isFinished(session.status)) continue;
+      this.sessions.delete(session.id);
+      finished--;
+    }
+  }
+
   private require(id: string, context: RequestContext = {}): Session {
     this.expireIfIdle(id);
     const session = this.sessions.get(id);
     // Another token's session is answered exactly like a missing one: its existence is not disclosed.
-    if (!session || session.owner !== context.owner) throw new SandboxError("not_found", `Unknown session '${id}' (it may have expired).`);
+    if (!session || session.owner !== context.owner) throw new Refusal("not_found", `Unknown session '${id}' (it may have expired).`);
     return session;
   }
 
@@ -469,20 +496,14 @@ export class Executor {
     }
   }
 
-  private async runFromStart(session: Session): Promise<ExecutionResponse> {
-    const logs: string[] = [];
-    const outcome = await this.open(session, logs);
-    await this.answerFromBatch(session, outcome, logs);
-    return this.respond(session, logs);
+  private initOf(record: SessionRecord): { seed: number; now: number } {
+    return { seed: record.seed, now: record.started_at };
   }
 
-  private startOf(record: SessionRecord): RealmStart {
-    return { filename: record.sheet.filename, ...(record.funcName !== undefined ? { func: record.funcName } : {}), ...(record.params !== undefined ? { params: record.params } : {}) };
-  }
-
-  private async open(session: Session, logs: string[]): Promise<RealmOutcome> {
-    const record = session.record!;
-    const outcome = await this.engine.open(session.id, record.sheet, { seed: record.seed, now: record.startedAt }, this.startOf(record));
+  /** Runs one operation on the session's realm and applies what it gave. */
+  private async step(session: Session, logs: string[], operation: () => Promise<EngineOutcome>): Promise<RealmOutcome> {
+    session.status = "running";
+    const outcome = await this.onRealm(session, operation);
     this.apply(session, outcome, logs);
     return outcome;
   }
@@ -491,39 +512,37 @@ export class Executor {
     session.status = "running";
     const outcome = await this.onRealm(session, () => this.engine.resume(session.id, values));
     // Logged once the realm has taken the values, so a rebuild before this step replays only what came before.
-    session.record!.inputLog.push({ window: window.id, values });
+    session.record!.input_log.push({ window: window.id, values });
     session.window = undefined;
     this.apply(session, outcome, logs);
     return outcome;
   }
 
   /**
-   * Runs an operation on a session's realm. A realm the engine no longer holds (evicted, or its worker died)
-   * is rebuilt by replaying the input log, checked against the session's report, and the operation retried.
+   * Runs an operation on a session's realm. A realm the engine no longer holds (evicted, or its member died) is
+   * rebuilt by replay, checked against the session's report, and the operation tried again.
    */
   private async onRealm(session: Session, operation: () => Promise<EngineOutcome>): Promise<RealmOutcome> {
     const first = await operation();
     if (first.kind !== "lost") return first;
-    const failed = await this.restore(session);
+    const failed = await this.rebuild(session);
     if (failed) return failed;
     const second = await operation();
     if (second.kind !== "lost") return second;
     return sandboxFailure("The sandbox lost this session's sheet again right after rebuilding it; start the run again.");
   }
 
-  private async restore(session: Session): Promise<RealmOutcome | undefined> {
+  /** Builds the session's realm again from its record (replay.ts); an outcome to end the session with if it cannot be. */
+  private async rebuild(session: Session): Promise<RealmOutcome | undefined> {
     const record = session.record!;
-    const expected = session.window;
-    const outcome = await this.engine.restore(session.id, record.sheet, { seed: record.seed, now: record.startedAt }, this.startOf(record), record.inputLog);
+    const outcome = await this.engine.restore(session.id, session.bundle!, this.initOf(record), startOf(record), record.input_log);
     if (outcome.kind === "lost") return sandboxFailure("The sandbox could not rebuild this session's sheet.");
     if (outcome.kind === "error") return outcome;
-    if (outcome.kind !== "ui" || outcome.window.id !== expected?.id) {
+    const expected: ReplayExpectation = { window: session.window?.id ?? "", report: session.report.text };
+    const mismatch = replayMismatch(outcome, expected);
+    if (mismatch) {
       this.engine.drop(session.id);
-      return errorOutcome({ name: "ReplayError", message: `Replay diverged: rebuilding the session did not stop at window '${expected?.id}' again.` });
-    }
-    if (outcome.html !== session.report.text) {
-      this.engine.drop(session.id);
-      return errorOutcome({ name: "ReplayError", message: "Replay diverged: rebuilding the session gave a different report than the original run." });
+      return errorOutcome(mismatch);
     }
     this.restores++;
     session.evicted = false;
@@ -532,9 +551,10 @@ export class Executor {
 
   /** Answers windows from the request's `inputs` without pausing; invalid inputs leave the session waiting there. */
   private async answerFromBatch(session: Session, outcome: RealmOutcome, logs: string[]): Promise<RealmOutcome> {
-    while (outcome.kind === "ui" && session.window && session.batchInputs && Object.prototype.hasOwnProperty.call(session.batchInputs, session.window.id)) {
+    const batch = session.record?.inputs;
+    while (outcome.kind === "ui" && session.window && batch && Object.prototype.hasOwnProperty.call(batch, session.window.id)) {
       const window = session.window;
-      const check = checkWindowInput(window, session.batchInputs[window.id]!);
+      const check = checkWindowInput(window, batch[window.id]!);
       if (!check.ok) {
         session.inputErrors = check.errors;
         return outcome;
@@ -572,8 +592,8 @@ export class Executor {
           body: session.report.text,
           sheetName: record.sheet.filename,
           sheetHash: record.sheet.hash,
-          createdAt: record.startedAt,
-          inputs: record.inputLog,
+          createdAt: record.started_at,
+          inputs: record.input_log,
           version: VERSION,
           ...(record.params !== undefined ? { params: record.params } : {}),
         });
@@ -584,7 +604,7 @@ export class Executor {
         session.window = undefined;
         return;
       case "error":
-        this.fail(session, mapSheetError(session.record!.sheet, outcome.error));
+        this.fail(session, session.bundle ? mapSheetError(session.bundle, outcome.error) : { name: outcome.error.name, message: outcome.error.message });
         return;
     }
   }
@@ -632,4 +652,10 @@ export class Executor {
       updated_at: new Date(session.updatedAt).toISOString(),
     };
   }
+}
+
+/** Which code a session runs and where it came from (protocol/session.ts SheetRef). */
+function sheetRef(bundle: LoadedSheet, request: ExecuteRequest): SheetRef {
+  const origin = request.file_path !== undefined ? { file_path: request.file_path } : { source: request.source ?? "", ...(request.files !== undefined ? { files: request.files } : {}) };
+  return { hash: bundle.hash, filename: bundle.filename, ...origin };
 }

@@ -1,48 +1,24 @@
-// A SandboxClient over an Executor in this process: for the API layer's in-process deployment and for the
-// sandbox child's own dispatch. Maps the executor's SandboxError to the client-side SandboxRequestError.
+// A SandboxClient over an Executor in this process: the API layer's in-process deployment and the CLI's local
+// runs. Requests go to the executor's handlers as they are: it parses them and refuses what it refuses, the same
+// Refusal a remote caller gets.
 
-import type { ExecuteRequest, ResumeRequest } from "../../protocol/rpc";
-import { SandboxError } from "./errors";
+import type { AnswerOf, PublicMethod, RequestOf } from "../../protocol/methods";
+import { RpcClient } from "../connect/sandboxClient";
 import type { Executor, RequestContext } from "./executor";
-import { SandboxRequestError, type SandboxClient } from "../connect/sandboxClient";
 
-export class ExecutorClient implements SandboxClient {
+export class ExecutorClient extends RpcClient {
   constructor(
     private readonly executor: Executor,
     private readonly context: RequestContext = {},
-  ) {}
+  ) {
+    super();
+  }
 
-  execute(request: ExecuteRequest) {
-    return this.call(() => this.executor.execute(request, this.context));
+  override call<M extends PublicMethod>(method: M, request: RequestOf<M>): Promise<AnswerOf<M>> {
+    return this.executor[method](request, this.context);
   }
-  resume(request: ResumeRequest) {
-    return this.call(() => this.executor.resume(request, this.context));
-  }
-  cancel(sessionId: string) {
-    return this.call(() => this.executor.cancel({ session_id: sessionId }, this.context));
-  }
-  getSession(sessionId: string) {
-    return this.call(() => this.executor.getSession(sessionId, this.context));
-  }
-  listSessions() {
-    return this.call(() => this.executor.listSessions(this.context));
-  }
-  health() {
-    return this.call(() => this.executor.health());
-  }
-  invalidateCache(filePath?: string) {
-    return this.call(() => this.executor.invalidateCache(filePath === undefined ? {} : { file_path: filePath }));
-  }
-  async dispose(): Promise<void> {
+
+  override async dispose(): Promise<void> {
     await this.executor.close();
-  }
-
-  private async call<T>(work: () => T | Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof SandboxError) throw new SandboxRequestError(error.code, error.status, error.message, error.fields);
-      throw error;
-    }
   }
 }

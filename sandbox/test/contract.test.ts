@@ -8,7 +8,8 @@ import type { ExecutionResponse } from "../../protocol/rpc";
 import { ExecutorClient } from "../session/executorClient";
 import { LocalSandboxClient } from "../connect/localClient";
 import { RemoteSandboxClient } from "../connect/remoteClient";
-import { SandboxRequestError, type SandboxClient } from "../connect/sandboxClient";
+import { Refusal } from "../../protocol/refusal";
+import type { SandboxClient } from "../connect/sandboxClient";
 import { InProcessEngine } from "../engine/realmEngine";
 import { Executor } from "../session/executor";
 import { startService, type RunningService } from "./support/processes";
@@ -39,11 +40,11 @@ interface Target {
   close(): Promise<void>;
 }
 
-async function refused(promise: Promise<unknown>, status: number, code: string): Promise<SandboxRequestError> {
+async function refused(promise: Promise<unknown>, status: number, code: string): Promise<Refusal> {
   try {
     await promise;
   } catch (error) {
-    assert.ok(error instanceof SandboxRequestError, `expected a ${status} refusal, got ${String(error)}`);
+    assert.ok(error instanceof Refusal, `expected a ${status} refusal, got ${String(error)}`);
     assert.equal(error.status, status, error.message);
     assert.equal(error.code, code);
     return error;
@@ -74,7 +75,7 @@ function httpTarget(name: string, front: RunningService, flavor: "sandbox" | "ap
   return {
     name,
     client: (token = "token-one") => {
-      const client = new RemoteSandboxClient({ url: front.url, flavor, passFilePaths: true, ...(token ? { token } : {}) });
+      const client = new RemoteSandboxClient({ url: front.url, flavor, relay: true, ...(token ? { token } : {}) });
       clients.push(client);
       return client;
     },
@@ -128,7 +129,7 @@ for (const makeTarget of targets) {
     });
     afterEach(async () => {
       // Keep under the session limit: cancel what a test left waiting.
-      for (const id of started.splice(0)) await client.cancel(id).catch(() => undefined);
+      for (const id of started.splice(0)) await client.cancel({ session_id: id }).catch(() => undefined);
     });
     after(() => target.close());
 
@@ -206,19 +207,19 @@ for (const makeTarget of targets) {
 
     it("cancels (running the sheet's finally), cancels again, and refuses a resume after", async () => {
       const response = await run({ file_path: path.join(FIXTURES, "cleanup.calc.ts") });
-      assert.deepEqual(await client.cancel(response.session_id), { status: "cancelled", session_id: response.session_id });
-      assert.deepEqual(await client.cancel(response.session_id), { status: "cancelled", session_id: response.session_id });
+      assert.deepEqual(await client.cancel({ session_id: response.session_id }), { status: "cancelled", session_id: response.session_id });
+      assert.deepEqual(await client.cancel({ session_id: response.session_id }), { status: "cancelled", session_id: response.session_id });
       await refused(client.resume({ session_id: response.session_id, user_input: { x: 1 } }), 409, "conflict");
-      assert.equal((await client.getSession(response.session_id)).status, "cancelled");
+      assert.equal((await client.getSession({ session_id: response.session_id })).status, "cancelled");
     });
 
     it("reports session info, lists sessions, invalidates the cache and is healthy", async () => {
       const response = await run({ file_path: FIVE, session_id: "contract-info-1" });
-      const info = await client.getSession("contract-info-1");
+      const info = await client.getSession({ session_id: "contract-info-1" });
       assert.deepEqual({ ...info, created_at: "", updated_at: "" }, { session_id: "contract-info-1", status: "waiting_ui", ui_steps: 1, has_error: false, error_message: null, created_at: "", updated_at: "" });
       assert.match(info.created_at, /Z$/);
       assert.ok((await client.listSessions()).sessions.some((s) => s.session_id === response.session_id));
-      assert.equal((await client.invalidateCache(FIVE)).status, "ok");
+      assert.equal((await client.invalidateCache({ file_path: FIVE })).status, "ok");
       assert.match((await client.invalidateCache()).message, /Cache cleared/);
       const health = await client.health();
       assert.equal(health.status, "healthy");
@@ -228,11 +229,11 @@ for (const makeTarget of targets) {
 
     it("refuses wrong requests with the SPEC's 4xx", async () => {
       await refused(client.execute({}), 400, "bad_request");
-      await refused(client.getSession("no-such-session"), 404, "not_found");
+      await refused(client.getSession({ session_id: "no-such-session" }), 404, "not_found");
       await refused(client.resume({ session_id: "no-such-session", user_input: {} }), 404, "not_found");
       const done = await run({ file_path: FIVE, inputs: { w1: { v: 1 }, w2: { v: 1 }, w3: { v: 1 }, w4: { v: 1 }, w5: { v: 1 } } });
       await refused(client.resume({ session_id: done.session_id, user_input: { v: 1 } }), 409, "conflict");
-      await refused(client.cancel(done.session_id), 409, "conflict");
+      await refused(client.cancel({ session_id: done.session_id }), 409, "conflict");
       await run({ file_path: FIVE, session_id: "contract-taken" });
       await refused(client.execute({ file_path: FIVE, session_id: "contract-taken" }), 409, "conflict");
       await refused(client.execute({ source: "x", filename: "../../../etc/passwd.calc.ts", file_path: undefined, session_id: "bad id" }), 400, "bad_request");
@@ -243,7 +244,7 @@ for (const makeTarget of targets) {
       const error = await refused(client.resume({ session_id: response.session_id, user_input: { v: "2 kg", extra: 1 } }), 422, "invalid_input");
       assert.deepEqual(Object.keys(error.fields ?? {}).sort(), ["extra", "v"]);
       assert.match(error.fields!.v!, /'kg' is a mass, but this field is a length/);
-      assert.equal((await client.getSession(response.session_id)).status, "waiting_ui");
+      assert.equal((await client.getSession({ session_id: response.session_id })).status, "waiting_ui");
       assert.equal((await client.resume({ session_id: response.session_id, user_input: { v: 3 } })).ui?.id, "w2");
     });
 
@@ -261,9 +262,9 @@ for (const makeTarget of targets) {
           assert.ok(ids.length <= MAX_SESSIONS, "the limit holds");
         }
       } catch (error) {
-        assert.ok(error instanceof SandboxRequestError && error.status === 429, String(error));
+        assert.ok(error instanceof Refusal && error.status === 429, String(error));
       } finally {
-        for (const id of ids) await client.cancel(id).catch(() => undefined);
+        for (const id of ids) await client.cancel({ session_id: id }).catch(() => undefined);
       }
     });
 
@@ -281,9 +282,9 @@ for (const makeTarget of targets) {
       await refused(target.client("wrong").listSessions(), 401, "unauthorized");
       const mine = await run({ file_path: FIVE });
       const other = target.client("token-two");
-      await refused(other.getSession(mine.session_id), 404, "not_found");
+      await refused(other.getSession({ session_id: mine.session_id }), 404, "not_found");
       await refused(other.resume({ session_id: mine.session_id, user_input: { v: 1 } }), 404, "not_found");
-      await refused(other.cancel(mine.session_id), 404, "not_found");
+      await refused(other.cancel({ session_id: mine.session_id }), 404, "not_found");
       assert.ok(!(await other.listSessions()).sessions.some((s) => s.session_id === mine.session_id));
       assert.equal((await target.client("").health()).status, "healthy", "health needs no token");
     });

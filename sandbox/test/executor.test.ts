@@ -5,8 +5,8 @@ import * as path from "node:path";
 import type { ExecutionResponse } from "../../protocol/rpc";
 import type { RealmInit, RealmStart } from "../runtime/abi";
 import { InProcessEngine, type EngineOutcome, type RealmEngine, type SheetCode } from "../engine/realmEngine";
-import type { RestoreInput } from "../engine/worker/messages";
-import { SandboxError } from "../session/errors";
+import type { InputLogEntry } from "../../protocol/session";
+import { Refusal } from "../../protocol/refusal";
 import { Executor } from "../session/executor";
 
 const FIXTURES = path.join(__dirname, "fixtures", "sheets");
@@ -22,11 +22,11 @@ function locate(file: string, marker: string, token: string): { line: number; co
   return { line: index + 1, column: column + 1 };
 }
 
-async function refused(promise: Promise<unknown> | (() => unknown), code: string, status: number): Promise<SandboxError> {
+async function refused(promise: Promise<unknown> | (() => unknown), code: string, status: number): Promise<Refusal> {
   try {
     await (typeof promise === "function" ? promise() : promise);
   } catch (error) {
-    assert.ok(error instanceof SandboxError, `expected SandboxError, got ${String(error)}`);
+    assert.ok(error instanceof Refusal, `expected Refusal, got ${String(error)}`);
     assert.equal(error.code, code, error.message);
     assert.equal(error.status, status);
     return error;
@@ -54,7 +54,7 @@ class RecordingEngine implements RealmEngine {
   async cancel(id: string) {
     return this.note("cancel", id, await this.inner.cancel(id));
   }
-  async restore(id: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputs: readonly RestoreInput[]) {
+  async restore(id: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputs: readonly InputLogEntry[]) {
     return this.note("restore", id, await this.inner.restore(id, sheet, init, start, inputs));
   }
   drop(id: string) {
@@ -100,7 +100,7 @@ describe("executor: running sheets", () => {
     assert.ok(done.result!.includes(done.html!), "the document holds the whole report");
     assert.doesNotMatch(done.result!, /<script/i);
 
-    const info = executor.getSession(first.session_id);
+    const info = await executor.getSession({ session_id: first.session_id });
     assert.equal(info.status, "completed");
     assert.equal(info.ui_steps, 3);
     assert.equal(info.has_error, false);
@@ -161,7 +161,7 @@ describe("executor: running sheets", () => {
     assert.match(error.fields!.spna!, /did you mean 'span'/);
     const missingRequired = await refused(executor.resume({ session_id: start.session_id, user_input: {} }), "invalid_input", 422);
     assert.match(missingRequired.fields!.span!, /required/);
-    assert.equal(executor.getSession(start.session_id).status, "waiting_ui");
+    assert.equal((await executor.getSession({ session_id: start.session_id })).status, "waiting_ui");
     const next = await executor.resume({ session_id: start.session_id, user_input: { span: 6 } });
     assert.equal(next.status, "waiting_ui");
     assert.equal(next.ui?.title, "Missing values");
@@ -239,7 +239,7 @@ describe("executor: errors point at the sheet's own source", () => {
     assert.equal(failed.error!.file, undefined);
     assert.match(failed.error!.stack!, new RegExp(`at sheet \\(throws\\.calc\\.ts:${expected.line}:${expected.column}\\)`));
     assert.match(failed.html!, /<h1>Before the error<\/h1>[\s\S]*<p>g = 1<\/p>/);
-    const info = executor.getSession(start.session_id);
+    const info = await executor.getSession({ session_id: start.session_id });
     assert.equal(info.has_error, true);
     assert.equal(info.error_message, "ratio 0.5 is too small");
   });
@@ -370,8 +370,8 @@ describe("executor: safe directories and files", () => {
     assert.deepEqual((await executor.execute({ file_path: file })).value, ["v2", 1]);
     fs.writeFileSync(lib, "export const value = 2;\n");
     assert.deepEqual((await executor.execute({ file_path: file })).value, ["v2", 2]);
-    assert.match(executor.invalidateCache({ file_path: lib }).message, /Cache invalidated for .*value\.ts \(1 entry\)/);
-    assert.match(executor.invalidateCache({}).message, /Cache cleared/);
+    assert.match((await executor.invalidateCache({ file_path: lib })).message, /Cache invalidated for .*value\.ts \(1 entry\)/);
+    assert.match((await executor.invalidateCache({})).message, /Cache cleared/);
     assert.deepEqual((await executor.execute({ file_path: file })).value, ["v2", 2]);
   });
 });
@@ -386,7 +386,7 @@ describe("executor: session lifecycle", () => {
       await refused(executor.execute({ file_path: fixture("three-windows.calc.ts"), session_id: "bad id!" }), "bad_request", 400);
       await refused(executor.resume({ session_id: "x" }), "bad_request", 400);
       await refused(executor.resume({ session_id: "unknown", user_input: {} }), "not_found", 404);
-      await refused(() => executor.getSession("unknown"), "not_found", 404);
+      await refused(() => executor.getSession({ session_id: "unknown" }), "not_found", 404);
       await refused(executor.cancel({ session_id: "unknown" }), "not_found", 404);
 
       const run = await executor.execute({ file_path: fixture("three-windows.calc.ts"), session_id: "fixed-id_1" });
@@ -397,12 +397,12 @@ describe("executor: session lifecycle", () => {
       await refused(executor.resume({ session_id: done.session_id, user_input: {} }), "conflict", 409);
       await refused(executor.cancel({ session_id: done.session_id }), "conflict", 409);
 
-      assert.deepEqual(executor.listSessions().sessions.map((s) => [s.session_id, s.status]).sort(), [
+      assert.deepEqual((await executor.listSessions()).sessions.map((s) => [s.session_id, s.status]).sort(), [
         [done.session_id, "completed"],
         ["fixed-id_1", "waiting_ui"],
       ].sort());
-      assert.equal(executor.health().status, "healthy");
-      assert.equal(executor.health().active_sessions, 1);
+      assert.equal((await executor.health()).status, "healthy");
+      assert.equal((await executor.health()).active_sessions, 1);
     } finally {
       await executor.close();
     }
@@ -418,7 +418,7 @@ describe("executor: session lifecycle", () => {
       const cancel = engine.outcomes.find((o) => o.op === "cancel");
       assert.equal(cancel?.outcome.kind, "cancelled");
       assert.equal(cancel?.outcome.kind === "cancelled" && cancel.outcome.html, "<p>finally ran</p>\n");
-      assert.equal(executor.getSession(run.session_id).status, "cancelled");
+      assert.equal((await executor.getSession({ session_id: run.session_id })).status, "cancelled");
       assert.deepEqual(await executor.cancel({ session_id: run.session_id }), { status: "cancelled", session_id: run.session_id });
       await refused(executor.resume({ session_id: run.session_id, user_input: { x: 1 } }), "conflict", 409);
       assert.equal(engine.liveRealms, 0);
@@ -437,8 +437,8 @@ describe("executor: session lifecycle", () => {
       const fresh = await executor.execute({ file_path: fixture("finally.calc.ts") });
       now += 45_000; // idle: 75 s untouched; fresh: 45 s
       assert.equal(await executor.sweep(), 1);
-      await refused(() => executor.getSession(idle.session_id), "not_found", 404);
-      assert.equal(executor.getSession(fresh.session_id).status, "waiting_ui");
+      await refused(() => executor.getSession({ session_id: idle.session_id }), "not_found", 404);
+      assert.equal((await executor.getSession({ session_id: fresh.session_id })).status, "waiting_ui");
       const finals = engine.outcomes.filter((o) => o.op === "cancel");
       assert.deepEqual(finals.map((o) => [o.sessionId, o.outcome.kind === "lost" ? "lost" : o.outcome.html]), [[idle.session_id, "<p>finally ran</p>\n"]]);
       now += 20_000; // fresh is now 65 s idle: lazy expiry on access, without a sweep
@@ -472,20 +472,20 @@ describe("executor: session lifecycle", () => {
       const original = await run();
       assert.equal(original.status, "completed");
       const record = executor.sessionRecord(original.session_id);
-      assert.deepEqual(record.inputLog, [
+      assert.deepEqual(record.input_log, [
         { window: "first-window", values: { x: 7 } },
         { window: "second", values: { y: 1.2 } },
         { window: "third", values: { label: "replayed" } },
       ]);
       await new Promise((r) => setTimeout(r, 5)); // the wall clock moves on; the session's does not
-      const replayed = await executor.replay(record);
+      const replayed = await executor.replay({ record });
       assert.equal(replayed.status, "completed");
       assert.equal(replayed.result, original.result);
       assert.equal(replayed.html, original.html);
       const another = await run();
       assert.notEqual(another.html, original.html, "a new session gets its own seed and clock");
 
-      const diverging = await executor.replay({ ...record, inputLog: [{ window: "nope", values: {} }] });
+      const diverging = await executor.replay({ record: { ...record, input_log: [{ window: "nope", values: {} }] } });
       assert.equal(diverging.status, "error");
       assert.match(diverging.error!.message, /Replay diverged at step 1: the sheet asks for window 'first-window', the log answered 'nope'/);
     } finally {
@@ -533,7 +533,7 @@ describe("executor: eviction and rebuild by replay", () => {
       assert.deepEqual(done.value, { sum: 5, label: "after eviction" });
       assert.deepEqual(executor.stats(), { sessions: 2, liveRealms: 1, evicted: 0, restores: 1 });
       // The rebuilt run's report is the one an uninterrupted run gives.
-      const replay = await executor.replay(executor.sessionRecord(run.session_id));
+      const replay = await executor.replay({ record: executor.sessionRecord(run.session_id) });
       assert.equal(replay.result, done.result);
     } finally {
       await executor.close();

@@ -8,7 +8,8 @@ import * as path from "node:path";
 import * as esbuild from "esbuild";
 import type { ExecutionResponse } from "../../protocol/rpc";
 import { LocalSandboxClient, type LocalSandboxOptions } from "../connect/localClient";
-import { SandboxRequestError, SandboxUnavailableError } from "../connect/sandboxClient";
+import { Refusal } from "../../protocol/refusal";
+import { SandboxUnavailableError } from "../connect/sandboxClient";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FIXTURES = path.join(__dirname, "fixtures", "sheets");
@@ -157,40 +158,40 @@ describe("local sandbox client", function () {
     assert.equal(client.starts, 1, "one child served it all");
   });
 
-  it("maps the child's refusals to SandboxRequestError with code, status, message and fields", async () => {
+  it("maps the child's refusals to Refusal with code, status, message and fields", async () => {
     const { client } = make();
     const start = await client.execute({ file_path: fixture("three-windows.calc.ts"), inputs: { "first-window": { x: 1 } } });
     assert.equal(start.ui?.id, "second");
 
-    const invalid = await rejectsWith(client.resume({ session_id: start.session_id, user_input: { y: "two metres", why: 1 } }), SandboxRequestError);
+    const invalid = await rejectsWith(client.resume({ session_id: start.session_id, user_input: { y: "two metres", why: 1 } }), Refusal);
     assert.equal(invalid.code, "invalid_input");
     assert.equal(invalid.status, 422);
     assert.match(invalid.message, /^Invalid input for window 'second'/);
     assert.deepEqual(Object.keys(invalid.fields!).sort(), ["why", "y"]);
     assert.equal(typeof invalid.fields!.y, "string");
-    const info = await client.getSession(start.session_id);
+    const info = await client.getSession({ session_id: start.session_id });
     assert.equal(info.status, "waiting_ui", "a refused input leaves the session waiting");
     assert.equal(info.ui_steps, 2);
 
-    const unknown = await rejectsWith(client.resume({ session_id: "no-such-session", user_input: {} }), SandboxRequestError);
+    const unknown = await rejectsWith(client.resume({ session_id: "no-such-session", user_input: {} }), Refusal);
     assert.deepEqual([unknown.code, unknown.status], ["not_found", 404]);
     assert.match(unknown.message, /Unknown session 'no-such-session'/);
-    const missingFile = await rejectsWith(client.execute({ file_path: path.join(FIXTURES, "nope.calc.ts") }), SandboxRequestError);
+    const missingFile = await rejectsWith(client.execute({ file_path: path.join(FIXTURES, "nope.calc.ts") }), Refusal);
     assert.deepEqual([missingFile.code, missingFile.status], ["not_found", 404]);
-    const outside = await rejectsWith(client.execute({ file_path: path.join(ROOT, "package.json") }), SandboxRequestError);
+    const outside = await rejectsWith(client.execute({ file_path: path.join(ROOT, "package.json") }), Refusal);
     assert.deepEqual([outside.code, outside.status], ["forbidden", 403]);
 
-    const taken = await rejectsWith(client.execute({ file_path: fixture("three-windows.calc.ts"), session_id: start.session_id }), SandboxRequestError);
+    const taken = await rejectsWith(client.execute({ file_path: fixture("three-windows.calc.ts"), session_id: start.session_id }), Refusal);
     assert.deepEqual([taken.code, taken.status], ["conflict", 409]);
     await client.resume({ session_id: start.session_id, user_input: { y: 2 } });
     const done = await client.resume({ session_id: start.session_id, user_input: { label: "z" } });
     assert.equal(done.status, "completed");
-    const notWaiting = await rejectsWith(client.resume({ session_id: start.session_id, user_input: { label: "again" } }), SandboxRequestError);
+    const notWaiting = await rejectsWith(client.resume({ session_id: start.session_id, user_input: { label: "again" } }), Refusal);
     assert.deepEqual([notWaiting.code, notWaiting.status], ["conflict", 409]);
     assert.match(notWaiting.message, /not waiting for input \(status: completed\)/);
-    const finished = await rejectsWith(client.cancel(start.session_id), SandboxRequestError);
+    const finished = await rejectsWith(client.cancel({ session_id: start.session_id }), Refusal);
     assert.deepEqual([finished.code, finished.status], ["conflict", 409]);
-    const malformed = await rejectsWith(client.execute({}), SandboxRequestError);
+    const malformed = await rejectsWith(client.execute({}), Refusal);
     assert.deepEqual([malformed.code, malformed.status], ["bad_request", 400]);
   });
 
@@ -222,7 +223,7 @@ describe("local sandbox client", function () {
 
     // The next call on the session forks a new child and replays the session to the same window, with the same
     // seed and clock: the report is byte-identical, and deltas carry on from where the client was.
-    const info = await client.getSession(start.session_id);
+    const info = await client.getSession({ session_id: start.session_id });
     assert.notEqual(client.pid, firstPid);
     assert.equal(client.starts, 2);
     assert.equal(info.status, "waiting_ui");
@@ -255,7 +256,7 @@ describe("local sandbox client", function () {
     const finished = await client.execute({ file_path: fixture("three-windows.calc.ts"), inputs: { "first-window": { x: 1 }, second: { y: 1 }, third: { label: "x" } } });
     assert.equal(finished.status, "completed");
     const cancelled = await client.execute({ file_path: fixture("three-windows.calc.ts") });
-    assert.deepEqual(await client.cancel(cancelled.session_id), { status: "cancelled", session_id: cancelled.session_id });
+    assert.deepEqual(await client.cancel({ session_id: cancelled.session_id }), { status: "cancelled", session_id: cancelled.session_id });
 
     const pid = client.pid!;
     process.kill(pid, "SIGKILL");
@@ -269,16 +270,16 @@ describe("local sandbox client", function () {
     assert.notEqual(client.pid, pid);
 
     // The sheet changed on disk: its replay cannot be the same run.
-    const changed = await rejectsWith(client.resume({ session_id: changing.session_id, user_input: {} }), SandboxRequestError);
+    const changed = await rejectsWith(client.resume({ session_id: changing.session_id, user_input: {} }), Refusal);
     assert.deepEqual([changed.code, changed.status], ["not_found", 404]);
     assert.match(changed.message, new RegExp(`^Session '${changing.session_id}' was lost when the local sandbox stopped and restarted \\(.*changed since the run started.*\\)\\. Run the sheet again to start a new session\\.$`));
     // ...and it stays lost, with the same answer, for every call.
-    const again = await rejectsWith(client.getSession(changing.session_id), SandboxRequestError);
+    const again = await rejectsWith(client.getSession({ session_id: changing.session_id }), Refusal);
     assert.equal(again.message, changed.message);
 
     // Finished sessions had nothing to restore: their results went with the child.
     for (const id of [finished.session_id, cancelled.session_id]) {
-      const gone = await rejectsWith(client.getSession(id), SandboxRequestError);
+      const gone = await rejectsWith(client.getSession({ session_id: id }), Refusal);
       assert.deepEqual([gone.code, gone.status], ["not_found", 404]);
       assert.match(gone.message, /was lost when the local sandbox stopped and restarted \(it had already ended \((completed|cancelled)\) and its result is gone\)\. Run the sheet again/);
     }

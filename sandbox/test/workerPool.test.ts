@@ -96,7 +96,7 @@ describe("worker pool: runaway battery", function () {
         const expected = reference.get(n)!;
         assert.equal(done.html, expected.html);
         assert.deepEqual(done.value, expected.value);
-        assert.equal((await executor.replay(executor.sessionRecord(id))).result, done.result, "byte-identical with a replay");
+        assert.equal((await executor.replay({ record: executor.sessionRecord(id) })).result, done.result, "byte-identical with a replay");
       }
       const { restores } = executor.stats();
       if (runaway.limit === "memory") assert.ok(restores >= 1, "the sessions that shared the dead member were rebuilt");

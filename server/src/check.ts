@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { DEFAULT_TYPE_CHECK, parseTypeCheckMode, type SheetDiagnostic } from "./diagnostic";
+import { isSheetFile } from "./sheetSyntax";
 import { SheetWorkspace } from "./sheetWorkspace";
 import { loadTypeScriptLibs, toTypeScriptPath } from "./typescriptLibs";
 
@@ -53,7 +54,7 @@ export async function runCheck(argv: readonly string[], output: CheckOutput = { 
   let failed = false;
   for (const displayName of parsed.positionals) {
     const fileName = toTypeScriptPath(path.resolve(displayName));
-    if (!/\.calc\.(ts|js)$/i.test(fileName)) {
+    if (!isSheetFile(fileName)) {
       output.stderr.write(`uzoncalc check: ${displayName} is not a sheet (*.calc.ts or *.calc.js)\n`);
       failed = true;
       continue;

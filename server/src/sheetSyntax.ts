@@ -1,15 +1,14 @@
 // Parsing a sheet and recognising the runtime's calls in it by how they were imported, not by spelling alone:
 // `import { UI as ask } from "uzoncalc"` makes `ask(...)` a pause point, and a sheet's own `UI` is not one.
 import * as ts from "typescript";
+import { isSheetFileName } from "../../protocol/limits";
 
 export const RUNTIME_MODULE = "uzoncalc";
 /** Units and quantities, typed as branded numbers so unit arithmetic type-checks. */
 export const UNITS_MODULE = "uzoncalc/units";
 
-const SHEET_FILE = /\.calc\.(ts|js)$/i;
-
 export function isSheetFile(fileName: string): boolean {
-  return SHEET_FILE.test(fileName);
+  return isSheetFileName(fileName);
 }
 
 export function scriptKindOf(fileName: string): ts.ScriptKind {

@@ -7,9 +7,9 @@
 
 import * as path from "node:path";
 import type * as ts from "typescript/lib/tsserverlibrary";
+import { isSheetFileName } from "../../protocol/limits";
 
 const RUNTIME_MODULE = /^uzoncalc(\/.*)?$/;
-const SHEET_FILE = /\.calc\.(ts|js)$/;
 /** "'yield' expression implicitly results in an 'any' type because its containing generator lacks a return-type annotation." */
 const YIELD_IMPLICIT_ANY = 7057;
 const YIELD_UI = /^yield\s*\*?\s*UI\s*\(/;
@@ -62,7 +62,7 @@ function init(modules: { typescript: typeof ts }): ts.server.PluginModule {
     }
     proxy.getSemanticDiagnostics = (fileName) => {
       const diagnostics = service.getSemanticDiagnostics(fileName);
-      if (!SHEET_FILE.test(fileName)) return diagnostics;
+      if (!isSheetFileName(fileName)) return diagnostics;
       return diagnostics.filter((d) => !(d.code === YIELD_IMPLICIT_ANY && d.file && d.start !== undefined && YIELD_UI.test(d.file.text.slice(d.start, d.start + 64))));
     };
     log(`active for ${info.project.getProjectName()}`);

@@ -1,20 +1,16 @@
 // The typed messages between the sandbox's trusted thread and a sheet worker.
 
+import type { InputLogEntry } from "../../../protocol/session";
 import type { RealmInit, RealmStart } from "../../runtime/abi";
 import type { EngineOutcome, SheetCode } from "../realmEngine";
 
 export type ToWorker =
   | { op: "open"; seq: number; sessionId: string; sheet: SheetCode; init: RealmInit; start: RealmStart }
-  | { op: "restore"; seq: number; sessionId: string; sheet: SheetCode; init: RealmInit; start: RealmStart; inputs: RestoreInput[] }
+  | { op: "restore"; seq: number; sessionId: string; sheet: SheetCode; init: RealmInit; start: RealmStart; inputLog: InputLogEntry[] }
   | { op: "resume"; seq: number; sessionId: string; values: unknown }
   | { op: "cancel"; seq: number; sessionId: string }
   | { op: "drop"; sessionId: string }
   | { op: "probe"; seq: number };
-
-export interface RestoreInput {
-  window: string;
-  values: unknown;
-}
 
 export interface ProbeResult {
   /** The permission model is on and denies writes in this worker. */

@@ -3,6 +3,7 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { getHeapStatistics } from "node:v8";
+import { LIMITS } from "../../../protocol/limits";
 import { InProcessEngine } from "../realmEngine";
 import { realmProtections } from "../sheetRealm";
 import type { FromWorker, ToWorker } from "./messages";
@@ -25,7 +26,7 @@ function processPort(): Port {
 
 const port: Port = parentPort ?? processPort();
 const stepTimeoutFlag = process.argv.find((a) => a.startsWith("--uzc-step-timeout="))?.split("=")[1];
-const stepTimeoutMs = Number((workerData as { stepTimeoutMs?: unknown } | undefined)?.stepTimeoutMs ?? stepTimeoutFlag) || 10_000;
+const stepTimeoutMs = Number((workerData as { stepTimeoutMs?: unknown } | undefined)?.stepTimeoutMs ?? stepTimeoutFlag) || LIMITS.stepTimeoutMs.default;
 // Steps run under vm's timeout when the pool marks the sheet `timed` (always, unless the pool was told to save the
 // per-step watchdog thread; then only sheets that once ran away): otherwise the pool's own watchdog is the limit.
 const engine = new InProcessEngine({ stepTimeoutMs, timed: false });
@@ -41,7 +42,7 @@ async function handle(message: ToWorker): Promise<FromWorker | undefined> {
     case "open":
       return { seq: message.seq, outcome: await engine.open(message.sessionId, message.sheet, message.init, message.start) };
     case "restore":
-      return { seq: message.seq, outcome: await engine.restore(message.sessionId, message.sheet, message.init, message.start, message.inputs) };
+      return { seq: message.seq, outcome: await engine.restore(message.sessionId, message.sheet, message.init, message.start, message.inputLog) };
     case "resume": {
       const outcome = await engine.resume(message.sessionId, message.values);
       return { seq: message.seq, outcome };

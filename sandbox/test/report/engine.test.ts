@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ExecuteRequest, ExecutionResponse, JsonObject, SheetError } from "../../../protocol/rpc";
+import type { JsonObject } from "../../../protocol/json";
+import type { ExecuteRequest, ExecutionResponse, SheetError } from "../../../protocol/rpc";
 import { InProcessEngine } from "../../engine/realmEngine";
 import { Executor } from "../../session/executor";
 import { instrumentSheet } from "../../loader/instrument";

@@ -46,7 +46,7 @@ describe("trace: values in the editor", function () {
     it("a replay of a recorded session gives the same report and the same trace", async () => {
       const first = await executor.execute({ file_path: TRACE, html_mode: "full" });
       const end = await executor.resume({ session_id: first.session_id, user_input: { q: 10 } });
-      const again = await executor.replay(executor.sessionRecord(first.session_id));
+      const again = await executor.replay({ record: executor.sessionRecord(first.session_id) });
       assert.equal(again.html, end.html);
       assert.equal(again.result, end.result);
       assert.deepEqual(again.trace, end.trace);

@@ -1,4 +1,0 @@
-export * from "./fields";
-export * from "./units";
-export * from "./validate";
-export * from "./rpc";

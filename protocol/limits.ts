@@ -1,0 +1,62 @@
+// The product's limits, defaults and file-name rules, in one place. The CLI's flags, both services, the local
+// sandbox child, the extension's settings and the language server read them here. package.json repeats the
+// setting defaults and the sheet pattern (VS Code reads them before any code runs); a test keeps those equal.
+
+import type { HtmlMode } from "./rpc";
+
+/** A number a user can set: its default and the smallest value accepted (with the unit the setting is in). */
+export interface Limit {
+  readonly default: number;
+  readonly min: number;
+}
+
+export const LIMITS = {
+  /** Longest a sheet may compute between two windows (a step), ms. */
+  stepTimeoutMs: { default: 10_000, min: 100 },
+  /** Heap cap of each isolated process or thread sheets run in, MB. */
+  memoryLimitMb: { default: 256, min: 16 },
+  /** Largest HTTP request body a service accepts, bytes. */
+  maxBodyBytes: { default: 1_048_576, min: 1024 },
+  /** Sessions running or waiting for input at once in one sandbox. */
+  maxSessions: { default: 1_000, min: 1 },
+  /** An idle session is cancelled (its `finally` runs) and forgotten after this, ms. */
+  sessionTtlMs: { default: 3_600_000, min: 1_000 },
+} as const satisfies Record<string, Limit>;
+
+/** A paused session idle this long has its realm dropped from memory (rebuilt by replay when next used), ms. */
+export const EVICT_AFTER_MS = 600_000;
+
+/**
+ * How long past the step limit a client waits for a sandbox to answer before it gives up on it, ms: a step may
+ * take the whole step limit, then bundling, replay and the trip itself need some room.
+ */
+export const ANSWER_GRACE_MS = 30_000;
+
+/** How long a client waits for a remote sandbox, whose step limit it does not know, when not told otherwise, ms. */
+export const REMOTE_ANSWER_TIMEOUT_MS = 60_000;
+
+export const DEFAULT_PORTS = { sandbox: 3346, api: 8000 } as const;
+
+/** What a request that names no `html_mode` is answered with (SPEC §2): the whole report so far. */
+export const WIRE_HTML_MODE: HtmlMode = "full";
+
+/**
+ * What the product's own clients ask for when their caller names no mode: each answer carries only what its
+ * steps added, so a long report does not travel again on every step.
+ */
+export const CLIENT_HTML_MODE: HtmlMode = "delta";
+
+/** A calculation sheet's file name (SPEC §1). Case matters, as in VS Code's own globs. */
+export const SHEET_FILE_PATTERN = /\.calc\.(ts|js)$/;
+
+/** The same rule as a glob, for VS Code's document selectors and file watchers. */
+export const SHEET_GLOB = "**/*.calc.{ts,js}";
+
+export function isSheetFileName(fileName: string): boolean {
+  return SHEET_FILE_PATTERN.test(fileName);
+}
+
+/** Where a sheet's report goes by default: beside it, `beam.calc.ts` → `beam.report.html`. */
+export function reportFileName(sheetPath: string): string {
+  return sheetPath.replace(/(\.calc)?\.(ts|js|mts|mjs)$/i, "") + ".report.html";
+}
