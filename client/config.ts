@@ -1,6 +1,8 @@
-// The extension's settings, typed, in one place (rust-analyzer's Config pattern).
+// The extension's settings, typed, in one place (rust-analyzer's Config pattern). Defaults and minimums come from
+// protocol/limits.ts, which package.json's declarations repeat (a test keeps them equal).
 
 import * as vscode from "vscode";
+import { LIMITS, type Limit } from "../protocol/limits";
 
 export type SandboxMode = "local" | "remote";
 
@@ -20,13 +22,11 @@ export class Config {
   }
 
   get stepTimeoutMs(): number {
-    const value = this.raw.get<number>("sandbox.stepTimeoutMs") ?? 10_000;
-    return Number.isInteger(value) && value >= 100 ? value : 10_000;
+    return this.limit("sandbox.stepTimeoutMs", LIMITS.stepTimeoutMs);
   }
 
   get memoryLimitMb(): number {
-    const value = this.raw.get<number>("sandbox.memoryLimitMb") ?? 256;
-    return Number.isInteger(value) && value >= 16 ? value : 256;
+    return this.limit("sandbox.memoryLimitMb", LIMITS.memoryLimitMb);
   }
 
   /** Show the last run's values beside the code. */
@@ -34,12 +34,27 @@ export class Config {
     return this.raw.get<boolean>("showValues") !== false;
   }
 
+  /** Save a sheet with unsaved changes (and its changed imports) before Run Calc without asking. */
+  get saveBeforeRun(): boolean {
+    return this.raw.get<boolean>("saveBeforeRun") === true;
+  }
+
   async setSandboxMode(mode: SandboxMode): Promise<void> {
     await this.raw.update("sandbox.mode", mode, vscode.ConfigurationTarget.Global);
+  }
+
+  async setSaveBeforeRun(on: boolean): Promise<void> {
+    await this.raw.update("saveBeforeRun", on, vscode.ConfigurationTarget.Global);
   }
 
   /** True when a change touches the sandbox: the client must be rebuilt. */
   static affectsSandbox(event: vscode.ConfigurationChangeEvent): boolean {
     return event.affectsConfiguration(`${SECTION}.sandbox`);
+  }
+
+  /** A whole number setting at or above its minimum, else its default. */
+  private limit(key: string, limit: Limit): number {
+    const value = this.raw.get<number>(key) ?? limit.default;
+    return Number.isInteger(value) && value >= limit.min ? value : limit.default;
   }
 }

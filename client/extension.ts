@@ -1,37 +1,46 @@
-// UzonCalc for VS Code: Run Calc, the run panel, local and remote sandboxes.
+// UzonCalc for VS Code: Run Calc, the run panel, local and remote sandboxes, the language server. `activate`
+// builds one Extension (which owns everything that lives as long as the extension) and registers the commands
+// of one table; a failure on the way is reported in the UzonCalc output channel, and the commands then say so
+// instead of being missing.
 
 import * as path from "node:path";
 import * as vscode from "vscode";
+import { isSheetFileName, reportFileName, SHEET_GLOB } from "../protocol/limits";
+import { Refusal } from "../protocol/refusal";
 import type { SheetError } from "../protocol/rpc";
 import type { PanelState, RunState } from "../protocol/webview";
-import { SandboxRequestError, SandboxUnavailableError } from "../sandbox/connect/sandboxClient";
+import { SandboxUnavailableError } from "../sandbox/connect/sandboxClient";
+import { collectLocalImports } from "../sandbox/connect/savedSheet";
+import { SheetCodeLensProvider } from "./codeLens";
 import { Config } from "./config";
+import { SheetLanguageClient } from "./languageClient";
 import { RunPanel } from "./runPanel";
 import { SandboxConfigurationError, SandboxManager, TOKEN_SECRET } from "./sandbox";
-import { SheetCodeLensProvider } from "./codeLens";
-import { SheetLanguageClient } from "./languageClient";
 import { ValueDecorations } from "./valueDecorations";
 
-const SHEET_PATTERN = /\.calc\.(ts|js)$/;
-
 export function isSheet(uri: vscode.Uri | undefined): uri is vscode.Uri {
-  return uri !== undefined && uri.scheme === "file" && SHEET_PATTERN.test(uri.fsPath);
+  return uri !== undefined && uri.scheme === "file" && isSheetFileName(uri.fsPath);
 }
 
 class Extension implements vscode.Disposable {
   readonly config = new Config();
-  readonly log = vscode.window.createOutputChannel("UzonCalc", { log: true });
   readonly sandbox: SandboxManager;
   readonly diagnostics = vscode.languages.createDiagnosticCollection("uzoncalc");
   readonly status = vscode.window.createStatusBarItem("uzoncalc.status", vscode.StatusBarAlignment.Left, 10);
   readonly values = new ValueDecorations(() => this.config.showValues);
   private readonly panels = new Map<string, RunPanel>();
-  languageClient: SheetLanguageClient | undefined;
   private lastState: RunState = "idle";
   private lastStepMs: number | undefined;
 
-  constructor(private readonly context: vscode.ExtensionContext) {
+  readonly languageClient: SheetLanguageClient;
+  private readonly codeLenses = new SheetCodeLensProvider();
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+  ) {
     this.sandbox = new SandboxManager(context, this.config, this.log);
+    this.languageClient = new SheetLanguageClient(context, log);
     this.status.name = "UzonCalc sandbox";
     this.renderStatus();
     // Only where it means something: a sheet in the editor, or a run panel open.
@@ -46,6 +55,124 @@ class Extension implements vscode.Disposable {
     context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => Config.affectsSandbox(e) && this.renderStatus()));
     // An edit on an errored line makes that error stale.
     context.subscriptions.push(vscode.workspace.onDidChangeTextDocument((e) => e.contentChanges.length > 0 && this.diagnostics.delete(e.document.uri)));
+    // The language server starts with the first sheet opened.
+    const startLanguageServerFor = (document: vscode.TextDocument) => {
+      if (isSheet(document.uri)) void this.languageClient.start();
+    };
+    vscode.workspace.textDocuments.forEach(startLanguageServerFor);
+    context.subscriptions.push(
+      this.codeLenses,
+      this.languageClient,
+      vscode.workspace.onDidOpenTextDocument(startLanguageServerFor),
+      vscode.languages.registerCodeLensProvider([{ scheme: "file", pattern: SHEET_GLOB }], this.codeLenses),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.renderStatus();
+        if (isSheet(vscode.window.activeTextEditor?.document.uri)) this.sandbox.warm();
+      }),
+    );
+  }
+
+  /** The sheet a command is about: the one it was given, else the active editor's. */
+  sheetOf(uri?: vscode.Uri): vscode.Uri | undefined {
+    if (isSheet(uri)) return uri;
+    const active = vscode.window.activeTextEditor?.document.uri;
+    return isSheet(active) ? active : undefined;
+  }
+
+  // ---- commands (the table is `commands` below) -----------------------------------------------------------
+
+  async runCalc(uri?: vscode.Uri, funcName?: string): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      const choice = await vscode.window.showWarningMessage("UzonCalc runs sheets only in a trusted workspace: running a sheet runs its code. Trust this folder to run it.", "Manage Workspace Trust");
+      if (choice) await vscode.commands.executeCommand("workbench.trust.manage");
+      return;
+    }
+    const sheet = this.sheetOf(uri);
+    if (!sheet) {
+      await vscode.window.showInformationMessage("Open a calculation sheet (*.calc.ts or *.calc.js) to run it.");
+      return;
+    }
+    if (!(await this.settleUnsavedChanges(sheet))) return;
+    const panel = this.panelFor(sheet);
+    panel.reveal();
+    await panel.run(typeof funcName === "string" ? funcName : undefined);
+  }
+
+  async cancelRun(uri?: vscode.Uri): Promise<void> {
+    await this.existingPanel(this.sheetOf(uri))?.cancel();
+  }
+
+  async showPreview(uri?: vscode.Uri): Promise<void> {
+    const sheet = this.sheetOf(uri);
+    const panel = this.existingPanel(sheet) ?? (sheet ? this.panelFor(sheet) : undefined);
+    if (panel) panel.reveal();
+    else await vscode.window.showInformationMessage("Run a calculation sheet first: its report opens beside the editor.");
+  }
+
+  async invalidateCache(): Promise<void> {
+    try {
+      const result = await (await this.sandbox.get()).invalidateCache();
+      void vscode.window.setStatusBarMessage(`UzonCalc: ${result.message}`, 4000);
+    } catch (error) {
+      await this.explainSandboxProblem(error);
+    }
+  }
+
+  async setRemoteToken(): Promise<void> {
+    const token = await vscode.window.showInputBox({ title: "UzonCalc: remote sandbox token", prompt: "The bearer token of your team's sandbox service (kept in VS Code's secret storage, never in settings). Leave empty to remove it.", password: true, ignoreFocusOut: true });
+    if (token === undefined) return;
+    if (token.trim() === "") await this.context.secrets.delete(TOKEN_SECRET);
+    else await this.context.secrets.store(TOKEN_SECRET, token.trim());
+    void vscode.window.setStatusBarMessage(token.trim() === "" ? "UzonCalc: remote token removed" : "UzonCalc: remote token saved", 4000);
+  }
+
+  async exportReport(uri?: vscode.Uri): Promise<void> {
+    const panel = this.existingPanel(this.sheetOf(uri));
+    const report = panel?.completedReport;
+    if (!panel || report === undefined) {
+      await vscode.window.showInformationMessage("Run the sheet to the end first: the finished report is what gets exported.");
+      return;
+    }
+    const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(reportFileName(panel.sheet.fsPath)), filters: { "HTML report": ["html"] } });
+    if (!target) return;
+    await vscode.workspace.fs.writeFile(target, Buffer.from(report, "utf8"));
+    const open = await vscode.window.showInformationMessage(`Report saved to ${target.fsPath}.`, "Open in Browser");
+    if (open) await vscode.env.openExternal(target);
+  }
+
+  async switchSandboxMode(): Promise<void> {
+    const next = this.config.sandboxMode === "local" ? "remote" : "local";
+    const picked = await vscode.window.showQuickPick(
+      [
+        { label: "Local", description: "a sandbox process beside VS Code", mode: "local" as const },
+        { label: "Remote", description: this.config.remoteUrl || "set uzoncalc.sandbox.remoteUrl", mode: "remote" as const },
+      ],
+      { title: "UzonCalc: where sheets run", placeHolder: `Now: ${this.config.sandboxMode}. Pick ${next} to switch.` },
+    );
+    if (picked) await this.config.setSandboxMode(picked.mode);
+  }
+
+  async restartLanguageServer(): Promise<void> {
+    await this.languageClient.restart();
+    void vscode.window.setStatusBarMessage("UzonCalc: language server restarted", 4000);
+  }
+
+  /**
+   * Runs use the saved files, in both modes. When the sheet or one of its local imports has unsaved changes, asks
+   * once whether to save them (unless uzoncalc.saveBeforeRun says always). False: the user backed out.
+   */
+  private async settleUnsavedChanges(sheet: vscode.Uri): Promise<boolean> {
+    const unsaved = unsavedParts(sheet);
+    if (unsaved.length === 0) return true;
+    if (!this.config.saveBeforeRun) {
+      const names = unsaved.map((d) => path.basename(d.uri.fsPath)).join(", ");
+      const choice = await vscode.window.showWarningMessage(`${names} ${unsaved.length === 1 ? "has" : "have"} unsaved changes. A run uses the saved files.`, "Save and Run", "Run Saved Version", "Always Save");
+      if (choice === undefined) return false;
+      if (choice === "Run Saved Version") return true;
+      if (choice === "Always Save") await this.config.setSaveBeforeRun(true);
+    }
+    for (const document of unsaved) await document.save();
+    return true;
   }
 
   panelFor(sheet: vscode.Uri): RunPanel {
@@ -101,7 +228,7 @@ class Extension implements vscode.Disposable {
     this.log.error(`sandbox: ${message}`);
     const actions: string[] = [];
     const fix = error instanceof SandboxConfigurationError ? error.fix : undefined;
-    const unauthorized = error instanceof SandboxRequestError && error.status === 401;
+    const unauthorized = error instanceof Refusal && error.status === 401;
     if (unauthorized || fix === "setToken") actions.push("Set Token");
     if (fix === "openSettings" || error instanceof SandboxUnavailableError || unauthorized) actions.push("Open Settings");
     if (this.config.sandboxMode === "remote") actions.push("Switch to Local");
@@ -136,115 +263,76 @@ export interface UzonCalcApi {
   fromWebview(sheet: vscode.Uri, message: unknown): Promise<void>;
 }
 
-export function activate(context: vscode.ExtensionContext): UzonCalcApi {
-  const started = performance.now();
-  const ext = new Extension(context);
-  extension = ext;
-  context.subscriptions.push(ext);
+/** The sheet and its local imports that are open with unsaved changes. */
+function unsavedParts(sheet: vscode.Uri): vscode.TextDocument[] {
+  let imports: string[] = [];
+  try {
+    imports = Object.keys(collectLocalImports(sheet.fsPath)).map((relative) => path.resolve(path.dirname(sheet.fsPath), relative));
+  } catch {
+    // The sheet is not on disk yet: only its own document can be unsaved.
+  }
+  const parts = new Set([sheet.fsPath, ...imports]);
+  return vscode.workspace.textDocuments.filter((d) => d.isDirty && d.uri.scheme === "file" && parts.has(d.uri.fsPath));
+}
 
-  const activeSheet = (uri?: vscode.Uri): vscode.Uri | undefined => (isSheet(uri) ? uri : isSheet(vscode.window.activeTextEditor?.document.uri) ? vscode.window.activeTextEditor!.document.uri : undefined);
-
-  const runCalc = async (uri?: vscode.Uri, funcName?: string) => {
-    if (!vscode.workspace.isTrusted) {
-      const choice = await vscode.window.showWarningMessage("UzonCalc runs sheets only in a trusted workspace: running a sheet runs its code. Trust this folder to run it.", "Manage Workspace Trust");
-      if (choice) await vscode.commands.executeCommand("workbench.trust.manage");
-      return;
-    }
-    const sheet = activeSheet(uri);
-    if (!sheet) {
-      await vscode.window.showInformationMessage("Open a calculation sheet (*.calc.ts or *.calc.js) to run it.");
-      return;
-    }
-    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === sheet.toString());
-    if (document?.isDirty) {
-      const choice = await vscode.window.showWarningMessage(`${path.basename(sheet.fsPath)} has unsaved changes. The sandbox runs the saved file.`, { modal: false }, "Save and Run", "Run Saved Version");
-      if (choice === undefined) return;
-      if (choice === "Save and Run") await document.save();
-    }
-    const panel = ext.panelFor(sheet);
-    panel.reveal();
-    await panel.run(typeof funcName === "string" ? funcName : undefined);
-  };
-
-  const codeLenses = new SheetCodeLensProvider();
-  const languageClient = new SheetLanguageClient(context, ext.log);
-  ext.languageClient = languageClient;
-  const startLanguageServerFor = (document: vscode.TextDocument) => {
-    if (isSheet(document.uri)) void languageClient.start();
-  };
-  vscode.workspace.textDocuments.forEach(startLanguageServerFor);
-  context.subscriptions.push(
-    vscode.commands.registerCommand("uzoncalc.runCalc", runCalc),
-    vscode.commands.registerCommand("uzoncalc.cancelRun", async (uri?: vscode.Uri) => ext.existingPanel(activeSheet(uri))?.cancel()),
-    vscode.commands.registerCommand("uzoncalc.showPreview", async (uri?: vscode.Uri) => {
-      const sheet = activeSheet(uri);
-      const panel = ext.existingPanel(sheet) ?? (sheet ? ext.panelFor(sheet) : undefined);
-      if (panel) panel.reveal();
-      else await vscode.window.showInformationMessage("Run a calculation sheet first: its report opens beside the editor.");
-    }),
-    vscode.commands.registerCommand("uzoncalc.invalidateCache", async () => {
-      try {
-        const result = await (await ext.sandbox.get()).invalidateCache();
-        void vscode.window.setStatusBarMessage(`UzonCalc: ${result.message}`, 4000);
-      } catch (error) {
-        await ext.explainSandboxProblem(error);
-      }
-    }),
-    vscode.commands.registerCommand("uzoncalc.setRemoteToken", async () => {
-      const token = await vscode.window.showInputBox({ title: "UzonCalc: remote sandbox token", prompt: "The bearer token of your team's sandbox service (kept in VS Code's secret storage, never in settings). Leave empty to remove it.", password: true, ignoreFocusOut: true });
-      if (token === undefined) return;
-      if (token.trim() === "") await context.secrets.delete(TOKEN_SECRET);
-      else await context.secrets.store(TOKEN_SECRET, token.trim());
-      void vscode.window.setStatusBarMessage(token.trim() === "" ? "UzonCalc: remote token removed" : "UzonCalc: remote token saved", 4000);
-    }),
-    vscode.commands.registerCommand("uzoncalc.exportReport", async (uri?: vscode.Uri) => {
-      const panel = ext.existingPanel(activeSheet(uri));
-      const report = panel?.completedReport;
-      if (!panel || report === undefined) {
-        await vscode.window.showInformationMessage("Run the sheet to the end first: the finished report is what gets exported.");
-        return;
-      }
-      const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(panel.sheet.fsPath.replace(/(\.calc)?\.(ts|js)$/, ".report.html")), filters: { "HTML report": ["html"] } });
-      if (!target) return;
-      await vscode.workspace.fs.writeFile(target, Buffer.from(report, "utf8"));
-      const open = await vscode.window.showInformationMessage(`Report saved to ${target.fsPath}.`, "Open in Browser");
-      if (open) await vscode.env.openExternal(target);
-    }),
-    vscode.commands.registerCommand("uzoncalc.switchSandboxMode", async () => {
-      const next = ext.config.sandboxMode === "local" ? "remote" : "local";
-      const picked = await vscode.window.showQuickPick(
-        [
-          { label: "Local", description: "a sandbox process beside VS Code", mode: "local" as const },
-          { label: "Remote", description: ext.config.remoteUrl || "set uzoncalc.sandbox.remoteUrl", mode: "remote" as const },
-        ],
-        { title: "UzonCalc: where sheets run", placeHolder: `Now: ${ext.config.sandboxMode}. Pick ${next} to switch.` },
-      );
-      if (picked) await ext.config.setSandboxMode(picked.mode);
-    }),
-    codeLenses,
-    languageClient,
-    vscode.workspace.onDidOpenTextDocument(startLanguageServerFor),
-    vscode.commands.registerCommand("uzoncalc.restartLanguageServer", async () => {
-      await languageClient.restart();
-      void vscode.window.setStatusBarMessage("UzonCalc: language server restarted", 4000);
-    }),
-    vscode.languages.registerCodeLensProvider([{ scheme: "file", pattern: "**/*.calc.{ts,js}" }], codeLenses),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => {
-      ext.renderStatus();
-      if (isSheet(vscode.window.activeTextEditor?.document.uri)) ext.sandbox.warm();
-    }),
-  );
-  ext.log.info(`activated in ${(performance.now() - started).toFixed(1)} ms (sandbox: ${ext.config.sandboxMode})`);
+/** Command ids (package.json's `contributes.commands`) and what each does. */
+function commands(ext: Extension): Record<string, (...args: never[]) => unknown> {
   return {
-    version: String((context.extension.packageJSON as { version?: unknown }).version ?? ""),
-    panelState: (sheet) => ext.existingPanel(sheet)?.snapshot,
-    shownValues: (sheet) => ext.values.shown(sheet),
-    fromWebview: async (sheet, message) => ext.existingPanel(sheet)?.receive(message),
+    "uzoncalc.runCalc": (uri?: vscode.Uri, funcName?: string) => ext.runCalc(uri, funcName),
+    "uzoncalc.cancelRun": (uri?: vscode.Uri) => ext.cancelRun(uri),
+    "uzoncalc.showPreview": (uri?: vscode.Uri) => ext.showPreview(uri),
+    "uzoncalc.invalidateCache": () => ext.invalidateCache(),
+    "uzoncalc.setRemoteToken": () => ext.setRemoteToken(),
+    "uzoncalc.exportReport": (uri?: vscode.Uri) => ext.exportReport(uri),
+    "uzoncalc.switchSandboxMode": () => ext.switchSandboxMode(),
+    "uzoncalc.restartLanguageServer": () => ext.restartLanguageServer(),
   };
+}
+
+const COMMAND_IDS = Object.keys(commands({} as Extension));
+
+export function activate(context: vscode.ExtensionContext): UzonCalcApi | undefined {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel("UzonCalc", { log: true });
+  context.subscriptions.push(log);
+  try {
+    const ext = new Extension(context, log);
+    extension = ext;
+    context.subscriptions.push(ext);
+    for (const [id, run] of Object.entries(commands(ext))) context.subscriptions.push(vscode.commands.registerCommand(id, run));
+    log.info(`activated in ${(performance.now() - started).toFixed(1)} ms (sandbox: ${ext.config.sandboxMode})`);
+    return {
+      version: String((context.extension.packageJSON as { version?: unknown }).version ?? ""),
+      panelState: (sheet) => ext.existingPanel(sheet)?.snapshot,
+      shownValues: (sheet) => ext.values.shown(sheet),
+      fromWebview: async (sheet, message) => ext.existingPanel(sheet)?.receive(message),
+    };
+  } catch (error) {
+    reportFailedStart(context, log, error);
+    return undefined;
+  }
+}
+
+/**
+ * Nothing half-started stays: what was built is disposed, the error goes to the output channel, and every
+ * command says UzonCalc did not start (with the log one click away) instead of "command not found".
+ */
+function reportFailedStart(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, error: unknown): void {
+  extension?.dispose();
+  extension = undefined;
+  for (const subscription of context.subscriptions.splice(0)) if (subscription !== log) subscription.dispose();
+  context.subscriptions.push(log);
+  const reason = error instanceof Error ? error.message : String(error);
+  log.error(`UzonCalc could not start: ${error instanceof Error ? (error.stack ?? reason) : reason}`);
+  const explain = async () => {
+    if ((await vscode.window.showErrorMessage(`UzonCalc could not start: ${reason}`, "Show Log")) === "Show Log") log.show();
+  };
+  for (const id of COMMAND_IDS) context.subscriptions.push(vscode.commands.registerCommand(id, explain));
+  void explain();
 }
 
 export function deactivate(): Promise<void> | undefined {
   const ext = extension;
   extension = undefined;
-  return ext ? Promise.all([ext.sandbox.reset("VS Code is closing"), ext.languageClient?.stop()]).then(() => undefined) : undefined;
+  return ext ? Promise.all([ext.sandbox.reset("VS Code is closing"), ext.languageClient.stop()]).then(() => undefined) : undefined;
 }

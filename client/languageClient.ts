@@ -5,6 +5,7 @@
 
 import * as path from "node:path";
 import * as vscode from "vscode";
+import { SHEET_GLOB } from "../protocol/limits";
 import { LanguageClient, RevealOutputChannelOn, TransportKind, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
 
 export const LANGUAGE_CLIENT_ID = "uzoncalc";
@@ -55,8 +56,8 @@ export class SheetLanguageClient implements vscode.Disposable {
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [
-        { scheme: "file", language: "typescript", pattern: "**/*.calc.ts" },
-        { scheme: "file", language: "javascript", pattern: "**/*.calc.js" },
+        { scheme: "file", language: "typescript", pattern: SHEET_GLOB },
+        { scheme: "file", language: "javascript", pattern: SHEET_GLOB },
       ],
       synchronize: { configurationSection: "uzoncalc" },
       outputChannel: this.log,

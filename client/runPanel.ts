@@ -2,13 +2,12 @@
 // window's form inline. It owns one run at a time and speaks to the webview only through the typed unions.
 
 import { randomBytes } from "node:crypto";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import type { ExecutionResponse, SheetError, TraceEntry } from "../protocol/rpc";
+import { Refusal } from "../protocol/refusal";
+import type { SheetError, TraceEntry } from "../protocol/rpc";
 import { isFromWebviewMessage, type FromWebviewMessage, type PanelState, type RunState, type ToWebviewMessage } from "../protocol/webview";
-import { collectLocalImports } from "../sandbox/connect/remoteClient";
-import { SandboxRequestError } from "../sandbox/connect/sandboxClient";
+import { RunDriver, type StepResult } from "../sandbox/connect/runDriver";
 import type { SandboxManager } from "./sandbox";
 
 export interface RunEvents {
@@ -24,9 +23,9 @@ export interface RunEvents {
 
 export class RunPanel implements vscode.Disposable {
   private readonly panel: vscode.WebviewPanel;
+  /** What the panel shows beyond the run's transcript: the state words, typed values, the sheet error, a notice. */
   private state: PanelState;
-  private sessionId: string | undefined;
-  private result: string | undefined;
+  private driver: RunDriver | undefined;
   private funcName: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
@@ -66,8 +65,9 @@ export class RunPanel implements vscode.Disposable {
     return this.state.state;
   }
 
+  /** The completed report document, once the run has completed. */
   get completedReport(): string | undefined {
-    return this.result;
+    return this.driver?.transcript.status === "completed" ? this.driver.transcript.result : undefined;
   }
 
   /** A copy of what the panel shows. */
@@ -88,11 +88,12 @@ export class RunPanel implements vscode.Disposable {
     this.panel.dispose();
   }
 
-  /** Starts (or restarts) the sheet; a run in progress is cancelled first. */
+  /** Starts (or restarts) the sheet as it is saved; a run in progress is cancelled first. */
   async run(funcName?: string): Promise<void> {
     await this.cancel();
     this.funcName = funcName;
-    this.result = undefined;
+    const driver = new RunDriver(() => this.sandbox.get());
+    this.driver = driver;
     this.state = { sheet: path.basename(this.sheet.fsPath), report: "", state: "starting" };
     this.post({ type: "reset", sheet: this.state.sheet, ...(funcName ? { funcName } : {}) });
     this.setState("starting");
@@ -100,40 +101,28 @@ export class RunPanel implements vscode.Disposable {
     this.events.onTrace(this.sheet, [], true);
     try {
       const requested = performance.now();
-      const client = await this.sandbox.get();
-      const started = performance.now();
-      const response = await client.execute({ ...this.sheetRequest(), ...(funcName ? { func_name: funcName } : {}), html_mode: "delta" });
-      this.sessionId = response.session_id;
-      this.log?.info(`run ${this.state.sheet}: first answer in ${(performance.now() - requested).toFixed(0)} ms (sandbox client ready after ${(started - requested).toFixed(0)} ms)`);
-      this.apply(response, performance.now() - started);
+      const result = await driver.start({ ...this.sandbox.sheetRequest(this.sheet.fsPath), ...(funcName ? { func_name: funcName } : {}) });
+      this.log?.info(`run ${this.state.sheet}: first answer in ${(performance.now() - requested).toFixed(0)} ms`);
+      this.show(driver, result);
     } catch (error) {
-      this.failRequest(error);
+      if (driver === this.driver) this.failRequest(error);
     }
   }
 
   async cancel(): Promise<void> {
-    const id = this.sessionId;
-    if (!id || (this.state.state !== "waiting" && this.state.state !== "running")) return;
-    this.sessionId = undefined;
+    const driver = this.driver;
+    if (!driver) return;
+    let cancelled: boolean;
     try {
-      const client = await this.sandbox.get();
-      await client.cancel(id);
+      cancelled = await driver.cancel();
     } catch {
       // The run is over either way; a sandbox that cannot be reached has nothing to cancel.
+      cancelled = true;
     }
-    if (!this.disposed) {
+    if (cancelled && !this.disposed && driver === this.driver) {
       this.state.window = undefined;
       this.setState("cancelled", "The run was cancelled.");
     }
-  }
-
-  /** The sheet as the sandbox should get it: a path inside the workspace (local), else its text and imports. */
-  private sheetRequest(): { file_path: string } | { source: string; filename: string; files: Record<string, string> } {
-    const file = this.sheet.fsPath;
-    const inWorkspace = this.sandbox.localSafeDirs.some((dir) => !path.relative(dir, file).startsWith(".."));
-    if (this.sandbox.mode === "local" && inWorkspace) return { file_path: file };
-    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === this.sheet.toString());
-    return { source: document?.getText() ?? fs.readFileSync(file, "utf8"), filename: path.basename(file), files: collectLocalImports(file) };
   }
 
   private async onMessage(message: FromWebviewMessage): Promise<void> {
@@ -146,13 +135,14 @@ export class RunPanel implements vscode.Disposable {
         this.post({ type: "restore", state: this.snapshot, ...(this.funcName ? { funcName: this.funcName } : {}) });
         return;
       case "submit":
-        await this.submit(message.values);
+        await this.submit(message.values, { window: message.window, ui_steps: message.ui_steps });
         return;
       case "cancel":
         await this.cancel();
         return;
       case "rerun":
-        await this.run(this.funcName);
+        // Through the command, so a run again asks about unsaved changes like any run.
+        await vscode.commands.executeCommand("uzoncalc.runCalc", this.sheet, this.funcName);
         return;
       case "export":
         await vscode.commands.executeCommand("uzoncalc.exportReport", this.sheet);
@@ -166,19 +156,24 @@ export class RunPanel implements vscode.Disposable {
     }
   }
 
-  private async submit(values: Record<string, unknown>): Promise<void> {
-    const id = this.sessionId;
-    if (!id || this.state.state !== "waiting") return;
+  private async submit(values: Record<string, unknown>, answering: { window: string; ui_steps: number }): Promise<void> {
+    const driver = this.driver;
+    if (!driver) return;
+    const refusal = driver.refusal(answering);
+    if (refusal) {
+      // A submit for a window that is not the one waiting (a second click, a stale form): nothing is sent, and the
+      // run, its report and its form stay as they are.
+      this.state.notice = refusal.message;
+      this.post({ type: "notice", message: refusal.message });
+      return;
+    }
     this.state.values = values;
     this.setState("running");
     try {
-      const client = await this.sandbox.get();
-      const started = performance.now();
-      const response = await client.resume({ session_id: id, user_input: values, html_mode: "delta" });
-      this.state.errors = undefined;
-      this.apply(response, performance.now() - started);
+      this.show(driver, await driver.answer(values, answering));
     } catch (error) {
-      if (error instanceof SandboxRequestError && error.code === "invalid_input" && error.fields) {
+      if (driver !== this.driver) return;
+      if (error instanceof Refusal && error.code === "invalid_input" && error.fields) {
         // Refused: the session still waits at the same window; the form keeps what was typed.
         this.state.errors = error.fields;
         this.post({ type: "fieldErrors", errors: error.fields });
@@ -189,38 +184,39 @@ export class RunPanel implements vscode.Disposable {
     }
   }
 
-  private apply(response: ExecutionResponse, ms: number): void {
-    const piece = response.html_delta ?? response.html ?? "";
-    const append = response.html === undefined;
-    this.state.report = append ? this.state.report + piece : piece;
-    if (piece !== "" || !append) this.post({ type: "report", html: piece, append });
+  /** Shows what one answer changed: the report, the waiting window, how the run ended. */
+  private show(driver: RunDriver, result: StepResult): void {
+    if (result.stale || driver !== this.driver) return;
+    const { transcript } = driver;
+    const { response } = result;
+    this.state.report = transcript.report;
+    if (result.piece !== "" || result.replaced) this.post({ type: "report", html: result.piece, append: !result.replaced });
     if (response.trace) this.events.onTrace(this.sheet, response.trace, false);
-    switch (response.status) {
-      case "waiting_ui":
-        this.state.window = response.ui;
-        this.state.errors = response.input_errors;
-        if (response.ui) this.post({ type: "window", window: response.ui });
-        if (response.input_errors) this.post({ type: "fieldErrors", errors: response.input_errors });
-        this.setState("waiting", undefined, ms);
-        return;
+    this.state.window = transcript.window;
+    this.state.errors = transcript.inputErrors;
+    delete this.state.values;
+    if (transcript.window) {
+      this.state.ui_steps = transcript.uiSteps;
+      this.post({ type: "window", window: transcript.window, ui_steps: transcript.uiSteps });
+      if (transcript.inputErrors) this.post({ type: "fieldErrors", errors: transcript.inputErrors });
+      this.setState("waiting", undefined, result.ms);
+      return;
+    }
+    delete this.state.ui_steps;
+    switch (transcript.status) {
       case "completed":
-        this.state.window = undefined;
-        this.result = response.result;
-        this.setState("completed", `${response.ui_steps} window${response.ui_steps === 1 ? "" : "s"}`, ms);
+        this.setState("completed", `${transcript.uiSteps} window${transcript.uiSteps === 1 ? "" : "s"}`, result.ms);
         return;
       case "cancelled":
-        this.state.window = undefined;
-        this.setState("cancelled", "The run was cancelled.", ms);
+        this.setState("cancelled", "The run was cancelled.", result.ms);
         return;
-      case "error": {
-        this.state.window = undefined;
-        const error = response.error ?? { message: "The sheet failed." };
+      default: {
+        const error = transcript.error ?? { message: "The sheet failed." };
         const where = `${error.file ?? this.state.sheet}${error.line !== undefined ? `:${error.line}:${error.column ?? 1}` : ""}`;
         this.state.sheetError = { error, where };
         this.post({ type: "sheetError", error, where });
         this.events.onSheetError(this.sheet, error);
-        this.setState("error", error.message, ms);
-        return;
+        this.setState("error", error.message, result.ms);
       }
     }
   }
@@ -235,6 +231,7 @@ export class RunPanel implements vscode.Disposable {
     this.state.state = state;
     if (detail === undefined) delete this.state.detail;
     else this.state.detail = detail;
+    delete this.state.notice;
     this.post({ type: "state", state, ...(detail ? { detail } : {}) });
     this.events.onState(this, state, stepMs);
   }
@@ -262,6 +259,7 @@ export class RunPanel implements vscode.Disposable {
 <header class="uzc-header"><span class="uzc-sheet"></span><span class="uzc-state" data-state></span>
 <vscode-button data-action="rerun" secondary>Run again</vscode-button><vscode-button data-action="export" secondary>Export</vscode-button></header>
 <div class="uzc-error" hidden data-sheet-error></div>
+<div class="uzc-notice" role="status" hidden data-notice></div>
 <main class="uzc-report" data-report></main>
 <section class="uzc-form" hidden data-form></section>
 <script nonce="${nonce}" src="${asset("panel.js")}"></script>

@@ -3,10 +3,13 @@
 
 import * as path from "node:path";
 import * as vscode from "vscode";
-import type { ExecuteRequest, ResumeRequest } from "../protocol/rpc";
+import { ANSWER_GRACE_MS } from "../protocol/limits";
+import type { AnswerOf, PublicMethod, RequestOf } from "../protocol/methods";
+import type { ExecuteRequest } from "../protocol/rpc";
 import { LocalSandboxClient } from "../sandbox/connect/localClient";
 import { RemoteSandboxClient } from "../sandbox/connect/remoteClient";
-import { SandboxUnavailableError, type SandboxClient } from "../sandbox/connect/sandboxClient";
+import { RpcClient, SandboxUnavailableError, type SandboxClient } from "../sandbox/connect/sandboxClient";
+import { readSavedSheet } from "../sandbox/connect/savedSheet";
 import { Config, type SandboxMode } from "./config";
 
 export const TOKEN_SECRET = "uzoncalc.remoteToken";
@@ -51,12 +54,21 @@ export class SandboxManager implements vscode.Disposable {
     return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file").map((f) => f.uri.fsPath);
   }
 
+  /**
+   * How the saved sheet at `file` goes to the sandbox: by path where the local sandbox may read it (the
+   * workspace), else as its saved text and imports. Either way the saved files run, in both modes.
+   */
+  sheetRequest(file: string): ExecuteRequest {
+    const readable = this.mode === "local" && this.localSafeDirs.some((dir) => !path.relative(dir, file).startsWith(".."));
+    return readable ? { file_path: file } : readSavedSheet(file);
+  }
+
   async get(): Promise<SandboxClient> {
     if (this.client && this.clientMode === this.config.sandboxMode) return this.client;
     await this.reset();
     const mode = this.config.sandboxMode;
     const client = mode === "local" ? this.createLocal() : await this.createRemote();
-    this.client = logged(client, this.log, mode);
+    this.client = new LoggedClient(client, this.log, mode);
     this.clientMode = mode;
     return this.client;
   }
@@ -105,7 +117,7 @@ export class SandboxManager implements vscode.Disposable {
     if (url === "") throw new SandboxConfigurationError("The remote sandbox has no URL (uzoncalc.sandbox.remoteUrl).", "openSettings");
     const token = await this.context.secrets.get(TOKEN_SECRET);
     try {
-      return new RemoteSandboxClient({ url, ...(token ? { token } : {}), timeoutMs: this.config.stepTimeoutMs + 30_000 });
+      return new RemoteSandboxClient({ url, ...(token ? { token } : {}), timeoutMs: this.config.stepTimeoutMs + ANSWER_GRACE_MS });
     } catch (error) {
       if (error instanceof SandboxUnavailableError) throw new SandboxConfigurationError(`${error.message} ${error.hint}`, "openSettings");
       throw error;
@@ -113,29 +125,37 @@ export class SandboxManager implements vscode.Disposable {
   }
 }
 
-/** Wraps a client so every call is logged with its time and outcome at debug level. */
-function logged(client: SandboxClient, log: vscode.LogOutputChannel, mode: SandboxMode): SandboxClient {
-  const call = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+/** A client whose every call is logged with its time and outcome at debug level. */
+class LoggedClient extends RpcClient {
+  constructor(
+    private readonly inner: SandboxClient,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly mode: SandboxMode,
+  ) {
+    super();
+  }
+
+  override async call<M extends PublicMethod>(method: M, request: RequestOf<M>): Promise<AnswerOf<M>> {
+    const what = `${this.mode} ${method} ${describeRequest(request)}`;
     const started = performance.now();
     try {
-      const result = await work();
-      log.debug(`${mode} ${what} → ${summarize(result)} (${(performance.now() - started).toFixed(1)} ms)`);
+      const result = await this.inner.call(method, request);
+      this.log.debug(`${what} → ${summarize(result)} (${(performance.now() - started).toFixed(1)} ms)`);
       return result;
     } catch (error) {
-      log.debug(`${mode} ${what} → ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)} (${(performance.now() - started).toFixed(1)} ms)`);
+      this.log.debug(`${what} → ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)} (${(performance.now() - started).toFixed(1)} ms)`);
       throw error;
     }
-  };
-  return {
-    execute: (request: ExecuteRequest) => call(`execute ${request.file_path ?? request.filename ?? "source"}`, () => client.execute(request)),
-    resume: (request: ResumeRequest) => call(`resume ${request.session_id}`, () => client.resume(request)),
-    cancel: (id: string) => call(`cancel ${id}`, () => client.cancel(id)),
-    getSession: (id: string) => call(`session ${id}`, () => client.getSession(id)),
-    listSessions: () => call("sessions", () => client.listSessions()),
-    health: () => call("health", () => client.health()),
-    invalidateCache: (file?: string) => call(`invalidate-cache ${file ?? "all"}`, () => client.invalidateCache(file)),
-    dispose: () => client.dispose(),
-  };
+  }
+
+  override dispose(): Promise<void> {
+    return this.inner.dispose();
+  }
+}
+
+function describeRequest(request: object): string {
+  const fields = request as { session_id?: unknown; file_path?: unknown; filename?: unknown };
+  return String(fields.session_id ?? fields.file_path ?? fields.filename ?? "");
 }
 
 function summarize(result: unknown): string {

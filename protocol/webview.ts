@@ -17,18 +17,21 @@ export type ToWebviewMessage =
   | { type: "restore"; state: PanelState; funcName?: string }
   /** Report html: the whole report so far, or a piece to append. */
   | { type: "report"; html: string; append: boolean }
-  /** The sheet waits at this window: show its form after the report. */
-  | { type: "window"; window: WindowSpec }
+  /** The sheet waits at this window (the answer that showed it had `ui_steps`): show its form after the report. */
+  | { type: "window"; window: WindowSpec; ui_steps: number }
   /** The sandbox refused the submitted values: show each message beside its field, keep what was typed. */
   | { type: "fieldErrors"; errors: Record<string, string> }
   | { type: "state"; state: RunState; detail?: string }
   /** The run ended with an error; `where` is "file:line:col" in the sheet. */
-  | { type: "sheetError"; error: SheetError; where: string };
+  | { type: "sheetError"; error: SheetError; where: string }
+  /** Something the user should read that is not the run's state: a submit that was not sent, and why. */
+  | { type: "notice"; message: string };
 
 export type FromWebviewMessage =
   /** The panel's script has loaded (again, after being hidden and shown) and wants the current state. */
   | { type: "ready" }
-  | { type: "submit"; values: Record<string, unknown> }
+  /** Values for the window `window`, shown by the answer with `ui_steps`: refused if the run waits elsewhere. */
+  | { type: "submit"; window: string; ui_steps: number; values: Record<string, unknown> }
   | { type: "cancel" }
   | { type: "rerun" }
   | { type: "export" }
@@ -40,11 +43,15 @@ export interface PanelState {
   sheet: string;
   report: string;
   window?: WindowSpec;
+  /** The `ui_steps` of the answer that showed `window`: with its id, what a submit names. */
+  ui_steps?: number;
   values?: Record<string, unknown>;
   errors?: Record<string, string>;
   state: RunState;
   detail?: string;
   sheetError?: { error: SheetError; where: string };
+  /** The last notice, until the run's state changes. */
+  notice?: string;
 }
 
 export function isFromWebviewMessage(value: unknown): value is FromWebviewMessage {
@@ -57,8 +64,8 @@ export function isFromWebviewMessage(value: unknown): value is FromWebviewMessag
     case "export":
       return true;
     case "submit": {
-      const values = (value as { values?: unknown }).values;
-      return typeof values === "object" && values !== null && !Array.isArray(values);
+      const { values, window, ui_steps } = value as { values?: unknown; window?: unknown; ui_steps?: unknown };
+      return typeof values === "object" && values !== null && !Array.isArray(values) && typeof window === "string" && typeof ui_steps === "number";
     }
     case "reveal": {
       const { line, column } = value as { line?: unknown; column?: unknown };

@@ -28,6 +28,7 @@ const formElement = document.querySelector<HTMLElement>("[data-form]")!;
 const stateElement = document.querySelector<HTMLElement>("[data-state]")!;
 const sheetElement = document.querySelector<HTMLElement>(".uzc-sheet")!;
 const errorElement = document.querySelector<HTMLElement>("[data-sheet-error]")!;
+const noticeElement = document.querySelector<HTMLElement>("[data-notice]")!;
 
 let state: PanelState = vscode.getState() ?? { sheet: "", report: "", state: "idle" };
 
@@ -56,6 +57,11 @@ function renderState(value: RunState, detail?: string): void {
     exportButton.disabled = value !== "completed";
     exportButton.title = value === "completed" ? "Save the report as one HTML file" : "Export is available once the run completes";
   }
+}
+
+function renderNotice(): void {
+  noticeElement.textContent = state.notice ?? "";
+  noticeElement.hidden = !state.notice;
 }
 
 function renderSheetError(): void {
@@ -234,16 +240,18 @@ function renderAll(funcName?: string, keepForm = false): void {
   if (keepForm) for (const [name, text] of Object.entries(state.errors ?? {})) showFieldError(name, text);
   else renderForm();
   renderSheetError();
+  renderNotice();
   renderState(state.state, state.detail);
 }
 
 function submitForm(): void {
   const window = state.window;
-  if (!window || state.state !== "waiting") return;
+  if (!window || state.state !== "waiting" || state.ui_steps === undefined) return;
   const { values, valid } = collect(window);
   state.values = values;
   save();
-  if (valid) vscode.postMessage({ type: "submit", values });
+  // The submit names the window it answers: the extension refuses it if the run has moved on meanwhile.
+  if (valid) vscode.postMessage({ type: "submit", window: window.id, ui_steps: state.ui_steps, values });
 }
 
 formElement.addEventListener("keydown", (event) => {
@@ -271,6 +279,7 @@ window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
       renderReport();
       renderForm();
       renderSheetError();
+      renderNotice();
       break;
     case "restore": {
       // Values typed into the window still waiting survive; everything else is the extension's.
@@ -288,6 +297,7 @@ window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
       break;
     case "window":
       state.window = message.window;
+      state.ui_steps = message.ui_steps;
       state.values = undefined;
       state.errors = undefined;
       renderForm();
@@ -299,6 +309,8 @@ window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
     case "state":
       state.state = message.state;
       state.detail = message.detail;
+      state.notice = undefined;
+      renderNotice();
       if (message.state !== "waiting" && message.state !== "running") {
         state.window = undefined;
         renderForm();
@@ -308,6 +320,10 @@ window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
     case "sheetError":
       state.sheetError = { error: message.error, where: message.where };
       renderSheetError();
+      break;
+    case "notice":
+      state.notice = message.message;
+      renderNotice();
       break;
   }
   save();

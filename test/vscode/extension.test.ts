@@ -60,16 +60,26 @@ describe("UzonCalc in the extension host", () => {
     assert.equal(state!.state, "waiting");
     assert.match(state!.report, /<h1>Simply supported beam<\/h1>/);
 
-    await uzoncalc.fromWebview(sheet, { type: "submit", values: { span: "100", b: "120 mm", h: "0.36 m" } });
+    await uzoncalc.fromWebview(sheet, { type: "submit", window: "geometry", ui_steps: 1, values: { span: "100", b: "120 mm", h: "0.36 m" } });
     state = uzoncalc.panelState(sheet);
     assert.equal(state?.state, "waiting");
     assert.equal(state?.window?.id, "geometry", "a refused value keeps the session at the same window");
     assert.match(state?.errors?.span ?? "", /at most 40 m/);
 
-    await uzoncalc.fromWebview(sheet, { type: "submit", values: { span: "7.2", b: "120 mm", h: "0.36 m" } });
+    await uzoncalc.fromWebview(sheet, { type: "submit", window: "geometry", ui_steps: 1, values: { span: "7.2", b: "120 mm", h: "0.36 m" } });
     state = uzoncalc.panelState(sheet);
     assert.equal(state?.window?.id, "loads");
     assert.match(state!.report, /<td>Span L<\/td><td>7.2 m<\/td>/);
+
+    // A late second submit for the window already answered is refused by name: nothing is sent, the run waits on.
+    const before = uzoncalc.panelState(sheet)!;
+    await uzoncalc.fromWebview(sheet, { type: "submit", window: "geometry", ui_steps: 1, values: { span: "9", b: "120 mm", h: "0.36 m" } });
+    state = uzoncalc.panelState(sheet);
+    assert.equal(state?.state, "waiting");
+    assert.equal(state?.window?.id, "loads", "the waiting window is not filled with the other window's values");
+    assert.equal(state?.ui_steps, 2);
+    assert.equal(state?.report, before.report, "the report is as it was");
+    assert.match(state?.notice ?? "", /typed into window 'geometry' \(step 1\), but the run now waits at window 'loads' \(step 2\)\. Nothing was sent/);
 
     await uzoncalc.fromWebview(sheet, { type: "cancel" });
     assert.equal(uzoncalc.panelState(sheet)?.state, "cancelled");
@@ -90,7 +100,7 @@ describe("UzonCalc in the extension host", () => {
     await vscode.workspace.fs.writeFile(sheet, Buffer.from(source, "utf8"));
     await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
     await until("the divide window", () => uzoncalc.panelState(sheet)?.window?.id === "divide");
-    await uzoncalc.fromWebview(sheet, { type: "submit", values: {} });
+    await uzoncalc.fromWebview(sheet, { type: "submit", window: "divide", ui_steps: 1, values: {} });
     const state = uzoncalc.panelState(sheet);
     assert.equal(state?.state, "error");
     assert.equal(state?.sheetError?.where, "throws.calc.ts:6:24", "the `new RangeError` of line 6");
@@ -141,7 +151,7 @@ describe("UzonCalc in the extension host", () => {
     const editor = await vscode.window.showTextDocument(sheet);
     await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
     await until("the geometry window", () => uzoncalc.panelState(sheet)?.window?.id === "geometry");
-    await uzoncalc.fromWebview(sheet, { type: "submit", values: { span: "7.2", b: "120 mm", h: "0.36 m" } });
+    await uzoncalc.fromWebview(sheet, { type: "submit", window: "geometry", ui_steps: 1, values: { span: "7.2", b: "120 mm", h: "0.36 m" } });
     const lineOf = (text: string) => editor.document.getText().split("\n").findIndex((line) => line.includes(text)) + 1;
     const lineL = lineOf("const L = geometry.span;");
     const lineW = lineOf("const W = (b * h ** 2) / 6;");
