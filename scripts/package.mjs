@@ -74,7 +74,7 @@ function esbuildBinaryPackage(name, scratch) {
   try {
     tarball = execFileSync("npm", ["pack", spec, "--silent", "--pack-destination", scratch], { cwd: scratch, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim().split("\n").pop();
   } catch (error) {
-    throw new Error(`cannot fetch ${spec} from the npm registry for this target (${String(error.stderr ?? error.message).trim().split("\n").pop()})`);
+    throw new Error(`cannot fetch ${spec} from the npm registry for this target (${String(error.stderr ?? error.message).trim().split("\n").pop()})`, { cause: error });
   }
   const unpacked = path.join(scratch, name.replace("/", "+"));
   fs.mkdirSync(unpacked, { recursive: true });
@@ -117,7 +117,7 @@ function vsce(args, cwd) {
     execFileSync(bin, args, { cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
   } catch (error) {
     process.stderr.write(`${error.stdout ?? ""}${error.stderr ?? ""}`);
-    throw new Error(`vsce ${args.join(" ")} failed`);
+    throw new Error(`vsce ${args.join(" ")} failed`, { cause: error });
   }
 }
 

@@ -6,11 +6,6 @@ function withFields(...fields: unknown[]) {
   return normalizeWindow({ title: "Test", fields });
 }
 
-/** Problems about one attribute, to assert they exist and what they say. */
-function problemsAbout(problems: WindowProblem[], attribute: string, field?: number): WindowProblem[] {
-  return problems.filter((p) => p.attribute === attribute && (field === undefined || p.field === field));
-}
-
 function onlyProblem(problems: WindowProblem[]): WindowProblem {
   assert.equal(problems.length, 1, `expected exactly one problem, got ${JSON.stringify(problems)}`);
   return problems[0]!;

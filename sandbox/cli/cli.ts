@@ -309,6 +309,7 @@ async function apiCommand(args: string[]): Promise<number> {
 async function checkCommand(args: string[]): Promise<number> {
   const checkModule = path.join(__dirname, "check.js");
   if (!fs.existsSync(checkModule)) throw new UsageError(`check needs ${checkModule}; run npm run build`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- found beside this bundle at run time: the bundler must not follow it
   const { runCheck } = require(checkModule) as { runCheck(argv: readonly string[]): Promise<number> };
   return runCheck(args);
 }

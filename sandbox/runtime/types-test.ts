@@ -38,8 +38,8 @@ export async function* typedSheet() {
   hide();
   show();
   note("Assumed simply supported.");
-  const ok = check(g.span <= 40, "Span within range");
-  assertType<Equal<typeof ok, boolean>>();
+  const _ok = check(g.span <= 40, "Span within range");
+  assertType<Equal<typeof _ok, boolean>>();
   // @ts-expect-error unknown format option
   format({ digits: 2 });
   return g.span;

@@ -410,6 +410,7 @@ export const renderApi: RenderApi = {
     if ((state.n ?? 0) > MAX_RENDERS_PER_LINE) return;
     try {
       const temps: unknown[] = [];
+      // eslint-disable-next-line prefer-rest-params -- a rest parameter would build its array for every call, also past the cap
       for (let i = 2; i < arguments.length; i++) temps[i - 2] = arguments[i];
       renderEquation(descriptor, value, temps);
     } catch {

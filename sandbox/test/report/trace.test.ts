@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import type { ExecuteRequest, ExecutionResponse, TraceEntry } from "../../../protocol/rpc";
+import type { ExecuteRequest, ExecutionResponse } from "../../../protocol/rpc";
 import { MAX_TRACE_ENTRIES } from "../../../protocol/rpc";
 import { InProcessEngine } from "../../engine/realmEngine";
 import { Executor } from "../../session/executor";
