@@ -20,11 +20,20 @@ function forbid(...rules) {
 
 const NODE_VM = ["^(node:)?vm$", "Sheets never run here: node:vm belongs to sandbox/engine/."];
 const VSCODE = ["^vscode$", "Only the extension (client/) knows the vscode API."];
-const TRUSTED_SANDBOX = ["(^|/)sandbox/(engine|loader|session|service|cli|runtime)/|^(\\.\\./)+(engine|loader|session|service|cli|runtime)/", "The sandbox's trusted parts stay out of the extension's bundle: reach a sandbox through sandbox/connect/."];
+const TRUSTED_SANDBOX = [
+  "(^|/)sandbox/(engine|loader|session|service|cli|runtime)/|^(\\.\\./)+(engine|loader|session|service|cli|runtime)/",
+  "The sandbox's trusted parts stay out of the extension's bundle: reach a sandbox through sandbox/connect/.",
+];
 const SANDBOX = ["(^|/)sandbox/", "The language server and the TypeScript plugin share protocol/ with the sandbox, nothing else."];
 const CLIENT = ["(^|/)client/", "The extension (client/) is not a library: nothing imports it."];
-const UP_FROM_ENGINE = ["^(\\.\\./)+(session|service|connect|cli)/", "Engines run realms; sessions, services, transports and the CLI use them, not the other way round."];
-const UP_FROM_LOADER = ["^(\\.\\./)+(engine|session|service|connect|cli)/", "The loader turns sheets into scripts; it knows nothing of where or how they run."];
+const UP_FROM_ENGINE = [
+  "^(\\.\\./)+(session|service|connect|cli)/",
+  "Engines run realms; sessions, services, transports and the CLI use them, not the other way round.",
+];
+const UP_FROM_LOADER = [
+  "^(\\.\\./)+(engine|session|service|connect|cli)/",
+  "The loader turns sheets into scripts; it knows nothing of where or how they run.",
+];
 
 export default tseslint.config(
   {
@@ -71,15 +80,40 @@ export default tseslint.config(
         ["^node:", "The run panel is browser code."],
         ["^\\.\\./(client|sandbox|server)/", "The run panel talks to the extension only through protocol/webview.ts's message union."],
       ),
-      "no-restricted-globals": ["error", ...["fetch", "XMLHttpRequest", "WebSocket", "EventSource", "Worker", "SharedWorker"].map((name) => ({ name, message: "The run panel has no network of its own: it talks to the extension through postMessage." }))],
+      "no-restricted-globals": [
+        "error",
+        ...["fetch", "XMLHttpRequest", "WebSocket", "EventSource", "Worker", "SharedWorker"].map((name) => ({
+          name,
+          message: "The run panel has no network of its own: it talks to the extension through postMessage.",
+        })),
+      ],
     },
   },
-  { files: ["protocol/*.ts"], rules: { "no-restricted-imports": forbid(["^(?!\\./)", "protocol/ imports nothing outside itself: everything imports it, the sheet realm included."]) } },
-  { files: ["sandbox/runtime/**/*.ts"], rules: { "no-restricted-imports": forbid(["^[^.]", "Realm code imports no package and no Node module."], ["^(\\.\\./)+(engine|loader|session|service|connect|cli|test)/", "Realm code knows nothing of the host but protocol/."]) } },
+  {
+    files: ["protocol/*.ts"],
+    rules: {
+      "no-restricted-imports": forbid([
+        "^(?!\\./)",
+        "protocol/ imports nothing outside itself: everything imports it, the sheet realm included.",
+      ]),
+    },
+  },
+  {
+    files: ["sandbox/runtime/**/*.ts"],
+    rules: {
+      "no-restricted-imports": forbid(
+        ["^[^.]", "Realm code imports no package and no Node module."],
+        ["^(\\.\\./)+(engine|loader|session|service|connect|cli|test)/", "Realm code knows nothing of the host but protocol/."],
+      ),
+    },
+  },
   { files: ["sandbox/engine/**/*.ts"], rules: { "no-restricted-imports": forbid(VSCODE, UP_FROM_ENGINE) } },
   { files: ["sandbox/loader/**/*.ts"], rules: { "no-restricted-imports": forbid(VSCODE, UP_FROM_LOADER) } },
   { files: ["sandbox/connect/**/*.ts"], rules: { "no-restricted-imports": forbid(VSCODE, NODE_VM, TRUSTED_SANDBOX) } },
-  { files: ["sandbox/{session,service,cli}/**/*.ts", "sandbox/*.ts", "sandbox/test/**/*.ts", "bench/**/*.ts"], rules: { "no-restricted-imports": forbid(VSCODE) } },
+  {
+    files: ["sandbox/{session,service,cli}/**/*.ts", "sandbox/*.ts", "sandbox/test/**/*.ts", "bench/**/*.ts"],
+    rules: { "no-restricted-imports": forbid(VSCODE) },
+  },
   { files: ["client/**/*.ts"], rules: { "no-restricted-imports": forbid(NODE_VM, TRUSTED_SANDBOX) } },
   { files: ["server/**/*.ts", "ts-plugin/**/*.ts"], rules: { "no-restricted-imports": forbid(VSCODE, SANDBOX, CLIENT) } },
 );

@@ -89,10 +89,14 @@ async function firstChecks(fileName: string, text: string): Promise<{ cold: numb
       await client.close(uri);
       // A second sheet in the same (now warm) server: the first check a user pays after start-up.
       const other = fileName.replace(/\.calc\.ts$/, "-again.calc.ts");
-      warm.push((await timed(async () => {
-        await client.open(other, text);
-        return client.diagnostics(client.uriOf(other));
-      }))[1]);
+      warm.push(
+        (
+          await timed(async () => {
+            await client.open(other, text);
+            return client.diagnostics(client.uriOf(other));
+          })
+        )[1],
+      );
     } finally {
       await client.stop();
     }
@@ -132,15 +136,25 @@ async function perEdit(client: TestClient, fileName: string, text: string): Prom
 
 function reportEdits(label: string, samples: EditSamples): void {
   row(`${label}: edit → diagnostics`, summary(samples.roundTrip));
-  row(`${label}: server work (wall / CPU, p50)`, `${median(samples.serverMs).toFixed(0)} ms / ${median(samples.serverCpuMs).toFixed(0)} ms`);
+  row(
+    `${label}: server work (wall / CPU, p50)`,
+    `${median(samples.serverMs).toFixed(0)} ms / ${median(samples.serverCpuMs).toFixed(0)} ms`,
+  );
 }
 
 function median(samples: number[]): number {
-  return percentile([...samples].sort((a, b) => a - b), 0.5);
+  return percentile(
+    [...samples].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 async function main(): Promise<void> {
-  const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
+  const load = () =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ");
   console.log(`UzonCalc language server bench · node ${process.version} · ${os.cpus().length} cores · load average ${load()}\n`);
   const dir = os.tmpdir();
   console.log("First check (a fresh server per run; generated sheets, 0 diagnostics; default `fields` mode)");
@@ -158,7 +172,10 @@ async function main(): Promise<void> {
       const fileName = path.join(dir, `bench-edit-${size}.calc.ts`).replace(/\\/g, "/");
       reportEdits(`${size} lines, fields mode`, await perEdit(client, fileName, generateSheet(size)));
       const stats = await client.stats(true);
-      row(`  server memory with the ${size}-line sheet open`, `heap ${stats.heapUsedMb.toFixed(0)} MB · RSS ${stats.rssMb.toFixed(0)} MB (${stats.openSheets} sheets open)`);
+      row(
+        `  server memory with the ${size}-line sheet open`,
+        `heap ${stats.heapUsedMb.toFixed(0)} MB · RSS ${stats.rssMb.toFixed(0)} MB (${stats.openSheets} sheets open)`,
+      );
       await client.close(client.uriOf(fileName));
     }
     client.settings = { typeCheck: "all" };

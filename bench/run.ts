@@ -49,11 +49,14 @@ async function stepLatency(label: string, executor: Executor, steps = 3000): Pro
 
 async function concurrentSteps(label: string, executor: Executor, sessions = 32, stepsEach = 100): Promise<void> {
   const ids: string[] = [];
-  for (let i = 0; i < sessions; i++) ids.push((await executor.execute({ file_path: STEPS_SHEET, params: { steps: stepsEach + 10 }, html_mode: "delta" })).session_id);
+  for (let i = 0; i < sessions; i++)
+    ids.push((await executor.execute({ file_path: STEPS_SHEET, params: { steps: stepsEach + 10 }, html_mode: "delta" })).session_id);
   const started = performance.now();
-  await Promise.all(ids.map(async (id) => {
-    for (let i = 0; i < stepsEach; i++) await executor.resume({ session_id: id, user_input: { x: 1 } });
-  }));
+  await Promise.all(
+    ids.map(async (id) => {
+      for (let i = 0; i < stepsEach; i++) await executor.resume({ session_id: id, user_input: { x: 1 } });
+    }),
+  );
   const seconds = (performance.now() - started) / 1000;
   row(`${label}: steps/s, ${sessions} sessions at once`, `${Math.round((sessions * stepsEach) / seconds)}`);
   for (const id of ids) await executor.cancel({ session_id: id });
@@ -72,7 +75,13 @@ async function steps(): Promise<void> {
     { isolation: "process", timeEveryStep: false, label: "pool of child processes, untimed steps" },
   ] as const;
   for (const config of configs) {
-    const pool = new WorkerPoolEngine({ workerScript: defaultWorkerScript(), stepTimeoutMs: 10_000, isolation: config.isolation, timeEveryStep: config.timeEveryStep, maxWorkers: 2 });
+    const pool = new WorkerPoolEngine({
+      workerScript: defaultWorkerScript(),
+      stepTimeoutMs: 10_000,
+      isolation: config.isolation,
+      timeEveryStep: config.timeEveryStep,
+      maxWorkers: 2,
+    });
     const executor = new Executor({ safeDirs: [SHEETS], engine: pool });
     await stepLatency(config.label, executor);
     await concurrentSteps(config.label, executor);
@@ -104,7 +113,10 @@ async function pausedMemory(): Promise<void> {
   for (let i = 0; i < 999; i++) await executor.execute({ file_path: STEPS_SHEET, params: { steps: 5 } });
   await new Promise((r) => setTimeout(r, 200));
   const total = rssOfPids(pool.memberPids);
-  row(`1000 paused in a pool of ${pool.memberPids.length} processes: member RSS`, `${((total - idle * pool.memberPids.length) * 1024 / 1000).toFixed(0)} KB per session (+ ${idle.toFixed(0)} MB per member)`);
+  row(
+    `1000 paused in a pool of ${pool.memberPids.length} processes: member RSS`,
+    `${(((total - idle * pool.memberPids.length) * 1024) / 1000).toFixed(0)} KB per session (+ ${idle.toFixed(0)} MB per member)`,
+  );
   await executor.close();
 }
 
@@ -150,7 +162,19 @@ async function loadTimes(): Promise<void> {
   const cli = path.join(__dirname, "..", "dist", "cli.js");
   for (let i = 0; i < 5; i++) {
     const started = performance.now();
-    execFileSync(process.execPath, [cli, "run", path.join(EXAMPLES, "beam.calc.ts"), "--inputs", path.join(EXAMPLES, "beam.inputs.json"), "-o", path.join(os.tmpdir(), "uzc-bench-beam.html")], { stdio: "ignore" });
+    execFileSync(
+      process.execPath,
+      [
+        cli,
+        "run",
+        path.join(EXAMPLES, "beam.calc.ts"),
+        "--inputs",
+        path.join(EXAMPLES, "beam.inputs.json"),
+        "-o",
+        path.join(os.tmpdir(), "uzc-bench-beam.html"),
+      ],
+      { stdio: "ignore" },
+    );
     cold.push(performance.now() - started);
   }
   row("cold CLI run of the demo (whole process, pool member included), median of 5", fmt(summarize(cold).median));
@@ -198,7 +222,10 @@ async function localClient(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(" ");
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
   console.log(`UzonCalc bench · node ${process.version} · ${os.cpus().length} cores · load average ${load}\n`);
   await loadTimes();
   console.log();
@@ -209,7 +236,12 @@ async function main(): Promise<void> {
   await localClient();
   console.log();
   await pausedMemory();
-  console.log(`\nload average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(
+    `\nload average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
 }
 
 void main();

@@ -11,7 +11,11 @@ const SHEETS = path.join(__dirname, "sheets");
 
 function startPinned(): Promise<{ url: string; stop: () => void }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("taskset", ["-c", "0", process.execPath, CLI, "serve", "--port", "0", "--safe-dir", SHEETS, "--max-sessions", "2000"], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, LOG_LEVEL: "info" } });
+    const child = spawn(
+      "taskset",
+      ["-c", "0", process.execPath, CLI, "serve", "--port", "0", "--safe-dir", SHEETS, "--max-sessions", "2000"],
+      { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, LOG_LEVEL: "info" } },
+    );
     let buffer = "";
     let found = false;
     child.stdout!.on("data", (chunk: Buffer) => {
@@ -33,11 +37,15 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 function post(url: string, body: unknown): Promise<{ status: number; data: { session_id: string; status: string } }> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, data: JSON.parse(Buffer.concat(chunks).toString()) }));
-    });
+    const req = http.request(
+      url,
+      { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, data: JSON.parse(Buffer.concat(chunks).toString()) }));
+      },
+    );
     req.on("error", reject);
     req.end(payload);
   });
@@ -46,7 +54,12 @@ function post(url: string, body: unknown): Promise<{ status: number; data: { ses
 async function main(): Promise<void> {
   // The load generator (this process) runs on core 1; the service and its members on core 0.
   spawn("taskset", ["-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
-  console.log(`\nHTTP service (uzoncalc serve on core 0, this client on core 1) · load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(
+    `\nHTTP service (uzoncalc serve on core 0, this client on core 1) · load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
   const cold: number[] = [];
   for (let i = 0; i < 5; i++) {
     const started = performance.now();
@@ -60,22 +73,33 @@ async function main(): Promise<void> {
   try {
     for (const concurrency of [1, 16, 64]) {
       const sessions: string[] = [];
-      for (let i = 0; i < concurrency; i++) sessions.push((await post(`${service.url}/sandbox/execute`, { file_path: path.join(SHEETS, "steps.calc.ts"), params: { steps: 100000 }, html_mode: "delta" })).data.session_id);
+      for (let i = 0; i < concurrency; i++)
+        sessions.push(
+          (
+            await post(`${service.url}/sandbox/execute`, {
+              file_path: path.join(SHEETS, "steps.calc.ts"),
+              params: { steps: 100000 },
+              html_mode: "delta",
+            })
+          ).data.session_id,
+        );
       const latencies: number[] = [];
       const deadline = performance.now() + 4_000;
       let count = 0;
       const warmupUntil = performance.now() + 500;
-      await Promise.all(sessions.map(async (id) => {
-        while (performance.now() < deadline) {
-          const started = performance.now();
-          const response = await post(`${service.url}/sandbox/resume`, { session_id: id, user_input: { x: 1 }, html_mode: "delta" });
-          if (response.status !== 200) throw new Error(`resume answered ${response.status}`);
-          if (started > warmupUntil) {
-            latencies.push(performance.now() - started);
-            count++;
+      await Promise.all(
+        sessions.map(async (id) => {
+          while (performance.now() < deadline) {
+            const started = performance.now();
+            const response = await post(`${service.url}/sandbox/resume`, { session_id: id, user_input: { x: 1 }, html_mode: "delta" });
+            if (response.status !== 200) throw new Error(`resume answered ${response.status}`);
+            if (started > warmupUntil) {
+              latencies.push(performance.now() - started);
+              count++;
+            }
           }
-        }
-      }));
+        }),
+      );
       const s = summarize(latencies);
       row(`${concurrency} session(s) at once: steps/s`, `${Math.round(count / 3.5)}`);
       row(`${concurrency} session(s) at once: p50 / p99`, `${fmt(s.median)} / ${fmt(s.p99)}`);

@@ -18,22 +18,26 @@ export class SheetCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
       const position = document.positionAt(match.index ?? 0);
       const range = new vscode.Range(position, position);
       if (!trusted) {
-        lenses.push(new vscode.CodeLens(range, {
-          title: "$(workspace-untrusted) Run Calc needs a trusted workspace",
-          tooltip: "Running a sheet runs its code. Trust this folder to run sheets.",
-          command: "workbench.trust.manage",
-        }));
+        lenses.push(
+          new vscode.CodeLens(range, {
+            title: "$(workspace-untrusted) Run Calc needs a trusted workspace",
+            tooltip: "Running a sheet runs its code. Trust this folder to run sheets.",
+            command: "workbench.trust.manage",
+          }),
+        );
         continue;
       }
-      const name = match[1] ? "default" : match[2] ?? "sheet";
+      const name = match[1] ? "default" : (match[2] ?? "sheet");
       // `sheet` is the sandbox's default entry; the default export is named explicitly (a module may have both).
       const funcName = name === "sheet" ? undefined : name;
-      lenses.push(new vscode.CodeLens(range, {
-        title: funcName ? `▶ Run Calc (${funcName})` : "▶ Run Calc",
-        tooltip: "Run this sheet in the UzonCalc sandbox; its report opens beside the editor",
-        command: "uzoncalc.runCalc",
-        arguments: [document.uri, funcName],
-      }));
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: funcName ? `▶ Run Calc (${funcName})` : "▶ Run Calc",
+          tooltip: "Run this sheet in the UzonCalc sandbox; its report opens beside the editor",
+          command: "uzoncalc.runCalc",
+          arguments: [document.uri, funcName],
+        }),
+      );
     }
     return lenses;
   }

@@ -54,7 +54,9 @@ class Extension implements vscode.Disposable {
     context.subscriptions.push(vscode.window.onDidChangeActiveTextEditor(updateVisibility));
     context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => Config.affectsSandbox(e) && this.renderStatus()));
     // An edit on an errored line makes that error stale.
-    context.subscriptions.push(vscode.workspace.onDidChangeTextDocument((e) => e.contentChanges.length > 0 && this.diagnostics.delete(e.document.uri)));
+    context.subscriptions.push(
+      vscode.workspace.onDidChangeTextDocument((e) => e.contentChanges.length > 0 && this.diagnostics.delete(e.document.uri)),
+    );
     // The language server starts with the first sheet opened.
     const startLanguageServerFor = (document: vscode.TextDocument) => {
       if (isSheet(document.uri)) void this.languageClient.start();
@@ -83,7 +85,10 @@ class Extension implements vscode.Disposable {
 
   async runCalc(uri?: vscode.Uri, funcName?: string): Promise<void> {
     if (!vscode.workspace.isTrusted) {
-      const choice = await vscode.window.showWarningMessage("UzonCalc runs sheets only in a trusted workspace: running a sheet runs its code. Trust this folder to run it.", "Manage Workspace Trust");
+      const choice = await vscode.window.showWarningMessage(
+        "UzonCalc runs sheets only in a trusted workspace: running a sheet runs its code. Trust this folder to run it.",
+        "Manage Workspace Trust",
+      );
       if (choice) await vscode.commands.executeCommand("workbench.trust.manage");
       return;
     }
@@ -119,7 +124,13 @@ class Extension implements vscode.Disposable {
   }
 
   async setRemoteToken(): Promise<void> {
-    const token = await vscode.window.showInputBox({ title: "UzonCalc: remote sandbox token", prompt: "The bearer token of your team's sandbox service (kept in VS Code's secret storage, never in settings). Leave empty to remove it.", password: true, ignoreFocusOut: true });
+    const token = await vscode.window.showInputBox({
+      title: "UzonCalc: remote sandbox token",
+      prompt:
+        "The bearer token of your team's sandbox service (kept in VS Code's secret storage, never in settings). Leave empty to remove it.",
+      password: true,
+      ignoreFocusOut: true,
+    });
     if (token === undefined) return;
     if (token.trim() === "") await this.context.secrets.delete(TOKEN_SECRET);
     else await this.context.secrets.store(TOKEN_SECRET, token.trim());
@@ -133,7 +144,10 @@ class Extension implements vscode.Disposable {
       await vscode.window.showInformationMessage("Run the sheet to the end first: the finished report is what gets exported.");
       return;
     }
-    const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(reportFileName(panel.sheet.fsPath)), filters: { "HTML report": ["html"] } });
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.file(reportFileName(panel.sheet.fsPath)),
+      filters: { "HTML report": ["html"] },
+    });
     if (!target) return;
     await vscode.workspace.fs.writeFile(target, Buffer.from(report, "utf8"));
     const open = await vscode.window.showInformationMessage(`Report saved to ${target.fsPath}.`, "Open in Browser");
@@ -166,7 +180,12 @@ class Extension implements vscode.Disposable {
     if (unsaved.length === 0) return true;
     if (!this.config.saveBeforeRun) {
       const names = unsaved.map((d) => path.basename(d.uri.fsPath)).join(", ");
-      const choice = await vscode.window.showWarningMessage(`${names} ${unsaved.length === 1 ? "has" : "have"} unsaved changes. A run uses the saved files.`, "Save and Run", "Run Saved Version", "Always Save");
+      const choice = await vscode.window.showWarningMessage(
+        `${names} ${unsaved.length === 1 ? "has" : "have"} unsaved changes. A run uses the saved files.`,
+        "Save and Run",
+        "Run Saved Version",
+        "Always Save",
+      );
       if (choice === undefined) return false;
       if (choice === "Run Saved Version") return true;
       if (choice === "Always Save") await this.config.setSaveBeforeRun(true);
@@ -179,16 +198,23 @@ class Extension implements vscode.Disposable {
     const key = sheet.toString();
     let panel = this.panels.get(key);
     if (!panel) {
-      panel = new RunPanel(sheet, this.context.extensionUri, this.sandbox, {
-        onState: (_panel, state, ms) => {
-          this.lastState = state;
-          if (ms !== undefined) this.lastStepMs = ms;
-          this.renderStatus();
+      panel = new RunPanel(
+        sheet,
+        this.context.extensionUri,
+        this.sandbox,
+        {
+          onState: (_panel, state, ms) => {
+            this.lastState = state;
+            if (ms !== undefined) this.lastStepMs = ms;
+            this.renderStatus();
+          },
+          onSheetError: (uri, error) => this.showSheetError(uri, error),
+          onSandboxProblem: (error) => void this.explainSandboxProblem(error),
+          onTrace: (uri, entries, reset) => (reset ? this.values.clear(uri) : this.values.add(uri, entries)),
         },
-        onSheetError: (uri, error) => this.showSheetError(uri, error),
-        onSandboxProblem: (error) => void this.explainSandboxProblem(error),
-        onTrace: (uri, entries, reset) => (reset ? this.values.clear(uri) : this.values.add(uri, entries)),
-      }, () => this.panels.delete(key), this.log);
+        () => this.panels.delete(key),
+        this.log,
+      );
       this.panels.set(key, panel);
       this.status.show();
     }
@@ -201,11 +227,31 @@ class Extension implements vscode.Disposable {
 
   renderStatus(): void {
     const mode = this.config.sandboxMode;
-    const icon = this.lastState === "running" || this.lastState === "starting" ? "$(sync~spin)" : this.lastState === "error" ? "$(error)" : this.lastState === "waiting" ? "$(edit)" : "$(beaker)";
-    const words: Record<RunState, string> = { idle: "idle", starting: "starting", running: "running", waiting: "waiting for input", completed: "idle", error: "error", cancelled: "idle" };
-    const time = this.lastStepMs !== undefined ? ` · ${this.lastStepMs < 10 ? this.lastStepMs.toFixed(1) : Math.round(this.lastStepMs)} ms` : "";
-    this.status.text = vscode.workspace.isTrusted ? `${icon} UzonCalc ${mode}: ${words[this.lastState]}${time}` : `$(workspace-untrusted) UzonCalc: Restricted Mode`;
-    this.status.tooltip = new vscode.MarkdownString(`**UzonCalc sandbox**: ${mode === "local" ? "local (a child process of VS Code)" : `remote (${this.config.remoteUrl || "no URL set"})`}\n\nLast step: ${this.lastStepMs !== undefined ? `${this.lastStepMs.toFixed(1)} ms` : "none yet"}\n\nClick to switch between local and remote.`);
+    const icon =
+      this.lastState === "running" || this.lastState === "starting"
+        ? "$(sync~spin)"
+        : this.lastState === "error"
+          ? "$(error)"
+          : this.lastState === "waiting"
+            ? "$(edit)"
+            : "$(beaker)";
+    const words: Record<RunState, string> = {
+      idle: "idle",
+      starting: "starting",
+      running: "running",
+      waiting: "waiting for input",
+      completed: "idle",
+      error: "error",
+      cancelled: "idle",
+    };
+    const time =
+      this.lastStepMs !== undefined ? ` · ${this.lastStepMs < 10 ? this.lastStepMs.toFixed(1) : Math.round(this.lastStepMs)} ms` : "";
+    this.status.text = vscode.workspace.isTrusted
+      ? `${icon} UzonCalc ${mode}: ${words[this.lastState]}${time}`
+      : `$(workspace-untrusted) UzonCalc: Restricted Mode`;
+    this.status.tooltip = new vscode.MarkdownString(
+      `**UzonCalc sandbox**: ${mode === "local" ? "local (a child process of VS Code)" : `remote (${this.config.remoteUrl || "no URL set"})`}\n\nLast step: ${this.lastStepMs !== undefined ? `${this.lastStepMs.toFixed(1)} ms` : "none yet"}\n\nClick to switch between local and remote.`,
+    );
     this.status.command = vscode.workspace.isTrusted ? "uzoncalc.switchSandboxMode" : "workbench.trust.manage";
     this.status.backgroundColor = this.lastState === "error" ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
   }
@@ -216,7 +262,11 @@ class Extension implements vscode.Disposable {
     const target = error.file ? vscode.Uri.file(path.join(path.dirname(sheet.fsPath), error.file)) : sheet;
     const line = Math.max(0, (error.line ?? 1) - 1);
     const column = Math.max(0, (error.column ?? 1) - 1);
-    const diagnostic = new vscode.Diagnostic(new vscode.Range(line, column, line, column + 1), `${error.name ?? "Error"}: ${error.message}`, vscode.DiagnosticSeverity.Error);
+    const diagnostic = new vscode.Diagnostic(
+      new vscode.Range(line, column, line, column + 1),
+      `${error.name ?? "Error"}: ${error.message}`,
+      vscode.DiagnosticSeverity.Error,
+    );
     diagnostic.source = "UzonCalc run";
     if (error.limit) diagnostic.code = `${error.limit} limit`;
     this.diagnostics.set(target, [diagnostic]);

@@ -1,12 +1,19 @@
 // The language client for the UzonCalc language server (dist/server.js): field type checking, window spec
 // checks, completion, hover, definition and quick fixes in *.calc.ts / *.calc.js. One object owns its lifecycle:
 // started when the first sheet is opened (the server loads TypeScript while the user reads; a TypeScript project
-// without sheets never pays for it), restarted on demand, stopped on deactivate. Sheets keep VS Code's own typescript/javascript language ids; the selector filters by pattern.
+// without sheets never pays for it), restarted on demand, stopped on deactivate. Sheets keep VS Code's own
+// typescript/javascript language ids; the selector filters by pattern.
 
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { SHEET_GLOB } from "../protocol/limits";
-import { LanguageClient, RevealOutputChannelOn, TransportKind, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
+import {
+  LanguageClient,
+  RevealOutputChannelOn,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from "vscode-languageclient/node";
 
 export const LANGUAGE_CLIENT_ID = "uzoncalc";
 

@@ -42,12 +42,17 @@ export class RunPanel implements vscode.Disposable {
     private readonly log?: vscode.LogOutputChannel,
   ) {
     this.state = { sheet: path.basename(sheet.fsPath), report: "", state: "idle" };
-    this.panel = vscode.window.createWebviewPanel("uzoncalc.run", `Run: ${path.basename(sheet.fsPath)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      enableScripts: true,
-      // The form and the report survive hiding through the webview's own state (setState), not a live DOM.
-      retainContextWhenHidden: false,
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, "dist", "webview")],
-    });
+    this.panel = vscode.window.createWebviewPanel(
+      "uzoncalc.run",
+      `Run: ${path.basename(sheet.fsPath)}`,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      {
+        enableScripts: true,
+        // The form and the report survive hiding through the webview's own state (setState), not a live DOM.
+        retainContextWhenHidden: false,
+        localResourceRoots: [vscode.Uri.joinPath(extensionUri, "dist", "webview")],
+      },
+    );
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, "media", "icon.svg");
     this.panel.webview.html = this.html();
     this.disposables.push(
@@ -130,7 +135,9 @@ export class RunPanel implements vscode.Disposable {
       case "ready":
         if (!this.webviewReady) {
           this.webviewReady = true;
-          this.log?.info(`run panel for ${this.state.sheet}: webview ready ${(performance.now() - this.createdAt).toFixed(0)} ms after it was created`);
+          this.log?.info(
+            `run panel for ${this.state.sheet}: webview ready ${(performance.now() - this.createdAt).toFixed(0)} ms after it was created`,
+          );
         }
         this.post({ type: "restore", state: this.snapshot, ...(this.funcName ? { funcName: this.funcName } : {}) });
         return;
@@ -150,7 +157,10 @@ export class RunPanel implements vscode.Disposable {
       case "reveal": {
         const target = message.file ? vscode.Uri.joinPath(this.sheet, "..", message.file) : this.sheet;
         const position = new vscode.Position(Math.max(0, message.line - 1), Math.max(0, message.column - 1));
-        await vscode.window.showTextDocument(target, { selection: new vscode.Range(position, position), viewColumn: vscode.ViewColumn.One });
+        await vscode.window.showTextDocument(target, {
+          selection: new vscode.Range(position, position),
+          viewColumn: vscode.ViewColumn.One,
+        });
         return;
       }
     }
@@ -245,7 +255,13 @@ export class RunPanel implements vscode.Disposable {
     const nonce = randomBytes(16).toString("base64");
     const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, "dist", "webview", name));
     // No inline style or script: report markup is sanitised and styled through classes in the stylesheet.
-    const csp = [`default-src 'none'`, `img-src ${webview.cspSource} data:`, `style-src ${webview.cspSource}`, `font-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join("; ");
+    const csp = [
+      `default-src 'none'`,
+      `img-src ${webview.cspSource} data:`,
+      `style-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join("; ");
     return `<!DOCTYPE html>
 <html lang="en">
 <head>

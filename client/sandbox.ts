@@ -143,7 +143,9 @@ class LoggedClient extends RpcClient {
       this.log.debug(`${what} → ${summarize(result)} (${(performance.now() - started).toFixed(1)} ms)`);
       return result;
     } catch (error) {
-      this.log.debug(`${what} → ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)} (${(performance.now() - started).toFixed(1)} ms)`);
+      this.log.debug(
+        `${what} → ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)} (${(performance.now() - started).toFixed(1)} ms)`,
+      );
       throw error;
     }
   }
@@ -161,5 +163,7 @@ function describeRequest(request: object): string {
 function summarize(result: unknown): string {
   if (typeof result !== "object" || result === null) return String(result);
   const record = result as { status?: unknown; session_id?: unknown; ui_steps?: unknown };
-  return [record.status, record.session_id, record.ui_steps !== undefined ? `steps ${String(record.ui_steps)}` : undefined].filter((x) => x !== undefined).join(" ");
+  return [record.status, record.session_id, record.ui_steps !== undefined ? `steps ${String(record.ui_steps)}` : undefined]
+    .filter((x) => x !== undefined)
+    .join(" ");
 }

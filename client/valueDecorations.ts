@@ -46,7 +46,10 @@ export class ValueDecorations implements vscode.Disposable {
     for (const entry of entries) {
       if (!Number.isInteger(entry.line) || entry.line < 1) continue;
       const shown = entry.unit ? `${entry.display} ${entry.unit}` : entry.display;
-      lines.set(entry.line - 1, { text: entry.name ? `${entry.name} = ${shown}` : shown, ...(entry.formula ? { formula: entry.formula } : {}) });
+      lines.set(entry.line - 1, {
+        text: entry.name ? `${entry.name} = ${shown}` : shown,
+        ...(entry.formula ? { formula: entry.formula } : {}),
+      });
     }
     this.values.set(key, lines);
     this.renderSheet(sheet);

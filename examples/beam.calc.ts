@@ -17,51 +17,65 @@ export async function* sheet(params: { loadFactor?: number } = {}) {
   });
   note("Units: span in m, section in mm, loads in kN/m, moments in kN·m, stresses in MPa (N/mm²), deflections in mm.");
 
-  const geometry = yield UI(Window({
-    title: "Geometry",
-    id: "geometry",
-    caption: "Clear span between supports",
-    fields: [
-      { name: "span", type: "number", label: "Span", unit: "m", default: 6, min: 0.5, max: 40, required: true },
-      { name: "b", type: "number", label: "Section width", unit: "mm", default: 100, min: 10, max: 2000, required: true },
-      { name: "h", type: "number", label: "Section depth", unit: "mm", default: 300, min: 10, max: 3000, required: true },
-    ],
-  }));
+  const geometry = yield UI(
+    Window({
+      title: "Geometry",
+      id: "geometry",
+      caption: "Clear span between supports",
+      fields: [
+        { name: "span", type: "number", label: "Span", unit: "m", default: 6, min: 0.5, max: 40, required: true },
+        { name: "b", type: "number", label: "Section width", unit: "mm", default: 100, min: 10, max: 2000, required: true },
+        { name: "h", type: "number", label: "Section depth", unit: "mm", default: 300, min: 10, max: 3000, required: true },
+      ],
+    }),
+  );
   h2("Geometry");
-  table(["Quantity", "Value"], [["Span L", `${geometry.span} m`], ["Width b", `${geometry.b} mm`], ["Depth h", `${geometry.h} mm`]], "Beam geometry");
+  table(
+    ["Quantity", "Value"],
+    [
+      ["Span L", `${geometry.span} m`],
+      ["Width b", `${geometry.b} mm`],
+      ["Depth h", `${geometry.h} mm`],
+    ],
+    "Beam geometry",
+  );
   const L = geometry.span;
   const b = geometry.b;
   const h = geometry.h;
-  "Elastic section modulus and second moment of area of the rectangular section:";
+  ("Elastic section modulus and second moment of area of the rectangular section:");
   const W = (b * h ** 2) / 6;
   const I = (b * h ** 3) / 12;
 
-  const loads = yield UI(Window({
-    title: "Loads",
-    fields: [
-      { name: "g", type: "number", label: "Permanent load", unit: "kN/m", default: 1.2, min: 0, required: true },
-      { name: "q", type: "number", label: "Variable load", unit: "kN/m", default: 2.0, min: 0, required: true },
-      { name: "cases", type: "selectMany", label: "Load cases", options: ["dead", "live", "snow"], default: ["dead", "live"] },
-    ],
-  }));
+  const loads = yield UI(
+    Window({
+      title: "Loads",
+      fields: [
+        { name: "g", type: "number", label: "Permanent load", unit: "kN/m", default: 1.2, min: 0, required: true },
+        { name: "q", type: "number", label: "Variable load", unit: "kN/m", default: 2.0, min: 0, required: true },
+        { name: "cases", type: "selectMany", label: "Load cases", options: ["dead", "live", "snow"], default: ["dead", "live"] },
+      ],
+    }),
+  );
   h2("Loads");
   p(`Load cases considered: ${loads.cases.join(", ") || "none"}.`);
   const g_k = loads.g;
   const q_k = loads.q;
-  "Ultimate limit state, fundamental combination:";
+  ("Ultimate limit state, fundamental combination:");
   const gamma_G = 1.35;
   const gamma_Q = params.loadFactor ?? 1.5;
   const w_d = gamma_G * g_k + gamma_Q * q_k;
   const M_Ed = (w_d * L ** 2) / 8;
 
-  const material = yield UI(Window({
-    title: "Material",
-    fields: [
-      { name: "grade", type: "selectOne", label: "Material", options: Object.keys(MATERIALS), default: "C24 timber" },
-      { name: "limit", type: "number", label: "Deflection limit L/", default: 300, min: 100, max: 1000 },
-      { name: "ref", type: "text", label: "Project reference", placeholder: "e.g. P-1042" },
-    ],
-  }));
+  const material = yield UI(
+    Window({
+      title: "Material",
+      fields: [
+        { name: "grade", type: "selectOne", label: "Material", options: Object.keys(MATERIALS), default: "C24 timber" },
+        { name: "limit", type: "number", label: "Deflection limit L/", default: 300, min: 100, max: 1000 },
+        { name: "ref", type: "text", label: "Project reference", placeholder: "e.g. P-1042" },
+      ],
+    }),
+  );
   const props = MATERIALS[material.grade as keyof typeof MATERIALS];
   h2("Bending");
   `${material.grade}: bending strength and modulus of elasticity.`;
@@ -72,7 +86,7 @@ export async function* sheet(params: { loadFactor?: number } = {}) {
   check(sigma_m <= f_m, "Bending stress");
 
   h2("Deflection");
-  "Characteristic (serviceability) load and midspan deflection:";
+  ("Characteristic (serviceability) load and midspan deflection:");
   const w_k = g_k + q_k;
   const delta = (5 * w_k * (L * 1000) ** 4) / (384 * E * I);
   const delta_lim = (L * 1000) / material.limit;
@@ -83,7 +97,13 @@ export async function* sheet(params: { loadFactor?: number } = {}) {
     ["Check", "Demand", "Capacity", "Utilisation", "Result"],
     [
       ["Bending stress", `${round(sigma_m, 2)} MPa`, `${f_m} MPa`, round(eta_m, 3), eta_m <= 1 ? "OK" : "FAILS"],
-      ["Deflection", `${round(delta, 1)} mm`, `${round(delta_lim, 1)} mm`, round(delta / delta_lim, 3), delta <= delta_lim ? "OK" : "FAILS"],
+      [
+        "Deflection",
+        `${round(delta, 1)} mm`,
+        `${round(delta_lim, 1)} mm`,
+        round(delta / delta_lim, 3),
+        delta <= delta_lim ? "OK" : "FAILS",
+      ],
     ],
     `${material.grade}, section ${b}×${h} mm`,
   );

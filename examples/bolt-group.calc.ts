@@ -15,29 +15,35 @@ export async function* sheet() {
     subject: "Rectangular pattern of bolts in single shear, load in the plane of the joint",
     reference: "Elastic (vector) method; EN 1993-1-8:2005, 3.6.1 Table 3.4",
   });
-  note("Non-preloaded bolts, category A (bearing type), one shear plane through the threaded part. Bearing of the plies and block tearing are checked separately.");
+  note(
+    "Non-preloaded bolts, category A (bearing type), one shear plane through the threaded part. Bearing of the plies and block tearing are checked separately.",
+  );
 
-  const grp = yield UI(Window({
-    title: "Bolt group",
-    id: "group",
-    fields: [
-      { name: "rows", type: "number", label: "Rows (vertical)", default: 4, min: 1, max: 10, step: 1, required: true },
-      { name: "cols", type: "number", label: "Columns (horizontal)", default: 2, min: 1, max: 4, step: 1, required: true },
-      { name: "p", type: "number", label: "Pitch p (vertical spacing)", unit: "mm", default: 70, min: 40, max: 200, required: true },
-      { name: "g", type: "number", label: "Gauge g (horizontal spacing)", unit: "mm", default: 80, min: 40, max: 200, required: true },
-      { name: "size", type: "selectOne", label: "Bolt size", options: Object.keys(BOLTS), default: "M20" },
-      { name: "grade", type: "selectOne", label: "Property class", options: Object.keys(CLASSES), default: "8.8" },
-    ],
-  }));
-  const load = yield UI(Window({
-    title: "Load",
-    id: "load",
-    caption: "Vertical design shear acting at an eccentricity from the group's centroid",
-    fields: [
-      { name: "V", type: "number", label: "Design shear V_Ed", unit: "kN", default: 120, min: 0, required: true },
-      { name: "e", type: "number", label: "Eccentricity e", unit: "mm", default: 150, min: 0, max: 1000, required: true },
-    ],
-  }));
+  const grp = yield UI(
+    Window({
+      title: "Bolt group",
+      id: "group",
+      fields: [
+        { name: "rows", type: "number", label: "Rows (vertical)", default: 4, min: 1, max: 10, step: 1, required: true },
+        { name: "cols", type: "number", label: "Columns (horizontal)", default: 2, min: 1, max: 4, step: 1, required: true },
+        { name: "p", type: "number", label: "Pitch p (vertical spacing)", unit: "mm", default: 70, min: 40, max: 200, required: true },
+        { name: "g", type: "number", label: "Gauge g (horizontal spacing)", unit: "mm", default: 80, min: 40, max: 200, required: true },
+        { name: "size", type: "selectOne", label: "Bolt size", options: Object.keys(BOLTS), default: "M20" },
+        { name: "grade", type: "selectOne", label: "Property class", options: Object.keys(CLASSES), default: "8.8" },
+      ],
+    }),
+  );
+  const load = yield UI(
+    Window({
+      title: "Load",
+      id: "load",
+      caption: "Vertical design shear acting at an eccentricity from the group's centroid",
+      fields: [
+        { name: "V", type: "number", label: "Design shear V_Ed", unit: "kN", default: 120, min: 0, required: true },
+        { name: "e", type: "number", label: "Eccentricity e", unit: "mm", default: 150, min: 0, max: 1000, required: true },
+      ],
+    }),
+  );
   const _bolt = CLASSES[grp.grade as keyof typeof CLASSES];
 
   h2("Geometry of the group");
@@ -46,11 +52,11 @@ export async function* sheet() {
   const n = n_r * n_c;
   const p = grp.p * mm;
   const g = grp.g * mm;
-  "Second moments of the bolt positions about the centroid, x horizontal and y vertical (sums over a regular grid):";
+  ("Second moments of the bolt positions about the centroid, x horizontal and y vertical (sums over a regular grid):");
   const sum_x2 = (n_r * n_c * (n_c ** 2 - 1) * g ** 2) / 12;
   const sum_y2 = (n_c * n_r * (n_r ** 2 - 1) * p ** 2) / 12;
   const I_p = sum_x2 + sum_y2;
-  "The corner bolt is furthest from the centroid:";
+  ("The corner bolt is furthest from the centroid:");
   const x_max = ((n_c - 1) * g) / 2;
   const y_max = ((n_r - 1) * p) / 2;
 
@@ -58,16 +64,16 @@ export async function* sheet() {
   const V_Ed = load.V * kN;
   const e = load.e * mm;
   const M_Ed = V_Ed * e;
-  "Direct shear, shared equally:";
+  ("Direct shear, shared equally:");
   const F_V = V_Ed / n;
-  "From the moment, perpendicular to the radius, split into components (F = M·r/I_p):";
+  ("From the moment, perpendicular to the radius, split into components (F = M·r/I_p):");
   const F_M_x = (M_Ed * y_max) / I_p;
   const F_M_y = (M_Ed * x_max) / I_p;
-  "Resultant, with the vertical components adding at the corner on the side of the load:";
+  ("Resultant, with the vertical components adding at the corner on the side of the load:");
   const F_v_Ed = Math.hypot(F_M_x, F_V + F_M_y);
 
   h2("Shear resistance of one bolt");
-  "EN 1993-1-8 Table 3.4, shear plane through the thread (A = A_s), γ_M2 = 1.25:";
+  ("EN 1993-1-8 Table 3.4, shear plane through the thread (A = A_s), γ_M2 = 1.25:");
   const f_ub = _bolt.f_ub * MPa;
   const alpha_v = _bolt.alpha_v;
   const A_s = BOLTS[grp.size as keyof typeof BOLTS] * mm ** 2;

@@ -15,20 +15,31 @@ export async function* sheet() {
   h1("Pad footing");
   p("Bearing pressure under a rectangular pad footing and its resistance to sliding.");
 
-  const footing = yield UI(Window({
-    title: "Footing",
-    caption: "Plan size, depth and the soil below",
-    fields: [
-      { name: "B", type: "number", label: "Width B", unit: "m", default: 1.8, min: 0.3, max: 10, step: 0.1, required: true },
-      { name: "L", type: "number", label: "Length L", unit: "m", default: 2.0, min: 0.3, max: 10, step: 0.1, required: true },
-      { name: "t", type: "number", label: "Thickness", unit: "mm", default: 500, min: 200, max: 3000, required: true },
-      { name: "soil", type: "selectOne", label: "Soil below the base", options: Object.keys(SOILS), default: "Stiff clay" },
-      { name: "checks", type: "selectMany", label: "Checks to run", options: [{ value: "bearing", label: "Bearing" }, { value: "sliding", label: "Sliding" }], default: ["bearing"] },
-      { name: "submerged", type: "boolean", label: "Groundwater above the base (halves the allowable pressure)", default: false },
-      { name: "ref", type: "text", label: "Footing mark", placeholder: "e.g. F3" },
-      { name: "notes", type: "textarea", label: "Notes for the report", help: "Printed under the results." },
-    ],
-  }));
+  const footing = yield UI(
+    Window({
+      title: "Footing",
+      caption: "Plan size, depth and the soil below",
+      fields: [
+        { name: "B", type: "number", label: "Width B", unit: "m", default: 1.8, min: 0.3, max: 10, step: 0.1, required: true },
+        { name: "L", type: "number", label: "Length L", unit: "m", default: 2.0, min: 0.3, max: 10, step: 0.1, required: true },
+        { name: "t", type: "number", label: "Thickness", unit: "mm", default: 500, min: 200, max: 3000, required: true },
+        { name: "soil", type: "selectOne", label: "Soil below the base", options: Object.keys(SOILS), default: "Stiff clay" },
+        {
+          name: "checks",
+          type: "selectMany",
+          label: "Checks to run",
+          options: [
+            { value: "bearing", label: "Bearing" },
+            { value: "sliding", label: "Sliding" },
+          ],
+          default: ["bearing"],
+        },
+        { name: "submerged", type: "boolean", label: "Groundwater above the base (halves the allowable pressure)", default: false },
+        { name: "ref", type: "text", label: "Footing mark", placeholder: "e.g. F3" },
+        { name: "notes", type: "textarea", label: "Notes for the report", help: "Printed under the results." },
+      ],
+    }),
+  );
 
   const soil = SOILS[footing.soil as keyof typeof SOILS];
   const area = footing.B * footing.L;
@@ -47,13 +58,15 @@ export async function* sheet() {
     "Footing and soil",
   );
 
-  const loads = yield UI(Window({
-    title: "Column loads",
-    fields: [
-      { name: "N", type: "number", label: "Axial load (service)", unit: "kN", default: 400, min: 0, required: true },
-      { name: "H", type: "number", label: "Horizontal load (service)", unit: "kN", default: 20, min: 0 },
-    ],
-  }));
+  const loads = yield UI(
+    Window({
+      title: "Column loads",
+      fields: [
+        { name: "N", type: "number", label: "Axial load (service)", unit: "kN", default: 400, min: 0, required: true },
+        { name: "H", type: "number", label: "Horizontal load (service)", unit: "kN", default: 20, min: 0 },
+      ],
+    }),
+  );
 
   const total = loads.N + selfWeight;
   const rows: (string | number)[][] = [];
@@ -68,7 +81,8 @@ export async function* sheet() {
   }
   h2("Checks");
   if (rows.length === 0) p("No checks were selected.");
-  else table(["Check", "Demand", "Capacity", "Utilisation", "Result"], rows, `N = ${loads.N} kN plus ${round(selfWeight, 1)} kN self weight`);
+  else
+    table(["Check", "Demand", "Capacity", "Utilisation", "Result"], rows, `N = ${loads.N} kN plus ${round(selfWeight, 1)} kN self weight`);
   if (footing.notes) p(`Notes: ${footing.notes}`);
   return { total: round(total, 1), area: round(area, 3) };
 }

@@ -18,18 +18,22 @@ export async function* sheet() {
     subject: "Pinned column in axial compression, hot-rolled I or H section",
     reference: "EN 1993-1-1:2005, 5.5, 6.2.4, 6.3.1; EN 10365 section properties",
   });
-  note("γ_M0 = 1.0 and γ_M1 = 1.0 (recommended values, 6.1(1)). Both ends pinned, so the buckling length L_cr equals the storey height about both axes. Steel grades S235 to S420 with t_f ≤ 40 mm (Table 6.2).");
+  note(
+    "γ_M0 = 1.0 and γ_M1 = 1.0 (recommended values, 6.1(1)). Both ends pinned, so the buckling length L_cr equals the storey height about both axes. Steel grades S235 to S420 with t_f ≤ 40 mm (Table 6.2).",
+  );
 
-  const col = yield UI(Window({
-    title: "Column",
-    id: "column",
-    fields: [
-      { name: "section", type: "selectOne", label: "Section", options: Object.keys(SECTIONS), default: "HEB 240" },
-      { name: "grade", type: "selectOne", label: "Steel grade", options: ["S235", "S275", "S355"], default: "S355" },
-      { name: "L", type: "number", label: "System length (pin to pin)", unit: "m", default: 5, min: 1, max: 20, required: true },
-      { name: "N", type: "number", label: "Design axial force N_Ed", unit: "kN", default: 1500, min: 0, required: true },
-    ],
-  }));
+  const col = yield UI(
+    Window({
+      title: "Column",
+      id: "column",
+      fields: [
+        { name: "section", type: "selectOne", label: "Section", options: Object.keys(SECTIONS), default: "HEB 240" },
+        { name: "grade", type: "selectOne", label: "Steel grade", options: ["S235", "S275", "S355"], default: "S355" },
+        { name: "L", type: "number", label: "System length (pin to pin)", unit: "m", default: 5, min: 1, max: 20, required: true },
+        { name: "N", type: "number", label: "Design axial force N_Ed", unit: "kN", default: 1500, min: 0, required: true },
+      ],
+    }),
+  );
   const _sec = SECTIONS[col.section as keyof typeof SECTIONS];
 
   h2(`Section ${col.section}, ${col.grade}`);
@@ -47,7 +51,7 @@ export async function* sheet() {
   const gamma_M1 = 1.0;
 
   h2("Cross-section class");
-  "Table 5.2, whole section in compression:";
+  ("Table 5.2, whole section in compression:");
   const epsilon = Math.sqrt((235 * MPa) / f_y);
   const c_f = (b - t_w - 2 * r) / 2;
   check(c_f / t_f <= 14 * epsilon, "Flange outstand, class 3 limit c/t ≤ 14ε");
@@ -62,21 +66,21 @@ export async function* sheet() {
 
   h2("Flexural buckling");
   const L_cr = col.L * m;
-  "Slenderness for flexural buckling (6.3.1.3, Eq. 6.50) with λ₁ = π√(E/f_y):";
+  ("Slenderness for flexural buckling (6.3.1.3, Eq. 6.50) with λ₁ = π√(E/f_y):");
   const lambda_1 = Math.PI * Math.sqrt(E / f_y);
   const lambda_bar_y = L_cr / (i_y * lambda_1);
   const lambda_bar_z = L_cr / (i_z * lambda_1);
-  "Imperfection factors (Tables 6.1 and 6.2, rolled I sections, t_f ≤ 40 mm): curve a (α = 0.21) about y and b (α = 0.34) about z when h/b > 1.2, else curve b (0.34) about y and c (0.49) about z.";
+  ("Imperfection factors (Tables 6.1 and 6.2, rolled I sections, t_f ≤ 40 mm): curve a (α = 0.21) about y and b (α = 0.34) about z when h/b > 1.2, else curve b (0.34) about y and c (0.49) about z.");
   const alpha_y = h / b > 1.2 ? 0.21 : 0.34;
   const alpha_z = h / b > 1.2 ? 0.34 : 0.49;
-  "Reduction factors (6.3.1.2, Eq. 6.49):";
+  ("Reduction factors (6.3.1.2, Eq. 6.49):");
   const Phi_y = 0.5 * (1 + alpha_y * (lambda_bar_y - 0.2) + lambda_bar_y ** 2);
   const chi_y = Math.min(1 / (Phi_y + Math.sqrt(Phi_y ** 2 - lambda_bar_y ** 2)), 1.0);
   const Phi_z = 0.5 * (1 + alpha_z * (lambda_bar_z - 0.2) + lambda_bar_z ** 2);
   const chi_z = Math.min(1 / (Phi_z + Math.sqrt(Phi_z ** 2 - lambda_bar_z ** 2)), 1.0);
   if (Math.max(lambda_bar_y, lambda_bar_z) <= 0.2) note("λ̄ ≤ 0.2 about both axes: buckling effects may be ignored (6.3.1.2(4)).");
   const chi = Math.min(chi_y, chi_z);
-  "Buckling resistance (6.3.1.1, Eq. 6.47), class 1 to 3:";
+  ("Buckling resistance (6.3.1.1, Eq. 6.47), class 1 to 3:");
   const N_b_Rd = ((chi * A * f_y) / gamma_M1).to("kN");
   check(N_Ed <= N_b_Rd, "Flexural buckling resistance");
 

@@ -7,14 +7,16 @@ export async function* sheet() {
   h1("Steel tie in tension");
   p("Plastic resistance of a round bar in axial tension.");
 
-  const input = yield UI(Window({
-    title: "Tie",
-    fields: [
-      { name: "d", type: "number", label: "Bar diameter", unit: "mm", default: 20, min: 6, max: 60, required: true },
-      { name: "N", type: "number", label: "Design tension", unit: "kN", default: 80, min: 0, required: true },
-      { name: "grade", type: "selectOne", label: "Steel grade", options: ["S235", "S355"], default: "S355" },
-    ],
-  }));
+  const input = yield UI(
+    Window({
+      title: "Tie",
+      fields: [
+        { name: "d", type: "number", label: "Bar diameter", unit: "mm", default: 20, min: 6, max: 60, required: true },
+        { name: "N", type: "number", label: "Design tension", unit: "kN", default: 80, min: 0, required: true },
+        { name: "grade", type: "selectOne", label: "Steel grade", options: ["S235", "S355"], default: "S355" },
+      ],
+    }),
+  );
 
   h2("Resistance");
   const d = input.d * mm;

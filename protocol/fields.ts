@@ -121,7 +121,11 @@ export function normalizeWindow(raw: unknown): NormalizedWindow {
       if (!field) return;
       const first = seen.get(field.name);
       if (first !== undefined) {
-        problems.push({ field: index, attribute: "name", message: `Field name '${field.name}' is used twice in window '${title}' (fields ${first + 1} and ${index + 1}).` });
+        problems.push({
+          field: index,
+          attribute: "name",
+          message: `Field name '${field.name}' is used twice in window '${title}' (fields ${first + 1} and ${index + 1}).`,
+        });
         return;
       }
       seen.set(field.name, index);
@@ -145,7 +149,8 @@ function normalizeField(raw: unknown, index: number, problems: WindowProblem[]):
   }
   const name = raw.name;
   const label = `Field '${name}'`;
-  if (!IDENTIFIER.test(name)) problem("name", `${label}: the name must be an identifier (letters, digits, '_' or '$', not starting with a digit).`);
+  if (!IDENTIFIER.test(name))
+    problem("name", `${label}: the name must be an identifier (letters, digits, '_' or '$', not starting with a digit).`);
 
   let type: FieldType = "text";
   if (raw.type !== undefined) {

@@ -71,7 +71,10 @@ export const SANDBOX_RPC: { readonly [M in MethodName]: MethodSpec<M> } = {
   getSession: { routes: { sandbox: [get("/session/{session_id}")], api: [get("/status/{session_id}")] }, parse: parseSessionRequest },
   listSessions: { routes: { sandbox: [get("/sessions")], api: [get("/sessions")] }, parse: parseNoRequest },
   health: { routes: { sandbox: [get("/health")], api: [get("/health")] }, parse: parseNoRequest, public: true },
-  invalidateCache: { routes: { sandbox: [post("/invalidate-cache")], api: [post("/invalidate-cache")] }, parse: parseInvalidateCacheRequest },
+  invalidateCache: {
+    routes: { sandbox: [post("/invalidate-cache")], api: [post("/invalidate-cache")] },
+    parse: parseInvalidateCacheRequest,
+  },
   // Trusted: it fixes a session's seed and clock. Only the local child answers it, over its IPC channel.
   replay: { routes: { sandbox: [], api: [] }, parse: parseReplayRequest },
 };

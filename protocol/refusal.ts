@@ -67,7 +67,12 @@ export class Refusal extends Error {
     const fields = typeof error === "object" && error !== null ? (error as Record<string, unknown>) : {};
     const message = typeof fields.message === "string" ? fields.message : `The sandbox answered ${status}.`;
     const code = isRefusalCode(fields.code) ? fields.code : codeForStatus(status);
-    return new Refusal(code, message, isStringRecord(fields.fields) ? fields.fields : undefined, typeof fields.hint === "string" ? fields.hint : undefined);
+    return new Refusal(
+      code,
+      message,
+      isStringRecord(fields.fields) ? fields.fields : undefined,
+      typeof fields.hint === "string" ? fields.hint : undefined,
+    );
   }
 }
 

@@ -66,7 +66,8 @@ export function parseSessionRecord(value: unknown): Parsed<SessionRecord> {
   const bad = (what: string): Parsed<SessionRecord> => ({ ok: false, message: `\`record\` ${what}.` });
   if (!isRecord(value)) return bad("must be an object");
   const sheet = value.sheet;
-  if (!isRecord(sheet) || typeof sheet.hash !== "string" || typeof sheet.filename !== "string") return bad("needs `sheet: { hash, filename }`");
+  if (!isRecord(sheet) || typeof sheet.hash !== "string" || typeof sheet.filename !== "string")
+    return bad("needs `sheet: { hash, filename }`");
   if ((sheet.file_path === undefined) === (sheet.source === undefined)) return bad("needs the sheet as `file_path` or as `source`");
   if (sheet.file_path !== undefined && typeof sheet.file_path !== "string") return bad("has a `sheet.file_path` that is not a string");
   if (sheet.source !== undefined && typeof sheet.source !== "string") return bad("has a `sheet.source` that is not a string");
@@ -75,7 +76,8 @@ export function parseSessionRecord(value: unknown): Parsed<SessionRecord> {
   if (value.func_name !== undefined && typeof value.func_name !== "string") return bad("has a `func_name` that is not a string");
   if (value.params !== undefined && !isRecord(value.params)) return bad("has `params` that are not an object");
   if (!isInputLog(value.input_log)) return bad("needs an `input_log` of { window, values }");
-  if (value.inputs !== undefined && !(isRecord(value.inputs) && Object.values(value.inputs).every(isRecord))) return bad("has `inputs` that are not { window_id: values }");
+  if (value.inputs !== undefined && !(isRecord(value.inputs) && Object.values(value.inputs).every(isRecord)))
+    return bad("has `inputs` that are not { window_id: values }");
   return { ok: true, value: value as unknown as SessionRecord };
 }
 
@@ -91,7 +93,8 @@ export function parseReplayRequest(body: unknown): Parsed<ReplayRequest> {
   }
   if (body.expect !== undefined) {
     const expect = body.expect;
-    if (!isRecord(expect) || typeof expect.window !== "string" || typeof expect.report !== "string") return { ok: false, message: "`expect` must be { window, report }." };
+    if (!isRecord(expect) || typeof expect.window !== "string" || typeof expect.report !== "string")
+      return { ok: false, message: "`expect` must be { window, report }." };
     request.expect = { window: expect.window, report: expect.report };
   }
   return { ok: true, value: request };

@@ -60,10 +60,33 @@ const UNITS: Record<string, UnitDef> = {
 };
 
 const PREFIXES: Record<string, number> = {
-  G: 1e9, M: 1e6, k: 1e3, h: 1e2, da: 1e1, d: 1e-1, c: 1e-2, m: 1e-3, "µ": 1e-6, "μ": 1e-6, u: 1e-6, n: 1e-9,
+  G: 1e9,
+  M: 1e6,
+  k: 1e3,
+  h: 1e2,
+  da: 1e1,
+  d: 1e-1,
+  c: 1e-2,
+  m: 1e-3,
+  µ: 1e-6,
+  μ: 1e-6,
+  u: 1e-6,
+  n: 1e-9,
 };
 
-const SUPERSCRIPTS: Record<string, string> = { "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8", "⁹": "9", "⁻": "-" };
+const SUPERSCRIPTS: Record<string, string> = {
+  "⁰": "0",
+  "¹": "1",
+  "²": "2",
+  "³": "3",
+  "⁴": "4",
+  "⁵": "5",
+  "⁶": "6",
+  "⁷": "7",
+  "⁸": "8",
+  "⁹": "9",
+  "⁻": "-",
+};
 
 function lookupSymbol(symbol: string): Unit | undefined {
   const direct = UNITS[symbol];
@@ -140,10 +163,20 @@ export function sameDimensions(a: Dimensions, b: Dimensions): boolean {
 /** A readable name for a dimension vector, for error messages ("a length", "a force"). */
 export function describeDimensions(dims: Dimensions): string {
   const known: [Dimensions, string][] = [
-    [D(1), "a length"], [D(2), "an area"], [D(3), "a volume"], [D(0, 1), "a mass"], [D(0, 0, 1), "a time"],
-    [D(1, 1, -2), "a force"], [D(-1, 1, -2), "a pressure or stress"], [D(2, 1, -2), "a moment or energy"],
-    [D(0, 1, -2), "a force per length"], [D(0, 0, 0, 0, 0, 0, 0, 1), "an angle"], [NONE, "a plain number"],
-    [D(0, 0, 0, 0, 1), "a temperature"], [D(-3, 1), "a density"], [D(2, 1, -3), "a power"],
+    [D(1), "a length"],
+    [D(2), "an area"],
+    [D(3), "a volume"],
+    [D(0, 1), "a mass"],
+    [D(0, 0, 1), "a time"],
+    [D(1, 1, -2), "a force"],
+    [D(-1, 1, -2), "a pressure or stress"],
+    [D(2, 1, -2), "a moment or energy"],
+    [D(0, 1, -2), "a force per length"],
+    [D(0, 0, 0, 0, 0, 0, 0, 1), "an angle"],
+    [NONE, "a plain number"],
+    [D(0, 0, 0, 0, 1), "a temperature"],
+    [D(-3, 1), "a density"],
+    [D(2, 1, -3), "a power"],
   ];
   const hit = known.find(([d]) => sameDimensions(d, dims));
   if (hit) return hit[1];
@@ -182,7 +215,10 @@ export function convertValue(value: number, fromUnit: string, toUnit: string): C
   const to = parseUnit(toUnit);
   if (!to) return { ok: false, message: `cannot convert '${fromUnit}' to '${toUnit}'` };
   if (!sameDimensions(from.dims, to.dims)) {
-    return { ok: false, message: `'${fromUnit}' is ${describeDimensions(from.dims)}, but this field is ${describeDimensions(to.dims)} (${toUnit})` };
+    return {
+      ok: false,
+      message: `'${fromUnit}' is ${describeDimensions(from.dims)}, but this field is ${describeDimensions(to.dims)} (${toUnit})`,
+    };
   }
   // Rounding to 12 significant digits undoes binary noise from the factors (300 mm → 0.3 m, not 0.30000000000000004).
   return { ok: true, value: Number(((value * from.factor) / to.factor).toPrecision(12)) };
@@ -197,7 +233,13 @@ export function unitSymbols(): string[] {
     for (const prefix of Object.keys(PREFIXES)) {
       const name = prefix + symbol;
       const found = lookupSymbol(name);
-      if (!out.includes(name) && found && Math.abs(found.factor / (unit.factor * PREFIXES[prefix]!) - 1) < 1e-12 && sameDimensions(found.dims, unit.dims)) out.push(name);
+      if (
+        !out.includes(name) &&
+        found &&
+        Math.abs(found.factor / (unit.factor * PREFIXES[prefix]!) - 1) < 1e-12 &&
+        sameDimensions(found.dims, unit.dims)
+      )
+        out.push(name);
     }
   }
   return out;

@@ -6,9 +6,7 @@ import { convertValue, parseQuantity } from "./units";
 
 export type FieldCheck = { ok: true; value: FieldValue } | { ok: false; message: string };
 
-export type InputCheck =
-  | { ok: true; values: Record<string, FieldValue> }
-  | { ok: false; errors: Record<string, string> };
+export type InputCheck = { ok: true; values: Record<string, FieldValue> } | { ok: false; errors: Record<string, string> };
 
 /** An empty string counts as missing (SPEC §1). */
 export function isMissing(raw: unknown): boolean {
@@ -98,7 +96,14 @@ function checkSelectOne(field: Field, raw: unknown): FieldCheck {
 function checkSelectMany(field: Field, raw: unknown): FieldCheck {
   let items: unknown[];
   if (Array.isArray(raw)) items = raw;
-  else if (typeof raw === "string") items = matchOption(field, raw) !== undefined ? [raw] : raw.split(",").map((s) => s.trim()).filter(Boolean);
+  else if (typeof raw === "string")
+    items =
+      matchOption(field, raw) !== undefined
+        ? [raw]
+        : raw
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean);
   else return { ok: false, message: `${fieldLabel(field)} must be a list of options, got ${describeValue(raw)}.` };
   const chosen: OptionValue[] = [];
   const unknown: unknown[] = [];
@@ -152,7 +157,8 @@ export function checkWindowInput(window: WindowSpec, input: Record<string, unkno
   for (const key of Object.keys(input)) {
     if (names.includes(key)) continue;
     const guess = closestName(key, names);
-    errors[key] = `'${key}' is not a field of window '${window.id}'` + (guess ? `; did you mean '${guess}'?` : `; its fields are ${names.join(", ")}.`);
+    errors[key] =
+      `'${key}' is not a field of window '${window.id}'` + (guess ? `; did you mean '${guess}'?` : `; its fields are ${names.join(", ")}.`);
   }
   for (const field of window.fields) {
     const check = checkField(field, Object.prototype.hasOwnProperty.call(input, field.name) ? input[field.name] : undefined);
@@ -197,5 +203,7 @@ export function closestName(name: string, candidates: readonly string[]): string
 }
 
 export function summarizeFieldErrors(errors: Record<string, string>): string {
-  return Object.entries(errors).map(([name, message]) => `${name}: ${message}`).join("; ");
+  return Object.entries(errors)
+    .map(([name, message]) => `${name}: ${message}`)
+    .join("; ");
 }

@@ -65,7 +65,13 @@ export function isFromWebviewMessage(value: unknown): value is FromWebviewMessag
       return true;
     case "submit": {
       const { values, window, ui_steps } = value as { values?: unknown; window?: unknown; ui_steps?: unknown };
-      return typeof values === "object" && values !== null && !Array.isArray(values) && typeof window === "string" && typeof ui_steps === "number";
+      return (
+        typeof values === "object" &&
+        values !== null &&
+        !Array.isArray(values) &&
+        typeof window === "string" &&
+        typeof ui_steps === "number"
+      );
     }
     case "reveal": {
       const { line, column } = value as { line?: unknown; column?: unknown };

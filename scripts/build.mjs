@@ -44,7 +44,8 @@ function copyTypeScriptLibs() {
     const file = pending.pop();
     if (seen.has(file)) continue;
     seen.add(file);
-    for (const match of readFileSync(path.join(from, file), "utf8").matchAll(/^\/\/\/\s*<reference\s+lib="([^"]+)"\s*\/>/gm)) pending.push(`lib.${match[1].toLowerCase()}.d.ts`);
+    for (const match of readFileSync(path.join(from, file), "utf8").matchAll(/^\/\/\/\s*<reference\s+lib="([^"]+)"\s*\/>/gm))
+      pending.push(`lib.${match[1].toLowerCase()}.d.ts`);
   }
   for (const file of seen) copyFileSync(path.join(from, file), path.join(to, file));
   copyFileSync(path.join(root, "node_modules", "typescript", "LICENSE.txt"), path.join(to, "LICENSE.txt"));
@@ -121,4 +122,6 @@ await Promise.all([
     }),
   ),
 ]);
-console.log(`built ${nodeEntries.length + languageServerEntries.length + 1} entries into dist/ and the in-host tests into dist-test/ in ${Math.round(performance.now() - started)} ms`);
+console.log(
+  `built ${nodeEntries.length + languageServerEntries.length + 1} entries into dist/ and the in-host tests into dist-test/ in ${Math.round(performance.now() - started)} ms`,
+);

@@ -61,7 +61,6 @@ function hostTarget() {
   return `${isMusl ? "alpine" : process.platform}-${arch}`;
 }
 
-
 /** The esbuild binary package for a target: from node_modules when installed, else fetched from the registry. */
 function esbuildBinaryPackage(name, scratch) {
   const installed = path.join(root, "node_modules", name);
@@ -72,9 +71,22 @@ function esbuildBinaryPackage(name, scratch) {
   const spec = `${name}@${esbuildVersion}`;
   let tarball;
   try {
-    tarball = execFileSync("npm", ["pack", spec, "--silent", "--pack-destination", scratch], { cwd: scratch, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim().split("\n").pop();
+    tarball = execFileSync("npm", ["pack", spec, "--silent", "--pack-destination", scratch], {
+      cwd: scratch,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    })
+      .trim()
+      .split("\n")
+      .pop();
   } catch (error) {
-    throw new Error(`cannot fetch ${spec} from the npm registry for this target (${String(error.stderr ?? error.message).trim().split("\n").pop()})`, { cause: error });
+    throw new Error(
+      `cannot fetch ${spec} from the npm registry for this target (${String(error.stderr ?? error.message)
+        .trim()
+        .split("\n")
+        .pop()})`,
+      { cause: error },
+    );
   }
   const unpacked = path.join(scratch, name.replace("/", "+"));
   fs.mkdirSync(unpacked, { recursive: true });
@@ -87,14 +99,16 @@ function stage(target, scratch) {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   // What inside these is left out (source maps, the CLI bundles) is said once, by .vscodeignore, copied below.
-  for (const entry of SHIPPED) if (fs.existsSync(path.join(root, entry))) fs.cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
+  for (const entry of SHIPPED)
+    if (fs.existsSync(path.join(root, entry))) fs.cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
   fs.copyFileSync(path.join(root, USER_README), path.join(dir, "README.md"));
   // esbuild's JS API (lib/main.js) finds its binary as node_modules/@esbuild/<platform> beside it. Both live in
   // dist/node_modules: Node resolves the bundles' require("esbuild") there first, and vsce --no-dependencies
   // skips only the top-level node_modules.
   const esbuildDir = path.join(dir, "dist", "node_modules", "esbuild");
   fs.mkdirSync(path.join(esbuildDir, "lib"), { recursive: true });
-  for (const file of ["package.json", "LICENSE.md", "lib/main.js"]) fs.copyFileSync(path.join(root, "node_modules", "esbuild", file), path.join(esbuildDir, file));
+  for (const file of ["package.json", "LICENSE.md", "lib/main.js"])
+    fs.copyFileSync(path.join(root, "node_modules", "esbuild", file), path.join(esbuildDir, file));
   const binaryName = TARGETS[target];
   const binary = esbuildBinaryPackage(binaryName, scratch);
   fs.cpSync(binary, path.join(dir, "dist", "node_modules", binaryName), { recursive: true });
@@ -103,10 +117,14 @@ function stage(target, scratch) {
   // dependency the package declares, so vsce takes exactly that folder.
   const pluginDir = path.join(dir, "node_modules", TS_PLUGIN);
   fs.mkdirSync(path.join(pluginDir, "dist"), { recursive: true });
-  for (const file of ["package.json", "uzoncalc.d.ts", "uzoncalc-units.d.ts", "dist/index.js"]) fs.copyFileSync(path.join(root, "ts-plugin", file), path.join(pluginDir, file));
+  for (const file of ["package.json", "uzoncalc.d.ts", "uzoncalc-units.d.ts", "dist/index.js"])
+    fs.copyFileSync(path.join(root, "ts-plugin", file), path.join(pluginDir, file));
   const pluginVersion = JSON.parse(fs.readFileSync(path.join(root, "ts-plugin", "package.json"), "utf8")).version;
   const { dependencies: _runtime, devDependencies: _dev, scripts: _scripts, bin: _bin, ...manifest } = pkg;
-  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ ...manifest, dependencies: { [TS_PLUGIN]: pluginVersion } }, null, 2) + "\n");
+  fs.writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ ...manifest, dependencies: { [TS_PLUGIN]: pluginVersion } }, null, 2) + "\n",
+  );
   return dir;
 }
 
@@ -132,7 +150,9 @@ try {
     const out = path.join(options.outDir, `${pkg.name}-${target}-${pkg.version}.vsix`);
     vsce(["package", "--allow-missing-repository", "--target", target, "-o", out], dir);
     const size = fs.statSync(out).size;
-    console.log(`${path.relative(process.cwd(), out) || out}: ${(size / 1024 / 1024).toFixed(2)} MB, ${target}, in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `${path.relative(process.cwd(), out) || out}: ${(size / 1024 / 1024).toFixed(2)} MB, ${target}, in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   }
 } finally {
   fs.rmSync(scratch, { recursive: true, force: true });

@@ -34,7 +34,8 @@ const cases: { rule: string; file: string; breach: string; allowed: string; says
     rule: "the extension knows no node:vm",
     file: "client/planted.ts",
     breach: 'import * as vm from "node:vm";\nexport const x = vm;\n',
-    allowed: 'import * as vscode from "vscode";\nimport { RunDriver } from "../sandbox/connect/runDriver";\nexport const x = [vscode, RunDriver];\n',
+    allowed:
+      'import * as vscode from "vscode";\nimport { RunDriver } from "../sandbox/connect/runDriver";\nexport const x = [vscode, RunDriver];\n',
     says: /node:vm belongs to sandbox\/engine/,
   },
   {
@@ -55,14 +56,16 @@ const cases: { rule: string; file: string; breach: string; allowed: string; says
     rule: "the webview talks only through its message union",
     file: "webview/planted.ts",
     breach: 'import { RunPanel } from "../client/runPanel";\nexport const x = [RunPanel, fetch("https://example.com")];\n',
-    allowed: 'import DOMPurify from "dompurify";\nimport type { FromWebviewMessage } from "../protocol/webview";\nexport const x: [unknown, FromWebviewMessage?] = [DOMPurify];\n',
+    allowed:
+      'import DOMPurify from "dompurify";\nimport type { FromWebviewMessage } from "../protocol/webview";\nexport const x: [unknown, FromWebviewMessage?] = [DOMPurify];\n',
     says: /only through protocol\/webview\.ts's message union|no network of its own/,
   },
   {
     rule: "realm code imports no package, no Node module and no host code",
     file: "sandbox/runtime/report/planted.ts",
     breach: 'import * as fs from "node:fs";\nimport { Executor } from "../../session/executor";\nexport const x = [fs, Executor];\n',
-    allowed: 'import { escapeHtml } from "../../../protocol/html";\nimport { formatValue } from "./values";\nexport const x = [escapeHtml, formatValue];\n',
+    allowed:
+      'import { escapeHtml } from "../../../protocol/html";\nimport { formatValue } from "./values";\nexport const x = [escapeHtml, formatValue];\n',
     says: /Realm code imports no package|Realm code knows nothing of the host/,
   },
   {

@@ -38,7 +38,12 @@ function save(): void {
 
 /** Report markup comes from sheets: sanitised (keeping MathML), no inline styles (the CSP forbids them anyway). */
 function sanitize(html: string): string {
-  return DOMPurify.sanitize(html, { USE_PROFILES: { html: true, mathMl: true }, ADD_TAGS: ["semantics", "annotation"], FORBID_ATTR: ["style"], FORBID_TAGS: ["style", "form", "input", "button"] });
+  return DOMPurify.sanitize(html, {
+    USE_PROFILES: { html: true, mathMl: true },
+    ADD_TAGS: ["semantics", "annotation"],
+    FORBID_ATTR: ["style"],
+    FORBID_TAGS: ["style", "form", "input", "button"],
+  });
 }
 
 function renderReport(): void {
@@ -46,11 +51,20 @@ function renderReport(): void {
 }
 
 function renderState(value: RunState, detail?: string): void {
-  const words: Record<RunState, string> = { idle: "Ready", starting: "Starting…", running: "Running…", waiting: "Waiting for input", completed: "Completed", error: "Error", cancelled: "Cancelled" };
+  const words: Record<RunState, string> = {
+    idle: "Ready",
+    starting: "Starting…",
+    running: "Running…",
+    waiting: "Waiting for input",
+    completed: "Completed",
+    error: "Error",
+    cancelled: "Cancelled",
+  };
   stateElement.textContent = detail ? `${words[value]} · ${detail}` : words[value];
   stateElement.dataset.state = value;
   document.body.dataset.state = value;
-  for (const control of formElement.querySelectorAll<HTMLElement & { disabled: boolean }>("[data-field], [data-action]")) control.disabled = value !== "waiting";
+  for (const control of formElement.querySelectorAll<HTMLElement & { disabled: boolean }>("[data-field], [data-action]"))
+    control.disabled = value !== "waiting";
   // Only a finished run has a report to hand over.
   const exportButton = document.querySelector<HTMLElement & { disabled: boolean }>('header [data-action="export"]');
   if (exportButton) {
@@ -74,7 +88,13 @@ function renderSheetError(): void {
   link.textContent = failure.where;
   link.addEventListener("click", (event) => {
     event.preventDefault();
-    if (failure.error.line !== undefined) vscode.postMessage({ type: "reveal", line: failure.error.line, column: failure.error.column ?? 1, ...(failure.error.file ? { file: failure.error.file } : {}) });
+    if (failure.error.line !== undefined)
+      vscode.postMessage({
+        type: "reveal",
+        line: failure.error.line,
+        column: failure.error.column ?? 1,
+        ...(failure.error.file ? { file: failure.error.file } : {}),
+      });
   });
   const title = document.createElement("strong");
   title.textContent = `${failure.error.name ?? "Error"}: ${failure.error.message}`;
@@ -121,7 +141,8 @@ function controlFor(field: Field, initial: unknown): Control {
       control = document.createElement("vscode-textfield") as unknown as Control;
       control.value = initial === undefined || initial === null ? "" : String(initial);
       if (field.placeholder) control.setAttribute("placeholder", field.placeholder);
-      else if (field.type === "number" && field.unit) control.setAttribute("placeholder", `e.g. ${field.default ?? field.min ?? 1} ${field.unit}`);
+      else if (field.type === "number" && field.unit)
+        control.setAttribute("placeholder", `e.g. ${field.default ?? field.min ?? 1} ${field.unit}`);
     }
   }
   control.dataset.field = field.name;
@@ -283,9 +304,13 @@ window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
       break;
     case "restore": {
       // Values typed into the window still waiting survive; everything else is the extension's.
-      const typed = state.window && message.state.window && state.window.id === message.state.window.id && state.sheet === message.state.sheet ? state.values : undefined;
+      const typed =
+        state.window && message.state.window && state.window.id === message.state.window.id && state.sheet === message.state.sheet
+          ? state.values
+          : undefined;
       // The same window already on screen is left alone: the user may be in the middle of it (an open dropdown).
-      const sameForm = message.state.window !== undefined && state.sheet === message.state.sheet && formElement.dataset.window === message.state.window.id;
+      const sameForm =
+        message.state.window !== undefined && state.sheet === message.state.sheet && formElement.dataset.window === message.state.window.id;
       state = { ...message.state, ...(typed ? { values: typed } : {}) };
       renderAll(message.funcName, sameForm);
       break;

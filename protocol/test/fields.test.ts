@@ -85,12 +85,27 @@ describe("protocol/fields", () => {
         fields: [
           { name: "span", type: "number", label: "Span", unit: "m", default: 6, min: 0.5, max: 40, required: true },
           {
-            name: "grade", type: "selectOne", label: "Concrete", required: false, default: "C30/37",
-            options: [{ value: "C25/30", label: "C25/30" }, { value: "C30/37", label: "C30/37" }],
+            name: "grade",
+            type: "selectOne",
+            label: "Concrete",
+            required: false,
+            default: "C30/37",
+            options: [
+              { value: "C25/30", label: "C25/30" },
+              { value: "C30/37", label: "C30/37" },
+            ],
           },
           {
-            name: "loads", type: "selectMany", label: "loads", required: false, default: ["dead"],
-            options: [{ value: "dead", label: "dead" }, { value: "live", label: "live" }, { value: "wind", label: "wind" }],
+            name: "loads",
+            type: "selectMany",
+            label: "loads",
+            required: false,
+            default: ["dead"],
+            options: [
+              { value: "dead", label: "dead" },
+              { value: "live", label: "live" },
+              { value: "wind", label: "wind" },
+            ],
           },
           { name: "propped", type: "boolean", label: "Propped cantilever", required: false, default: false },
           { name: "ref", type: "text", label: "ref", required: false, placeholder: "Project reference" },
@@ -201,7 +216,13 @@ describe("protocol/fields", () => {
       const { problems } = normalizeWindow({ id: "bad id", fields: [{ name: "1x", type: "nope" }, 5] });
       assert.deepEqual(
         problems.map((p) => [p.field, p.attribute]),
-        [[-1, "title"], [-1, "id"], [0, "name"], [0, "type"], [1, ""]],
+        [
+          [-1, "title"],
+          [-1, "id"],
+          [0, "name"],
+          [0, "type"],
+          [1, ""],
+        ],
       );
     });
   });
@@ -214,21 +235,57 @@ describe("protocol/fields", () => {
     });
 
     it("treats null optional attributes as absent", () => {
-      const { window, problems } = withFields({ name: "x", type: "number", label: null, unit: null, min: null, max: null, step: null, required: null, default: null, options: null });
+      const { window, problems } = withFields({
+        name: "x",
+        type: "number",
+        label: null,
+        unit: null,
+        min: null,
+        max: null,
+        step: null,
+        required: null,
+        default: null,
+        options: null,
+      });
       assert.deepEqual(problems, []);
       assert.deepEqual(window.fields, [{ name: "x", type: "number", label: "x", required: false }]);
     });
 
     it("keeps label, placeholder, help, unit, min, max, step and required", () => {
-      const { window, problems } = withFields({ name: "span", type: "number", label: "Span", placeholder: "e.g. 6", help: "Clear span", unit: "m", min: 0, max: 40, step: 0.1, required: true });
+      const { window, problems } = withFields({
+        name: "span",
+        type: "number",
+        label: "Span",
+        placeholder: "e.g. 6",
+        help: "Clear span",
+        unit: "m",
+        min: 0,
+        max: 40,
+        step: 0.1,
+        required: true,
+      });
       assert.deepEqual(problems, []);
-      assert.deepEqual(window.fields[0], { name: "span", type: "number", label: "Span", placeholder: "e.g. 6", help: "Clear span", unit: "m", min: 0, max: 40, step: 0.1, required: true });
+      assert.deepEqual(window.fields[0], {
+        name: "span",
+        type: "number",
+        label: "Span",
+        placeholder: "e.g. 6",
+        help: "Clear span",
+        unit: "m",
+        min: 0,
+        max: 40,
+        step: 0.1,
+        required: true,
+      });
     });
 
     it("accepts identifiers with '_' and '$'", () => {
       const { window, problems } = withFields({ name: "_a$1" }, { name: "$b" });
       assert.deepEqual(problems, []);
-      assert.deepEqual(window.fields.map((f) => f.name), ["_a$1", "$b"]);
+      assert.deepEqual(
+        window.fields.map((f) => f.name),
+        ["_a$1", "$b"],
+      );
     });
   });
 
@@ -240,7 +297,10 @@ describe("protocol/fields", () => {
         assert.equal(p.field, 1);
         assert.equal(p.attribute, "");
         assert.match(p.message, /Field 2 must be an object/);
-        assert.deepEqual(window.fields.map((f) => f.name), ["a"]);
+        assert.deepEqual(
+          window.fields.map((f) => f.name),
+          ["a"],
+        );
       }
     });
 
@@ -372,13 +432,23 @@ describe("protocol/fields", () => {
     });
 
     it("reports options of a bad shape, by position, and keeps the good ones", () => {
-      const { window, problems } = withFields({ name: "x", type: "selectOne", options: ["a", null, { label: "no value" }, { value: {} }, [1], NaN, "b"] });
-      assert.deepEqual(problems.map((p) => p.attribute), ["options", "options", "options", "options", "options"]);
+      const { window, problems } = withFields({
+        name: "x",
+        type: "selectOne",
+        options: ["a", null, { label: "no value" }, { value: {} }, [1], NaN, "b"],
+      });
+      assert.deepEqual(
+        problems.map((p) => p.attribute),
+        ["options", "options", "options", "options", "options"],
+      );
       assert.deepEqual(
         problems.map((p) => /option (\d+) must be a string, a number or \{ value, label \}/.exec(p.message)?.[1]),
         ["2", "3", "4", "5", "6"],
       );
-      assert.deepEqual(window.fields[0]!.options, [{ value: "a", label: "a" }, { value: "b", label: "b" }]);
+      assert.deepEqual(window.fields[0]!.options, [
+        { value: "a", label: "a" },
+        { value: "b", label: "b" },
+      ]);
     });
 
     it("normalises plain options and { value, label } options", () => {
@@ -449,7 +519,11 @@ describe("protocol/fields", () => {
     });
 
     it("accepts a number default on the limits", () => {
-      assert.deepEqual(withFields({ name: "a", type: "number", min: 1, max: 2, default: 1 }, { name: "b", type: "number", min: 1, max: 2, default: 2 }).problems, []);
+      assert.deepEqual(
+        withFields({ name: "a", type: "number", min: 1, max: 2, default: 1 }, { name: "b", type: "number", min: 1, max: 2, default: 2 })
+          .problems,
+        [],
+      );
     });
 
     it("reports a default of the wrong type", () => {
@@ -478,7 +552,10 @@ describe("protocol/fields", () => {
         { name: "d", type: "textarea", default: "line\nline" },
       );
       assert.deepEqual(problems, []);
-      assert.deepEqual(window.fields.map((f) => f.default), [0, true, "", "line\nline"]);
+      assert.deepEqual(
+        window.fields.map((f) => f.default),
+        [0, true, "", "line\nline"],
+      );
     });
 
     it("reports a duplicate field name, naming both positions, and keeps the first", () => {
@@ -490,18 +567,36 @@ describe("protocol/fields", () => {
       assert.equal(p.field, 2);
       assert.equal(p.attribute, "name");
       assert.match(p.message, /'span' is used twice in window 'Geometry' \(fields 1 and 3\)/);
-      assert.deepEqual(window.fields.map((f) => [f.name, f.type]), [["span", "number"], ["depth", "text"]]);
+      assert.deepEqual(
+        window.fields.map((f) => [f.name, f.type]),
+        [
+          ["span", "number"],
+          ["depth", "text"],
+        ],
+      );
     });
 
     it("gives each problem the index of its field", () => {
       const { problems } = withFields({ name: "ok" }, { name: "a", required: "no" }, { name: "b", type: "number", step: 0 });
-      assert.deepEqual(problems.map((p) => [p.field, p.attribute]), [[1, "required"], [2, "step"]]);
+      assert.deepEqual(
+        problems.map((p) => [p.field, p.attribute]),
+        [
+          [1, "required"],
+          [2, "step"],
+        ],
+      );
     });
   });
 
   describe("formatWindowProblems", () => {
     it("lists one problem per line under a heading naming the window", () => {
-      const { window, problems } = normalizeWindow({ title: "Geometry", fields: [{ name: "x", type: "nope" }, { name: "y", min: "1" }] });
+      const { window, problems } = normalizeWindow({
+        title: "Geometry",
+        fields: [
+          { name: "x", type: "nope" },
+          { name: "y", min: "1" },
+        ],
+      });
       const text = formatWindowProblems(window, problems);
       const lines = text.split("\n");
       assert.equal(lines.length, 3);

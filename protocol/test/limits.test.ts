@@ -30,7 +30,9 @@ describe("limits and file names: one home", () => {
   });
 
   it("every `when` clause that recognises a sheet uses the sheet pattern", () => {
-    const clauses = [...Object.values(manifest.contributes.menus).flat(), ...manifest.contributes.keybindings].map((item) => item.when ?? "");
+    const clauses = [...Object.values(manifest.contributes.menus).flat(), ...manifest.contributes.keybindings].map(
+      (item) => item.when ?? "",
+    );
     const patterns = clauses.flatMap((when) => [...when.matchAll(/resourceFilename =~ \/(.+?)\/(?=\s|$)/g)].map((m) => m[1]));
     assert.ok(patterns.length >= 5, `found ${patterns.length}`);
     for (const pattern of patterns) assert.equal(pattern, SHEET_FILE_PATTERN.source);
@@ -38,7 +40,8 @@ describe("limits and file names: one home", () => {
 
   it("the extension activates for every sheet the glob names", () => {
     const extensions = /\{(.+)\}$/.exec(SHEET_GLOB)![1]!.split(",");
-    for (const extension of extensions) assert.ok(manifest.activationEvents.includes(`workspaceContains:**/*.calc.${extension}`), extension);
+    for (const extension of extensions)
+      assert.ok(manifest.activationEvents.includes(`workspaceContains:**/*.calc.${extension}`), extension);
   });
 
   it("names sheets and their reports", () => {

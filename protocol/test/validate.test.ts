@@ -163,7 +163,8 @@ describe("protocol/validate", () => {
 
     it("reads words, in any case", () => {
       for (const word of ["true", "yes", "on", "1", "TRUE", "Yes", " on "]) assert.equal(accepted(checkField(propped, word)), true, word);
-      for (const word of ["false", "no", "off", "0", "False", "NO", " off "]) assert.equal(accepted(checkField(propped, word)), false, word);
+      for (const word of ["false", "no", "off", "0", "False", "NO", " off "])
+        assert.equal(accepted(checkField(propped, word)), false, word);
     });
 
     it("refuses anything else", () => {
@@ -181,14 +182,28 @@ describe("protocol/validate", () => {
     });
 
     it("matches numeric options by String(value), returning the option's own value", () => {
-      const diameter = field({ name: "d", type: "selectOne", options: [{ value: 10, label: "10" }, { value: 12, label: "12" }] });
+      const diameter = field({
+        name: "d",
+        type: "selectOne",
+        options: [
+          { value: 10, label: "10" },
+          { value: 12, label: "12" },
+        ],
+      });
       assert.equal(accepted(checkField(diameter, 12)), 12);
       assert.equal(accepted(checkField(diameter, "12")), 12);
       assert.equal(typeof accepted(checkField(diameter, "10")), "number");
     });
 
     it("matches string options given a number", () => {
-      const level = field({ name: "level", type: "selectOne", options: [{ value: "1", label: "1" }, { value: "2", label: "2" }] });
+      const level = field({
+        name: "level",
+        type: "selectOne",
+        options: [
+          { value: "1", label: "1" },
+          { value: "2", label: "2" },
+        ],
+      });
       assert.equal(accepted(checkField(level, 2)), "2");
     });
 
@@ -196,19 +211,36 @@ describe("protocol/validate", () => {
       const exposure = field({
         name: "exposure",
         type: "selectOne",
-        options: [{ value: "xc1", label: "Dry" }, { value: "xc2", label: "Wet, rarely dry" }],
+        options: [
+          { value: "xc1", label: "Dry" },
+          { value: "xc2", label: "Wet, rarely dry" },
+        ],
       });
       assert.equal(accepted(checkField(exposure, "Wet, rarely dry")), "xc2");
       assert.equal(accepted(checkField(exposure, "xc1")), "xc1");
     });
 
     it("prefers a value over another option's label", () => {
-      const tricky = field({ name: "t", type: "selectOne", options: [{ value: "a", label: "b" }, { value: "b", label: "B" }] });
+      const tricky = field({
+        name: "t",
+        type: "selectOne",
+        options: [
+          { value: "a", label: "b" },
+          { value: "b", label: "B" },
+        ],
+      });
       assert.equal(accepted(checkField(tricky, "b")), "b");
     });
 
     it("refuses a label shared by two options", () => {
-      const twins = field({ name: "t", type: "selectOne", options: [{ value: "a", label: "Same" }, { value: "b", label: "Same" }] });
+      const twins = field({
+        name: "t",
+        type: "selectOne",
+        options: [
+          { value: "a", label: "Same" },
+          { value: "b", label: "Same" },
+        ],
+      });
       assert.match(refused(checkField(twins, "Same")), /t: "Same" is not one of/);
     });
 
@@ -219,7 +251,14 @@ describe("protocol/validate", () => {
     });
 
     it("lists value and label when they differ", () => {
-      const exposure = field({ name: "exposure", type: "selectOne", options: [{ value: "xc1", label: "Dry" }, { value: "xc2", label: "xc2" }] });
+      const exposure = field({
+        name: "exposure",
+        type: "selectOne",
+        options: [
+          { value: "xc1", label: "Dry" },
+          { value: "xc2", label: "xc2" },
+        ],
+      });
       assert.match(refused(checkField(exposure, "xc9")), /xc1 \(Dry\), xc2/);
     });
 
@@ -229,7 +268,14 @@ describe("protocol/validate", () => {
     });
 
     it("matches boolean options exactly", () => {
-      const yesNo = field({ name: "b", type: "selectOne", options: [{ value: true, label: "Yes" }, { value: false, label: "No" }] });
+      const yesNo = field({
+        name: "b",
+        type: "selectOne",
+        options: [
+          { value: true, label: "Yes" },
+          { value: false, label: "No" },
+        ],
+      });
       assert.equal(accepted(checkField(yesNo, false)), false);
       assert.equal(accepted(checkField(yesNo, "No")), false);
     });
@@ -256,12 +302,27 @@ describe("protocol/validate", () => {
     });
 
     it("keeps an option whose value contains a comma whole", () => {
-      const combos = field({ name: "c", type: "selectMany", options: [{ value: "a, b", label: "a, b" }, { value: "a", label: "a" }] });
+      const combos = field({
+        name: "c",
+        type: "selectMany",
+        options: [
+          { value: "a, b", label: "a, b" },
+          { value: "a", label: "a" },
+        ],
+      });
       assert.deepEqual(accepted(checkField(combos, "a, b")), ["a, b"]);
     });
 
     it("matches items by label and numeric options by text", () => {
-      const bars = field({ name: "bars", type: "selectMany", options: [{ value: 10, label: "ø10" }, { value: 12, label: "ø12" }, { value: 16, label: "ø16" }] });
+      const bars = field({
+        name: "bars",
+        type: "selectMany",
+        options: [
+          { value: 10, label: "ø10" },
+          { value: 12, label: "ø12" },
+          { value: 16, label: "ø16" },
+        ],
+      });
       assert.deepEqual(accepted(checkField(bars, ["16", "ø10"])), [10, 16]);
       assert.deepEqual(accepted(checkField(bars, "12,10")), [10, 12]);
     });
@@ -367,13 +428,7 @@ describe("protocol/validate", () => {
     const geometry: WindowSpec = {
       id: "geometry",
       title: "Geometry",
-      fields: [
-        { ...span, required: true },
-        { ...grade, default: "C30/37" },
-        loads,
-        propped,
-        field({ name: "ref", type: "text" }),
-      ],
+      fields: [{ ...span, required: true }, { ...grade, default: "C30/37" }, loads, propped, field({ name: "ref", type: "text" })],
     };
 
     it("returns every field's value when the input is valid", () => {
@@ -470,7 +525,12 @@ describe("protocol/validate", () => {
     });
 
     it("is symmetric", () => {
-      for (const [a, b] of [["kitten", "sitting"], ["spna", "span"], ["", "xy"], ["flaw", "lawn"]] as const) {
+      for (const [a, b] of [
+        ["kitten", "sitting"],
+        ["spna", "span"],
+        ["", "xy"],
+        ["flaw", "lawn"],
+      ] as const) {
         assert.equal(editDistance(a, b), editDistance(b, a), `${a} / ${b}`);
       }
     });

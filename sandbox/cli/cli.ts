@@ -87,7 +87,10 @@ interface RunOptions {
 /** The sandbox the run talks to: a remote service, or one in this process with an isolated member. */
 async function openSandbox(options: RunOptions, sheetPath: string): Promise<SandboxClient> {
   if (options.sandboxUrl !== undefined) {
-    return new RemoteSandboxClient({ url: options.sandboxUrl, ...(process.env.UZONCALC_TOKEN ? { token: tokensFromEnvironment(process.env.UZONCALC_TOKEN)[0]! } : {}) });
+    return new RemoteSandboxClient({
+      url: options.sandboxUrl,
+      ...(process.env.UZONCALC_TOKEN ? { token: tokensFromEnvironment(process.env.UZONCALC_TOKEN)[0]! } : {}),
+    });
   }
   const stepTimeoutMs = options.stepTimeoutMs ?? LIMITS.stepTimeoutMs.default;
   // One member is enough for one run, and it is what gives the run a memory cap of its own.
@@ -127,7 +130,8 @@ async function run(options: RunOptions): Promise<number> {
         progress(step, `${answeredFrom} → completed`, result.ms);
         fs.mkdirSync(path.dirname(options.output), { recursive: true });
         fs.writeFileSync(options.output, transcript.result ?? "");
-        for (const id of Object.keys(options.inputs)) if (!used.has(id)) out.write(`uzoncalc: warning: inputs for window '${id}' were not used (the sheet never asked for it)\n`);
+        for (const id of Object.keys(options.inputs))
+          if (!used.has(id)) out.write(`uzoncalc: warning: inputs for window '${id}' were not used (the sheet never asked for it)\n`);
         process.stdout.write(path.resolve(options.output) + "\n");
         return options.pdf === undefined ? 0 : await writePdf(transcript.result ?? "", options.pdf, options.paper ?? "A4", options.output);
       }
@@ -138,10 +142,17 @@ async function run(options: RunOptions): Promise<number> {
         // Stack frames name files relative to the sheet; the terminal wants them relative to where it stands.
         const sheetDir = path.dirname(filename);
         const fromCwd = (file: string) => (sheetDir === "." ? file : path.join(sheetDir, file));
-        const where = error.file ? formatErrorLocation(fromCwd(error.file), { ...error, file: undefined }) : formatErrorLocation(filename, error);
+        const where = error.file
+          ? formatErrorLocation(fromCwd(error.file), { ...error, file: undefined })
+          : formatErrorLocation(filename, error);
         out.write(`${where} - ${error.name ?? "Error"}: ${error.message}\n`);
         if (error.stack) {
-          for (const frame of error.stack.split("\n").slice(1)) out.write(frame.replace(/\(([^()]+:\d+:\d+)\)$/, (_, loc: string) => `(${fromCwd(loc)})`).replace(/^(\s*at )([^ ()]+:\d+:\d+)$/, (_, at: string, loc: string) => at + fromCwd(loc)) + "\n");
+          for (const frame of error.stack.split("\n").slice(1))
+            out.write(
+              frame
+                .replace(/\(([^()]+:\d+:\d+)\)$/, (_, loc: string) => `(${fromCwd(loc)})`)
+                .replace(/^(\s*at )([^ ()]+:\d+:\d+)$/, (_, at: string, loc: string) => at + fromCwd(loc)) + "\n",
+            );
         }
         if (transcript.report === "") {
           out.write("uzoncalc: the sheet wrote nothing before it stopped, so no report was written.\n");
@@ -149,15 +160,18 @@ async function run(options: RunOptions): Promise<number> {
         }
         // Nothing is lost: the report so far is written, with the error where the run stopped.
         fs.mkdirSync(path.dirname(options.output), { recursive: true });
-        fs.writeFileSync(options.output, renderReportDocument({
-          body: transcript.report,
-          sheetName: path.basename(sheetPath),
-          sheetHash,
-          createdAt: startedAt,
-          inputs: driver.answered,
-          version: VERSION,
-          error: { ...error },
-        }));
+        fs.writeFileSync(
+          options.output,
+          renderReportDocument({
+            body: transcript.report,
+            sheetName: path.basename(sheetPath),
+            sheetHash,
+            createdAt: startedAt,
+            inputs: driver.answered,
+            version: VERSION,
+            error: { ...error },
+          }),
+        );
         out.write(`uzoncalc: the report so far was written to ${path.resolve(options.output)}\n`);
         return 1;
       }
@@ -179,7 +193,9 @@ async function run(options: RunOptions): Promise<number> {
           // In a terminal this means the input ended (Ctrl-D) at a prompt: say so, not "run in a terminal".
           if (prompter) out.write(`\nuzoncalc: input ended before window '${window.id}' was answered.\n`);
           out.write(`uzoncalc: window '${window.id}' ("${window.title}") needs input: ${window.fields.map(describeField).join("; ")}.\n`);
-          out.write(`uzoncalc: give it in --inputs as { "${window.id}": { ${window.fields.map((f) => `"${f.name}": …`).join(", ")} } }${prompter ? "" : ", or run in a terminal to be asked"}.\n`);
+          out.write(
+            `uzoncalc: give it in --inputs as { "${window.id}": { ${window.fields.map((f) => `"${f.name}": …`).join(", ")} } }${prompter ? "" : ", or run in a terminal to be asked"}.\n`,
+          );
           return 2;
         }
         try {
@@ -248,10 +264,17 @@ const SERVICE_OPTIONS = {
   "no-permission": { type: "boolean" },
 } as const;
 
-type ServiceFlags = { [K in keyof typeof SERVICE_OPTIONS]?: (typeof SERVICE_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof SERVICE_OPTIONS)[K] extends { type: "boolean" } ? boolean : string };
+type ServiceFlags = {
+  [K in keyof typeof SERVICE_OPTIONS]?: (typeof SERVICE_OPTIONS)[K] extends { multiple: true }
+    ? string[]
+    : (typeof SERVICE_OPTIONS)[K] extends { type: "boolean" }
+      ? boolean
+      : string;
+};
 
 function checkSafeDirs(dirs: string[]): string[] {
-  for (const dir of dirs) if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--safe-dir ${dir} is not a folder`);
+  for (const dir of dirs)
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--safe-dir ${dir} is not a folder`);
   return dirs;
 }
 
@@ -270,7 +293,8 @@ function serviceSettings(values: ServiceFlags, defaultPort: number) {
 
 async function serveCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: SERVICE_OPTIONS });
-  if (positionals.length > 0) throw new UsageError(`serve takes no file arguments (got ${positionals.join(" ")}); give folders with --safe-dir`);
+  if (positionals.length > 0)
+    throw new UsageError(`serve takes no file arguments (got ${positionals.join(" ")}); give folders with --safe-dir`);
   const safeDirs = checkSafeDirs([...(values["safe-dir"] ?? []), ...safeDirsFromEnvironment(process.env.SAFE_DIRS)]);
   if (!values["no-permission"]) {
     const supervised = runUnderPermissionModel(args, safeDirs);
@@ -280,7 +304,11 @@ async function serveCommand(args: string[]): Promise<number> {
 }
 
 async function apiCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...SERVICE_OPTIONS, "sandbox-url": { type: "string" } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...SERVICE_OPTIONS, "sandbox-url": { type: "string" } },
+  });
   if (positionals.length > 0) throw new UsageError(`api takes no file arguments (got ${positionals.join(" ")})`);
   const sandboxUrl = values["sandbox-url"] ?? (process.env.SANDBOX_URL?.trim() || undefined);
   if (sandboxUrl !== undefined) {
@@ -290,11 +318,16 @@ async function apiCommand(args: string[]): Promise<number> {
     } catch {
       url = undefined;
     }
-    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) throw new UsageError(`the sandbox URL "${sandboxUrl}" must be an http(s) address, like http://127.0.0.1:3346`);
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:"))
+      throw new UsageError(`the sandbox URL "${sandboxUrl}" must be an http(s) address, like http://127.0.0.1:3346`);
   }
-  if (sandboxUrl !== undefined && values["safe-dir"] !== undefined) throw new UsageError("--safe-dir is for the in-process sandbox; with --sandbox-url (or SANDBOX_URL) give the folders to the sandbox service");
+  if (sandboxUrl !== undefined && values["safe-dir"] !== undefined)
+    throw new UsageError(
+      "--safe-dir is for the in-process sandbox; with --sandbox-url (or SANDBOX_URL) give the folders to the sandbox service",
+    );
   // With a remote sandbox, safe dirs are the sandbox's own business: this process reads no sheet.
-  const safeDirs = sandboxUrl === undefined ? checkSafeDirs([...(values["safe-dir"] ?? []), ...safeDirsFromEnvironment(process.env.SAFE_DIRS)]) : [];
+  const safeDirs =
+    sandboxUrl === undefined ? checkSafeDirs([...(values["safe-dir"] ?? []), ...safeDirsFromEnvironment(process.env.SAFE_DIRS)]) : [];
   if (!values["no-permission"]) {
     const supervised = runUnderPermissionModel(args, safeDirs, "api");
     if (supervised) return supervised;
@@ -344,7 +377,8 @@ export async function main(argv: string[]): Promise<number> {
         paper: { type: "string" },
       },
     });
-    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "run needs a sheet file" : `run takes one sheet, got ${positionals.length}`);
+    if (positionals.length !== 1)
+      throw new UsageError(positionals.length === 0 ? "run needs a sheet file" : `run takes one sheet, got ${positionals.length}`);
     const sheet = positionals[0]!;
     let params: JsonObject | undefined;
     if (values.params !== undefined) {
@@ -355,11 +389,14 @@ export async function main(argv: string[]): Promise<number> {
     let inputs: Record<string, Record<string, unknown>> = {};
     if (values.inputs !== undefined) {
       const parsed = readJsonArgument("@" + values.inputs, "--inputs");
-      if (!isRecord(parsed) || !Object.values(parsed).every(isRecord)) throw new UsageError('--inputs must hold { "window_id": { "field": value } }');
+      if (!isRecord(parsed) || !Object.values(parsed).every(isRecord))
+        throw new UsageError('--inputs must hold { "window_id": { "field": value } }');
       inputs = parsed as Record<string, Record<string, unknown>>;
     }
-    const stepTimeoutMs = values["step-timeout"] !== undefined ? limitFlag(values["step-timeout"], "--step-timeout", LIMITS.stepTimeoutMs) : undefined;
-    const memoryLimitMb = values["memory-limit"] !== undefined ? limitFlag(values["memory-limit"], "--memory-limit", LIMITS.memoryLimitMb) : undefined;
+    const stepTimeoutMs =
+      values["step-timeout"] !== undefined ? limitFlag(values["step-timeout"], "--step-timeout", LIMITS.stepTimeoutMs) : undefined;
+    const memoryLimitMb =
+      values["memory-limit"] !== undefined ? limitFlag(values["memory-limit"], "--memory-limit", LIMITS.memoryLimitMb) : undefined;
     let paper: PaperSize | undefined;
     if (values.paper !== undefined) {
       paper = PAPER_SIZES.find((size) => size.toLowerCase() === values.paper!.toLowerCase());
@@ -392,7 +429,12 @@ export async function main(argv: string[]): Promise<number> {
       out.write(`uzoncalc: ${error.message}\nuzoncalc: ${error.hint}\n`);
       return 1;
     }
-    if (error instanceof Error && "code" in error && typeof (error as { code?: unknown }).code === "string" && (error as { code: string }).code.startsWith("ERR_PARSE_ARGS")) {
+    if (
+      error instanceof Error &&
+      "code" in error &&
+      typeof (error as { code?: unknown }).code === "string" &&
+      (error as { code: string }).code.startsWith("ERR_PARSE_ARGS")
+    ) {
       out.write(`uzoncalc: ${error.message}\n\n${USAGE}\n`);
       return 1;
     }
@@ -404,7 +446,7 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      out.write(`uzoncalc: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+      out.write(`uzoncalc: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       process.exit(1);
     },
   );

@@ -34,7 +34,9 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
   const named = env[CHROMIUM_ENV];
   if (named !== undefined && named !== "") {
     if (isExecutableFile(named)) return named;
-    throw new PdfError(`${CHROMIUM_ENV} is set to '${named}', which is not an executable file, so the report cannot be printed to PDF. ${INSTALL_HINT}`);
+    throw new PdfError(
+      `${CHROMIUM_ENV} is set to '${named}', which is not an executable file, so the report cannot be printed to PDF. ${INSTALL_HINT}`,
+    );
   }
   const dirs = (env.PATH ?? "").split(path.delimiter).filter((d) => d !== "");
   for (const name of CHROMIUM_NAMES) {
@@ -43,7 +45,9 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
       if (isExecutableFile(candidate)) return candidate;
     }
   }
-  throw new PdfError(`--pdf needs Chromium or Google Chrome to print the report, and none was found (${CHROMIUM_ENV} is not set; looked for ${CHROMIUM_NAMES.join(", ")} on PATH). ${INSTALL_HINT}`);
+  throw new PdfError(
+    `--pdf needs Chromium or Google Chrome to print the report, and none was found (${CHROMIUM_ENV} is not set; looked for ${CHROMIUM_NAMES.join(", ")} on PATH). ${INSTALL_HINT}`,
+  );
 }
 
 /** The report with the paper size set (its own print CSS sets the margins, the page numbers and the colours). */
@@ -99,7 +103,11 @@ export async function printReportPdf(html: string, pdfPath: string, options: Pri
   try {
     fs.mkdirSync(profile);
     fs.writeFileSync(page, withPaper(html, options.paper ?? "A4"));
-    const { code, stderr, timedOut } = await runChromium(options.chromium, chromiumArgs(profile, printed, pathToFileURL(page).href), options.timeoutMs ?? 60_000);
+    const { code, stderr, timedOut } = await runChromium(
+      options.chromium,
+      chromiumArgs(profile, printed, pathToFileURL(page).href),
+      options.timeoutMs ?? 60_000,
+    );
     let size = 0;
     try {
       size = fs.statSync(printed).size;
@@ -107,8 +115,14 @@ export async function printReportPdf(html: string, pdfPath: string, options: Pri
       // not written
     }
     if (size === 0) {
-      const why = timedOut ? `it did not finish within ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s` : `it exited with code ${code}`;
-      const detail = stderr.split("\n").filter((l) => l.trim() !== "" && !/^\[\d+:\d+:/.test(l)).slice(-3).join(" | ");
+      const why = timedOut
+        ? `it did not finish within ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s`
+        : `it exited with code ${code}`;
+      const detail = stderr
+        .split("\n")
+        .filter((l) => l.trim() !== "" && !/^\[\d+:\d+:/.test(l))
+        .slice(-3)
+        .join(" | ");
       throw new PdfError(`${options.chromium} did not print the report to PDF: ${why}${detail ? ` (${detail})` : ""}.`);
     }
     fs.mkdirSync(path.dirname(path.resolve(pdfPath)), { recursive: true });

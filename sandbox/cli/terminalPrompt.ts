@@ -71,10 +71,20 @@ function optionByIndex(field: Field, answer: string): string {
     const option = field.options![index];
     return option && !field.options!.some((o) => String(o.value) === token) ? String(option.value) : token;
   };
-  return field.type === "selectMany" ? answer.split(",").map((t) => pick(t.trim())).join(",") : pick(answer.trim());
+  return field.type === "selectMany"
+    ? answer
+        .split(",")
+        .map((t) => pick(t.trim()))
+        .join(",")
+    : pick(answer.trim());
 }
 
-export async function askWindow(prompter: Prompter, window: WindowSpec, errors: Record<string, string> = {}, previous: Record<string, unknown> = {}): Promise<Record<string, unknown> | undefined> {
+export async function askWindow(
+  prompter: Prompter,
+  window: WindowSpec,
+  errors: Record<string, string> = {},
+  previous: Record<string, unknown> = {},
+): Promise<Record<string, unknown> | undefined> {
   out.write(`\n${window.title}${window.caption ? ` — ${window.caption}` : ""}\n`);
   const values: Record<string, unknown> = { ...previous };
   for (const field of window.fields) {

@@ -73,6 +73,12 @@ export function asIpcRequest(message: unknown): IpcRequest | { id: number | unde
 export function asIpcReply(message: unknown): IpcReply | undefined {
   if (!isRecord(message) || typeof message.id !== "number") return undefined;
   if (message.ok === true && "answer" in message) return message as unknown as IpcSuccessOf<MethodName>;
-  if (message.ok === false && isRecord(message.error) && typeof message.error.message === "string" && typeof message.error.code === "string") return message as unknown as IpcFailure;
+  if (
+    message.ok === false &&
+    isRecord(message.error) &&
+    typeof message.error.message === "string" &&
+    typeof message.error.code === "string"
+  )
+    return message as unknown as IpcFailure;
   return undefined;
 }

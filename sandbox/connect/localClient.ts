@@ -145,7 +145,10 @@ export class LocalSandboxClient extends RpcClient {
     this.child = undefined;
     this.sessions.clear();
     if (!child) return;
-    this.failPending(child, () => new SandboxUnavailableError("The local sandbox was shut down before it answered.", "Run the sheet again.", "unreachable"));
+    this.failPending(
+      child,
+      () => new SandboxUnavailableError("The local sandbox was shut down before it answered.", "Run the sheet again.", "unreachable"),
+    );
     await this.stopChild(child);
   }
 
@@ -185,7 +188,10 @@ export class LocalSandboxClient extends RpcClient {
   }
 
   private lostError(sessionId: string, reason: string): Refusal {
-    return new Refusal("not_found", `Session '${sessionId}' was lost when the local sandbox stopped and restarted (${reason}). Run the sheet again to start a new session.`);
+    return new Refusal(
+      "not_found",
+      `Session '${sessionId}' was lost when the local sandbox stopped and restarted (${reason}). Run the sheet again to start a new session.`,
+    );
   }
 
   /**
@@ -199,7 +205,8 @@ export class LocalSandboxClient extends RpcClient {
     const child = this.ensureChild();
     if (tracked.generation === child.generation) return tracked;
     if (!tracked.record || !tracked.transcript?.window) {
-      tracked.lost = tracked.status === "waiting_ui" ? "it cannot be replayed" : `it had already ended (${tracked.status}) and its result is gone`;
+      tracked.lost =
+        tracked.status === "waiting_ui" ? "it cannot be replayed" : `it had already ended (${tracked.status}) and its result is gone`;
       throw this.lostError(sessionId, tracked.lost);
     }
     tracked.restoring ??= this.restore(sessionId, tracked, tracked.record, tracked.transcript).finally(() => {
@@ -228,13 +235,16 @@ export class LocalSandboxClient extends RpcClient {
       throw error; // the new child died or hung too: the session stays restorable for the next call
     }
     tracked.generation = outcome.generation;
-    this.log(`restored session ${sessionId} in the new local sandbox by replaying ${steps} input${steps === 1 ? "" : "s"} (${Date.now() - started} ms)`);
+    this.log(
+      `restored session ${sessionId} in the new local sandbox by replaying ${steps} input${steps === 1 ? "" : "s"} (${Date.now() - started} ms)`,
+    );
   }
 
   // ---- the child ----------------------------------------------------------------------------------------
 
   private ensureChild(): Child {
-    if (this.disposed) throw new SandboxUnavailableError("The local sandbox was shut down.", "Reload the window to start it again.", "unreachable");
+    if (this.disposed)
+      throw new SandboxUnavailableError("The local sandbox was shut down.", "Reload the window to start it again.", "unreachable");
     if (this.child && !this.child.dead) return this.child;
     const generation = ++this.generation;
     const args = childArgs({
@@ -319,7 +329,12 @@ export class LocalSandboxClient extends RpcClient {
     this.log(`local sandbox stopped (${how})${child.pending.size > 0 ? `; failing ${child.pending.size} request(s) in flight` : ""}`);
     this.failPending(
       child,
-      () => new SandboxUnavailableError(`The local sandbox stopped (${how}) before it answered.${lastLine ? ` Its last words: ${lastLine}` : ""}`, RESTART_HINT, "crashed"),
+      () =>
+        new SandboxUnavailableError(
+          `The local sandbox stopped (${how}) before it answered.${lastLine ? ` Its last words: ${lastLine}` : ""}`,
+          RESTART_HINT,
+          "crashed",
+        ),
     );
   }
 
@@ -351,12 +366,20 @@ export class LocalSandboxClient extends RpcClient {
     const { code, message, fields, hint } = reply.error;
     const refusal = Refusal.fromBody(REFUSAL_STATUS[code] ?? 500, { error: { code, message, fields, hint } });
     if (refusal.status >= 500) {
-      return new SandboxUnavailableError(`The local sandbox failed: ${message}`, "Run the sheet again; if it keeps failing, the sandbox log (UzonCalc output) has the details.", "server");
+      return new SandboxUnavailableError(
+        `The local sandbox failed: ${message}`,
+        "Run the sheet again; if it keeps failing, the sandbox log (UzonCalc output) has the details.",
+        "server",
+      );
     }
     return refusal;
   }
 
-  private send<M extends MethodName>(method: M, params: RequestOf<M>, timeoutMs = this.requestTimeoutMs): Promise<{ reply: IpcSuccessOf<M>; generation: number }> {
+  private send<M extends MethodName>(
+    method: M,
+    params: RequestOf<M>,
+    timeoutMs = this.requestTimeoutMs,
+  ): Promise<{ reply: IpcSuccessOf<M>; generation: number }> {
     let child: Child;
     try {
       child = this.ensureChild();
@@ -367,7 +390,13 @@ export class LocalSandboxClient extends RpcClient {
     return new Promise<{ reply: IpcSuccessOf<M>; generation: number }>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (!child.pending.delete(id)) return;
-        reject(new SandboxUnavailableError(`The local sandbox did not answer within ${Math.round(timeoutMs / 1000)} s.`, "The local sandbox was restarted; run the sheet again.", "timeout"));
+        reject(
+          new SandboxUnavailableError(
+            `The local sandbox did not answer within ${Math.round(timeoutMs / 1000)} s.`,
+            "The local sandbox was restarted; run the sheet again.",
+            "timeout",
+          ),
+        );
         this.log(`local sandbox did not answer ${method} within ${timeoutMs} ms; restarting it`);
         // A child that does not answer is of no use to anyone: stop it, so the next call gets a fresh one.
         if (!child.dead) child.process.kill("SIGKILL");

@@ -5,7 +5,15 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import { REMOTE_ANSWER_TIMEOUT_MS } from "../../protocol/limits";
-import { SANDBOX_RPC, routeParams, routePath, type AnswerOf, type HttpFace, type PublicMethod, type RequestOf } from "../../protocol/methods";
+import {
+  SANDBOX_RPC,
+  routeParams,
+  routePath,
+  type AnswerOf,
+  type HttpFace,
+  type PublicMethod,
+  type RequestOf,
+} from "../../protocol/methods";
 import { Refusal } from "../../protocol/refusal";
 import type { ExecuteRequest } from "../../protocol/rpc";
 import { readSavedSheet } from "./savedSheet";
@@ -39,14 +47,25 @@ export class RemoteSandboxClient extends RpcClient {
     try {
       base = new URL(options.url);
     } catch {
-      throw new SandboxUnavailableError(`The sandbox URL "${options.url}" is not a valid URL.`, "Set uzoncalc.sandbox.remoteUrl to something like http://127.0.0.1:3346.", "unreachable");
+      throw new SandboxUnavailableError(
+        `The sandbox URL "${options.url}" is not a valid URL.`,
+        "Set uzoncalc.sandbox.remoteUrl to something like http://127.0.0.1:3346.",
+        "unreachable",
+      );
     }
     if (base.protocol !== "http:" && base.protocol !== "https:") {
-      throw new SandboxUnavailableError(`The sandbox URL "${options.url}" must start with http:// or https://.`, "Set uzoncalc.sandbox.remoteUrl to an http(s) address.", "unreachable");
+      throw new SandboxUnavailableError(
+        `The sandbox URL "${options.url}" must start with http:// or https://.`,
+        "Set uzoncalc.sandbox.remoteUrl to an http(s) address.",
+        "unreachable",
+      );
     }
     if (!base.pathname.endsWith("/")) base.pathname += "/";
     this.base = base;
-    this.agent = base.protocol === "https:" ? new https.Agent({ keepAlive: true, maxSockets: 64 }) : new http.Agent({ keepAlive: true, maxSockets: 64 });
+    this.agent =
+      base.protocol === "https:"
+        ? new https.Agent({ keepAlive: true, maxSockets: 64 })
+        : new http.Agent({ keepAlive: true, maxSockets: 64 });
     this.timeoutMs = options.timeoutMs ?? REMOTE_ANSWER_TIMEOUT_MS;
     this.flavor = options.flavor ?? "sandbox";
   }
@@ -96,14 +115,28 @@ export class RemoteSandboxClient extends RpcClient {
           try {
             data = text === "" ? undefined : JSON.parse(text);
           } catch {
-            reject(new SandboxUnavailableError(`The sandbox at ${this.base.origin} answered ${status} with something that is not JSON.`, "Check that uzoncalc.sandbox.remoteUrl points at a UzonCalc sandbox, not another web server.", "protocol"));
+            reject(
+              new SandboxUnavailableError(
+                `The sandbox at ${this.base.origin} answered ${status} with something that is not JSON.`,
+                "Check that uzoncalc.sandbox.remoteUrl points at a UzonCalc sandbox, not another web server.",
+                "protocol",
+              ),
+            );
             return;
           }
           if (status >= 200 && status < 300) resolve(data as T);
           else reject(this.refusal(status, data));
         });
       });
-      req.on("timeout", () => req.destroy(new SandboxUnavailableError(`The sandbox at ${this.base.origin} did not answer within ${Math.round(this.timeoutMs / 1000)} s.`, "Check the service is running and not overloaded; long steps are limited by its step time limit.", "timeout")));
+      req.on("timeout", () =>
+        req.destroy(
+          new SandboxUnavailableError(
+            `The sandbox at ${this.base.origin} did not answer within ${Math.round(this.timeoutMs / 1000)} s.`,
+            "Check the service is running and not overloaded; long steps are limited by its step time limit.",
+            "timeout",
+          ),
+        ),
+      );
       req.on("error", (error) => reject(error instanceof SandboxUnavailableError ? error : this.unreachable(error)));
       req.end(payload);
     });
@@ -111,20 +144,51 @@ export class RemoteSandboxClient extends RpcClient {
 
   private unreachable(error: Error & { code?: string }): SandboxUnavailableError {
     const where = this.base.origin;
-    if (error.code === "ECONNREFUSED") return new SandboxUnavailableError(`Nothing is listening at ${where}.`, "Start the sandbox service (uzoncalc serve), fix the sandbox URL (uzoncalc.sandbox.remoteUrl, or --sandbox-url), or switch to the local sandbox.", "unreachable");
-    if (error.code === "ENOTFOUND" || error.code === "EAI_AGAIN") return new SandboxUnavailableError(`The host of ${where} cannot be found.`, "Fix uzoncalc.sandbox.remoteUrl, or switch to the local sandbox.", "unreachable");
-    if (error.code === "ECONNRESET" || error.code === "EPIPE") return new SandboxUnavailableError(`The connection to ${where} was cut.`, "The service may have restarted; run the sheet again.", "unreachable");
-    if (error.code?.startsWith("CERT_") || error.code === "DEPTH_ZERO_SELF_SIGNED_CERT" || error.code === "UNABLE_TO_VERIFY_LEAF_SIGNATURE") return new SandboxUnavailableError(`The certificate of ${where} is not trusted (${error.code}).`, "Install the service's certificate authority, or ask the team lead for the right URL.", "unreachable");
-    return new SandboxUnavailableError(`Could not reach the sandbox at ${where}: ${error.message}`, "Check the URL and your network, or switch to the local sandbox.", "unreachable");
+    if (error.code === "ECONNREFUSED")
+      return new SandboxUnavailableError(
+        `Nothing is listening at ${where}.`,
+        "Start the sandbox service (uzoncalc serve), fix the sandbox URL (uzoncalc.sandbox.remoteUrl, or --sandbox-url), or switch to the local sandbox.",
+        "unreachable",
+      );
+    if (error.code === "ENOTFOUND" || error.code === "EAI_AGAIN")
+      return new SandboxUnavailableError(
+        `The host of ${where} cannot be found.`,
+        "Fix uzoncalc.sandbox.remoteUrl, or switch to the local sandbox.",
+        "unreachable",
+      );
+    if (error.code === "ECONNRESET" || error.code === "EPIPE")
+      return new SandboxUnavailableError(
+        `The connection to ${where} was cut.`,
+        "The service may have restarted; run the sheet again.",
+        "unreachable",
+      );
+    if (error.code?.startsWith("CERT_") || error.code === "DEPTH_ZERO_SELF_SIGNED_CERT" || error.code === "UNABLE_TO_VERIFY_LEAF_SIGNATURE")
+      return new SandboxUnavailableError(
+        `The certificate of ${where} is not trusted (${error.code}).`,
+        "Install the service's certificate authority, or ask the team lead for the right URL.",
+        "unreachable",
+      );
+    return new SandboxUnavailableError(
+      `Could not reach the sandbox at ${where}: ${error.message}`,
+      "Check the URL and your network, or switch to the local sandbox.",
+      "unreachable",
+    );
   }
 
   private refusal(status: number, data: unknown): Error {
     const refusal = Refusal.fromBody(status, data);
-    if (status >= 500) return new SandboxUnavailableError(`The sandbox service failed (${status}): ${refusal.message}`, "This is a problem on the service's side; its logs have the request id. Try again, or switch to the local sandbox.", "server");
+    if (status >= 500)
+      return new SandboxUnavailableError(
+        `The sandbox service failed (${status}): ${refusal.message}`,
+        "This is a problem on the service's side; its logs have the request id. Try again, or switch to the local sandbox.",
+        "server",
+      );
     const advice =
-      status === 401 ? ` Set the token with "UzonCalc: Set Remote Sandbox Token" in VS Code, or UZONCALC_TOKEN for the CLI.`
-      : refusal.code === "not_found" && /session/i.test(refusal.message) ? " Run the sheet again to start a new session."
-      : "";
+      status === 401
+        ? ` Set the token with "UzonCalc: Set Remote Sandbox Token" in VS Code, or UZONCALC_TOKEN for the CLI.`
+        : refusal.code === "not_found" && /session/i.test(refusal.message)
+          ? " Run the sheet again to start a new session."
+          : "";
     return advice === "" ? refusal : new Refusal(refusal.code, refusal.message + advice, refusal.fields, refusal.hint);
   }
 }

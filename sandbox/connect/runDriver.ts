@@ -54,10 +54,21 @@ export class RunDriver {
     const { transcript } = this;
     const waiting = transcript.waiting && !this.busy && !this.cancelled ? transcript.window : undefined;
     if (answering && (answering.window !== waiting?.id || answering.ui_steps !== transcript.uiSteps)) {
-      const now = waiting ? `waits at window '${waiting.id}' (step ${transcript.uiSteps})` : this.busy ? "is still computing the last step" : `is ${transcript.status ?? "not started"}`;
-      return new Refusal("conflict", `These values were typed into window '${answering.window}' (step ${answering.ui_steps}), but the run now ${now}. Nothing was sent; the values are kept.`);
+      const now = waiting
+        ? `waits at window '${waiting.id}' (step ${transcript.uiSteps})`
+        : this.busy
+          ? "is still computing the last step"
+          : `is ${transcript.status ?? "not started"}`;
+      return new Refusal(
+        "conflict",
+        `These values were typed into window '${answering.window}' (step ${answering.ui_steps}), but the run now ${now}. Nothing was sent; the values are kept.`,
+      );
     }
-    if (!waiting) return new Refusal("conflict", `The run is not waiting for input (${this.busy ? "a step is running" : (transcript.status ?? "not started")}).`);
+    if (!waiting)
+      return new Refusal(
+        "conflict",
+        `The run is not waiting for input (${this.busy ? "a step is running" : (transcript.status ?? "not started")}).`,
+      );
     return undefined;
   }
 
@@ -71,7 +82,9 @@ export class RunDriver {
     const { transcript } = this;
     const window = transcript.window!.id;
     try {
-      const result = await this.step((client) => client.resume({ session_id: transcript.sessionId!, user_input: values, html_mode: CLIENT_HTML_MODE }));
+      const result = await this.step((client) =>
+        client.resume({ session_id: transcript.sessionId!, user_input: values, html_mode: CLIENT_HTML_MODE }),
+      );
       this.answered.push({ window, values });
       return result;
     } catch (error) {

@@ -12,7 +12,9 @@ import { PUBLIC_METHODS, SANDBOX_RPC, type AnswerOf, type PublicMethod, type Req
 
 /** `client.execute(request)`, `client.health()`: a method of the table whose request may be left out takes none. */
 export type SandboxCalls = {
-  readonly [M in PublicMethod]: Record<never, never> extends RequestOf<M> ? (request?: RequestOf<M>) => Promise<AnswerOf<M>> : (request: RequestOf<M>) => Promise<AnswerOf<M>>;
+  readonly [M in PublicMethod]: Record<never, never> extends RequestOf<M>
+    ? (request?: RequestOf<M>) => Promise<AnswerOf<M>>
+    : (request: RequestOf<M>) => Promise<AnswerOf<M>>;
 };
 
 export interface SandboxClient extends SandboxCalls {

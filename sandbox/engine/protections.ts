@@ -43,7 +43,10 @@ export async function createSandboxEngine(options: SandboxEngineOptions): Promis
   const log = options.log ?? (() => undefined);
   const dontContextify = realmProtections().dontContextify;
   if (options.inProcess) {
-    return { engine: new InProcessEngine({ stepTimeoutMs: options.stepTimeoutMs }), protections: { dontContextify, workers: false, workerPermission: false, workerEnvEmpty: false } };
+    return {
+      engine: new InProcessEngine({ stepTimeoutMs: options.stepTimeoutMs }),
+      protections: { dontContextify, workers: false, workerPermission: false, workerEnvEmpty: false },
+    };
   }
   const workerScript = options.workerScript ?? defaultWorkerScript();
   for (const permission of [true, false]) {
@@ -54,15 +57,28 @@ export async function createSandboxEngine(options: SandboxEngineOptions): Promis
       if (permission && !probe.permission) {
         log("warn", "sheet workers started, but the permission model is not in force in them");
       }
-      const protections: ProtectionReport = { dontContextify: dontContextify && probe.dontContextify, workers: true, isolation: options.isolation ?? "process", workerPermission: probe.permission, workerHeapLimitMb: probe.heapLimitMb, workerEnvEmpty: probe.envKeys === 0 };
+      const protections: ProtectionReport = {
+        dontContextify: dontContextify && probe.dontContextify,
+        workers: true,
+        isolation: options.isolation ?? "process",
+        workerPermission: probe.permission,
+        workerHeapLimitMb: probe.heapLimitMb,
+        workerEnvEmpty: probe.envKeys === 0,
+      };
       return { engine: pool, protections };
     } catch (error) {
       await pool?.close().catch(() => undefined);
-      log("warn", `sheet workers ${permission ? "under the permission model " : ""}could not start: ${error instanceof Error ? error.message : String(error)}`);
+      log(
+        "warn",
+        `sheet workers ${permission ? "under the permission model " : ""}could not start: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
   log("warn", "running sheets in the sandbox's own thread: there is no memory cap per sheet");
-  return { engine: new InProcessEngine({ stepTimeoutMs: options.stepTimeoutMs }), protections: { dontContextify, workers: false, workerPermission: false, workerEnvEmpty: false } };
+  return {
+    engine: new InProcessEngine({ stepTimeoutMs: options.stepTimeoutMs }),
+    protections: { dontContextify, workers: false, workerPermission: false, workerEnvEmpty: false },
+  };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

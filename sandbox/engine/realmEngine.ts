@@ -31,7 +31,13 @@ export interface RealmEngine {
   /** Ends the run through the sheet's `finally` blocks. */
   cancel(sessionId: string): Promise<EngineOutcome>;
   /** Builds a session's realm again by replaying its input log where this engine keeps realms (replay.ts). */
-  restore(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputLog: readonly InputLogEntry[]): Promise<EngineOutcome>;
+  restore(
+    sessionId: string,
+    sheet: SheetCode,
+    init: RealmInit,
+    start: RealmStart,
+    inputLog: readonly InputLogEntry[],
+  ): Promise<EngineOutcome>;
   /** Forgets a session's realm without running anything. */
   drop(sessionId: string): void;
   readonly liveRealms: number;
@@ -79,7 +85,13 @@ export class InProcessEngine implements RealmEngine {
     return this.settle(sessionId, entry.realm.cancel());
   }
 
-  async restore(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputLog: readonly InputLogEntry[]): Promise<EngineOutcome> {
+  async restore(
+    sessionId: string,
+    sheet: SheetCode,
+    init: RealmInit,
+    start: RealmStart,
+    inputLog: readonly InputLogEntry[],
+  ): Promise<EngineOutcome> {
     return replayInto(this, sessionId, sheet, init, start, inputLog);
   }
 

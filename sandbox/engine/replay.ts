@@ -15,9 +15,16 @@ import { errorOutcome } from "./sheetRealm";
 
 /** Why a replay no longer follows its log at entry `index`; undefined while it does. */
 export function replayDivergence(outcome: RealmOutcome, logged: InputLogEntry, index: number, total: number): RealmErrorData | undefined {
-  if (outcome.kind !== "ui") return { name: "ReplayError", message: `Replay diverged: the log has ${total} answered windows, but the sheet stopped asking after ${index}.` };
+  if (outcome.kind !== "ui")
+    return {
+      name: "ReplayError",
+      message: `Replay diverged: the log has ${total} answered windows, but the sheet stopped asking after ${index}.`,
+    };
   if (outcome.window.id !== logged.window) {
-    return { name: "ReplayError", message: `Replay diverged at step ${index + 1}: the sheet asks for window '${outcome.window.id}', the log answered '${logged.window}'.` };
+    return {
+      name: "ReplayError",
+      message: `Replay diverged at step ${index + 1}: the sheet asks for window '${outcome.window.id}', the log answered '${logged.window}'.`,
+    };
   }
   return undefined;
 }
@@ -32,10 +39,19 @@ export interface ReplayExpectation {
 export function replayMismatch(outcome: EngineOutcome, expected: ReplayExpectation): RealmErrorData | undefined {
   if (outcome.kind === "lost") return { name: "ReplayError", message: "The sandbox lost the session again while rebuilding it." };
   if (outcome.kind !== "ui" || outcome.window.id !== expected.window) {
-    const ended = outcome.kind === "error" ? ` (it ended with ${outcome.error.name}: ${outcome.error.message})` : outcome.kind === "ui" ? ` (it stopped at '${outcome.window.id}')` : ` (it ended: ${outcome.kind})`;
-    return { name: "ReplayError", message: `Replay diverged: rebuilding the session did not stop at window '${expected.window}' again${ended}.` };
+    const ended =
+      outcome.kind === "error"
+        ? ` (it ended with ${outcome.error.name}: ${outcome.error.message})`
+        : outcome.kind === "ui"
+          ? ` (it stopped at '${outcome.window.id}')`
+          : ` (it ended: ${outcome.kind})`;
+    return {
+      name: "ReplayError",
+      message: `Replay diverged: rebuilding the session did not stop at window '${expected.window}' again${ended}.`,
+    };
   }
-  if (outcome.html !== expected.report) return { name: "ReplayError", message: "Replay diverged: rebuilding the session gave a different report than the original run." };
+  if (outcome.html !== expected.report)
+    return { name: "ReplayError", message: "Replay diverged: rebuilding the session gave a different report than the original run." };
   return undefined;
 }
 
@@ -44,7 +60,14 @@ export function replayMismatch(outcome: EngineOutcome, expected: ReplayExpectati
  * the last step's, with the html, logs and trace of every step joined: a caller rebuilding a session it already
  * answered for drops the trace and logs (they were sent then); one starting a session from a record keeps them.
  */
-export async function replayInto(engine: RealmEngine, sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputLog: readonly InputLogEntry[]): Promise<EngineOutcome> {
+export async function replayInto(
+  engine: RealmEngine,
+  sessionId: string,
+  sheet: SheetCode,
+  init: RealmInit,
+  start: RealmStart,
+  inputLog: readonly InputLogEntry[],
+): Promise<EngineOutcome> {
   let outcome: RealmOutcome = await engine.open(sessionId, sheet, init, start);
   let html = outcome.html;
   const logs = [...outcome.logs];

@@ -140,7 +140,12 @@ const MAX_TRACE_NAME = 200;
 const MAX_TRACE_DISPLAY = 400;
 
 function isTraceScalar(value: unknown): boolean {
-  return value === null || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value)) || (typeof value === "string" && value.length <= 201);
+  return (
+    value === null ||
+    typeof value === "boolean" ||
+    (typeof value === "number" && Number.isFinite(value)) ||
+    (typeof value === "string" && value.length <= 201)
+  );
 }
 
 /**
@@ -156,7 +161,12 @@ export function parseTrace(raw: unknown): RealmTraceEntry[] | undefined {
     if (typeof line !== "number" || !Number.isInteger(line) || line < 1) continue;
     if (typeof name !== "string" || name.length > MAX_TRACE_NAME || typeof display !== "string") continue;
     if (!(isTraceScalar(value) || (Array.isArray(value) && value.length <= 12 && value.every(isTraceScalar)))) continue;
-    const entry: RealmTraceEntry = { line, name, value: value as RealmTraceEntry["value"], display: display.length > MAX_TRACE_DISPLAY ? display.slice(0, MAX_TRACE_DISPLAY) + "…" : display };
+    const entry: RealmTraceEntry = {
+      line,
+      name,
+      value: value as RealmTraceEntry["value"],
+      display: display.length > MAX_TRACE_DISPLAY ? display.slice(0, MAX_TRACE_DISPLAY) + "…" : display,
+    };
     if (typeof unit === "string" && unit !== "" && unit.length <= 100) entry.unit = unit;
     const formula = (item as Record<string, unknown>).formula;
     if (typeof formula === "string" && formula !== "") entry.formula = formula.length > 1_000 ? formula.slice(0, 1_000) + "…" : formula;
@@ -171,7 +181,10 @@ export function parseOutcome(text: string): RealmOutcome {
   try {
     data = JSON.parse(text);
   } catch {
-    return errorOutcome({ name: "SandboxError", message: "The sheet's realm returned output that is not JSON (did the sheet overwrite the runtime's built-ins?)." });
+    return errorOutcome({
+      name: "SandboxError",
+      message: "The sheet's realm returned output that is not JSON (did the sheet overwrite the runtime's built-ins?).",
+    });
   }
   const record = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
   const outcome = outcomeOf(record);
@@ -186,7 +199,8 @@ function outcomeOf(record: Record<string, unknown>): RealmOutcome {
   switch (record.kind) {
     case "ui": {
       const { window, problems } = normalizeWindow(record.window);
-      if (problems.length > 0 || window.id === "") return errorOutcome({ name: "SandboxError", message: "The sheet's realm returned an invalid window." });
+      if (problems.length > 0 || window.id === "")
+        return errorOutcome({ name: "SandboxError", message: "The sheet's realm returned an invalid window." });
       const id = (record.window as { id?: unknown }).id;
       return { kind: "ui", window: { ...window, id: typeof id === "string" && id !== "" ? id : window.id }, html, logs };
     }
@@ -260,7 +274,8 @@ export class SheetRealm {
     return this.finish(
       errorOutcome({
         name: "SheetError",
-        message: "The sheet is waiting for a promise that never settles. Sheets cannot wait for timers, I/O or the network; compute the value instead.",
+        message:
+          "The sheet is waiting for a promise that never settles. Sheets cannot wait for timers, I/O or the network; compute the value instead.",
       }),
     );
   }
@@ -271,14 +286,20 @@ export class SheetRealm {
       (this.context as Record<string, unknown>)[REALM.input] = input;
     } catch {
       // The sheet froze its global object, so the input cannot be handed over (a TypeError in strict code).
-      return errorOutcome({ name: "SandboxError", message: "The sheet made its global object read-only, so the sandbox cannot drive it; the run was stopped." });
+      return errorOutcome({
+        name: "SandboxError",
+        message: "The sheet made its global object read-only, so the sandbox cannot drive it; the run was stopped.",
+      });
     }
     return this.run(driverScript(driver));
   }
 
   private run(script: vm.Script): RealmOutcome | undefined {
     try {
-      script.runInContext(this.context!, this.limits.timed === false ? RUN_OPTIONS : { ...RUN_OPTIONS, timeout: this.limits.stepTimeoutMs });
+      script.runInContext(
+        this.context!,
+        this.limits.timed === false ? RUN_OPTIONS : { ...RUN_OPTIONS, timeout: this.limits.stepTimeoutMs },
+      );
       return undefined;
     } catch (error) {
       if (isTimeout(error)) return { ...timeLimitOutcome(this.limits.stepTimeoutMs), html: this.salvageOutput() };
@@ -294,7 +315,10 @@ export class SheetRealm {
    */
   private salvageOutput(): string {
     try {
-      const text: unknown = driverScript(REALM.partial).runInContext(this.context!, { ...RUN_OPTIONS, timeout: Math.min(100, this.limits.stepTimeoutMs) });
+      const text: unknown = driverScript(REALM.partial).runInContext(this.context!, {
+        ...RUN_OPTIONS,
+        timeout: Math.min(100, this.limits.stepTimeoutMs),
+      });
       return typeof text === "string" ? text : "";
     } catch {
       return "";
@@ -312,7 +336,8 @@ export class SheetRealm {
     } catch {
       return errorOutcome({ name: "SandboxError", message: "The sheet's realm could not report its outcome." });
     }
-    if (typeof text !== "string") return errorOutcome({ name: "SandboxError", message: "The sheet's realm returned something other than text." });
+    if (typeof text !== "string")
+      return errorOutcome({ name: "SandboxError", message: "The sheet's realm returned something other than text." });
     return text === "" ? undefined : parseOutcome(text);
   }
 

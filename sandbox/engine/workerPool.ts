@@ -72,8 +72,16 @@ interface Transport {
   kill(): Promise<void>;
 }
 
-function threadTransport(slot: WorkerSlot, script: string, limits: { memoryLimitMb: number; stepTimeoutMs: number }, permission: boolean): Transport {
-  const worker = new Worker(script, { ...sheetWorkerOptions(script, { memoryLimitMb: limits.memoryLimitMb }, permission), workerData: { stepTimeoutMs: limits.stepTimeoutMs } });
+function threadTransport(
+  slot: WorkerSlot,
+  script: string,
+  limits: { memoryLimitMb: number; stepTimeoutMs: number },
+  permission: boolean,
+): Transport {
+  const worker = new Worker(script, {
+    ...sheetWorkerOptions(script, { memoryLimitMb: limits.memoryLimitMb }, permission),
+    workerData: { stepTimeoutMs: limits.stepTimeoutMs },
+  });
   worker.on("message", (reply: FromWorker) => slot.onReply(reply));
   worker.on("error", (error: Error & { code?: string }) => slot.noteCause(error.code === "ERR_WORKER_OUT_OF_MEMORY" ? "memory" : "crash"));
   worker.on("exit", () => slot.onExit());
@@ -90,8 +98,17 @@ function threadTransport(slot: WorkerSlot, script: string, limits: { memoryLimit
   };
 }
 
-function processTransport(slot: WorkerSlot, script: string, limits: { memoryLimitMb: number; stepTimeoutMs: number }, permission: boolean): Transport {
-  const child: ChildProcess = fork(script, [`--uzc-step-timeout=${limits.stepTimeoutMs}`], sheetProcessOptions(script, { memoryLimitMb: limits.memoryLimitMb }, permission));
+function processTransport(
+  slot: WorkerSlot,
+  script: string,
+  limits: { memoryLimitMb: number; stepTimeoutMs: number },
+  permission: boolean,
+): Transport {
+  const child: ChildProcess = fork(
+    script,
+    [`--uzc-step-timeout=${limits.stepTimeoutMs}`],
+    sheetProcessOptions(script, { memoryLimitMb: limits.memoryLimitMb }, permission),
+  );
   let stderr = "";
   child.stderr?.setEncoding("utf8");
   child.stderr?.on("data", (chunk: string) => {
@@ -239,7 +256,10 @@ class WorkerSlot {
     }
     this.pending.clear();
     if (cause !== "crash" || this.sessions.size > 0) {
-      this.pool.log("warn", `worker ${this.id} stopped (${cause === "memory" ? "memory limit" : cause === "time" ? "watchdog" : "exited"}); ${this.sessions.size} session(s) in it will be rebuilt on demand`);
+      this.pool.log(
+        "warn",
+        `worker ${this.id} stopped (${cause === "memory" ? "memory limit" : cause === "time" ? "watchdog" : "exited"}); ${this.sessions.size} session(s) in it will be rebuilt on demand`,
+      );
     }
     this.pool.forget(this);
   }
@@ -327,9 +347,19 @@ export class WorkerPoolEngine implements RealmEngine {
     return errorOutcome({ name: "SandboxError", message: "The sandbox could not start a worker for this sheet." });
   }
 
-  async restore(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart, inputLog: readonly InputLogEntry[]): Promise<EngineOutcome> {
+  async restore(
+    sessionId: string,
+    sheet: SheetCode,
+    init: RealmInit,
+    start: RealmStart,
+    inputLog: readonly InputLogEntry[],
+  ): Promise<EngineOutcome> {
     const slot = this.place(sessionId);
-    const reply = await slot.request({ op: "restore", sessionId, sheet: this.withTiming(sessionId, sheet), init, start, inputLog: [...inputLog] }, sessionId, inputLog.length + 1);
+    const reply = await slot.request(
+      { op: "restore", sessionId, sheet: this.withTiming(sessionId, sheet), init, start, inputLog: [...inputLog] },
+      sessionId,
+      inputLog.length + 1,
+    );
     return this.settle(sessionId, slot, outcomeOf(reply), true);
   }
 
@@ -447,7 +477,9 @@ export class WorkerPoolEngine implements RealmEngine {
 }
 
 function outcomeOf(reply: FromWorker): EngineOutcome {
-  return "outcome" in reply ? reply.outcome : errorOutcome({ name: "SandboxError", message: "The sheet worker gave an unexpected answer." });
+  return "outcome" in reply
+    ? reply.outcome
+    : errorOutcome({ name: "SandboxError", message: "The sheet worker gave an unexpected answer." });
 }
 
 /** Where the built worker entry is: beside this bundle in dist/, or in dist/ when running from source. */

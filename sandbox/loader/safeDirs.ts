@@ -41,7 +41,10 @@ export class SafeDirs {
   /** Resolves a requested sheet path to its real path, or throws the SPEC's 403/404. */
   resolveSheet(requested: string): string {
     if (!this.configured) {
-      throw new Refusal("forbidden", "`file_path` is refused: this sandbox has no safe directories (start it with --safe-dir DIR or SAFE_DIRS), so send the sheet as `source`.");
+      throw new Refusal(
+        "forbidden",
+        "`file_path` is refused: this sandbox has no safe directories (start it with --safe-dir DIR or SAFE_DIRS), so send the sheet as `source`.",
+      );
     }
     const candidates = path.isAbsolute(requested) ? [requested] : this.roots.map((root) => path.join(root, requested));
     for (const candidate of candidates) {

@@ -44,9 +44,7 @@ export interface LoadedSheet {
   sources: SheetSource[];
 }
 
-export type LoadResult =
-  | { ok: true; sheet: LoadedSheet; cached: boolean; ms: number }
-  | { ok: false; error: SheetError; ms: number };
+export type LoadResult = { ok: true; sheet: LoadedSheet; cached: boolean; ms: number } | { ok: false; error: SheetError; ms: number };
 
 interface Dependency {
   path: string;
@@ -100,7 +98,10 @@ function runtimePlugin(setupLocal: (build: esbuild.PluginBuild) => void): esbuil
     name: "uzoncalc",
     setup(build) {
       build.onResolve({ filter: /^uzoncalc(?:\/units)?$/ }, (args) => ({ path: args.path, namespace: RUNTIME_NAMESPACE }));
-      build.onLoad({ filter: /.*/, namespace: RUNTIME_NAMESPACE }, (args) => ({ contents: args.path === "uzoncalc/units" ? unitsShim() : runtimeShim(), loader: "js" }));
+      build.onLoad({ filter: /.*/, namespace: RUNTIME_NAMESPACE }, (args) => ({
+        contents: args.path === "uzoncalc/units" ? unitsShim() : runtimeShim(),
+        loader: "js",
+      }));
       setupLocal(build);
     },
   };
@@ -113,8 +114,14 @@ const TSCONFIG_RAW = { compilerOptions: { target: "ES2022", useDefineForClassFie
  * The sheet's own module as the bundler gets it: instrumented for the calculation report (its sheet functions'
  * statements render), or as written when there is nothing to render or `render` is false.
  */
-async function sheetModule(source: string, file: string, render: boolean): Promise<{ result: esbuild.OnLoadResult; instrumented: boolean }> {
-  const instrumented = render ? await instrumentSheet({ source, sourceName: path.basename(file), loader: loaderFor(file), tsconfigRaw: TSCONFIG_RAW }) : undefined;
+async function sheetModule(
+  source: string,
+  file: string,
+  render: boolean,
+): Promise<{ result: esbuild.OnLoadResult; instrumented: boolean }> {
+  const instrumented = render
+    ? await instrumentSheet({ source, sourceName: path.basename(file), loader: loaderFor(file), tsconfigRaw: TSCONFIG_RAW })
+    : undefined;
   return instrumented
     ? { result: { contents: instrumented.contents, loader: "js" }, instrumented: true }
     : { result: { contents: source, loader: loaderFor(file) }, instrumented: false };
@@ -221,7 +228,9 @@ export class SheetLoader {
     const result = await this.bundleFile(entry);
     if (result.ok) this.fileCache.set(entry, { sheet: result.sheet, dependencies: result.dependencies });
     else this.fileCache.delete(entry);
-    return result.ok ? { ok: true, sheet: result.sheet, cached: false, ms: performance.now() - started } : { ok: false, error: result.error, ms: performance.now() - started };
+    return result.ok
+      ? { ok: true, sheet: result.sheet, cached: false, ms: performance.now() - started }
+      : { ok: false, error: result.error, ms: performance.now() - started };
   }
 
   /** A cached bundle is fresh when every file it was built from still has the same content. */
@@ -246,7 +255,10 @@ export class SheetLoader {
    * Bundles a sheet file. A bundle that fails with the instrumented sheet is made again from the sheet as written,
    * so a compile error points at the sheet's own line (esbuild places it in the code it was given).
    */
-  private async bundleFile(entry: string, render = true): Promise<({ ok: true; sheet: LoadedSheet; dependencies: Dependency[] }) | { ok: false; error: SheetError }> {
+  private async bundleFile(
+    entry: string,
+    render = true,
+  ): Promise<{ ok: true; sheet: LoadedSheet; dependencies: Dependency[] } | { ok: false; error: SheetError }> {
     const workingDir = path.dirname(entry);
     const safeDirs = this.options.safeDirs;
     let violation: Refusal | undefined;
@@ -255,12 +267,20 @@ export class SheetLoader {
       build.onResolve({ filter: /.*/ }, async (args) => {
         if (args.kind === "entry-point" || (args.pluginData as { inner?: boolean } | undefined)?.inner) return undefined;
         if (!isLocalSpecifier(args.path) && !path.isAbsolute(args.path)) return { errors: [{ text: notAllowedImport(args.path) }] };
-        const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { inner: true } });
+        const resolved = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: { inner: true },
+        });
         if (resolved.errors.length > 0) return { errors: resolved.errors };
         const real = fs.realpathSync.native(resolved.path);
         if (!safeDirs.contains(real)) {
           const from = path.relative(workingDir, args.importer) || path.basename(args.importer);
-          violation ??= new Refusal("forbidden", `${from} imports "${args.path}", which resolves to ${real}, outside the safe directories (${safeDirs.describe()}).`);
+          violation ??= new Refusal(
+            "forbidden",
+            `${from} imports "${args.path}", which resolves to ${real}, outside the safe directories (${safeDirs.describe()}).`,
+          );
           return { errors: [{ text: violation.message }] };
         }
         return { path: real };
@@ -274,7 +294,10 @@ export class SheetLoader {
     });
     let output: esbuild.BuildResult<{ write: false; metafile: true }>;
     try {
-      output = (await esbuild.build({ ...baseOptions(workingDir), entryPoints: [entry], plugins: [plugin] })) as esbuild.BuildResult<{ write: false; metafile: true }>;
+      output = (await esbuild.build({ ...baseOptions(workingDir), entryPoints: [entry], plugins: [plugin] })) as esbuild.BuildResult<{
+        write: false;
+        metafile: true;
+      }>;
     } catch (failure) {
       if (violation) throw violation;
       if (instrumented) return this.bundleFile(entry, false);
@@ -300,11 +323,17 @@ export class SheetLoader {
     return { display: path.relative(workingDir, absolute).split(path.sep).join("/"), isEntry: absolute === entry, isRuntime: false };
   }
 
-  private async bundleSource(source: string, filename: string, files: Record<string, string>, render = true): Promise<{ ok: true; sheet: LoadedSheet } | { ok: false; error: SheetError }> {
+  private async bundleSource(
+    source: string,
+    filename: string,
+    files: Record<string, string>,
+    render = true,
+  ): Promise<{ ok: true; sheet: LoadedSheet } | { ok: false; error: SheetError }> {
     let instrumented = false;
     const entryKey = path.posix.basename(filename.split("\\").join("/")) || "sheet.calc.ts";
     const virtualFiles = new Map<string, string>();
-    for (const [key, text] of Object.entries(files)) virtualFiles.set(path.posix.normalize(key.split("\\").join("/")).replace(/^\.\//, ""), text);
+    for (const [key, text] of Object.entries(files))
+      virtualFiles.set(path.posix.normalize(key.split("\\").join("/")).replace(/^\.\//, ""), text);
     virtualFiles.set(entryKey, source);
     const plugin = runtimePlugin((build) => {
       build.onResolve({ filter: /.*/ }, (args) => {
@@ -314,7 +343,9 @@ export class SheetLoader {
         const candidates = [base, ...SHEET_EXTENSIONS.map((ext) => base + ext), ...SHEET_EXTENSIONS.map((ext) => `${base}/index${ext}`)];
         const found = candidates.find((candidate) => virtualFiles.has(candidate));
         if (found === undefined) {
-          return { errors: [{ text: `Could not resolve "${args.path}": the request's \`files\` has no ${base} (give it as files["${base}"]).` }] };
+          return {
+            errors: [{ text: `Could not resolve "${args.path}": the request's \`files\` has no ${base} (give it as files["${base}"]).` }],
+          };
         }
         return { path: found, namespace: SOURCE_NAMESPACE };
       });
@@ -334,7 +365,10 @@ export class SheetLoader {
     };
     let output: esbuild.BuildResult<{ write: false; metafile: true }>;
     try {
-      output = (await esbuild.build({ ...baseOptions(workingDir), entryPoints: [entryKey], plugins: [plugin] })) as esbuild.BuildResult<{ write: false; metafile: true }>;
+      output = (await esbuild.build({ ...baseOptions(workingDir), entryPoints: [entryKey], plugins: [plugin] })) as esbuild.BuildResult<{
+        write: false;
+        metafile: true;
+      }>;
     } catch (failure) {
       if (instrumented) return this.bundleSource(source, filename, files, false);
       return { ok: false, error: compileError(failure, display) };
@@ -356,7 +390,15 @@ function finishBundle(
   const map = new TraceMap(mapFile.text);
   const sources = map.sources.map((s) => display(s ?? ""));
   const hash = sha256(code);
-  const sheet: LoadedSheet = { hash, code, scriptName: `uzoncalc://sheet/${hash.slice(0, 16)}/${filename}`, filename, origin, map, sources };
+  const sheet: LoadedSheet = {
+    hash,
+    code,
+    scriptName: `uzoncalc://sheet/${hash.slice(0, 16)}/${filename}`,
+    filename,
+    origin,
+    map,
+    sources,
+  };
   const forbidden = findForbiddenSyntax(code);
   if (forbidden) {
     const position = originalPosition(sheet, forbidden.line, forbidden.column);
@@ -388,7 +430,7 @@ function findForbiddenSyntax(code: string): { line: number; column: number; mess
   };
   walk.simple(ast, {
     ImportExpression(node) {
-      report(node, "Dynamic import() is not allowed in a sheet. Import local files statically: import { x } from \"./file\".");
+      report(node, 'Dynamic import() is not allowed in a sheet. Import local files statically: import { x } from "./file".');
     },
     MetaProperty(node) {
       const meta = node as unknown as { meta: { name: string } };

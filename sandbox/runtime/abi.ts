@@ -27,7 +27,22 @@ export const REALM = {
 } as const;
 
 /** What `import { … } from "uzoncalc"` can name. */
-export const RUNTIME_EXPORTS = ["UI", "Window", "h1", "h2", "h3", "p", "table", "html", "check", "hide", "show", "note", "titleBlock", "format"] as const;
+export const RUNTIME_EXPORTS = [
+  "UI",
+  "Window",
+  "h1",
+  "h2",
+  "h3",
+  "p",
+  "table",
+  "html",
+  "check",
+  "hide",
+  "show",
+  "note",
+  "titleBlock",
+  "format",
+] as const;
 
 export interface RealmInit {
   seed: number;

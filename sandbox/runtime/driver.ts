@@ -37,7 +37,7 @@ const arrayJoin = Array.prototype.join;
 const RealDate = Date;
 const mathObject = Math;
 const asyncGeneratorFunctionPrototype = getPrototypeOf(async function* () {}) as object;
-const asyncGeneratorPrototype = getPrototypeOf((async function* () {}).prototype) as AsyncGen;
+const asyncGeneratorPrototype = getPrototypeOf(async function* () {}.prototype) as AsyncGen;
 const generatorNext = asyncGeneratorPrototype.next;
 const generatorReturn = asyncGeneratorPrototype.return;
 const generatorThrow = asyncGeneratorPrototype.throw;
@@ -245,7 +245,10 @@ function installSessionRandom(seed: number): void {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
     return (z ^ (z >>> 16)) >>> 0;
   };
-  let a = splitmix(), b = splitmix(), c = splitmix(), d = splitmix();
+  let a = splitmix(),
+    b = splitmix(),
+    c = splitmix(),
+    d = splitmix();
   defineProperty(mathObject, "random", {
     value: function random(): number {
       const t = (((a + b) >>> 0) + d) >>> 0;
@@ -302,7 +305,9 @@ function stepTrace(): RealmTraceEntry[] {
 
 function settle(result: OutcomeCore): void {
   const trace = stepTrace();
-  const full = (trace.length > 0 ? { ...result, html: join(chunks), logs, trace } : { ...result, html: join(chunks), logs }) as RealmOutcome;
+  const full = (
+    trace.length > 0 ? { ...result, html: join(chunks), logs, trace } : { ...result, html: join(chunks), logs }
+  ) as RealmOutcome;
   chunks = [];
   logs = [];
   try {
@@ -394,7 +399,9 @@ function start(): void {
       );
       return;
     }
-    generator = (request.params === undefined ? apply(fn as AnyFunction, undefined, []) : apply(fn as AnyFunction, undefined, [request.params])) as AsyncGen;
+    generator = (
+      request.params === undefined ? apply(fn as AnyFunction, undefined, []) : apply(fn as AnyFunction, undefined, [request.params])
+    ) as AsyncGen;
     advance(apply(generatorNext, generator, []) as Promise<IteratorResult<unknown>>);
   } catch (error) {
     finished = true;

@@ -58,7 +58,12 @@ export function remoteBackend(url: string, timeoutMs?: number): ApiBackend {
     clientFor(owner) {
       let client = clients.get(owner);
       if (!client) {
-        client = new RemoteSandboxClient({ url, ...(owner !== undefined ? { token: owner } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), relay: true });
+        client = new RemoteSandboxClient({
+          url,
+          ...(owner !== undefined ? { token: owner } : {}),
+          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+          relay: true,
+        });
         clients.set(owner, client);
       }
       return client;
@@ -100,13 +105,20 @@ export function createApiServer(options: ApiServerOptions): JsonServer {
   const mapError = (error: unknown): Refusal | undefined => {
     // The caller's token passed here; the sandbox refusing it means the two services disagree on tokens.
     if (error instanceof Refusal && error.status === 401 && backend.kind === "remote") {
-      return new Refusal("bad_gateway", `The sandbox at ${where} refused the API's credentials: ${error.message}`, undefined, "Give the API and the sandbox the same UZONCALC_TOKEN list.");
+      return new Refusal(
+        "bad_gateway",
+        `The sandbox at ${where} refused the API's credentials: ${error.message}`,
+        undefined,
+        "Give the API and the sandbox the same UZONCALC_TOKEN list.",
+      );
     }
     if (error instanceof SandboxUnavailableError) {
       const hint =
-        error.kind === "timeout" ? `Check that the sandbox at ${where} is running and not overloaded; a step is limited by its step time limit.`
-        : error.kind === "server" ? `The sandbox at ${where} failed; its logs have the request. Try again.`
-        : `Start the sandbox service (uzoncalc serve) or fix SANDBOX_URL / --sandbox-url (now ${where}).`;
+        error.kind === "timeout"
+          ? `Check that the sandbox at ${where} is running and not overloaded; a step is limited by its step time limit.`
+          : error.kind === "server"
+            ? `The sandbox at ${where} failed; its logs have the request. Try again.`
+            : `Start the sandbox service (uzoncalc serve) or fix SANDBOX_URL / --sandbox-url (now ${where}).`;
       const message = error.message.includes(where) || where === "the sandbox" ? error.message : `${error.message} (sandbox: ${where})`;
       return new Refusal("bad_gateway", message, undefined, hint);
     }
@@ -142,24 +154,54 @@ export interface ApiOptions extends ServiceExecutorOptions {
 export async function api(options: ApiOptions): Promise<number> {
   const logger = pino({ name: "uzoncalc-api", level: process.env.LOG_LEVEL ?? "info", base: { pid: process.pid } });
   const sandboxUrl = options.sandboxUrl;
-  const backend = sandboxUrl !== undefined ? remoteBackend(sandboxUrl, options.remoteTimeoutMs) : inProcessBackend(await createServiceExecutor(options, logger));
-  if (sandboxUrl !== undefined && options.safeDirs.length > 0) logger.info({ safe_dirs: options.safeDirs }, "safe dirs are the remote sandbox's own: the ones given here are not used");
-  const server = createApiServer({ backend, logger, tokens: options.tokens, maxBodyBytes: options.maxBodyBytes, ...(sandboxUrl !== undefined ? { sandboxUrl } : {}) });
+  const backend =
+    sandboxUrl !== undefined
+      ? remoteBackend(sandboxUrl, options.remoteTimeoutMs)
+      : inProcessBackend(await createServiceExecutor(options, logger));
+  if (sandboxUrl !== undefined && options.safeDirs.length > 0)
+    logger.info({ safe_dirs: options.safeDirs }, "safe dirs are the remote sandbox's own: the ones given here are not used");
+  const server = createApiServer({
+    backend,
+    logger,
+    tokens: options.tokens,
+    maxBodyBytes: options.maxBodyBytes,
+    ...(sandboxUrl !== undefined ? { sandboxUrl } : {}),
+  });
   const port = await listen(server, options.host, options.port);
   logger.info(
     {
-      host: options.host, port, version: VERSION, sandbox: sandboxUrl ?? "in-process", auth: options.tokens.length > 0 ? `${options.tokens.length} token(s)` : "none", max_body_bytes: options.maxBodyBytes,
-      ...(sandboxUrl === undefined ? { safe_dirs: options.safeDirs, max_sessions: options.maxSessions, step_timeout_ms: options.stepTimeoutMs, memory_limit_mb: options.memoryLimitMb } : {}),
+      host: options.host,
+      port,
+      version: VERSION,
+      sandbox: sandboxUrl ?? "in-process",
+      auth: options.tokens.length > 0 ? `${options.tokens.length} token(s)` : "none",
+      max_body_bytes: options.maxBodyBytes,
+      ...(sandboxUrl === undefined
+        ? {
+            safe_dirs: options.safeDirs,
+            max_sessions: options.maxSessions,
+            step_timeout_ms: options.stepTimeoutMs,
+            memory_limit_mb: options.memoryLimitMb,
+          }
+        : {}),
     },
     `api listening on http://${options.host}:${port} (sandbox: ${sandboxUrl ?? "in process"})`,
   );
-  if (options.tokens.length === 0) logger.warn("no UZONCALC_TOKEN set: anyone who can reach this port can run sheets and see every session");
+  if (options.tokens.length === 0)
+    logger.warn("no UZONCALC_TOKEN set: anyone who can reach this port can run sheets and see every session");
   if (sandboxUrl !== undefined) {
     // Say early whether the sandbox is there; requests answer 502 until it is.
-    backend.clientFor(options.tokens[0]).health().then(
-      (health) => logger.info({ sandbox: sandboxUrl, sandbox_version: health.version }, `sandbox at ${sandboxUrl} is healthy`),
-      (error: unknown) => logger.warn({ sandbox: sandboxUrl }, `sandbox at ${sandboxUrl} is not reachable yet: ${error instanceof Error ? error.message : String(error)}`),
-    );
+    backend
+      .clientFor(options.tokens[0])
+      .health()
+      .then(
+        (health) => logger.info({ sandbox: sandboxUrl, sandbox_version: health.version }, `sandbox at ${sandboxUrl} is healthy`),
+        (error: unknown) =>
+          logger.warn(
+            { sandbox: sandboxUrl },
+            `sandbox at ${sandboxUrl} is not reachable yet: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+      );
   }
   options.onListening?.(port);
   return untilSignal(server, logger, () => backend.close());

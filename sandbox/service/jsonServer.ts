@@ -106,88 +106,107 @@ export function createJsonServer(options: JsonServerOptions): JsonServer {
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.maxBodyBytes.default;
   let inFlight = 0;
 
-  const server = http.createServer({ headersTimeout: options.headersTimeoutMs ?? 10_000, requestTimeout: options.requestTimeoutMs ?? 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
-    const started = performance.now();
-    inFlight++;
-    res.on("close", () => inFlight--);
-    const requestId = (typeof req.headers["x-request-id"] === "string" && /^[\w.-]{1,64}$/.test(req.headers["x-request-id"]) ? req.headers["x-request-id"] : undefined) ?? randomUUID();
-    const log = logger.child({ req_id: requestId });
-    res.setHeader("x-request-id", requestId);
-    const url = new URL(req.url ?? "/", "http://service");
-    let routeName = "unknown";
+  const server = http.createServer(
+    { headersTimeout: options.headersTimeoutMs ?? 10_000, requestTimeout: options.requestTimeoutMs ?? 30_000, keepAliveTimeout: 5_000 },
+    (req, res) => {
+      const started = performance.now();
+      inFlight++;
+      res.on("close", () => inFlight--);
+      const requestId =
+        (typeof req.headers["x-request-id"] === "string" && /^[\w.-]{1,64}$/.test(req.headers["x-request-id"])
+          ? req.headers["x-request-id"]
+          : undefined) ?? randomUUID();
+      const log = logger.child({ req_id: requestId });
+      res.setHeader("x-request-id", requestId);
+      const url = new URL(req.url ?? "/", "http://service");
+      let routeName = "unknown";
 
-    const finish = (status: number, payload: unknown, contentType = "application/json") => {
-      const text = contentType === "application/json" ? JSON.stringify(payload) : String(payload);
-      res.writeHead(status, { "content-type": contentType === "application/json" ? "application/json; charset=utf-8" : contentType, "content-length": Buffer.byteLength(text) });
-      res.end(text);
-      const ms = performance.now() - started;
-      metrics.observeRequest(routeName, status, ms);
-      const fields = { method: req.method, path: url.pathname, route: routeName, status, ms: Math.round(ms * 100) / 100 };
-      if (status >= 500) log.error(fields, "request failed");
-      else log.info(fields, "request");
-    };
-    const refuse = (refusal: Refusal) => {
-      metrics.observeError(refusal.code);
-      finish(refusal.status, refusal.toBody());
-    };
+      const finish = (status: number, payload: unknown, contentType = "application/json") => {
+        const text = contentType === "application/json" ? JSON.stringify(payload) : String(payload);
+        res.writeHead(status, {
+          "content-type": contentType === "application/json" ? "application/json; charset=utf-8" : contentType,
+          "content-length": Buffer.byteLength(text),
+        });
+        res.end(text);
+        const ms = performance.now() - started;
+        metrics.observeRequest(routeName, status, ms);
+        const fields = { method: req.method, path: url.pathname, route: routeName, status, ms: Math.round(ms * 100) / 100 };
+        if (status >= 500) log.error(fields, "request failed");
+        else log.info(fields, "request");
+      };
+      const refuse = (refusal: Refusal) => {
+        metrics.observeError(refusal.code);
+        finish(refusal.status, refusal.toBody());
+      };
 
-    const candidates = routes.filter((r) => r.pattern.test(url.pathname));
-    const route = candidates.find((r) => r.method === req.method);
-    if (!route) {
-      req.resume();
-      if (candidates.length > 0) {
-        res.setHeader("allow", candidates.map((r) => r.method).join(", "));
-        refuse(new Refusal("bad_request", `${req.method} is not allowed on ${url.pathname}; use ${candidates.map((r) => r.method).join(" or ")}.`));
-      } else refuse(new Refusal("not_found", `No route ${req.method} ${url.pathname}.`));
-      return;
-    }
-    routeName = route.name;
-
-    let owner: string | undefined;
-    if (tokens.length > 0 && !route.public) {
-      const header = req.headers.authorization ?? "";
-      const match = /^Bearer\s+(.+)$/i.exec(header);
-      owner = match ? tokenMatches(match[1]!.trim(), tokens) : undefined;
-      if (!owner) {
+      const candidates = routes.filter((r) => r.pattern.test(url.pathname));
+      const route = candidates.find((r) => r.method === req.method);
+      if (!route) {
         req.resume();
-        refuse(new Refusal("unauthorized", header ? `The bearer token is not accepted by ${noun}.` : `${capitalize(noun)} needs \`Authorization: Bearer <token>\`.`));
+        if (candidates.length > 0) {
+          res.setHeader("allow", candidates.map((r) => r.method).join(", "));
+          refuse(
+            new Refusal(
+              "bad_request",
+              `${req.method} is not allowed on ${url.pathname}; use ${candidates.map((r) => r.method).join(" or ")}.`,
+            ),
+          );
+        } else refuse(new Refusal("not_found", `No route ${req.method} ${url.pathname}.`));
         return;
       }
-    }
+      routeName = route.name;
 
-    let params: Record<string, string>;
-    try {
-      params = { ...(route.pattern.exec(url.pathname)?.groups ?? {}) };
-      for (const key of Object.keys(params)) params[key] = decodeURIComponent(params[key]!);
-    } catch {
-      req.resume();
-      refuse(new Refusal("bad_request", `The path ${url.pathname} is not valid percent-encoding.`));
-      return;
-    }
-
-    readBody(req, route.body === true, maxBodyBytes, noun)
-      .then(async (body) => {
-        const result = await route.handler({ body, context: owner === undefined ? {} : { owner }, params, requestId, log });
-        if (result instanceof Metrics) {
-          finish(200, await result.render(), "text/plain; version=0.0.4; charset=utf-8");
+      let owner: string | undefined;
+      if (tokens.length > 0 && !route.public) {
+        const header = req.headers.authorization ?? "";
+        const match = /^Bearer\s+(.+)$/i.exec(header);
+        owner = match ? tokenMatches(match[1]!.trim(), tokens) : undefined;
+        if (!owner) {
+          req.resume();
+          refuse(
+            new Refusal(
+              "unauthorized",
+              header ? `The bearer token is not accepted by ${noun}.` : `${capitalize(noun)} needs \`Authorization: Bearer <token>\`.`,
+            ),
+          );
           return;
         }
-        if (route.step) metrics.observeStep(result as ExecutionResponse, performance.now() - started);
-        finish(200, result);
-      })
-      .catch((error: unknown) => {
-        const mapped = options.mapError?.(error);
-        if (mapped) {
-          if (mapped.status >= 500) log.warn({ err: error }, mapped.message);
-          refuse(mapped);
-        } else if (error instanceof Refusal) refuse(error);
-        else {
-          log.error({ err: error }, "unexpected error");
-          metrics.observeError("internal");
-          finish(500, { error: { code: "internal", message: `${capitalize(noun)} failed on this request; it has been logged.` } });
-        }
-      });
-  }) as JsonServer;
+      }
+
+      let params: Record<string, string>;
+      try {
+        params = { ...(route.pattern.exec(url.pathname)?.groups ?? {}) };
+        for (const key of Object.keys(params)) params[key] = decodeURIComponent(params[key]!);
+      } catch {
+        req.resume();
+        refuse(new Refusal("bad_request", `The path ${url.pathname} is not valid percent-encoding.`));
+        return;
+      }
+
+      readBody(req, route.body === true, maxBodyBytes, noun)
+        .then(async (body) => {
+          const result = await route.handler({ body, context: owner === undefined ? {} : { owner }, params, requestId, log });
+          if (result instanceof Metrics) {
+            finish(200, await result.render(), "text/plain; version=0.0.4; charset=utf-8");
+            return;
+          }
+          if (route.step) metrics.observeStep(result as ExecutionResponse, performance.now() - started);
+          finish(200, result);
+        })
+        .catch((error: unknown) => {
+          const mapped = options.mapError?.(error);
+          if (mapped) {
+            if (mapped.status >= 500) log.warn({ err: error }, mapped.message);
+            refuse(mapped);
+          } else if (error instanceof Refusal) refuse(error);
+          else {
+            log.error({ err: error }, "unexpected error");
+            metrics.observeError("internal");
+            finish(500, { error: { code: "internal", message: `${capitalize(noun)} failed on this request; it has been logged.` } });
+          }
+        });
+    },
+  ) as JsonServer;
   server.metrics = metrics;
   server.inFlight = () => inFlight;
   return server;

@@ -42,15 +42,24 @@ const ready: Promise<Executor> = (async () => {
     maxWorkers: 2,
     log: (_level, message) => warn(message),
   });
-  if (!protections.workers || !protections.workerPermission || !protections.dontContextify) warn(`protections: ${describeProtections(protections)}`);
-  return new Executor({ safeDirs: options.safeDirs, stepTimeoutMs, engine, ...(options.maxSessions !== undefined ? { maxSessions: options.maxSessions } : {}) });
+  if (!protections.workers || !protections.workerPermission || !protections.dontContextify)
+    warn(`protections: ${describeProtections(protections)}`);
+  return new Executor({
+    safeDirs: options.safeDirs,
+    stepTimeoutMs,
+    engine,
+    ...(options.maxSessions !== undefined ? { maxSessions: options.maxSessions } : {}),
+  });
 })();
 // esbuild's service process starts on the first build: start it now, beside the pool's first member, so the first
 // Run Calc does not wait for either.
 void esbuild.transform("", { loader: "ts" }).catch(() => undefined);
-ready.catch((error: unknown) => warn(`could not start: ${error instanceof Error ? error.stack ?? error.message : String(error)}`));
+ready.catch((error: unknown) => warn(`could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
 let readyExecutor: Executor | undefined;
-void ready.then((executor) => (readyExecutor = executor), () => undefined);
+void ready.then(
+  (executor) => (readyExecutor = executor),
+  () => undefined,
+);
 
 let stopping = false;
 async function stop(): Promise<void> {
@@ -105,7 +114,11 @@ function send(reply: IpcReply): void {
     });
   } catch (error) {
     // A result that cannot be cloned: answer the request anyway, so the client never waits for nothing.
-    process.send!({ id: reply.id, ok: false, error: { code: "internal", message: `The reply could not be sent: ${error instanceof Error ? error.message : String(error)}` } } satisfies IpcReply);
+    process.send!({
+      id: reply.id,
+      ok: false,
+      error: { code: "internal", message: `The reply could not be sent: ${error instanceof Error ? error.message : String(error)}` },
+    } satisfies IpcReply);
   }
 }
 

@@ -22,15 +22,30 @@ export class Metrics {
         for (const [status, count] of Object.entries(sessionsByStatus())) this.set({ status }, count);
       },
     });
-    this.requests = new Counter({ name: "uzoncalc_http_requests_total", help: "HTTP requests by route and status code.", labelNames: ["route", "status"], registers: [this.registry] });
-    this.steps = new Counter({ name: "uzoncalc_steps_total", help: "Execute and resume requests answered, by the session status they ended in.", labelNames: ["status"], registers: [this.registry] });
+    this.requests = new Counter({
+      name: "uzoncalc_http_requests_total",
+      help: "HTTP requests by route and status code.",
+      labelNames: ["route", "status"],
+      registers: [this.registry],
+    });
+    this.steps = new Counter({
+      name: "uzoncalc_steps_total",
+      help: "Execute and resume requests answered, by the session status they ended in.",
+      labelNames: ["status"],
+      registers: [this.registry],
+    });
     this.stepSeconds = new Histogram({
       name: "uzoncalc_step_duration_seconds",
       help: "Time to answer an execute or resume request (load, validation, the sheet's steps).",
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers: [this.registry],
     });
-    this.errors = new Counter({ name: "uzoncalc_errors_total", help: "Refused requests by error code, and sheet errors (code sheet_error) and sandbox limits (time_limit, memory_limit).", labelNames: ["code"], registers: [this.registry] });
+    this.errors = new Counter({
+      name: "uzoncalc_errors_total",
+      help: "Refused requests by error code, and sheet errors (code sheet_error) and sandbox limits (time_limit, memory_limit).",
+      labelNames: ["code"],
+      registers: [this.registry],
+    });
   }
 
   observeRequest(route: string, status: number, _ms: number): void {

@@ -25,11 +25,17 @@ export interface ServeOptions {
 }
 
 export function safeDirsFromEnvironment(value: string | undefined): string[] {
-  return (value ?? "").split(":").map((d) => d.trim()).filter(Boolean);
+  return (value ?? "")
+    .split(":")
+    .map((d) => d.trim())
+    .filter(Boolean);
 }
 
 export function tokensFromEnvironment(value: string | undefined): string[] {
-  return (value ?? "").split(",").map((t) => t.trim()).filter(Boolean);
+  return (value ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
 }
 
 export interface ServiceExecutorOptions {
@@ -56,7 +62,10 @@ export async function createServiceExecutor(options: ServiceExecutorOptions, log
   });
   const servicePermission = (process as unknown as { permission?: { has(scope: string): boolean } }).permission;
   const serviceRestricted = servicePermission !== undefined && !servicePermission.has("fs.write");
-  logger.info({ protections, service_permission_model: serviceRestricted }, `sandbox protections: ${describeProtections(protections)}; service process permission model: ${serviceRestricted ? "yes (read-only file system)" : "NO"}`);
+  logger.info(
+    { protections, service_permission_model: serviceRestricted },
+    `sandbox protections: ${describeProtections(protections)}; service process permission model: ${serviceRestricted ? "yes (read-only file system)" : "NO"}`,
+  );
   return new Executor({
     safeDirs: options.safeDirs,
     stepTimeoutMs: options.stepTimeoutMs,
@@ -73,10 +82,21 @@ export async function serve(options: ServeOptions): Promise<number> {
   const server = createSandboxServer({ executor, tokens: options.tokens, maxBodyBytes: options.maxBodyBytes, logger });
   const port = await listen(server, options.host, options.port);
   logger.info(
-    { host: options.host, port, version: VERSION, safe_dirs: executor.safeDirs.roots, auth: options.tokens.length > 0 ? `${options.tokens.length} token(s)` : "none", max_body_bytes: options.maxBodyBytes, max_sessions: options.maxSessions, step_timeout_ms: options.stepTimeoutMs, memory_limit_mb: options.memoryLimitMb },
+    {
+      host: options.host,
+      port,
+      version: VERSION,
+      safe_dirs: executor.safeDirs.roots,
+      auth: options.tokens.length > 0 ? `${options.tokens.length} token(s)` : "none",
+      max_body_bytes: options.maxBodyBytes,
+      max_sessions: options.maxSessions,
+      step_timeout_ms: options.stepTimeoutMs,
+      memory_limit_mb: options.memoryLimitMb,
+    },
     `sandbox listening on http://${options.host}:${port}`,
   );
-  if (options.tokens.length === 0) logger.warn("no UZONCALC_TOKEN set: anyone who can reach this port can run sheets and see every session");
+  if (options.tokens.length === 0)
+    logger.warn("no UZONCALC_TOKEN set: anyone who can reach this port can run sheets and see every session");
   options.onListening?.(port);
   return untilSignal(server, logger, () => executor.close());
 }
@@ -87,7 +107,11 @@ export async function serve(options: ServeOptions): Promise<number> {
  * no writes at all, and child processes allowed (esbuild's binary, the pool's members). This process only
  * relays signals and the exit code.
  */
-export function runUnderPermissionModel(args: string[], safeDirs: string[], command: "serve" | "api" = "serve"): Promise<number> | undefined {
+export function runUnderPermissionModel(
+  args: string[],
+  safeDirs: string[],
+  command: "serve" | "api" = "serve",
+): Promise<number> | undefined {
   if ((process as unknown as { permission?: unknown }).permission !== undefined) return undefined;
   const entry = process.argv[1];
   if (!entry) return undefined;

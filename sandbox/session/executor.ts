@@ -182,7 +182,11 @@ function sandboxFailure(message: string): RealmOutcome {
 }
 
 function startOf(record: SessionRecord): RealmStart {
-  return { filename: record.sheet.filename, ...(record.func_name !== undefined ? { func: record.func_name } : {}), ...(record.params !== undefined ? { params: record.params } : {}) };
+  return {
+    filename: record.sheet.filename,
+    ...(record.func_name !== undefined ? { func: record.func_name } : {}),
+    ...(record.params !== undefined ? { params: record.params } : {}),
+  };
 }
 
 function alreadyExists(id: string): Refusal {
@@ -223,7 +227,12 @@ export class Executor implements SandboxHandlers {
     // Loading throws 403/404 for a file that is outside the safe dirs or missing: no session is made for those.
     const loaded = await this.load(request);
     if (this.sessions.has(id)) throw alreadyExists(id);
-    const session = this.open(id, loaded.ok ? loaded.sheet.filename : (request.filename ?? request.file_path ?? "sheet"), request.html_mode ?? WIRE_HTML_MODE, context);
+    const session = this.open(
+      id,
+      loaded.ok ? loaded.sheet.filename : (request.filename ?? request.file_path ?? "sheet"),
+      request.html_mode ?? WIRE_HTML_MODE,
+      context,
+    );
     if (!loaded.ok) {
       this.fail(session, loaded.error);
       return this.respond(session);
@@ -240,7 +249,9 @@ export class Executor implements SandboxHandlers {
     };
     return this.exclusive(session, async () => {
       const logs: string[] = [];
-      const outcome = await this.step(session, logs, () => this.engine.open(session.id, session.bundle!, this.initOf(session.record!), startOf(session.record!)));
+      const outcome = await this.step(session, logs, () =>
+        this.engine.open(session.id, session.bundle!, this.initOf(session.record!), startOf(session.record!)),
+      );
       await this.answerFromBatch(session, outcome, logs);
       return this.respond(session, logs);
     });
@@ -265,7 +276,8 @@ export class Executor implements SandboxHandlers {
       throw error;
     }
     if (!loaded.ok) throw new Refusal("conflict", `the sheet no longer builds: ${loaded.error.message}`);
-    if (loaded.sheet.hash !== record.sheet.hash) throw new Refusal("conflict", "the sheet (or one of its imports) changed since the run started");
+    if (loaded.sheet.hash !== record.sheet.hash)
+      throw new Refusal("conflict", "the sheet (or one of its imports) changed since the run started");
     if (this.sessions.has(id)) throw alreadyExists(id);
     const session = this.open(id, loaded.sheet.filename, WIRE_HTML_MODE, context);
     session.bundle = loaded.sheet;
@@ -279,7 +291,11 @@ export class Executor implements SandboxHandlers {
       }
       session.uiSteps = record.input_log.length;
       const logs: string[] = [];
-      this.apply(session, outcome.kind === "lost" ? sandboxFailure("The sandbox lost this session while replaying it; start the run again.") : outcome, logs);
+      this.apply(
+        session,
+        outcome.kind === "lost" ? sandboxFailure("The sandbox lost this session while replaying it; start the run again.") : outcome,
+        logs,
+      );
       return this.respond(session, logs);
     });
   }
@@ -292,7 +308,11 @@ export class Executor implements SandboxHandlers {
     }
     const check = checkWindowInput(session.window, request.user_input);
     if (!check.ok) {
-      throw new Refusal("invalid_input", `Invalid input for window '${session.window.id}': ${summarizeFieldErrors(check.errors)}`, check.errors);
+      throw new Refusal(
+        "invalid_input",
+        `Invalid input for window '${session.window.id}': ${summarizeFieldErrors(check.errors)}`,
+        check.errors,
+      );
     }
     if (request.html_mode) session.htmlMode = request.html_mode;
     const window = session.window;
@@ -310,7 +330,10 @@ export class Executor implements SandboxHandlers {
     await session.pending.catch(() => undefined);
     if (session.status === "cancelled") return { status: "cancelled", session_id: session.id };
     if (session.status === "completed" || session.status === "error") {
-      throw new Refusal("conflict", `Session '${session.id}' has already finished (status: ${session.status}); there is nothing to cancel.`);
+      throw new Refusal(
+        "conflict",
+        `Session '${session.id}' has already finished (status: ${session.status}); there is nothing to cancel.`,
+      );
     }
     await this.exclusive(session, () => this.cancelRun(session));
     return { status: "cancelled", session_id: session.id };
@@ -335,7 +358,13 @@ export class Executor implements SandboxHandlers {
   async invalidateCache(input: unknown): Promise<InvalidateCacheResponse> {
     const path = parseRequest("invalidateCache", input).file_path;
     const count = this.loader.invalidate(path);
-    return { status: "ok", message: path === undefined ? `Cache cleared (${count} sheet${count === 1 ? "" : "s"}).` : `Cache invalidated for ${path} (${count} entr${count === 1 ? "y" : "ies"}).` };
+    return {
+      status: "ok",
+      message:
+        path === undefined
+          ? `Cache cleared (${count} sheet${count === 1 ? "" : "s"}).`
+          : `Cache invalidated for ${path} (${count} entr${count === 1 ? "y" : "ies"}).`,
+    };
   }
 
   /** What it takes to run this session again: for the local sandbox client, which keeps it across child restarts. */
@@ -408,14 +437,19 @@ export class Executor implements SandboxHandlers {
     if (this.liveSessions() >= this.maxSessions) {
       await this.sweep();
       if (this.liveSessions() >= this.maxSessions) {
-        throw new Refusal("too_many_sessions", `The sandbox is running its limit of ${this.maxSessions} sessions; finish or cancel one, or try again later.`);
+        throw new Refusal(
+          "too_many_sessions",
+          `The sandbox is running its limit of ${this.maxSessions} sessions; finish or cancel one, or try again later.`,
+        );
       }
     }
     this.forgetOldestFinished();
   }
 
   private load(sheet: Pick<ExecuteRequest, "file_path" | "source" | "filename" | "files">): Promise<LoadResult> {
-    return sheet.file_path !== undefined ? this.loader.loadFile(sheet.file_path) : this.loader.loadSource(sheet.source ?? "", sheet.filename, sheet.files);
+    return sheet.file_path !== undefined
+      ? this.loader.loadFile(sheet.file_path)
+      : this.loader.loadSource(sheet.source ?? "", sheet.filename, sheet.files);
   }
 
   private open(id: string, filename: string, htmlMode: HtmlMode, context: RequestContext): Session {
@@ -475,7 +509,11 @@ export class Executor implements SandboxHandlers {
     const session = this.sessions.get(id);
     if (!session || session.lastActivity >= this.clock() - this.sessionTtlMs) return;
     this.sessions.delete(id);
-    if (session.status === "waiting_ui" && !session.evicted) void this.engine.cancel(id).catch(() => undefined).finally(() => this.engine.drop(id));
+    if (session.status === "waiting_ui" && !session.evicted)
+      void this.engine
+        .cancel(id)
+        .catch(() => undefined)
+        .finally(() => this.engine.drop(id));
     else this.engine.drop(id);
   }
 
@@ -487,7 +525,10 @@ export class Executor implements SandboxHandlers {
       return await run;
     } catch (error) {
       if (session.status === "running") {
-        this.fail(session, { name: "SandboxError", message: `The sandbox failed while running this step: ${error instanceof Error ? error.message : String(error)}` });
+        this.fail(session, {
+          name: "SandboxError",
+          message: `The sandbox failed while running this step: ${error instanceof Error ? error.message : String(error)}`,
+        });
       }
       throw error;
     } finally {
@@ -604,7 +645,10 @@ export class Executor implements SandboxHandlers {
         session.window = undefined;
         return;
       case "error":
-        this.fail(session, session.bundle ? mapSheetError(session.bundle, outcome.error) : { name: outcome.error.name, message: outcome.error.message });
+        this.fail(
+          session,
+          session.bundle ? mapSheetError(session.bundle, outcome.error) : { name: outcome.error.name, message: outcome.error.message },
+        );
         return;
     }
   }
@@ -617,7 +661,10 @@ export class Executor implements SandboxHandlers {
   }
 
   private respond(session: Session, logs: string[] = []): ExecutionResponse {
-    const status = session.status === "waiting_ui" || session.status === "completed" || session.status === "error" || session.status === "cancelled" ? session.status : "error";
+    const status =
+      session.status === "waiting_ui" || session.status === "completed" || session.status === "error" || session.status === "cancelled"
+        ? session.status
+        : "error";
     const response: ExecutionResponse = { status, session_id: session.id, ui_steps: session.uiSteps };
     if (session.status === "waiting_ui" && session.window) response.ui = session.window;
     if (session.htmlMode === "delta") response.html_delta = session.report.since(session.sent);
@@ -656,6 +703,9 @@ export class Executor implements SandboxHandlers {
 
 /** Which code a session runs and where it came from (protocol/session.ts SheetRef). */
 function sheetRef(bundle: LoadedSheet, request: ExecuteRequest): SheetRef {
-  const origin = request.file_path !== undefined ? { file_path: request.file_path } : { source: request.source ?? "", ...(request.files !== undefined ? { files: request.files } : {}) };
+  const origin =
+    request.file_path !== undefined
+      ? { file_path: request.file_path }
+      : { source: request.source ?? "", ...(request.files !== undefined ? { files: request.files } : {}) };
   return { hash: bundle.hash, filename: bundle.filename, ...origin };
 }

@@ -97,7 +97,14 @@ function titleOf(body: string, sheetName: string): string {
     else if (!inTag) text += char;
   }
   text = text.trim();
-  return text ? text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&") : sheetName;
+  return text
+    ? text
+        .replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">")
+        .replace(/&quot;/g, '"')
+        .replace(/&#39;/g, "'")
+        .replace(/&amp;/g, "&")
+    : sheetName;
 }
 
 interface TocEntry {
@@ -118,7 +125,7 @@ const MAX_TOC_ENTRIES = 500;
 function numberedHeadings(body: string): { entries: TocEntry[]; firstAt: number } {
   const entries: TocEntry[] = [];
   let firstAt = -1;
-  let at = body.indexOf('<h', 0);
+  let at = body.indexOf("<h", 0);
   while (at >= 0 && entries.length < MAX_TOC_ENTRIES) {
     const level = body.startsWith('<h2 id="sec-', at) ? 2 : body.startsWith('<h3 id="sec-', at) ? 3 : 0;
     if (level !== 0) {
@@ -128,7 +135,9 @@ function numberedHeadings(body: string): { entries: TocEntry[]; firstAt: number 
       const contentStart = window.indexOf(">", idEnd) + 1;
       const close = window.indexOf(`</h${level}>`, contentStart);
       if (idEnd > 0 && /^sec-\d+(?:-\d+)?$/.test(id) && contentStart > 0 && close > 0) {
-        const title = stripTags(window.slice(contentStart, close)).replace(/^\s*[\d.]+\s*/, "").trim();
+        const title = stripTags(window.slice(contentStart, close))
+          .replace(/^\s*[\d.]+\s*/, "")
+          .trim();
         entries.push({ level, id, number: id.slice(4).replace("-", "."), title });
         if (firstAt < 0) firstAt = at;
       }
@@ -186,7 +195,10 @@ function formatValue(value: unknown): string {
 function inputsTable(inputs: ReportDocumentInput["inputs"]): string {
   if (inputs.length === 0) return "none";
   const rows = inputs.flatMap((entry) =>
-    Object.entries(entry.values).map(([name, value]) => `<tr><td>${escapeHtml(entry.window)}</td><td>${escapeHtml(name)}</td><td>${escapeHtml(formatValue(value))}</td></tr>`),
+    Object.entries(entry.values).map(
+      ([name, value]) =>
+        `<tr><td>${escapeHtml(entry.window)}</td><td>${escapeHtml(name)}</td><td>${escapeHtml(formatValue(value))}</td></tr>`,
+    ),
   );
   return `<table><thead><tr><th>Window</th><th>Field</th><th>Value</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
@@ -201,9 +213,10 @@ export function renderReportDocument(input: ReportDocumentInput): string {
   const title = titleOf(input.body, input.sheetName);
   const date = new Date(input.createdAt).toISOString();
   const error = input.error ? renderErrorBlock(input.sheetName, input.error) : "";
-  const params = input.params !== undefined && input.params !== null && JSON.stringify(input.params) !== "{}"
-    ? `<tr><th>Parameters</th><td><code>${escapeHtml(JSON.stringify(input.params))}</code></td></tr>`
-    : "";
+  const params =
+    input.params !== undefined && input.params !== null && JSON.stringify(input.params) !== "{}"
+      ? `<tr><th>Parameters</th><td><code>${escapeHtml(JSON.stringify(input.params))}</code></td></tr>`
+      : "";
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -20,7 +20,12 @@ interface Answer<T = Record<string, unknown>> {
   body: T;
 }
 
-async function call<T = Record<string, unknown>>(base: string, method: "GET" | "POST", route: string, options: { token?: string; body?: unknown; raw?: string } = {}): Promise<Answer<T>> {
+async function call<T = Record<string, unknown>>(
+  base: string,
+  method: "GET" | "POST",
+  route: string,
+  options: { token?: string; body?: unknown; raw?: string } = {},
+): Promise<Answer<T>> {
   const headers: Record<string, string> = {};
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
@@ -75,7 +80,10 @@ describe("uzoncalc api (SPEC §3)", function () {
           assert.ok(response.ui, "a waiting response carries its window");
           assert.equal(typeof response.html, "string", "the full report so far, as the caller asked no delta");
           seen.push(response.ui.id);
-          answer = await call<ExecutionResponse>(base, "POST", `${P}/resume`, { token: "alpha", body: { session_id: response.session_id, user_input: ANSWERS[response.ui.id] } });
+          answer = await call<ExecutionResponse>(base, "POST", `${P}/resume`, {
+            token: "alpha",
+            body: { session_id: response.session_id, user_input: ANSWERS[response.ui.id] },
+          });
           assert.equal(answer.status, 200, JSON.stringify(answer.body));
           response = answer.body;
         }
@@ -92,11 +100,17 @@ describe("uzoncalc api (SPEC §3)", function () {
       });
 
       it("passes html_mode through: a delta session answers html_delta", async () => {
-        const started = await call<ExecutionResponse>(base, "POST", `${P}/start`, { token: "alpha", body: { file_path: BEAM, html_mode: "delta" } });
+        const started = await call<ExecutionResponse>(base, "POST", `${P}/start`, {
+          token: "alpha",
+          body: { file_path: BEAM, html_mode: "delta" },
+        });
         assert.equal(started.status, 200);
         assert.equal(started.body.html, undefined);
         assert.match(started.body.html_delta ?? "", /Simply supported beam/);
-        const next = await call<ExecutionResponse>(base, "POST", `${P}/resume`, { token: "alpha", body: { session_id: started.body.session_id, user_input: ANSWERS.geometry } });
+        const next = await call<ExecutionResponse>(base, "POST", `${P}/resume`, {
+          token: "alpha",
+          body: { session_id: started.body.session_id, user_input: ANSWERS.geometry },
+        });
         assert.equal(next.body.html, undefined, "the session keeps the mode it chose");
         assert.equal(typeof next.body.html_delta, "string");
       });
@@ -104,7 +118,10 @@ describe("uzoncalc api (SPEC §3)", function () {
       it("refuses invalid input with 422 and field errors; the session keeps waiting at the same window", async () => {
         const started = await call<ExecutionResponse>(base, "POST", `${P}/start`, { token: "alpha", body: { file_path: BEAM } });
         const id = started.body.session_id;
-        const bad = await call(base, "POST", `${P}/resume`, { token: "alpha", body: { session_id: id, user_input: { ...ANSWERS.geometry, span: -3, b: "wide" } } });
+        const bad = await call(base, "POST", `${P}/resume`, {
+          token: "alpha",
+          body: { session_id: id, user_input: { ...ANSWERS.geometry, span: -3, b: "wide" } },
+        });
         assert.equal(bad.status, 422);
         const error = errorOf(bad);
         assert.equal(error.code, "invalid_input");
@@ -112,7 +129,10 @@ describe("uzoncalc api (SPEC §3)", function () {
         const status = await call<SessionInfo>(base, "GET", `${P}/status/${id}`, { token: "alpha" });
         assert.equal(status.body.status, "waiting_ui");
         assert.equal(status.body.ui_steps, 1);
-        const good = await call<ExecutionResponse>(base, "POST", `${P}/resume`, { token: "alpha", body: { session_id: id, user_input: ANSWERS.geometry } });
+        const good = await call<ExecutionResponse>(base, "POST", `${P}/resume`, {
+          token: "alpha",
+          body: { session_id: id, user_input: ANSWERS.geometry },
+        });
         assert.equal(good.status, 200);
         assert.equal(good.body.ui?.id, "loads");
       });
@@ -149,11 +169,17 @@ describe("uzoncalc api (SPEC §3)", function () {
       });
 
       it("keeps a token's sessions invisible to another token", async () => {
-        const started = await call<ExecutionResponse>(base, "POST", `${P}/start`, { token: "alpha", body: { file_path: BEAM, session_id: `owned-${deployment}` } });
+        const started = await call<ExecutionResponse>(base, "POST", `${P}/start`, {
+          token: "alpha",
+          body: { file_path: BEAM, session_id: `owned-${deployment}` },
+        });
         assert.equal(started.status, 200);
         const id = started.body.session_id;
         assert.equal((await call(base, "GET", `${P}/status/${id}`, { token: "beta" })).status, 404);
-        assert.equal((await call(base, "POST", `${P}/resume`, { token: "beta", body: { session_id: id, user_input: ANSWERS.geometry } })).status, 404);
+        assert.equal(
+          (await call(base, "POST", `${P}/resume`, { token: "beta", body: { session_id: id, user_input: ANSWERS.geometry } })).status,
+          404,
+        );
         assert.equal((await call(base, "POST", `${P}/cancel`, { token: "beta", body: { session_id: id } })).status, 404);
         const theirs = await call<{ sessions: SessionInfo[] }>(base, "GET", `${P}/sessions`, { token: "beta" });
         assert.ok(!theirs.body.sessions.some((s) => s.session_id === id));
@@ -161,7 +187,11 @@ describe("uzoncalc api (SPEC §3)", function () {
         assert.ok(mine.body.sessions.some((s) => s.session_id === id));
         const cancelled = await call(base, "POST", `${P}/cancel`, { token: "alpha", body: { session_id: id } });
         assert.deepEqual(cancelled, { status: 200, body: { status: "cancelled", session_id: id } });
-        assert.equal((await call(base, "POST", `${P}/cancel`, { token: "alpha", body: { session_id: id } })).status, 200, "cancel of a cancelled run answers 200 again");
+        assert.equal(
+          (await call(base, "POST", `${P}/cancel`, { token: "alpha", body: { session_id: id } })).status,
+          200,
+          "cancel of a cancelled run answers 200 again",
+        );
         const taken = await call(base, "POST", `${P}/start`, { token: "alpha", body: { file_path: BEAM, session_id: id } });
         assert.equal(taken.status, 409);
       });
@@ -180,7 +210,9 @@ describe("uzoncalc api (SPEC §3)", function () {
         const response = await fetch(`${base}/metrics`);
         assert.equal(response.status, 200);
         assert.match(await response.text(), /uzoncalc_http_requests_total\{route="start",status="200"\}/);
-        const lines = api!.logs.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { msg?: string; req_id?: string; route?: string });
+        const lines = api!.logs
+          .filter((l) => l.startsWith("{"))
+          .map((l) => JSON.parse(l) as { msg?: string; req_id?: string; route?: string });
         assert.ok(lines.some((l) => l.msg === "request" && l.route === "start" && typeof l.req_id === "string"));
       });
 
@@ -209,7 +241,10 @@ describe("uzoncalc api (SPEC §3)", function () {
     });
 
     it("answers 502 bad_gateway naming the sandbox URL, with a hint", async () => {
-      for (const answer of [await call(api!.url, "POST", `${P}/start`, { body: { file_path: BEAM } }), await call(api!.url, "GET", `${P}/health`)]) {
+      for (const answer of [
+        await call(api!.url, "POST", `${P}/start`, { body: { file_path: BEAM } }),
+        await call(api!.url, "GET", `${P}/health`),
+      ]) {
         assert.equal(answer.status, 502);
         const error = errorOf(answer);
         assert.equal(error.code, "bad_gateway");
@@ -227,7 +262,11 @@ describe("uzoncalc api (SPEC §3)", function () {
 
     before(async () => {
       sandbox = await startService(["serve", "--port", "0", "--safe-dir", EXAMPLES], { UZONCALC_TOKEN: "zeta", SAFE_DIRS: "" });
-      api = await startService(["api", "--port", "0", "--sandbox-url", sandbox.url], { UZONCALC_TOKEN: "alpha", SANDBOX_URL: "", SAFE_DIRS: "" });
+      api = await startService(["api", "--port", "0", "--sandbox-url", sandbox.url], {
+        UZONCALC_TOKEN: "alpha",
+        SANDBOX_URL: "",
+        SAFE_DIRS: "",
+      });
     });
     after(async () => {
       await api?.stop();

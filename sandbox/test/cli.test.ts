@@ -118,7 +118,12 @@ describe("CLI end to end (node dist/cli.js)", function () {
     // `script` gives the child a real pseudo-terminal; probe that it does before relying on it.
     try {
       const probe = `${shellQuote(process.execPath)} -e 'process.exit(process.stdin.isTTY ? 0 : 3)'`;
-      execFileSync(SCRIPT, ["-qfec", probe, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"], input: "", timeout: 10_000, env: childEnv({ SHELL: "/bin/sh" }) });
+      execFileSync(SCRIPT, ["-qfec", probe, "/dev/null"], {
+        stdio: ["pipe", "pipe", "pipe"],
+        input: "",
+        timeout: 10_000,
+        env: childEnv({ SHELL: "/bin/sh" }),
+      });
       scriptUsable = true;
     } catch {
       scriptUsable = false;
@@ -167,7 +172,8 @@ describe("CLI end to end (node dist/cli.js)", function () {
       assert.match(report, /<\/html>\s*$/);
       assert.match(report, /<title>Simply supported beam<\/title>/);
       // The design load as the report engine renders it: w_d = γ_G·g_k + γ_Q·q_k = 1.35·1.5 + 1.5·2.5 = 5.775.
-      const designLoad = "<mo>=</mo><mn>1.35</mn><mo>·</mo><mn>1.5</mn><mo>+</mo><mn>1.5</mn><mo>·</mo><mn>2.5</mn><mo>=</mo><mn>5.775</mn>";
+      const designLoad =
+        "<mo>=</mo><mn>1.35</mn><mo>·</mo><mn>1.5</mn><mo>+</mo><mn>1.5</mn><mo>·</mo><mn>2.5</mn><mo>=</mo><mn>5.775</mn>";
       for (const text of ["7.2 m", "GL28h glulam", "P-1042", "14.44 MPa", "<msub><mi>w</mi><mi>d</mi></msub><mo>=</mo>", designLoad]) {
         assert.ok(report.includes(text), `report lacks ${JSON.stringify(text)}`);
       }
@@ -217,7 +223,10 @@ describe("CLI end to end (node dist/cli.js)", function () {
       assertExit(result, 0);
       const report = fs.readFileSync(output, "utf8");
       // The design load as the report engine renders it, with γ_Q = 2: 1.35·1.5 + 2·2.5 = 7.025.
-      assert.ok(report.includes("<mn>1.35</mn><mo>·</mo><mn>1.5</mn><mo>+</mo><mn>2</mn><mo>·</mo><mn>2.5</mn><mo>=</mo><mn>7.025</mn>"), "loadFactor 2 not applied");
+      assert.ok(
+        report.includes("<mn>1.35</mn><mo>·</mo><mn>1.5</mn><mo>+</mo><mn>2</mn><mo>·</mo><mn>2.5</mn><mo>=</mo><mn>7.025</mn>"),
+        "loadFactor 2 not applied",
+      );
       assert.ok(!report.includes("<mo>+</mo><mn>1.5</mn><mo>·</mo><mn>2.5</mn>"));
     });
 
@@ -227,7 +236,10 @@ describe("CLI end to end (node dist/cli.js)", function () {
       const output = path.join(dir, "r.html");
       const result = await cli(["run", BEAM, "--inputs", BEAM_INPUTS, "--params", `@${params}`, "-o", output]);
       assertExit(result, 0);
-      assert.ok(fs.readFileSync(output, "utf8").includes("<mo>+</mo><mn>2</mn><mo>·</mo><mn>2.5</mn><mo>=</mo><mn>7.025</mn>"), "loadFactor 2 from @file not applied");
+      assert.ok(
+        fs.readFileSync(output, "utf8").includes("<mo>+</mo><mn>2</mn><mo>·</mo><mn>2.5</mn><mo>=</mo><mn>7.025</mn>"),
+        "loadFactor 2 from @file not applied",
+      );
     });
 
     it("refuses bad JSON, a non-object and an unreadable @file with exit 1 naming --params", async function () {
@@ -236,7 +248,10 @@ describe("CLI end to end (node dist/cli.js)", function () {
       const cases: Array<[string, RegExp]> = [
         ['{"loadFactor":', /^uzoncalc: --params is not valid JSON: /],
         ["[2]", /^uzoncalc: --params must be a JSON object$/m],
-        [`@${path.join(dir, "missing.json")}`, new RegExp(`^uzoncalc: --params: cannot read ${escapeRegExp(path.join(dir, "missing.json"))}$`, "m")],
+        [
+          `@${path.join(dir, "missing.json")}`,
+          new RegExp(`^uzoncalc: --params: cannot read ${escapeRegExp(path.join(dir, "missing.json"))}$`, "m"),
+        ],
       ];
       for (const [value, message] of cases) {
         const result = await cli(["run", BEAM, "--inputs", BEAM_INPUTS, "--params", value, "-o", output]);
@@ -261,8 +276,12 @@ describe("CLI end to end (node dist/cli.js)", function () {
       const needs = lines(result.stderr).find((line) => line.includes("needs input"));
       assert.ok(needs, result.stderr);
       assert.match(needs, /^uzoncalc: window 'material' \("Material"\) needs input: /);
-      for (const field of ["grade (selectOne", "limit (number", "ref (text"]) assert.ok(needs.includes(field), `${field} not named: ${needs}`);
-      assert.match(result.stderr, /give it in --inputs as \{ "material": \{ "grade": …, "limit": …, "ref": … \} \}, or run in a terminal to be asked\./);
+      for (const field of ["grade (selectOne", "limit (number", "ref (text"])
+        assert.ok(needs.includes(field), `${field} not named: ${needs}`);
+      assert.match(
+        result.stderr,
+        /give it in --inputs as \{ "material": \{ "grade": …, "limit": …, "ref": … \} \}, or run in a terminal to be asked\./,
+      );
       assert.ok(!fs.existsSync(output));
     });
 
@@ -344,7 +363,10 @@ describe("CLI end to end (node dist/cli.js)", function () {
 
       const fromRoot = await cli(["run", path.relative(ROOT, sheet), "-o", path.join(scratch("imports-a"), "r.html")]);
       assertExit(fromRoot, 1);
-      assert.ok(lines(fromRoot.stderr).includes(`sandbox/test/fixtures/cli/lib/explode.ts:${thrown.line}:${thrown.column} - ${message}`), fromRoot.stderr);
+      assert.ok(
+        lines(fromRoot.stderr).includes(`sandbox/test/fixtures/cli/lib/explode.ts:${thrown.line}:${thrown.column} - ${message}`),
+        fromRoot.stderr,
+      );
       assert.match(fromRoot.stderr, new RegExp(`at checkedSpan \\((?:.*/)?lib/explode\\.ts:${thrown.line}:${thrown.column}\\)`));
       assert.match(fromRoot.stderr, new RegExp(`at sheet \\((?:.*/)?imports\\.calc\\.ts:${called.line}:${called.column}\\)`));
 
@@ -368,7 +390,16 @@ describe("CLI end to end (node dist/cli.js)", function () {
 
     it("stops a sheet that runs past --step-timeout", async function () {
       const dir = scratch("timeout");
-      const result = await cli(["run", path.join(FIXTURES, "multi.calc.js"), "--func", "spin", "--step-timeout", "300", "-o", path.join(dir, "r.html")]);
+      const result = await cli([
+        "run",
+        path.join(FIXTURES, "multi.calc.js"),
+        "--func",
+        "spin",
+        "--step-timeout",
+        "300",
+        "-o",
+        path.join(dir, "r.html"),
+      ]);
       assertExit(result, 1);
       assert.match(result.stderr, /- TimeoutError: .*300 ms/);
       assert.ok(fs.existsSync(path.join(dir, "r.html")));
@@ -483,7 +514,10 @@ describe("CLI end to end (node dist/cli.js)", function () {
       assert.match(screen, /answered "sign-off" in the terminal → completed/);
 
       const report = fs.readFileSync(output, "utf8");
-      assert.ok(report.includes("count=5; length=0.3; grade=GL28h; cases=dead+snow; propped=true; ref=P-7"), "typed values not in the report");
+      assert.ok(
+        report.includes("count=5; length=0.3; grade=GL28h; cases=dead+snow; propped=true; ref=P-7"),
+        "typed values not in the report",
+      );
       assert.ok(report.includes("note=signed off"));
     });
 
@@ -521,7 +555,10 @@ describe("CLI end to end (node dist/cli.js)", function () {
       const dir = scratch("force-tty");
       const output = path.join(dir, "r.html");
       const typed = ["0", "7", "", "3", "", "n", "", "ok"].join("\n") + "\n";
-      const result = await cli(["run", path.join(FIXTURES, "prompts.calc.ts"), "-o", output], { input: typed, env: { UZONCALC_FORCE_TTY: "1" } });
+      const result = await cli(["run", path.join(FIXTURES, "prompts.calc.ts"), "-o", output], {
+        input: typed,
+        env: { UZONCALC_FORCE_TTY: "1" },
+      });
       assertExit(result, 0);
       assert.equal(result.stdout, `${output}\n`);
       assert.match(result.stderr, /! Count\b.*\bat least 1\b/);

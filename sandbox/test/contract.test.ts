@@ -54,11 +54,15 @@ async function refused(promise: Promise<unknown>, status: number, code: string):
 
 function rawPost(url: string, body: string, token?: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || "null") }));
-    });
+    const req = http.request(
+      url,
+      { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || "null") }));
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -98,19 +102,35 @@ const targets: (() => Promise<Target>)[] = [
   },
   async () => {
     const client = new LocalSandboxClient({ safeDirs: [FIXTURES], maxSessions: MAX_SESSIONS });
-    return { name: "LocalSandboxClient (forked dist/sandbox.js)", client: () => client, tokens: false, bodyLimit: false, close: () => client.dispose() };
+    return {
+      name: "LocalSandboxClient (forked dist/sandbox.js)",
+      client: () => client,
+      tokens: false,
+      bodyLimit: false,
+      close: () => client.dispose(),
+    };
   },
   async () => {
-    const api = await startService(["api", "--port", "0", "--safe-dir", FIXTURES, "--max-sessions", String(MAX_SESSIONS), "--max-body", String(MAX_BODY)], TOKENS);
+    const api = await startService(
+      ["api", "--port", "0", "--safe-dir", FIXTURES, "--max-sessions", String(MAX_SESSIONS), "--max-body", String(MAX_BODY)],
+      TOKENS,
+    );
     return httpTarget("API layer (uzoncalc api, in-process sandbox)", api, "api", [api]);
   },
   async () => {
-    const executor = new Executor({ safeDirs: [FIXTURES], maxSessions: MAX_SESSIONS, engine: new InProcessEngine({ stepTimeoutMs: 5_000 }) });
+    const executor = new Executor({
+      safeDirs: [FIXTURES],
+      maxSessions: MAX_SESSIONS,
+      engine: new InProcessEngine({ stepTimeoutMs: 5_000 }),
+    });
     const client = new ExecutorClient(executor);
     return { name: "in-process ExecutorClient", client: () => client, tokens: false, bodyLimit: false, close: () => client.dispose() };
   },
   async () => {
-    const sandbox = await startService(["serve", "--port", "0", "--safe-dir", FIXTURES, "--max-sessions", String(MAX_SESSIONS), "--max-body", String(MAX_BODY)], TOKENS);
+    const sandbox = await startService(
+      ["serve", "--port", "0", "--safe-dir", FIXTURES, "--max-sessions", String(MAX_SESSIONS), "--max-body", String(MAX_BODY)],
+      TOKENS,
+    );
     return httpTarget("RemoteSandboxClient → uzoncalc serve", sandbox, "sandbox", [sandbox]);
   },
 ];
@@ -165,7 +185,12 @@ for (const makeTarget of targets) {
 
     it("carries each step's trace (values in the editor) with lines in the sheet's own file", async () => {
       const lines = fs.readFileSync(TRACE, "utf8").split("\n");
-      for (const entry of [...TRACE_STEP_1, ...TRACE_STEP_2]) assert.match(lines[entry.line - 1]!, new RegExp(`^\\s*(const |let )?${entry.name}\\b[^=]*\\+?= `), `line ${entry.line} assigns ${entry.name}`);
+      for (const entry of [...TRACE_STEP_1, ...TRACE_STEP_2])
+        assert.match(
+          lines[entry.line - 1]!,
+          new RegExp(`^\\s*(const |let )?${entry.name}\\b[^=]*\\+?= `),
+          `line ${entry.line} assigns ${entry.name}`,
+        );
       const delta = await run({ file_path: TRACE, html_mode: "delta" });
       assert.equal(delta.status, "waiting_ui", JSON.stringify(delta.error));
       assert.deepEqual(delta.trace, TRACE_STEP_1);
@@ -182,7 +207,11 @@ for (const makeTarget of targets) {
       const batch = await run({ file_path: TRACE, inputs: { load: { q: 10 } }, html_mode: "delta" });
       assert.deepEqual(batch.trace, [...TRACE_STEP_1, ...TRACE_STEP_2]);
       // A line evaluated in several steps of one response: its last value.
-      const plain = await run({ file_path: FIVE, inputs: { w1: { v: 1 }, w2: { v: 2 }, w3: { v: 3 }, w4: { v: 4 }, w5: { v: 5 } }, html_mode: "delta" });
+      const plain = await run({
+        file_path: FIVE,
+        inputs: { w1: { v: 1 }, w2: { v: 2 }, w3: { v: 3 }, w4: { v: 4 }, w5: { v: 5 } },
+        html_mode: "delta",
+      });
       assert.deepEqual(plain.trace, [
         { line: 6, name: "sum", value: 0, display: "0", formula: "sum = 0" },
         { line: 9, name: "sum", value: 15, display: "15", formula: "sum = sum + answer.v = 10 + 5 = 15" },
@@ -197,7 +226,8 @@ for (const makeTarget of targets) {
 
     it("runs a sheet sent as source with files", async () => {
       const response = await run({
-        source: 'import { p } from "uzoncalc";\nimport { k } from "./lib/k";\nexport async function* sheet() { p(`k = ${k}`); return k; }\n',
+        source:
+          'import { p } from "uzoncalc";\nimport { k } from "./lib/k";\nexport async function* sheet() { p(`k = ${k}`); return k; }\n',
         filename: "remote.calc.ts",
         files: { "lib/k.ts": "export const k: number = 42;\n" },
       });
@@ -216,7 +246,18 @@ for (const makeTarget of targets) {
     it("reports session info, lists sessions, invalidates the cache and is healthy", async () => {
       const response = await run({ file_path: FIVE, session_id: "contract-info-1" });
       const info = await client.getSession({ session_id: "contract-info-1" });
-      assert.deepEqual({ ...info, created_at: "", updated_at: "" }, { session_id: "contract-info-1", status: "waiting_ui", ui_steps: 1, has_error: false, error_message: null, created_at: "", updated_at: "" });
+      assert.deepEqual(
+        { ...info, created_at: "", updated_at: "" },
+        {
+          session_id: "contract-info-1",
+          status: "waiting_ui",
+          ui_steps: 1,
+          has_error: false,
+          error_message: null,
+          created_at: "",
+          updated_at: "",
+        },
+      );
       assert.match(info.created_at, /Z$/);
       assert.ok((await client.listSessions()).sessions.some((s) => s.session_id === response.session_id));
       assert.equal((await client.invalidateCache({ file_path: FIVE })).status, "ok");
@@ -236,12 +277,20 @@ for (const makeTarget of targets) {
       await refused(client.cancel({ session_id: done.session_id }), 409, "conflict");
       await run({ file_path: FIVE, session_id: "contract-taken" });
       await refused(client.execute({ file_path: FIVE, session_id: "contract-taken" }), 409, "conflict");
-      await refused(client.execute({ source: "x", filename: "../../../etc/passwd.calc.ts", file_path: undefined, session_id: "bad id" }), 400, "bad_request");
+      await refused(
+        client.execute({ source: "x", filename: "../../../etc/passwd.calc.ts", file_path: undefined, session_id: "bad id" }),
+        400,
+        "bad_request",
+      );
     });
 
     it("refuses invalid user_input with every field error, and the session keeps waiting", async () => {
       const response = await run({ file_path: FIVE });
-      const error = await refused(client.resume({ session_id: response.session_id, user_input: { v: "2 kg", extra: 1 } }), 422, "invalid_input");
+      const error = await refused(
+        client.resume({ session_id: response.session_id, user_input: { v: "2 kg", extra: 1 } }),
+        422,
+        "invalid_input",
+      );
       assert.deepEqual(Object.keys(error.fields ?? {}).sort(), ["extra", "v"]);
       assert.match(error.fields!.v!, /'kg' is a mass, but this field is a length/);
       assert.equal((await client.getSession({ session_id: response.session_id })).status, "waiting_ui");
@@ -270,7 +319,11 @@ for (const makeTarget of targets) {
 
     it("refuses an oversize body (413) and malformed JSON (400), where it speaks HTTP", async function () {
       if (!target.bodyLimit || !target.rawUrl) this.skip();
-      await refused(client.execute({ source: `// ${"x".repeat(MAX_BODY)}\nexport async function* sheet() {}\n`, filename: "big.calc.ts" }), 413, "too_large");
+      await refused(
+        client.execute({ source: `// ${"x".repeat(MAX_BODY)}\nexport async function* sheet() {}\n`, filename: "big.calc.ts" }),
+        413,
+        "too_large",
+      );
       const malformed = await rawPost(target.rawUrl + target.rawExecutePath!, "{ not json", "token-one");
       assert.equal(malformed.status, 400);
       assert.equal((malformed.body as { error: { code: string } }).error.code, "bad_request");
@@ -317,14 +370,26 @@ describe("sandbox service under load", function () {
     try {
       // Least privilege, as the service reports it at start: its own process under the permission model, sheets
       // in isolated members under it too, with an empty environment.
-      const protections = service.logs.map((l) => { try { return JSON.parse(l) as { service_permission_model?: boolean; protections?: Record<string, unknown> }; } catch { return {}; } }).find((e) => e.protections);
+      const protections = service.logs
+        .map((l) => {
+          try {
+            return JSON.parse(l) as { service_permission_model?: boolean; protections?: Record<string, unknown> };
+          } catch {
+            return {};
+          }
+        })
+        .find((e) => e.protections);
       assert.equal(protections?.service_permission_model, true);
-      assert.deepEqual({ ...protections?.protections, workerHeapLimitMb: 0 }, { dontContextify: true, workers: true, isolation: "process", workerPermission: true, workerHeapLimitMb: 0, workerEnvEmpty: true });
+      assert.deepEqual(
+        { ...protections?.protections, workerHeapLimitMb: 0 },
+        { dontContextify: true, workers: true, isolation: "process", workerPermission: true, workerHeapLimitMb: 0, workerEnvEmpty: true },
+      );
       const started = performance.now();
       const results = await Promise.all(
         Array.from({ length: 200 }, async (_, n) => {
           let response = await client.execute({ file_path: FIVE, params: { tag: `#${n}` }, html_mode: "full" });
-          for (let i = 1; i <= 5; i++) response = await client.resume({ session_id: response.session_id, user_input: { v: n * 10 + i }, html_mode: "full" });
+          for (let i = 1; i <= 5; i++)
+            response = await client.resume({ session_id: response.session_id, user_input: { v: n * 10 + i }, html_mode: "full" });
           return { n, response };
         }),
       );

@@ -155,12 +155,15 @@ describe("escape battery: sheet vectors through a real Executor", () => {
     });
   }
 
-  vector("constructor chains from realm objects (this, globalThis, {}, [], primitives, Function.prototype.constructor) cannot compile", async () => {
-    const probe = assertClean(completedValue<Probe>(await runToEnd(executor, "realm-chains.calc.ts", params)));
-    assertNothingCompiled(probe, 20);
-    assert.equal(probe.seen["this.constructor.constructor"], "threw EvalError");
-    assert.equal(probe.seen["Function.prototype.constructor"], "threw EvalError");
-  });
+  vector(
+    "constructor chains from realm objects (this, globalThis, {}, [], primitives, Function.prototype.constructor) cannot compile",
+    async () => {
+      const probe = assertClean(completedValue<Probe>(await runToEnd(executor, "realm-chains.calc.ts", params)));
+      assertNothingCompiled(probe, 20);
+      assert.equal(probe.seen["this.constructor.constructor"], "threw EvalError");
+      assert.equal(probe.seen["Function.prototype.constructor"], "threw EvalError");
+    },
+  );
 
   vector("async, generator, async generator, class and bound function constructors cannot compile", async () => {
     const probe = assertClean(completedValue<Probe>(await runToEnd(executor, "function-kinds.calc.ts", params)));
@@ -183,13 +186,16 @@ describe("escape battery: sheet vectors through a real Executor", () => {
     assert.equal(probe.seen["caught"], "TypeError,TypeError,TypeError,TypeError,TypeError,TypeError,TypeError");
   });
 
-  vector("runtime functions and what they return (UI, Window, h1, h2, h3, p, table, html, handles, requests) lead back to the realm only", async () => {
-    const probe = assertClean(completedValue<Probe>(await runToEnd(executor, "runtime-functions.calc.ts", params)));
-    assertNothingCompiled(probe, 80);
-    // Strict runtime functions refuse .caller and .arguments.
-    assert.equal(probe.seen["UI.caller"], "threw TypeError");
-    assert.equal(probe.seen["table.arguments"], "threw TypeError");
-  });
+  vector(
+    "runtime functions and what they return (UI, Window, h1, h2, h3, p, table, html, handles, requests) lead back to the realm only",
+    async () => {
+      const probe = assertClean(completedValue<Probe>(await runToEnd(executor, "runtime-functions.calc.ts", params)));
+      assertNothingCompiled(probe, 80);
+      // Strict runtime functions refuse .caller and .arguments.
+      assert.equal(probe.seen["UI.caller"], "threw TypeError");
+      assert.equal(probe.seen["table.arguments"], "threw TypeError");
+    },
+  );
 
   vector("import() is refused when the sheet is loaded (CompileError)", async () => {
     const response = await executor.execute({ file_path: fixture("dynamic-import.calc.ts"), params });
@@ -209,7 +215,14 @@ describe("escape battery: sheet vectors through a real Executor", () => {
 
   vector("code generation from strings is off: eval, Function, indirect eval throw EvalError; no timers, no WebAssembly", async () => {
     const probe = assertClean(completedValue<Probe>(await runToEnd(executor, "codegen.calc.ts", params)));
-    for (const label of ["eval('process')", "eval('1+1')", "(0, eval)('this')", "globalThis.eval('this')", "new Function('return this')()", "Function('return process')()"]) {
+    for (const label of [
+      "eval('process')",
+      "eval('1+1')",
+      "(0, eval)('this')",
+      "globalThis.eval('this')",
+      "new Function('return this')()",
+      "Function('return process')()",
+    ]) {
       assert.equal(probe.seen[label], "threw EvalError", label);
     }
     for (const label of ["setTimeout('code')", "setInterval('code')", "setImmediate", "queueMicrotask", "new WebAssembly.Module"]) {
@@ -248,7 +261,9 @@ describe("escape battery: sheet vectors through a real Executor", () => {
   });
 
   vector("returned getters, toJSON, toPrimitive and util.inspect.custom run in the realm only; the host gets JSON", async () => {
-    const value = completedValue<{ getter: unknown; withToJSON: unknown; probe: Probe; runs: string[] }>(await runToEnd(executor, "return-getters.calc.ts", params));
+    const value = completedValue<{ getter: unknown; withToJSON: unknown; probe: Probe; runs: string[] }>(
+      await runToEnd(executor, "return-getters.calc.ts", params),
+    );
     assertHostJson(value);
     assert.equal(value.getter, "getter");
     assert.equal(value.withToJSON, "toJSON");
@@ -282,7 +297,11 @@ describe("escape battery: sheet vectors through a real Executor", () => {
     const opened = await executor.execute({ file_path: fixture("window-getters.calc.ts"), params });
     assert.equal(opened.status, "waiting_ui", JSON.stringify(opened.error));
     assertHostJson(opened.ui);
-    assert.deepEqual(opened.ui, { id: "getter-window", title: "Getter window", fields: [{ name: "x", type: "number", label: "x", required: false, default: 3 }] });
+    assert.deepEqual(opened.ui, {
+      id: "getter-window",
+      title: "Getter window",
+      fields: [{ name: "x", type: "number", label: "x", required: false, default: 3 }],
+    });
     const done = await executor.resume({ session_id: opened.session_id, user_input: { x: 4 } });
     const probe = assertClean(completedValue<Probe>(done));
     assert.equal(probe.seen["value x"], "4");
@@ -308,7 +327,18 @@ describe("escape battery: sheet vectors through a real Executor", () => {
     const value = completedValue<{ probe: Probe; x: number }>(response);
     assert.equal(value.x, 5, "the driver still drives the sheet");
     const probe = assertClean(value.probe);
-    for (const name of ["__uzon_init", "__uzon_start", "__uzon_resume", "__uzon_cancel", "__uzon_out", "__uzon_partial", "__uzon_fail", "__uzon_render", "__uzon_trace", "__uzoncalc"]) {
+    for (const name of [
+      "__uzon_init",
+      "__uzon_start",
+      "__uzon_resume",
+      "__uzon_cancel",
+      "__uzon_out",
+      "__uzon_partial",
+      "__uzon_fail",
+      "__uzon_render",
+      "__uzon_trace",
+      "__uzoncalc",
+    ]) {
       assert.equal(probe.seen[`${name} defineProperty`], "threw TypeError", name);
       assert.equal(probe.seen[`${name} delete`], "false", name);
       assert.equal(probe.seen[`${name} assignment took`], "false", name);
@@ -359,19 +389,42 @@ describe("escape battery: sheet vectors through a real Executor", () => {
     await finishBystander(executor, bystander);
   });
 
-  vector("global lookups find no host object: process, require, module, Buffer, fetch, timers, WebAssembly, SharedArrayBuffer, Atomics", async () => {
-    const value = completedValue<{ probe: Probe; types: Record<string, string>; names: string[]; symbols: string[] }>(await runToEnd(executor, "globals.calc.ts", params));
-    assertClean(value.probe);
-    for (const [name, type] of Object.entries(value.types)) assert.equal(type, "undefined", `globalThis.${name} is ${type}`);
-    assert.equal(value.probe.seen["__uzcCanary"], "undefined", "the host canary is not visible");
-    // Every global name is one a fresh V8 context has, or one the runtime defines.
-    const dontContextify = (vm.constants as unknown as { DONT_CONTEXTIFY: vm.Context }).DONT_CONTEXTIFY;
-    const fresh = vm.runInContext("Object.getOwnPropertyNames(globalThis)", vm.createContext(dontContextify)) as string[];
-    const runtime = ["__uzoncalc", "__uzon_in", "__uzon_init", "__uzon_start", "__uzon_resume", "__uzon_cancel", "__uzon_out", "__uzon_partial", "__uzon_fail", "__uzon_render", "__uzon_trace", "__uzon_units", "__uzon_sheet"];
-    const allowed = new Set([...fresh, ...runtime]);
-    assert.deepEqual(value.names.filter((name) => !allowed.has(name)), [], "unexpected globals");
-    assert.deepEqual(value.symbols, []);
-  });
+  vector(
+    "global lookups find no host object: process, require, module, Buffer, fetch, timers, WebAssembly, SharedArrayBuffer, Atomics",
+    async () => {
+      const value = completedValue<{ probe: Probe; types: Record<string, string>; names: string[]; symbols: string[] }>(
+        await runToEnd(executor, "globals.calc.ts", params),
+      );
+      assertClean(value.probe);
+      for (const [name, type] of Object.entries(value.types)) assert.equal(type, "undefined", `globalThis.${name} is ${type}`);
+      assert.equal(value.probe.seen["__uzcCanary"], "undefined", "the host canary is not visible");
+      // Every global name is one a fresh V8 context has, or one the runtime defines.
+      const dontContextify = (vm.constants as unknown as { DONT_CONTEXTIFY: vm.Context }).DONT_CONTEXTIFY;
+      const fresh = vm.runInContext("Object.getOwnPropertyNames(globalThis)", vm.createContext(dontContextify)) as string[];
+      const runtime = [
+        "__uzoncalc",
+        "__uzon_in",
+        "__uzon_init",
+        "__uzon_start",
+        "__uzon_resume",
+        "__uzon_cancel",
+        "__uzon_out",
+        "__uzon_partial",
+        "__uzon_fail",
+        "__uzon_render",
+        "__uzon_trace",
+        "__uzon_units",
+        "__uzon_sheet",
+      ];
+      const allowed = new Set([...fresh, ...runtime]);
+      assert.deepEqual(
+        value.names.filter((name) => !allowed.has(name)),
+        [],
+        "unexpected globals",
+      );
+      assert.deepEqual(value.symbols, []);
+    },
+  );
 
   vector("console is the runtime's frozen collector (no streams, no Console), and its output is capped", async () => {
     const response = await runToEnd(executor, "console.calc.ts", params);
@@ -379,30 +432,53 @@ describe("escape battery: sheet vectors through a real Executor", () => {
     assert.equal(probe.seen["keys"], "log,info,warn,error,debug");
     assert.equal(probe.seen["frozen"], "true");
     assert.equal(probe.seen["log replaced"], "false");
-    for (const name of ["_stdout", "_stderr", "Console", "context", "profile", "table", "dir", "trace", "time"]) assert.equal(probe.seen[`console.${name}`], "undefined", name);
+    for (const name of ["_stdout", "_stderr", "Console", "context", "profile", "table", "dir", "trace", "time"])
+      assert.equal(probe.seen[`console.${name}`], "undefined", name);
     assertNothingCompiled(probe, 10);
     assert.ok(response.logs!.length <= 201, `${response.logs!.length} log lines`);
     assert.ok(response.logs!.every((line) => line.length <= 4001));
   });
 
-  vector("reflection scans (every own property and accessor of the global and what it holds, Symbol.for keys) find no host object", async () => {
-    const probe = assertClean(completedValue<Probe>(await runToEnd(executor, "symbol-scan.calc.ts", params)));
-    assert.ok(Number(probe.seen["checked"]) > 500, `only ${probe.seen["checked"]} properties checked`);
-    assert.equal(probe.seen["registered symbols found"], "none");
-  });
+  vector(
+    "reflection scans (every own property and accessor of the global and what it holds, Symbol.for keys) find no host object",
+    async () => {
+      const probe = assertClean(completedValue<Probe>(await runToEnd(executor, "symbol-scan.calc.ts", params)));
+      assert.ok(Number(probe.seen["checked"]) > 500, `only ${probe.seen["checked"]} properties checked`);
+      assert.equal(probe.seen["registered symbols found"], "none");
+    },
+  );
 
-  vector("arguments.callee.caller from callbacks the runtime invokes (toJSON, Symbol.iterator, toString, then) stops in the realm", async () => {
-    const value = completedValue<{ chains: Record<string, string>; probe: Probe }>(await runToEnd(executor, "callee-caller.calc.ts", params));
-    const probe = assertClean(value.probe);
-    const expected = ["toJSON via console.log", "headers Symbol.iterator", "headers Symbol.iterator next", "row Symbol.iterator", "row Symbol.iterator next", "cell toString", "h1 toPrimitive", "p toString", "html toString", "yielded thenable then", "returned thenable then", "return value toJSON"];
-    assert.deepEqual(Object.keys(value.chains).sort(), [...expected].sort(), "every callback ran");
-    for (const label of expected) assert.equal(value.chains[label], "none", `${label}: ${value.chains[label]}`);
-    assertNothingCompiled(probe, 0);
-  });
+  vector(
+    "arguments.callee.caller from callbacks the runtime invokes (toJSON, Symbol.iterator, toString, then) stops in the realm",
+    async () => {
+      const value = completedValue<{ chains: Record<string, string>; probe: Probe }>(
+        await runToEnd(executor, "callee-caller.calc.ts", params),
+      );
+      const probe = assertClean(value.probe);
+      const expected = [
+        "toJSON via console.log",
+        "headers Symbol.iterator",
+        "headers Symbol.iterator next",
+        "row Symbol.iterator",
+        "row Symbol.iterator next",
+        "cell toString",
+        "h1 toPrimitive",
+        "p toString",
+        "html toString",
+        "yielded thenable then",
+        "returned thenable then",
+        "return value toJSON",
+      ];
+      assert.deepEqual(Object.keys(value.chains).sort(), [...expected].sort(), "every callback ran");
+      for (const label of expected) assert.equal(value.chains[label], "none", `${label}: ${value.chains[label]}`);
+      assertNothingCompiled(probe, 0);
+    },
+  );
 
   vector("yielding a Proxy, getters, a function or a copied request is refused without the driver touching them", async () => {
     const probe = assertClean(completedValue<Probe>(await runToEnd(executor, "yield-proxy.calc.ts", params)));
-    for (const label of ["proxy", "proxy of a real request", "getters", "function", "copy of a real request"]) assert.equal(probe.seen[label], "threw TypeError", label);
+    for (const label of ["proxy", "proxy of a real request", "getters", "function", "copy of a real request"])
+      assert.equal(probe.seen[label], "threw TypeError", label);
     // Only the language's own await of a yielded value reads `then`; the driver reads nothing of them.
     assert.equal(probe.seen["touched"], "get then,get then");
     assertNothingCompiled(probe, 10);
@@ -414,13 +490,16 @@ describe("escape battery: sheet vectors through a real Executor", () => {
     assert.ok(value.traps.includes("apply"), `traps: ${value.traps.join(",")}`);
   });
 
-  vector("a driver made to throw out to the host with an unread Error and Error.prepareStackTrace set gives no host CallSites", async () => {
-    const bystander = await openBystander(executor);
-    const response = await runToEnd(executor, "driver-throw.calc.ts", { ...params, mode: "prepareStackTrace" });
-    assert.equal(response.status, "error");
-    assertHostUntouched(marker);
-    await finishBystander(executor, bystander);
-  });
+  vector(
+    "a driver made to throw out to the host with an unread Error and Error.prepareStackTrace set gives no host CallSites",
+    async () => {
+      const bystander = await openBystander(executor);
+      const response = await runToEnd(executor, "driver-throw.calc.ts", { ...params, mode: "prepareStackTrace" });
+      assert.equal(response.status, "error");
+      assertHostUntouched(marker);
+      await finishBystander(executor, bystander);
+    },
+  );
 
   vector("a driver made to throw out an object with a slow `stack` getter: the host never runs it", async () => {
     const spin = 100_000_000;
@@ -433,10 +512,16 @@ describe("escape battery: sheet vectors through a real Executor", () => {
     const response = await runToEnd(executor, "driver-throw.calc.ts", { ...params, mode: "getter", spin });
     const attackMs = performance.now() - started;
     assert.equal(response.status, "error");
-    assert.ok(attackMs < controlMs / 2, `the getter ran in the host: ${attackMs.toFixed(0)} ms, the same loop in a step took ${controlMs.toFixed(0)} ms`);
+    assert.ok(
+      attackMs < controlMs / 2,
+      `the getter ran in the host: ${attackMs.toFixed(0)} ms, the same loop in a step took ${controlMs.toFixed(0)} ms`,
+    );
   });
 
-  for (const [shape, length, lines] of [["one 120 000-character line", 120_000, 1], ["5 000 lines of 990 characters", 990, 5_000]] as const) {
+  for (const [shape, length, lines] of [
+    ["one 120 000-character line", 120_000, 1],
+    ["5 000 lines of 990 characters", 990, 5_000],
+  ] as const) {
     vector(`a frame-shaped stack (${shape}) does not stall the host's stack mapping`, async () => {
       await runToEnd(executor, "stack-redos.calc.ts", { ...params, length: 10, lines: 1 }); // bundles it once
       const started = performance.now();
@@ -496,9 +581,14 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 30));
   function host(file: string): Promise<{ code: number | null; stdout: string; stderr: string; marker: string }> {
     const marker = newMarker();
     return new Promise((resolve) => {
-      execFile(process.execPath, ["--require", require.resolve("tsx/cjs"), script, fixture(file), marker], { timeout: 50_000, env: { ...process.env, NODE_OPTIONS: "" } }, (error, stdout, stderr) => {
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr, marker });
-      });
+      execFile(
+        process.execPath,
+        ["--require", require.resolve("tsx/cjs"), script, fixture(file), marker],
+        { timeout: 50_000, env: { ...process.env, NODE_OPTIONS: "" } },
+        (error, stdout, stderr) => {
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr, marker });
+        },
+      );
     });
   }
 
@@ -507,7 +597,13 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 30));
     assert.equal(fs.existsSync(run.marker), false, `the sheet wrote ${run.marker} through the host's fs`);
     assert.doesNotMatch(run.stdout + run.stderr, /uzc-escape|ESCAPED/);
     assert.equal(run.code, 0, `the host process died (exit ${run.code}): ${run.stderr.slice(0, 600)}`);
-    const report = JSON.parse(run.stdout.trim().split("\n").pop()!) as { statuses: string[]; value: unknown; bystander: unknown; canary: unknown; escaped: unknown };
+    const report = JSON.parse(run.stdout.trim().split("\n").pop()!) as {
+      statuses: string[];
+      value: unknown;
+      bystander: unknown;
+      canary: unknown;
+      escaped: unknown;
+    };
     assert.equal(report.escaped, null, `the sheet reached the host process: ${String(report.escaped)}`);
     assert.equal(report.canary, 1);
     assert.deepEqual(report.bystander, { sum: 5, json: '{"k":"1-2"}', proto: null }, "the other session resumed correctly");

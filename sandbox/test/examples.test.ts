@@ -28,7 +28,8 @@ const sheets = fs
 
 async function runToEnd(executor: Executor, request: ExecuteRequest): Promise<ExecutionResponse> {
   let response = await executor.execute(request);
-  for (let step = 0; step < 10 && response.status === "waiting_ui"; step++) response = await executor.resume({ session_id: response.session_id, user_input: {} });
+  for (let step = 0; step < 10 && response.status === "waiting_ui"; step++)
+    response = await executor.resume({ session_id: response.session_id, user_input: {} });
   return response;
 }
 
@@ -48,7 +49,11 @@ describe("example sheets", function () {
   });
 
   it("includes the three worked examples", () => {
-    for (const name of ["rc-beam", "steel-column", "bolt-group"]) assert.ok(sheets.some((s) => s.name === name), name);
+    for (const name of ["rc-beam", "steel-column", "bolt-group"])
+      assert.ok(
+        sheets.some((s) => s.name === name),
+        name,
+      );
   });
 
   for (const { file, name } of sheets) {
@@ -57,7 +62,12 @@ describe("example sheets", function () {
       const inputsFile = path.join(EXAMPLES, `${name}.inputs.json`);
 
       it("runs through the CLI with its inputs and reads as a passing calculation", () => {
-        const result = spawnSync(process.execPath, [CLI, "run", path.join(EXAMPLES, file), "--inputs", inputsFile, "-o", report()], { cwd: ROOT, encoding: "utf8", timeout: 20_000, env: { ...process.env, NO_COLOR: "1" } });
+        const result = spawnSync(process.execPath, [CLI, "run", path.join(EXAMPLES, file), "--inputs", inputsFile, "-o", report()], {
+          cwd: ROOT,
+          encoding: "utf8",
+          timeout: 20_000,
+          env: { ...process.env, NO_COLOR: "1" },
+        });
         assert.equal(result.status, 0, result.stderr);
         const html = fs.readFileSync(report(), "utf8");
         assert.match(html, /<math/);
@@ -67,7 +77,9 @@ describe("example sheets", function () {
 
       it("computes the same value with rendering off", async () => {
         const source = fs.readFileSync(path.join(EXAMPLES, file), "utf8");
-        const files = Object.fromEntries(fs.readdirSync(path.join(EXAMPLES, "lib")).map((f) => [`lib/${f}`, fs.readFileSync(path.join(EXAMPLES, "lib", f), "utf8")]));
+        const files = Object.fromEntries(
+          fs.readdirSync(path.join(EXAMPLES, "lib")).map((f) => [`lib/${f}`, fs.readFileSync(path.join(EXAMPLES, "lib", f), "utf8")]),
+        );
         const inputs = JSON.parse(fs.readFileSync(inputsFile, "utf8")) as ExecuteRequest["inputs"];
         const on = await runToEnd(executor, { source, filename: file, files, inputs });
         const off = await runToEnd(executor, { source: source + RENDER_OFF, filename: file, files, inputs });
@@ -84,7 +96,15 @@ describe("example sheets", function () {
         const png = path.join(ARTIFACTS, `${name}.png`);
         fs.rmSync(png, { force: true });
         const profile = fs.mkdtempSync(path.join(tmp, "profile-"));
-        const args = ["--headless", "--disable-gpu", `--user-data-dir=${profile}`, "--window-size=1000,2600", "--hide-scrollbars", `--screenshot=${png}`, `file://${report()}`];
+        const args = [
+          "--headless",
+          "--disable-gpu",
+          `--user-data-dir=${profile}`,
+          "--window-size=1000,2600",
+          "--hide-scrollbars",
+          `--screenshot=${png}`,
+          `file://${report()}`,
+        ];
         if (process.getuid?.() === 0) args.unshift("--no-sandbox");
         execFileSync(CHROMIUM, args, { stdio: "ignore", timeout: 30_000 });
         assert.ok(fs.existsSync(png), "no screenshot");

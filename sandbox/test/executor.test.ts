@@ -76,7 +76,11 @@ describe("executor: running sheets", () => {
     const first = await executor.execute({ file_path: fixture("three-windows.calc.ts") });
     assert.equal(first.status, "waiting_ui");
     assert.equal(first.ui_steps, 1);
-    assert.deepEqual(first.ui, { id: "first-window", title: "First window", fields: [{ name: "x", type: "number", label: "x", required: false, default: 1 }] });
+    assert.deepEqual(first.ui, {
+      id: "first-window",
+      title: "First window",
+      fields: [{ name: "x", type: "number", label: "x", required: false, default: 1 }],
+    });
     assert.match(first.html!, /<h1>Three windows<\/h1>/);
     assert.doesNotMatch(first.html!, /x = /);
 
@@ -119,13 +123,19 @@ describe("executor: running sheets", () => {
   });
 
   it("answers windows from `inputs` without pausing and pauses where inputs are invalid", async () => {
-    const batch = await executor.execute({ file_path: fixture("three-windows.calc.ts"), inputs: { "first-window": { x: 5 }, second: { y: 100 } } });
+    const batch = await executor.execute({
+      file_path: fixture("three-windows.calc.ts"),
+      inputs: { "first-window": { x: 5 }, second: { y: 100 } },
+    });
     assert.equal(batch.status, "waiting_ui");
     assert.equal(batch.ui?.id, "third");
     assert.equal(batch.ui_steps, 3);
     assert.match(batch.html!, /x = 5[\s\S]*y = 100 m/);
 
-    const invalid = await executor.execute({ file_path: fixture("three-windows.calc.ts"), inputs: { "first-window": { x: 1 }, second: { y: "two metres" } } });
+    const invalid = await executor.execute({
+      file_path: fixture("three-windows.calc.ts"),
+      inputs: { "first-window": { x: 1 }, second: { y: "two metres" } },
+    });
     assert.equal(invalid.status, "waiting_ui");
     assert.equal(invalid.ui?.id, "second");
     assert.deepEqual(Object.keys(invalid.input_errors ?? {}), ["y"]);
@@ -138,7 +148,15 @@ describe("executor: running sheets", () => {
     assert.equal(start.ui?.fields.length, 7);
     await executor.resume({
       session_id: start.session_id,
-      user_input: { span: "3000 mm", grade: "C25/30", count: "2", loads: ["wind", "dead", "wind"], propped: "yes", ref: 42, notes: "line 1\nline 2" },
+      user_input: {
+        span: "3000 mm",
+        grade: "C25/30",
+        count: "2",
+        loads: ["wind", "dead", "wind"],
+        propped: "yes",
+        ref: 42,
+        notes: "line 1\nline 2",
+      },
     });
     const done = await executor.resume({ session_id: start.session_id, user_input: { n: "", flag: null, t: "" } });
     assert.equal(done.status, "completed");
@@ -151,7 +169,10 @@ describe("executor: running sheets", () => {
   it("refuses invalid input with every field error and keeps the session waiting", async () => {
     const start = await executor.execute({ file_path: fixture("all-fields.calc.ts") });
     const error = await refused(
-      executor.resume({ session_id: start.session_id, user_input: { span: 100, grade: "C99", count: 3, loads: ["snow"], propped: "maybe", notes: {}, spna: 1 } }),
+      executor.resume({
+        session_id: start.session_id,
+        user_input: { span: 100, grade: "C99", count: 3, loads: ["snow"], propped: "maybe", notes: {}, spna: 1 },
+      }),
       "invalid_input",
       422,
     );
@@ -177,7 +198,8 @@ describe("executor: running sheets", () => {
 
   it("runs a sheet sent as source with its imports as files, reading nothing from disk", async () => {
     const response = await executor.execute({
-      source: 'import { p } from "uzoncalc";\nimport { twice } from "./lib/math";\nexport async function* sheet() { p(`twice ${twice(21)}`); return twice(2); }\n',
+      source:
+        'import { p } from "uzoncalc";\nimport { twice } from "./lib/math";\nexport async function* sheet() { p(`twice ${twice(21)}`); return twice(2); }\n',
       filename: "remote.calc.ts",
       files: { "lib/math.ts": "export const twice = (x: number): number => 2 * x;\n" },
     });
@@ -185,12 +207,18 @@ describe("executor: running sheets", () => {
     assert.equal(response.value, 4);
     assert.match(response.html!, /twice 42/);
 
-    const missing = await executor.execute({ source: 'import { x } from "./nope";\nexport async function* sheet() { return x; }\n', filename: "r.calc.ts" });
+    const missing = await executor.execute({
+      source: 'import { x } from "./nope";\nexport async function* sheet() { return x; }\n',
+      filename: "r.calc.ts",
+    });
     assert.equal(missing.status, "error");
     assert.match(missing.error!.message, /nope/);
     assert.equal(missing.error!.line, 1);
 
-    const bare = await executor.execute({ source: 'import fs from "fs";\nexport async function* sheet() { return typeof fs; }\n', filename: "r.calc.ts" });
+    const bare = await executor.execute({
+      source: 'import fs from "fs";\nexport async function* sheet() { return typeof fs; }\n',
+      filename: "r.calc.ts",
+    });
     assert.equal(bare.status, "error");
     assert.match(bare.error!.message, /only "uzoncalc" and their own relative files/);
   });
@@ -213,7 +241,10 @@ describe("executor: running sheets", () => {
     const missing = await executor.execute({ file_path: fixture("exports.calc.ts"), func_name: "nope" });
     assert.equal(missing.status, "error");
     assert.match(missing.error!.message, /does not export a function named 'nope'/);
-    assert.match(missing.error!.message, /It exports: PI \(number\), default \(async generator function\), helper \(function\), other \(async generator function\), plainAsync \(function\)\./);
+    assert.match(
+      missing.error!.message,
+      /It exports: PI \(number\), default \(async generator function\), helper \(function\), other \(async generator function\), plainAsync \(function\)\./,
+    );
     const plain = await executor.execute({ file_path: fixture("exports.calc.ts"), func_name: "plainAsync" });
     assert.equal(plain.status, "error");
     assert.match(plain.error!.message, /'plainAsync' .* is a function, not an async generator function/);
@@ -323,9 +354,15 @@ describe("executor: safe directories and files", () => {
     fs.writeFileSync(path.join(root, "outside", "secret.calc.ts"), sheet);
     fs.writeFileSync(path.join(root, "outside", "helper.ts"), "export const v = 1;\n");
     fs.symlinkSync(path.join(root, "outside", "secret.calc.ts"), path.join(root, "safe", "link.calc.ts"));
-    fs.writeFileSync(path.join(root, "safe", "imports-out.calc.ts"), 'import { v } from "../outside/helper";\nexport async function* sheet() { return v; }\n');
+    fs.writeFileSync(
+      path.join(root, "safe", "imports-out.calc.ts"),
+      'import { v } from "../outside/helper";\nexport async function* sheet() { return v; }\n',
+    );
     fs.symlinkSync(path.join(root, "outside", "helper.ts"), path.join(root, "safe", "lib", "linked.ts"));
-    fs.writeFileSync(path.join(root, "safe", "imports-link.calc.ts"), 'import { v } from "./lib/linked";\nexport async function* sheet() { return v; }\n');
+    fs.writeFileSync(
+      path.join(root, "safe", "imports-link.calc.ts"),
+      'import { v } from "./lib/linked";\nexport async function* sheet() { return v; }\n',
+    );
   });
   after(() => fs.rmSync(root, { recursive: true, force: true }));
   beforeEach(() => {
@@ -397,10 +434,13 @@ describe("executor: session lifecycle", () => {
       await refused(executor.resume({ session_id: done.session_id, user_input: {} }), "conflict", 409);
       await refused(executor.cancel({ session_id: done.session_id }), "conflict", 409);
 
-      assert.deepEqual((await executor.listSessions()).sessions.map((s) => [s.session_id, s.status]).sort(), [
-        [done.session_id, "completed"],
-        ["fixed-id_1", "waiting_ui"],
-      ].sort());
+      assert.deepEqual(
+        (await executor.listSessions()).sessions.map((s) => [s.session_id, s.status]).sort(),
+        [
+          [done.session_id, "completed"],
+          ["fixed-id_1", "waiting_ui"],
+        ].sort(),
+      );
       assert.equal((await executor.health()).status, "healthy");
       assert.equal((await executor.health()).active_sessions, 1);
     } finally {
@@ -440,7 +480,10 @@ describe("executor: session lifecycle", () => {
       await refused(() => executor.getSession({ session_id: idle.session_id }), "not_found", 404);
       assert.equal((await executor.getSession({ session_id: fresh.session_id })).status, "waiting_ui");
       const finals = engine.outcomes.filter((o) => o.op === "cancel");
-      assert.deepEqual(finals.map((o) => [o.sessionId, o.outcome.kind === "lost" ? "lost" : o.outcome.html]), [[idle.session_id, "<p>finally ran</p>\n"]]);
+      assert.deepEqual(
+        finals.map((o) => [o.sessionId, o.outcome.kind === "lost" ? "lost" : o.outcome.html]),
+        [[idle.session_id, "<p>finally ran</p>\n"]],
+      );
       now += 20_000; // fresh is now 65 s idle: lazy expiry on access, without a sweep
       await refused(executor.resume({ session_id: fresh.session_id, user_input: { x: 1 } }), "not_found", 404);
       assert.equal(executor.sessionCount, 0);
@@ -487,7 +530,10 @@ describe("executor: session lifecycle", () => {
 
       const diverging = await executor.replay({ record: { ...record, input_log: [{ window: "nope", values: {} }] } });
       assert.equal(diverging.status, "error");
-      assert.match(diverging.error!.message, /Replay diverged at step 1: the sheet asks for window 'first-window', the log answered 'nope'/);
+      assert.match(
+        diverging.error!.message,
+        /Replay diverged at step 1: the sheet asks for window 'first-window', the log answered 'nope'/,
+      );
     } finally {
       await executor.close();
     }

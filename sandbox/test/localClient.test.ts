@@ -71,7 +71,10 @@ async function rejectsWith<E extends Error>(promise: Promise<unknown>, type: new
   try {
     await promise;
   } catch (error) {
-    assert.ok(error instanceof type, `expected ${type.name}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    assert.ok(
+      error instanceof type,
+      `expected ${type.name}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+    );
     return error;
   }
   assert.fail(`expected a ${type.name}`);
@@ -126,7 +129,10 @@ describe("local sandbox client", function () {
     assert.equal(first.ui?.id, "first-window");
     assert.equal(first.html, undefined, "execute asks for deltas by default");
     // The sheet's first statement, `const factor = params.factor ?? 1`, renders before its heading.
-    assert.match(first.html_delta!, /^<div class="uzc-eq"><math displaystyle="true"><mi>factor<\/mi><mo>=<\/mo>.*<mo>=<\/mo><mn>1<\/mn><\/math><\/div>\n<h1>Three windows<\/h1>\n<p>Started at /);
+    assert.match(
+      first.html_delta!,
+      /^<div class="uzc-eq"><math displaystyle="true"><mi>factor<\/mi><mo>=<\/mo>.*<mo>=<\/mo><mn>1<\/mn><\/math><\/div>\n<h1>Three windows<\/h1>\n<p>Started at /,
+    );
     const second = await client.resume({ session_id: first.session_id, user_input: { x: 2 } });
     assert.equal(second.html, undefined, "resume asks for deltas by default");
     assert.equal(second.html_delta, "<p>x = 2</p>\n");
@@ -154,7 +160,13 @@ describe("local sandbox client", function () {
     const health = await client.health();
     assert.equal(health.status, "healthy");
     assert.equal(health.active_sessions, 1);
-    assert.deepEqual((await client.listSessions()).sessions.map((s) => [s.session_id, s.status]).sort(), [[first.session_id, "completed"], [full.session_id, "waiting_ui"]].sort());
+    assert.deepEqual(
+      (await client.listSessions()).sessions.map((s) => [s.session_id, s.status]).sort(),
+      [
+        [first.session_id, "completed"],
+        [full.session_id, "waiting_ui"],
+      ].sort(),
+    );
     assert.equal(client.starts, 1, "one child served it all");
   });
 
@@ -234,10 +246,16 @@ describe("local sandbox client", function () {
     assert.match(done.html_delta!, /^<p>done, draw 0\.\d{12}<\/p>\n$/, "only the new step's output");
     const report = joinReport([start, second, done]);
     assert.ok(done.result!.includes(report), "the restored run's document holds exactly what the client was sent");
-    assert.ok(lines.some((l) => l.startsWith(`restored session ${start.session_id} in the new local sandbox by replaying 1 input`)), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => l.startsWith(`restored session ${start.session_id} in the new local sandbox by replaying 1 input`)),
+      lines.join("\n"),
+    );
 
     // A new run works on the new child.
-    const fresh = await client.execute({ file_path: fixture("three-windows.calc.ts"), inputs: { "first-window": { x: 1 }, second: { y: 1 }, third: { label: "ok" } } });
+    const fresh = await client.execute({
+      file_path: fixture("three-windows.calc.ts"),
+      inputs: { "first-window": { x: 1 }, second: { y: 1 }, third: { label: "ok" } },
+    });
     assert.equal(fresh.status, "completed");
     assert.equal(client.starts, 2);
     // The killed child's pool members followed it.
@@ -247,13 +265,19 @@ describe("local sandbox client", function () {
   it("restores a session whose child died between calls, and says clearly which sessions it could not", async () => {
     const { client, lines } = make();
     const sheet = path.join(tmp, "changing.calc.ts");
-    fs.writeFileSync(sheet, 'import { UI, Window, p } from "uzoncalc";\nexport async function* sheet() {\n  p("version 1");\n  const a = yield UI(Window({ title: "A", fields: [{ name: "n", type: "number" }] }));\n  p(`n = ${a.n}`);\n  yield UI(Window({ title: "B", fields: [] }));\n}\n');
+    fs.writeFileSync(
+      sheet,
+      'import { UI, Window, p } from "uzoncalc";\nexport async function* sheet() {\n  p("version 1");\n  const a = yield UI(Window({ title: "A", fields: [{ name: "n", type: "number" }] }));\n  p(`n = ${a.n}`);\n  yield UI(Window({ title: "B", fields: [] }));\n}\n',
+    );
     const changing = await client.execute({ file_path: sheet });
     const changingNext = await client.resume({ session_id: changing.session_id, user_input: { n: 1 } });
     assert.equal(changingNext.ui?.id, "b");
     const steady = await client.execute({ file_path: fixture("three-windows.calc.ts"), inputs: { "first-window": { x: 4 } } });
     assert.equal(steady.ui?.id, "second");
-    const finished = await client.execute({ file_path: fixture("three-windows.calc.ts"), inputs: { "first-window": { x: 1 }, second: { y: 1 }, third: { label: "x" } } });
+    const finished = await client.execute({
+      file_path: fixture("three-windows.calc.ts"),
+      inputs: { "first-window": { x: 1 }, second: { y: 1 }, third: { label: "x" } },
+    });
     assert.equal(finished.status, "completed");
     const cancelled = await client.execute({ file_path: fixture("three-windows.calc.ts") });
     assert.deepEqual(await client.cancel({ session_id: cancelled.session_id }), { status: "cancelled", session_id: cancelled.session_id });
@@ -272,7 +296,12 @@ describe("local sandbox client", function () {
     // The sheet changed on disk: its replay cannot be the same run.
     const changed = await rejectsWith(client.resume({ session_id: changing.session_id, user_input: {} }), Refusal);
     assert.deepEqual([changed.code, changed.status], ["not_found", 404]);
-    assert.match(changed.message, new RegExp(`^Session '${changing.session_id}' was lost when the local sandbox stopped and restarted \\(.*changed since the run started.*\\)\\. Run the sheet again to start a new session\\.$`));
+    assert.match(
+      changed.message,
+      new RegExp(
+        `^Session '${changing.session_id}' was lost when the local sandbox stopped and restarted \\(.*changed since the run started.*\\)\\. Run the sheet again to start a new session\\.$`,
+      ),
+    );
     // ...and it stays lost, with the same answer, for every call.
     const again = await rejectsWith(client.getSession({ session_id: changing.session_id }), Refusal);
     assert.equal(again.message, changed.message);
@@ -281,10 +310,19 @@ describe("local sandbox client", function () {
     for (const id of [finished.session_id, cancelled.session_id]) {
       const gone = await rejectsWith(client.getSession({ session_id: id }), Refusal);
       assert.deepEqual([gone.code, gone.status], ["not_found", 404]);
-      assert.match(gone.message, /was lost when the local sandbox stopped and restarted \(it had already ended \((completed|cancelled)\) and its result is gone\)\. Run the sheet again/);
+      assert.match(
+        gone.message,
+        /was lost when the local sandbox stopped and restarted \(it had already ended \((completed|cancelled)\) and its result is gone\)\. Run the sheet again/,
+      );
     }
-    assert.deepEqual((await client.listSessions()).sessions.map((s) => s.session_id), [steady.session_id]);
-    assert.ok(lines.some((l) => l.startsWith(`could not restore session ${changing.session_id}`)), lines.join("\n"));
+    assert.deepEqual(
+      (await client.listSessions()).sessions.map((s) => s.session_id),
+      [steady.session_id],
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith(`could not restore session ${changing.session_id}`)),
+      lines.join("\n"),
+    );
   });
 
   it("fails a request to a hung child after requestTimeoutMs, and replaces the child", async () => {
@@ -310,7 +348,10 @@ describe("local sandbox client", function () {
     const { client, lines } = make({ sandboxScript: broken });
     const error = await rejectsWith(client.health(), SandboxUnavailableError);
     assert.equal(error.kind, "crashed");
-    assert.match(error.message, /^The local sandbox stopped \(exit code 3\) before it answered\. Its last words: cannot open the sandbox: no such thing$/);
+    assert.match(
+      error.message,
+      /^The local sandbox stopped \(exit code 3\) before it answered\. Its last words: cannot open the sandbox: no such thing$/,
+    );
     assert.equal(error.hint, RESTART_HINT);
     assert.ok(lines.includes("cannot open the sandbox: no such thing"));
   });
@@ -323,7 +364,10 @@ describe("local sandbox client", function () {
     const members = childrenOf(pid);
     if (process.platform === "linux") {
       const commands = members.map((member) => fs.readFileSync(`/proc/${member}/cmdline`, "utf8"));
-      assert.ok(commands.some((command) => command.includes("sandbox-worker.js")), `the child runs sheets in processes of its own: ${commands.join(" | ")}`);
+      assert.ok(
+        commands.some((command) => command.includes("sandbox-worker.js")),
+        `the child runs sheets in processes of its own: ${commands.join(" | ")}`,
+      );
     }
     const inFlight = client.resume({ session_id: start.session_id, user_input: { spin: true } });
     await delay(200);
@@ -338,9 +382,20 @@ describe("local sandbox client", function () {
   });
 
   it("keeps node:vm and the sandbox's own code out of the client the extension bundles", async () => {
-    const result = await esbuild.build({ entryPoints: [path.join(ROOT, "sandbox/connect/localClient.ts")], bundle: true, platform: "node", format: "cjs", write: false, metafile: true, logLevel: "silent" });
+    const result = await esbuild.build({
+      entryPoints: [path.join(ROOT, "sandbox/connect/localClient.ts")],
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
     const inputs = Object.keys(result.metafile.inputs);
-    assert.deepEqual(inputs.filter((file) => /sandbox\/(cli|engine|loader|service|session)\//.test(file)), []);
+    assert.deepEqual(
+      inputs.filter((file) => /sandbox\/(cli|engine|loader|service|session)\//.test(file)),
+      [],
+    );
     const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports.map((i) => i.path));
     assert.ok(!imports.includes("node:vm") && !imports.includes("vm"), imports.join(", "));
   });

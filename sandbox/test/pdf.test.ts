@@ -39,7 +39,11 @@ function cli(args: string[], env: Record<string, string | undefined>): Promise<R
 function pdfFacts(file: string): { head: string; pages: number; mediaBox: number[] } {
   const text = fs.readFileSync(file).toString("latin1");
   const box = /\/MediaBox\s*\[\s*([\d.\s]+)\]/.exec(text);
-  return { head: text.slice(0, 5), pages: (text.match(/\/Type\s*\/Page(?!s)/g) ?? []).length, mediaBox: box ? box[1]!.trim().split(/\s+/).map(Number) : [] };
+  return {
+    head: text.slice(0, 5),
+    pages: (text.match(/\/Type\s*\/Page(?!s)/g) ?? []).length,
+    mediaBox: box ? box[1]!.trim().split(/\s+/).map(Number) : [],
+  };
 }
 
 describe("uzoncalc run --pdf", function () {
@@ -61,7 +65,10 @@ describe("uzoncalc run --pdf", function () {
     it("prints the completed report to an A4 PDF, found on PATH, and prints both paths", async () => {
       const html = path.join(dir, "beam.report.html");
       const pdf = path.join(dir, "beam.pdf");
-      const result = await cli(["run", BEAM, "--inputs", BEAM_INPUTS, "-o", html, "--pdf", pdf], { [CHROMIUM_ENV]: undefined, PATH: `/usr/bin:${process.env.PATH ?? ""}` });
+      const result = await cli(["run", BEAM, "--inputs", BEAM_INPUTS, "-o", html, "--pdf", pdf], {
+        [CHROMIUM_ENV]: undefined,
+        PATH: `/usr/bin:${process.env.PATH ?? ""}`,
+      });
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(result.stdout.trim().split("\n"), [html, pdf]);
       assert.match(result.stderr, /printed the report to PDF \(A4\) with \/usr\/bin\/chromium/);
@@ -74,7 +81,10 @@ describe("uzoncalc run --pdf", function () {
 
     it("honours UZONCALC_CHROMIUM and --paper Letter", async () => {
       const pdf = path.join(dir, "letter.pdf");
-      const result = await cli(["run", BEAM, "--inputs", BEAM_INPUTS, "-o", path.join(dir, "letter.html"), "--pdf", pdf, "--paper", "letter"], { [CHROMIUM_ENV]: DEBIAN_CHROMIUM });
+      const result = await cli(
+        ["run", BEAM, "--inputs", BEAM_INPUTS, "-o", path.join(dir, "letter.html"), "--pdf", pdf, "--paper", "letter"],
+        { [CHROMIUM_ENV]: DEBIAN_CHROMIUM },
+      );
       assert.equal(result.code, 0, result.stderr);
       const facts = pdfFacts(pdf);
       assert.equal(facts.head, "%PDF-");
@@ -98,7 +108,12 @@ describe("uzoncalc run --pdf", function () {
 
   it("finds a browser by its common names on PATH, and says where it looked when there is none", () => {
     const bin = fs.mkdtempSync(path.join(dir, "bin-"));
-    assert.throws(() => findChromium({ PATH: bin }), (error: unknown) => error instanceof PdfError && /none was found \(UZONCALC_CHROMIUM is not set; looked for chromium, chromium-browser, google-chrome/.test(error.message));
+    assert.throws(
+      () => findChromium({ PATH: bin }),
+      (error: unknown) =>
+        error instanceof PdfError &&
+        /none was found \(UZONCALC_CHROMIUM is not set; looked for chromium, chromium-browser, google-chrome/.test(error.message),
+    );
     const fake = path.join(bin, "google-chrome");
     fs.writeFileSync(fake, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
     assert.equal(findChromium({ PATH: bin }), fake);

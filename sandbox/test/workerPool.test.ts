@@ -11,7 +11,14 @@ const RUNAWAY = path.join(__dirname, "fixtures", "runaway");
 const STEP_LIMIT_MS = 500;
 
 function newPool(overrides: Partial<ConstructorParameters<typeof WorkerPoolEngine>[0]> = {}): WorkerPoolEngine {
-  return new WorkerPoolEngine({ workerScript: defaultWorkerScript(), stepTimeoutMs: STEP_LIMIT_MS, memoryLimitMb: 64, maxWorkers: 2, sessionsPerWorker: 6, ...overrides });
+  return new WorkerPoolEngine({
+    workerScript: defaultWorkerScript(),
+    stepTimeoutMs: STEP_LIMIT_MS,
+    memoryLimitMb: 64,
+    maxWorkers: 2,
+    sessionsPerWorker: 6,
+    ...overrides,
+  });
 }
 
 /** Ten sessions of the steady sheet, each paused at its second window. */
@@ -133,12 +140,15 @@ describe("worker pool: runaway battery", function () {
       try {
         // A member that answers the first message and then spins: what a step the vm timeout missed looks like.
         const hanging = path.join(dir, "hanging-worker.js");
-        fs.writeFileSync(hanging, [
-          'const { parentPort } = require("node:worker_threads");',
-          "const send = parentPort ? (m) => parentPort.postMessage(m) : (m) => process.send(m);",
-          "let answered = 0;",
-          '(parentPort ?? process).on("message", (m) => { if (m.op === "drop") return; if (answered++ === 0) send({ seq: m.seq, outcome: { kind: "ui", window: { id: "w", title: "W", fields: [] }, html: "", logs: [] } }); else for (;;) {} });',
-        ].join("\n"));
+        fs.writeFileSync(
+          hanging,
+          [
+            'const { parentPort } = require("node:worker_threads");',
+            "const send = parentPort ? (m) => parentPort.postMessage(m) : (m) => process.send(m);",
+            "let answered = 0;",
+            '(parentPort ?? process).on("message", (m) => { if (m.op === "drop") return; if (answered++ === 0) send({ seq: m.seq, outcome: { kind: "ui", window: { id: "w", title: "W", fields: [] }, html: "", logs: [] } }); else for (;;) {} });',
+          ].join("\n"),
+        );
         const stuck = newPool({ workerScript: hanging, maxWorkers: 1, watchdogGraceMs: 300, isolation });
         const sheet = { hash: "h", code: "", scriptName: "s" };
         const init = { seed: 1, now: 0 };
@@ -147,7 +157,10 @@ describe("worker pool: runaway battery", function () {
         const outcome = await stuck.resume("a", {});
         const elapsed = performance.now() - started;
         assert.ok(elapsed >= STEP_LIMIT_MS && elapsed < STEP_LIMIT_MS + 300 + 500, `terminated after ${Math.round(elapsed)} ms`);
-        assert.ok(outcome.kind === "error" && outcome.error.limit === "time" && /step time limit/.test(outcome.error.message), JSON.stringify(outcome));
+        assert.ok(
+          outcome.kind === "error" && outcome.error.limit === "time" && /step time limit/.test(outcome.error.message),
+          JSON.stringify(outcome),
+        );
         assert.equal(stuck.workers, 0, "the stuck member is gone");
         assert.deepEqual(await stuck.resume("a", {}), { kind: "lost" });
         await stuck.close();
@@ -180,11 +193,28 @@ describe("worker pool: runaway battery", function () {
 describe("worker pool: start-up checks", () => {
   it("reports which protections hold, from inside a worker started like the sheet workers", async () => {
     const warnings: string[] = [];
-    const { engine, protections } = await createSandboxEngine({ stepTimeoutMs: 1_000, memoryLimitMb: 96, log: (_level, message) => warnings.push(message) });
+    const { engine, protections } = await createSandboxEngine({
+      stepTimeoutMs: 1_000,
+      memoryLimitMb: 96,
+      log: (_level, message) => warnings.push(message),
+    });
     try {
-      assert.deepEqual(protections, { dontContextify: true, workers: true, isolation: "process", workerPermission: true, workerHeapLimitMb: protections.workerHeapLimitMb, workerEnvEmpty: true });
-      assert.ok(protections.workerHeapLimitMb! >= 96 && protections.workerHeapLimitMb! < 200, `heap limit ${protections.workerHeapLimitMb}`);
-      assert.match(describeProtections(protections), /vm DONT_CONTEXTIFY: yes; sheets in isolated child processes with a heap cap: \d+ MB; permission model in them: yes/);
+      assert.deepEqual(protections, {
+        dontContextify: true,
+        workers: true,
+        isolation: "process",
+        workerPermission: true,
+        workerHeapLimitMb: protections.workerHeapLimitMb,
+        workerEnvEmpty: true,
+      });
+      assert.ok(
+        protections.workerHeapLimitMb! >= 96 && protections.workerHeapLimitMb! < 200,
+        `heap limit ${protections.workerHeapLimitMb}`,
+      );
+      assert.match(
+        describeProtections(protections),
+        /vm DONT_CONTEXTIFY: yes; sheets in isolated child processes with a heap cap: \d+ MB; permission model in them: yes/,
+      );
       assert.deepEqual(warnings, []);
       assert.ok(engine instanceof WorkerPoolEngine);
     } finally {
@@ -194,7 +224,11 @@ describe("worker pool: start-up checks", () => {
 
   it("falls back to sheets in this thread, with a warning, when workers cannot start", async () => {
     const warnings: string[] = [];
-    const { engine, protections } = await createSandboxEngine({ stepTimeoutMs: 1_000, workerScript: "/nonexistent/sandbox-worker.js", log: (_level, message) => warnings.push(message) });
+    const { engine, protections } = await createSandboxEngine({
+      stepTimeoutMs: 1_000,
+      workerScript: "/nonexistent/sandbox-worker.js",
+      log: (_level, message) => warnings.push(message),
+    });
     try {
       assert.equal(protections.workers, false);
       assert.match(warnings.join("\n"), /could not start[\s\S]*no memory cap/);

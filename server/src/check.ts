@@ -28,10 +28,17 @@ export function formatDiagnostic(displayName: string, document: TextDocument, di
   return `${displayName}:${position.line + 1}:${position.character + 1} - ${diagnostic.severity} ${diagnostic.code}: ${message}`;
 }
 
-export async function runCheck(argv: readonly string[], output: CheckOutput = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function runCheck(
+  argv: readonly string[],
+  output: CheckOutput = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { "type-check": { type: "string" }, help: { type: "boolean", short: "h" } } });
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { "type-check": { type: "string" }, help: { type: "boolean", short: "h" } },
+    });
   } catch (error) {
     output.stderr.write(`uzoncalc check: ${(error as Error).message}\n\n${CHECK_USAGE}\n`);
     return 1;
@@ -80,7 +87,10 @@ export async function runCheck(argv: readonly string[], output: CheckOutput = { 
       output.stdout.write(`${formatDiagnostic(sheet.displayName, document, diagnostic)}\n`);
     }
   }
-  if (errors + warnings > 0) output.stderr.write(`${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"} in ${sheets.length} sheet${sheets.length === 1 ? "" : "s"}\n`);
+  if (errors + warnings > 0)
+    output.stderr.write(
+      `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"} in ${sheets.length} sheet${sheets.length === 1 ? "" : "s"}\n`,
+    );
   return failed || errors > 0 ? 1 : 0;
 }
 
@@ -88,7 +98,7 @@ if (require.main === module) {
   runCheck(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      process.stderr.write(`uzoncalc check: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+      process.stderr.write(`uzoncalc check: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       process.exit(1);
     },
   );

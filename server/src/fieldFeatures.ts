@@ -77,7 +77,12 @@ export function describeField(use: { form: FormInfo; field: FormField }, typeTex
   const spec = field.spec?.attributes;
   const lines = ["```ts", `(field) ${field.name}: ${typeText}`, "```"];
   const label = spec ? literalText(spec.get("label")) : undefined;
-  const window = form.windowTitle !== undefined ? `window '${form.windowTitle}'${form.windowId !== undefined ? ` (\`${form.windowId}\`)` : ""}` : form.windowId !== undefined ? `window \`${form.windowId}\`` : "its window";
+  const window =
+    form.windowTitle !== undefined
+      ? `window '${form.windowTitle}'${form.windowId !== undefined ? ` (\`${form.windowId}\`)` : ""}`
+      : form.windowId !== undefined
+        ? `window \`${form.windowId}\``
+        : "its window";
   lines.push(`${label !== undefined ? `**${label}**, field` : "Field"} of ${window}`, "");
   if (!spec) return lines.join("\n").trimEnd();
   const facts: string[] = [`type ${literalText(spec.get("type")) ?? (spec.has("type") ? "(computed)" : "text")}`];
@@ -113,7 +118,7 @@ function literalText(site: AttributeSite | undefined): string | undefined {
 function valueText(site: AttributeSite): string {
   if (!site.value.known) return "(computed)";
   const value = site.value.value;
-  return Array.isArray(value) ? `[${value.map((item) => JSON.stringify(item)).join(", ")}]` : JSON.stringify(value) ?? "undefined";
+  return Array.isArray(value) ? `[${value.map((item) => JSON.stringify(item)).join(", ")}]` : (JSON.stringify(value) ?? "undefined");
 }
 
 function rangeText(min: AttributeSite | undefined, max: AttributeSite | undefined): string | undefined {

@@ -21,7 +21,11 @@ export class OffsetMap {
     const sorted = [...insertions].sort((a, b) => a.sourceOffset - b.sourceOffset);
     let shift = 0;
     this.placed = sorted.map((insertion) => {
-      const placed = { sourceOffset: insertion.sourceOffset, generatedStart: insertion.sourceOffset + shift, length: insertion.text.length };
+      const placed = {
+        sourceOffset: insertion.sourceOffset,
+        generatedStart: insertion.sourceOffset + shift,
+        length: insertion.text.length,
+      };
       shift += insertion.text.length;
       return placed;
     });
@@ -78,6 +82,9 @@ export class OffsetMap {
   }
 
   private insideInsertion(start: number, end: number): boolean {
-    return this.placed.some((insertion) => insertion.length > 0 && start >= insertion.generatedStart && end <= insertion.generatedStart + insertion.length && end > start);
+    return this.placed.some(
+      (insertion) =>
+        insertion.length > 0 && start >= insertion.generatedStart && end <= insertion.generatedStart + insertion.length && end > start,
+    );
   }
 }

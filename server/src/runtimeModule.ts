@@ -29,7 +29,10 @@ export function runtimeDeclarations(): string {
 
 /** "uzoncalc/units" (sandbox/runtime/uzoncalc-units.d.ts), importing the runtime's types as "./runtime" here. */
 export function unitsDeclarations(): string {
-  const text = typeof __UZON_UNITS_DTS__ === "string" ? __UZON_UNITS_DTS__ : fs.readFileSync(path.join(__dirname, "..", "..", "sandbox", "runtime", "uzoncalc-units.d.ts"), "utf8");
+  const text =
+    typeof __UZON_UNITS_DTS__ === "string"
+      ? __UZON_UNITS_DTS__
+      : fs.readFileSync(path.join(__dirname, "..", "..", "sandbox", "runtime", "uzoncalc-units.d.ts"), "utf8");
   return text.replace(/from "\.\/uzoncalc"/g, 'from "./runtime"');
 }
 
@@ -48,5 +51,14 @@ export function createRuntimeModule(libDir: string): RuntimeModule {
   const indexFile = `${libDir}/uzoncalc/index.d.ts`;
   const runtimeFile = `${libDir}/uzoncalc/runtime.d.ts`;
   const unitsFile = `${libDir}/uzoncalc/units.d.ts`;
-  return { indexFile, runtimeFile, unitsFile, files: new Map([[indexFile, RUNTIME_WRAPPER], [runtimeFile, runtimeDeclarations()], [unitsFile, unitsDeclarations()]]) };
+  return {
+    indexFile,
+    runtimeFile,
+    unitsFile,
+    files: new Map([
+      [indexFile, RUNTIME_WRAPPER],
+      [runtimeFile, runtimeDeclarations()],
+      [unitsFile, unitsDeclarations()],
+    ]),
+  };
 }

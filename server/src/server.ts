@@ -77,7 +77,10 @@ connection.onInitialize((params): InitializeResult => {
 
 connection.onInitialized(() => {
   // A sheet's imports (./lib/*.ts) are read from disk: when one is saved, the open sheets' diagnostics are stale.
-  if (watchSupport) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: "**/*.{ts,mts,cts,js,mjs,cjs}" }] });
+  if (watchSupport)
+    void connection.client.register(DidChangeWatchedFilesNotification.type, {
+      watchers: [{ globPattern: "**/*.{ts,mts,cts,js,mjs,cjs}" }],
+    });
   // After the initialize answer, so the client is not held up; before the first request is served, since
   // requests queue behind this synchronous work.
   setImmediate(() => {
@@ -167,7 +170,11 @@ function toLspDiagnostic(document: TextDocument, diagnostic: SheetDiagnostic): D
   const range = (start: number, end: number): Range => ({ start: document.positionAt(start), end: document.positionAt(end) });
   const fix = diagnostic.fix;
   const data: DiagnosticData | undefined = fix && {
-    fix: { title: fix.title, newText: fix.newText, ...(fix.start !== diagnostic.start || fix.end !== diagnostic.end ? { range: range(fix.start, fix.end) } : {}) },
+    fix: {
+      title: fix.title,
+      newText: fix.newText,
+      ...(fix.start !== diagnostic.start || fix.end !== diagnostic.end ? { range: range(fix.start, fix.end) } : {}),
+    },
   };
   return {
     range: range(diagnostic.start, diagnostic.end),
@@ -213,48 +220,66 @@ connection.onHover(({ textDocument, position }) => {
   const fileName = sheetFileName(textDocument.uri);
   const document = documents.get(textDocument.uri);
   if (!fileName || !document) return null;
-  return guarded("hover", () => {
-    const hover = workspace.hover(fileName, document.offsetAt(position));
-    if (!hover) return null;
-    return { contents: { kind: MarkupKind.Markdown, value: hover.markdown }, range: { start: document.positionAt(hover.start), end: document.positionAt(hover.end) } };
-  }, null);
+  return guarded(
+    "hover",
+    () => {
+      const hover = workspace.hover(fileName, document.offsetAt(position));
+      if (!hover) return null;
+      return {
+        contents: { kind: MarkupKind.Markdown, value: hover.markdown },
+        range: { start: document.positionAt(hover.start), end: document.positionAt(hover.end) },
+      };
+    },
+    null,
+  );
 });
 
 connection.onCompletion(({ textDocument, position }) => {
   const fileName = sheetFileName(textDocument.uri);
   const document = documents.get(textDocument.uri);
   if (!fileName || !document) return null;
-  return guarded("completion", () => {
-    const fields = workspace.completions(fileName, document.offsetAt(position));
-    if (!fields) return null;
-    return fields.map((field, index) => ({
-      label: field.name,
-      kind: CompletionItemKind.Field,
-      detail: field.detail,
-      documentation: { kind: MarkupKind.Markdown, value: field.documentation },
-      sortText: String(index).padStart(4, "0"),
-    }));
-  }, null);
+  return guarded(
+    "completion",
+    () => {
+      const fields = workspace.completions(fileName, document.offsetAt(position));
+      if (!fields) return null;
+      return fields.map((field, index) => ({
+        label: field.name,
+        kind: CompletionItemKind.Field,
+        detail: field.detail,
+        documentation: { kind: MarkupKind.Markdown, value: field.documentation },
+        sortText: String(index).padStart(4, "0"),
+      }));
+    },
+    null,
+  );
 });
 
 connection.onDefinition(({ textDocument, position }) => {
   const fileName = sheetFileName(textDocument.uri);
   const document = documents.get(textDocument.uri);
   if (!fileName || !document) return null;
-  return guarded("definition", (): Location[] | LocationLink[] | null => {
-    const found = workspace.definition(fileName, document.offsetAt(position));
-    if (!found) return null;
-    const targetUri = uriByFileName.get(found.fileName) ?? uriOf(found.fileName);
-    const target = documents.get(targetUri) ?? TextDocument.create(targetUri, "typescript", 0, workspace.files.text(found.fileName) ?? "");
-    const range = (start: number, end: number) => ({ start: target.positionAt(start), end: target.positionAt(end) });
-    if (!linkSupport) return [{ uri: targetUri, range: range(found.nameStart, found.nameEnd) }];
-    return [{
-      originSelectionRange: { start: document.positionAt(found.originStart), end: document.positionAt(found.originEnd) },
-      targetUri,
-      targetRange: range(found.specStart, found.specEnd),
-      targetSelectionRange: range(found.nameStart, found.nameEnd),
-    }];
-  }, null);
+  return guarded(
+    "definition",
+    (): Location[] | LocationLink[] | null => {
+      const found = workspace.definition(fileName, document.offsetAt(position));
+      if (!found) return null;
+      const targetUri = uriByFileName.get(found.fileName) ?? uriOf(found.fileName);
+      const target =
+        documents.get(targetUri) ?? TextDocument.create(targetUri, "typescript", 0, workspace.files.text(found.fileName) ?? "");
+      const range = (start: number, end: number) => ({ start: target.positionAt(start), end: target.positionAt(end) });
+      if (!linkSupport) return [{ uri: targetUri, range: range(found.nameStart, found.nameEnd) }];
+      return [
+        {
+          originSelectionRange: { start: document.positionAt(found.originStart), end: document.positionAt(found.originEnd) },
+          targetUri,
+          targetRange: range(found.specStart, found.specEnd),
+          targetSelectionRange: range(found.nameStart, found.nameEnd),
+        },
+      ];
+    },
+    null,
+  );
 });
 
 connection.onRequest(ServerStatsRequest, (params): ServerStats => {
@@ -276,7 +301,7 @@ function guarded<T>(what: string, run: () => T, fallback: T): T {
 }
 
 function describeError(error: unknown): string {
-  return error instanceof Error ? error.stack ?? error.message : String(error);
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
 process.on("uncaughtException", (error) => connection.console.error(`uncaught: ${describeError(error)}`));

@@ -34,7 +34,8 @@ export function textChangeRange(before: string, after: string): ts.TextChangeRan
   let prefix = 0;
   while (prefix < shorter && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
   let suffix = 0;
-  while (suffix < shorter - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
+  while (suffix < shorter - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix))
+    suffix++;
   return ts.createTextChangeRange(ts.createTextSpan(prefix, before.length - prefix - suffix), after.length - prefix - suffix);
 }
 
@@ -57,7 +58,9 @@ export class SheetState {
     readonly text: string,
     previous?: SheetState,
   ) {
-    this.sourceFile = previous ? ts.updateSourceFile(previous.sourceFile, text, textChangeRange(previous.text, text)) : parseSheet(fileName, text);
+    this.sourceFile = previous
+      ? ts.updateSourceFile(previous.sourceFile, text, textChangeRange(previous.text, text))
+      : parseSheet(fileName, text);
     this.bindings = findRuntimeBindings(this.sourceFile);
     this.virtual = rewriteSheet(this.sourceFile, this.bindings);
     this.snapshot = new TextSnapshot(this.virtual.text);
@@ -153,7 +156,7 @@ export class SheetFiles {
 
   /** Generated → source offsets for any file the program holds: sheets have a map, other files are as written. */
   mapOf(fileName: string): OffsetMap {
-    return isSheetFile(fileName) ? this.state(fileName)?.virtual.map ?? OffsetMap.identity() : OffsetMap.identity();
+    return isSheetFile(fileName) ? (this.state(fileName)?.virtual.map ?? OffsetMap.identity()) : OffsetMap.identity();
   }
 
   /** Forget cached parses of files no longer open, so a long session does not keep every sheet ever seen. */

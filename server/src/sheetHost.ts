@@ -73,7 +73,9 @@ export function createSheetHost(options: SheetHostOptions): ts.LanguageServiceHo
         if (literal.text === RUNTIME_MODULE) return runtimeResolution;
         if (literal.text === UNITS_MODULE) return unitsResolution;
         if ((containingFile === files.runtime.indexFile || containingFile === files.runtime.unitsFile) && literal.text === "./runtime") {
-          return { resolvedModule: { resolvedFileName: files.runtime.runtimeFile, extension: ts.Extension.Dts, isExternalLibraryImport: false } };
+          return {
+            resolvedModule: { resolvedFileName: files.runtime.runtimeFile, extension: ts.Extension.Dts, isExternalLibraryImport: false },
+          };
         }
         return ts.resolveModuleName(literal.text, containingFile, settings, resolutionHost, undefined, redirectedReference);
       }),

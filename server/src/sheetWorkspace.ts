@@ -133,7 +133,9 @@ export class SheetWorkspace {
       const specFindings = state.specFindings();
       const owners = specFindings.map((finding) => ({ start: finding.owner.getStart(state.sourceFile), end: finding.owner.end }));
       // A spec our own check already explains: TypeScript's type errors inside it say the same thing worse.
-      const kept = typeFindings.filter((finding) => finding.code.startsWith("UZC") || !owners.some((owner) => owner.start <= finding.start && finding.end <= owner.end));
+      const kept = typeFindings.filter(
+        (finding) => finding.code.startsWith("UZC") || !owners.some((owner) => owner.start <= finding.start && finding.end <= owner.end),
+      );
       const result = [...stripOwners(specFindings), ...kept].sort(compareDiagnostics);
       this.lastCheck = timer.stop(fileName);
       return result;
@@ -165,7 +167,11 @@ export class SheetWorkspace {
       .map((field) => {
         const property = at.checker.getPropertyOfType(site.form.type, field.name);
         const typeText = property ? at.checker.typeToString(at.checker.getTypeOfSymbol(property)) : "unknown";
-        return { name: field.name, detail: fieldDetail(field, typeText), documentation: describeField({ form: site.form, field }, typeText) };
+        return {
+          name: field.name,
+          detail: fieldDetail(field, typeText),
+          documentation: describeField({ form: site.form, field }, typeText),
+        };
       });
   }
 
@@ -205,7 +211,13 @@ export class SheetWorkspace {
     const sourceFile = program?.getSourceFile(fileName);
     if (!program || !state || !sourceFile) return undefined;
     const checker = program.getTypeChecker();
-    return { sourceFile, checker, map: state.virtual.map, offset: state.virtual.map.toGenerated(offset), forms: new FormTypes(checker, this.files.runtime.runtimeFile) };
+    return {
+      sourceFile,
+      checker,
+      map: state.virtual.map,
+      offset: state.virtual.map.toGenerated(offset),
+      forms: new FormTypes(checker, this.files.runtime.runtimeFile),
+    };
   }
 }
 

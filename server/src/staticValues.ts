@@ -49,7 +49,8 @@ export function evaluateStatic(expression: ts.Expression): Evaluated {
 
 /** The key of `name: …`, `"name": …` or `0: …`; undefined for a computed key. */
 export function propertyKey(name: ts.PropertyName): string | undefined {
-  if (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name) || ts.isNoSubstitutionTemplateLiteral(name)) return name.text;
+  if (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name) || ts.isNoSubstitutionTemplateLiteral(name))
+    return name.text;
   if (ts.isComputedPropertyName(name)) {
     const key = evaluateStatic(name.expression);
     return key.known && (typeof key.value === "string" || typeof key.value === "number") ? String(key.value) : undefined;

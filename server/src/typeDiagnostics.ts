@@ -31,18 +31,33 @@ export function convertTypeDiagnostics(diagnostics: readonly ts.Diagnostic[], co
   const converted: SheetDiagnostic[] = [];
   for (const diagnostic of diagnostics) {
     if (diagnostic.file?.fileName !== context.sourceFile.fileName || diagnostic.start === undefined) continue;
-    const severity = diagnostic.category === ts.DiagnosticCategory.Error ? "error" : diagnostic.category === ts.DiagnosticCategory.Warning ? "warning" : undefined;
+    const severity =
+      diagnostic.category === ts.DiagnosticCategory.Error
+        ? "error"
+        : diagnostic.category === ts.DiagnosticCategory.Warning
+          ? "warning"
+          : undefined;
     if (!severity) continue;
     const length = diagnostic.length ?? 0;
     const range = context.map.rangeToSource(diagnostic.start, diagnostic.start + length);
     if (!range) continue;
     const unknownField = unknownFieldAt(context, diagnostic);
     if (unknownField) {
-      converted.push({ ...range, severity: "error", code: Code.unknownField, message: unknownField.message, ...(unknownField.fix ? { fix: mapFix(unknownField.fix, context.map) } : {}) });
+      converted.push({
+        ...range,
+        severity: "error",
+        code: Code.unknownField,
+        message: unknownField.message,
+        ...(unknownField.fix ? { fix: mapFix(unknownField.fix, context.map) } : {}),
+      });
       continue;
     }
     if (context.mode === "fields" && !reads.around(diagnostic.start, diagnostic.start + length)) continue;
-    const message = reads.readable(ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n"), diagnostic.start, diagnostic.start + length);
+    const message = reads.readable(
+      ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n"),
+      diagnostic.start,
+      diagnostic.start + length,
+    );
     converted.push({ ...range, severity, code: `TS${diagnostic.code}`, message });
   }
   return converted;
@@ -76,12 +91,24 @@ function unknownFieldAt(context: TypeDiagnosticContext, diagnostic: ts.Diagnosti
   return describeUnknownField(node.text, form, node, context.sourceFile, replace);
 }
 
-export function describeUnknownField(name: string, form: FormInfo, node: ts.Node, sourceFile: ts.SourceFile, replace: (suggestion: string) => string): UnknownField {
+export function describeUnknownField(
+  name: string,
+  form: FormInfo,
+  node: ts.Node,
+  sourceFile: ts.SourceFile,
+  replace: (suggestion: string) => string,
+): UnknownField {
   const names = fieldNames(form);
   const suggestion = closestName(name, names);
   const where = form.windowId !== undefined ? ` in window '${form.windowId}'` : "";
-  const tail = suggestion ? `. Did you mean '${suggestion}'?` : names.length > 0 ? `; its fields are ${names.join(", ")}.` : "; it has no fields.";
-  const fix = suggestion ? { title: `Change '${name}' to '${suggestion}'`, start: node.getStart(sourceFile), end: node.end, newText: replace(suggestion) } : undefined;
+  const tail = suggestion
+    ? `. Did you mean '${suggestion}'?`
+    : names.length > 0
+      ? `; its fields are ${names.join(", ")}.`
+      : "; it has no fields.";
+  const fix = suggestion
+    ? { title: `Change '${name}' to '${suggestion}'`, start: node.getStart(sourceFile), end: node.end, newText: replace(suggestion) }
+    : undefined;
   return { message: `Unknown field '${name}'${where}${tail}`, fix };
 }
 
@@ -126,7 +153,14 @@ class FormReads {
   }
 
   private isFormRead(node: ts.Node, derived: Set<ts.Symbol> | undefined): boolean {
-    if (!(ts.isIdentifier(node) || ts.isCallExpression(node) || ts.isYieldExpression(node) || ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node))) return false;
+    if (!(
+      ts.isIdentifier(node) ||
+      ts.isCallExpression(node) ||
+      ts.isYieldExpression(node) ||
+      ts.isPropertyAccessExpression(node) ||
+      ts.isElementAccessExpression(node)
+    ))
+      return false;
     const form = this.context.forms.formAt(node);
     if (form) {
       this.seenForms.add(form);
@@ -165,7 +199,8 @@ class FormReads {
 function iteratedExpression(declaration: ts.VariableDeclaration): ts.Expression | undefined {
   const list = declaration.parent;
   const statement = list?.parent;
-  if (statement && (ts.isForOfStatement(statement) || ts.isForInStatement(statement)) && statement.initializer === list) return statement.expression;
+  if (statement && (ts.isForOfStatement(statement) || ts.isForInStatement(statement)) && statement.initializer === list)
+    return statement.expression;
   return undefined;
 }
 
@@ -183,5 +218,13 @@ function expressionRoot(node: ts.Node): ts.Node {
 }
 
 function isStatementBoundary(node: ts.Node): boolean {
-  return ts.isSourceFile(node) || ts.isBlock(node) || ts.isStatement(node) || isFunctionBoundary(node) || ts.isCaseClause(node) || ts.isDefaultClause(node) || ts.isModuleBlock(node);
+  return (
+    ts.isSourceFile(node) ||
+    ts.isBlock(node) ||
+    ts.isStatement(node) ||
+    isFunctionBoundary(node) ||
+    ts.isCaseClause(node) ||
+    ts.isDefaultClause(node) ||
+    ts.isModuleBlock(node)
+  );
 }

@@ -36,7 +36,15 @@ class Reporter {
   ) {}
 
   at(node: ts.Node, code: string, message: string, severity: "error" | "warning" = "error", fix?: SheetFix): void {
-    this.findings.push({ start: node.getStart(this.sourceFile), end: node.end, severity, code, message, owner: this.owner, ...(fix ? { fix } : {}) });
+    this.findings.push({
+      start: node.getStart(this.sourceFile),
+      end: node.end,
+      severity,
+      code,
+      message,
+      owner: this.owner,
+      ...(fix ? { fix } : {}),
+    });
   }
 
   replaceFix(node: ts.Node, newText: string, title: string): SheetFix {
@@ -90,7 +98,12 @@ function checkWindow(sourceFile: ts.SourceFile, site: WindowSite, findings: Spec
   const seen = new Map<string, number>();
   for (const entry of site.fields) {
     if (entry.kind === "other") {
-      if (entry.value.known) report.at(entry.node, Code.wrongAttributeType, `Field ${entry.index + 1} must be an object like { name, type }, got ${describe(entry.value.value)}.`);
+      if (entry.value.known)
+        report.at(
+          entry.node,
+          Code.wrongAttributeType,
+          `Field ${entry.index + 1} must be an object like { name, type }, got ${describe(entry.value.value)}.`,
+        );
       continue;
     }
     const name = checkField(sourceFile, entry.site, entry.index, findings);
@@ -99,7 +112,11 @@ function checkWindow(sourceFile: ts.SourceFile, site: WindowSite, findings: Spec
     if (first === undefined) seen.set(name.value, entry.index);
     else {
       const where = windowName !== undefined ? ` in window '${windowName}'` : "";
-      new Reporter(sourceFile, findings, entry.site.node).at(name.node, Code.duplicateFieldName, `Field name '${name.value}' is already used${where} (field ${first + 1}).`);
+      new Reporter(sourceFile, findings, entry.site.node).at(
+        name.node,
+        Code.duplicateFieldName,
+        `Field name '${name.value}' is already used${where} (field ${first + 1}).`,
+      );
     }
   }
 }
@@ -109,12 +126,23 @@ function reportUnknownAttributes(report: Reporter, site: ObjectSite, known: read
     if (known.includes(attribute.key)) continue;
     const guess = closestName(attribute.key, known);
     const fix = guess ? report.replaceFix(attribute.keyNode, guess, `Change '${attribute.key}' to '${guess}'`) : undefined;
-    report.at(attribute.keyNode, Code.unknownAttribute, `Unknown ${what} attribute '${attribute.key}'${guess ? `. Did you mean '${guess}'?` : `; a ${what} takes ${known.join(", ")}.`}`, "warning", fix);
+    report.at(
+      attribute.keyNode,
+      Code.unknownAttribute,
+      `Unknown ${what} attribute '${attribute.key}'${guess ? `. Did you mean '${guess}'?` : `; a ${what} takes ${known.join(", ")}.`}`,
+      "warning",
+      fix,
+    );
   }
 }
 
 /** Checks one field literal; returns its name when it is a usable static one (for the duplicate check). */
-function checkField(sourceFile: ts.SourceFile, site: ObjectSite, index: number, findings: SpecFinding[]): { value: string; node: ts.Node } | undefined {
+function checkField(
+  sourceFile: ts.SourceFile,
+  site: ObjectSite,
+  index: number,
+  findings: SpecFinding[],
+): { value: string; node: ts.Node } | undefined {
   const report = new Reporter(sourceFile, findings, site.node);
   const attributes = site.attributes;
   const nameSite = attributes.get("name");
@@ -123,9 +151,14 @@ function checkField(sourceFile: ts.SourceFile, site: ObjectSite, index: number, 
     if (!site.open) report.at(site.node, Code.missingFieldName, `Field ${index + 1} has no \`name\`.`);
   } else if (nameSite.value.known) {
     const value = nameSite.value.value;
-    if (typeof value !== "string" || value === "") report.at(nameSite.valueNode, Code.missingFieldName, `Field ${index + 1} has no usable \`name\` (got ${describe(value)}).`);
+    if (typeof value !== "string" || value === "")
+      report.at(nameSite.valueNode, Code.missingFieldName, `Field ${index + 1} has no usable \`name\` (got ${describe(value)}).`);
     else if (!IDENTIFIER.test(value)) {
-      report.at(nameSite.valueNode, Code.fieldNameNotIdentifier, `Field name '${value}' is not an identifier (letters, digits, '_' or '$', not starting with a digit): the sheet could not read it as g.${value}.`);
+      report.at(
+        nameSite.valueNode,
+        Code.fieldNameNotIdentifier,
+        `Field name '${value}' is not an identifier (letters, digits, '_' or '$', not starting with a digit): the sheet could not read it as g.${value}.`,
+      );
     } else name = { value, node: nameSite.valueNode };
   }
   const label = name ? `Field '${name.value}'` : `Field ${index + 1}`;
@@ -135,21 +168,34 @@ function checkField(sourceFile: ts.SourceFile, site: ObjectSite, index: number, 
   for (const key of ["label", "placeholder", "help", "unit"]) {
     const attribute = attributes.get(key);
     if (attribute?.value.known && attribute.value.value != null && typeof attribute.value.value !== "string") {
-      report.at(attribute.valueNode, Code.wrongAttributeType, `${label}: \`${key}\` must be a string, got ${describe(attribute.value.value)}.`);
+      report.at(
+        attribute.valueNode,
+        Code.wrongAttributeType,
+        `${label}: \`${key}\` must be a string, got ${describe(attribute.value.value)}.`,
+      );
     }
   }
   const required = attributes.get("required");
   if (required?.value.known && required.value.value != null && typeof required.value.value !== "boolean") {
-    report.at(required.valueNode, Code.wrongAttributeType, `${label}: \`required\` must be true or false, got ${describe(required.value.value)}.`);
+    report.at(
+      required.valueNode,
+      Code.wrongAttributeType,
+      `${label}: \`required\` must be true or false, got ${describe(required.value.value)}.`,
+    );
   }
   for (const key of ["min", "max", "step"]) {
     const attribute = attributes.get(key);
     if (attribute?.value.known && attribute.value.value != null && knownNumber(attribute) === undefined) {
-      report.at(attribute.valueNode, Code.wrongAttributeType, `${label}: \`${key}\` must be a finite number, got ${describe(attribute.value.value)}.`);
+      report.at(
+        attribute.valueNode,
+        Code.wrongAttributeType,
+        `${label}: \`${key}\` must be a finite number, got ${describe(attribute.value.value)}.`,
+      );
     }
   }
   const step = knownNumber(attributes.get("step"));
-  if (step !== undefined && step <= 0) report.at(attributes.get("step")!.valueNode, Code.stepNotPositive, `${label}: \`step\` must be greater than 0, got ${step}.`);
+  if (step !== undefined && step <= 0)
+    report.at(attributes.get("step")!.valueNode, Code.stepNotPositive, `${label}: \`step\` must be greater than 0, got ${step}.`);
   const min = knownNumber(attributes.get("min"));
   const max = knownNumber(attributes.get("max"));
   if (min !== undefined && max !== undefined && min > max) {
@@ -167,9 +213,17 @@ function fieldType(sourceFile: ts.SourceFile, report: Reporter, site: AttributeS
   if (value === undefined) return "text";
   if (isFieldType(value)) return value;
   const guess = typeof value === "string" ? closestName(value, FIELD_TYPES) : undefined;
-  const fix = guess ? report.replaceFix(site.valueNode, quotedLike(site.valueNode, sourceFile, guess), `Change type to '${guess}'`) : undefined;
+  const fix = guess
+    ? report.replaceFix(site.valueNode, quotedLike(site.valueNode, sourceFile, guess), `Change type to '${guess}'`)
+    : undefined;
   const what = typeof value === "string" ? `'${value}'` : describe(value);
-  report.at(site.valueNode, Code.unknownFieldType, `${label}: unknown field type ${what}.${guess ? ` Did you mean '${guess}'?` : ""} Field types are ${FIELD_TYPES.join(", ")}.`, "error", fix);
+  report.at(
+    site.valueNode,
+    Code.unknownFieldType,
+    `${label}: unknown field type ${what}.${guess ? ` Did you mean '${guess}'?` : ""} Field types are ${FIELD_TYPES.join(", ")}.`,
+    "error",
+    fix,
+  );
   return undefined;
 }
 
@@ -178,10 +232,18 @@ interface KnownOptions {
   values: StaticValue[] | undefined;
 }
 
-function checkOptions(report: Reporter, site: AttributeSite | undefined, type: FieldType | undefined, label: string, field: ObjectSite, typeSite: AttributeSite | undefined): KnownOptions {
+function checkOptions(
+  report: Reporter,
+  site: AttributeSite | undefined,
+  type: FieldType | undefined,
+  label: string,
+  field: ObjectSite,
+  typeSite: AttributeSite | undefined,
+): KnownOptions {
   const isSelect = type === "selectOne" || type === "selectMany";
   if (!site || (site.value.known && site.value.value == null)) {
-    if (isSelect && !field.open) report.at(typeSite?.valueNode ?? field.node, Code.selectWithoutOptions, `${label}: a ${type} field needs \`options\`.`);
+    if (isSelect && !field.open)
+      report.at(typeSite?.valueNode ?? field.node, Code.selectWithoutOptions, `${label}: a ${type} field needs \`options\`.`);
     return { values: isSelect ? [] : undefined };
   }
   if (type !== undefined && !isSelect) {
@@ -189,7 +251,8 @@ function checkOptions(report: Reporter, site: AttributeSite | undefined, type: F
   }
   const list = skipToArray(site.valueNode);
   if (!list) {
-    if (site.value.known) report.at(site.valueNode, Code.wrongAttributeType, `${label}: \`options\` must be an array, got ${describe(site.value.value)}.`);
+    if (site.value.known)
+      report.at(site.valueNode, Code.wrongAttributeType, `${label}: \`options\` must be an array, got ${describe(site.value.value)}.`);
     return { values: undefined };
   }
   const values: StaticValue[] = [];
@@ -216,7 +279,8 @@ function checkOptions(report: Reporter, site: AttributeSite | undefined, type: F
 
 function skipToArray(node: ts.Expression): ts.ArrayLiteralExpression | undefined {
   let current = node;
-  while (ts.isParenthesizedExpression(current) || ts.isAsExpression(current) || ts.isSatisfiesExpression(current)) current = current.expression;
+  while (ts.isParenthesizedExpression(current) || ts.isAsExpression(current) || ts.isSatisfiesExpression(current))
+    current = current.expression;
   return ts.isArrayLiteralExpression(current) ? current : undefined;
 }
 
@@ -230,22 +294,33 @@ function readOption(element: ts.Expression): StaticValue | "unknown" | "invalid"
   }
   if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text;
   if (ts.isNumericLiteral(node)) return Number(node.text);
-  if (ts.isPrefixUnaryExpression(node) && node.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(node.operand)) return -Number(node.operand.text);
+  if (ts.isPrefixUnaryExpression(node) && node.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(node.operand))
+    return -Number(node.operand.text);
   if (node.kind === ts.SyntaxKind.TrueKeyword) return true;
   if (node.kind === ts.SyntaxKind.FalseKeyword) return false;
   if (node.kind === ts.SyntaxKind.NullKeyword || ts.isArrayLiteralExpression(node)) return "invalid";
   return "unknown";
 }
 
-function checkDefault(sourceFile: ts.SourceFile, report: Reporter, site: AttributeSite | undefined, type: FieldType, label: string, limits: { min: number | undefined; max: number | undefined; options: KnownOptions }): void {
+function checkDefault(
+  sourceFile: ts.SourceFile,
+  report: Reporter,
+  site: AttributeSite | undefined,
+  type: FieldType,
+  label: string,
+  limits: { min: number | undefined; max: number | undefined; options: KnownOptions },
+): void {
   if (!site || !site.value.known || site.value.value == null) return;
   const value = site.value.value;
-  const wrong = (expected: string) => report.at(site.valueNode, Code.wrongAttributeType, `${label}: default ${describe(value)} is not ${expected}.`);
+  const wrong = (expected: string) =>
+    report.at(site.valueNode, Code.wrongAttributeType, `${label}: default ${describe(value)} is not ${expected}.`);
   switch (type) {
     case "number": {
       if (typeof value !== "number" || !Number.isFinite(value)) return wrong("a number");
-      if (limits.min !== undefined && value < limits.min) report.at(site.valueNode, Code.defaultOutOfRange, `${label}: default ${value} is below min ${limits.min}.`);
-      else if (limits.max !== undefined && value > limits.max) report.at(site.valueNode, Code.defaultOutOfRange, `${label}: default ${value} is above max ${limits.max}.`);
+      if (limits.min !== undefined && value < limits.min)
+        report.at(site.valueNode, Code.defaultOutOfRange, `${label}: default ${value} is below min ${limits.min}.`);
+      else if (limits.max !== undefined && value > limits.max)
+        report.at(site.valueNode, Code.defaultOutOfRange, `${label}: default ${value} is above max ${limits.max}.`);
       return;
     }
     case "boolean":
@@ -266,13 +341,26 @@ function checkDefault(sourceFile: ts.SourceFile, report: Reporter, site: Attribu
   }
 }
 
-function reportNotAnOption(sourceFile: ts.SourceFile, report: Reporter, node: ts.Node, value: StaticValue, options: StaticValue[], label: string): void {
+function reportNotAnOption(
+  sourceFile: ts.SourceFile,
+  report: Reporter,
+  node: ts.Node,
+  value: StaticValue,
+  options: StaticValue[],
+  label: string,
+): void {
   if (options.includes(value)) return;
   const strings = options.filter((o): o is string => typeof o === "string");
   const guess = typeof value === "string" ? closestName(value, strings) : undefined;
   const fix = guess ? report.replaceFix(node, quotedLike(node, sourceFile, guess), `Change default to '${guess}'`) : undefined;
   const listed = options.length > 0 ? options.map(describe).join(", ") : "(none)";
-  report.at(node, Code.defaultNotAnOption, `${label}: default ${describe(value)} is not among its options: ${listed}.${guess ? ` Did you mean '${guess}'?` : ""}`, "error", fix);
+  report.at(
+    node,
+    Code.defaultNotAnOption,
+    `${label}: default ${describe(value)} is not among its options: ${listed}.${guess ? ` Did you mean '${guess}'?` : ""}`,
+    "error",
+    fix,
+  );
 }
 
 /**
@@ -292,7 +380,12 @@ function checkDuplicateWindowIds(sourceFile: ts.SourceFile, sites: readonly Wind
     }
     const at = site.spec.attributes.get("id")?.valueNode ?? site.spec.attributes.get("title")?.valueNode ?? site.callee;
     const line = sourceFile.getLineAndCharacterOfPosition(first.call.getStart(sourceFile)).line + 1;
-    new Reporter(sourceFile, findings, site.spec.node).at(at, Code.duplicateWindowId, `Window id '${id}' is also used by the window on line ${line}; if both are reached in one run the sheet stops. Give one of them its own \`id\`.`, "warning");
+    new Reporter(sourceFile, findings, site.spec.node).at(
+      at,
+      Code.duplicateWindowId,
+      `Window id '${id}' is also used by the window on line ${line}; if both are reached in one run the sheet stops. Give one of them its own \`id\`.`,
+      "warning",
+    );
   }
 }
 

@@ -21,7 +21,8 @@ export interface ObjectSite {
   open: boolean;
 }
 
-export type FieldEntry = { kind: "field"; index: number; site: ObjectSite } | { kind: "other"; index: number; node: ts.Expression; value: Evaluated };
+export type FieldEntry =
+  { kind: "field"; index: number; site: ObjectSite } | { kind: "other"; index: number; node: ts.Expression; value: Evaluated };
 
 export interface WindowSite {
   call: ts.CallExpression;
@@ -41,9 +42,21 @@ export function readObjectSite(node: ts.ObjectLiteralExpression): ObjectSite {
         open = true;
         continue;
       }
-      attributes.set(key, { key, property, keyNode: property.name, valueNode: property.initializer, value: evaluateStatic(property.initializer) });
+      attributes.set(key, {
+        key,
+        property,
+        keyNode: property.name,
+        valueNode: property.initializer,
+        value: evaluateStatic(property.initializer),
+      });
     } else if (ts.isShorthandPropertyAssignment(property)) {
-      attributes.set(property.name.text, { key: property.name.text, property, keyNode: property.name, valueNode: property.name, value: { known: false } });
+      attributes.set(property.name.text, {
+        key: property.name.text,
+        property,
+        keyNode: property.name,
+        valueNode: property.name,
+        value: { known: false },
+      });
     } else open = true;
   }
   return { node, attributes, open };
@@ -94,7 +107,9 @@ export function windowSpecOfField(field: ts.ObjectLiteralExpression): ts.ObjectL
 }
 
 function isTransparent(node: ts.Node): boolean {
-  return ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isSatisfiesExpression(node) || ts.isTypeAssertionExpression(node);
+  return (
+    ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isSatisfiesExpression(node) || ts.isTypeAssertionExpression(node)
+  );
 }
 
 export function knownString(site: AttributeSite | undefined): string | undefined {
@@ -102,7 +117,9 @@ export function knownString(site: AttributeSite | undefined): string | undefined
 }
 
 export function knownNumber(site: AttributeSite | undefined): number | undefined {
-  return site && site.value.known && typeof site.value.value === "number" && Number.isFinite(site.value.value) ? site.value.value : undefined;
+  return site && site.value.known && typeof site.value.value === "number" && Number.isFinite(site.value.value)
+    ? site.value.value
+    : undefined;
 }
 
 export function knownValue(site: AttributeSite | undefined): StaticValue | undefined {

@@ -11,7 +11,12 @@ const CLI = path.join(ROOT, "dist", "cli.js");
 
 function check(args: string[], cwd = SHEETS) {
   const result = spawnSync(process.execPath, [CLI, "check", ...args], { cwd, encoding: "utf8" });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, lines: result.stdout.split("\n").filter((line) => line !== "") };
+  return {
+    status: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    lines: result.stdout.split("\n").filter((line) => line !== ""),
+  };
 }
 
 function expected(sheet: string, mode: string): string[] {
@@ -24,8 +29,14 @@ describe("uzoncalc check", function () {
   it("prints one line per problem, file:line:col - severity CODE: message, and exits 1 on errors", () => {
     const result = check(["fields.calc.ts", "fields.calc.js", "window-specs.calc.ts"]);
     assert.equal(result.status, 1, result.stderr);
-    assert.deepEqual(result.lines, [...expected("fields.calc.ts", "fields"), ...expected("fields.calc.js", "fields"), ...expected("window-specs.calc.ts", "fields")]);
-    assert.ok(result.lines.includes("fields.calc.ts:22:14 - error UZC2001: Unknown field 'spna' in window 'geometry'. Did you mean 'span'?"));
+    assert.deepEqual(result.lines, [
+      ...expected("fields.calc.ts", "fields"),
+      ...expected("fields.calc.js", "fields"),
+      ...expected("window-specs.calc.ts", "fields"),
+    ]);
+    assert.ok(
+      result.lines.includes("fields.calc.ts:22:14 - error UZC2001: Unknown field 'spna' in window 'geometry'. Did you mean 'span'?"),
+    );
     assert.match(result.stderr, /^33 errors, 2 warnings in 3 sheets$/m);
   });
 
@@ -43,7 +54,10 @@ describe("uzoncalc check", function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "uzoncalc-check-"));
     try {
       const sheet = path.join(dir, "warn.calc.ts");
-      fs.writeFileSync(sheet, 'import { UI, Window } from "uzoncalc";\nexport async function* sheet() {\n  yield UI(Window({ title: "A", fields: [{ name: "x", lable: "X" }] }));\n}\n');
+      fs.writeFileSync(
+        sheet,
+        'import { UI, Window } from "uzoncalc";\nexport async function* sheet() {\n  yield UI(Window({ title: "A", fields: [{ name: "x", lable: "X" }] }));\n}\n',
+      );
       const warned = check([sheet], dir);
       assert.equal(warned.status, 0);
       assert.deepEqual(warned.lines, [`${sheet}:3:55 - warning UZC1014: Unknown field attribute 'lable'. Did you mean 'label'?`]);

@@ -31,7 +31,10 @@ before(async () => {
   const wasm = fs.readFileSync(require.resolve("vscode-oniguruma/release/onig.wasm"));
   await oniguruma.loadWASM(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength) as ArrayBuffer);
   registry = new textmate.Registry({
-    onigLib: Promise.resolve({ createOnigScanner: (patterns) => oniguruma.createOnigScanner(patterns), createOnigString: (text) => oniguruma.createOnigString(text) }),
+    onigLib: Promise.resolve({
+      createOnigScanner: (patterns) => oniguruma.createOnigScanner(patterns),
+      createOnigString: (text) => oniguruma.createOnigString(text),
+    }),
     loadGrammar: async (scopeName) => {
       const file = grammarFiles[scopeName];
       return file ? textmate.parseRawGrammar(fs.readFileSync(file, "utf8"), file) : null;
@@ -52,7 +55,9 @@ async function tokenize(file: string, rootScope: string): Promise<string> {
     for (const token of result.tokens) {
       const text = line.slice(token.startIndex, token.endIndex);
       if (text.trim() === "") continue;
-      out.push(` ${String(token.startIndex).padStart(3)}-${String(token.endIndex).padEnd(3)} ${JSON.stringify(text)}  ${token.scopes.slice(1).join(" ")}`);
+      out.push(
+        ` ${String(token.startIndex).padStart(3)}-${String(token.endIndex).padEnd(3)} ${JSON.stringify(text)}  ${token.scopes.slice(1).join(" ")}`,
+      );
     }
     state = result.ruleStack;
   }
@@ -60,7 +65,10 @@ async function tokenize(file: string, rootScope: string): Promise<string> {
 }
 
 function scopesOf(snapshot: string, text: string): string[] {
-  return snapshot.split("\n").filter((line) => line.includes(` ${JSON.stringify(text)}  `)).map((line) => line.split(`${JSON.stringify(text)}  `)[1]!);
+  return snapshot
+    .split("\n")
+    .filter((line) => line.includes(` ${JSON.stringify(text)}  `))
+    .map((line) => line.split(`${JSON.stringify(text)}  `)[1]!);
 }
 
 describe("grammar: the UzonCalc injection into TypeScript and JavaScript", () => {
@@ -71,10 +79,16 @@ describe("grammar: the UzonCalc injection into TypeScript and JavaScript", () =>
     assert.deepEqual(scopesOf(snapshot, "yield").filter((s) => s.includes("uzoncalc")).length, 2);
     assert.ok(scopesOf(snapshot, "*").some((s) => s.endsWith("meta.pause-point.uzoncalc keyword.generator.asterisk.uzoncalc")));
     assert.ok(scopesOf(snapshot, "span").some((s) => s.includes("meta.window-spec.uzoncalc") && s.endsWith("entity.name.field.uzoncalc")));
-    assert.ok(scopesOf(snapshot, "grade").some((s) => s.endsWith("entity.name.field.uzoncalc")), "single-quoted names too");
+    assert.ok(
+      scopesOf(snapshot, "grade").some((s) => s.endsWith("entity.name.field.uzoncalc")),
+      "single-quoted names too",
+    );
     assert.ok(!scopesOf(snapshot, "not a field").some((s) => s.includes("uzoncalc")), "a `name` outside a window spec is not a field");
     assert.ok(!snapshot.split("\n").some((line) => line.includes("comment") && line.includes("uzoncalc")), "nothing inside comments");
-    assert.ok(scopesOf(snapshot, "title").every((s) => s.includes("meta.window-spec.uzoncalc") && s.includes("meta.object-literal.key")), "the spec's own keys keep TypeScript's scopes");
+    assert.ok(
+      scopesOf(snapshot, "title").every((s) => s.includes("meta.window-spec.uzoncalc") && s.includes("meta.object-literal.key")),
+      "the spec's own keys keep TypeScript's scopes",
+    );
   });
 
   it("does the same in a JavaScript sheet (snapshot)", async () => {

@@ -4,7 +4,17 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CancellationTokenSource, LSPErrorCodes, ResponseError, type CodeAction, type CompletionItem, type Diagnostic, type LocationLink, type MarkupContent, type Position } from "vscode-languageserver-protocol/node";
+import {
+  CancellationTokenSource,
+  LSPErrorCodes,
+  ResponseError,
+  type CodeAction,
+  type CompletionItem,
+  type Diagnostic,
+  type LocationLink,
+  type MarkupContent,
+  type Position,
+} from "vscode-languageserver-protocol/node";
 import { TestClient } from "./support/lspClient";
 import { SHEETS, expectedFile, formatDiagnostics, messageOf } from "./support/expectations";
 import { matchSnapshot } from "./support/snapshot";
@@ -74,7 +84,10 @@ describe("language server: dist/server.js over LSP", function () {
         "'g.ref' is possibly 'null'.",
         "'span' is possibly 'null'.",
       ]) {
-        assert.ok(messages.some((m) => m.endsWith(expected)), `missing: ${expected}\n${messages.join("\n")}`);
+        assert.ok(
+          messages.some((m) => m.endsWith(expected)),
+          `missing: ${expected}\n${messages.join("\n")}`,
+        );
       }
       assert.ok(!messages.some((m) => m.includes("seven")), "a plain TypeScript error not about fields is left to VS Code's TypeScript");
       assert.ok(!messages.some((m) => m.includes("anything") || m.includes("goes")), "a run-time field list is Record<string, any>");
@@ -105,7 +118,12 @@ describe("language server: dist/server.js over LSP", function () {
       await client.configurationChanged();
     });
 
-    for (const [sheet, mode] of [[FIELDS_TS, "all"], [FIELDS_JS, "all"], [SPECS_TS, "off"], [FIELDS_TS, "off"]] as const) {
+    for (const [sheet, mode] of [
+      [FIELDS_TS, "all"],
+      [FIELDS_JS, "all"],
+      [SPECS_TS, "off"],
+      [FIELDS_TS, "off"],
+    ] as const) {
       it(`${mode}: ${path.basename(sheet)}`, async () => {
         client.settings = { typeCheck: mode };
         await client.configurationChanged();
@@ -157,33 +175,48 @@ describe("language server: dist/server.js over LSP", function () {
       const at = positionOf(text, "g.span.toUpperCase", 3);
       const hover = await client.hover(uri, at);
       assert.ok(hover);
-      assert.deepEqual(hover.range, { start: { line: at.line, character: at.character - 1 }, end: { line: at.line, character: at.character + 3 } });
-      assert.equal((hover.contents as MarkupContent).value, [
-        "```ts",
-        "(field) span: number",
-        "```",
-        "**Span**, field of window 'Beam geometry' (`geometry`)",
-        "",
-        "type number · unit m · range 0.5 … 40 · default 6 · required",
-      ].join("\n"));
+      assert.deepEqual(hover.range, {
+        start: { line: at.line, character: at.character - 1 },
+        end: { line: at.line, character: at.character + 3 },
+      });
+      assert.equal(
+        (hover.contents as MarkupContent).value,
+        [
+          "```ts",
+          "(field) span: number",
+          "```",
+          "**Span**, field of window 'Beam geometry' (`geometry`)",
+          "",
+          "type number · unit m · range 0.5 … 40 · default 6 · required",
+        ].join("\n"),
+      );
       const grade = await client.hover(uri, positionOf(text, 'g.grade === "C99"', 3));
-      assert.equal((grade!.contents as MarkupContent).value, [
-        "```ts",
-        '(field) grade: "C25/30" | "C30/37"',
-        "```",
-        "**Concrete**, field of window 'Beam geometry' (`geometry`)",
-        "",
-        'type selectOne · default "C30/37"',
-        "",
-        'options: "C25/30", "C30/37"',
-      ].join("\n"));
+      assert.equal(
+        (grade!.contents as MarkupContent).value,
+        [
+          "```ts",
+          '(field) grade: "C25/30" | "C30/37"',
+          "```",
+          "**Concrete**, field of window 'Beam geometry' (`geometry`)",
+          "",
+          'type selectOne · default "C30/37"',
+          "",
+          'options: "C25/30", "C30/37"',
+        ].join("\n"),
+      );
       const loads = await client.hover(uri, positionOf(text, "g.loads[0]", 3));
-      assert.match((loads!.contents as MarkupContent).value, /\(field\) loads: \("dead" \| "live" \| "wind"\)\[\]\n[\s\S]*options: "dead", "live", "wind" \(Wind\)$/);
+      assert.match(
+        (loads!.contents as MarkupContent).value,
+        /\(field\) loads: \("dead" \| "live" \| "wind"\)\[\]\n[\s\S]*options: "dead", "live", "wind" \(Wind\)$/,
+      );
     });
 
     it("hover on a destructured field, and nothing on plain code", async () => {
       const span = await client.hover(uri, positionOf(text, "const { span, lenght }", 9));
-      assert.match((span!.contents as MarkupContent).value, /^```ts\n\(field\) span: number \| null\n```\nField of window 'Again' \(`again`\)\n\ntype number$/);
+      assert.match(
+        (span!.contents as MarkupContent).value,
+        /^```ts\n\(field\) span: number \| null\n```\nField of window 'Again' \(`again`\)\n\ntype number$/,
+      );
       assert.equal(await client.hover(uri, positionOf(text, "halfSpan(values", 2)), null);
       assert.equal(await client.hover(uri, positionOf(text, "dyn.anything", 5)), null, "no spec, no field hover");
     });
@@ -194,20 +227,27 @@ describe("language server: dist/server.js over LSP", function () {
       const edited = [...lines.slice(0, at), "  g.", ...lines.slice(at)].join("\n");
       await client.change(uri, edited);
       const items = (await client.completion(uri, { line: at, character: 4 })) as CompletionItem[];
-      assert.deepEqual(items.map((i) => [i.label, i.detail]), [
-        ["span", "number (m)"],
-        ["grade", '"C25/30" | "C30/37"'],
-        ["loads", '("dead" | "live" | "wind")[]'],
-        ["propped", "boolean"],
-        ["ref", "string | null"],
-      ]);
+      assert.deepEqual(
+        items.map((i) => [i.label, i.detail]),
+        [
+          ["span", "number (m)"],
+          ["grade", '"C25/30" | "C30/37"'],
+          ["loads", '("dead" | "live" | "wind")[]'],
+          ["propped", "boolean"],
+          ["ref", "string | null"],
+        ],
+      );
       assert.equal(items[0]!.kind, 5);
       assert.match((items[0]!.documentation as MarkupContent).value, /range 0\.5 … 40/);
 
       const pattern = [...lines.slice(0, at), "  const { span: s,  } = g;", ...lines.slice(at)].join("\n");
       await client.change(uri, pattern);
       const inPattern = (await client.completion(uri, { line: at, character: 20 })) as CompletionItem[];
-      assert.deepEqual(inPattern.map((i) => i.label), ["grade", "loads", "propped", "ref"], "span is taken already");
+      assert.deepEqual(
+        inPattern.map((i) => i.label),
+        ["grade", "loads", "propped", "ref"],
+        "span is taken already",
+      );
       assert.equal(await client.completion(uri, { line: at + 3, character: 2 }), null, "nothing outside field positions");
       await client.change(uri, text);
     });
@@ -218,7 +258,10 @@ describe("language server: dist/server.js over LSP", function () {
       const specStart = positionOf(text, '{ name: "span", type: "number", label: "Span"');
       assert.equal(local.length, 1);
       assert.equal(local[0]!.targetUri, uri);
-      assert.deepEqual(local[0]!.targetSelectionRange, { start: { line: specStart.line, character: specStart.character + 8 }, end: { line: specStart.line, character: specStart.character + 14 } });
+      assert.deepEqual(local[0]!.targetSelectionRange, {
+        start: { line: specStart.line, character: specStart.character + 8 },
+        end: { line: specStart.line, character: specStart.character + 14 },
+      });
       assert.deepEqual(local[0]!.targetRange.start, specStart);
       assert.ok(use.line > specStart.line);
 
@@ -243,7 +286,13 @@ describe("language server: dist/server.js over LSP", function () {
       assert.equal(spnaFix[0]!.isPreferred, true);
       assert.deepEqual(spnaFix[0]!.edit!.changes![uri], [{ range: spna!.range, newText: "span" }]);
       // VS Code moves a diagnostic's range as lines are inserted above it; the fix follows that range.
-      const moved = { ...spna!, range: { start: { line: spna!.range.start.line + 2, character: spna!.range.start.character }, end: { line: spna!.range.end.line + 2, character: spna!.range.end.character } } };
+      const moved = {
+        ...spna!,
+        range: {
+          start: { line: spna!.range.start.line + 2, character: spna!.range.start.character },
+          end: { line: spna!.range.end.line + 2, character: spna!.range.end.character },
+        },
+      };
       const movedFix = (await client.codeActions(uri, [moved])) as CodeAction[];
       assert.deepEqual(movedFix[0]!.edit!.changes![uri], [{ range: moved.range, newText: "span" }]);
       const lenghtFix = (await client.codeActions(uri, [lenght!])) as CodeAction[];
@@ -269,7 +318,8 @@ describe("language server: dist/server.js over LSP", function () {
 
   describe("edits and cancellation", () => {
     it("re-checks after incremental edits", async () => {
-      const text = "import { UI, Window, p } from \"uzoncalc\";\nexport async function* sheet() {\n  const g = yield UI(Window({ title: \"T\", fields: [{ name: \"a\", type: \"number\", required: true }] }));\n  p(String(g.a));\n}\n";
+      const text =
+        'import { UI, Window, p } from "uzoncalc";\nexport async function* sheet() {\n  const g = yield UI(Window({ title: "T", fields: [{ name: "a", type: "number", required: true }] }));\n  p(String(g.a));\n}\n';
       const file = path.join(SHEETS, "scratch-edits.calc.ts");
       const uri = await client.open(file, text);
       assert.deepEqual(await client.diagnostics(uri), []);
@@ -301,7 +351,15 @@ describe("language server: dist/server.js over LSP", function () {
       matchSnapshot(expectedFile("fields.calc.js", "fields"), formatDiagnostics(diagnostics));
       const text = fs.readFileSync(FIELDS_JS, "utf8");
       const location = await ipc.definition(uri, positionOf(text, "c.height.toUpperCase", 3));
-      assert.deepEqual(location, [{ uri, range: { start: positionOf(text, '"height"'), end: { line: positionOf(text, '"height"').line, character: positionOf(text, '"height"').character + 8 } } }]);
+      assert.deepEqual(location, [
+        {
+          uri,
+          range: {
+            start: positionOf(text, '"height"'),
+            end: { line: positionOf(text, '"height"').line, character: positionOf(text, '"height"').character + 8 },
+          },
+        },
+      ]);
       const stats = await ipc.stats();
       assert.ok(stats.warmUpMs !== undefined && stats.warmUpMs > 0, "the warm-up ran before the first request was answered");
       assert.ok(ipc.configurationRequests > 0, "the setting is read through workspace/configuration");

@@ -26,15 +26,27 @@ describe("sheet rewrite: the virtual sheet TypeScript checks", () => {
   });
 
   it("follows how UI was imported: renamed, through a namespace, and not a sheet's own UI", () => {
-    const renamed = rewrite("a.calc.ts", 'import { UI as ask, Window } from "uzoncalc";\nfunction* s() { const a = yield ask(Window({ title: "A", fields: [] })); const b = yield (ask({ title: "B", fields: [] })); }');
+    const renamed = rewrite(
+      "a.calc.ts",
+      'import { UI as ask, Window } from "uzoncalc";\nfunction* s() { const a = yield ask(Window({ title: "A", fields: [] })); const b = yield (ask({ title: "B", fields: [] })); }',
+    );
     assert.equal(renamed.pausePoints.length, 2);
     assert.match(renamed.text, /yield\* ask\(Window/);
     assert.match(renamed.text, /yield\* \(ask\(\{/);
-    const namespaced = rewrite("b.calc.js", 'import * as uz from "uzoncalc";\nasync function* s() { const a = yield uz.UI(uz.Window({ title: "A", fields: [] })); }');
+    const namespaced = rewrite(
+      "b.calc.js",
+      'import * as uz from "uzoncalc";\nasync function* s() { const a = yield uz.UI(uz.Window({ title: "A", fields: [] })); }',
+    );
     assert.match(namespaced.text, /yield\* uz\.UI\(/);
-    const own = rewrite("c.calc.ts", "function UI(x: unknown) { return x; }\nfunction* s() { const a = yield UI(1); const b = yield* UI(2); }");
+    const own = rewrite(
+      "c.calc.ts",
+      "function UI(x: unknown) { return x; }\nfunction* s() { const a = yield UI(1); const b = yield* UI(2); }",
+    );
     assert.equal(own.pausePoints.length, 0, "no import from uzoncalc: nothing is a pause point");
-    const already = rewrite("d.calc.ts", 'import { UI } from "uzoncalc";\nfunction* s() { const b = yield* UI({ title: "A", fields: [] }); const c = yield 5; }');
+    const already = rewrite(
+      "d.calc.ts",
+      'import { UI } from "uzoncalc";\nfunction* s() { const b = yield* UI({ title: "A", fields: [] }); const c = yield 5; }',
+    );
     assert.equal(already.pausePoints.length, 0, "yield* is typed already; yield of anything else is left alone");
   });
 });
@@ -46,7 +58,12 @@ describe("offset map", () => {
     { sourceOffset: source.lastIndexOf("yield") + 5, text: "/*long insertion*/" },
   ];
   const map = new OffsetMap(insertions);
-  const generated = source.slice(0, insertions[0]!.sourceOffset) + "*" + source.slice(insertions[0]!.sourceOffset, insertions[1]!.sourceOffset) + "/*long insertion*/" + source.slice(insertions[1]!.sourceOffset);
+  const generated =
+    source.slice(0, insertions[0]!.sourceOffset) +
+    "*" +
+    source.slice(insertions[0]!.sourceOffset, insertions[1]!.sourceOffset) +
+    "/*long insertion*/" +
+    source.slice(insertions[1]!.sourceOffset);
 
   it("is the identity outside inserted text, both ways, for every offset", () => {
     for (let offset = 0; offset <= source.length; offset++) {
@@ -58,13 +75,21 @@ describe("offset map", () => {
 
   it("maps nothing strictly inside inserted text, and drops ranges that lie within it", () => {
     const second = generated.indexOf("/*long insertion*/");
-    assert.equal(map.toGenerated(insertions[1]!.sourceOffset), second + 18, "a source offset maps to where its character went: after text inserted before it");
+    assert.equal(
+      map.toGenerated(insertions[1]!.sourceOffset),
+      second + 18,
+      "a source offset maps to where its character went: after text inserted before it",
+    );
     for (let inside = second + 1; inside < second + "/*long insertion*/".length; inside++) assert.equal(map.toSource(inside), undefined);
     assert.equal(map.rangeToSource(second, second + 18), undefined);
     assert.equal(map.rangeToSource(second + 2, second + 5), undefined);
     const first = generated.indexOf("*");
     assert.equal(map.rangeToSource(first, first + 1), undefined, "a diagnostic on the inserted * alone");
-    assert.deepEqual(map.rangeToSource(first - 5, first + 4), { start: first - 5, end: first + 3 }, "a range around an insertion keeps both ends");
+    assert.deepEqual(
+      map.rangeToSource(first - 5, first + 4),
+      { start: first - 5, end: first + 3 },
+      "a range around an insertion keeps both ends",
+    );
   });
 
   it("is the identity with no insertions", () => {

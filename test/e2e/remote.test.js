@@ -1,78 +1,93 @@
 // Remote mode as a new user meets it: a team sandbox (`uzoncalc serve`, started here with a token) is set as the
 // remote URL; the user switches mode from the status item, Run Calc is refused for want of a token, the
 // notification's "Set Token" button asks for it, and the run then goes through the remote service.
-'use strict';
-const { describe, test, before, after } = require('node:test');
-const assert = require('node:assert');
-const { spawn } = require('node:child_process');
-const path = require('node:path');
-const H = require('./harness');
-const { useExamplesWorkbench, openSheet } = require('./workspace');
+"use strict";
+const { describe, test, before, after } = require("node:test");
+const assert = require("node:assert");
+const { spawn } = require("node:child_process");
+const path = require("node:path");
+const H = require("./harness");
+const { useExamplesWorkbench, openSheet } = require("./workspace");
 
-const TOKEN = 'e2e-team-token-7f3a';
+const TOKEN = "e2e-team-token-7f3a";
 
 async function freePort() {
-  const net = require('node:net');
+  const net = require("node:net");
   return new Promise((resolve, reject) => {
-    const server = net.createServer().on('error', reject);
-    server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => resolve(port)); });
+    const server = net.createServer().on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
   });
 }
 
-describe('UzonCalc remote sandbox (code-server, packaged extension, `uzoncalc serve` with a token)', () => {
-  const service = { url: undefined, proc: undefined, output: '' };
+describe("UzonCalc remote sandbox (code-server, packaged extension, `uzoncalc serve` with a token)", () => {
+  const service = { url: undefined, proc: undefined, output: "" };
   before(async () => {
     const port = await freePort();
     service.url = `http://127.0.0.1:${port}`;
-    service.proc = spawn(process.execPath, [path.join(H.ROOT, 'dist', 'cli.js'), 'serve', '--host', '127.0.0.1', '--port', String(port)], {
-      env: { ...process.env, UZONCALC_TOKEN: TOKEN, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
+    service.proc = spawn(process.execPath, [path.join(H.ROOT, "dist", "cli.js"), "serve", "--host", "127.0.0.1", "--port", String(port)], {
+      env: { ...process.env, UZONCALC_TOKEN: TOKEN, LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
     });
-    service.proc.stdout.on('data', (d) => (service.output += d));
-    service.proc.stderr.on('data', (d) => (service.output += d));
-    await H.waitFor(async () => (await fetch(`${service.url}/sandbox/health`).catch(() => undefined))?.ok, 30000, 'uzoncalc serve to answer /sandbox/health');
+    service.proc.stdout.on("data", (d) => (service.output += d));
+    service.proc.stderr.on("data", (d) => (service.output += d));
+    await H.waitFor(
+      async () => (await fetch(`${service.url}/sandbox/health`).catch(() => undefined))?.ok,
+      30000,
+      "uzoncalc serve to answer /sandbox/health",
+    );
   });
   after(() => service.proc?.kill());
 
   // The URL is a setting a team lead hands out; the token is not: the user sets it through the command.
-  const session = useExamplesWorkbench('remote-', { installed: true, settings: () => ({ 'uzoncalc.sandbox.remoteUrl': service.url }) });
+  const session = useExamplesWorkbench("remote-", { installed: true, settings: () => ({ "uzoncalc.sandbox.remoteUrl": service.url }) });
 
-  test('switch to remote from the status item, set the token from the notification, run remotely', () => session.br.withPage('remote-run', async (page) => {
-    await openSheet(page, session, 'beam.calc.ts');
-    // The status item says where sheets run; clicking it switches.
-    const status = page.locator('.statusbar-item', { hasText: 'UzonCalc local' });
-    await status.waitFor({ timeout: 20000 });
-    await status.click();
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Remote' }).click();
-    await page.locator('.statusbar-item', { hasText: 'UzonCalc remote' }).waitFor({ timeout: 10000 });
-    await H.shot(page, 'remote-1-switched');
+  test("switch to remote from the status item, set the token from the notification, run remotely", () =>
+    session.br.withPage("remote-run", async (page) => {
+      await openSheet(page, session, "beam.calc.ts");
+      // The status item says where sheets run; clicking it switches.
+      const status = page.locator(".statusbar-item", { hasText: "UzonCalc local" });
+      await status.waitFor({ timeout: 20000 });
+      await status.click();
+      await page.locator(".quick-input-widget .monaco-list-row", { hasText: "Remote" }).click();
+      await page.locator(".statusbar-item", { hasText: "UzonCalc remote" }).waitFor({ timeout: 10000 });
+      await H.shot(page, "remote-1-switched");
 
-    // No token yet: the service refuses, and the notification offers the fix.
-    await page.locator('.monaco-editor .view-lines').first().click();
-    await H.runCommand(page, 'UzonCalc: Run Calc');
-    const refused = await H.waitForNotification(page, 'UzonCalc', 30000);
-    await H.shot(page, 'remote-2-no-token');
-    await refused.locator('.monaco-button', { hasText: 'Set Token' }).click();
-    const input = page.locator('.quick-input-widget input.input');
-    await input.waitFor({ state: 'visible', timeout: 10000 });
-    assert.strictEqual(await input.getAttribute('type'), 'password', 'the token is typed into a password box');
-    await page.keyboard.type(TOKEN);
-    await page.keyboard.press('Enter');
-    await page.locator('.statusbar-item', { hasText: 'remote token saved' }).waitFor({ timeout: 10000 });
+      // No token yet: the service refuses, and the notification offers the fix.
+      await page.locator(".monaco-editor .view-lines").first().click();
+      await H.runCommand(page, "UzonCalc: Run Calc");
+      const refused = await H.waitForNotification(page, "UzonCalc", 30000);
+      await H.shot(page, "remote-2-no-token");
+      await refused.locator(".monaco-button", { hasText: "Set Token" }).click();
+      const input = page.locator(".quick-input-widget input.input");
+      await input.waitFor({ state: "visible", timeout: 10000 });
+      assert.strictEqual(await input.getAttribute("type"), "password", "the token is typed into a password box");
+      await page.keyboard.type(TOKEN);
+      await page.keyboard.press("Enter");
+      await page.locator(".statusbar-item", { hasText: "remote token saved" }).waitFor({ timeout: 10000 });
 
-    // Run again from the panel: now through the team's service.
-    const frame = await H.webviewFrameWith(page, 'header [data-action="rerun"]', 30000);
-    await frame.locator('header [data-action="rerun"]').click();
-    await frame.locator('[data-form] [data-field="span"]').waitFor({ timeout: 30000 });
-    const sessions = await (await fetch(`${service.url}/sandbox/sessions`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
-    assert.ok(sessions.sessions.some((s) => s.status === 'waiting_ui'), `the service holds the waiting session: ${JSON.stringify(sessions)}`);
-    await frame.locator('[data-field="span"] input').fill('7.2');
-    await frame.locator('[data-field="b"] input').press('Enter');
-    await frame.locator('[data-form] [data-field="g"]').waitFor({ timeout: 20000 });
-    assert.match(await frame.locator('[data-report]').innerText(), /Span L\s+7\.2 m/);
-    await H.shot(page, 'remote-3-running-remotely');
-    await frame.locator('[data-action="cancel"]').click();
-    await frame.locator('.uzc-state[data-state="cancelled"]').waitFor({ timeout: 10000 });
-    const after = await (await fetch(`${service.url}/sandbox/sessions`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
-    assert.ok(after.sessions.some((s) => s.status === 'cancelled'), 'cancel reached the service');
-  }));
+      // Run again from the panel: now through the team's service.
+      const frame = await H.webviewFrameWith(page, 'header [data-action="rerun"]', 30000);
+      await frame.locator('header [data-action="rerun"]').click();
+      await frame.locator('[data-form] [data-field="span"]').waitFor({ timeout: 30000 });
+      const sessions = await (await fetch(`${service.url}/sandbox/sessions`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
+      assert.ok(
+        sessions.sessions.some((s) => s.status === "waiting_ui"),
+        `the service holds the waiting session: ${JSON.stringify(sessions)}`,
+      );
+      await frame.locator('[data-field="span"] input').fill("7.2");
+      await frame.locator('[data-field="b"] input').press("Enter");
+      await frame.locator('[data-form] [data-field="g"]').waitFor({ timeout: 20000 });
+      assert.match(await frame.locator("[data-report]").innerText(), /Span L\s+7\.2 m/);
+      await H.shot(page, "remote-3-running-remotely");
+      await frame.locator('[data-action="cancel"]').click();
+      await frame.locator('.uzc-state[data-state="cancelled"]').waitFor({ timeout: 10000 });
+      const after = await (await fetch(`${service.url}/sandbox/sessions`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
+      assert.ok(
+        after.sessions.some((s) => s.status === "cancelled"),
+        "cancel reached the service",
+      );
+    }));
 });

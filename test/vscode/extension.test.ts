@@ -7,7 +7,14 @@ import type { PanelState } from "../../protocol/webview";
 import type { UzonCalcApi } from "../../client/extension";
 
 const EXTENSION_ID = "uzoncalc.uzoncalc";
-const SPEC_COMMANDS = ["uzoncalc.runCalc", "uzoncalc.cancelRun", "uzoncalc.showPreview", "uzoncalc.invalidateCache", "uzoncalc.setRemoteToken", "uzoncalc.exportReport"];
+const SPEC_COMMANDS = [
+  "uzoncalc.runCalc",
+  "uzoncalc.cancelRun",
+  "uzoncalc.showPreview",
+  "uzoncalc.invalidateCache",
+  "uzoncalc.setRemoteToken",
+  "uzoncalc.exportReport",
+];
 
 async function api(): Promise<UzonCalcApi> {
   const extension = vscode.extensions.getExtension<UzonCalcApi>(EXTENSION_ID);
@@ -60,13 +67,23 @@ describe("UzonCalc in the extension host", () => {
     assert.equal(state!.state, "waiting");
     assert.match(state!.report, /<h1>Simply supported beam<\/h1>/);
 
-    await uzoncalc.fromWebview(sheet, { type: "submit", window: "geometry", ui_steps: 1, values: { span: "100", b: "120 mm", h: "0.36 m" } });
+    await uzoncalc.fromWebview(sheet, {
+      type: "submit",
+      window: "geometry",
+      ui_steps: 1,
+      values: { span: "100", b: "120 mm", h: "0.36 m" },
+    });
     state = uzoncalc.panelState(sheet);
     assert.equal(state?.state, "waiting");
     assert.equal(state?.window?.id, "geometry", "a refused value keeps the session at the same window");
     assert.match(state?.errors?.span ?? "", /at most 40 m/);
 
-    await uzoncalc.fromWebview(sheet, { type: "submit", window: "geometry", ui_steps: 1, values: { span: "7.2", b: "120 mm", h: "0.36 m" } });
+    await uzoncalc.fromWebview(sheet, {
+      type: "submit",
+      window: "geometry",
+      ui_steps: 1,
+      values: { span: "7.2", b: "120 mm", h: "0.36 m" },
+    });
     state = uzoncalc.panelState(sheet);
     assert.equal(state?.window?.id, "loads");
     assert.match(state!.report, /<td>Span L<\/td><td>7.2 m<\/td>/);
@@ -79,7 +96,10 @@ describe("UzonCalc in the extension host", () => {
     assert.equal(state?.window?.id, "loads", "the waiting window is not filled with the other window's values");
     assert.equal(state?.ui_steps, 2);
     assert.equal(state?.report, before.report, "the report is as it was");
-    assert.match(state?.notice ?? "", /typed into window 'geometry' \(step 1\), but the run now waits at window 'loads' \(step 2\)\. Nothing was sent/);
+    assert.match(
+      state?.notice ?? "",
+      /typed into window 'geometry' \(step 1\), but the run now waits at window 'loads' \(step 2\)\. Nothing was sent/,
+    );
 
     await uzoncalc.fromWebview(sheet, { type: "cancel" });
     assert.equal(uzoncalc.panelState(sheet)?.state, "cancelled");
@@ -131,7 +151,10 @@ describe("UzonCalc in the extension host", () => {
 
   it("applies uzoncalc.sandbox.stepTimeoutMs to the local sandbox: a runaway sheet is stopped and named", async () => {
     const sheet = workspaceFile("loops.calc.ts");
-    await vscode.workspace.fs.writeFile(sheet, Buffer.from('import { p } from "uzoncalc";\n\nexport async function* sheet() {\n  p("started");\n  for (;;) {}\n}\n', "utf8"));
+    await vscode.workspace.fs.writeFile(
+      sheet,
+      Buffer.from('import { p } from "uzoncalc";\n\nexport async function* sheet() {\n  p("started");\n  for (;;) {}\n}\n', "utf8"),
+    );
     const config = vscode.workspace.getConfiguration("uzoncalc");
     await config.update("sandbox.stepTimeoutMs", 500, vscode.ConfigurationTarget.Global);
     try {
@@ -151,8 +174,17 @@ describe("UzonCalc in the extension host", () => {
     const editor = await vscode.window.showTextDocument(sheet);
     await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
     await until("the geometry window", () => uzoncalc.panelState(sheet)?.window?.id === "geometry");
-    await uzoncalc.fromWebview(sheet, { type: "submit", window: "geometry", ui_steps: 1, values: { span: "7.2", b: "120 mm", h: "0.36 m" } });
-    const lineOf = (text: string) => editor.document.getText().split("\n").findIndex((line) => line.includes(text)) + 1;
+    await uzoncalc.fromWebview(sheet, {
+      type: "submit",
+      window: "geometry",
+      ui_steps: 1,
+      values: { span: "7.2", b: "120 mm", h: "0.36 m" },
+    });
+    const lineOf = (text: string) =>
+      editor.document
+        .getText()
+        .split("\n")
+        .findIndex((line) => line.includes(text)) + 1;
     const lineL = lineOf("const L = geometry.span;");
     const lineW = lineOf("const W = (b * h ** 2) / 6;");
     let shown = uzoncalc.shownValues(sheet);

@@ -58,12 +58,16 @@ function init(modules: { typescript: typeof ts }): ts.server.PluginModule {
     const proxy: ts.LanguageService = Object.create(null);
     for (const key of Object.keys(service) as (keyof ts.LanguageService)[]) {
       const member = service[key];
-      (proxy as unknown as Record<string, unknown>)[key] = typeof member === "function" ? (member as (...args: unknown[]) => unknown).bind(service) : member;
+      (proxy as unknown as Record<string, unknown>)[key] =
+        typeof member === "function" ? (member as (...args: unknown[]) => unknown).bind(service) : member;
     }
     proxy.getSemanticDiagnostics = (fileName) => {
       const diagnostics = service.getSemanticDiagnostics(fileName);
       if (!isSheetFileName(fileName)) return diagnostics;
-      return diagnostics.filter((d) => !(d.code === YIELD_IMPLICIT_ANY && d.file && d.start !== undefined && YIELD_UI.test(d.file.text.slice(d.start, d.start + 64))));
+      return diagnostics.filter(
+        (d) =>
+          !(d.code === YIELD_IMPLICIT_ANY && d.file && d.start !== undefined && YIELD_UI.test(d.file.text.slice(d.start, d.start + 64))),
+      );
     };
     log(`active for ${info.project.getProjectName()}`);
     return proxy;

@@ -20,6 +20,4 @@ export interface ProbeResult {
   heapLimitMb: number;
 }
 
-export type FromWorker =
-  | { seq: number; outcome: EngineOutcome }
-  | { seq: number; probe: ProbeResult };
+export type FromWorker = { seq: number; outcome: EngineOutcome } | { seq: number; probe: ProbeResult };

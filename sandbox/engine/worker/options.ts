@@ -18,9 +18,15 @@ export interface SheetWorkerLimits {
  */
 export function sheetWorkerOptions(workerScript: string, limits: SheetWorkerLimits, permission = true): WorkerOptions {
   return {
-    execArgv: permission ? ["--experimental-permission", `--allow-fs-read=${path.dirname(workerScript)}`, "--no-warnings"] : ["--no-warnings"],
+    execArgv: permission
+      ? ["--experimental-permission", `--allow-fs-read=${path.dirname(workerScript)}`, "--no-warnings"]
+      : ["--no-warnings"],
     env: {},
-    resourceLimits: { maxOldGenerationSizeMb: limits.memoryLimitMb, maxYoungGenerationSizeMb: Math.min(32, Math.max(8, Math.floor(limits.memoryLimitMb / 16))), stackSizeMb: 4 },
+    resourceLimits: {
+      maxOldGenerationSizeMb: limits.memoryLimitMb,
+      maxYoungGenerationSizeMb: Math.min(32, Math.max(8, Math.floor(limits.memoryLimitMb / 16))),
+      stackSizeMb: 4,
+    },
     stdout: false,
     stderr: false,
   };

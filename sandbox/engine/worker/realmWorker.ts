@@ -26,7 +26,8 @@ function processPort(): Port {
 
 const port: Port = parentPort ?? processPort();
 const stepTimeoutFlag = process.argv.find((a) => a.startsWith("--uzc-step-timeout="))?.split("=")[1];
-const stepTimeoutMs = Number((workerData as { stepTimeoutMs?: unknown } | undefined)?.stepTimeoutMs ?? stepTimeoutFlag) || LIMITS.stepTimeoutMs.default;
+const stepTimeoutMs =
+  Number((workerData as { stepTimeoutMs?: unknown } | undefined)?.stepTimeoutMs ?? stepTimeoutFlag) || LIMITS.stepTimeoutMs.default;
 // Steps run under vm's timeout when the pool marks the sheet `timed` (always, unless the pool was told to save the
 // per-step watchdog thread; then only sheets that once ran away): otherwise the pool's own watchdog is the limit.
 const engine = new InProcessEngine({ stepTimeoutMs, timed: false });
@@ -42,7 +43,10 @@ async function handle(message: ToWorker): Promise<FromWorker | undefined> {
     case "open":
       return { seq: message.seq, outcome: await engine.open(message.sessionId, message.sheet, message.init, message.start) };
     case "restore":
-      return { seq: message.seq, outcome: await engine.restore(message.sessionId, message.sheet, message.init, message.start, message.inputLog) };
+      return {
+        seq: message.seq,
+        outcome: await engine.restore(message.sessionId, message.sheet, message.init, message.start, message.inputLog),
+      };
     case "resume": {
       const outcome = await engine.resume(message.sessionId, message.values);
       return { seq: message.seq, outcome };

@@ -94,9 +94,26 @@ const BINARY: Record<string, { mo: string; prec: number }> = {
 
 /** Math functions shown by name, as mathematicians name them. */
 const MATH_FUNCTIONS: Record<string, string> = {
-  min: "min", max: "max", round: "round", trunc: "trunc", sign: "sgn", hypot: "hypot",
-  sin: "sin", cos: "cos", tan: "tan", asin: "arcsin", acos: "arccos", atan: "arctan", atan2: "atan2",
-  sinh: "sinh", cosh: "cosh", tanh: "tanh", asinh: "arsinh", acosh: "arcosh", atanh: "artanh", log: "ln",
+  min: "min",
+  max: "max",
+  round: "round",
+  trunc: "trunc",
+  sign: "sgn",
+  hypot: "hypot",
+  sin: "sin",
+  cos: "cos",
+  tan: "tan",
+  asin: "arcsin",
+  acos: "arccos",
+  atan: "arctan",
+  atan2: "atan2",
+  sinh: "sinh",
+  cosh: "cosh",
+  tanh: "tanh",
+  asinh: "arsinh",
+  acosh: "arcosh",
+  atanh: "artanh",
+  log: "ln",
 };
 
 const MATH_CONSTANTS: Record<string, string> = {
@@ -170,7 +187,9 @@ function needsParens(op: string, side: Side, child: Compiled): boolean {
     case "−":
       return side === "left" ? child.prec < Prec.Additive : child.prec <= Prec.Additive || child.negative;
     case "·":
-      return side === "left" ? child.prec < Prec.Multiplicative : child.prec < Prec.Multiplicative || child.negative || (child.prec === Prec.Multiplicative && child.op !== "·");
+      return side === "left"
+        ? child.prec < Prec.Multiplicative
+        : child.prec < Prec.Multiplicative || child.negative || (child.prec === Prec.Multiplicative && child.op !== "·");
     case "mod":
       return side === "left" ? child.prec < Prec.Multiplicative : child.prec <= Prec.Multiplicative || child.negative;
     case "∧":
@@ -261,7 +280,8 @@ export class FormulaCompiler {
     if (n.bigint !== undefined) return atom(`<mn>${escapeMarkup(n.bigint)}</mn>`, true);
     const value = n.value;
     if (typeof value === "number") {
-      const parts: NumberParts = literalParts(this.env.literalText(n) ?? "") ?? literalParts(String(value)) ?? { negative: false, digits: String(value) };
+      const parts: NumberParts = literalParts(this.env.literalText(n) ?? "") ??
+        literalParts(String(value)) ?? { negative: false, digits: String(value) };
       const c = atom(numberMath(parts), true);
       // 2.5×10⁵ and 10⁶ both need brackets as the base of a power.
       return parts.exponent !== undefined ? { ...c, atomic: false } : c;
@@ -321,7 +341,13 @@ export class FormulaCompiler {
       return this.compile(arg, substitute);
     });
     const callee = n.callee;
-    if (callee.type === "MemberExpression" && !callee.computed && callee.object.type === "Identifier" && callee.object.name === "Math" && callee.property.type === "Identifier") {
+    if (
+      callee.type === "MemberExpression" &&
+      !callee.computed &&
+      callee.object.type === "Identifier" &&
+      callee.object.name === "Math" &&
+      callee.property.type === "Identifier"
+    ) {
       const special = this.mathCall(callee.property.name, args);
       if (special) return special;
     }
@@ -345,7 +371,11 @@ export class FormulaCompiler {
   }
 
   private delimited(open: string, arg: Compiled, close: string): Compiled {
-    return { ...atom(`<mrow><mo>${open}</mo>${arg.sym}<mo>${close}</mo></mrow>`), sub: joinParts([`<mrow><mo>${open}</mo>`], arg.sub, [`<mo>${close}</mo></mrow>`]), holes: arg.holes };
+    return {
+      ...atom(`<mrow><mo>${open}</mo>${arg.sym}<mo>${close}</mo></mrow>`),
+      sub: joinParts([`<mrow><mo>${open}</mo>`], arg.sub, [`<mo>${close}</mo></mrow>`]),
+      holes: arg.holes,
+    };
   }
 
   private mathCall(name: string, args: Compiled[]): Compiled | undefined {
@@ -356,7 +386,12 @@ export class FormulaCompiler {
           // Not atomic: (√x)² reads better than √x² as a power's base.
           return { ...atom(`<msqrt>${a.sym}</msqrt>`), sub: joinParts(["<msqrt>"], a.sub, ["</msqrt>"]), holes: a.holes, atomic: false };
         case "cbrt":
-          return { ...atom(`<mroot>${rowSym(a)}<mn>3</mn></mroot>`), sub: joinParts(["<mroot>"], rowSub(a), ["<mn>3</mn></mroot>"]), holes: a.holes, atomic: false };
+          return {
+            ...atom(`<mroot>${rowSym(a)}<mn>3</mn></mroot>`),
+            sub: joinParts(["<mroot>"], rowSub(a), ["<mn>3</mn></mroot>"]),
+            holes: a.holes,
+            atomic: false,
+          };
         case "abs":
           return this.delimited("|", a, "|");
         case "floor":
@@ -411,14 +446,20 @@ export class FormulaCompiler {
     const unitSym = unitSymbolMath(unit);
     if (left.type === "BinaryExpression") {
       const inner = left as acorn.BinaryExpression;
-      const quantity = inner.operator === "*" || inner.operator === "/" ? this.quantityLiteral(inner.operator, inner.left, inner.right) : undefined;
+      const quantity =
+        inner.operator === "*" || inner.operator === "/" ? this.quantityLiteral(inner.operator, inner.left, inner.right) : undefined;
       if (!quantity) return undefined;
       const joint = operator === "*" ? '<mo lspace="0" rspace="0">·</mo>' : '<mo lspace="0" rspace="0">/</mo>';
       const sym = `${quantity.sym.slice(0, -"</mrow>".length)}${joint}${unitSym}</mrow>`;
       return { ...quantity, sym, sub: [sym] };
     }
     if (operator !== "*") return undefined;
-    const plain = (left.type === "Literal" && typeof (left as acorn.Literal).value === "number") || (left.type === "UnaryExpression" && (left as acorn.UnaryExpression).operator === "-" && (left as acorn.UnaryExpression).argument.type === "Literal" && typeof ((left as acorn.UnaryExpression).argument as acorn.Literal).value === "number");
+    const plain =
+      (left.type === "Literal" && typeof (left as acorn.Literal).value === "number") ||
+      (left.type === "UnaryExpression" &&
+        (left as acorn.UnaryExpression).operator === "-" &&
+        (left as acorn.UnaryExpression).argument.type === "Literal" &&
+        typeof ((left as acorn.UnaryExpression).argument as acorn.Literal).value === "number");
     if (!plain) return undefined;
     const number = this.compile(left, false);
     const sym = `<mrow>${number.sym}${UNIT_SPACE}${unitSym}</mrow>`;
@@ -451,7 +492,17 @@ export class FormulaCompiler {
     const r = needsParens(op, "right", right) ? parenthesized(right) : withHoleFlags(right, holeFlags(op, "right"));
     const mo = `<mo>${op}</mo>`;
     const sym = `${l.sym}${mo}${r.sym}`;
-    const result = { sym, prec: shape.prec, atomic: false, single: false, subSingle: false, negative: false, holes: l.holes || r.holes, literal: false, op };
+    const result = {
+      sym,
+      prec: shape.prec,
+      atomic: false,
+      single: false,
+      subSingle: false,
+      negative: false,
+      holes: l.holes || r.holes,
+      literal: false,
+      op,
+    };
     if (recordLeft && operator === "??") {
       // Shows the side that gave the value.
       const test = isHole(left)?.t ?? recordLeft();
@@ -471,13 +522,34 @@ export class FormulaCompiler {
       case "+":
         return operand;
       case "-": {
-        const inner = operand.prec <= Prec.Additive || operand.negative ? parenthesized(operand) : withHoleFlags(operand, HOLE_PAREN_NEGATIVE);
+        const inner =
+          operand.prec <= Prec.Additive || operand.negative ? parenthesized(operand) : withHoleFlags(operand, HOLE_PAREN_NEGATIVE);
         // In its own mrow the sign is a prefix operator: no space after it.
-        return { sym: `<mrow><mo>−</mo>${inner.sym}</mrow>`, sub: joinParts(["<mrow><mo>−</mo>"], inner.sub, ["</mrow>"]), prec: Prec.Unary, atomic: false, single: true, subSingle: true, negative: true, holes: inner.holes, literal: operand.literal };
+        return {
+          sym: `<mrow><mo>−</mo>${inner.sym}</mrow>`,
+          sub: joinParts(["<mrow><mo>−</mo>"], inner.sub, ["</mrow>"]),
+          prec: Prec.Unary,
+          atomic: false,
+          single: true,
+          subSingle: true,
+          negative: true,
+          holes: inner.holes,
+          literal: operand.literal,
+        };
       }
       case "!": {
         const inner = operand.prec < Prec.Unary ? parenthesized(operand) : operand;
-        return { sym: `<mrow><mo>¬</mo>${inner.sym}</mrow>`, sub: joinParts(["<mrow><mo>¬</mo>"], inner.sub, ["</mrow>"]), prec: Prec.Unary, atomic: false, single: true, subSingle: true, negative: false, holes: inner.holes, literal: false };
+        return {
+          sym: `<mrow><mo>¬</mo>${inner.sym}</mrow>`,
+          sub: joinParts(["<mrow><mo>¬</mo>"], inner.sub, ["</mrow>"]),
+          prec: Prec.Unary,
+          atomic: false,
+          single: true,
+          subSingle: true,
+          negative: false,
+          holes: inner.holes,
+          literal: false,
+        };
       }
       default:
         throw new NotRenderable(n.operator);
@@ -505,7 +577,17 @@ export class FormulaCompiler {
     const chosen = branch(n);
     // displaystyle: cells would otherwise shrink fractions to script size.
     const sym = `<mrow><mo>{</mo><mtable class="uzc-cases" displaystyle="true">${rows.join("")}</mtable></mrow>`;
-    return { sym, sub: substitute ? chosen.sub : [sym], prec: Prec.Cases, atomic: false, single: true, subSingle: false, negative: false, holes: substitute, literal: false };
+    return {
+      sym,
+      sub: substitute ? chosen.sub : [sym],
+      prec: Prec.Cases,
+      atomic: false,
+      single: true,
+      subSingle: false,
+      negative: false,
+      holes: substitute,
+      literal: false,
+    };
   }
 
   private array(n: acorn.ArrayExpression, substitute: boolean): Compiled {
@@ -520,7 +602,12 @@ export class FormulaCompiler {
       sym += separator + item.sym;
       sub = joinParts(sub, [separator], item.sub);
     });
-    return { ...atom(`${sym}<mo>]</mo></mrow>`), sub: joinParts(sub, ["<mo>]</mo></mrow>"]), holes: items.some((i) => i.holes), literal: items.every((i) => i.literal) };
+    return {
+      ...atom(`${sym}<mo>]</mo></mrow>`),
+      sub: joinParts(sub, ["<mo>]</mo></mrow>"]),
+      holes: items.some((i) => i.holes),
+      literal: items.every((i) => i.literal),
+    };
   }
 }
 

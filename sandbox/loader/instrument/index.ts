@@ -82,7 +82,12 @@ export async function instrumentSheet(input: InstrumentInput): Promise<Instrumen
   const { renderer, table } = INSTRUMENT_NAMES;
   // One line-free statement in front of the module: the renderer and this module's descriptors.
   if (plan.descriptors.length > 0) {
-    plan.insertions.push({ at: 0, text: `var ${renderer} = ${REALM.render}, ${table} = ${renderer}.formulas(${JSON.stringify(plan.descriptors)}); `, closing: false, span: Number.MAX_SAFE_INTEGER });
+    plan.insertions.push({
+      at: 0,
+      text: `var ${renderer} = ${REALM.render}, ${table} = ${renderer}.formulas(${JSON.stringify(plan.descriptors)}); `,
+      closing: false,
+      span: Number.MAX_SAFE_INTEGER,
+    });
   }
   if (units) {
     plan.insertions.push({ at: 0, text: `var ${UNITS_HELPER} = ${REALM.units}; `, closing: false, span: Number.MAX_SAFE_INTEGER });

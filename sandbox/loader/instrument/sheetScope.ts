@@ -68,7 +68,8 @@ export function readSheetScope(program: acorn.Program): SheetScope {
           declare(statement.declaration);
           if (statement.declaration.type === "FunctionDeclaration") exported.add(statement.declaration.id.name);
           if (statement.declaration.type === "VariableDeclaration") {
-            for (const declarator of statement.declaration.declarations) if (declarator.id.type === "Identifier") exported.add(declarator.id.name);
+            for (const declarator of statement.declaration.declarations)
+              if (declarator.id.type === "Identifier") exported.add(declarator.id.name);
           }
         } else if (!statement.source) {
           for (const specifier of statement.specifiers) {
@@ -99,7 +100,13 @@ export function readSheetScope(program: acorn.Program): SheetScope {
 export function runtimeCallee(scope: SheetScope, call: acorn.CallExpression): string | undefined {
   const callee = call.callee;
   if (callee.type === "Identifier") return scope.runtimeNames.get(callee.name);
-  if (callee.type === "MemberExpression" && !callee.computed && callee.object.type === "Identifier" && scope.runtimeNamespaces.has(callee.object.name) && callee.property.type === "Identifier") {
+  if (
+    callee.type === "MemberExpression" &&
+    !callee.computed &&
+    callee.object.type === "Identifier" &&
+    scope.runtimeNamespaces.has(callee.object.name) &&
+    callee.property.type === "Identifier"
+  ) {
     return callee.property.name;
   }
   return undefined;

@@ -10,7 +10,13 @@
 // functions (they write their own output), other calls, nested functions and classes, `use …` directives.
 
 import type * as acorn from "acorn";
-import { INSTRUMENT_NAMES, type CheckDescriptor, type EquationDescriptor, type RenderDescriptor, type TextDescriptor } from "../../runtime/report/descriptor";
+import {
+  INSTRUMENT_NAMES,
+  type CheckDescriptor,
+  type EquationDescriptor,
+  type RenderDescriptor,
+  type TextDescriptor,
+} from "../../runtime/report/descriptor";
 import { FormulaCompiler, NotRenderable, targetMath, type Compiled, type FormulaEnvironment } from "./formula";
 import { escapeMarkup, isPrivateName } from "./symbolNames";
 import { runtimeCallee, type FunctionNode, type SheetScope } from "./sheetScope";
@@ -151,7 +157,11 @@ class FunctionPlanner {
   }
 
   /** The formula of `node`, or undefined when it has no rendering (the line then shows its value only). */
-  private formula(node: acorn.Node, base: number, prepare?: (compiler: FormulaCompiler) => Compiled | undefined): { compiler: FormulaCompiler; compiled: Compiled } | undefined {
+  private formula(
+    node: acorn.Node,
+    base: number,
+    prepare?: (compiler: FormulaCompiler) => Compiled | undefined,
+  ): { compiler: FormulaCompiler; compiled: Compiled } | undefined {
     const compiler = new FormulaCompiler(this.context.env, base);
     try {
       const compiled = prepare ? prepare(compiler) : compiler.compile(node);
@@ -215,7 +225,8 @@ class FunctionPlanner {
         for (const switchCase of statement.cases) for (const inner of switchCase.consequent) this.statement(inner);
         return;
       case "LabeledStatement":
-        if (statement.body.type !== "ExpressionStatement" && statement.body.type !== "VariableDeclaration") this.statement(statement.body, true);
+        if (statement.body.type !== "ExpressionStatement" && statement.body.type !== "VariableDeclaration")
+          this.statement(statement.body, true);
         return;
       default:
         return;
@@ -255,7 +266,8 @@ class FunctionPlanner {
         this.assignment(statement, expression, line);
         return;
       case "Literal":
-        if (typeof expression.value === "string" && !isDirective(statement)) this.text(expression, [escapeMarkup(expression.value)], line, 0);
+        if (typeof expression.value === "string" && !isDirective(statement))
+          this.text(expression, [escapeMarkup(expression.value)], line, 0);
         return;
       case "TemplateLiteral":
         this.template(expression, line);
@@ -350,7 +362,12 @@ class FunctionPlanner {
       if (cooked !== "") parts.push(escapeMarkup(cooked));
       const expression = template.expressions[index];
       if (!expression) return;
-      const key = expression.type === "Identifier" ? expression.name : expression.type === "MemberExpression" && isNameChain(expression) ? (expression.property as acorn.Identifier).name : undefined;
+      const key =
+        expression.type === "Identifier"
+          ? expression.name
+          : expression.type === "MemberExpression" && isNameChain(expression)
+            ? (expression.property as acorn.Identifier).name
+            : undefined;
       parts.push(key === undefined ? { t: index } : { t: index, k: key });
       this.insert(expression.start, `(${temp(index)} = `, false, expression.end - expression.start);
       this.insert(expression.end, ")", true, expression.end - expression.start);
@@ -390,4 +407,13 @@ class FunctionPlanner {
   }
 }
 
-const CHECK_COMPARISONS: Record<string, "<" | "<=" | ">" | ">=" | "==" | "!="> = { "<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "===": "==", "!=": "!=", "!==": "!=" };
+const CHECK_COMPARISONS: Record<string, "<" | "<=" | ">" | ">=" | "==" | "!="> = {
+  "<": "<",
+  "<=": "<=",
+  ">": ">",
+  ">=": ">=",
+  "==": "==",
+  "===": "==",
+  "!=": "!=",
+  "!==": "!=",
+};

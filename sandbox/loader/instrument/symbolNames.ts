@@ -3,7 +3,8 @@
 // N_c_Rd → N_c,Rd). Only whole parts convert: `gammaQ` and `alphabet` stay as written. A constant in capitals
 // (CONCRETE_WEIGHT) is a name, not a symbol with a subscript, and is shown as written.
 
-const GREEK_LOWER = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi chi psi omega".split(" ");
+const GREEK_LOWER =
+  "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi chi psi omega".split(" ");
 const GREEK: Record<string, string> = Object.create(null) as Record<string, string>;
 GREEK_LOWER.forEach((word, index) => {
   // Greek capitals start at U+0391 and lower case at U+03B1; U+03A2 (after rho) is unassigned, and final sigma

@@ -32,7 +32,18 @@ export function unitImports(program: acorn.Program): Map<string, string> {
 
 export const UNITS_HELPER = `${INSTRUMENT_NAMES.tempPrefix}u`;
 
-const BINARY: Record<string, string> = { "*": "mul", "/": "div", "+": "add", "-": "sub", "%": "mod", "**": "pow", "<": "lt", "<=": "le", ">": "gt", ">=": "ge" };
+const BINARY: Record<string, string> = {
+  "*": "mul",
+  "/": "div",
+  "+": "add",
+  "-": "sub",
+  "%": "mod",
+  "**": "pow",
+  "<": "lt",
+  "<=": "le",
+  ">": "gt",
+  ">=": "ge",
+};
 const COMPOUND: Record<string, string> = { "*=": "mul", "/=": "div", "+=": "add", "-=": "sub", "%=": "mod", "**=": "pow" };
 const MATH = new Set(["sqrt", "cbrt", "abs", "min", "max", "hypot", "pow", "sin", "cos", "tan"]);
 
@@ -42,8 +53,10 @@ export function importsUnits(program: acorn.Program): boolean {
 }
 
 function isPlainLiteral(node: acorn.Node): boolean {
-  if (node.type === "Literal") return typeof (node as acorn.Literal).value === "number" || typeof (node as acorn.Literal).value === "string";
-  if (node.type === "UnaryExpression") return (node as acorn.UnaryExpression).operator === "-" && isPlainLiteral((node as acorn.UnaryExpression).argument);
+  if (node.type === "Literal")
+    return typeof (node as acorn.Literal).value === "number" || typeof (node as acorn.Literal).value === "string";
+  if (node.type === "UnaryExpression")
+    return (node as acorn.UnaryExpression).operator === "-" && isPlainLiteral((node as acorn.UnaryExpression).argument);
   return false;
 }
 
@@ -100,7 +113,15 @@ export function planUnitOperators(program: acorn.Program, code: string, lineOf: 
       }
       case "CallExpression": {
         const callee = n.callee;
-        if (n.optional || callee.type !== "MemberExpression" || callee.computed || callee.optional || callee.object.type !== "Identifier" || callee.object.name !== "Math") break;
+        if (
+          n.optional ||
+          callee.type !== "MemberExpression" ||
+          callee.computed ||
+          callee.optional ||
+          callee.object.type !== "Identifier" ||
+          callee.object.name !== "Math"
+        )
+          break;
         if (callee.property.type !== "Identifier" || !MATH.has(callee.property.name)) break;
         const calleeSpan = callee.end - callee.start;
         open(callee.start, "/*", calleeSpan);

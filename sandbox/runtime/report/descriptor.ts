@@ -78,7 +78,10 @@ export interface CheckDescriptor {
 
 export type RenderDescriptor = EquationDescriptor | TextDescriptor | CheckDescriptor;
 
-/** Names the instrumented code uses (the renderer itself is the realm global REALM.render); they are reserved in sheets (a sheet mentioning `__uzon` is not instrumented). */
+/**
+ * Names the instrumented code uses (the renderer itself is the realm global REALM.render); they are reserved in
+ * sheets (a sheet mentioning `__uzon` is not instrumented).
+ */
 export const INSTRUMENT_NAMES = {
   /** Module-level: the renderer, and the module's descriptor table. */
   renderer: "__uzon$r",

@@ -165,7 +165,10 @@ function exponentMath(exponent: number): string {
 }
 
 /** MathML of a number (an mrow when it has a sign or a power of ten). */
-export function numberMath(parts: NumberParts | string, format: Pick<NumberFormat, "thousands" | "decimal"> = DEFAULT_NUMBER_FORMAT): string {
+export function numberMath(
+  parts: NumberParts | string,
+  format: Pick<NumberFormat, "thousands" | "decimal"> = DEFAULT_NUMBER_FORMAT,
+): string {
   if (typeof parts === "string") {
     if (parts === "NaN") return "<mi>NaN</mi>";
     return parts.startsWith(MINUS) ? `<mrow><mo>${MINUS}</mo><mi>∞</mi></mrow>` : "<mi>∞</mi>";
@@ -181,7 +184,10 @@ export function numberMath(parts: NumberParts | string, format: Pick<NumberForma
 }
 
 /** HTML text of a number, for paragraphs and table cells. */
-export function numberText(parts: NumberParts | string, format: Pick<NumberFormat, "thousands" | "decimal"> = DEFAULT_NUMBER_FORMAT): string {
+export function numberText(
+  parts: NumberParts | string,
+  format: Pick<NumberFormat, "thousands" | "decimal"> = DEFAULT_NUMBER_FORMAT,
+): string {
   if (typeof parts === "string") return parts;
   let body = escapeText(grouped(parts.digits, format));
   if (parts.exponent !== undefined) {

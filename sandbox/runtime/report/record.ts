@@ -62,7 +62,21 @@ export function takePendingCheck(): PendingCheck | undefined {
 const isArray = Array.isArray;
 const MAX_TRACE_STRING = 200;
 const MAX_TRACE_ARRAY = 12;
-const SUPERSCRIPTS: Record<string, string> = { "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹", "−": "⁻", "-": "⁻", "+": "⁺" };
+const SUPERSCRIPTS: Record<string, string> = {
+  "0": "⁰",
+  "1": "¹",
+  "2": "²",
+  "3": "³",
+  "4": "⁴",
+  "5": "⁵",
+  "6": "⁶",
+  "7": "⁷",
+  "8": "⁸",
+  "9": "⁹",
+  "−": "⁻",
+  "-": "⁻",
+  "+": "⁺",
+};
 const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" };
 
 function traceScalar(value: unknown): TraceScalar {
@@ -136,7 +150,12 @@ function parseMath(markup: string): MathNode {
         if (stack.length > 1) stack.length--;
       } else {
         const space = tag.indexOf(" ");
-        const node: MathNode = { tag: space < 0 ? tag : tag.slice(0, space), attrs: space < 0 ? "" : tag.slice(space), children: [], text: "" };
+        const node: MathNode = {
+          tag: space < 0 ? tag : tag.slice(0, space),
+          attrs: space < 0 ? "" : tag.slice(space),
+          children: [],
+          text: "",
+        };
         top.children[top.children.length] = node;
         if (tag[tag.length - 1] !== "/") stack[stack.length] = node;
       }
@@ -244,13 +263,23 @@ export function formulaText(markup: string): string {
   return text.length > MAX_FORMULA ? text.slice(0, MAX_FORMULA) + "…" : text;
 }
 
-function traceEntry(descriptor: EquationDescriptor, value: unknown, shown: string | undefined, markup: string | undefined): TraceEntry | undefined {
+function traceEntry(
+  descriptor: EquationDescriptor,
+  value: unknown,
+  shown: string | undefined,
+  markup: string | undefined,
+): TraceEntry | undefined {
   const text = shown ?? formatValue(value, descriptor.name === "" ? undefined : descriptor.name)?.text;
   // Not shown in the report (an object, a function, a long array): not traced either.
   if (text === undefined) return undefined;
   const plain = plainText(text);
   const quantity = isQuantity(value);
-  const entry: TraceEntry = { line: descriptor.line, name: descriptor.name, value: traceJson(quantity ? value.value : value), display: typeof value === "string" ? `“${plain}”` : plain };
+  const entry: TraceEntry = {
+    line: descriptor.line,
+    name: descriptor.name,
+    value: traceJson(quantity ? value.value : value),
+    display: typeof value === "string" ? `“${plain}”` : plain,
+  };
   if (quantity) entry.unit = value.unit;
   if (markup !== undefined) entry.formula = formulaText(markup);
   return entry;
@@ -309,7 +338,11 @@ export function fill(parts: readonly TemplatePart[], temps: readonly unknown[]):
     } else if ("s" in part && "t" in part) {
       const value = formatValue(temps[part.t], part.k);
       if (!value) out += part.s;
-      else if (((part.f ?? 0) & HOLE_PAREN_NEGATIVE && value.negative) || ((part.f ?? 0) & HOLE_PAREN_COMPOUND && (value.compound || value.negative))) out += `<mrow><mo>(</mo>${value.math}<mo>)</mo></mrow>`;
+      else if (
+        ((part.f ?? 0) & HOLE_PAREN_NEGATIVE && value.negative) ||
+        ((part.f ?? 0) & HOLE_PAREN_COMPOUND && (value.compound || value.negative))
+      )
+        out += `<mrow><mo>(</mo>${value.math}<mo>)</mo></mrow>`;
       else out += value.math;
     } else if ("c" in part) {
       const test = temps[part.c];
@@ -386,7 +419,12 @@ function renderText(descriptor: TextDescriptor, text: unknown, temps: unknown[])
       html = escapeHtml(String(text));
       break;
     }
-    html += typeof value === "string" ? escapeHtml(value) : value === null || value === undefined ? String(value) : (formatValue(value, part.k)?.text ?? escapeHtml(String(value)));
+    html +=
+      typeof value === "string"
+        ? escapeHtml(value)
+        : value === null || value === undefined
+          ? String(value)
+          : (formatValue(value, part.k)?.text ?? escapeHtml(String(value)));
   }
   if (html.trim() !== "") emit(paragraphs(html));
 }

@@ -34,7 +34,8 @@ export function addValueFormatter(formatter: ValueFormatter): void {
 }
 
 function checkedFormat(base: NumberFormat, options: unknown): NumberFormat {
-  if (typeof options !== "object" || options === null) throw new TypeError("format(options, ...names): `options` must be an object such as { decimals: 2 }.");
+  if (typeof options !== "object" || options === null)
+    throw new TypeError("format(options, ...names): `options` must be an object such as { decimals: 2 }.");
   const o = options as Record<string, unknown>;
   const next = { ...base };
   const known = ["decimals", "sciAbove", "sciBelow", "thousands", "decimal"];
@@ -42,21 +43,25 @@ function checkedFormat(base: NumberFormat, options: unknown): NumberFormat {
     if (known.indexOf(key) < 0) throw new TypeError(`format(): unknown option '${key}'; the options are ${known.join(", ")}.`);
   }
   if (o.decimals !== undefined) {
-    if (typeof o.decimals !== "number" || !Number.isInteger(o.decimals) || o.decimals < 0 || o.decimals > 12) throw new TypeError("format(): `decimals` must be a whole number from 0 to 12.");
+    if (typeof o.decimals !== "number" || !Number.isInteger(o.decimals) || o.decimals < 0 || o.decimals > 12)
+      throw new TypeError("format(): `decimals` must be a whole number from 0 to 12.");
     next.decimals = o.decimals;
   }
   if (o.sciAbove !== undefined) {
-    if (typeof o.sciAbove !== "number" || !(o.sciAbove > 0)) throw new TypeError("format(): `sciAbove` must be a positive number (Infinity: never).");
+    if (typeof o.sciAbove !== "number" || !(o.sciAbove > 0))
+      throw new TypeError("format(): `sciAbove` must be a positive number (Infinity: never).");
     next.sciAbove = o.sciAbove;
   }
   if (o.sciBelow !== undefined) {
-    if (typeof o.sciBelow !== "number" || !(o.sciBelow >= 0) || o.sciBelow === Infinity) throw new TypeError("format(): `sciBelow` must be a number ≥ 0 (0: never).");
+    if (typeof o.sciBelow !== "number" || !(o.sciBelow >= 0) || o.sciBelow === Infinity)
+      throw new TypeError("format(): `sciBelow` must be a number ≥ 0 (0: never).");
     next.sciBelow = o.sciBelow;
   }
   for (const key of ["thousands", "decimal"] as const) {
     const value = o[key];
     if (value === undefined) continue;
-    if (typeof value !== "string" || value.length > 3 || /[0-9<>&]/.test(value)) throw new TypeError(`format(): \`${key}\` must be a short separator such as " " or ",".`);
+    if (typeof value !== "string" || value.length > 3 || /[0-9<>&]/.test(value))
+      throw new TypeError(`format(): \`${key}\` must be a short separator such as " " or ",".`);
     next[key] = value;
   }
   if (next.decimal === "") throw new TypeError("format(): `decimal` cannot be empty.");
@@ -70,7 +75,8 @@ export function setFormat(options: unknown, names: readonly unknown[]): void {
     return;
   }
   for (const name of names) {
-    if (typeof name !== "string" || name === "") throw new TypeError("format(options, ...names): each name must be a variable's name, as a string.");
+    if (typeof name !== "string" || name === "")
+      throw new TypeError("format(options, ...names): each name must be a variable's name, as a string.");
     nameFormats[name] = checkedFormat(nameFormats[name] ?? sheetFormat, options);
   }
 }
@@ -97,7 +103,12 @@ function formatScalar(value: unknown, key: string | undefined): FormattedValue |
       const digits = String(value);
       const negative = digits.charCodeAt(0) === 45;
       const body = negative ? digits.slice(1) : digits;
-      return { math: negative ? `<mrow><mo>−</mo><mn>${body}</mn></mrow>` : `<mn>${body}</mn>`, text: (negative ? "−" : "") + body, negative, compound: false };
+      return {
+        math: negative ? `<mrow><mo>−</mo><mn>${body}</mn></mrow>` : `<mn>${body}</mn>`,
+        text: (negative ? "−" : "") + body,
+        negative,
+        compound: false,
+      };
     }
     case "boolean":
       return { math: `<mtext>${value}</mtext>`, text: String(value), negative: false, compound: false };

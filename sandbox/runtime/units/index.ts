@@ -15,9 +15,15 @@ export function installUnits(): void {
     if (!isQuantity(value)) return undefined;
     const number = formatValue(value.value, key);
     if (!number) return undefined;
-    return { math: `<mrow>${number.math}<mtext>\u00a0</mtext>${unitMath(value.terms)}</mrow>`, text: `${number.text} ${value.unit}`, negative: number.negative, compound: true };
+    return {
+      math: `<mrow>${number.math}<mtext>\u00a0</mtext>${unitMath(value.terms)}</mrow>`,
+      text: `${number.text} ${value.unit}`,
+      negative: number.negative,
+      compound: true,
+    };
   });
   // Declared on Number for the editor's TypeScript (quantities are typed as branded numbers): on a plain number
   // it says why it cannot convert.
-  for (const name of ["to", "in"]) Object.defineProperty(Number.prototype, name, { value: numberTo, writable: true, configurable: true, enumerable: false });
+  for (const name of ["to", "in"])
+    Object.defineProperty(Number.prototype, name, { value: numberTo, writable: true, configurable: true, enumerable: false });
 }

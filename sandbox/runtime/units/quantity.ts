@@ -23,7 +23,19 @@ interface Term {
   p: number;
 }
 
-const SUPERSCRIPT: Record<string, string> = { "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹", "-": "⁻" };
+const SUPERSCRIPT: Record<string, string> = {
+  "0": "⁰",
+  "1": "¹",
+  "2": "²",
+  "3": "³",
+  "4": "⁴",
+  "5": "⁵",
+  "6": "⁶",
+  "7": "⁷",
+  "8": "⁸",
+  "9": "⁹",
+  "-": "⁻",
+};
 
 function superscript(power: number): string {
   const text = String(power);
@@ -83,7 +95,9 @@ export class Quantity {
     const target = termsOf(unit, "to");
     const dims = termsDims(target);
     if (!sameDimensions(dims, this.dims)) {
-      throw new UnitError(`Cannot convert ${this.toString()} to ${String(unit)}: ${describeDimensions(this.dims)} is not ${describeDimensions(dims)}.`);
+      throw new UnitError(
+        `Cannot convert ${this.toString()} to ${String(unit)}: ${describeDimensions(this.dims)} is not ${describeDimensions(dims)}.`,
+      );
     }
     return new Quantity(this.si, this.dims, target);
   }
@@ -180,7 +194,14 @@ function parseTerms(text: string): readonly Term[] | undefined {
   const cached = termCache[key];
   if (cached) return cached;
   if (!parseUnit(key)) return undefined;
-  const normalized = key.replace(/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+/g, (run) => "^" + [...run].map((c) => ({ "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8", "⁹": "9", "⁻": "-" })[c]).join(""));
+  const normalized = key.replace(
+    /[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+/g,
+    (run) =>
+      "^" +
+      [...run]
+        .map((c) => ({ "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8", "⁹": "9", "⁻": "-" })[c])
+        .join(""),
+  );
   const tokens = normalized.match(/[*·⋅/]|\^-?\d+|[^\s*·⋅/^]+/g) ?? [];
   let terms: Term[] = [];
   let sign = 1;
@@ -204,7 +225,10 @@ function parseTerms(text: string): readonly Term[] | undefined {
 function termsOf(unit: unknown, where: string): readonly Term[] {
   if (typeof unit !== "string") throw new UnitError(`${where}(unit): the unit must be a string such as "kN*m".`);
   const terms = parseTerms(unit);
-  if (!terms) throw new UnitError(`${where}(): unknown unit '${unit}'. Units are SI symbols with prefixes (mm, kN, MPa), joined by * and / with ^ powers ("kN*m", "N/mm^2").`);
+  if (!terms)
+    throw new UnitError(
+      `${where}(): unknown unit '${unit}'. Units are SI symbols with prefixes (mm, kN, MPa), joined by * and / with ^ powers ("kN*m", "N/mm^2").`,
+    );
   return terms;
 }
 
@@ -250,9 +274,26 @@ function make(si: number, dims: Dimensions, terms: readonly Term[]): Quantity | 
 
 /** Kind names `units()` accepts as keys, with their dimensions (the key must agree with the unit). */
 const KINDS: Record<string, string> = {
-  length: "m", area: "m^2", volume: "m^3", mass: "kg", time: "s", force: "N", stress: "Pa", pressure: "Pa", moment: "N*m",
-  energy: "J", power: "W", "force per length": "N/m", lineLoad: "N/m", areaLoad: "Pa", density: "kg/m^3", angle: "rad",
-  sectionModulus: "m^3", inertia: "m^4", stiffness: "N/m", weightDensity: "N/m^3",
+  length: "m",
+  area: "m^2",
+  volume: "m^3",
+  mass: "kg",
+  time: "s",
+  force: "N",
+  stress: "Pa",
+  pressure: "Pa",
+  moment: "N*m",
+  energy: "J",
+  power: "W",
+  "force per length": "N/m",
+  lineLoad: "N/m",
+  areaLoad: "Pa",
+  density: "kg/m^3",
+  angle: "rad",
+  sectionModulus: "m^3",
+  inertia: "m^4",
+  stiffness: "N/m",
+  weightDensity: "N/m^3",
 };
 
 const preferences: { dims: Dimensions; terms: readonly Term[] }[] = [];
@@ -268,7 +309,8 @@ function preferenceFor(dims: Dimensions): readonly Term[] | undefined {
  * KINDS) and must agree with the unit; any other key is taken as a label.
  */
 export function units(options: unknown): void {
-  if (typeof options !== "object" || options === null) throw new UnitError('units(preferences): pass an object such as { stress: "MPa", moment: "kN*m" }.');
+  if (typeof options !== "object" || options === null)
+    throw new UnitError('units(preferences): pass an object such as { stress: "MPa", moment: "kN*m" }.');
   for (const [kind, text] of Object.entries(options as Record<string, unknown>)) {
     const terms = termsOf(text, "units");
     const dims = termsDims(terms);
@@ -296,7 +338,16 @@ function where(line: unknown): string {
   return typeof line === "number" ? `Line ${line}: ` : "";
 }
 
-const VERBS: Record<string, string> = { "+": "add", "−": "subtract", "×": "multiply", "÷": "divide", "^": "raise", mod: "take the remainder of", min: "compare", max: "compare" };
+const VERBS: Record<string, string> = {
+  "+": "add",
+  "−": "subtract",
+  "×": "multiply",
+  "÷": "divide",
+  "^": "raise",
+  mod: "take the remainder of",
+  min: "compare",
+  max: "compare",
+};
 
 function operandError(op: string, a: unknown, b: unknown, line: unknown, hint = ""): UnitError {
   return new UnitError(`${where(line)}cannot ${VERBS[op] ?? "compare"} ${describe(a)} ${op === "^" ? "to" : "and"} ${describe(b)}${hint}.`);
@@ -319,7 +370,11 @@ function mulSlow(a: unknown, b: unknown, sign: 1 | -1, line: unknown): unknown {
   if (typeof a !== "number") throw operandError(op, a, b, line);
   const q = b as Quantity;
   if (sign === 1) return new Quantity(a * q.si, q.dims, q.terms);
-  return new Quantity(a / q.si, q.dims.map((e) => -e), scaleTerms(q.terms, -1));
+  return new Quantity(
+    a / q.si,
+    q.dims.map((e) => -e),
+    scaleTerms(q.terms, -1),
+  );
 }
 
 export function mul(a: unknown, b: unknown, line?: number): unknown {
@@ -337,7 +392,8 @@ function sameKind(op: string, a: unknown, b: unknown, line: unknown): [number, n
   const qa = isQuantity(a);
   const qb = isQuantity(b);
   if (qa && qb) {
-    if (!sameDimensions(a.dims, b.dims)) throw operandError(op, a, b, line, `: ${describeDimensions(a.dims)} and ${describeDimensions(b.dims)} do not mix`);
+    if (!sameDimensions(a.dims, b.dims))
+      throw operandError(op, a, b, line, `: ${describeDimensions(a.dims)} and ${describeDimensions(b.dims)} do not mix`);
     return [a.si, b.si, a];
   }
   if (qa && b === 0) return [a.si, 0, a];
@@ -366,13 +422,13 @@ export function sub(a: unknown, b: unknown, line?: number): unknown {
 
 export function mod(a: unknown, b: unknown, line?: number): unknown {
   if (typeof a === "number" && typeof b === "number") return a % b;
-  if (!(isQuantity(a)) && !(isQuantity(b))) return (a as number) % (b as number);
+  if (!isQuantity(a) && !isQuantity(b)) return (a as number) % (b as number);
   const [x, y, shown] = sameKind("mod", a, b, line);
   return new Quantity(x % y, shown.dims, shown.terms);
 }
 
 function compareSlow(op: string, a: unknown, b: unknown, line: unknown): [unknown, unknown] {
-  if (!(isQuantity(a)) && !(isQuantity(b))) return [a, b];
+  if (!isQuantity(a) && !isQuantity(b)) return [a, b];
   const [x, y] = sameKind(op, a, b, line);
   return [x, y];
 }
@@ -404,9 +460,13 @@ export function ge(a: unknown, b: unknown, line?: number): boolean {
 export function pow(a: unknown, b: unknown, line?: number): unknown {
   if (typeof a === "number" && typeof b === "number") return a ** b;
   if (isQuantity(b)) throw operandError("^", a, b, line, ": an exponent must be a plain number");
-  if (!(isQuantity(a))) return (a as number) ** (b as number);
+  if (!isQuantity(a)) return (a as number) ** (b as number);
   if (typeof b !== "number") throw operandError("^", a, b, line);
-  return make(a.si ** b, a.dims.map((e) => e * b), scaleTerms(a.terms, b));
+  return make(
+    a.si ** b,
+    a.dims.map((e) => e * b),
+    scaleTerms(a.terms, b),
+  );
 }
 
 export function neg(a: unknown): unknown {
@@ -501,7 +561,9 @@ export function isQuantity(value: unknown): value is Quantity {
 
 /** Units for `.to()` on a plain number: a clear error, as a number has no unit to convert from. */
 export function numberTo(this: unknown, unit: unknown): never {
-  throw new UnitError(`${formatPlain(Number(this))}.to(${JSON.stringify(unit)}): a plain number has no unit to convert. Multiply it by a unit first (5 * m).`);
+  throw new UnitError(
+    `${formatPlain(Number(this))}.to(${JSON.stringify(unit)}): a plain number has no unit to convert. Multiply it by a unit first (5 * m).`,
+  );
 }
 
 export const OPS = { mul, div, add, sub, mod, lt, le, gt, ge, pow, neg, sqrt, cbrt, abs, min, max, hypot, sin, cos, tan, unit, units };

@@ -16,9 +16,18 @@ export function unitExports(): [string, string][] {
   for (const symbol of unitSymbols()) {
     const name = RENAMED[symbol] ?? symbol;
     if (!/^[A-Za-zµ][A-Za-zµ]*$/.test(name)) continue;
-    const base = ["mol", "rad", "bar", "Pa", "Hz", "N", "J", "W", "V", "A", "K", "L", "l", "m", "g", "s"].find((b) => symbol.endsWith(b) && symbol.length > b.length);
+    const base = ["mol", "rad", "bar", "Pa", "Hz", "N", "J", "W", "V", "A", "K", "L", "l", "m", "g", "s"].find(
+      (b) => symbol.endsWith(b) && symbol.length > b.length,
+    );
     const prefix = base === undefined ? "" : symbol.slice(0, symbol.length - base.length);
-    if (prefix !== "" && ALL_PREFIXES.includes(prefix) && !COMMON_PREFIXES.includes(prefix) && !SMALL_PREFIXED.has(symbol) && symbol !== "min") continue;
+    if (
+      prefix !== "" &&
+      ALL_PREFIXES.includes(prefix) &&
+      !COMMON_PREFIXES.includes(prefix) &&
+      !SMALL_PREFIXED.has(symbol) &&
+      symbol !== "min"
+    )
+      continue;
     out.push([name, symbol]);
   }
   return out;

@@ -18,14 +18,22 @@ const RENDER_OFF = "\nexport const render = false;\n";
 
 async function runToEnd(executor: Executor, request: ExecuteRequest, answers: Record<string, unknown> = {}): Promise<ExecutionResponse> {
   let response = await executor.execute(request);
-  for (let step = 0; step < 10 && response.status === "waiting_ui"; step++) response = await executor.resume({ session_id: response.session_id, user_input: (answers[response.ui!.id] as Record<string, unknown>) ?? {} });
+  for (let step = 0; step < 10 && response.status === "waiting_ui"; step++)
+    response = await executor.resume({
+      session_id: response.session_id,
+      user_input: (answers[response.ui!.id] as Record<string, unknown>) ?? {},
+    });
   return response;
 }
 
 /** A sheet as `source` with its local imports, optionally with rendering switched off. */
 function sourceRequest(dir: string, name: string, files: string[], render: boolean, params?: JsonObject): ExecuteRequest {
   const source = fs.readFileSync(path.join(dir, name), "utf8") + (render ? "" : RENDER_OFF);
-  const request: ExecuteRequest = { source, filename: name, files: Object.fromEntries(files.map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")])) };
+  const request: ExecuteRequest = {
+    source,
+    filename: name,
+    files: Object.fromEntries(files.map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")])),
+  };
   if (params) request.params = params;
   return request;
 }
@@ -49,9 +57,18 @@ describe("report engine", function () {
   });
 
   describe("instrumentation does not change what a sheet computes", () => {
-    const beamInputs = JSON.parse(fs.readFileSync(path.join(EXAMPLES, "beam.inputs.json"), "utf8")) as Record<string, Record<string, unknown>>;
-    const footingInputs = { footing: { B: 1.8, L: 2, t: 500, soil: "Dense sand", checks: ["bearing", "sliding"], submerged: true, ref: "F3" }, "column-loads": { N: 800, H: 35 } };
-    for (const [name, inputs] of [["beam.calc.ts", beamInputs], ["footing.calc.ts", footingInputs]] as const) {
+    const beamInputs = JSON.parse(fs.readFileSync(path.join(EXAMPLES, "beam.inputs.json"), "utf8")) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    const footingInputs = {
+      footing: { B: 1.8, L: 2, t: 500, soil: "Dense sand", checks: ["bearing", "sliding"], submerged: true, ref: "F3" },
+      "column-loads": { N: 800, H: 35 },
+    };
+    for (const [name, inputs] of [
+      ["beam.calc.ts", beamInputs],
+      ["footing.calc.ts", footingInputs],
+    ] as const) {
       it(`${name}: the same value with rendering on and off, and only the rendering differs`, async () => {
         const on = await runToEnd(executor, { ...sourceRequest(EXAMPLES, name, ["lib/sections.ts"], true), inputs });
         const off = await runToEnd(executor, { ...sourceRequest(EXAMPLES, name, ["lib/sections.ts"], false), inputs });
@@ -100,7 +117,10 @@ describe("report engine", function () {
     });
 
     it("a throw in a braced single-statement branch, in a paragraph's interpolation, and in a recorded operand", async () => {
-      for (const [where, marker] of [["branch", "BRANCH-HERE"], ["text", "TEXT-HERE"]] as const) {
+      for (const [where, marker] of [
+        ["branch", "BRANCH-HERE"],
+        ["text", "TEXT-HERE"],
+      ] as const) {
         const rendered = await errorOf("throws-in-branch.calc.ts", true, { where });
         const plain = await errorOf("throws-in-branch.calc.ts", false, { where });
         assert.equal(rendered.stack, plain.stack, where);
@@ -151,7 +171,8 @@ describe("report engine", function () {
 
     it("instruments a 300-line sheet in well under a second", async () => {
       const lines = ["export async function* sheet() {", "  let x_0 = 1.5;"];
-      for (let i = 1; i < 300; i++) lines.push(`  const x_${i} = (x_${i - 1} * 1.01 + Math.sqrt(${i})) / (1 + ${i} ** 2) > 3 ? x_${i - 1} : x_${i - 1} + ${i};`);
+      for (let i = 1; i < 300; i++)
+        lines.push(`  const x_${i} = (x_${i - 1} * 1.01 + Math.sqrt(${i})) / (1 + ${i} ** 2) > 3 ? x_${i - 1} : x_${i - 1} + ${i};`);
       lines.push("}");
       const started = performance.now();
       const result = await instrumentSheet({ source: lines.join("\n"), sourceName: "big.calc.ts", loader: "ts", tsconfigRaw });
@@ -164,11 +185,21 @@ describe("report engine", function () {
 
   describe("the completed document", () => {
     function document(body: string): string {
-      return renderReportDocument({ body, sheetName: "s.calc.ts", sheetHash: "ab", createdAt: 0, inputs: [{ window: "w", values: { x: 1 } }], version: "0.1.0" });
+      return renderReportDocument({
+        body,
+        sheetName: "s.calc.ts",
+        sheetHash: "ab",
+        createdAt: 0,
+        inputs: [{ window: "w", values: { x: 1 } }],
+        version: "0.1.0",
+      });
     }
 
     it("has a table of contents before the first section when there are two or more", async () => {
-      const response = await runToEnd(executor, { file_path: path.join(EXAMPLES, "beam.calc.ts"), inputs: JSON.parse(fs.readFileSync(path.join(EXAMPLES, "beam.inputs.json"), "utf8")) });
+      const response = await runToEnd(executor, {
+        file_path: path.join(EXAMPLES, "beam.calc.ts"),
+        inputs: JSON.parse(fs.readFileSync(path.join(EXAMPLES, "beam.inputs.json"), "utf8")),
+      });
       const result = response.result!;
       const nav = result.indexOf('<nav class="uzc-toc">');
       assert.ok(nav > 0 && nav < result.indexOf('<h2 id="sec-1">'));
@@ -179,8 +210,15 @@ describe("report engine", function () {
     });
 
     it("nests subsections and leaves a one-section report without contents", () => {
-      const two = document('<h2 id="sec-1"><span class="uzc-num">1</span> A</h2>\n<h3 id="sec-1-1"><span class="uzc-num">1.1</span> A &amp; a</h3>\n<h2 id="sec-2"><span class="uzc-num">2</span> B</h2>\n');
-      assert.ok(two.includes('<nav class="uzc-toc"><p class="uzc-toc-title">Contents</p><ol><li><a href="#sec-1"><span class="uzc-num">1</span> A</a><ol><li><a href="#sec-1-1"><span class="uzc-num">1.1</span> A &amp; a</a></li></ol></li><li><a href="#sec-2"><span class="uzc-num">2</span> B</a></li></ol></nav>'), two);
+      const two = document(
+        '<h2 id="sec-1"><span class="uzc-num">1</span> A</h2>\n<h3 id="sec-1-1"><span class="uzc-num">1.1</span> A &amp; a</h3>\n<h2 id="sec-2"><span class="uzc-num">2</span> B</h2>\n',
+      );
+      assert.ok(
+        two.includes(
+          '<nav class="uzc-toc"><p class="uzc-toc-title">Contents</p><ol><li><a href="#sec-1"><span class="uzc-num">1</span> A</a><ol><li><a href="#sec-1-1"><span class="uzc-num">1.1</span> A &amp; a</a></li></ol></li><li><a href="#sec-2"><span class="uzc-num">2</span> B</a></li></ol></nav>',
+        ),
+        two,
+      );
       assert.doesNotMatch(document('<h2 id="sec-1"><span class="uzc-num">1</span> Only</h2>\n'), /uzc-toc"/);
     });
 

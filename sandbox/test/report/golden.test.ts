@@ -23,17 +23,23 @@ describe("report goldens: a sheet renders exactly its expected report", function
     await executor.close();
   });
 
-  const sheets = fs.readdirSync(DIR).filter((name) => name.endsWith(".calc.ts")).sort();
+  const sheets = fs
+    .readdirSync(DIR)
+    .filter((name) => name.endsWith(".calc.ts"))
+    .sort();
 
   it("has at least 40 golden sheets, each with its expected report", () => {
     assert.ok(sheets.length >= 40, `only ${sheets.length} sheets`);
-    if (!UPDATE) for (const sheet of sheets) assert.ok(fs.existsSync(path.join(DIR, sheet.replace(/\.calc\.ts$/, ".html"))), `${sheet} has no expected report`);
+    if (!UPDATE)
+      for (const sheet of sheets)
+        assert.ok(fs.existsSync(path.join(DIR, sheet.replace(/\.calc\.ts$/, ".html"))), `${sheet} has no expected report`);
   });
 
   for (const sheet of sheets) {
     it(sheet.replace(/\.calc\.ts$/, ""), async () => {
       let response = await executor.execute({ file_path: path.join(DIR, sheet) });
-      for (let step = 0; step < 10 && response.status === "waiting_ui"; step++) response = await executor.resume({ session_id: response.session_id, user_input: {} });
+      for (let step = 0; step < 10 && response.status === "waiting_ui"; step++)
+        response = await executor.resume({ session_id: response.session_id, user_input: {} });
       assert.equal(response.status, "completed", JSON.stringify(response.error));
       const expectedFile = path.join(DIR, sheet.replace(/\.calc\.ts$/, ".html"));
       if (UPDATE) fs.writeFileSync(expectedFile, response.html!);

@@ -11,8 +11,19 @@ function text(value: number, format: Partial<NumberFormat> = {}): string {
 describe("report number formatting", () => {
   it("shows 3 decimals with trailing zeros stripped, integers as they are", () => {
     const cases: [number, string][] = [
-      [0, "0"], [-0, "0"], [3, "3"], [210000, "210000"], [7.2, "7.2"], [3.14159265, "3.142"], [12.3456789, "12.346"],
-      [1234.5678, "1234.568"], [2.5, "2.5"], [-2.5, "−2.5"], [99.9996, "100"], [1 / 3, "0.333"], [2 / 3, "0.667"],
+      [0, "0"],
+      [-0, "0"],
+      [3, "3"],
+      [210000, "210000"],
+      [7.2, "7.2"],
+      [3.14159265, "3.142"],
+      [12.3456789, "12.346"],
+      [1234.5678, "1234.568"],
+      [2.5, "2.5"],
+      [-2.5, "−2.5"],
+      [99.9996, "100"],
+      [1 / 3, "0.333"],
+      [2 / 3, "0.667"],
     ];
     for (const [value, expected] of cases) assert.equal(text(value), expected, String(value));
   });
@@ -65,7 +76,10 @@ describe("report number formatting", () => {
   it("writes MathML: a sign or a power of ten makes an mrow; a mantissa of 1 is left out", () => {
     assert.equal(numberMath(formatNumber(7.2, DEFAULT_NUMBER_FORMAT)), "<mn>7.2</mn>");
     assert.equal(numberMath(formatNumber(-7.2, DEFAULT_NUMBER_FORMAT)), "<mrow><mo>−</mo><mn>7.2</mn></mrow>");
-    assert.equal(numberMath(formatNumber(2592000, DEFAULT_NUMBER_FORMAT)), "<mrow><mn>2.592</mn><mo>×</mo><msup><mn>10</mn><mn>6</mn></msup></mrow>");
+    assert.equal(
+      numberMath(formatNumber(2592000, DEFAULT_NUMBER_FORMAT)),
+      "<mrow><mn>2.592</mn><mo>×</mo><msup><mn>10</mn><mn>6</mn></msup></mrow>",
+    );
     assert.equal(numberMath(formatNumber(1e-5, DEFAULT_NUMBER_FORMAT)), "<msup><mn>10</mn><mrow><mo>−</mo><mn>5</mn></mrow></msup>");
   });
 

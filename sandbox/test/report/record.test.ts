@@ -29,15 +29,27 @@ describe("report renderer seams", () => {
 
   it("turns the report's MathML into one line of text for the editor's hover", () => {
     assert.equal(formulaText("<mi>x</mi><mo>=</mo><msqrt><mrow><mi>a</mi><mo>+</mo><mn>1</mn></mrow></msqrt>"), "x = √(a + 1)");
-    assert.equal(formulaText("<msub><mi>M</mi><mi>Ed</mi></msub><mo>=</mo><mrow><mo>−</mo><mn>2</mn></mrow><mo>·</mo><msup><mi>x</mi><mi>n</mi></msup>"), "M_Ed = −2 · x^n");
-    assert.equal(formulaText("<mfrac><mn>1</mn><mrow><mn>2.5</mn><mo>×</mo><msup><mn>10</mn><mrow><mo>−</mo><mn>5</mn></mrow></msup></mrow></mfrac>"), "1/(2.5×10⁻⁵)");
+    assert.equal(
+      formulaText(
+        "<msub><mi>M</mi><mi>Ed</mi></msub><mo>=</mo><mrow><mo>−</mo><mn>2</mn></mrow><mo>·</mo><msup><mi>x</mi><mi>n</mi></msup>",
+      ),
+      "M_Ed = −2 · x^n",
+    );
+    assert.equal(
+      formulaText("<mfrac><mn>1</mn><mrow><mn>2.5</mn><mo>×</mo><msup><mn>10</mn><mrow><mo>−</mo><mn>5</mn></mrow></msup></mrow></mfrac>"),
+      "1/(2.5×10⁻⁵)",
+    );
     assert.equal(formulaText("<mi>s</mi><mo>=</mo><mtext>“a &lt; b &amp; c”</mtext>"), "s = “a < b & c”");
     assert.equal(plainText("1.2×10<sup>−5</sup> &amp; <b>x</b>"), "1.2×10⁻⁵ & x");
   });
 
   it("formats values through registered formatters first (the seam for quantities with units)", () => {
     const brand = Symbol("quantity");
-    addValueFormatter((value) => (typeof value === "object" && value !== null && brand in value ? { math: "<mn>6</mn><mtext>kN·m</mtext>", text: "6 kN·m", negative: false, compound: true } : undefined));
+    addValueFormatter((value) =>
+      typeof value === "object" && value !== null && brand in value
+        ? { math: "<mn>6</mn><mtext>kN·m</mtext>", text: "6 kN·m", negative: false, compound: true }
+        : undefined,
+    );
     assert.equal(formatValue({ [brand]: true })?.text, "6 kN·m");
     assert.equal(formatValue(2)?.text, "2", "other values keep the built-in rules");
     assert.equal(formatValue({ plain: true }), undefined);

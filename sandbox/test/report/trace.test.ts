@@ -25,7 +25,12 @@ describe("trace: values in the editor", function () {
     let now = 1_000_000;
     let executor: Executor;
     before(() => {
-      executor = new Executor({ safeDirs: [CONTRACT], evictAfterMs: 60_000, clock: () => now, engine: new InProcessEngine({ stepTimeoutMs: 5_000 }) });
+      executor = new Executor({
+        safeDirs: [CONTRACT],
+        evictAfterMs: 60_000,
+        clock: () => now,
+        engine: new InProcessEngine({ stepTimeoutMs: 5_000 }),
+      });
     });
     after(() => executor.close());
 
@@ -73,7 +78,7 @@ describe("trace: values in the editor", function () {
       assert.equal(on.status, "completed", JSON.stringify(on.error));
       assert.deepEqual(on.trace, [
         { line: 3, name: "a", value: 1, display: "1", formula: "a = 1" },
-        { line: 10, name: "s", value: '<x> & "y"', display: "“<x> & \"y\"”", formula: "s = “<x> & \"y\"”" },
+        { line: 10, name: "s", value: '<x> & "y"', display: '“<x> & "y"”', formula: 's = “<x> & "y"”' },
         { line: 11, name: "u", value: null, display: "—", formula: "u = —" },
         { line: 12, name: "", value: true, display: "true", formula: "a < 2 = 1 < 2 = true" },
       ]);
@@ -86,7 +91,7 @@ describe("trace: values in the editor", function () {
       const text = [
         'import { format } from "uzoncalc";',
         "export async function* sheet() {",
-        "  format({ decimals: 1, decimal: \",\" });",
+        '  format({ decimals: 1, decimal: "," });',
         "  let x = 0;",
         "  for (let i = 1; i <= 250; i++) {",
         "    x = i / 3;",
@@ -102,7 +107,9 @@ describe("trace: values in the editor", function () {
     });
 
     it("a step that throws still sends the values it computed", async () => {
-      const text = ["export async function* sheet() {", "  const a = 2;", "  const b = a * 3;", "  throw new Error('stop');", "}"].join("\n");
+      const text = ["export async function* sheet() {", "  const a = 2;", "  const b = a * 3;", "  throw new Error('stop');", "}"].join(
+        "\n",
+      );
       const response = await executor.execute(source(text));
       assert.equal(response.status, "error");
       assert.deepEqual(response.trace, [
@@ -128,7 +135,13 @@ describe("trace: values in the editor", function () {
   describe("process pool", () => {
     let executor: Executor;
     before(() => {
-      const engine = new WorkerPoolEngine({ workerScript: defaultWorkerScript(), stepTimeoutMs: 5_000, memoryLimitMb: 128, maxWorkers: 1, sessionsPerWorker: 4 });
+      const engine = new WorkerPoolEngine({
+        workerScript: defaultWorkerScript(),
+        stepTimeoutMs: 5_000,
+        memoryLimitMb: 128,
+        maxWorkers: 1,
+        sessionsPerWorker: 4,
+      });
       executor = new Executor({ safeDirs: [CONTRACT], engine });
     });
     after(() => executor.close());

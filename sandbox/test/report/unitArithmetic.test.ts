@@ -14,12 +14,17 @@ import { convertValue } from "../../../protocol/units";
 
 async function run(executor: Executor, request: ExecuteRequest): Promise<ExecutionResponse> {
   let response = await executor.execute(request);
-  for (let step = 0; step < 10 && response.status === "waiting_ui"; step++) response = await executor.resume({ session_id: response.session_id, user_input: {} });
+  for (let step = 0; step < 10 && response.status === "waiting_ui"; step++)
+    response = await executor.resume({ session_id: response.session_id, user_input: {} });
   return response;
 }
 
 function sheet(body: string, extra: Partial<ExecuteRequest> = {}): ExecuteRequest {
-  return { source: `import { UI, Window } from "uzoncalc";\nimport { m, mm, kN, MPa, unit } from "uzoncalc/units";\n${body}`, filename: "u.calc.ts", ...extra };
+  return {
+    source: `import { UI, Window } from "uzoncalc";\nimport { m, mm, kN, MPa, unit } from "uzoncalc/units";\n${body}`,
+    filename: "u.calc.ts",
+    ...extra,
+  };
 }
 
 describe("units: quantities in sheets", function () {
@@ -34,14 +39,29 @@ describe("units: quantities in sheets", function () {
   });
 
   it("computes with quantities and returns them as { value, unit }", async () => {
-    const response = await run(executor, sheet(`export async function* sheet() {\n  const M = 2 * kN * (3 * m);\n  const A = 300 * mm * (500 * mm);\n  return { M, A, s: (M / (A * 0.5 * m)).to("MPa").in("MPa"), n: (3 * m) / (300 * mm), r: (5 * kN) / (2 * MPa * (1 * mm ** 2)), t: (2 * kN * m) / (1 * MPa * (1000 * mm ** 3)) };\n}\n`));
+    const response = await run(
+      executor,
+      sheet(
+        `export async function* sheet() {\n  const M = 2 * kN * (3 * m);\n  const A = 300 * mm * (500 * mm);\n  return { M, A, s: (M / (A * 0.5 * m)).to("MPa").in("MPa"), n: (3 * m) / (300 * mm), r: (5 * kN) / (2 * MPa * (1 * mm ** 2)), t: (2 * kN * m) / (1 * MPa * (1000 * mm ** 3)) };\n}\n`,
+      ),
+    );
     assert.equal(response.status, "completed", JSON.stringify(response.error));
     // Dimensionless results whose units do not cancel term by term are still the SI ratio (kN / (MPa·mm²) is 1000).
-    assert.deepEqual(response.value, { M: { value: 6, unit: "kN·m" }, A: { value: 150000, unit: "mm²" }, s: 0.08, n: 10, r: 2500, t: 2000 });
+    assert.deepEqual(response.value, {
+      M: { value: 6, unit: "kN·m" },
+      A: { value: 150000, unit: "mm²" },
+      s: 0.08,
+      n: 10,
+      r: 2500,
+      t: 2000,
+    });
   });
 
   it("adding metres to newtons is an error naming the line and both units", async () => {
-    const response = await run(executor, sheet(`export async function* sheet() {\n  const L = 3 * m;\n  const F = 2 * kN;\n  const x = L + F;\n}\n`));
+    const response = await run(
+      executor,
+      sheet(`export async function* sheet() {\n  const L = 3 * m;\n  const F = 2 * kN;\n  const x = L + F;\n}\n`),
+    );
     assert.equal(response.status, "error");
     assert.equal(response.error?.name, "UnitError");
     assert.equal(response.error?.line, 6);
@@ -49,7 +69,12 @@ describe("units: quantities in sheets", function () {
   });
 
   it("a quantity reaching arithmetic in another file throws instead of losing its unit", async () => {
-    const response = await run(executor, sheet(`import { twice } from "./lib";\nexport async function* sheet() {\n  const L = twice(3 * m);\n}\n`, { files: { "lib.ts": "export function twice(x: number) {\n  return x * 2;\n}\n" } }));
+    const response = await run(
+      executor,
+      sheet(`import { twice } from "./lib";\nexport async function* sheet() {\n  const L = twice(3 * m);\n}\n`, {
+        files: { "lib.ts": "export function twice(x: number) {\n  return x * 2;\n}\n" },
+      }),
+    );
     assert.equal(response.status, "error");
     assert.match(response.error?.message ?? "", /The quantity 3 m was used in arithmetic that keeps no units/);
     assert.equal(response.error?.file, "lib.ts");
@@ -79,7 +104,11 @@ describe("units: quantities in sheets", function () {
   it("the trace carries the unit and the value in it", async () => {
     const response = await run(executor, sheet(`export async function* sheet() {\n  const M = 2 * kN * (3 * m);\n}\n`));
     const entry = response.trace?.find((e) => e.name === "M");
-    assert.deepEqual(entry && { value: entry.value, unit: entry.unit, display: entry.display }, { value: 6, unit: "kN·m", display: "6 kN·m" });
+    assert.deepEqual(entry && { value: entry.value, unit: entry.unit, display: entry.display }, {
+      value: 6,
+      unit: "kN·m",
+      display: "6 kN·m",
+    });
   });
 
   it("reads units with the same parser as typed inputs", async () => {
@@ -90,6 +119,9 @@ describe("units: quantities in sheets", function () {
   it("uzoncalc-units.d.ts declares exactly what the loader exports", () => {
     const text = fs.readFileSync(path.join(__dirname, "..", "..", "runtime", "uzoncalc-units.d.ts"), "utf8");
     const declared = [...text.matchAll(/^export declare const (\S+): Quantity;$/gmu)].map((match) => match[1]);
-    assert.deepEqual(declared, unitExports().map(([name]) => name));
+    assert.deepEqual(
+      declared,
+      unitExports().map(([name]) => name),
+    );
   });
 });

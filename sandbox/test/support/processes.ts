@@ -17,7 +17,10 @@ export interface RunningService {
 /** Starts `node dist/cli.js <args>` and waits for its "listening" log line (port 0 picks a free port). */
 export function startService(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<RunningService> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, LOG_LEVEL: "info", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const logs: string[] = [];
     let buffer = "";
     let settled = false;

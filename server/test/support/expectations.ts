@@ -12,13 +12,15 @@ export function expectedFile(sheet: string, mode: string): string {
 }
 
 export function formatDiagnostics(diagnostics: readonly Diagnostic[]): string {
-  return diagnostics
-    .map((d) => {
-      const severity = d.severity === 1 ? "error" : d.severity === 2 ? "warning" : `severity${d.severity}`;
-      const range = `${d.range.start.line + 1}:${d.range.start.character + 1}-${d.range.end.line + 1}:${d.range.end.character + 1}`;
-      return `${range} ${severity} ${String(d.code)}: ${messageOf(d).replace(/\n/g, "\\n")}`;
-    })
-    .join("\n") + (diagnostics.length > 0 ? "\n" : "");
+  return (
+    diagnostics
+      .map((d) => {
+        const severity = d.severity === 1 ? "error" : d.severity === 2 ? "warning" : `severity${d.severity}`;
+        const range = `${d.range.start.line + 1}:${d.range.start.character + 1}-${d.range.end.line + 1}:${d.range.end.character + 1}`;
+        return `${range} ${severity} ${String(d.code)}: ${messageOf(d).replace(/\n/g, "\\n")}`;
+      })
+      .join("\n") + (diagnostics.length > 0 ? "\n" : "")
+  );
 }
 
 /** What `uzoncalc check` prints for the same diagnostics: the start position, and the message on one line. */

@@ -12,6 +12,11 @@ export function matchSnapshot(file: string, actual: string): void {
     fs.writeFileSync(file, actual);
     return;
   }
-  if (!fs.existsSync(file)) assert.fail(`no snapshot ${path.relative(process.cwd(), file)}; create it with UPDATE_SNAPSHOTS=1 and review it`);
-  assert.equal(actual, fs.readFileSync(file, "utf8"), `differs from ${path.relative(process.cwd(), file)} (UPDATE_SNAPSHOTS=1 rewrites it)`);
+  if (!fs.existsSync(file))
+    assert.fail(`no snapshot ${path.relative(process.cwd(), file)}; create it with UPDATE_SNAPSHOTS=1 and review it`);
+  assert.equal(
+    actual,
+    fs.readFileSync(file, "utf8"),
+    `differs from ${path.relative(process.cwd(), file)} (UPDATE_SNAPSHOTS=1 rewrites it)`,
+  );
 }
