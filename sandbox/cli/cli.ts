@@ -8,7 +8,7 @@ import { isRecord, type JsonObject } from "../../protocol/json";
 import { DEFAULT_PORTS, LIMITS, reportFileName, type Limit } from "../../protocol/limits";
 import { Refusal } from "../../protocol/refusal";
 import { RemoteSandboxClient } from "../connect/remoteClient";
-import { RunDriver } from "../connect/runDriver";
+import { RunDriver, type StepResult } from "../connect/runDriver";
 import { SandboxUnavailableError, type SandboxClient } from "../connect/sandboxClient";
 import { Executor } from "../session/executor";
 import { ExecutorClient } from "../session/executorClient";
@@ -105,6 +105,7 @@ async function openSandbox(options: RunOptions, sheetPath: string): Promise<Sand
   return new ExecutorClient(new Executor({ safeDirs: [path.dirname(fs.realpathSync(sheetPath)), process.cwd()], stepTimeoutMs, engine }));
 }
 
+/** One run of a sheet to its end: what `uzoncalc run` does once its flags are read. */
 async function run(options: RunOptions): Promise<number> {
   const sheetPath = path.resolve(options.sheet);
   if (!fs.existsSync(sheetPath)) throw new UsageError(`sheet not found: ${options.sheet}`);
@@ -114,113 +115,133 @@ async function run(options: RunOptions): Promise<number> {
   const driver = new RunDriver(async () => sandbox);
   const { transcript } = driver;
   const interactive = process.stdin.isTTY === true || process.env.UZONCALC_FORCE_TTY === "1";
-  const prompter = interactive ? new Prompter() : undefined;
-  const used = new Set<string>();
+  const answers: Answers = { inputs: options.inputs, used: new Set(), ...(interactive ? { prompter: new Prompter() } : {}) };
   try {
     let result = await driver.start({
       file_path: sheetPath,
       ...(options.func ? { func_name: options.func } : {}),
       ...(options.params ? { params: options.params } : {}),
     });
-    let step = 1;
     let answeredFrom = "started " + path.basename(sheetPath);
-    for (;;) {
+    for (let step = 1; ; step++) {
       for (const line of result.response.logs ?? []) out.write(`  console: ${line}\n`);
-      if (transcript.status === "completed") {
-        progress(step, `${answeredFrom} → completed`, result.ms);
-        fs.mkdirSync(path.dirname(options.output), { recursive: true });
-        fs.writeFileSync(options.output, transcript.result ?? "");
-        for (const id of Object.keys(options.inputs))
-          if (!used.has(id)) out.write(`uzoncalc: warning: inputs for window '${id}' were not used (the sheet never asked for it)\n`);
-        process.stdout.write(path.resolve(options.output) + "\n");
-        return options.pdf === undefined ? 0 : await writePdf(transcript.result ?? "", options.pdf, options.paper ?? "A4", options.output);
-      }
       if (!transcript.waiting) {
         progress(step, `${answeredFrom} → ${transcript.status}`, result.ms);
-        const error = transcript.error ?? { message: "The run was cancelled." };
-        const filename = path.relative(process.cwd(), sheetPath) || path.basename(sheetPath);
-        // Stack frames name files relative to the sheet; the terminal wants them relative to where it stands.
-        const sheetDir = path.dirname(filename);
-        const fromCwd = (file: string) => (sheetDir === "." ? file : path.join(sheetDir, file));
-        const where = error.file
-          ? formatErrorLocation(fromCwd(error.file), { ...error, file: undefined })
-          : formatErrorLocation(filename, error);
-        out.write(`${where} - ${error.name ?? "Error"}: ${error.message}\n`);
-        if (error.stack) {
-          for (const frame of error.stack.split("\n").slice(1))
-            out.write(
-              frame
-                .replace(/\(([^()]+:\d+:\d+)\)$/, (_, loc: string) => `(${fromCwd(loc)})`)
-                .replace(/^(\s*at )([^ ()]+:\d+:\d+)$/, (_, at: string, loc: string) => at + fromCwd(loc)) + "\n",
-            );
-        }
-        if (transcript.report === "") {
-          out.write("uzoncalc: the sheet wrote nothing before it stopped, so no report was written.\n");
-          return 1;
-        }
-        // Nothing is lost: the report so far is written, with the error where the run stopped.
-        fs.mkdirSync(path.dirname(options.output), { recursive: true });
-        fs.writeFileSync(
-          options.output,
-          renderReportDocument({
-            body: transcript.report,
-            sheetName: path.basename(sheetPath),
-            sheetHash,
-            createdAt: startedAt,
-            inputs: driver.answered,
-            version: VERSION,
-            error: { ...error },
-          }),
-        );
-        out.write(`uzoncalc: the report so far was written to ${path.resolve(options.output)}\n`);
+        if (transcript.status === "completed") return await writeCompleted(transcript.result ?? "", options, answers.used);
+        writeFailure(driver, { sheetPath, sheetHash, startedAt, output: options.output });
         return 1;
       }
       const window = transcript.window!;
       progress(step, `${answeredFrom} → waiting for "${window.title}" (${window.id})`, result.ms);
-      let values: Record<string, unknown> | undefined;
-      let errors = transcript.inputErrors ?? {};
-      if (Object.prototype.hasOwnProperty.call(options.inputs, window.id) && Object.keys(errors).length === 0) {
-        used.add(window.id);
-        values = options.inputs[window.id];
-        answeredFrom = `answered "${window.id}" from inputs`;
-      } else if (prompter) {
-        values = await askWindow(prompter, window);
-        answeredFrom = `answered "${window.id}" in the terminal`;
-      }
-      for (;;) {
-        if (values === undefined) {
-          await driver.cancel().catch(() => undefined);
-          // In a terminal this means the input ended (Ctrl-D) at a prompt: say so, not "run in a terminal".
-          if (prompter) out.write(`\nuzoncalc: input ended before window '${window.id}' was answered.\n`);
-          out.write(`uzoncalc: window '${window.id}' ("${window.title}") needs input: ${window.fields.map(describeField).join("; ")}.\n`);
-          out.write(
-            `uzoncalc: give it in --inputs as { "${window.id}": { ${window.fields.map((f) => `"${f.name}": …`).join(", ")} } }${prompter ? "" : ", or run in a terminal to be asked"}.\n`,
-          );
-          return 2;
-        }
-        try {
-          result = await driver.answer(values);
-          break;
-        } catch (error) {
-          if (!(error instanceof Refusal) || error.code !== "invalid_input" || !error.fields) throw error;
-          errors = error.fields;
-          for (const [name, message] of Object.entries(errors)) out.write(`uzoncalc: ${window.id}.${name}: ${message}\n`);
-          if (!prompter) {
-            await driver.cancel().catch(() => undefined);
-            out.write(`uzoncalc: fix the values for window '${window.id}' in the inputs file.\n`);
-            return 2;
-          }
-          const known = Object.fromEntries(Object.entries(values).filter(([name]) => !(name in errors)));
-          values = await askWindow(prompter, window, errors, known);
-          answeredFrom = `answered "${window.id}" in the terminal`;
-        }
-      }
-      step++;
+      const answered = await answerWindow(driver, answers);
+      if (typeof answered === "number") return answered;
+      ({ result, from: answeredFrom } = answered);
     }
   } finally {
-    prompter?.close();
+    answers.prompter?.close();
     await sandbox.dispose();
   }
+}
+
+/** Where a run's answers come from: the --inputs file, else the terminal when there is one. */
+interface Answers {
+  inputs: Record<string, Record<string, unknown>>;
+  /** The windows --inputs answered, to warn about the ones never asked for. */
+  used: Set<string>;
+  prompter?: Prompter;
+}
+
+/**
+ * Answers the window the run waits at, asking again in the terminal for values the sandbox refuses. An exit code
+ * when it cannot be answered (no terminal, input ended, refused values from a file): the run is cancelled.
+ */
+async function answerWindow(driver: RunDriver, answers: Answers): Promise<{ result: StepResult; from: string } | number> {
+  const window = driver.transcript.window!;
+  const { prompter } = answers;
+  let values: Record<string, unknown> | undefined;
+  let from = `answered "${window.id}" in the terminal`;
+  if (Object.prototype.hasOwnProperty.call(answers.inputs, window.id) && driver.transcript.inputErrors === undefined) {
+    answers.used.add(window.id);
+    values = answers.inputs[window.id];
+    from = `answered "${window.id}" from inputs`;
+  } else if (prompter) {
+    values = await askWindow(prompter, window);
+  }
+  for (;;) {
+    if (values === undefined) {
+      await driver.cancel().catch(() => undefined);
+      // In a terminal this means the input ended (Ctrl-D) at a prompt: say so, not "run in a terminal".
+      if (prompter) out.write(`\nuzoncalc: input ended before window '${window.id}' was answered.\n`);
+      out.write(`uzoncalc: window '${window.id}' ("${window.title}") needs input: ${window.fields.map(describeField).join("; ")}.\n`);
+      const shape = window.fields.map((f) => `"${f.name}": …`).join(", ");
+      out.write(
+        `uzoncalc: give it in --inputs as { "${window.id}": { ${shape} } }${prompter ? "" : ", or run in a terminal to be asked"}.\n`,
+      );
+      return 2;
+    }
+    try {
+      return { result: await driver.answer(values), from };
+    } catch (error) {
+      if (!(error instanceof Refusal) || error.code !== "invalid_input" || !error.fields) throw error;
+      const errors = error.fields;
+      for (const [name, message] of Object.entries(errors)) out.write(`uzoncalc: ${window.id}.${name}: ${message}\n`);
+      if (!prompter) {
+        await driver.cancel().catch(() => undefined);
+        out.write(`uzoncalc: fix the values for window '${window.id}' in the inputs file.\n`);
+        return 2;
+      }
+      const known = Object.fromEntries(Object.entries(values).filter(([name]) => !(name in errors)));
+      values = await askWindow(prompter, window, errors, known);
+      from = `answered "${window.id}" in the terminal`;
+    }
+  }
+}
+
+/** A completed run: the report (and the PDF when asked), the report's path on stdout. */
+async function writeCompleted(document: string, options: RunOptions, used: Set<string>): Promise<number> {
+  fs.mkdirSync(path.dirname(options.output), { recursive: true });
+  fs.writeFileSync(options.output, document);
+  for (const id of Object.keys(options.inputs))
+    if (!used.has(id)) out.write(`uzoncalc: warning: inputs for window '${id}' were not used (the sheet never asked for it)\n`);
+  process.stdout.write(path.resolve(options.output) + "\n");
+  return options.pdf === undefined ? 0 : await writePdf(document, options.pdf, options.paper ?? "A4", options.output);
+}
+
+/** A run that failed or was cancelled: where and why on stderr, and nothing lost: the report so far is written. */
+function writeFailure(driver: RunDriver, run: { sheetPath: string; sheetHash: string; startedAt: number; output: string }): void {
+  const { transcript } = driver;
+  const error = transcript.error ?? { message: "The run was cancelled." };
+  const filename = path.relative(process.cwd(), run.sheetPath) || path.basename(run.sheetPath);
+  // Stack frames name files relative to the sheet; the terminal wants them relative to where it stands.
+  const sheetDir = path.dirname(filename);
+  const fromCwd = (file: string) => (sheetDir === "." ? file : path.join(sheetDir, file));
+  const where = error.file ? formatErrorLocation(fromCwd(error.file), { ...error, file: undefined }) : formatErrorLocation(filename, error);
+  out.write(`${where} - ${error.name ?? "Error"}: ${error.message}\n`);
+  for (const frame of error.stack?.split("\n").slice(1) ?? []) {
+    out.write(
+      frame
+        .replace(/\(([^()]+:\d+:\d+)\)$/, (_, loc: string) => `(${fromCwd(loc)})`)
+        .replace(/^(\s*at )([^ ()]+:\d+:\d+)$/, (_, at: string, loc: string) => at + fromCwd(loc)) + "\n",
+    );
+  }
+  if (transcript.report === "") {
+    out.write("uzoncalc: the sheet wrote nothing before it stopped, so no report was written.\n");
+    return;
+  }
+  fs.mkdirSync(path.dirname(run.output), { recursive: true });
+  fs.writeFileSync(
+    run.output,
+    renderReportDocument({
+      body: transcript.report,
+      sheetName: path.basename(run.sheetPath),
+      sheetHash: run.sheetHash,
+      createdAt: run.startedAt,
+      inputs: driver.answered,
+      version: VERSION,
+      error: { ...error },
+    }),
+  );
+  out.write(`uzoncalc: the report so far was written to ${path.resolve(run.output)}\n`);
 }
 
 /** The PDF of a completed run; the HTML report is already written whatever happens here. */
@@ -347,6 +368,82 @@ async function checkCommand(args: string[]): Promise<number> {
   return runCheck(args);
 }
 
+/** `uzoncalc run`: its flags read and checked, then one run. */
+async function runCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      func: { type: "string" },
+      params: { type: "string" },
+      inputs: { type: "string" },
+      output: { type: "string", short: "o" },
+      "sandbox-url": { type: "string" },
+      "step-timeout": { type: "string" },
+      "memory-limit": { type: "string" },
+      pdf: { type: "string" },
+      paper: { type: "string" },
+    },
+  });
+  if (positionals.length !== 1)
+    throw new UsageError(positionals.length === 0 ? "run needs a sheet file" : `run takes one sheet, got ${positionals.length}`);
+  const sheet = positionals[0]!;
+  let params: JsonObject | undefined;
+  if (values.params !== undefined) {
+    const parsed = readJsonArgument(values.params, "--params");
+    if (!isRecord(parsed)) throw new UsageError("--params must be a JSON object");
+    params = parsed as JsonObject;
+  }
+  let inputs: Record<string, Record<string, unknown>> = {};
+  if (values.inputs !== undefined) {
+    const parsed = readJsonArgument("@" + values.inputs, "--inputs");
+    if (!isRecord(parsed) || !Object.values(parsed).every(isRecord))
+      throw new UsageError('--inputs must hold { "window_id": { "field": value } }');
+    inputs = parsed as Record<string, Record<string, unknown>>;
+  }
+  let paper: PaperSize | undefined;
+  if (values.paper !== undefined) {
+    paper = PAPER_SIZES.find((size) => size.toLowerCase() === values.paper!.toLowerCase());
+    if (paper === undefined) throw new UsageError(`--paper must be ${PAPER_SIZES.join(" or ")}`);
+    if (values.pdf === undefined) throw new UsageError("--paper goes with --pdf");
+  }
+  if (values.pdf === "") throw new UsageError("--pdf needs a file name, e.g. --pdf report.pdf");
+  return run({
+    sheet,
+    inputs,
+    output: values.output ?? reportFileName(sheet),
+    ...(values.pdf !== undefined ? { pdf: values.pdf } : {}),
+    ...(paper !== undefined ? { paper } : {}),
+    ...(values.func !== undefined ? { func: values.func } : {}),
+    ...(params !== undefined ? { params } : {}),
+    ...(values["step-timeout"] !== undefined
+      ? { stepTimeoutMs: limitFlag(values["step-timeout"], "--step-timeout", LIMITS.stepTimeoutMs) }
+      : {}),
+    ...(values["memory-limit"] !== undefined
+      ? { memoryLimitMb: limitFlag(values["memory-limit"], "--memory-limit", LIMITS.memoryLimitMb) }
+      : {}),
+    ...(values["sandbox-url"] !== undefined ? { sandboxUrl: values["sandbox-url"] } : {}),
+  });
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  run: runCommand,
+  serve: serveCommand,
+  api: apiCommand,
+  check: checkCommand,
+};
+
+/** What went wrong, said on stderr as the user can act on it; the exit code. Anything else is a bug: rethrown. */
+function explain(error: unknown): number {
+  const usage =
+    error instanceof UsageError || (error instanceof Error && String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS"));
+  if (usage) out.write(`uzoncalc: ${(error as Error).message}\n\n${USAGE}\n`);
+  else if (error instanceof Refusal) out.write(`uzoncalc: ${error.message}\n`);
+  else if (error instanceof SandboxUnavailableError) out.write(`uzoncalc: ${error.message}\nuzoncalc: ${error.hint}\n`);
+  else throw error;
+  return 1;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "--version" || command === "-v") {
@@ -358,87 +455,11 @@ export async function main(argv: string[]): Promise<number> {
     return command === undefined ? 1 : 0;
   }
   try {
-    if (command === "serve") return await serveCommand(rest);
-    if (command === "api") return await apiCommand(rest);
-    if (command === "check") return await checkCommand(rest);
-    if (command !== "run") throw new UsageError(`unknown command '${command}'`);
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        func: { type: "string" },
-        params: { type: "string" },
-        inputs: { type: "string" },
-        output: { type: "string", short: "o" },
-        "sandbox-url": { type: "string" },
-        "step-timeout": { type: "string" },
-        "memory-limit": { type: "string" },
-        pdf: { type: "string" },
-        paper: { type: "string" },
-      },
-    });
-    if (positionals.length !== 1)
-      throw new UsageError(positionals.length === 0 ? "run needs a sheet file" : `run takes one sheet, got ${positionals.length}`);
-    const sheet = positionals[0]!;
-    let params: JsonObject | undefined;
-    if (values.params !== undefined) {
-      const parsed = readJsonArgument(values.params, "--params");
-      if (!isRecord(parsed)) throw new UsageError("--params must be a JSON object");
-      params = parsed as JsonObject;
-    }
-    let inputs: Record<string, Record<string, unknown>> = {};
-    if (values.inputs !== undefined) {
-      const parsed = readJsonArgument("@" + values.inputs, "--inputs");
-      if (!isRecord(parsed) || !Object.values(parsed).every(isRecord))
-        throw new UsageError('--inputs must hold { "window_id": { "field": value } }');
-      inputs = parsed as Record<string, Record<string, unknown>>;
-    }
-    const stepTimeoutMs =
-      values["step-timeout"] !== undefined ? limitFlag(values["step-timeout"], "--step-timeout", LIMITS.stepTimeoutMs) : undefined;
-    const memoryLimitMb =
-      values["memory-limit"] !== undefined ? limitFlag(values["memory-limit"], "--memory-limit", LIMITS.memoryLimitMb) : undefined;
-    let paper: PaperSize | undefined;
-    if (values.paper !== undefined) {
-      paper = PAPER_SIZES.find((size) => size.toLowerCase() === values.paper!.toLowerCase());
-      if (paper === undefined) throw new UsageError(`--paper must be ${PAPER_SIZES.join(" or ")}`);
-      if (values.pdf === undefined) throw new UsageError("--paper goes with --pdf");
-    }
-    if (values.pdf === "") throw new UsageError("--pdf needs a file name, e.g. --pdf report.pdf");
-    return await run({
-      sheet,
-      ...(values.pdf !== undefined ? { pdf: values.pdf } : {}),
-      ...(paper !== undefined ? { paper } : {}),
-      inputs,
-      output: values.output ?? reportFileName(sheet),
-      ...(values.func !== undefined ? { func: values.func } : {}),
-      ...(params !== undefined ? { params } : {}),
-      ...(stepTimeoutMs !== undefined ? { stepTimeoutMs } : {}),
-      ...(memoryLimitMb !== undefined ? { memoryLimitMb } : {}),
-      ...(values["sandbox-url"] !== undefined ? { sandboxUrl: values["sandbox-url"] } : {}),
-    });
+    const handler = Object.prototype.hasOwnProperty.call(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!handler) throw new UsageError(`unknown command '${command}'`);
+    return await handler(rest);
   } catch (error) {
-    if (error instanceof UsageError) {
-      out.write(`uzoncalc: ${error.message}\n\n${USAGE}\n`);
-      return 1;
-    }
-    if (error instanceof Refusal) {
-      out.write(`uzoncalc: ${error.message}\n`);
-      return 1;
-    }
-    if (error instanceof SandboxUnavailableError) {
-      out.write(`uzoncalc: ${error.message}\nuzoncalc: ${error.hint}\n`);
-      return 1;
-    }
-    if (
-      error instanceof Error &&
-      "code" in error &&
-      typeof (error as { code?: unknown }).code === "string" &&
-      (error as { code: string }).code.startsWith("ERR_PARSE_ARGS")
-    ) {
-      out.write(`uzoncalc: ${error.message}\n\n${USAGE}\n`);
-      return 1;
-    }
-    throw error;
+    return explain(error);
   }
 }
 
