@@ -10,6 +10,16 @@ const path = require("node:path");
 const H = require("./harness");
 const { useExamplesWorkbench, openSheet } = require("./workspace");
 
+const SAVED_SHEET = [
+  'import { UI, Window, p } from "uzoncalc";',
+  "",
+  "export async function* sheet() {",
+  '  p("version saved");',
+  '  yield UI(Window({ title: "Go on", fields: [{ name: "n", type: "number", default: 1 }] }));',
+  "}",
+  "",
+].join("\n");
+
 const THROWING_SHEET = [
   'import { UI, Window, p } from "uzoncalc";',
   "",
@@ -48,7 +58,12 @@ function extensionLog(session) {
 describe("UzonCalc run panel (code-server, packaged extension, driven through the webview)", () => {
   const session = useExamplesWorkbench("panel-", {
     installed: true,
-    beforeStart: (s) => fs.writeFileSync(path.join(s.ws, "throws.calc.ts"), THROWING_SHEET),
+    // code-server saves files after a delay by default; the unsaved-changes test needs an editor that stays dirty.
+    settings: { "files.autoSave": "off" },
+    beforeStart: (s) => {
+      fs.writeFileSync(path.join(s.ws, "throws.calc.ts"), THROWING_SHEET);
+      fs.writeFileSync(path.join(s.ws, "saved.calc.ts"), SAVED_SHEET);
+    },
   });
 
   test("Run Calc from the palette: form, refused value, next window, report, cancel, run again", () =>
@@ -205,5 +220,39 @@ describe("UzonCalc run panel (code-server, packaged extension, driven through th
       await page
         .locator('.editor-status-selection, .statusbar-item[id$="status.editor.selection"]', { hasText: "Ln 6, Col 24" })
         .waitFor({ timeout: 15000 });
+    }));
+
+  test("unsaved changes: Run Calc asks once; Run Saved Version runs the file on disk, Save and Run saves first", () =>
+    session.br.withPage("panel-unsaved", async (page) => {
+      await openSheet(page, session, "saved.calc.ts");
+      // Line 4 is `  p("version saved");`: "saved" becomes "edited" in the editor only (no quote or bracket typed).
+      for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowDown");
+      await page.keyboard.press("End");
+      for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowLeft");
+      for (let i = 0; i < 5; i++) await page.keyboard.press("Backspace");
+      await page.keyboard.type("edited");
+      await page.locator(".tabs-container .tab.active.dirty", { hasText: "saved.calc.ts" }).waitFor({ timeout: 10000 });
+
+      await page.keyboard.press("Control+Shift+Enter");
+      let asked = await H.waitForNotification(page, "saved.calc.ts has unsaved changes. A run uses the saved files.", 20000);
+      await H.shot(page, "panel-11-unsaved-asked");
+      await asked.locator(".monaco-button", { hasText: "Run Saved Version" }).click();
+      let frame = await H.webviewFrameWith(page, '[data-form] [data-field="n"]', 60000);
+      assert.match(await frame.locator("[data-report]").innerText(), /version saved/, "the saved file ran, not the editor's text");
+      assert.strictEqual(await page.locator(".tabs-container .tab.active.dirty", { hasText: "saved.calc.ts" }).count(), 1, "still unsaved");
+      assert.match(fs.readFileSync(path.join(session.ws, "saved.calc.ts"), "utf8"), /version saved/);
+
+      await page.locator(".monaco-editor .view-line").first().click();
+      await page.keyboard.press("Control+Shift+Enter");
+      asked = await H.waitForNotification(page, "saved.calc.ts has unsaved changes.", 20000);
+      await asked.locator(".monaco-button", { hasText: "Save and Run" }).click();
+      await H.waitFor(
+        () => /version edited/.test(fs.readFileSync(path.join(session.ws, "saved.calc.ts"), "utf8")),
+        15000,
+        "the sheet saved",
+      );
+      frame = await H.webviewFrameWith(page, '[data-report]:has-text("version edited")', 60000);
+      await frame.locator('[data-form] [data-field="n"]').waitFor({ timeout: 20000 });
+      await H.shot(page, "panel-12-saved-and-run");
     }));
 });

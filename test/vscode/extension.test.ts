@@ -205,6 +205,30 @@ describe("UzonCalc in the extension host", () => {
     }
   });
 
+  it("runs the saved files: with uzoncalc.saveBeforeRun, unsaved changes are saved first and then run", async () => {
+    const sheet = workspaceFile("save-first.calc.ts");
+    const source =
+      'import { UI, Window, p } from "uzoncalc";\n\nexport async function* sheet() {\n  p("version 1");\n  yield UI(Window({ title: "Next", fields: [] }));\n}\n';
+    await vscode.workspace.fs.writeFile(sheet, Buffer.from(source, "utf8"));
+    const editor = await vscode.window.showTextDocument(sheet);
+    const line = editor.document.lineAt(3);
+    await editor.edit((edit) => edit.replace(line.range, '  p("version 2");'));
+    assert.equal(editor.document.isDirty, true);
+    const config = vscode.workspace.getConfiguration("uzoncalc");
+    await config.update("saveBeforeRun", true, vscode.ConfigurationTarget.Global);
+    try {
+      await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
+      const state = uzoncalc.panelState(sheet);
+      assert.equal(state?.window?.id, "next");
+      assert.equal(editor.document.isDirty, false, "saved before the run, without asking");
+      assert.match(Buffer.from(await vscode.workspace.fs.readFile(sheet)).toString("utf8"), /version 2/);
+      assert.match(state!.report, /version 2/, "what ran is what was saved");
+    } finally {
+      await config.update("saveBeforeRun", undefined, vscode.ConfigurationTarget.Global);
+      await uzoncalc.fromWebview(sheet, { type: "cancel" });
+    }
+  });
+
   it("ignores messages that are not part of the panel's protocol", async () => {
     const sheet = workspaceFile("beam.calc.ts");
     await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
