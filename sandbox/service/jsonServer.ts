@@ -80,7 +80,7 @@ export interface JsonServerOptions {
   /** Header and whole-request deadlines against slow clients. Defaults 10 s and 30 s. */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
-  /** Maps an error a handler threw to a refusal; undefined falls through to a Refusal as thrown, then 500. */
+  /** Maps an error a route's handler threw to a refusal; undefined falls through to a Refusal as thrown, then 500. */
   mapError?: (error: unknown) => Refusal | undefined;
 }
 
@@ -101,115 +101,114 @@ export function tokenMatches(given: string, tokens: readonly string[]): string |
 
 /** Builds the HTTP server. `close()` it to stop accepting; requests in flight finish first. */
 export function createJsonServer(options: JsonServerOptions): JsonServer {
-  const { logger, metrics, routes, noun } = options;
-  const tokens = options.tokens ?? [];
-  const maxBodyBytes = options.maxBodyBytes ?? LIMITS.maxBodyBytes.default;
   let inFlight = 0;
-
-  const server = http.createServer(
-    { headersTimeout: options.headersTimeoutMs ?? 10_000, requestTimeout: options.requestTimeoutMs ?? 30_000, keepAliveTimeout: 5_000 },
-    (req, res) => {
-      const started = performance.now();
-      inFlight++;
-      res.on("close", () => inFlight--);
-      const requestId =
-        (typeof req.headers["x-request-id"] === "string" && /^[\w.-]{1,64}$/.test(req.headers["x-request-id"])
-          ? req.headers["x-request-id"]
-          : undefined) ?? randomUUID();
-      const log = logger.child({ req_id: requestId });
-      res.setHeader("x-request-id", requestId);
-      const url = new URL(req.url ?? "/", "http://service");
-      let routeName = "unknown";
-
-      const finish = (status: number, payload: unknown, contentType = "application/json") => {
-        const text = contentType === "application/json" ? JSON.stringify(payload) : String(payload);
-        res.writeHead(status, {
-          "content-type": contentType === "application/json" ? "application/json; charset=utf-8" : contentType,
-          "content-length": Buffer.byteLength(text),
-        });
-        res.end(text);
-        const ms = performance.now() - started;
-        metrics.observeRequest(routeName, status, ms);
-        const fields = { method: req.method, path: url.pathname, route: routeName, status, ms: Math.round(ms * 100) / 100 };
-        if (status >= 500) log.error(fields, "request failed");
-        else log.info(fields, "request");
-      };
-      const refuse = (refusal: Refusal) => {
-        metrics.observeError(refusal.code);
-        finish(refusal.status, refusal.toBody());
-      };
-
-      const candidates = routes.filter((r) => r.pattern.test(url.pathname));
-      const route = candidates.find((r) => r.method === req.method);
-      if (!route) {
-        req.resume();
-        if (candidates.length > 0) {
-          res.setHeader("allow", candidates.map((r) => r.method).join(", "));
-          refuse(
-            new Refusal(
-              "bad_request",
-              `${req.method} is not allowed on ${url.pathname}; use ${candidates.map((r) => r.method).join(" or ")}.`,
-            ),
-          );
-        } else refuse(new Refusal("not_found", `No route ${req.method} ${url.pathname}.`));
-        return;
-      }
-      routeName = route.name;
-
-      let owner: string | undefined;
-      if (tokens.length > 0 && !route.public) {
-        const header = req.headers.authorization ?? "";
-        const match = /^Bearer\s+(.+)$/i.exec(header);
-        owner = match ? tokenMatches(match[1]!.trim(), tokens) : undefined;
-        if (!owner) {
-          req.resume();
-          refuse(
-            new Refusal(
-              "unauthorized",
-              header ? `The bearer token is not accepted by ${noun}.` : `${capitalize(noun)} needs \`Authorization: Bearer <token>\`.`,
-            ),
-          );
-          return;
-        }
-      }
-
-      let params: Record<string, string>;
-      try {
-        params = { ...(route.pattern.exec(url.pathname)?.groups ?? {}) };
-        for (const key of Object.keys(params)) params[key] = decodeURIComponent(params[key]!);
-      } catch {
-        req.resume();
-        refuse(new Refusal("bad_request", `The path ${url.pathname} is not valid percent-encoding.`));
-        return;
-      }
-
-      readBody(req, route.body === true, maxBodyBytes, noun)
-        .then(async (body) => {
-          const result = await route.handler({ body, context: owner === undefined ? {} : { owner }, params, requestId, log });
-          if (result instanceof Metrics) {
-            finish(200, await result.render(), "text/plain; version=0.0.4; charset=utf-8");
-            return;
-          }
-          if (route.step) metrics.observeStep(result as ExecutionResponse, performance.now() - started);
-          finish(200, result);
-        })
-        .catch((error: unknown) => {
-          const mapped = options.mapError?.(error);
-          if (mapped) {
-            if (mapped.status >= 500) log.warn({ err: error }, mapped.message);
-            refuse(mapped);
-          } else if (error instanceof Refusal) refuse(error);
-          else {
-            log.error({ err: error }, "unexpected error");
-            metrics.observeError("internal");
-            finish(500, { error: { code: "internal", message: `${capitalize(noun)} failed on this request; it has been logged.` } });
-          }
-        });
-    },
-  ) as JsonServer;
-  server.metrics = metrics;
+  const timeouts = {
+    headersTimeout: options.headersTimeoutMs ?? 10_000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    keepAliveTimeout: 5_000,
+  };
+  const server = http.createServer(timeouts, (req, res) => {
+    inFlight++;
+    res.on("close", () => inFlight--);
+    void answerRequest(options, req, res);
+  }) as JsonServer;
+  server.metrics = options.metrics;
   server.inFlight = () => inFlight;
   return server;
+}
+
+/** One request: its route, token, path parameters and body, then the handler's answer or a refusal, and one log line. */
+async function answerRequest(options: JsonServerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const { metrics, noun } = options;
+  const started = performance.now();
+  const header = req.headers["x-request-id"];
+  const requestId = (typeof header === "string" && /^[\w.-]{1,64}$/.test(header) ? header : undefined) ?? randomUUID();
+  const log = options.logger.child({ req_id: requestId });
+  res.setHeader("x-request-id", requestId);
+  const url = new URL(req.url ?? "/", "http://service");
+  let routeName = "unknown";
+
+  const finish = (status: number, text: string, contentType: string) => {
+    res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text) });
+    res.end(text);
+    const ms = performance.now() - started;
+    metrics.observeRequest(routeName, status, ms);
+    const fields = { method: req.method, path: url.pathname, route: routeName, status, ms: Math.round(ms * 100) / 100 };
+    if (status >= 500) log.error(fields, "request failed");
+    else log.info(fields, "request");
+  };
+
+  try {
+    const route = routeFor(options.routes, req, url, res);
+    routeName = route.name;
+    const owner = ownerOf(options, route, req);
+    const params = pathParams(route, url);
+    const body = await readBody(req, route.body === true, options.maxBodyBytes ?? LIMITS.maxBodyBytes.default, noun);
+    const request: RouteRequest = { body, context: owner === undefined ? {} : { owner }, params, requestId, log };
+    // The service maps what its backend threw (the API layer: a sandbox that cannot be reached is a 502).
+    const result = await Promise.resolve()
+      .then(() => route.handler(request))
+      .catch((error: unknown) => {
+        const mapped = options.mapError?.(error);
+        if (!mapped) throw error;
+        if (mapped.status >= 500) log.warn({ err: error }, mapped.message);
+        throw mapped;
+      });
+    if (result instanceof Metrics) return finish(200, await result.render(), "text/plain; version=0.0.4; charset=utf-8");
+    if (route.step) metrics.observeStep(result as ExecutionResponse, performance.now() - started);
+    finish(200, JSON.stringify(result), JSON_TYPE);
+  } catch (error) {
+    // What was not read of the body is drained, so the connection stays usable.
+    req.resume();
+    const refusal = refusalFor(options, error, log);
+    metrics.observeError(refusal.code);
+    finish(refusal.status, JSON.stringify(refusal.toBody()), JSON_TYPE);
+  }
+}
+
+const JSON_TYPE = "application/json; charset=utf-8";
+
+/** The route for this method and path, or a refusal: 404 for no such path, 400 naming the methods it allows. */
+function routeFor(routes: readonly Route[], req: http.IncomingMessage, url: URL, res: http.ServerResponse): Route {
+  const candidates = routes.filter((r) => r.pattern.test(url.pathname));
+  const route = candidates.find((r) => r.method === req.method);
+  if (route) return route;
+  if (candidates.length === 0) throw new Refusal("not_found", `No route ${req.method} ${url.pathname}.`);
+  const allowed = candidates.map((r) => r.method);
+  res.setHeader("allow", allowed.join(", "));
+  throw new Refusal("bad_request", `${req.method} is not allowed on ${url.pathname}; use ${allowed.join(" or ")}.`);
+}
+
+/** The caller's token, which owns the sessions it makes; undefined without tokens or on a public route. */
+function ownerOf(options: JsonServerOptions, route: Route, req: http.IncomingMessage): string | undefined {
+  const tokens = options.tokens ?? [];
+  if (tokens.length === 0 || route.public) return undefined;
+  const header = req.headers.authorization ?? "";
+  const match = /^Bearer\s+(.+)$/i.exec(header);
+  const owner = match ? tokenMatches(match[1]!.trim(), tokens) : undefined;
+  if (owner) return owner;
+  const noun = options.noun;
+  throw new Refusal(
+    "unauthorized",
+    header ? `The bearer token is not accepted by ${noun}.` : `${capitalize(noun)} needs \`Authorization: Bearer <token>\`.`,
+  );
+}
+
+function pathParams(route: Route, url: URL): Record<string, string> {
+  try {
+    return Object.fromEntries(
+      Object.entries(route.pattern.exec(url.pathname)?.groups ?? {}).map(([key, value]) => [key, decodeURIComponent(value)]),
+    );
+  } catch {
+    throw new Refusal("bad_request", `The path ${url.pathname} is not valid percent-encoding.`);
+  }
+}
+
+/** A refusal as thrown; anything else is a bug, logged and answered 500 without its details. */
+function refusalFor(options: JsonServerOptions, error: unknown, log: Logger): Refusal {
+  if (error instanceof Refusal) return error;
+  log.error({ err: error }, "unexpected error");
+  return new Refusal("internal", `${capitalize(options.noun)} failed on this request; it has been logged.`);
 }
 
 function capitalize(text: string): string {
