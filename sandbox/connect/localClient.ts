@@ -30,7 +30,7 @@ export interface LocalSandboxOptions {
   safeDirs: string[];
   /** Time limit of one step, ms. Default the executor's (10 s). */
   stepTimeoutMs?: number;
-  /** Heap cap of each sheet process, MB. Default the pool's (256). */
+  /** Heap cap of each sheet process, MB. Default LIMITS.memoryLimitMb. */
   memoryLimitMb?: number;
   /**
    * A hang guard: a request the child has not answered in this long fails with a timeout and the child is
