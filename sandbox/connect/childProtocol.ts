@@ -6,7 +6,7 @@
 import { isRecord } from "../../protocol/json";
 import { isMethodName, type AnswerOf, type MethodName, type RequestOf } from "../../protocol/methods";
 import type { RefusalBody } from "../../protocol/refusal";
-import type { SessionRecord } from "../../protocol/session";
+import type { InputLogEntry, SessionRecord } from "../../protocol/session";
 
 export type IpcRequestOf<M extends MethodName> = { id: number; method: M; params: RequestOf<M> };
 export type IpcRequest = { [M in MethodName]: IpcRequestOf<M> }[MethodName];
@@ -15,8 +15,10 @@ export type IpcSuccessOf<M extends MethodName> = {
   id: number;
   ok: true;
   answer: AnswerOf<M>;
-  /** With an answer that leaves a session waiting for input: its record, so the client can replay it in a new child. */
+  /** With an answer that starts a session waiting for input: its record, so the client can replay it in a new child. */
   record?: SessionRecord;
+  /** With an answer that leaves a resumed session waiting: its input log from index `from` on (what the step added). */
+  logged?: { from: number; entries: InputLogEntry[] };
 };
 export interface IpcFailure {
   id: number;

@@ -133,7 +133,7 @@ export class LocalSandboxClient extends RpcClient {
     const sessionId = (request as { session_id?: unknown }).session_id;
     if (method !== "execute" && typeof sessionId === "string") await this.live(sessionId);
     const { reply, generation } = await this.send(method, withClientDefaults(method, request));
-    if (SANDBOX_RPC[method].step) this.track(method === "execute", reply.answer as ExecutionResponse, reply.record, generation);
+    if (SANDBOX_RPC[method].step) this.track(method === "execute", reply.answer as ExecutionResponse, reply, generation);
     else if (method === "cancel" && typeof sessionId === "string") this.finish(this.sessions.get(sessionId), "cancelled");
     return reply.answer as AnswerOf<M>;
   }
@@ -155,7 +155,12 @@ export class LocalSandboxClient extends RpcClient {
   // ---- sessions ------------------------------------------------------------------------------------------
 
   /** Folds an answer into what the client keeps of its session: a new session for `execute`. */
-  private track(started: boolean, response: ExecutionResponse, record: SessionRecord | undefined, generation: number): void {
+  private track(
+    started: boolean,
+    response: ExecutionResponse,
+    reply: Pick<IpcSuccessOf<MethodName>, "record" | "logged">,
+    generation: number,
+  ): void {
     let tracked = started ? undefined : this.sessions.get(response.session_id);
     if (!tracked) {
       tracked = { generation, status: response.status, lastActivity: Date.now(), transcript: new RunTranscript() };
@@ -165,7 +170,8 @@ export class LocalSandboxClient extends RpcClient {
     if (response.status !== "waiting_ui") return this.finish(tracked, response.status);
     tracked.status = response.status;
     tracked.lastActivity = Date.now();
-    tracked.record = record;
+    if (reply.record) tracked.record = reply.record;
+    else if (reply.logged) tracked.record?.input_log.splice(reply.logged.from, Infinity, ...reply.logged.entries);
     tracked.transcript?.absorb(response);
   }
 

@@ -9,7 +9,7 @@ import * as esbuild from "esbuild";
 import { LIMITS } from "../../protocol/limits";
 import { Refusal, type RefusalBody } from "../../protocol/refusal";
 import type { ExecutionResponse } from "../../protocol/rpc";
-import type { SessionRecord } from "../../protocol/session";
+import type { InputLogEntry, SessionRecord } from "../../protocol/session";
 import { asIpcRequest, parseChildArgs, type IpcReply, type IpcRequest } from "../connect/childProtocol";
 import { createSandboxEngine, describeProtections } from "../engine/protections";
 import { Executor } from "../session/executor";
@@ -88,22 +88,42 @@ function refusalOf(error: unknown): RefusalBody["error"] {
   return { code: "internal", message };
 }
 
-/** A session still waiting for input after this answer: its record goes with the reply (the client keeps it). */
-function recordOf(executor: Executor, answer: unknown): SessionRecord | undefined {
+/**
+ * Runs a request, and with an answer that leaves a session waiting for input, what the client needs to replay it
+ * later: the whole record for a session this request started, only the log's new entries for one it resumed (the
+ * log grows by a step; sending it whole every step would cost the length of the run each time).
+ */
+async function dispatch(executor: Executor, request: IpcRequest): Promise<IpcReply> {
+  const handler = executor[request.method] as (input: unknown) => Promise<unknown>;
+  const resumed = request.method === "resume" ? request.params.session_id : undefined;
+  const from = resumed !== undefined ? logOf(executor, resumed)?.length : undefined;
+  const answer = await handler.call(executor, request.params);
+  const reply: IpcReply = { id: request.id, ok: true, answer } as IpcReply;
   const response = answer as Partial<ExecutionResponse>;
-  if (response.status !== "waiting_ui" || typeof response.session_id !== "string") return undefined;
+  if (response.status !== "waiting_ui" || typeof response.session_id !== "string" || !reply.ok) return reply;
+  if (resumed === undefined) {
+    const record = recordOf(executor, response.session_id);
+    if (record) reply.record = record;
+  } else if (from !== undefined) {
+    reply.logged = { from, entries: logOf(executor, resumed)?.slice(from) ?? [] };
+  }
+  return reply;
+}
+
+function recordOf(executor: Executor, sessionId: string): SessionRecord | undefined {
   try {
-    return executor.sessionRecord(response.session_id);
+    return executor.sessionRecord(sessionId);
   } catch {
     return undefined;
   }
 }
 
-async function dispatch(executor: Executor, request: IpcRequest): Promise<IpcReply> {
-  const handler = executor[request.method] as (input: unknown) => Promise<unknown>;
-  const answer = await handler.call(executor, request.params);
-  const record = recordOf(executor, answer);
-  return { id: request.id, ok: true, answer, ...(record ? { record } : {}) } as IpcReply;
+function logOf(executor: Executor, sessionId: string): readonly InputLogEntry[] | undefined {
+  try {
+    return executor.inputLog(sessionId);
+  } catch {
+    return undefined;
+  }
 }
 
 function send(reply: IpcReply): void {

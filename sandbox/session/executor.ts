@@ -22,7 +22,7 @@ import {
   type SheetError,
   type TraceEntry,
 } from "../../protocol/rpc";
-import type { SessionRecord, SheetRef } from "../../protocol/session";
+import type { InputLogEntry, SessionRecord, SheetRef } from "../../protocol/session";
 import { checkWindowInput, summarizeFieldErrors } from "../../protocol/validate";
 import type { RealmOutcome, RealmStart } from "../runtime/abi";
 import { InProcessEngine, type EngineOutcome, type RealmEngine } from "../engine/realmEngine";
@@ -372,6 +372,11 @@ export class Executor implements SandboxHandlers {
     const session = this.require(id, context);
     if (!session.record) throw new Refusal("conflict", `Session '${id}' has no sheet to replay (it failed to load).`);
     return { ...session.record, input_log: [...session.record.input_log] };
+  }
+
+  /** The session's input log as it grows (not a copy): for the local child, which sends the client what is new. */
+  inputLog(id: string, context: RequestContext = {}): readonly InputLogEntry[] {
+    return this.require(id, context).record?.input_log ?? [];
   }
 
   /** Sessions by status, for metrics. */
