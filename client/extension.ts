@@ -22,25 +22,35 @@ export function isSheet(uri: vscode.Uri | undefined): uri is vscode.Uri {
   return uri !== undefined && uri.scheme === "file" && isSheetFileName(uri.fsPath);
 }
 
+/**
+ * Everything that lives as long as the extension. Each part goes into the context's subscriptions the moment it
+ * exists, so if building one throws, disposing the subscriptions leaves nothing half-started behind.
+ */
 class Extension implements vscode.Disposable {
   readonly config = new Config();
   readonly sandbox: SandboxManager;
-  readonly diagnostics = vscode.languages.createDiagnosticCollection("uzoncalc");
-  readonly status = vscode.window.createStatusBarItem("uzoncalc.status", vscode.StatusBarAlignment.Left, 10);
-  readonly values = new ValueDecorations(() => this.config.showValues);
+  readonly diagnostics: vscode.DiagnosticCollection;
+  readonly status: vscode.StatusBarItem;
+  readonly values: ValueDecorations;
+  readonly languageClient: SheetLanguageClient;
   private readonly panels = new Map<string, RunPanel>();
   private lastState: RunState = "idle";
   private lastStepMs: number | undefined;
-
-  readonly languageClient: SheetLanguageClient;
-  private readonly codeLenses = new SheetCodeLensProvider();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     readonly log: vscode.LogOutputChannel,
   ) {
-    this.sandbox = new SandboxManager(context, this.config, this.log);
-    this.languageClient = new SheetLanguageClient(context, log);
+    const own = <T extends vscode.Disposable>(part: T): T => {
+      context.subscriptions.push(part);
+      return part;
+    };
+    this.diagnostics = own(vscode.languages.createDiagnosticCollection("uzoncalc"));
+    this.status = own(vscode.window.createStatusBarItem("uzoncalc.status", vscode.StatusBarAlignment.Left, 10));
+    this.values = own(new ValueDecorations(() => this.config.showValues));
+    this.sandbox = own(new SandboxManager(context, this.config, this.log));
+    this.languageClient = own(new SheetLanguageClient(context, log));
+    const codeLenses = own(new SheetCodeLensProvider());
     this.status.name = "UzonCalc sandbox";
     this.renderStatus();
     // Only where it means something: a sheet in the editor, or a run panel open.
@@ -51,22 +61,18 @@ class Extension implements vscode.Disposable {
       else this.status.hide();
     };
     updateVisibility();
-    context.subscriptions.push(vscode.window.onDidChangeActiveTextEditor(updateVisibility));
-    context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => Config.affectsSandbox(e) && this.renderStatus()));
-    // An edit on an errored line makes that error stale.
-    context.subscriptions.push(
-      vscode.workspace.onDidChangeTextDocument((e) => e.contentChanges.length > 0 && this.diagnostics.delete(e.document.uri)),
-    );
     // The language server starts with the first sheet opened.
     const startLanguageServerFor = (document: vscode.TextDocument) => {
       if (isSheet(document.uri)) void this.languageClient.start();
     };
     vscode.workspace.textDocuments.forEach(startLanguageServerFor);
     context.subscriptions.push(
-      this.codeLenses,
-      this.languageClient,
+      vscode.window.onDidChangeActiveTextEditor(updateVisibility),
+      vscode.workspace.onDidChangeConfiguration((e) => Config.affectsSandbox(e) && this.renderStatus()),
+      // An edit on an errored line makes that error stale.
+      vscode.workspace.onDidChangeTextDocument((e) => e.contentChanges.length > 0 && this.diagnostics.delete(e.document.uri)),
       vscode.workspace.onDidOpenTextDocument(startLanguageServerFor),
-      vscode.languages.registerCodeLensProvider([{ scheme: "file", pattern: SHEET_GLOB }], this.codeLenses),
+      vscode.languages.registerCodeLensProvider([{ scheme: "file", pattern: SHEET_GLOB }], codeLenses),
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
         this.renderStatus();
         if (isSheet(vscode.window.activeTextEditor?.document.uri)) this.sandbox.warm();
@@ -290,13 +296,9 @@ class Extension implements vscode.Disposable {
     else if (picked === "Show Log") this.log.show();
   }
 
+  /** The run panels; every other part is in the context's subscriptions. */
   dispose(): void {
     for (const panel of this.panels.values()) panel.dispose();
-    this.sandbox.dispose();
-    this.diagnostics.dispose();
-    this.values.dispose();
-    this.status.dispose();
-    this.log.dispose();
   }
 }
 
@@ -368,16 +370,21 @@ export function activate(context: vscode.ExtensionContext): UzonCalcApi | undefi
  * command says UzonCalc did not start (with the log one click away) instead of "command not found".
  */
 function reportFailedStart(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, error: unknown): void {
-  extension?.dispose();
   extension = undefined;
-  for (const subscription of context.subscriptions.splice(0)) if (subscription !== log) subscription.dispose();
+  for (const part of context.subscriptions.splice(0)) if (part !== log) part.dispose();
   context.subscriptions.push(log);
   const reason = error instanceof Error ? error.message : String(error);
   log.error(`UzonCalc could not start: ${error instanceof Error ? (error.stack ?? reason) : reason}`);
   const explain = async () => {
     if ((await vscode.window.showErrorMessage(`UzonCalc could not start: ${reason}`, "Show Log")) === "Show Log") log.show();
   };
-  for (const id of COMMAND_IDS) context.subscriptions.push(vscode.commands.registerCommand(id, explain));
+  for (const id of COMMAND_IDS) {
+    try {
+      context.subscriptions.push(vscode.commands.registerCommand(id, explain));
+    } catch {
+      // Registered already by another activation in this extension host: left as it is.
+    }
+  }
   void explain();
 }
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { PanelState } from "../../protocol/webview";
-import type { UzonCalcApi } from "../../client/extension";
+import { activate, type UzonCalcApi } from "../../client/extension";
 
 const EXTENSION_ID = "uzoncalc.uzoncalc";
 const SPEC_COMMANDS = [
@@ -38,6 +38,8 @@ async function until(what: string, check: () => boolean, timeoutMs = 20_000): Pr
 
 describe("UzonCalc in the extension host", () => {
   let uzoncalc: UzonCalcApi;
+  const leftOpen: vscode.Disposable[] = [];
+  after(() => leftOpen.forEach((part) => part.dispose()));
   before(async () => {
     uzoncalc = await api();
   });
@@ -227,6 +229,42 @@ describe("UzonCalc in the extension host", () => {
       await config.update("saveBeforeRun", undefined, vscode.ConfigurationTarget.Global);
       await uzoncalc.fromWebview(sheet, { type: "cancel" });
     }
+  });
+
+  it("a start that fails disposes everything it had built and leaves only its output channel", () => {
+    // A context without secret storage: the sandbox manager cannot watch the token, so the start fails midway.
+    const owned: vscode.Disposable[] = [];
+    const disposed = new Set<vscode.Disposable>();
+    const subscriptions: vscode.Disposable[] = [];
+    subscriptions.push = (...parts: vscode.Disposable[]) => {
+      for (const part of parts) {
+        const dispose = part.dispose.bind(part);
+        part.dispose = () => {
+          disposed.add(part);
+          return dispose();
+        };
+        owned.push(part);
+      }
+      return Array.prototype.push.apply(subscriptions, parts);
+    };
+    const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const context = {
+      subscriptions,
+      extension,
+      extensionUri: extension.extensionUri,
+      extensionPath: extension.extensionPath,
+    } as unknown as vscode.ExtensionContext;
+    assert.equal(activate(context), undefined, "no API from a failed start");
+    assert.ok(owned.length >= 4, `it had built parts before failing (${owned.length})`);
+    assert.equal(subscriptions.length, 1, "only the output channel stays");
+    const [log] = subscriptions;
+    assert.deepEqual(
+      owned.filter((part) => part !== log && !disposed.has(part)),
+      [],
+      "every other part was disposed",
+    );
+    // Disposed when the suite ends: a log channel disposed right after its first lines makes VS Code warn of a leak.
+    leftOpen.push(log!);
   });
 
   it("ignores messages that are not part of the panel's protocol", async () => {
