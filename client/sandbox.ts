@@ -34,14 +34,15 @@ export class SandboxManager implements vscode.Disposable {
     private readonly config: Config,
     private readonly log: vscode.LogOutputChannel,
   ) {
+    // The one that needs the context comes first: if it cannot be made, no listener is left behind.
     this.subscriptions.push(
+      context.secrets.onDidChange((event) => {
+        if (event.key === TOKEN_SECRET && this.clientMode === "remote") void this.reset("the remote token changed");
+      }),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (Config.affectsSandbox(event)) void this.reset("the sandbox settings changed");
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.reset("the workspace folders changed")),
-      context.secrets.onDidChange((event) => {
-        if (event.key === TOKEN_SECRET && this.clientMode === "remote") void this.reset("the remote token changed");
-      }),
     );
   }
 
