@@ -57,10 +57,18 @@ export function slugify(title: string): string {
     .replace(/^-+|-+$/g, "");
 }
 
+/** How much of a value a message quotes: enough to recognise it, never the whole of a large one. */
+const QUOTED_LENGTH = 80;
+
+/** A name or text as a message quotes it: cut at QUOTED_LENGTH characters with "…". */
+export function quoted(text: string): string {
+  return text.length > QUOTED_LENGTH ? `${text.slice(0, QUOTED_LENGTH)}…` : text;
+}
+
 export function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") return JSON.stringify(quoted(value));
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   return `a value of type ${typeof value}`;
 }

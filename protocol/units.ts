@@ -105,17 +105,23 @@ function combine(a: Unit, b: Unit, power: number): Unit {
 
 const unitCache = new Map<string, Unit | null>();
 
+/** The longest unit expression read: no real unit comes near it, and it bounds what one cache entry holds. */
+export const MAX_UNIT_LENGTH = 64;
+const UNIT_CACHE_ENTRIES = 1000;
+
 /**
  * Parses a unit expression: symbols joined by `*`, `·`, `⋅`, `/` or spaces, each with an optional power
  * (`^2`, `^-1`, `²`). Everything after the first `/` divides (`kN/m/s` = kN·m⁻¹·s⁻¹, as engineers read it).
  * Returns undefined for anything it does not know.
  */
 export function parseUnit(text: string): Unit | undefined {
+  if (text.length > MAX_UNIT_LENGTH * 4) return undefined;
   const key = text.trim();
+  if (key.length > MAX_UNIT_LENGTH) return undefined;
   const cached = unitCache.get(key);
   if (cached !== undefined) return cached ?? undefined;
   const parsed = parseUnitUncached(key);
-  if (unitCache.size < 1000) unitCache.set(key, parsed ?? null);
+  if (unitCache.size < UNIT_CACHE_ENTRIES) unitCache.set(key, parsed ?? null);
   return parsed;
 }
 
@@ -190,15 +196,21 @@ export interface ParsedQuantity {
   unit?: string;
 }
 
-const NUMBER = /^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*$/;
+// The number only: what follows is sliced and trimmed, not matched (a lazy `(.*?)\s*$` backtracks quadratically
+// over a long run of spaces).
+const NUMBER = /^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)/;
+
+/** The longest quantity text read ("300 mm"); a longer one is not a quantity. */
+export const MAX_QUANTITY_LENGTH = 200;
 
 /** Splits "300 mm" into 300 and "mm". Returns undefined when the text does not start with a number. */
 export function parseQuantity(text: string): ParsedQuantity | undefined {
+  if (text.length > MAX_QUANTITY_LENGTH) return undefined;
   const match = NUMBER.exec(text);
   if (!match) return undefined;
   const value = Number(match[1]);
   if (!Number.isFinite(value)) return undefined;
-  const unit = match[2] ?? "";
+  const unit = text.slice(match[0].length).trim();
   return unit === "" ? { value } : { value, unit };
 }
 

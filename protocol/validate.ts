@@ -1,7 +1,7 @@
 // Validation and coercion of user input against a waiting window (SPEC §1 "Values injected").
 // The sandbox runs this before a value reaches a sheet; the webview runs the same code as the user types.
 
-import { describeValue, type Field, type FieldValue, type OptionValue, type WindowSpec } from "./fields";
+import { describeValue, quoted, type Field, type FieldValue, type OptionValue, type WindowSpec } from "./fields";
 import { convertValue, parseQuantity } from "./units";
 
 export type FieldCheck = { ok: true; value: FieldValue } | { ok: false; message: string };
@@ -33,16 +33,36 @@ function optionList(field: Field): string {
   return (field.options ?? []).map((o) => (o.label === String(o.value) ? String(o.value) : `${o.value} (${o.label})`)).join(", ");
 }
 
+/** A field's options found by value, by the value's text and by label: built once, so each lookup is O(1). */
+interface OptionIndex {
+  byValue: Map<unknown, OptionValue>;
+  byText: Map<string, OptionValue>;
+  /** null: two options share the label, which then names neither. */
+  byLabel: Map<string, OptionValue | null>;
+}
+
+const optionIndexes = new WeakMap<Field, OptionIndex>();
+
+function optionIndex(field: Field): OptionIndex {
+  let index = optionIndexes.get(field);
+  if (index) return index;
+  index = { byValue: new Map(), byText: new Map(), byLabel: new Map() };
+  for (const option of field.options ?? []) {
+    if (!index.byValue.has(option.value)) index.byValue.set(option.value, option.value);
+    if (!index.byText.has(String(option.value))) index.byText.set(String(option.value), option.value);
+    index.byLabel.set(option.label, index.byLabel.has(option.label) ? null : option.value);
+  }
+  optionIndexes.set(field, index);
+  return index;
+}
+
 function matchOption(field: Field, raw: unknown): OptionValue | undefined {
-  const options = field.options ?? [];
-  const exact = options.find((o) => o.value === raw);
-  if (exact) return exact.value;
+  const index = optionIndex(field);
+  const exact = index.byValue.get(raw);
+  if (exact !== undefined) return exact;
   if (typeof raw !== "string" && typeof raw !== "number") return undefined;
   const text = String(raw).trim();
-  const byText = options.find((o) => String(o.value) === text);
-  if (byText) return byText.value;
-  const byLabel = options.filter((o) => o.label === text);
-  return byLabel.length === 1 ? byLabel[0]!.value : undefined;
+  return index.byText.get(text) ?? index.byLabel.get(text) ?? undefined;
 }
 
 function checkNumber(field: Field, raw: unknown): FieldCheck {
@@ -56,10 +76,12 @@ function checkNumber(field: Field, raw: unknown): FieldCheck {
     if (!parsed) return { ok: false, message: `${label}: ${describeValue(raw)} is not a number.` };
     value = parsed.value;
     if (parsed.unit !== undefined) {
-      if (!field.unit) return { ok: false, message: `${label} takes a plain number, without a unit ('${parsed.unit}').` };
+      if (!field.unit) return { ok: false, message: `${label} takes a plain number, without a unit ('${quoted(parsed.unit)}').` };
       const converted = convertValue(parsed.value, parsed.unit, field.unit);
       if (!converted.ok) return { ok: false, message: `${label}: ${converted.message}.` };
       value = converted.value;
+      // A value that overflows in the field's unit (1e308 km in m) is not a number the sheet can use.
+      if (!Number.isFinite(value)) return { ok: false, message: `${label}: ${describeValue(raw)} is too large in ${field.unit}.` };
     }
   } else {
     return { ok: false, message: `${label} must be a number, got ${describeValue(raw)}.` };
@@ -94,6 +116,7 @@ function checkSelectOne(field: Field, raw: unknown): FieldCheck {
 }
 
 function checkSelectMany(field: Field, raw: unknown): FieldCheck {
+  const options = field.options ?? [];
   let items: unknown[];
   if (Array.isArray(raw)) items = raw;
   else if (typeof raw === "string")
@@ -105,22 +128,24 @@ function checkSelectMany(field: Field, raw: unknown): FieldCheck {
             .map((s) => s.trim())
             .filter(Boolean);
   else return { ok: false, message: `${fieldLabel(field)} must be a list of options, got ${describeValue(raw)}.` };
-  const chosen: OptionValue[] = [];
+  // Each option at most once: more values than twice the options cannot be a choice, and are not read one by one.
+  if (items.length > 2 * options.length) {
+    return { ok: false, message: `${fieldLabel(field)}: ${items.length} values given, but there are only ${options.length} options.` };
+  }
+  const chosen = new Set<OptionValue>();
   const unknown: unknown[] = [];
   for (const item of items) {
     const value = matchOption(field, item);
     if (value === undefined) unknown.push(item);
-    else if (!chosen.includes(value)) chosen.push(value);
+    else chosen.add(value);
   }
   if (unknown.length > 0) {
     const what = unknown.map(describeValue).join(", ");
     return { ok: false, message: `${fieldLabel(field)}: ${what} ${unknown.length === 1 ? "is" : "are"} not among ${optionList(field)}.` };
   }
-  if (field.required && chosen.length === 0) return { ok: false, message: `${fieldLabel(field)}: choose at least one option.` };
-  // Keep the options' own order, so the sheet sees the same array whatever order the user clicked in.
-  const order = (field.options ?? []).map((o) => o.value);
-  chosen.sort((a, b) => order.indexOf(a) - order.indexOf(b));
-  return { ok: true, value: chosen };
+  if (field.required && chosen.size === 0) return { ok: false, message: `${fieldLabel(field)}: choose at least one option.` };
+  // The options' own order, so the sheet sees the same array whatever order the user clicked in.
+  return { ok: true, value: options.map((o) => o.value).filter((value) => chosen.has(value)) };
 }
 
 function checkText(field: Field, raw: unknown): FieldCheck {
@@ -154,11 +179,13 @@ export function checkWindowInput(window: WindowSpec, input: Record<string, unkno
   const errors: Record<string, string> = {};
   const values: Record<string, FieldValue> = {};
   const names = window.fields.map((f) => f.name);
+  const known = new Set(names);
   for (const key of Object.keys(input)) {
-    if (names.includes(key)) continue;
+    if (known.has(key)) continue;
     const guess = closestName(key, names);
     errors[key] =
-      `'${key}' is not a field of window '${window.id}'` + (guess ? `; did you mean '${guess}'?` : `; its fields are ${names.join(", ")}.`);
+      `'${quoted(key)}' is not a field of window '${window.id}'` +
+      (guess ? `; did you mean '${guess}'?` : `; its fields are ${names.join(", ")}.`);
   }
   for (const field of window.fields) {
     const check = checkField(field, Object.prototype.hasOwnProperty.call(input, field.name) ? input[field.name] : undefined);
@@ -193,6 +220,9 @@ export function closestName(name: string, candidates: readonly string[]): string
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
+    // The distance is at least the difference in length: a name much longer or shorter is no typo of this one,
+    // and measuring it would cost the product of the two lengths.
+    if (Math.abs(name.length - candidate.length) > Math.max(1, Math.floor(candidate.length / 3))) continue;
     const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;

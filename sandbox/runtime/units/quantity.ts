@@ -9,6 +9,7 @@
 // How results read: in the operands' units, combined (`2 kN · 3 m` is `6 kN·m`, never `6 kJ`); a unit of the
 // same kind as one already there is folded into it (`mm · m` is `mm²`); `.to("kN*m")` converts.
 
+import { quoted } from "../../../protocol/fields";
 import { describeDimensions, parseUnit, sameDimensions, type Dimensions } from "../../../protocol/units";
 
 const DIMENSIONS = 8;
@@ -227,7 +228,7 @@ function termsOf(unit: unknown, where: string): readonly Term[] {
   const terms = parseTerms(unit);
   if (!terms)
     throw new UnitError(
-      `${where}(): unknown unit '${unit}'. Units are SI symbols with prefixes (mm, kN, MPa), joined by * and / with ^ powers ("kN*m", "N/mm^2").`,
+      `${where}(): unknown unit '${quoted(unit)}'. Units are SI symbols with prefixes (mm, kN, MPa), joined by * and / with ^ powers ("kN*m", "N/mm^2").`,
     );
   return terms;
 }
