@@ -19,6 +19,11 @@ export const LIMITS = {
   maxBodyBytes: { default: 1_048_576, min: 1024 },
   /** Sessions running or waiting for input at once in one sandbox. */
   maxSessions: { default: 1_000, min: 1 },
+  /**
+   * Longest one request may keep computing, ms: a request that answers windows from batch `inputs` runs a step
+   * per window, each under the step limit; between two steps past this, the run ends with an error naming it.
+   */
+  requestTimeoutMs: { default: 60_000, min: 1_000 },
   /** An idle session is cancelled (its `finally` runs) and forgotten after this, ms. */
   sessionTtlMs: { default: 3_600_000, min: 1_000 },
 } as const satisfies Record<string, Limit>;

@@ -26,11 +26,11 @@ const USAGE = `Usage:
                        [--pdf report.pdf [--paper A4|Letter]] [--sandbox-url URL] [--step-timeout MS]
                        [--memory-limit MB]  (env: UZONCALC_CHROMIUM, the browser --pdf prints with)
   uzoncalc serve [--host 127.0.0.1] [--port 3346] [--safe-dir DIR]... [--max-body BYTES]
-                 [--max-sessions N] [--step-timeout MS] [--memory-limit MB] [--session-ttl SECONDS]
-                 [--no-permission]  (env: SAFE_DIRS=dir1:dir2, UZONCALC_TOKEN=token1,token2, LOG_LEVEL)
+                 [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB]
+                 [--session-ttl SECONDS] [--no-permission]  (env: SAFE_DIRS=dir1:dir2, UZONCALC_TOKEN=token1,token2, LOG_LEVEL)
   uzoncalc api [--host 127.0.0.1] [--port 8000] [--sandbox-url URL] [--safe-dir DIR]... [--max-body BYTES]
-               [--max-sessions N] [--step-timeout MS] [--memory-limit MB] [--session-ttl SECONDS]
-               [--no-permission]  (env: SANDBOX_URL, SAFE_DIRS, UZONCALC_TOKEN, LOG_LEVEL; without a sandbox
+               [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB]
+               [--session-ttl SECONDS] [--no-permission]  (env: SANDBOX_URL, SAFE_DIRS, UZONCALC_TOKEN, LOG_LEVEL; without a sandbox
                URL the sandbox runs in this process and the limit flags apply)
   uzoncalc check <sheet.calc.ts|sheet.calc.js>... [--type-check fields|all|off]
   uzoncalc --version
@@ -282,6 +282,7 @@ const SERVICE_OPTIONS = {
   "step-timeout": { type: "string" },
   "memory-limit": { type: "string" },
   "session-ttl": { type: "string" },
+  "request-timeout": { type: "string" },
   "no-permission": { type: "boolean" },
 } as const;
 
@@ -309,6 +310,7 @@ function serviceSettings(values: ServiceFlags, defaultPort: number) {
     stepTimeoutMs: limitFlag(values["step-timeout"], "--step-timeout", LIMITS.stepTimeoutMs),
     memoryLimitMb: limitFlag(values["memory-limit"], "--memory-limit", LIMITS.memoryLimitMb),
     sessionTtlMs: limitFlag(values["session-ttl"], "--session-ttl", LIMITS.sessionTtlMs, 1000),
+    requestTimeoutMs: limitFlag(values["request-timeout"], "--request-timeout", LIMITS.requestTimeoutMs),
   };
 }
 

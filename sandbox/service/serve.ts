@@ -20,6 +20,7 @@ export interface ServeOptions {
   stepTimeoutMs: number;
   memoryLimitMb: number;
   sessionTtlMs: number;
+  requestTimeoutMs: number;
   /** Resolves when the server is listening, with its port (0 asks the system for one). */
   onListening?: (port: number) => void;
 }
@@ -44,6 +45,7 @@ export interface ServiceExecutorOptions {
   stepTimeoutMs: number;
   memoryLimitMb: number;
   sessionTtlMs: number;
+  requestTimeoutMs: number;
 }
 
 /**
@@ -71,6 +73,7 @@ export async function createServiceExecutor(options: ServiceExecutorOptions, log
     stepTimeoutMs: options.stepTimeoutMs,
     maxSessions: options.maxSessions,
     sessionTtlMs: options.sessionTtlMs,
+    requestTimeoutMs: options.requestTimeoutMs,
     engine,
   });
 }

@@ -39,6 +39,8 @@ export interface ExecutorOptions {
   safeDirs?: readonly string[];
   /** Time limit of one step (from a resume to the next pause). Default LIMITS.stepTimeoutMs. */
   stepTimeoutMs?: number;
+  /** Time limit of one request's steps together (batch `inputs` run many). Default LIMITS.requestTimeoutMs. */
+  requestTimeoutMs?: number;
   /** A session untouched this long is cancelled (its `finally` runs) and forgotten. Default LIMITS.sessionTtlMs. */
   sessionTtlMs?: number;
   /**
@@ -167,6 +169,8 @@ interface Session {
   /** Field errors of a window that batch inputs answered wrongly, for the next response. */
   inputErrors?: Record<string, string>;
   owner: string | undefined;
+  /** The windows of its input log: a window answered once is never answered again in the same run. */
+  answered: Set<string>;
   /** Its realm was dropped to save memory; the next request rebuilds it. */
   evicted?: boolean;
   /** The operation in flight, so cancel and expiry wait for a step instead of racing it. */
@@ -199,6 +203,7 @@ export class Executor implements SandboxHandlers {
   readonly safeDirs: SafeDirs;
   private readonly sessions = new Map<string, Session>();
   private readonly stepTimeoutMs: number;
+  private readonly requestTimeoutMs: number;
   private readonly sessionTtlMs: number;
   private readonly maxSessions: number;
   private readonly evictAfterMs: number;
@@ -208,6 +213,7 @@ export class Executor implements SandboxHandlers {
 
   constructor(options: ExecutorOptions = {}) {
     this.stepTimeoutMs = options.stepTimeoutMs ?? LIMITS.stepTimeoutMs.default;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? LIMITS.requestTimeoutMs.default;
     this.sessionTtlMs = options.sessionTtlMs ?? LIMITS.sessionTtlMs.default;
     this.maxSessions = options.maxSessions ?? LIMITS.maxSessions.default;
     this.evictAfterMs = options.evictAfterMs ?? EVICT_AFTER_MS;
@@ -247,12 +253,13 @@ export class Executor implements SandboxHandlers {
       ...(request.params !== undefined ? { params: request.params } : {}),
       ...(request.inputs !== undefined ? { inputs: request.inputs } : {}),
     };
+    const deadline = performance.now() + this.requestTimeoutMs;
     return this.exclusive(session, async () => {
       const logs: string[] = [];
       const outcome = await this.step(session, logs, () =>
         this.engine.open(session.id, session.bundle!, this.initOf(session.record!), startOf(session.record!)),
       );
-      await this.answerFromBatch(session, outcome, logs);
+      await this.answerFromBatch(session, outcome, logs, deadline);
       return this.respond(session, logs);
     });
   }
@@ -282,6 +289,7 @@ export class Executor implements SandboxHandlers {
     const session = this.open(id, loaded.sheet.filename, WIRE_HTML_MODE, context);
     session.bundle = loaded.sheet;
     session.record = { ...record, input_log: [...record.input_log] };
+    session.answered = new Set(record.input_log.map((entry) => entry.window));
     return this.exclusive(session, async () => {
       const outcome = await this.engine.restore(id, loaded.sheet, this.initOf(record), startOf(record), record.input_log);
       const mismatch = request.expect ? replayMismatch(outcome, request.expect) : undefined;
@@ -316,10 +324,11 @@ export class Executor implements SandboxHandlers {
     }
     if (request.html_mode) session.htmlMode = request.html_mode;
     const window = session.window;
+    const deadline = performance.now() + this.requestTimeoutMs;
     return this.exclusive(session, async () => {
       const logs: string[] = [];
       const outcome = await this.inject(session, window, check.values, logs);
-      await this.answerFromBatch(session, outcome, logs);
+      await this.answerFromBatch(session, outcome, logs, deadline);
       return this.respond(session, logs);
     });
   }
@@ -469,6 +478,7 @@ export class Executor implements SandboxHandlers {
       report: new ReportBody(),
       sent: 0,
       trace: new RunTrace(),
+      answered: new Set(),
       htmlMode,
       filename,
       owner: context.owner,
@@ -559,6 +569,7 @@ export class Executor implements SandboxHandlers {
     const outcome = await this.onRealm(session, () => this.engine.resume(session.id, values));
     // Logged once the realm has taken the values, so a rebuild before this step replays only what came before.
     session.record!.input_log.push({ window: window.id, values });
+    session.answered.add(window.id);
     session.window = undefined;
     this.apply(session, outcome, logs);
     return outcome;
@@ -595,11 +606,22 @@ export class Executor implements SandboxHandlers {
     return undefined;
   }
 
-  /** Answers windows from the request's `inputs` without pausing; invalid inputs leave the session waiting there. */
-  private async answerFromBatch(session: Session, outcome: RealmOutcome, logs: string[]): Promise<RealmOutcome> {
+  /**
+   * Answers windows from the request's `inputs` without pausing; invalid inputs leave the session waiting there.
+   * Past the request's deadline the run ends, so no request computes for longer than that plus one step.
+   */
+  private async answerFromBatch(session: Session, outcome: RealmOutcome, logs: string[], deadline: number): Promise<RealmOutcome> {
     const batch = session.record?.inputs;
     while (outcome.kind === "ui" && session.window && batch && Object.prototype.hasOwnProperty.call(batch, session.window.id)) {
       const window = session.window;
+      if (performance.now() > deadline) {
+        this.fail(session, {
+          name: "TimeoutError",
+          message: `This request answered windows from \`inputs\` for longer than the request time limit of ${this.requestTimeoutMs} ms and was stopped at window '${window.id}'. Send fewer windows in one request, or raise the limit (--request-timeout).`,
+          limit: "time",
+        });
+        return outcome;
+      }
       const check = checkWindowInput(window, batch[window.id]!);
       if (!check.ok) {
         session.inputErrors = check.errors;
@@ -625,6 +647,14 @@ export class Executor implements SandboxHandlers {
     session.trace.add(outcome.trace);
     switch (outcome.kind) {
       case "ui":
+        // The realm refuses a window id reached twice; a sheet that yields an old request again gets past that.
+        if (session.answered.has(outcome.window.id)) {
+          this.fail(session, {
+            name: "Error",
+            message: `Window id '${outcome.window.id}' is reached twice in this run: it was answered already. Give each window its own \`id\`.`,
+          });
+          return;
+        }
         session.status = "waiting_ui";
         session.window = outcome.window;
         session.uiSteps++;

@@ -635,3 +635,39 @@ describe("executor: time limits", () => {
     }
   });
 });
+
+describe("executor: a request cannot compute forever (issue 13 item 5)", () => {
+  it("refuses a window answered again in the same run, even when the sheet yields an old request itself", async () => {
+    const executor = new Executor({ safeDirs: [FIXTURES] });
+    try {
+      const started = performance.now();
+      const batch = await executor.execute({ file_path: fixture("reyield.calc.ts"), inputs: { again: {} } });
+      assert.equal(batch.status, "error");
+      assert.match(batch.error!.message, /Window id 'again' is reached twice in this run: it was answered already/);
+      assert.ok(performance.now() - started < 5_000);
+      const stepwise = await executor.execute({ file_path: fixture("reyield.calc.ts") });
+      const second = await executor.resume({ session_id: stepwise.session_id, user_input: {} });
+      assert.equal(second.status, "error", "the same without batch inputs");
+      assert.match(second.html!, /round 0/, "the report so far is kept");
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it("ends a batch request past the request time limit, between steps, with an error naming it", async () => {
+    const executor = new Executor({ safeDirs: [FIXTURES], requestTimeoutMs: 500 });
+    try {
+      const inputs = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`w${i + 1}`, {}]));
+      const started = performance.now();
+      const response = await executor.execute({ file_path: fixture("many-windows.calc.ts"), inputs });
+      const ms = performance.now() - started;
+      assert.equal(response.status, "error");
+      assert.equal(response.error!.limit, "time");
+      assert.match(response.error!.message, /request time limit of 500 ms and was stopped at window 'w\d+'.*--request-timeout/);
+      assert.ok(ms < 500 + 5_000, `stopped after ${Math.round(ms)} ms: the limit plus one step`);
+      assert.match(response.html!, /window 1 answered/, "the report so far is kept");
+    } finally {
+      await executor.close();
+    }
+  });
+});
