@@ -209,6 +209,8 @@ export class Executor implements SandboxHandlers {
   private readonly evictAfterMs: number;
   private readonly clock: () => number;
   private restores = 0;
+  /** Places held by requests whose sheet is still loading (admit). */
+  private admitting = 0;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: ExecutorOptions = {}) {
@@ -229,9 +231,9 @@ export class Executor implements SandboxHandlers {
   async execute(input: unknown, context: RequestContext = {}): Promise<ExecutionResponse> {
     const request = parseRequest("execute", input);
     const id = request.session_id ?? randomUUID();
-    await this.admit(id);
+    const release = await this.admit(id);
     // Loading throws 403/404 for a file that is outside the safe dirs or missing: no session is made for those.
-    const loaded = await this.load(request);
+    const loaded = await this.load(request).finally(release);
     if (this.sessions.has(id)) throw alreadyExists(id);
     const session = this.open(
       id,
@@ -274,10 +276,10 @@ export class Executor implements SandboxHandlers {
     const request = parseRequest("replay", input);
     const record = request.record;
     const id = request.session_id ?? randomUUID();
-    await this.admit(id);
+    const release = await this.admit(id);
     let loaded: LoadResult;
     try {
-      loaded = await this.load(record.sheet);
+      loaded = await this.load(record.sheet).finally(release);
     } catch (error) {
       if (error instanceof Refusal) throw new Refusal("conflict", `starting it again was refused: ${error.message}`);
       throw error;
@@ -445,12 +447,17 @@ export class Executor implements SandboxHandlers {
   // ---- internals -------------------------------------------------------------------------------------------
 
   /** Room for a new session under `id`: not taken, and under the limit of live sessions. */
-  private async admit(id: string): Promise<void> {
+  /**
+   * Holds a place for a new session under `id` while its sheet loads, counted with the live sessions, so requests
+   * that arrive together cannot all pass the limit before any of them is a session. The caller releases it when
+   * the load is done: the session is made right after, with no await between.
+   */
+  private async admit(id: string): Promise<() => void> {
     this.expireIfIdle(id);
     if (this.sessions.has(id)) throw alreadyExists(id);
-    if (this.liveSessions() >= this.maxSessions) {
+    if (this.liveSessions() + this.admitting >= this.maxSessions) {
       await this.sweep();
-      if (this.liveSessions() >= this.maxSessions) {
+      if (this.liveSessions() + this.admitting >= this.maxSessions) {
         throw new Refusal(
           "too_many_sessions",
           `The sandbox is running its limit of ${this.maxSessions} sessions; finish or cancel one, or try again later.`,
@@ -458,6 +465,12 @@ export class Executor implements SandboxHandlers {
       }
     }
     this.forgetOldestFinished();
+    this.admitting++;
+    let held = true;
+    return () => {
+      if (held) this.admitting--;
+      held = false;
+    };
   }
 
   private load(sheet: Pick<ExecuteRequest, "file_path" | "source" | "filename" | "files">): Promise<LoadResult> {

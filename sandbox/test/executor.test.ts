@@ -671,3 +671,23 @@ describe("executor: a request cannot compute forever (issue 13 item 5)", () => {
     }
   });
 });
+
+describe("executor: the session limit holds for requests that arrive together (issue 13 item 9)", () => {
+  it("admits exactly maxSessions of 30 concurrent executes; the rest are 429", async () => {
+    const executor = new Executor({ safeDirs: [FIXTURES], maxSessions: 5 });
+    try {
+      executor.loader.invalidate(); // every request loads the sheet: the await the race used to cross
+      const answers = await Promise.allSettled(
+        Array.from({ length: 30 }, () => executor.execute({ file_path: fixture("three-windows.calc.ts") })),
+      );
+      const admitted = answers.filter((a) => a.status === "fulfilled");
+      const refused = answers.filter((a): a is PromiseRejectedResult => a.status === "rejected");
+      assert.equal(admitted.length, 5);
+      assert.equal(refused.length, 25);
+      for (const r of refused) assert.ok(r.reason instanceof Refusal && r.reason.status === 429, String(r.reason));
+      assert.equal((await executor.health()).active_sessions, 5);
+    } finally {
+      await executor.close();
+    }
+  });
+});
