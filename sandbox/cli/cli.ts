@@ -27,10 +27,10 @@ const USAGE = `Usage:
                        [--memory-limit MB]  (env: UZONCALC_CHROMIUM, the browser --pdf prints with)
   uzoncalc serve [--host 127.0.0.1] [--port 3346] [--safe-dir DIR]... [--max-body BYTES]
                  [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB]
-                 [--session-ttl SECONDS] [--no-permission]  (env: SAFE_DIRS=dir1:dir2, UZONCALC_TOKEN=token1,token2, LOG_LEVEL)
+                 [--session-ttl SECONDS] [--public-metrics] [--no-permission]  (env: SAFE_DIRS=dir1:dir2, UZONCALC_TOKEN=token1,token2, LOG_LEVEL)
   uzoncalc api [--host 127.0.0.1] [--port 8000] [--sandbox-url URL] [--safe-dir DIR]... [--max-body BYTES]
                [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB]
-               [--session-ttl SECONDS] [--no-permission]  (env: SANDBOX_URL, SAFE_DIRS, UZONCALC_TOKEN, LOG_LEVEL; without a sandbox
+               [--session-ttl SECONDS] [--public-metrics] [--no-permission]  (env: SANDBOX_URL, SAFE_DIRS, UZONCALC_TOKEN, LOG_LEVEL; without a sandbox
                URL the sandbox runs in this process and the limit flags apply)
   uzoncalc check <sheet.calc.ts|sheet.calc.js>... [--type-check fields|all|off]
   uzoncalc --version
@@ -283,6 +283,7 @@ const SERVICE_OPTIONS = {
   "memory-limit": { type: "string" },
   "session-ttl": { type: "string" },
   "request-timeout": { type: "string" },
+  "public-metrics": { type: "boolean" },
   "no-permission": { type: "boolean" },
 } as const;
 
@@ -311,6 +312,7 @@ function serviceSettings(values: ServiceFlags, defaultPort: number) {
     memoryLimitMb: limitFlag(values["memory-limit"], "--memory-limit", LIMITS.memoryLimitMb),
     sessionTtlMs: limitFlag(values["session-ttl"], "--session-ttl", LIMITS.sessionTtlMs, 1000),
     requestTimeoutMs: limitFlag(values["request-timeout"], "--request-timeout", LIMITS.requestTimeoutMs),
+    publicMetrics: values["public-metrics"] === true,
   };
 }
 

@@ -10,7 +10,7 @@
 // Extension to §2: when the remote sandbox cannot be reached, times out, fails (5xx) or refuses the API's
 // credentials, the answer is `502 { error: { code: "bad_gateway", message, hint } }`.
 
-import pino, { type Logger } from "pino";
+import pino from "pino";
 import { isPublicMethod, parseRequest } from "../../protocol/methods";
 import { Refusal } from "../../protocol/refusal";
 import type { SessionStatus } from "../../protocol/rpc";
@@ -19,9 +19,9 @@ import { RemoteSandboxClient } from "../connect/remoteClient";
 import { SandboxUnavailableError, type SandboxClient } from "../connect/sandboxClient";
 import type { Executor } from "../session/executor";
 import { VERSION } from "../version";
-import { createJsonServer, listen, rpcRoutes, untilSignal, type JsonServer, type Route } from "./jsonServer";
+import { createJsonServer, listen, rpcRoutes, untilSignal, type JsonServer, type ServiceOptions } from "./jsonServer";
 import { Metrics } from "./metrics";
-import { createServiceExecutor, type ServiceExecutorOptions } from "./serve";
+import { createServiceExecutor, type ListenOptions, type ServiceExecutorOptions } from "./serve";
 
 /** Where the API's requests go: one SandboxClient per caller token (undefined: no tokens configured). */
 export interface ApiBackend {
@@ -74,17 +74,10 @@ export function remoteBackend(url: string, timeoutMs?: number): ApiBackend {
   };
 }
 
-export interface ApiServerOptions {
+export interface ApiServerOptions extends ServiceOptions {
   backend: ApiBackend;
-  logger: Logger;
-  /** Accepted bearer tokens; empty: no authentication. */
-  tokens?: readonly string[];
-  /** Largest request body, bytes. Default 1 MB. */
-  maxBodyBytes?: number;
   /** The remote sandbox's URL, for the 502 hints. */
   sandboxUrl?: string;
-  headersTimeoutMs?: number;
-  requestTimeoutMs?: number;
 }
 
 /** Builds the API server. `close()` it to stop accepting; requests in flight finish first. */
@@ -94,13 +87,10 @@ export function createApiServer(options: ApiServerOptions): JsonServer {
   const where = options.sandboxUrl ?? "the sandbox";
 
   // A request is parsed here, so one this API refuses (400) never reaches the sandbox; health needs no token.
-  const routes: Route[] = [
-    ...rpcRoutes("api", (method, input, request) => {
-      if (!isPublicMethod(method)) throw new Refusal("not_found", `${method} is not part of this API.`);
-      return backend.clientFor(request.context.owner).call(method, parseRequest(method, input));
-    }),
-    { method: "GET", pattern: /^\/metrics$/, name: "metrics", public: true, handler: () => metrics },
-  ];
+  const routes = rpcRoutes("api", (method, input, request) => {
+    if (!isPublicMethod(method)) throw new Refusal("not_found", `${method} is not part of this API.`);
+    return backend.clientFor(request.context.owner).call(method, parseRequest(method, input));
+  });
 
   const mapError = (error: unknown): Refusal | undefined => {
     // The caller's token passed here; the sandbox refusing it means the two services disagree on tokens.
@@ -125,29 +115,14 @@ export function createApiServer(options: ApiServerOptions): JsonServer {
     return undefined;
   };
 
-  return createJsonServer({
-    routes,
-    metrics,
-    mapError,
-    noun: "this API",
-    logger: options.logger,
-    tokens: options.tokens,
-    maxBodyBytes: options.maxBodyBytes,
-    headersTimeoutMs: options.headersTimeoutMs,
-    requestTimeoutMs: options.requestTimeoutMs,
-  });
+  return createJsonServer({ ...options, routes, metrics, mapError, noun: "this API" });
 }
 
-export interface ApiOptions extends ServiceExecutorOptions {
-  host: string;
-  port: number;
-  tokens: string[];
-  maxBodyBytes: number;
+export interface ApiOptions extends ListenOptions, ServiceExecutorOptions {
   /** A remote sandbox service; absent: the sandbox runs in this process (with `safeDirs` and the limits). */
   sandboxUrl?: string;
-  /** Per-request deadline towards the remote sandbox. Default 60 s. */
+  /** Per-request deadline towards the remote sandbox. Default REMOTE_ANSWER_TIMEOUT_MS. */
   remoteTimeoutMs?: number;
-  onListening?: (port: number) => void;
 }
 
 /** Runs until SIGTERM or SIGINT: then stops accepting, lets the requests in flight finish, and resolves 0. */
@@ -160,13 +135,7 @@ export async function api(options: ApiOptions): Promise<number> {
       : inProcessBackend(await createServiceExecutor(options, logger));
   if (sandboxUrl !== undefined && options.safeDirs.length > 0)
     logger.info({ safe_dirs: options.safeDirs }, "safe dirs are the remote sandbox's own: the ones given here are not used");
-  const server = createApiServer({
-    backend,
-    logger,
-    tokens: options.tokens,
-    maxBodyBytes: options.maxBodyBytes,
-    ...(sandboxUrl !== undefined ? { sandboxUrl } : {}),
-  });
+  const server = createApiServer({ ...options, backend, logger });
   const port = await listen(server, options.host, options.port);
   logger.info(
     {

@@ -67,22 +67,29 @@ export function rpcRoutes(face: HttpFace, answer: MethodAnswerer): Route[] {
   return routes;
 }
 
-export interface JsonServerOptions {
-  routes: readonly Route[];
+/** What every HTTP service is set up with, whatever it serves. */
+export interface ServiceOptions {
   logger: Logger;
-  metrics: Metrics;
-  /** How the service names itself in messages: "this sandbox", "this API". */
-  noun: string;
   /** Accepted bearer tokens; empty: no authentication. */
   tokens?: readonly string[];
   /** Largest request body, bytes. Default LIMITS.maxBodyBytes. */
   maxBodyBytes?: number;
-  /** Header and whole-request deadlines against slow clients. Defaults 10 s and 30 s. */
-  headersTimeoutMs?: number;
-  requestTimeoutMs?: number;
+  /** Serve /metrics without a token although tokens are configured (a scraper on a private network). */
+  publicMetrics?: boolean;
+}
+
+export interface JsonServerOptions extends ServiceOptions {
+  /** The service's routes; /metrics is added to them. */
+  routes: readonly Route[];
+  metrics: Metrics;
+  /** How the service names itself in messages: "this sandbox", "this API". */
+  noun: string;
   /** Maps an error a route's handler threw to a refusal; undefined falls through to a Refusal as thrown, then 500. */
   mapError?: (error: unknown) => Refusal | undefined;
 }
+
+/** Deadlines for receiving a request (its headers, then all of it), against clients that send slowly. */
+const RECEIVE_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 };
 
 export type JsonServer = http.Server & {
   metrics: Metrics;
@@ -102,15 +109,13 @@ export function tokenMatches(given: string, tokens: readonly string[]): string |
 /** Builds the HTTP server. `close()` it to stop accepting; requests in flight finish first. */
 export function createJsonServer(options: JsonServerOptions): JsonServer {
   let inFlight = 0;
-  const timeouts = {
-    headersTimeout: options.headersTimeoutMs ?? 10_000,
-    requestTimeout: options.requestTimeoutMs ?? 30_000,
-    keepAliveTimeout: 5_000,
-  };
-  const server = http.createServer(timeouts, (req, res) => {
+  const metricsRoute: Route = { method: "GET", pattern: /^\/metrics$/, name: "metrics", handler: () => options.metrics };
+  if (options.publicMetrics) metricsRoute.public = true;
+  const served = { ...options, routes: [...options.routes, metricsRoute] };
+  const server = http.createServer(RECEIVE_TIMEOUTS, (req, res) => {
     inFlight++;
     res.on("close", () => inFlight--);
-    void answerRequest(options, req, res);
+    void answerRequest(served, req, res);
   }) as JsonServer;
   server.metrics = options.metrics;
   server.inFlight = () => inFlight;

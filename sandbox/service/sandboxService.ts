@@ -3,21 +3,12 @@
 // bundles them here and runs them in its engine's isolated members. The plumbing (tokens, body, logs, metrics,
 // refusals) is jsonServer.ts, shared with the API layer.
 
-import type { Logger } from "pino";
 import type { Executor } from "../session/executor";
-import { createJsonServer, rpcRoutes, type JsonServer, type Route } from "./jsonServer";
+import { createJsonServer, rpcRoutes, type JsonServer, type ServiceOptions } from "./jsonServer";
 import { Metrics } from "./metrics";
 
-export interface SandboxServerOptions {
+export interface SandboxServerOptions extends ServiceOptions {
   executor: Executor;
-  /** Accepted bearer tokens; empty: no authentication. */
-  tokens?: readonly string[];
-  /** Largest request body, bytes. Default LIMITS.maxBodyBytes. */
-  maxBodyBytes?: number;
-  logger: Logger;
-  /** Header and whole-request deadlines against slow clients. Defaults 10 s and 30 s. */
-  headersTimeoutMs?: number;
-  requestTimeoutMs?: number;
 }
 
 /** Builds the HTTP server. `close()` it to stop accepting; steps in flight finish first. */
@@ -26,19 +17,6 @@ export function createSandboxServer(options: SandboxServerOptions): JsonServer {
   const metrics = new Metrics(() => executor.countByStatus());
 
   // Every method of the table answered by the executor's handler of the same name; the caller's token owns its sessions.
-  const routes: Route[] = [
-    ...rpcRoutes("sandbox", (method, input, request) => executor[method](input, request.context)),
-    { method: "GET", pattern: /^\/metrics$/, name: "metrics", public: true, handler: () => metrics },
-  ];
-
-  return createJsonServer({
-    routes,
-    metrics,
-    noun: "this sandbox",
-    logger: options.logger,
-    tokens: options.tokens,
-    maxBodyBytes: options.maxBodyBytes,
-    headersTimeoutMs: options.headersTimeoutMs,
-    requestTimeoutMs: options.requestTimeoutMs,
-  });
+  const routes = rpcRoutes("sandbox", (method, input, request) => executor[method](input, request.context));
+  return createJsonServer({ ...options, routes, metrics, noun: "this sandbox" });
 }

@@ -10,20 +10,18 @@ import { VERSION } from "../version";
 import { createSandboxServer } from "./sandboxService";
 import { listen, untilSignal } from "./jsonServer";
 
-export interface ServeOptions {
+/** Where a service listens and whom it answers: what `serve` and `api` share. */
+export interface ListenOptions {
   host: string;
   port: number;
-  safeDirs: string[];
   tokens: string[];
   maxBodyBytes: number;
-  maxSessions: number;
-  stepTimeoutMs: number;
-  memoryLimitMb: number;
-  sessionTtlMs: number;
-  requestTimeoutMs: number;
-  /** Resolves when the server is listening, with its port (0 asks the system for one). */
+  publicMetrics: boolean;
+  /** Called when the server is listening, with its port (0 asks the system for one). */
   onListening?: (port: number) => void;
 }
+
+export interface ServeOptions extends ListenOptions, ServiceExecutorOptions {}
 
 export function safeDirsFromEnvironment(value: string | undefined): string[] {
   return (value ?? "")
@@ -82,7 +80,7 @@ export async function createServiceExecutor(options: ServiceExecutorOptions, log
 export async function serve(options: ServeOptions): Promise<number> {
   const logger = pino({ name: "uzoncalc-sandbox", level: process.env.LOG_LEVEL ?? "info", base: { pid: process.pid } });
   const executor = await createServiceExecutor(options, logger);
-  const server = createSandboxServer({ executor, tokens: options.tokens, maxBodyBytes: options.maxBodyBytes, logger });
+  const server = createSandboxServer({ ...options, executor, logger });
   const port = await listen(server, options.host, options.port);
   logger.info(
     {

@@ -206,8 +206,9 @@ describe("uzoncalc api (SPEC §3)", function () {
         assert.equal(all.body.status, "ok");
       });
 
-      it("logs each request as JSON with a request id, and serves /metrics", async () => {
-        const response = await fetch(`${base}/metrics`);
+      it("logs each request as JSON with a request id, and serves /metrics to a token holder", async () => {
+        assert.equal((await fetch(`${base}/metrics`)).status, 401, "with tokens configured, /metrics needs one");
+        const response = await fetch(`${base}/metrics`, { headers: { authorization: "Bearer beta" } });
         assert.equal(response.status, 200);
         assert.match(await response.text(), /uzoncalc_http_requests_total\{route="start",status="200"\}/);
         const lines = api!.logs
@@ -279,5 +280,37 @@ describe("uzoncalc api (SPEC §3)", function () {
       assert.equal(errorOf(answer).code, "bad_gateway");
       assert.match(errorOf(answer).hint ?? "", /same UZONCALC_TOKEN/);
     });
+  });
+});
+
+describe("/metrics and tokens (issue 13 item 17)", function () {
+  this.timeout(60_000);
+  it("needs a token when tokens are configured, unless --public-metrics opens it", async () => {
+    for (const command of ["serve", "api"]) {
+      const closed = await startService([command, "--port", "0", "--safe-dir", EXAMPLES], {
+        UZONCALC_TOKEN: "alpha",
+        SANDBOX_URL: "",
+        SAFE_DIRS: "",
+      });
+      const open = await startService([command, "--port", "0", "--safe-dir", EXAMPLES, "--public-metrics"], {
+        UZONCALC_TOKEN: "alpha",
+        SANDBOX_URL: "",
+        SAFE_DIRS: "",
+      });
+      try {
+        assert.equal((await fetch(`${closed.url}/metrics`)).status, 401, `${command}: no token`);
+        assert.equal(
+          (await fetch(`${closed.url}/metrics`, { headers: { authorization: "Bearer alpha" } })).status,
+          200,
+          `${command}: a token`,
+        );
+        const scraped = await fetch(`${open.url}/metrics`);
+        assert.equal(scraped.status, 200, `${command} --public-metrics`);
+        assert.match(await scraped.text(), /uzoncalc_http_requests_total/);
+      } finally {
+        await closed.stop();
+        await open.stop();
+      }
+    }
   });
 });
