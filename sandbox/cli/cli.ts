@@ -2,6 +2,7 @@
 
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { isRecord, type JsonObject } from "../../protocol/json";
@@ -35,7 +36,8 @@ const USAGE = `Usage:
   uzoncalc check <sheet.calc.ts|sheet.calc.js>... [--type-check fields|all|off]
   uzoncalc --version
 
-Runs a calculation sheet to the end and writes its report (default: <sheet>.report.html beside the sheet).
+Runs a calculation sheet to the end and writes its report (default: <sheet>.report.html beside the sheet; -o -
+writes it to stdout).
 Windows are answered from --inputs ({ "window_id": { "field": value } }); others are asked in the terminal,
 or, when stdin is not a terminal, the run stops with exit code 2 naming the window and its fields.
 --pdf also prints the completed report to PDF (A4 unless --paper Letter) with a headless Chromium or Chrome
@@ -199,12 +201,51 @@ async function answerWindow(driver: RunDriver, answers: Answers): Promise<{ resu
 
 /** A completed run: the report (and the PDF when asked), the report's path on stdout. */
 async function writeCompleted(document: string, options: RunOptions, used: Set<string>): Promise<number> {
-  fs.mkdirSync(path.dirname(options.output), { recursive: true });
-  fs.writeFileSync(options.output, document);
   for (const id of Object.keys(options.inputs))
     if (!used.has(id)) out.write(`uzoncalc: warning: inputs for window '${id}' were not used (the sheet never asked for it)\n`);
-  process.stdout.write(path.resolve(options.output) + "\n");
+  if (!saveReport(options.output, document)) return 1;
+  if (options.output !== STDOUT) process.stdout.write(path.resolve(options.output) + "\n");
   return options.pdf === undefined ? 0 : await writePdf(document, options.pdf, options.paper ?? "A4", options.output);
+}
+
+/** `-o -`: the report goes to stdout. */
+const STDOUT = "-";
+
+const WRITE_ERRORS: Record<string, string> = {
+  ENOSPC: "no space left on the device",
+  EISDIR: "it is a folder",
+  ENOTDIR: "a part of the path is a file, not a folder",
+  EEXIST: "a part of the path is a file, not a folder",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "the file system is read-only",
+};
+
+/**
+ * Writes a report where the user asked (`-`: stdout). Where that fails, one line says where and why, and the text
+ * is kept in a temporary file if it can be: a finished calculation is not thrown away over a bad path.
+ */
+function saveReport(target: string, text: string): boolean {
+  if (target === STDOUT) {
+    process.stdout.write(text);
+    return true;
+  }
+  try {
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, text);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    out.write(`uzoncalc: cannot write the report to ${target}: ${WRITE_ERRORS[code] ?? (error as Error).message}\n`);
+    const kept = path.join(os.tmpdir(), `uzoncalc-${process.pid}-${path.basename(target).replace(/[^\w.-]/g, "") || "report"}.html`);
+    try {
+      fs.writeFileSync(kept, text);
+      out.write(`uzoncalc: the report was kept in ${kept}; give another -o, or -o - for stdout\n`);
+    } catch {
+      // Nowhere to keep it either: the line above says what went wrong.
+    }
+    return false;
+  }
 }
 
 /** A run that failed or was cancelled: where and why on stderr, and nothing lost: the report so far is written. */
@@ -228,8 +269,7 @@ function writeFailure(driver: RunDriver, run: { sheetPath: string; sheetHash: st
     out.write("uzoncalc: the sheet wrote nothing before it stopped, so no report was written.\n");
     return;
   }
-  fs.mkdirSync(path.dirname(run.output), { recursive: true });
-  fs.writeFileSync(
+  const saved = saveReport(
     run.output,
     renderReportDocument({
       body: transcript.report,
@@ -241,7 +281,7 @@ function writeFailure(driver: RunDriver, run: { sheetPath: string; sheetHash: st
       error: { ...error },
     }),
   );
-  out.write(`uzoncalc: the report so far was written to ${path.resolve(run.output)}\n`);
+  if (saved && run.output !== STDOUT) out.write(`uzoncalc: the report so far was written to ${path.resolve(run.output)}\n`);
 }
 
 /** The PDF of a completed run; the HTML report is already written whatever happens here. */
@@ -255,7 +295,8 @@ async function writePdf(html: string, pdf: string, paper: PaperSize, htmlPath: s
     return 0;
   } catch (error) {
     if (!(error instanceof PdfError)) throw error;
-    out.write(`uzoncalc: ${error.message}\nuzoncalc: the HTML report was written to ${path.resolve(htmlPath)}; no PDF was written.\n`);
+    const where = htmlPath === STDOUT ? "to stdout" : `to ${path.resolve(htmlPath)}`;
+    out.write(`uzoncalc: ${error.message}\nuzoncalc: the HTML report was written ${where}; no PDF was written.\n`);
     return 1;
   }
 }

@@ -215,6 +215,40 @@ describe("CLI end to end (node dist/cli.js)", function () {
     });
   });
 
+  describe("where the report goes (issue 13 item 20)", function () {
+    const run = (output: string) => cli(["run", "examples/beam.calc.ts", "--inputs", "examples/beam.inputs.json", "-o", output]);
+
+    it("-o - writes the report to stdout, and nothing else goes there", async () => {
+      const result = await run("-");
+      assertExit(result, 0);
+      assert.match(result.stdout, /^<!DOCTYPE html>/i);
+      assert.match(result.stdout, /<\/html>\s*$/);
+    });
+
+    it("a path it cannot write: one line naming the path and why, exit 1, the report kept elsewhere", async () => {
+      const dir = scratch("unwritable");
+      const file = path.join(dir, "a-file");
+      fs.writeFileSync(file, "");
+      const cases: [string, RegExp][] = [
+        [dir, /it is a folder/],
+        [path.join(file, "beam.html"), /a part of the path is a file, not a folder/],
+      ];
+      if (fs.existsSync("/dev/full")) cases.push(["/dev/full", /no space left on the device/]);
+      for (const [output, reason] of cases) {
+        const result = await run(output);
+        assertExit(result, 1);
+        assert.equal(result.stdout, "", "no path is printed for a report that was not written there");
+        const failure = lines(result.stderr).filter((line) => !line.startsWith("uzoncalc: step"));
+        assert.match(failure[0]!, new RegExp(`^uzoncalc: cannot write the report to ${output.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: `));
+        assert.match(failure[0]!, reason);
+        assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
+        const kept = /the report was kept in (\S+);/.exec(failure[1] ?? "")?.[1];
+        assert.ok(kept && fs.readFileSync(kept, "utf8").includes("Simply supported beam"), failure.join("\n"));
+        fs.rmSync(kept);
+      }
+    });
+  });
+
   describe("--params", function () {
     it("passes an inline JSON object to the sheet", async function () {
       const dir = scratch("params-inline");
