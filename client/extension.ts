@@ -319,7 +319,11 @@ export interface UzonCalcApi {
 function unsavedParts(sheet: vscode.Uri): vscode.TextDocument[] {
   let imports: string[] = [];
   try {
-    imports = Object.keys(collectLocalImports(sheet.fsPath)).map((relative) => path.resolve(path.dirname(sheet.fsPath), relative));
+    // Any import on this disk counts here: this only asks which open documents are part of the sheet.
+    const anywhere = [path.parse(sheet.fsPath).root];
+    imports = Object.keys(collectLocalImports(sheet.fsPath, anywhere)).map((relative) =>
+      path.resolve(path.dirname(sheet.fsPath), relative),
+    );
   } catch {
     // The sheet is not on disk yet: only its own document can be unsaved.
   }

@@ -60,8 +60,9 @@ export class SandboxManager implements vscode.Disposable {
    * workspace), else as its saved text and imports. Either way the saved files run, in both modes.
    */
   sheetRequest(file: string): ExecuteRequest {
-    const readable = this.mode === "local" && this.localSafeDirs.some((dir) => !path.relative(dir, file).startsWith(".."));
-    return readable ? { file_path: file } : readSavedSheet(file);
+    const folders = this.localSafeDirs.filter((dir) => !path.relative(dir, file).startsWith(".."));
+    if (this.mode === "local" && folders.length > 0) return { file_path: file };
+    return readSavedSheet(file, folders.length > 0 ? folders : [path.dirname(file)]);
   }
 
   async get(): Promise<SandboxClient> {

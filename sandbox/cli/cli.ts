@@ -91,6 +91,8 @@ async function openSandbox(options: RunOptions, sheetPath: string): Promise<Sand
   if (options.sandboxUrl !== undefined) {
     return new RemoteSandboxClient({
       url: options.sandboxUrl,
+      // What a local run may read, a remote run may send: the sheet's folder and this one.
+      sendFrom: [path.dirname(sheetPath), process.cwd()],
       ...(process.env.UZONCALC_TOKEN ? { token: tokensFromEnvironment(process.env.UZONCALC_TOKEN)[0]! } : {}),
     });
   }

@@ -33,6 +33,8 @@ export interface RemoteSandboxOptions {
    * here and sent as `source` + `files` (the service cannot see this disk), and steps ask for deltas.
    */
   relay?: boolean;
+  /** The folders a file sheet's imports may be sent from. Default: the sheet's own folder. */
+  sendFrom?: readonly string[];
 }
 
 export class RemoteSandboxClient extends RpcClient {
@@ -70,7 +72,7 @@ export class RemoteSandboxClient extends RpcClient {
     this.flavor = options.flavor ?? "sandbox";
   }
 
-  override call<M extends PublicMethod>(method: M, request: RequestOf<M>): Promise<AnswerOf<M>> {
+  override async call<M extends PublicMethod>(method: M, request: RequestOf<M>): Promise<AnswerOf<M>> {
     const route = SANDBOX_RPC[method].routes[this.flavor][0]!;
     let body: object = this.options.relay ? request : withClientDefaults(method, request);
     if (method === "execute" && !this.options.relay) body = this.sendable(body as ExecuteRequest);
@@ -89,7 +91,7 @@ export class RemoteSandboxClient extends RpcClient {
   private sendable(request: ExecuteRequest): ExecuteRequest {
     if (request.file_path === undefined || request.source !== undefined) return request;
     const { file_path: filePath, ...rest } = request;
-    const saved = readSavedSheet(filePath);
+    const saved = readSavedSheet(filePath, this.options.sendFrom);
     return { ...rest, ...saved, filename: request.filename ?? saved.filename, files: { ...saved.files, ...request.files } };
   }
 

@@ -1,11 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { isInsideFolder } from "../../protocol/folders";
 import { Refusal } from "../../protocol/refusal";
-
-function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return relative === "" || (relative !== ".." && !relative.startsWith(".." + path.sep) && !path.isAbsolute(relative));
-}
 
 function realpathOrSelf(dir: string): string {
   try {
@@ -31,7 +27,22 @@ export class SafeDirs {
   }
 
   contains(realPath: string): boolean {
-    return this.roots.some((root) => isInside(root, realPath));
+    return this.roots.some((root) => isInsideFolder(root, path.resolve(realPath), path.sep));
+  }
+
+  /**
+   * The real path of a file that may be read, or undefined when it may not: outside the safe dirs as written (then
+   * it is not even looked at, so a service under the permission model never touches it) or after its symlinks.
+   */
+  realInside(file: string): string | undefined {
+    const lexical = path.resolve(file);
+    if (!this.contains(lexical)) return undefined;
+    try {
+      const real = fs.realpathSync.native(lexical);
+      return this.contains(real) ? real : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   describe(): string {

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 import * as esbuild from "esbuild";
@@ -82,6 +83,28 @@ function loaderFor(file: string): esbuild.Loader {
   if (ext === ".jsx") return "jsx";
   if (ext === ".json") return "json";
   return "js";
+}
+
+/** What esbuild reads as code and follows `sourceMappingURL` comments in; the loader hands it these itself. */
+const CODE_EXTENSIONS = new Set([...SHEET_EXTENSIONS, ".json"]);
+
+const SOURCE_MAP_COMMENT = /^[ \t]*\/\/[#@][ \t]*sourceMappingURL=(\S*)[ \t]*$/gm;
+
+/**
+ * A module's text with every `//# sourceMappingURL=` that points at a file `readable` refuses made inert: the
+ * bundler would read that map (and echo its sources in errors). Inline `data:` maps stay.
+ */
+function withoutOutsideSourceMaps(text: string, file: string, readable: (file: string) => boolean): string {
+  return text.replace(SOURCE_MAP_COMMENT, (comment, url: string) => {
+    if (url.startsWith("data:")) return comment;
+    let target: string;
+    try {
+      target = url.startsWith("file:") ? fileURLToPath(url) : path.resolve(path.dirname(file), decodeURIComponent(url));
+    } catch {
+      return "";
+    }
+    return readable(target) ? comment : "";
+  });
 }
 
 function isLocalSpecifier(specifier: string): boolean {
@@ -263,6 +286,12 @@ export class SheetLoader {
     const safeDirs = this.options.safeDirs;
     let violation: Refusal | undefined;
     let instrumented = false;
+    // The same refusal for every way a file outside the safe dirs would be read, and the same as a plain `../` import.
+    const refuse = (file: string, what: string) => {
+      const shown = path.relative(workingDir, file) || path.basename(file);
+      violation ??= new Refusal("forbidden", `${shown} ${what}, outside the safe directories (${safeDirs.describe()}).`);
+      return { errors: [{ text: violation.message }] };
+    };
     const plugin = runtimePlugin((build) => {
       build.onResolve({ filter: /.*/ }, async (args) => {
         if (args.kind === "entry-point" || (args.pluginData as { inner?: boolean } | undefined)?.inner) return undefined;
@@ -274,20 +303,23 @@ export class SheetLoader {
           pluginData: { inner: true },
         });
         if (resolved.errors.length > 0) return { errors: resolved.errors };
-        const real = fs.realpathSync.native(resolved.path);
-        if (!safeDirs.contains(real)) {
-          const from = path.relative(workingDir, args.importer) || path.basename(args.importer);
-          violation ??= new Refusal(
-            "forbidden",
-            `${from} imports "${args.path}", which resolves to ${real}, outside the safe directories (${safeDirs.describe()}).`,
-          );
-          return { errors: [{ text: violation.message }] };
-        }
+        const real = safeDirs.realInside(resolved.path);
+        if (real === undefined) return refuse(args.importer, `imports "${args.path}", which resolves to ${resolved.path}`);
         return { path: real };
       });
+      // Every file the bundler reads comes through here, also those a glob import (`require("../data/" + name)`)
+      // expands to without asking onResolve: each must be inside the safe dirs.
       build.onLoad({ filter: /.*/, namespace: "file" }, async (args) => {
-        if (args.path !== entry) return undefined;
-        const loaded = await sheetModule(await fs.promises.readFile(entry, "utf8"), entry, render);
+        const real = safeDirs.realInside(args.path);
+        if (real === undefined) return refuse(args.path, "is read by the bundler (a glob import expands to it)");
+        if (!CODE_EXTENSIONS.has(path.extname(real).toLowerCase())) return undefined;
+        const text = withoutOutsideSourceMaps(
+          await fs.promises.readFile(real, "utf8"),
+          real,
+          (file) => safeDirs.realInside(file) !== undefined,
+        );
+        if (args.path !== entry) return { contents: text, loader: loaderFor(real) };
+        const loaded = await sheetModule(text, entry, render);
         instrumented = loaded.instrumented;
         return loaded.result;
       });
@@ -309,7 +341,10 @@ export class SheetLoader {
     const dependencies: Dependency[] = [];
     for (const input of Object.keys(output.metafile.inputs)) {
       if (input.startsWith(RUNTIME_NAMESPACE + ":")) continue;
-      const file = path.resolve(workingDir, input);
+      const file = safeDirs.realInside(path.resolve(workingDir, input));
+      // Every input came through onLoad's check; one that did not is refused rather than read here.
+      if (file === undefined)
+        throw new Refusal("forbidden", `The bundle read ${input}, outside the safe directories (${safeDirs.describe()}).`);
       const content = fs.readFileSync(file);
       const stat = fs.statSync(file);
       dependencies.push({ path: file, mtimeMs: stat.mtimeMs, size: stat.size, sha256: sha256(content) });
@@ -350,8 +385,15 @@ export class SheetLoader {
         return { path: found, namespace: SOURCE_NAMESPACE };
       });
       build.onLoad({ filter: /.*/, namespace: SOURCE_NAMESPACE }, async (args) => {
-        if (args.path !== entryKey) return { contents: virtualFiles.get(args.path) ?? "", loader: loaderFor(args.path) };
-        const loaded = await sheetModule(source, entryKey, render);
+        // A sheet sent as text reads nothing from this disk, its source maps included.
+        const noDisk = () => false;
+        if (args.path !== entryKey) {
+          return {
+            contents: withoutOutsideSourceMaps(virtualFiles.get(args.path) ?? "", `/${args.path}`, noDisk),
+            loader: loaderFor(args.path),
+          };
+        }
+        const loaded = await sheetModule(withoutOutsideSourceMaps(source, `/${entryKey}`, noDisk), entryKey, render);
         instrumented = loaded.instrumented;
         return loaded.result;
       });

@@ -249,6 +249,18 @@ describe("CLI end to end (node dist/cli.js)", function () {
     });
   });
 
+  describe("reads nothing outside the sheet's folder and the working one (issue 13 item 1)", function () {
+    it("a glob import that expands outside them exits 1 with the refusal, as a plain ../ import does", async () => {
+      const contract = path.join(ROOT, "sandbox", "test", "fixtures", "contract");
+      for (const sheet of ["glob-outside.calc.ts", "import-outside.calc.ts"]) {
+        const result = await cli(["run", sheet, "-o", path.join(scratch("outside"), "r.html")], { cwd: contract });
+        assertExit(result, 1);
+        assert.match(result.stderr, /outside the safe directories/);
+        assert.doesNotMatch(result.stderr + result.stdout, /NOT-FOR-SHEETS|\n\s+at /);
+      }
+    });
+  });
+
   describe("--params", function () {
     it("passes an inline JSON object to the sheet", async function () {
       const dir = scratch("params-inline");

@@ -302,6 +302,26 @@ for (const makeTarget of targets) {
       await refused(client.execute({ file_path: path.join(FIXTURES, "missing.calc.ts") }), 404, "not_found");
     });
 
+    it("reads nothing outside the safe dirs: a plain import and a glob import are 403 alike, a source map there is not read", async () => {
+      // Under the permission model (uzoncalc serve) as without it: the same 403, never a host path of the product.
+      const plain = await refused(client.execute({ file_path: path.join(FIXTURES, "import-outside.calc.ts") }), 403, "forbidden");
+      assert.match(
+        plain.message,
+        /import-outside\.calc\.ts imports "\.\.\/sheets\/lib\/bad", which resolves to .*, outside the safe directories/,
+      );
+      const glob = await refused(client.execute({ file_path: path.join(FIXTURES, "glob-outside.calc.ts") }), 403, "forbidden");
+      assert.match(
+        glob.message,
+        /outside-data[/\\]secret\.json is read by the bundler \(a glob import expands to it\), outside the safe directories/,
+      );
+      for (const message of [plain.message, glob.message]) assert.doesNotMatch(message, /dist[/\\]cli\.js|NOT-FOR-SHEETS|restricted/);
+      const mapped = await run({ file_path: path.join(FIXTURES, "sourcemap-outside.calc.ts") });
+      assert.equal(mapped.status, "error");
+      assert.match(mapped.error!.message, /from a file whose source map is outside/);
+      assert.equal(mapped.error!.file, "lib/mapped.js", "the error names the file itself, not what the outside map says");
+      assert.doesNotMatch(JSON.stringify(mapped), /SECRET-SOURCE-NAME/);
+    });
+
     it("refuses a session past the limit with 429", async () => {
       const ids: string[] = [];
       try {
@@ -355,6 +375,29 @@ describe("RemoteSandboxClient with a sheet on this disk", function () {
       assert.equal(response.status, "error");
       assert.equal(response.error?.file, "lib/bad.ts", "the import travelled with the sheet and errors still name it");
       assert.match(response.error!.message, /division by zero/);
+    } finally {
+      await client.dispose();
+      await service.stop();
+    }
+  });
+});
+
+describe("RemoteSandboxClient sends nothing from outside the sheet's folders (issue 13 item 1)", function () {
+  this.timeout(60_000);
+  it("refuses a sheet whose import leaves them, before anything is sent", async () => {
+    const service = await startService(["serve", "--port", "0"]);
+    const client = new RemoteSandboxClient({ url: service.url });
+    try {
+      const outside = await refused(client.execute({ file_path: path.join(FIXTURES, "import-outside.calc.ts") }), 403, "forbidden");
+      assert.match(outside.message, /imports "\.\.\/sheets\/lib\/bad", which resolves to .*, outside the folders a sheet may send from/);
+      assert.ok(!service.logs.some((line) => /"route":"execute"/.test(line)), "no request reached the service");
+      const wider = new RemoteSandboxClient({ url: service.url, sendFrom: [path.join(FIXTURES, "..")] });
+      assert.equal(
+        (await wider.execute({ file_path: path.join(FIXTURES, "import-outside.calc.ts") })).status,
+        "completed",
+        "a wider folder sends it",
+      );
+      await wider.dispose();
     } finally {
       await client.dispose();
       await service.stop();
