@@ -261,6 +261,9 @@ export class RunPanel implements vscode.Disposable {
       `style-src ${webview.cspSource}`,
       `font-src ${webview.cspSource}`,
       `script-src 'nonce-${nonce}'`,
+      // Report markup cannot rebase the panel's links nor send a form anywhere.
+      `base-uri 'none'`,
+      `form-action 'none'`,
     ].join("; ");
     return `<!DOCTYPE html>
 <html lang="en">

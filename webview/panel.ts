@@ -42,7 +42,7 @@ function sanitize(html: string): string {
     USE_PROFILES: { html: true, mathMl: true },
     ADD_TAGS: ["semantics", "annotation"],
     FORBID_ATTR: ["style"],
-    FORBID_TAGS: ["style", "form", "input", "button"],
+    FORBID_TAGS: ["style", "form", "input", "button", "meta", "base", "link"],
   });
 }
 

@@ -159,6 +159,20 @@ function stripTags(markup: string): string {
 }
 
 /** The table of contents, before the first numbered heading; only for a report with at least two sections. */
+/**
+ * Tags in sheet markup (`html()`) that would act when the exported file is opened, whatever the CSP says: a meta
+ * refresh navigates away, `<base>` and `<form>` point links and submissions elsewhere (carrying the inputs), the
+ * rest load or run something. Their `<` becomes text, so they show as what they are. A linear pass over the body.
+ */
+const ACTIVE_TAG = /<(\/?)(meta|base|form|link|script|iframe|frame|frameset|object|embed|applet|portal)(?=[\s/>])/gi;
+
+export function inertMarkup(body: string): string {
+  return body.replace(ACTIVE_TAG, "&lt;$1$2");
+}
+
+/** The exported document's CSP: nothing loads or runs; links cannot be rebased nor forms sent anywhere. */
+export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
 function withContents(body: string): string {
   const { entries, firstAt } = numberedHeadings(body);
   if (entries.filter((e) => e.level === 2).length < 2) return body;
@@ -222,14 +236,14 @@ export function renderReportDocument(input: ReportDocumentInput): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
 <meta name="generator" content="UzonCalc ${escapeHtml(input.version)}">
 <title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 </head>
 <body>
 <main class="uzc-report">
-${withContents(input.body)}${error}</main>
+${withContents(inertMarkup(input.body))}${error}</main>
 <footer class="uzc-provenance">
 <table>
 <tr><th>Sheet</th><td>${escapeHtml(input.sheetName)}</td></tr>

@@ -20,6 +20,18 @@ const SAVED_SHEET = [
   "",
 ].join("\n");
 
+const MARKUP_SHEET = [
+  'import { UI, Window, html, p } from "uzoncalc";',
+  "",
+  "export async function* sheet() {",
+  '  p("markup follows");',
+  '  html(\'<meta http-equiv="refresh" content="0;url=https://example.com/"><base href="https://example.com/">\');',
+  '  html(\'<form action="https://example.com/"><input name="a"></form><p class="kept">kept</p>\');',
+  '  yield UI(Window({ title: "Stop", fields: [] }));',
+  "}",
+  "",
+].join("\n");
+
 const THROWING_SHEET = [
   'import { UI, Window, p } from "uzoncalc";',
   "",
@@ -63,6 +75,7 @@ describe("UzonCalc run panel (code-server, packaged extension, driven through th
     beforeStart: (s) => {
       fs.writeFileSync(path.join(s.ws, "throws.calc.ts"), THROWING_SHEET);
       fs.writeFileSync(path.join(s.ws, "saved.calc.ts"), SAVED_SHEET);
+      fs.writeFileSync(path.join(s.ws, "markup.calc.ts"), MARKUP_SHEET);
     },
   });
 
@@ -254,5 +267,18 @@ describe("UzonCalc run panel (code-server, packaged extension, driven through th
       frame = await H.webviewFrameWith(page, '[data-report]:has-text("version edited")', 60000);
       await frame.locator('[data-form] [data-field="n"]').waitFor({ timeout: 20000 });
       await H.shot(page, "panel-12-saved-and-run");
+    }));
+
+  test("sheet markup cannot navigate, rebase or post from the panel (issue 13 item 18)", () =>
+    session.br.withPage("panel-markup", async (page) => {
+      await openSheet(page, session, "markup.calc.ts");
+      await H.runCommand(page, "UzonCalc: Run Calc");
+      const frame = await H.webviewFrameWith(page, "[data-report] p.kept", 60000);
+      for (const tag of ["meta", "base", "form", "input"])
+        assert.strictEqual(await frame.locator(`[data-report] ${tag}`).count(), 0, `no ${tag} in the report`);
+      const csp = await frame.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content");
+      assert.match(csp, /base-uri 'none'/);
+      assert.match(csp, /form-action 'none'/);
+      assert.match(await frame.locator("[data-report]").innerText(), /markup follows/);
     }));
 });

@@ -195,6 +195,26 @@ describe("report engine", function () {
       });
     }
 
+    it("keeps sheet markup from acting when the exported file is opened (issue 13 item 18)", async () => {
+      const source = [
+        'import { html, p } from "uzoncalc";',
+        "export async function* sheet() {",
+        '  p("inputs follow");',
+        '  html(\'<meta http-equiv="refresh" content="0;url=https://example.com/?inputs"><BASE href="https://example.com/">\');',
+        '  html(\'<form action="https://example.com/collect"><input name="a"></form><iframe src="https://example.com/"></iframe><script>x()</script>\');',
+        "  html('<p class=\"kept\">ordinary <b>markup</b> stays</p>');",
+        "}",
+      ].join("\n");
+      const response = await executor.execute({ source, filename: "markup.calc.ts" });
+      assert.equal(response.status, "completed", JSON.stringify(response.error));
+      const exported = response.result!;
+      const body = exported.slice(exported.indexOf("<main"));
+      assert.doesNotMatch(body, /<(meta|base|form|iframe|script)\b/i, "no active tag left in the report body");
+      assert.match(body, /&lt;meta http-equiv="refresh"/, "shown as text");
+      assert.match(body, /<p class="kept">ordinary <b>markup<\/b> stays<\/p>/);
+      assert.match(exported, /Content-Security-Policy" content="[^"]*base-uri 'none'; form-action 'none'"/);
+    });
+
     it("has a table of contents before the first section when there are two or more", async () => {
       const response = await runToEnd(executor, {
         file_path: path.join(EXAMPLES, "beam.calc.ts"),
