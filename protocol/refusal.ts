@@ -12,6 +12,8 @@ export const REFUSAL_STATUS = {
   not_found: 404,
   conflict: 409,
   too_large: 413,
+  /** A body that is not sent as `application/json` (a browser's cross-site form post is `text/plain`). */
+  unsupported_media_type: 415,
   invalid_input: 422,
   too_many_sessions: 429,
   /** The sandbox itself failed on this request (a bug or a dead part); callers see it as "unavailable". */

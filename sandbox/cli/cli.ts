@@ -16,7 +16,7 @@ import { ExecutorClient } from "../session/executorClient";
 import { renderReportDocument } from "../session/reportDocument";
 import { createSandboxEngine } from "../engine/protections";
 import { api } from "../service/apiService";
-import { runUnderPermissionModel, safeDirsFromEnvironment, serve, tokensFromEnvironment } from "../service/serve";
+import { runUnderPermissionModel, safeDirsFromEnvironment, serve, listFromEnvironment } from "../service/serve";
 import { findChromium, PAPER_SIZES, PdfError, printReportPdf, type PaperSize } from "./pdf";
 import { formatErrorLocation } from "../loader/sourceMap";
 import { VERSION } from "../version";
@@ -28,10 +28,12 @@ const USAGE = `Usage:
                        [--memory-limit MB]  (env: UZONCALC_CHROMIUM, the browser --pdf prints with)
   uzoncalc serve [--host 127.0.0.1] [--port 3346] [--safe-dir DIR]... [--max-body BYTES]
                  [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB]
-                 [--session-ttl SECONDS] [--public-metrics] [--no-permission]  (env: SAFE_DIRS=dir1:dir2, UZONCALC_TOKEN=token1,token2, LOG_LEVEL)
+                 [--session-ttl SECONDS] [--public-metrics] [--allowed-host NAME]... [--no-permission]
+                 (env: SAFE_DIRS=dir1:dir2, UZONCALC_TOKEN=token1,token2, UZONCALC_ALLOWED_HOSTS=name1,name2, LOG_LEVEL)
   uzoncalc api [--host 127.0.0.1] [--port 8000] [--sandbox-url URL] [--safe-dir DIR]... [--max-body BYTES]
                [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB]
-               [--session-ttl SECONDS] [--public-metrics] [--no-permission]  (env: SANDBOX_URL, SAFE_DIRS, UZONCALC_TOKEN, LOG_LEVEL; without a sandbox
+               [--session-ttl SECONDS] [--public-metrics] [--allowed-host NAME]... [--no-permission]
+               (env: SANDBOX_URL, SAFE_DIRS, UZONCALC_TOKEN, UZONCALC_ALLOWED_HOSTS, LOG_LEVEL; without a sandbox
                URL the sandbox runs in this process and the limit flags apply)
   uzoncalc check <sheet.calc.ts|sheet.calc.js>... [--type-check fields|all|off]
   uzoncalc --version
@@ -93,7 +95,7 @@ async function openSandbox(options: RunOptions, sheetPath: string): Promise<Sand
       url: options.sandboxUrl,
       // What a local run may read, a remote run may send: the sheet's folder and this one.
       sendFrom: [path.dirname(sheetPath), process.cwd()],
-      ...(process.env.UZONCALC_TOKEN ? { token: tokensFromEnvironment(process.env.UZONCALC_TOKEN)[0]! } : {}),
+      ...(process.env.UZONCALC_TOKEN ? { token: listFromEnvironment(process.env.UZONCALC_TOKEN)[0]! } : {}),
     });
   }
   const stepTimeoutMs = options.stepTimeoutMs ?? LIMITS.stepTimeoutMs.default;
@@ -327,6 +329,7 @@ const SERVICE_OPTIONS = {
   "session-ttl": { type: "string" },
   "request-timeout": { type: "string" },
   "public-metrics": { type: "boolean" },
+  "allowed-host": { type: "string", multiple: true },
   "no-permission": { type: "boolean" },
 } as const;
 
@@ -348,7 +351,7 @@ function serviceSettings(values: ServiceFlags, defaultPort: number) {
   return {
     host: values.host ?? "127.0.0.1",
     port: wholeNumber(values.port, "--port", defaultPort, 0),
-    tokens: tokensFromEnvironment(process.env.UZONCALC_TOKEN),
+    tokens: listFromEnvironment(process.env.UZONCALC_TOKEN),
     maxBodyBytes: limitFlag(values["max-body"], "--max-body", LIMITS.maxBodyBytes),
     maxSessions: limitFlag(values["max-sessions"], "--max-sessions", LIMITS.maxSessions),
     stepTimeoutMs: limitFlag(values["step-timeout"], "--step-timeout", LIMITS.stepTimeoutMs),
@@ -356,6 +359,7 @@ function serviceSettings(values: ServiceFlags, defaultPort: number) {
     sessionTtlMs: limitFlag(values["session-ttl"], "--session-ttl", LIMITS.sessionTtlMs, 1000),
     requestTimeoutMs: limitFlag(values["request-timeout"], "--request-timeout", LIMITS.requestTimeoutMs),
     publicMetrics: values["public-metrics"] === true,
+    allowedHosts: [...(values["allowed-host"] ?? []), ...listFromEnvironment(process.env.UZONCALC_ALLOWED_HOSTS)],
   };
 }
 

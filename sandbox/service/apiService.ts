@@ -135,7 +135,7 @@ export async function api(options: ApiOptions): Promise<number> {
       : inProcessBackend(await createServiceExecutor(options, logger));
   if (sandboxUrl !== undefined && options.safeDirs.length > 0)
     logger.info({ safe_dirs: options.safeDirs }, "safe dirs are the remote sandbox's own: the ones given here are not used");
-  const server = createApiServer({ ...options, backend, logger });
+  const server = createApiServer({ ...options, bindHost: options.host, backend, logger });
   const port = await listen(server, options.host, options.port);
   logger.info(
     {

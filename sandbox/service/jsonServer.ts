@@ -5,7 +5,9 @@
 
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import * as http from "node:http";
+import { isIP } from "node:net";
 import type { Logger } from "pino";
+import { quoted } from "../../protocol/fields";
 import { isRecord } from "../../protocol/json";
 import { LIMITS } from "../../protocol/limits";
 import { FACE_PREFIX, METHOD_NAMES, SANDBOX_RPC, routeName, routeParams, type HttpFace, type MethodName } from "../../protocol/methods";
@@ -76,6 +78,13 @@ export interface ServiceOptions {
   maxBodyBytes?: number;
   /** Serve /metrics without a token although tokens are configured (a scraper on a private network). */
   publicMetrics?: boolean;
+  /**
+   * Host names the service answers to (in `Host`, and in `Origin` when a browser sends one), besides localhost and
+   * the loopback addresses: a page on another site, or a name rebound to this address, gets 403.
+   */
+  allowedHosts?: readonly string[];
+  /** The address it listens on: bound to every address (0.0.0.0, ::), any IP literal is a name it answers to. */
+  bindHost?: string;
 }
 
 export interface JsonServerOptions extends ServiceOptions {
@@ -144,6 +153,7 @@ async function answerRequest(options: JsonServerOptions, req: http.IncomingMessa
   };
 
   try {
+    checkCaller(options, req);
     const route = routeFor(options.routes, req, url, res);
     routeName = route.name;
     const owner = ownerOf(options, route, req);
@@ -172,6 +182,57 @@ async function answerRequest(options: JsonServerOptions, req: http.IncomingMessa
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
+
+const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function answersTo(options: ServiceOptions, hostname: string): boolean {
+  const name = hostname.toLowerCase();
+  if (LOOPBACK_NAMES.has(name) || name === options.bindHost?.toLowerCase()) return true;
+  if ((options.bindHost === "0.0.0.0" || options.bindHost === "::") && isIP(name.replace(/^\[|\]$/g, "")) !== 0) return true;
+  return (options.allowedHosts ?? []).some((allowed) => allowed.toLowerCase() === name);
+}
+
+function hostnameOf(authority: string): string | undefined {
+  try {
+    return new URL(`http://${authority}`).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Refuses what a browser can send on a page's behalf: a `Host` this service does not go by (DNS rebinding: a name
+ * the attacker controls, pointed at this address), an `Origin` of another site, and a body that is not declared
+ * JSON (a cross-site form post is `text/plain` and needs no preflight).
+ */
+function checkCaller(options: ServiceOptions, req: http.IncomingMessage): void {
+  const host = req.headers.host;
+  const hostname = host === undefined ? undefined : hostnameOf(host);
+  if (host !== undefined && (hostname === undefined || !answersTo(options, hostname))) {
+    throw new Refusal(
+      "forbidden",
+      `This service does not answer to the host name '${quoted(host)}'. A name it should answer to is set with --allowed-host (or UZONCALC_ALLOWED_HOSTS).`,
+    );
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    const originHost = origin === "null" ? undefined : hostnameOf(origin.replace(/^[a-z][\w+.-]*:\/\//i, ""));
+    if (originHost === undefined || !answersTo(options, originHost)) {
+      throw new Refusal(
+        "forbidden",
+        `Requests from the page at ${quoted(origin)} are refused: this service answers pages of its own host names only (--allowed-host).`,
+      );
+    }
+  }
+  const hasBody = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
+  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (req.method === "POST" && hasBody && type !== "application/json") {
+    throw new Refusal(
+      "unsupported_media_type",
+      `The request body must be JSON sent with Content-Type: application/json${type ? ` (got ${quoted(type)})` : ""}.`,
+    );
+  }
+}
 
 /** The route for this method and path, or a refusal: 404 for no such path, 400 naming the methods it allows. */
 function routeFor(routes: readonly Route[], req: http.IncomingMessage, url: URL, res: http.ServerResponse): Route {

@@ -17,6 +17,8 @@ export interface ListenOptions {
   tokens: string[];
   maxBodyBytes: number;
   publicMetrics: boolean;
+  /** Host names it answers to besides localhost and its own address (see ServiceOptions.allowedHosts). */
+  allowedHosts: string[];
   /** Called when the server is listening, with its port (0 asks the system for one). */
   onListening?: (port: number) => void;
 }
@@ -30,7 +32,8 @@ export function safeDirsFromEnvironment(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
-export function tokensFromEnvironment(value: string | undefined): string[] {
+/** A comma-separated list from the environment (tokens, host names), without blanks. */
+export function listFromEnvironment(value: string | undefined): string[] {
   return (value ?? "")
     .split(",")
     .map((t) => t.trim())
@@ -80,7 +83,7 @@ export async function createServiceExecutor(options: ServiceExecutorOptions, log
 export async function serve(options: ServeOptions): Promise<number> {
   const logger = pino({ name: "uzoncalc-sandbox", level: process.env.LOG_LEVEL ?? "info", base: { pid: process.pid } });
   const executor = await createServiceExecutor(options, logger);
-  const server = createSandboxServer({ ...options, executor, logger });
+  const server = createSandboxServer({ ...options, bindHost: options.host, executor, logger });
   const port = await listen(server, options.host, options.port);
   logger.info(
     {

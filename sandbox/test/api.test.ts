@@ -2,6 +2,7 @@
 // a `uzoncalc serve` it relays to (SANDBOX_URL), the seed's two deployments. Same answers either way.
 
 import assert from "node:assert/strict";
+import * as http from "node:http";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
@@ -311,6 +312,76 @@ describe("/metrics and tokens (issue 13 item 17)", function () {
         await closed.stop();
         await open.stop();
       }
+    }
+  });
+});
+
+describe("what a browser can send on a page's behalf (issue 13 item 15)", function () {
+  this.timeout(60_000);
+
+  /** A raw request, with any Host and headers (fetch cannot set Host). */
+  function raw(
+    url: string,
+    method: string,
+    pathName: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(url + pathName, { method, headers }, (res) => {
+        let text = "";
+        res.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+  }
+
+  it("refuses a text/plain post, a Host it does not go by and another site's Origin; answers names it was given", async () => {
+    const service = await startService(["serve", "--port", "0", "--safe-dir", EXAMPLES, "--allowed-host", "calc.example"], {
+      UZONCALC_TOKEN: "",
+      SAFE_DIRS: "",
+    });
+    const port = service.port;
+    const sheet = JSON.stringify({
+      source: 'import { p } from "uzoncalc";\nexport async function* sheet() { p("ran"); }\n',
+      filename: "x.calc.ts",
+    });
+    try {
+      const form = await raw(service.url, "POST", "/sandbox/execute", { "content-type": "text/plain" }, sheet);
+      assert.equal(form.status, 415, form.text);
+      assert.match(form.text, /Content-Type: application\/json \(got text\/plain\)/);
+      const rebound = await raw(service.url, "GET", "/sandbox/sessions", { host: `attacker.example:${port}` });
+      assert.equal(rebound.status, 403);
+      assert.match(rebound.text, /does not answer to the host name 'attacker\.example:\d+'.*--allowed-host/);
+      const crossSite = await raw(
+        service.url,
+        "POST",
+        "/sandbox/execute",
+        { "content-type": "application/json", origin: "https://attacker.example" },
+        sheet,
+      );
+      assert.equal(crossSite.status, 403);
+      assert.match(crossSite.text, /page at https:\/\/attacker\.example are refused/);
+      const sessions = await raw(service.url, "GET", "/sandbox/sessions", {});
+      assert.deepEqual(JSON.parse(sessions.text), { sessions: [] }, "none of them ran a sheet");
+
+      const named = await raw(service.url, "GET", "/sandbox/health", {
+        host: `calc.example:${port}`,
+        origin: `http://calc.example:${port}`,
+      });
+      assert.equal(named.status, 200, "a name it was given");
+      const json = await raw(
+        service.url,
+        "POST",
+        "/sandbox/execute",
+        { "content-type": "application/json; charset=utf-8", host: `localhost:${port}` },
+        sheet,
+      );
+      assert.equal(json.status, 200, json.text);
+    } finally {
+      await service.stop();
     }
   });
 });
