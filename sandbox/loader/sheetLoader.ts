@@ -55,6 +55,8 @@ interface Dependency {
 }
 
 interface FileCacheEntry {
+  /** The sheet's real path. */
+  entry: string;
   sheet: LoadedSheet;
   dependencies: Dependency[];
 }
@@ -192,19 +194,24 @@ export class SheetLoader {
     return this.fileCache.size + this.sourceCache.size;
   }
 
-  /** Loads a sheet file. Throws a Refusal for a missing file (404) or one outside the safe dirs (403). */
-  async loadFile(requested: string): Promise<LoadResult> {
+  /**
+   * Loads a sheet file. Throws a Refusal for a missing file (404) or one outside the safe dirs (403). `scope` keeps
+   * a cache of its own (one per token on a shared service): no caller can tell by the time it takes whether
+   * another one loaded the same sheet.
+   */
+  async loadFile(requested: string, scope = ""): Promise<LoadResult> {
     const entry = this.options.safeDirs.resolveSheet(requested);
-    const pending = this.inFlight.get(entry);
+    const key = `${scope}\0${entry}`;
+    const pending = this.inFlight.get(key);
     if (pending) return pending;
-    const work = this.loadFileUncoalesced(entry).finally(() => this.inFlight.delete(entry));
-    this.inFlight.set(entry, work);
+    const work = this.loadFileUncoalesced(entry, key).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, work);
     return work;
   }
 
-  async loadSource(source: string, filename = "sheet.calc.ts", files: Record<string, string> = {}): Promise<LoadResult> {
+  async loadSource(source: string, filename = "sheet.calc.ts", files: Record<string, string> = {}, scope = ""): Promise<LoadResult> {
     const started = performance.now();
-    const key = sha256(JSON.stringify([filename, source, Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))]));
+    const key = sha256(JSON.stringify([scope, filename, source, Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))]));
     const hit = this.sourceCache.get(key);
     if (hit) {
       this.sourceCache.delete(key);
@@ -236,7 +243,7 @@ export class SheetLoader {
     }
     let count = 0;
     for (const [key, entry] of this.fileCache) {
-      if (key === real || entry.dependencies.some((d) => d.path === real)) {
+      if (entry.entry === real || entry.dependencies.some((d) => d.path === real)) {
         this.fileCache.delete(key);
         count++;
       }
@@ -244,13 +251,13 @@ export class SheetLoader {
     return count;
   }
 
-  private async loadFileUncoalesced(entry: string): Promise<LoadResult> {
+  private async loadFileUncoalesced(entry: string, key: string): Promise<LoadResult> {
     const started = performance.now();
-    const cached = this.fileCache.get(entry);
+    const cached = this.fileCache.get(key);
     if (cached && this.isFresh(cached)) return { ok: true, sheet: cached.sheet, cached: true, ms: performance.now() - started };
     const result = await this.bundleFile(entry);
-    if (result.ok) this.fileCache.set(entry, { sheet: result.sheet, dependencies: result.dependencies });
-    else this.fileCache.delete(entry);
+    if (result.ok) this.fileCache.set(key, { entry, sheet: result.sheet, dependencies: result.dependencies });
+    else this.fileCache.delete(key);
     return result.ok
       ? { ok: true, sheet: result.sheet, cached: false, ms: performance.now() - started }
       : { ok: false, error: result.error, ms: performance.now() - started };

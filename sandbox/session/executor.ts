@@ -2,7 +2,7 @@
 // Every public method takes an untrusted request, answers an ExecutionResponse (a sheet that fails is a
 // normal answer with status "error") or throws SandboxError for a request the sandbox refuses (4xx).
 
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { FieldValue, WindowSpec } from "../../protocol/fields";
 import type { JsonValue } from "../../protocol/json";
 import { EVICT_AFTER_MS, LIMITS, WIRE_HTML_MODE } from "../../protocol/limits";
@@ -25,7 +25,7 @@ import {
 import type { InputLogEntry, SessionRecord, SheetRef } from "../../protocol/session";
 import { checkWindowInput, summarizeFieldErrors } from "../../protocol/validate";
 import type { RealmOutcome, RealmStart } from "../runtime/abi";
-import { InProcessEngine, type EngineOutcome, type RealmEngine } from "../engine/realmEngine";
+import { InProcessEngine, type EngineOutcome, type RealmEngine, type SheetCode } from "../engine/realmEngine";
 import { replayMismatch, type ReplayExpectation } from "../engine/replay";
 import { errorOutcome } from "../engine/sheetRealm";
 import { SheetLoader, type LoadedSheet, type LoadResult } from "../loader/sheetLoader";
@@ -146,7 +146,10 @@ class RunTrace {
 }
 
 interface Session {
+  /** The id the caller gave or got. */
   id: string;
+  /** The id within this executor and its engine: the id scoped by its owner, so two tokens never share one. */
+  key: string;
   status: SessionStatus;
   createdAt: number;
   updatedAt: number;
@@ -169,6 +172,8 @@ interface Session {
   /** Field errors of a window that batch inputs answered wrongly, for the next response. */
   inputErrors?: Record<string, string>;
   owner: string | undefined;
+  /** The bundle as the engine runs it: its cache key scoped by the owner (see codeFor). */
+  code?: SheetCode;
   /** The windows of its input log: a window answered once is never answered again in the same run. */
   answered: Set<string>;
   /** Its realm was dropped to save memory; the next request rebuilds it. */
@@ -231,12 +236,14 @@ export class Executor implements SandboxHandlers {
   async execute(input: unknown, context: RequestContext = {}): Promise<ExecutionResponse> {
     const request = parseRequest("execute", input);
     const id = request.session_id ?? randomUUID();
-    const release = await this.admit(id);
+    const key = keyOf(id, context.owner);
+    const release = await this.admit(key, id);
     // Loading throws 403/404 for a file that is outside the safe dirs or missing: no session is made for those.
-    const loaded = await this.load(request).finally(release);
-    if (this.sessions.has(id)) throw alreadyExists(id);
+    const loaded = await this.load(request, context.owner).finally(release);
+    if (this.sessions.has(key)) throw alreadyExists(id);
     const session = this.open(
       id,
+      key,
       loaded.ok ? loaded.sheet.filename : (request.filename ?? request.file_path ?? "sheet"),
       request.html_mode ?? WIRE_HTML_MODE,
       context,
@@ -246,6 +253,7 @@ export class Executor implements SandboxHandlers {
       return this.respond(session);
     }
     session.bundle = loaded.sheet;
+    session.code = codeFor(loaded.sheet, context.owner);
     session.record = {
       sheet: sheetRef(loaded.sheet, request),
       seed: randomBytes(4).readUInt32LE(0),
@@ -259,7 +267,7 @@ export class Executor implements SandboxHandlers {
     return this.exclusive(session, async () => {
       const logs: string[] = [];
       const outcome = await this.step(session, logs, () =>
-        this.engine.open(session.id, session.bundle!, this.initOf(session.record!), startOf(session.record!)),
+        this.engine.open(session.key, session.code!, this.initOf(session.record!), startOf(session.record!)),
       );
       await this.answerFromBatch(session, outcome, logs, deadline);
       return this.respond(session, logs);
@@ -276,10 +284,11 @@ export class Executor implements SandboxHandlers {
     const request = parseRequest("replay", input);
     const record = request.record;
     const id = request.session_id ?? randomUUID();
-    const release = await this.admit(id);
+    const key = keyOf(id, context.owner);
+    const release = await this.admit(key, id);
     let loaded: LoadResult;
     try {
-      loaded = await this.load(record.sheet).finally(release);
+      loaded = await this.load(record.sheet, context.owner).finally(release);
     } catch (error) {
       if (error instanceof Refusal) throw new Refusal("conflict", `starting it again was refused: ${error.message}`);
       throw error;
@@ -287,13 +296,14 @@ export class Executor implements SandboxHandlers {
     if (!loaded.ok) throw new Refusal("conflict", `the sheet no longer builds: ${loaded.error.message}`);
     if (loaded.sheet.hash !== record.sheet.hash)
       throw new Refusal("conflict", "the sheet (or one of its imports) changed since the run started");
-    if (this.sessions.has(id)) throw alreadyExists(id);
-    const session = this.open(id, loaded.sheet.filename, WIRE_HTML_MODE, context);
+    if (this.sessions.has(key)) throw alreadyExists(id);
+    const session = this.open(id, key, loaded.sheet.filename, WIRE_HTML_MODE, context);
     session.bundle = loaded.sheet;
+    session.code = codeFor(loaded.sheet, context.owner);
     session.record = { ...record, input_log: [...record.input_log] };
     session.answered = new Set(record.input_log.map((entry) => entry.window));
     return this.exclusive(session, async () => {
-      const outcome = await this.engine.restore(id, loaded.sheet, this.initOf(record), startOf(record), record.input_log);
+      const outcome = await this.engine.restore(key, session.code!, this.initOf(record), startOf(record), record.input_log);
       const mismatch = request.expect ? replayMismatch(outcome, request.expect) : undefined;
       if (mismatch) {
         this.forget(session);
@@ -356,7 +366,7 @@ export class Executor implements SandboxHandlers {
   }
 
   async listSessions(_input?: unknown, context: RequestContext = {}): Promise<SessionListResponse> {
-    for (const id of [...this.sessions.keys()]) this.expireIfIdle(id);
+    for (const key of [...this.sessions.keys()]) this.expireIfIdle(key);
     return { sessions: [...this.sessions.values()].filter((s) => s.owner === context.owner).map((s) => this.info(s)) };
   }
 
@@ -406,23 +416,27 @@ export class Executor implements SandboxHandlers {
     const now = this.clock();
     const idle = [...this.sessions.values()].filter((s) => s.lastActivity < now - this.sessionTtlMs);
     for (const session of idle) {
-      this.sessions.delete(session.id);
-      if (session.status === "waiting_ui" && !session.evicted) await this.engine.cancel(session.id).catch(() => undefined);
-      this.engine.drop(session.id);
+      this.sessions.delete(session.key);
+      if (session.status === "waiting_ui" && !session.evicted) await this.engine.cancel(session.key).catch(() => undefined);
+      this.engine.drop(session.key);
     }
     if (this.evictAfterMs > 0) {
       for (const session of this.sessions.values()) {
-        if (session.status === "waiting_ui" && !session.evicted && session.lastActivity < now - this.evictAfterMs) this.evict(session.id);
+        if (session.status === "waiting_ui" && !session.evicted && session.lastActivity < now - this.evictAfterMs) this.dropRealm(session);
       }
     }
     return idle.length;
   }
 
   /** Drops a paused session's realm from memory; it is rebuilt by replay when next needed. */
-  evict(sessionId: string): void {
-    const session = this.sessions.get(sessionId);
-    if (!session || session.status !== "waiting_ui") return;
-    this.engine.drop(sessionId);
+  evict(sessionId: string, context: RequestContext = {}): void {
+    const session = this.sessions.get(keyOf(sessionId, context.owner));
+    if (session) this.dropRealm(session);
+  }
+
+  private dropRealm(session: Session): void {
+    if (session.status !== "waiting_ui") return;
+    this.engine.drop(session.key);
     session.evicted = true;
   }
 
@@ -439,7 +453,7 @@ export class Executor implements SandboxHandlers {
   async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
-    for (const session of this.sessions.values()) this.engine.drop(session.id);
+    for (const session of this.sessions.values()) this.engine.drop(session.key);
     this.sessions.clear();
     await this.engine.close();
   }
@@ -452,9 +466,9 @@ export class Executor implements SandboxHandlers {
    * that arrive together cannot all pass the limit before any of them is a session. The caller releases it when
    * the load is done: the session is made right after, with no await between.
    */
-  private async admit(id: string): Promise<() => void> {
-    this.expireIfIdle(id);
-    if (this.sessions.has(id)) throw alreadyExists(id);
+  private async admit(key: string, id: string): Promise<() => void> {
+    this.expireIfIdle(key);
+    if (this.sessions.has(key)) throw alreadyExists(id);
     if (this.liveSessions() + this.admitting >= this.maxSessions) {
       await this.sweep();
       if (this.liveSessions() + this.admitting >= this.maxSessions) {
@@ -473,16 +487,19 @@ export class Executor implements SandboxHandlers {
     };
   }
 
-  private load(sheet: Pick<ExecuteRequest, "file_path" | "source" | "filename" | "files">): Promise<LoadResult> {
+  /** Loads through the owner's own bundle cache: whether another token ran a sheet does not show in the timing. */
+  private load(sheet: Pick<ExecuteRequest, "file_path" | "source" | "filename" | "files">, owner: string | undefined): Promise<LoadResult> {
+    const scope = ownerScope(owner);
     return sheet.file_path !== undefined
-      ? this.loader.loadFile(sheet.file_path)
-      : this.loader.loadSource(sheet.source ?? "", sheet.filename, sheet.files);
+      ? this.loader.loadFile(sheet.file_path, scope)
+      : this.loader.loadSource(sheet.source ?? "", sheet.filename, sheet.files, scope);
   }
 
-  private open(id: string, filename: string, htmlMode: HtmlMode, context: RequestContext): Session {
+  private open(id: string, key: string, filename: string, htmlMode: HtmlMode, context: RequestContext): Session {
     const now = this.clock();
     const session: Session = {
       id,
+      key,
       status: "idle",
       createdAt: now,
       updatedAt: now,
@@ -497,13 +514,13 @@ export class Executor implements SandboxHandlers {
       owner: context.owner,
       pending: Promise.resolve(),
     };
-    this.sessions.set(id, session);
+    this.sessions.set(key, session);
     return session;
   }
 
   private forget(session: Session): void {
-    this.sessions.delete(session.id);
-    this.engine.drop(session.id);
+    this.sessions.delete(session.key);
+    this.engine.drop(session.key);
   }
 
   private liveSessions(): number {
@@ -519,30 +536,31 @@ export class Executor implements SandboxHandlers {
     for (const session of this.sessions.values()) {
       if (finished < this.maxSessions) break;
       if (!isFinished(session.status)) continue;
-      this.sessions.delete(session.id);
+      this.sessions.delete(session.key);
       finished--;
     }
   }
 
   private require(id: string, context: RequestContext = {}): Session {
-    this.expireIfIdle(id);
-    const session = this.sessions.get(id);
-    // Another token's session is answered exactly like a missing one: its existence is not disclosed.
-    if (!session || session.owner !== context.owner) throw new Refusal("not_found", `Unknown session '${id}' (it may have expired).`);
+    const key = keyOf(id, context.owner);
+    this.expireIfIdle(key);
+    const session = this.sessions.get(key);
+    // Another token's session is not found under this token's key: its existence is not disclosed.
+    if (!session) throw new Refusal("not_found", `Unknown session '${id}' (it may have expired).`);
     return session;
   }
 
   /** Lazy expiry, so a TTL holds even between sweeps. The realm is dropped; its finally runs in the next sweep's place. */
-  private expireIfIdle(id: string): void {
-    const session = this.sessions.get(id);
+  private expireIfIdle(key: string): void {
+    const session = this.sessions.get(key);
     if (!session || session.lastActivity >= this.clock() - this.sessionTtlMs) return;
-    this.sessions.delete(id);
+    this.sessions.delete(key);
     if (session.status === "waiting_ui" && !session.evicted)
       void this.engine
-        .cancel(id)
+        .cancel(key)
         .catch(() => undefined)
-        .finally(() => this.engine.drop(id));
-    else this.engine.drop(id);
+        .finally(() => this.engine.drop(key));
+    else this.engine.drop(key);
   }
 
   private async exclusive<T>(session: Session, work: () => Promise<T>): Promise<T> {
@@ -579,7 +597,7 @@ export class Executor implements SandboxHandlers {
 
   private async inject(session: Session, window: WindowSpec, values: Record<string, FieldValue>, logs: string[]): Promise<RealmOutcome> {
     session.status = "running";
-    const outcome = await this.onRealm(session, () => this.engine.resume(session.id, values));
+    const outcome = await this.onRealm(session, () => this.engine.resume(session.key, values));
     // Logged once the realm has taken the values, so a rebuild before this step replays only what came before.
     session.record!.input_log.push({ window: window.id, values });
     session.answered.add(window.id);
@@ -605,13 +623,13 @@ export class Executor implements SandboxHandlers {
   /** Builds the session's realm again from its record (replay.ts); an outcome to end the session with if it cannot be. */
   private async rebuild(session: Session): Promise<RealmOutcome | undefined> {
     const record = session.record!;
-    const outcome = await this.engine.restore(session.id, session.bundle!, this.initOf(record), startOf(record), record.input_log);
+    const outcome = await this.engine.restore(session.key, session.code!, this.initOf(record), startOf(record), record.input_log);
     if (outcome.kind === "lost") return sandboxFailure("The sandbox could not rebuild this session's sheet.");
     if (outcome.kind === "error") return outcome;
     const expected: ReplayExpectation = { window: session.window?.id ?? "", report: session.report.text };
     const mismatch = replayMismatch(outcome, expected);
     if (mismatch) {
-      this.engine.drop(session.id);
+      this.engine.drop(session.key);
       return errorOutcome(mismatch);
     }
     this.restores++;
@@ -646,8 +664,8 @@ export class Executor implements SandboxHandlers {
   }
 
   private async cancelRun(session: Session): Promise<void> {
-    const outcome = await this.onRealm(session, () => this.engine.cancel(session.id));
-    this.engine.drop(session.id);
+    const outcome = await this.onRealm(session, () => this.engine.cancel(session.key));
+    this.engine.drop(session.key);
     session.report.append(outcome.html);
     session.window = undefined;
     session.status = "cancelled";
@@ -705,7 +723,7 @@ export class Executor implements SandboxHandlers {
     session.status = "error";
     session.error = error;
     session.window = undefined;
-    this.engine.drop(session.id);
+    this.engine.drop(session.key);
   }
 
   private respond(session: Session, logs: string[] = []): ExecutionResponse {
@@ -756,4 +774,26 @@ function sheetRef(bundle: LoadedSheet, request: ExecuteRequest): SheetRef {
       ? { file_path: request.file_path }
       : { source: request.source ?? "", ...(request.files !== undefined ? { files: request.files } : {}) };
   return { hash: bundle.hash, filename: bundle.filename, ...origin };
+}
+
+/** A short, stable name for a token: scopes ids and caches without the token itself travelling to sheet members. */
+function ownerScope(owner: string | undefined): string {
+  return owner === undefined ? "" : createHash("sha256").update(owner).digest("base64url").slice(0, 22);
+}
+
+/** A session's key: its id within its owner's sessions. */
+function keyOf(id: string, owner: string | undefined): string {
+  return owner === undefined ? id : `${ownerScope(owner)}:${id}`;
+}
+
+/** The bundle as an engine caches it: per owner, so a compiled script another token left warm does not show. */
+function codeFor(bundle: LoadedSheet, owner: string | undefined): SheetCode {
+  if (owner === undefined) return bundle;
+  return {
+    hash: createHash("sha256")
+      .update(`${ownerScope(owner)}:${bundle.hash}`)
+      .digest("hex"),
+    code: bundle.code,
+    scriptName: bundle.scriptName,
+  };
 }

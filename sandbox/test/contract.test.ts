@@ -360,6 +360,14 @@ for (const makeTarget of targets) {
       await refused(other.cancel({ session_id: mine.session_id }), 404, "not_found");
       assert.ok(!(await other.listSessions()).sessions.some((s) => s.session_id === mine.session_id));
       assert.equal((await target.client("").health()).status, "healthy", "health needs no token");
+      // Ids are scoped by token: the same id under another token is another session, not a 409 that tells.
+      const theirs = await other.execute({ file_path: FIVE, session_id: mine.session_id, inputs: { w1: { v: 7 } } });
+      assert.equal(theirs.session_id, mine.session_id);
+      assert.equal(theirs.ui?.id, "w2");
+      assert.equal((await client.getSession({ session_id: mine.session_id })).ui_steps, 1, "the first token's session is untouched");
+      assert.equal((await other.getSession({ session_id: mine.session_id })).ui_steps, 2);
+      await other.cancel({ session_id: mine.session_id });
+      assert.equal((await client.getSession({ session_id: mine.session_id })).status, "waiting_ui");
     });
   });
 }

@@ -691,3 +691,25 @@ describe("executor: the session limit holds for requests that arrive together (i
     }
   });
 });
+
+describe("executor: what one token can learn of another's (issue 13 item 16)", () => {
+  it("keeps a bundle cache per token: a sheet another token ran is not warm for this one", async () => {
+    const executor = new Executor({ safeDirs: [FIXTURES] });
+    try {
+      const source = 'import { p } from "uzoncalc";\nexport async function* sheet() { p("private"); }\n';
+      assert.equal((await executor.loader.loadSource(source, "p.calc.ts", {}, "a")).ok, true);
+      const again = await executor.loader.loadSource(source, "p.calc.ts", {}, "a");
+      const other = await executor.loader.loadSource(source, "p.calc.ts", {}, "b");
+      assert.ok(again.ok && again.cached, "warm for the token that ran it");
+      assert.ok(other.ok && !other.cached, "cold for another token: it pays what the first one paid");
+      const file = fixture("three-windows.calc.ts");
+      await executor.loader.loadFile(file, "a");
+      assert.ok((await executor.loader.loadFile(file, "a")).ok);
+      const fileOther = await executor.loader.loadFile(file, "b");
+      assert.ok(fileOther.ok && !fileOther.cached);
+      assert.equal(executor.loader.invalidate(file), 2, "invalidating a file drops it for every token");
+    } finally {
+      await executor.close();
+    }
+  });
+});
