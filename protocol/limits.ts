@@ -24,9 +24,17 @@ export const LIMITS = {
    * per window, each under the step limit; between two steps past this, the run ends with an error naming it.
    */
   requestTimeoutMs: { default: 60_000, min: 1_000 },
+  /** The largest report one session may write, in characters (about bytes): past it the run ends with an error. */
+  maxReportBytes: { default: 16_777_216, min: 65_536 },
   /** An idle session is cancelled (its `finally` runs) and forgotten after this, ms. */
   sessionTtlMs: { default: 3_600_000, min: 1_000 },
 } as const satisfies Record<string, Limit>;
+
+/** The largest value a sheet may return, as JSON characters: large results belong in the report. */
+export const MAX_VALUE_LENGTH = 1_048_576;
+
+/** The deepest nesting accepted in `params`, `inputs` and `user_input`: no real form or parameter set comes near. */
+export const MAX_JSON_DEPTH = 32;
 
 /** A paused session idle this long has its realm dropped from memory (rebuilt by replay when next used), ms. */
 export const EVICT_AFTER_MS = 600_000;

@@ -1,7 +1,8 @@
 // Wire shapes of the sandbox RPC (SPEC §2). Field names are snake_case because they cross HTTP as JSON.
 
 import type { WindowSpec } from "./fields";
-import { isRecord, type JsonObject, type JsonValue } from "./json";
+import { isRecord, nestsWithin, type JsonObject, type JsonValue } from "./json";
+import { MAX_JSON_DEPTH } from "./limits";
 
 export const SESSION_STATUSES = ["idle", "running", "waiting_ui", "completed", "error", "cancelled"] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -53,7 +54,7 @@ export interface SheetError {
   file?: string;
   stack?: string;
   /** Which sandbox limit ended the run, when one did. */
-  limit?: "time" | "memory";
+  limit?: "time" | "memory" | "report";
 }
 
 export interface ExecutionResponse {
@@ -200,12 +201,14 @@ export function parseExecuteRequest(body: unknown): Parsed<ExecuteRequest> {
   }
   if (body.params !== undefined && body.params !== null) {
     if (!isRecord(body.params)) return { ok: false, message: "`params` must be a JSON object." };
+    if (!nestsWithin(body.params, MAX_JSON_DEPTH)) return { ok: false, message: `\`params\` nest deeper than ${MAX_JSON_DEPTH} levels.` };
     request.params = body.params as JsonObject;
   }
   if (body.inputs !== undefined && body.inputs !== null) {
     if (!isRecord(body.inputs) || Object.values(body.inputs).some((v) => !isRecord(v))) {
       return { ok: false, message: "`inputs` must be an object of { window_id: { field: value } }." };
     }
+    if (!nestsWithin(body.inputs, MAX_JSON_DEPTH)) return { ok: false, message: `\`inputs\` nest deeper than ${MAX_JSON_DEPTH} levels.` };
     request.inputs = body.inputs as Record<string, Record<string, unknown>>;
   }
   const mode = parseHtmlMode(body.html_mode);
@@ -219,6 +222,8 @@ export function parseResumeRequest(body: unknown): Parsed<ResumeRequest> {
   const id = parseSessionId(body.session_id);
   if (!id.ok) return id;
   if (!isRecord(body.user_input)) return { ok: false, message: "`user_input` is required: an object of { field: value }." };
+  if (!nestsWithin(body.user_input, MAX_JSON_DEPTH))
+    return { ok: false, message: `\`user_input\` nests deeper than ${MAX_JSON_DEPTH} levels.` };
   const mode = parseHtmlMode(body.html_mode);
   if (mode instanceof Error) return { ok: false, message: mode.message };
   const request: ResumeRequest = { session_id: id.value, user_input: body.user_input };

@@ -8,6 +8,7 @@
 
 import { formatWindowProblems, normalizeWindow, type WindowSpec } from "../../protocol/fields";
 import { escapeHtml } from "../../protocol/html";
+import { MAX_VALUE_LENGTH } from "../../protocol/limits";
 import { MAX_TRACE_ENTRIES } from "../../protocol/rpc";
 import { REALM, type RealmErrorData, type RealmInit, type RealmOutcome, type RealmStart, type RealmTraceEntry } from "./abi";
 import { cellText, checkMarkup, noteMarkup, numberedHeading, tableCaption, titleBlockMarkup } from "./report/document";
@@ -281,10 +282,25 @@ function errorData(error: unknown): RealmErrorData {
   }
 }
 
+/**
+ * The sheet's return value as JSON. At most MAX_VALUE_LENGTH characters: a larger one would stall the service
+ * that copies and sends it (a million keys took seconds); it ends the run with an error instead.
+ */
 function jsonValue(value: unknown): unknown {
   if (value === undefined) return null;
+  let text: string | undefined;
   try {
-    const text = jsonStringify(value);
+    text = jsonStringify(value);
+  } catch (error) {
+    log(`The sheet's return value is not JSON (${errorData(error).message}); the response's \`value\` is null.`);
+    return null;
+  }
+  if (text !== undefined && text.length > MAX_VALUE_LENGTH) {
+    throw new RangeError(
+      `The sheet returned a value of ${text.length} characters as JSON; a sheet returns at most ${MAX_VALUE_LENGTH}. Put large results in the report (table(), p()) and return a summary.`,
+    );
+  }
+  try {
     return text === undefined ? null : jsonParse(text);
   } catch (error) {
     log(`The sheet's return value is not JSON (${errorData(error).message}); the response's \`value\` is null.`);
@@ -331,7 +347,14 @@ function onStepSettled(result: IteratorResult<unknown, unknown>): void {
   }
   if (result.done) {
     finished = true;
-    settle({ kind: "done", value: jsonValue(result.value) });
+    let value: unknown;
+    try {
+      value = jsonValue(result.value);
+    } catch (error) {
+      settle({ kind: "error", error: errorData(error) });
+      return;
+    }
+    settle({ kind: "done", value });
     return;
   }
   const value = result.value;

@@ -47,6 +47,7 @@ export interface ServiceExecutorOptions {
   memoryLimitMb: number;
   sessionTtlMs: number;
   requestTimeoutMs: number;
+  maxReportBytes: number;
 }
 
 /**
@@ -75,6 +76,7 @@ export async function createServiceExecutor(options: ServiceExecutorOptions, log
     maxSessions: options.maxSessions,
     sessionTtlMs: options.sessionTtlMs,
     requestTimeoutMs: options.requestTimeoutMs,
+    maxReportBytes: options.maxReportBytes,
     engine,
   });
 }

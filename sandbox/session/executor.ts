@@ -41,6 +41,8 @@ export interface ExecutorOptions {
   stepTimeoutMs?: number;
   /** Time limit of one request's steps together (batch `inputs` run many). Default LIMITS.requestTimeoutMs. */
   requestTimeoutMs?: number;
+  /** The largest report one session may write, characters. Default LIMITS.maxReportBytes. */
+  maxReportBytes?: number;
   /** A session untouched this long is cancelled (its `finally` runs) and forgotten. Default LIMITS.sessionTtlMs. */
   sessionTtlMs?: number;
   /**
@@ -79,9 +81,13 @@ class ReportBody {
   private readonly parts: string[] = [];
   private joined = "";
   private joinedParts = 0;
+  /** Characters so far: what the report size limit counts. */
+  length = 0;
 
   append(html: string): void {
-    if (html !== "") this.parts.push(html);
+    if (html === "") return;
+    this.parts.push(html);
+    this.length += html.length;
   }
 
   /** A position to take a delta from later. */
@@ -209,6 +215,7 @@ export class Executor implements SandboxHandlers {
   private readonly sessions = new Map<string, Session>();
   private readonly stepTimeoutMs: number;
   private readonly requestTimeoutMs: number;
+  private readonly maxReportBytes: number;
   private readonly sessionTtlMs: number;
   private readonly maxSessions: number;
   private readonly evictAfterMs: number;
@@ -221,6 +228,7 @@ export class Executor implements SandboxHandlers {
   constructor(options: ExecutorOptions = {}) {
     this.stepTimeoutMs = options.stepTimeoutMs ?? LIMITS.stepTimeoutMs.default;
     this.requestTimeoutMs = options.requestTimeoutMs ?? LIMITS.requestTimeoutMs.default;
+    this.maxReportBytes = options.maxReportBytes ?? LIMITS.maxReportBytes.default;
     this.sessionTtlMs = options.sessionTtlMs ?? LIMITS.sessionTtlMs.default;
     this.maxSessions = options.maxSessions ?? LIMITS.maxSessions.default;
     this.evictAfterMs = options.evictAfterMs ?? EVICT_AFTER_MS;
@@ -673,6 +681,16 @@ export class Executor implements SandboxHandlers {
   }
 
   private apply(session: Session, outcome: RealmOutcome, logs: string[]): void {
+    if (session.report.length + outcome.html.length > this.maxReportBytes) {
+      // The step's output is left out: the report so far is kept, and the run ends here.
+      const mb = (n: number) => `${(n / 1_048_576).toFixed(1)} MB`;
+      this.fail(session, {
+        name: "ReportLimitError",
+        message: `The report would grow to ${mb(session.report.length + outcome.html.length)}, past the report size limit of ${mb(this.maxReportBytes)}; the run was stopped before this step's output. Write less per step, or raise the limit (--max-report).`,
+        limit: "report",
+      });
+      return;
+    }
     session.report.append(outcome.html);
     logs.push(...outcome.logs);
     session.trace.add(outcome.trace);

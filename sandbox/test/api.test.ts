@@ -364,6 +364,11 @@ describe("what a browser can send on a page's behalf (issue 13 item 15)", functi
       );
       assert.equal(crossSite.status, 403);
       assert.match(crossSite.text, /page at https:\/\/attacker\.example are refused/);
+      // Params nested 5 000 deep (as raw JSON: no client would build them): 400, and the service goes on.
+      const deepParams = `{"file_path": "beam.calc.ts", "params": ${'{"d":'.repeat(5_000)}1${"}".repeat(5_000)}}`;
+      const deep = await raw(service.url, "POST", "/sandbox/execute", { "content-type": "application/json" }, deepParams);
+      assert.equal(deep.status, 400, deep.text);
+      assert.match(deep.text, /`params` nest deeper than 32 levels/);
       const sessions = await raw(service.url, "GET", "/sandbox/sessions", {});
       assert.deepEqual(JSON.parse(sessions.text), { sessions: [] }, "none of them ran a sheet");
 

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
+import type { JsonObject } from "../../protocol/json";
 import type { ExecutionResponse } from "../../protocol/rpc";
 import { ExecutorClient } from "../session/executorClient";
 import { LocalSandboxClient } from "../connect/localClient";
@@ -282,6 +283,12 @@ for (const makeTarget of targets) {
         400,
         "bad_request",
       );
+      // Nested past any real parameter set: refused where it arrives, before it can break a copy on the way.
+      let deep: JsonObject = { v: 1 };
+      for (let i = 0; i < 100; i++) deep = { d: deep };
+      const nested = await refused(client.execute({ file_path: FIVE, params: deep }), 400, "bad_request");
+      assert.match(nested.message, /`params` nest deeper than 32 levels/);
+      assert.equal((await client.health()).status, "healthy", "and the sandbox goes on");
     });
 
     it("refuses invalid user_input with every field error, and the session keeps waiting", async () => {

@@ -713,3 +713,59 @@ describe("executor: what one token can learn of another's (issue 13 item 16)", (
     }
   });
 });
+
+describe("executor: what crosses into and out of a sheet is bounded (issue 13 items 6 and 7)", () => {
+  it("refuses params, inputs and user_input nested deeper than 32 levels with 400", async () => {
+    const executor = new Executor({ safeDirs: [FIXTURES] });
+    try {
+      let deep: unknown = 1;
+      for (let i = 0; i < 5_000; i++) deep = { d: deep };
+      const params = await refused(executor.execute({ file_path: fixture("three-windows.calc.ts"), params: { deep } }), "bad_request", 400);
+      assert.match(params.message, /`params` nest deeper than 32 levels/);
+      await refused(
+        executor.execute({ file_path: fixture("three-windows.calc.ts"), inputs: { "first-window": { x: deep } } }),
+        "bad_request",
+        400,
+      );
+      const run = await executor.execute({ file_path: fixture("three-windows.calc.ts") });
+      await refused(executor.resume({ session_id: run.session_id, user_input: { x: deep } }), "bad_request", 400);
+      assert.equal((await executor.getSession({ session_id: run.session_id })).status, "waiting_ui", "the session keeps waiting");
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it("ends a run whose return value is larger than a sheet may return, with a sheet error", async () => {
+    const executor = new Executor({ safeDirs: [FIXTURES] });
+    try {
+      const started = performance.now();
+      const response = await executor.execute({ file_path: fixture("big-output.calc.ts"), params: { bigValue: true } });
+      assert.equal(response.status, "error");
+      assert.match(response.error!.message, /returned a value of \d+ characters as JSON; a sheet returns at most 1048576/);
+      assert.equal(response.value, undefined);
+      assert.ok(performance.now() - started < 5_000);
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it("ends a run whose report would pass the report size limit, keeping the report so far", async () => {
+    const executor = new Executor({ safeDirs: [FIXTURES], maxReportBytes: 4 * 1_048_576 });
+    try {
+      const inputs = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`c${i + 1}`, {}]));
+      const response = await executor.execute({ file_path: fixture("big-output.calc.ts"), inputs, html_mode: "full" });
+      assert.equal(response.status, "error");
+      assert.equal(response.error!.limit, "report");
+      assert.match(
+        response.error!.message,
+        /past the report size limit of 4\.0 MB; the run was stopped before this step's output.*--max-report/,
+      );
+      assert.ok(
+        response.html!.length <= 4 * 1_048_576 && response.html!.length > 3 * 1_048_576,
+        `${response.html!.length} characters kept`,
+      );
+    } finally {
+      await executor.close();
+    }
+  });
+});
