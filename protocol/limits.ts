@@ -26,6 +26,8 @@ export const LIMITS = {
   requestTimeoutMs: { default: 60_000, min: 1_000 },
   /** The largest report one session may write, in characters (about bytes): past it the run ends with an error. */
   maxReportBytes: { default: 16_777_216, min: 65_536 },
+  /** After SIGTERM, requests in flight get this long to finish before they are answered 503 and the service stops, ms. */
+  shutdownGraceMs: { default: 20_000, min: 0 },
   /** An idle session is cancelled (its `finally` runs) and forgotten after this, ms. */
   sessionTtlMs: { default: 3_600_000, min: 1_000 },
 } as const satisfies Record<string, Limit>;

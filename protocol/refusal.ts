@@ -20,6 +20,8 @@ export const REFUSAL_STATUS = {
   internal: 500,
   /** The API layer could not get an answer from the sandbox behind it. */
   bad_gateway: 502,
+  /** The service cannot answer now (it is stopping); the request may be sent again. */
+  unavailable: 503,
 } as const;
 
 export type RefusalCode = keyof typeof REFUSAL_STATUS;

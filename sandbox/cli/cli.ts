@@ -28,11 +28,11 @@ const USAGE = `Usage:
                        [--memory-limit MB]  (env: UZONCALC_CHROMIUM, the browser --pdf prints with)
   uzoncalc serve [--host 127.0.0.1] [--port 3346] [--safe-dir DIR]... [--max-body BYTES]
                  [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB]
-                 [--max-report CHARS] [--session-ttl SECONDS] [--public-metrics] [--allowed-host NAME]... [--no-permission]
+                 [--max-report CHARS] [--session-ttl SECONDS] [--shutdown-timeout MS] [--shutdown-timeout MS] [--public-metrics] [--allowed-host NAME]... [--no-permission]
                  (env: SAFE_DIRS=dir1:dir2, UZONCALC_TOKEN=token1,token2, UZONCALC_ALLOWED_HOSTS=name1,name2, LOG_LEVEL)
   uzoncalc api [--host 127.0.0.1] [--port 8000] [--sandbox-url URL] [--safe-dir DIR]... [--max-body BYTES]
                [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB]
-               [--max-report CHARS] [--session-ttl SECONDS] [--public-metrics] [--allowed-host NAME]... [--no-permission]
+               [--max-report CHARS] [--session-ttl SECONDS] [--shutdown-timeout MS] [--public-metrics] [--allowed-host NAME]... [--no-permission]
                (env: SANDBOX_URL, SAFE_DIRS, UZONCALC_TOKEN, UZONCALC_ALLOWED_HOSTS, LOG_LEVEL; without a sandbox
                URL the sandbox runs in this process and the limit flags apply)
   uzoncalc check <sheet.calc.ts|sheet.calc.js>... [--type-check fields|all|off]
@@ -330,6 +330,7 @@ const SERVICE_OPTIONS = {
   "request-timeout": { type: "string" },
   "public-metrics": { type: "boolean" },
   "max-report": { type: "string" },
+  "shutdown-timeout": { type: "string" },
   "allowed-host": { type: "string", multiple: true },
   "no-permission": { type: "boolean" },
 } as const;
@@ -361,6 +362,7 @@ function serviceSettings(values: ServiceFlags, defaultPort: number) {
     requestTimeoutMs: limitFlag(values["request-timeout"], "--request-timeout", LIMITS.requestTimeoutMs),
     publicMetrics: values["public-metrics"] === true,
     maxReportBytes: limitFlag(values["max-report"], "--max-report", LIMITS.maxReportBytes),
+    shutdownGraceMs: limitFlag(values["shutdown-timeout"], "--shutdown-timeout", LIMITS.shutdownGraceMs),
     allowedHosts: [...(values["allowed-host"] ?? []), ...listFromEnvironment(process.env.UZONCALC_ALLOWED_HOSTS)],
   };
 }

@@ -173,5 +173,5 @@ export async function api(options: ApiOptions): Promise<number> {
       );
   }
   options.onListening?.(port);
-  return untilSignal(server, logger, () => backend.close());
+  return untilSignal(server, logger, () => backend.close(), options.shutdownGraceMs);
 }

@@ -104,6 +104,8 @@ export type JsonServer = http.Server & {
   metrics: Metrics;
   /** Requests being answered now. */
   inFlight(): number;
+  /** Answers every request still in flight with this refusal now (what is already half sent is cut). */
+  abortInFlight(refusal: Refusal): void;
 };
 
 export function tokenMatches(given: string, tokens: readonly string[]): string | undefined {
@@ -117,17 +119,23 @@ export function tokenMatches(given: string, tokens: readonly string[]): string |
 
 /** Builds the HTTP server. `close()` it to stop accepting; requests in flight finish first. */
 export function createJsonServer(options: JsonServerOptions): JsonServer {
-  let inFlight = 0;
+  const inFlight = new Set<http.ServerResponse>();
   const metricsRoute: Route = { method: "GET", pattern: /^\/metrics$/, name: "metrics", handler: () => options.metrics };
   if (options.publicMetrics) metricsRoute.public = true;
   const served = { ...options, routes: [...options.routes, metricsRoute] };
   const server = http.createServer(RECEIVE_TIMEOUTS, (req, res) => {
-    inFlight++;
-    res.on("close", () => inFlight--);
+    inFlight.add(res);
+    res.on("close", () => inFlight.delete(res));
     void answerRequest(served, req, res);
   }) as JsonServer;
   server.metrics = options.metrics;
-  server.inFlight = () => inFlight;
+  server.inFlight = () => inFlight.size;
+  server.abortInFlight = (refusal) => {
+    for (const res of inFlight) {
+      if (res.headersSent) res.destroy();
+      else res.writeHead(refusal.status, { "content-type": JSON_TYPE }).end(JSON.stringify(refusal.toBody()));
+    }
+  };
   return server;
 }
 
@@ -338,15 +346,33 @@ export async function listen(server: http.Server, host: string, port: number): P
  * Runs until SIGTERM or SIGINT: then stops accepting, lets the requests in flight finish, runs `close` (the
  * backend's shutdown) and resolves 0.
  */
-export function untilSignal(server: JsonServer, logger: Logger, close: () => Promise<void>): Promise<number> {
+export function untilSignal(server: JsonServer, logger: Logger, close: () => Promise<void>, graceMs: number): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      logger.info({ signal, in_flight: server.inFlight() }, "stopping: no new connections, finishing requests in flight");
+      logger.info(
+        { signal, in_flight: server.inFlight(), grace_ms: graceMs },
+        "stopping: no new connections, finishing requests in flight",
+      );
       server.close();
       server.closeIdleConnections();
+      // A request that does not finish within the grace (a step near its limit, a client that never reads) is
+      // answered 503, so a stop always ends.
+      const deadline = setTimeout(() => {
+        if (server.inFlight() === 0) return;
+        logger.warn(
+          { in_flight: server.inFlight() },
+          `requests still in flight after the shutdown grace of ${graceMs} ms: answering them 503`,
+        );
+        server.abortInFlight(
+          new Refusal(
+            "unavailable",
+            `The service is stopping and this request did not finish within its shutdown grace of ${graceMs} ms; send it again.`,
+          ),
+        );
+      }, graceMs);
       const done = async () => {
         try {
           await close();
@@ -360,11 +386,14 @@ export function untilSignal(server: JsonServer, logger: Logger, close: () => Pro
         server.closeIdleConnections();
         if (server.inFlight() === 0) {
           clearInterval(wait);
+          clearTimeout(deadline);
           void done();
         }
       }, 20);
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
+    // Started by a supervisor (the permission-model re-exec) over an IPC channel: its death ends this process too.
+    if (process.send) process.on("disconnect", () => stop("the supervising process went away"));
   });
 }

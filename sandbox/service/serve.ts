@@ -17,6 +17,8 @@ export interface ListenOptions {
   tokens: string[];
   maxBodyBytes: number;
   publicMetrics: boolean;
+  /** After SIGTERM, how long requests in flight get before they are answered 503. */
+  shutdownGraceMs: number;
   /** Host names it answers to besides localhost and its own address (see ServiceOptions.allowedHosts). */
   allowedHosts: string[];
   /** Called when the server is listening, with its port (0 asks the system for one). */
@@ -104,7 +106,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   if (options.tokens.length === 0)
     logger.warn("no UZONCALC_TOKEN set: anyone who can reach this port can run sheets and see every session");
   options.onListening?.(port);
-  return untilSignal(server, logger, () => executor.close());
+  return untilSignal(server, logger, () => executor.close(), options.shutdownGraceMs);
 }
 
 /**
@@ -125,7 +127,12 @@ export function runUnderPermissionModel(
   const root = path.resolve(codeDir, "..");
   const reads = [codeDir, path.join(root, "node_modules"), ...safeDirs.map((d) => path.resolve(d))];
   const flags = ["--experimental-permission", ...reads.map((dir) => `--allow-fs-read=${dir}`), "--allow-child-process", "--no-warnings"];
-  const child = spawn(process.execPath, [...flags, entry, command, ...args], { stdio: "inherit", env: process.env });
+  // An IPC channel the child never uses but watches: when this process dies (even by SIGKILL) it closes, and the
+  // child stops instead of serving on unsupervised.
+  const child = spawn(process.execPath, [...flags, entry, command, ...args], {
+    stdio: ["inherit", "inherit", "inherit", "ipc"],
+    env: process.env,
+  });
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   process.on("SIGTERM", forward("SIGTERM"));
   process.on("SIGINT", forward("SIGINT"));

@@ -390,3 +390,86 @@ describe("what a browser can send on a page's behalf (issue 13 item 15)", functi
     }
   });
 });
+
+describe("stopping: a stop always ends, and the server ends with its supervisor (issue 13 item 14)", function () {
+  this.timeout(60_000);
+
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  /** Direct children of a process (Linux /proc; empty elsewhere). */
+  const childrenOf = (pid: number): number[] =>
+    process.platform !== "linux"
+      ? []
+      : fs
+          .readdirSync("/proc")
+          .filter((entry) => /^\d+$/.test(entry))
+          .filter((entry) => {
+            try {
+              const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+              return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
+            } catch {
+              return false;
+            }
+          })
+          .map(Number);
+  const until = async (what: string, check: () => boolean, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  it("kill -9 of the supervising process ends the real server and its members", async () => {
+    const service = await startService(["serve", "--port", "0", "--safe-dir", EXAMPLES], { UZONCALC_TOKEN: "", SAFE_DIRS: "" });
+    const listening = service.logs
+      .map((l) => {
+        try {
+          return JSON.parse(l) as { msg?: string; pid?: number };
+        } catch {
+          return {};
+        }
+      })
+      .find((e) => / listening on /.test(e.msg ?? ""));
+    const server = listening!.pid!;
+    assert.notEqual(server, service.process.pid, "the real server is the supervisor's child (permission model)");
+    // A run makes the pool start a member under the real server.
+    await fetch(`${service.url}/sandbox/execute`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ file_path: "beam.calc.ts" }),
+    });
+    const members = childrenOf(server);
+    if (process.platform === "linux") assert.ok(members.length > 0, "the server has member processes");
+    service.process.kill("SIGKILL");
+    await until("the real server to exit", () => !alive(server), 15_000);
+    await until("its members to exit", () => members.every((pid) => !alive(pid)), 15_000);
+    await assert.rejects(fetch(`${service.url}/sandbox/health`), "nothing listens any more");
+  });
+
+  it("SIGTERM answers a request that does not finish within --shutdown-timeout with 503, and exits 0", async () => {
+    const service = await startService(["serve", "--port", "0", "--step-timeout", "60000", "--shutdown-timeout", "1000"], {
+      UZONCALC_TOKEN: "",
+      SAFE_DIRS: "",
+    });
+    const spinning = fetch(`${service.url}/sandbox/execute`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ source: "export async function* sheet() { for (;;) {} }\n", filename: "spin.calc.ts" }),
+    });
+    await new Promise((r) => setTimeout(r, 1_000));
+    const stopped = Date.now();
+    const exit = service.stop();
+    const answer = await spinning;
+    assert.equal(answer.status, 503);
+    assert.match(((await answer.json()) as { error: { message: string } }).error.message, /shutdown grace of 1000 ms/);
+    assert.equal(await exit, 0);
+    assert.ok(Date.now() - stopped < 10_000, `stopped after ${Date.now() - stopped} ms`);
+  });
+});
