@@ -15,6 +15,11 @@ export interface SheetCode {
   scriptName: string;
   /** Run this sheet's steps under vm's timeout even where steps are untimed by default (a known runaway). */
   timed?: boolean;
+  /**
+   * Who runs it (a token's scope; "" for a service without tokens). A runaway marks its tenant, not only its
+   * bundle: a sheet that differs by one literal each time would otherwise run away afresh every time.
+   */
+  tenant?: string;
 }
 
 /**

@@ -291,7 +291,9 @@ export class WorkerPoolEngine implements RealmEngine {
   private readonly options: Required<Omit<WorkerPoolOptions, "log">> & Pick<WorkerPoolOptions, "log">;
   /** Bundles that once ran past the step limit: their steps run under vm's timeout from then on. */
   private readonly runawayBundles = new Set<string>();
-  private readonly bundleOf = new Map<string, string>();
+  /** Tenants one of whose sheets ran past the step limit: all their steps are timed from then on. */
+  private readonly runawayTenants = new Set<string>();
+  private readonly bundleOf = new Map<string, SheetCode>();
   private closed = false;
 
   constructor(options: WorkerPoolOptions) {
@@ -327,13 +329,16 @@ export class WorkerPoolEngine implements RealmEngine {
 
   /** A member died of the watchdog while running this session's step: time its sheet from now on. */
   noteRunaway(sessionId: string): void {
-    const hash = this.bundleOf.get(sessionId);
-    if (hash !== undefined) this.runawayBundles.add(hash);
+    const sheet = this.bundleOf.get(sessionId);
+    if (sheet === undefined) return;
+    this.runawayBundles.add(sheet.hash);
+    if (sheet.tenant !== undefined) this.runawayTenants.add(sheet.tenant);
   }
 
   private withTiming(sessionId: string, sheet: SheetCode): SheetCode {
-    this.bundleOf.set(sessionId, sheet.hash);
-    return this.options.timeEveryStep || this.runawayBundles.has(sheet.hash) ? { ...sheet, timed: true } : sheet;
+    this.bundleOf.set(sessionId, sheet);
+    const known = this.runawayBundles.has(sheet.hash) || (sheet.tenant !== undefined && this.runawayTenants.has(sheet.tenant));
+    return this.options.timeEveryStep || known ? { ...sheet, timed: true } : sheet;
   }
 
   async open(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart): Promise<RealmOutcome> {

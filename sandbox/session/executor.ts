@@ -804,14 +804,12 @@ function keyOf(id: string, owner: string | undefined): string {
   return owner === undefined ? id : `${ownerScope(owner)}:${id}`;
 }
 
-/** The bundle as an engine caches it: per owner, so a compiled script another token left warm does not show. */
+/**
+ * The bundle as an engine runs it: cached per owner (a compiled script another token left warm does not show),
+ * and charged to its owner's scope when it runs away.
+ */
 function codeFor(bundle: LoadedSheet, owner: string | undefined): SheetCode {
-  if (owner === undefined) return bundle;
-  return {
-    hash: createHash("sha256")
-      .update(`${ownerScope(owner)}:${bundle.hash}`)
-      .digest("hex"),
-    code: bundle.code,
-    scriptName: bundle.scriptName,
-  };
+  const tenant = ownerScope(owner);
+  const hash = owner === undefined ? bundle.hash : createHash("sha256").update(`${tenant}:${bundle.hash}`).digest("hex");
+  return { hash, code: bundle.code, scriptName: bundle.scriptName, tenant };
 }

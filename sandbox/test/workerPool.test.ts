@@ -111,6 +111,25 @@ describe("worker pool: runaway battery", function () {
     });
   }
 
+  it("with untimed steps, a runaway whose source differs every time is timed after the first (issue 13 item 11)", async () => {
+    await executor.close();
+    pool = newPool({ timeEveryStep: false });
+    executor = new Executor({ safeDirs: [RUNAWAY], stepTimeoutMs: STEP_LIMIT_MS, engine: pool });
+    const runaway = (n: number) => ({
+      source: `import { p } from "uzoncalc";\nexport async function* sheet() {\n  p("variant ${n}");\n  await 0;\n  for (;;) {}\n}\n`,
+      filename: `variant-${n}.calc.ts`,
+    });
+    const first = await executor.execute(runaway(1));
+    assert.equal(first.error?.limit, "time");
+    const members = pool.memberPids;
+    for (let n = 2; n <= 4; n++) {
+      const variant = await executor.execute(runaway(n));
+      assert.equal(variant.error?.limit, "time");
+      assert.match(variant.html!, new RegExp(`variant ${n}`), "stopped by vm's timeout: what the step wrote is kept");
+    }
+    for (const pid of members) assert.ok(pool.memberPids.includes(pid), `member ${pid} still runs: no variant took one down`);
+  });
+
   it("with untimed steps, stops a first runaway by the watchdog and times that sheet from then on", async () => {
     await executor.close();
     pool = newPool({ timeEveryStep: false });
