@@ -74,19 +74,29 @@ const PREFIXES: Record<string, number> = {
   n: 1e-9,
 };
 
-const SUPERSCRIPTS: Record<string, string> = {
-  "⁰": "0",
-  "¹": "1",
-  "²": "2",
-  "³": "3",
-  "⁴": "4",
-  "⁵": "5",
-  "⁶": "6",
-  "⁷": "7",
-  "⁸": "8",
-  "⁹": "9",
-  "⁻": "-",
+/** Superscript forms of digits and signs, as powers are written in units and numbers ("mm²", "10⁻⁶"). */
+export const SUPERSCRIPT: Readonly<Record<string, string>> = {
+  "0": "⁰",
+  "1": "¹",
+  "2": "²",
+  "3": "³",
+  "4": "⁴",
+  "5": "⁵",
+  "6": "⁶",
+  "7": "⁷",
+  "8": "⁸",
+  "9": "⁹",
+  "-": "⁻",
+  "−": "⁻",
+  "+": "⁺",
 };
+
+/** Back from superscript, for what the unit parser reads: the digits and the minus sign. */
+const FROM_SUPERSCRIPT: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(SUPERSCRIPT)
+    .filter(([plain]) => plain !== "−" && plain !== "+")
+    .map(([plain, sup]) => [sup, plain]),
+);
 
 function lookupSymbol(symbol: string): Unit | undefined {
   const direct = UNITS[symbol];
@@ -127,7 +137,7 @@ export function parseUnit(text: string): Unit | undefined {
 
 function parseUnitUncached(text: string): Unit | undefined {
   if (text === "" || text === "1") return text === "1" ? { factor: 1, dims: NONE } : undefined;
-  const normalized = text.replace(/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+/g, (run) => "^" + [...run].map((c) => SUPERSCRIPTS[c]).join(""));
+  const normalized = text.replace(/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+/g, (run) => "^" + [...run].map((c) => FROM_SUPERSCRIPT[c]).join(""));
   const tokens = normalized.match(/\s*([*·⋅/]|\^-?\d+|[^\s*·⋅/^]+)\s*/g);
   // The tokens must cover the whole text: a stray `^` (as in "m^") matches no token and would be skipped.
   if (!tokens || tokens.join("") !== normalized) return undefined;

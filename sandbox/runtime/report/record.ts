@@ -6,6 +6,7 @@ import type { CheckDescriptor, EquationDescriptor, RenderApi, RenderDescriptor, 
 import { HOLE_PAREN_COMPOUND, HOLE_PAREN_NEGATIVE } from "./descriptor";
 import type { TraceEntry, TraceScalar } from "../../../protocol/rpc";
 import { escapeHtml } from "../../../protocol/html";
+import { SUPERSCRIPT } from "../../../protocol/units";
 import { formatValue } from "./values";
 import { isQuantity } from "../units/quantity";
 
@@ -62,21 +63,6 @@ export function takePendingCheck(): PendingCheck | undefined {
 const isArray = Array.isArray;
 const MAX_TRACE_STRING = 200;
 const MAX_TRACE_ARRAY = 12;
-const SUPERSCRIPTS: Record<string, string> = {
-  "0": "⁰",
-  "1": "¹",
-  "2": "²",
-  "3": "³",
-  "4": "⁴",
-  "5": "⁵",
-  "6": "⁶",
-  "7": "⁷",
-  "8": "⁸",
-  "9": "⁹",
-  "−": "⁻",
-  "-": "⁻",
-  "+": "⁺",
-};
 const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" };
 
 function traceScalar(value: unknown): TraceScalar {
@@ -118,7 +104,7 @@ export function plainText(html: string): string {
         i = end;
       }
     } else {
-      out += sup ? (SUPERSCRIPTS[c] ?? c) : c;
+      out += sup ? (SUPERSCRIPT[c] ?? c) : c;
     }
   }
   return out;
@@ -214,7 +200,7 @@ function mathText(node: MathNode): string {
       const exponent = mathText(kids[1]!).trim();
       if (SUPERSCRIPT_TEXT.test(exponent)) {
         let sup = "";
-        for (let i = 0; i < exponent.length; i++) sup += SUPERSCRIPTS[exponent[i]!] ?? exponent[i]!;
+        for (let i = 0; i < exponent.length; i++) sup += SUPERSCRIPT[exponent[i]!] ?? exponent[i]!;
         return base + sup;
       }
       return `${base}^${wrapped(exponent)}`;

@@ -10,7 +10,7 @@
 // same kind as one already there is folded into it (`mm · m` is `mm²`); `.to("kN*m")` converts.
 
 import { quoted } from "../../../protocol/fields";
-import { describeDimensions, parseUnit, sameDimensions, type Dimensions } from "../../../protocol/units";
+import { describeDimensions, parseUnit, sameDimensions, SUPERSCRIPT, type Dimensions } from "../../../protocol/units";
 
 const DIMENSIONS = 8;
 
@@ -23,20 +23,6 @@ interface Term {
   d: Dimensions;
   p: number;
 }
-
-const SUPERSCRIPT: Record<string, string> = {
-  "0": "⁰",
-  "1": "¹",
-  "2": "²",
-  "3": "³",
-  "4": "⁴",
-  "5": "⁵",
-  "6": "⁶",
-  "7": "⁷",
-  "8": "⁸",
-  "9": "⁹",
-  "-": "⁻",
-};
 
 function superscript(power: number): string {
   const text = String(power);
