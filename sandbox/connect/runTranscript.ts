@@ -4,7 +4,6 @@
 // run panel) and the local sandbox client (which checks a replay against it) all fold through it.
 
 import type { WindowSpec } from "../../protocol/fields";
-import type { JsonValue } from "../../protocol/json";
 import type { ExecutionResponse, ResponseStatus, SheetError, TraceEntry } from "../../protocol/rpc";
 
 export interface Folded {
@@ -23,7 +22,6 @@ export class RunTranscript {
   report = "";
   /** The completed document (status completed). */
   result: string | undefined;
-  value: JsonValue | undefined;
   error: SheetError | undefined;
   /** Field errors for the waiting window, from batch inputs or a refused answer. */
   inputErrors: Record<string, string> | undefined;
@@ -32,10 +30,6 @@ export class RunTranscript {
 
   get waiting(): boolean {
     return this.status === "waiting_ui" && this.window !== undefined;
-  }
-
-  get finished(): boolean {
-    return this.status === "completed" || this.status === "error" || this.status === "cancelled";
   }
 
   /** The last value of each rendered line of the run so far, by line. */
@@ -50,7 +44,6 @@ export class RunTranscript {
     this.window = response.status === "waiting_ui" ? response.ui : undefined;
     this.inputErrors = response.input_errors;
     if (response.result !== undefined) this.result = response.result;
-    if (response.status === "completed") this.value = response.value ?? null;
     if (response.error) this.error = response.error;
     const replaced = response.html !== undefined;
     const piece = replaced ? response.html! : (response.html_delta ?? "");

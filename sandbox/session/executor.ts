@@ -794,9 +794,18 @@ function sheetRef(bundle: LoadedSheet, request: ExecuteRequest): SheetRef {
   return { hash: bundle.hash, filename: bundle.filename, ...origin };
 }
 
-/** A short, stable name for a token: scopes ids and caches without the token itself travelling to sheet members. */
+/** Scopes of the tokens seen: only tokens that passed authentication get here, so these are the configured few. */
+const scopes = new Map<string, string>();
+
+/**
+ * A short, stable name for a token: scopes ids and caches without the token itself travelling to sheet members.
+ * Hashed once per token, not on every request.
+ */
 function ownerScope(owner: string | undefined): string {
-  return owner === undefined ? "" : createHash("sha256").update(owner).digest("base64url").slice(0, 22);
+  if (owner === undefined) return "";
+  let scope = scopes.get(owner);
+  if (scope === undefined) scopes.set(owner, (scope = createHash("sha256").update(owner).digest("base64url").slice(0, 22)));
+  return scope;
 }
 
 /** A session's key: its id within its owner's sessions. */
