@@ -17,9 +17,13 @@ export interface ProtectionReport {
   /** The heap cap a sheet worker actually got, MB. */
   workerHeapLimitMb?: number;
   workerEnvEmpty: boolean;
+  /** A member's whole memory (heap and typed arrays) is capped by the OS, not only its V8 heap. */
+  memberMemoryCapped: boolean;
+  /** Members run in a network namespace with no interfaces: a sheet that escaped its realm still reaches nothing. */
+  memberNetworkIsolated: boolean;
 }
 
-export interface SandboxEngineOptions extends Omit<WorkerPoolOptions, "workerScript" | "permission"> {
+export interface SandboxEngineOptions extends Omit<WorkerPoolOptions, "workerScript" | "permission" | "confine"> {
   workerScript?: string;
   /** Run sheets in this thread (no workers): for tests of the engine contract only. */
   inProcess?: boolean;
@@ -32,6 +36,8 @@ export function describeProtections(report: ProtectionReport): string {
     `sheets in isolated ${report.isolation === "thread" ? "worker threads" : "child processes"} with a heap cap: ${report.workers ? `${report.workerHeapLimitMb ?? "?"} MB` : "NO (sheets share the sandbox's heap)"}`,
     `permission model in them: ${yes(report.workerPermission)}${report.workerPermission ? " (no fs writes, child processes or nested workers)" : ""}`,
     `their environment empty: ${yes(report.workerEnvEmpty)}`,
+    `their whole memory capped (typed arrays too): ${yes(report.memberMemoryCapped)}${report.memberMemoryCapped ? "" : report.isolation === "thread" ? " (worker threads: the heap cap only)" : " (no prlimit here: the heap cap only)"}`,
+    `no network in them: ${yes(report.memberNetworkIsolated)}${report.memberNetworkIsolated ? " (an empty network namespace)" : " (no network namespace could be made)"}`,
   ].join("; ");
 }
 
@@ -45,14 +51,21 @@ export async function createSandboxEngine(options: SandboxEngineOptions): Promis
   if (options.inProcess) {
     return {
       engine: new InProcessEngine({ stepTimeoutMs: options.stepTimeoutMs }),
-      protections: { dontContextify, workers: false, workerPermission: false, workerEnvEmpty: false },
+      protections: { ...NO_MEMBERS, dontContextify },
     };
   }
   const workerScript = options.workerScript ?? defaultWorkerScript();
-  for (const permission of [true, false]) {
+  // Each protection is dropped only if members cannot start with it: the OS confinement first (Electron, say,
+  // may not start inside a data limit), then the permission model.
+  const attempts = [
+    { permission: true, confine: true },
+    { permission: true, confine: false },
+    { permission: false, confine: false },
+  ];
+  for (const { permission, confine } of attempts) {
     let pool: WorkerPoolEngine | undefined;
     try {
-      pool = new WorkerPoolEngine({ ...options, workerScript, permission });
+      pool = new WorkerPoolEngine({ ...options, workerScript, permission, confine });
       const probe = await withTimeout(pool.probe(), 10_000);
       if (permission && !probe.permission) {
         log("warn", "sheet workers started, but the permission model is not in force in them");
@@ -64,22 +77,32 @@ export async function createSandboxEngine(options: SandboxEngineOptions): Promis
         workerPermission: probe.permission,
         workerHeapLimitMb: probe.heapLimitMb,
         workerEnvEmpty: probe.envKeys === 0,
+        memberMemoryCapped: probe.memoryCapped,
+        memberNetworkIsolated: probe.networkIsolated,
       };
       return { engine: pool, protections };
     } catch (error) {
       await pool?.close().catch(() => undefined);
       log(
         "warn",
-        `sheet workers ${permission ? "under the permission model " : ""}could not start: ${error instanceof Error ? error.message : String(error)}`,
+        `sheet workers ${permission ? "under the permission model " : ""}${confine ? "with OS confinement " : ""}could not start: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }
   log("warn", "running sheets in the sandbox's own thread: there is no memory cap per sheet");
   return {
     engine: new InProcessEngine({ stepTimeoutMs: options.stepTimeoutMs }),
-    protections: { dontContextify, workers: false, workerPermission: false, workerEnvEmpty: false },
+    protections: { ...NO_MEMBERS, dontContextify },
   };
 }
+
+const NO_MEMBERS = {
+  workers: false,
+  workerPermission: false,
+  workerEnvEmpty: false,
+  memberMemoryCapped: false,
+  memberNetworkIsolated: false,
+} as const;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {

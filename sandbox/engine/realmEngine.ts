@@ -23,10 +23,47 @@ export interface SheetCode {
 }
 
 /**
- * `lost`: the engine holds no realm for this session (evicted to save memory, or its worker died). The executor
- * rebuilds it by replaying the session's input log and tries again.
+ * `lost`: the engine holds no realm for this session (evicted to save memory, or its member died; `running`: while
+ * running this very request). The executor rebuilds it by replaying the session's input log and tries again.
  */
-export type EngineOutcome = RealmOutcome | { kind: "lost" };
+export type EngineOutcome = RealmOutcome | { kind: "lost"; running?: boolean };
+
+/**
+ * How a request that finds its realm gone is tried again (the realm rebuilt each time). A member killed from
+ * outside, or killed again while rebuilding, must not end a session whose log is intact, however often it
+ * happens while the request waits its turn; but a sheet whose own steps keep taking members down (`running`
+ * losses) is stopped after a few, and no request retries past a time budget.
+ */
+export const LOST_RETRY = {
+  delaysMs: [0, 25, 50, 100, 200, 400, 800],
+  maxRunningLosses: 3,
+  budgetMs: 30_000,
+} as const;
+
+/** Runs `attempt` until it answers something other than `lost`, or the retry bounds above are spent. */
+export async function retryLost<T extends EngineOutcome>(attempt: (retry: number) => Promise<T>): Promise<T> {
+  const started = performance.now();
+  let runningLosses = 0;
+  let outcome = await attempt(0);
+  for (let retry = 1; outcome.kind === "lost"; retry++) {
+    if (outcome.running && ++runningLosses >= LOST_RETRY.maxRunningLosses) break;
+    if (performance.now() - started > LOST_RETRY.budgetMs) break;
+    const delay = LOST_RETRY.delaysMs[Math.min(retry, LOST_RETRY.delaysMs.length) - 1]!;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    outcome = await attempt(retry);
+  }
+  return outcome;
+}
+
+/** Requests that waited for a busy member, for /metrics. */
+export interface QueueStats {
+  /** Requests sent to a member. */
+  requests: number;
+  /** Their total time queued before the member took them. */
+  waitSeconds: number;
+  /** Requests moved to another member (rebuilt by replay there) rather than wait behind a long step. */
+  moved: number;
+}
 
 export interface RealmEngine {
   /** Starts a realm for a session and runs the sheet to its first pause (or end). */
@@ -46,6 +83,8 @@ export interface RealmEngine {
   /** Forgets a session's realm without running anything. */
   drop(sessionId: string): void;
   readonly liveRealms: number;
+  /** Queueing in front of the engine's members, where it has any. */
+  queueStats?(): QueueStats & { waiting: number };
   close(): Promise<void>;
 }
 

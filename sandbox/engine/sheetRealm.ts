@@ -122,6 +122,26 @@ export function timeLimitOutcome(limitMs: number): RealmOutcome {
   });
 }
 
+/**
+ * A member ran out of memory. `step`: during this session's own step; `held`: another session's step tipped it
+ * over, but this session held the most of the member's memory.
+ */
+export function memoryLimitOutcome(limitMb: number, how: "step" | "held"): RealmOutcome {
+  return errorOutcome(memoryLimitError(limitMb, how));
+}
+
+export function memoryLimitError(limitMb: number, how: "step" | "held"): RealmErrorData & { limit: "memory" } {
+  const what =
+    how === "step"
+      ? `The sheet used more memory than the sandbox's limit of ${limitMb} MB per member (JavaScript objects and typed arrays together) and was stopped.`
+      : `The sandbox member this run lived in reached its memory limit of ${limitMb} MB (JavaScript objects and typed arrays together), and this run held the most of it, so it was stopped.`;
+  return {
+    name: "MemoryLimitError",
+    message: `${what} Look for an array, typed array or string that grows without end, or raise the limit (--memory-limit for the CLI and the service, uzoncalc.sandbox.memoryLimitMb in VS Code).`,
+    limit: "memory",
+  };
+}
+
 /** The realm's stack text, without lines too long to be frames (the sheet controls all of it). */
 function boundedStack(stack: string): string {
   const lines: string[] = [];

@@ -1,42 +1,57 @@
-// Sheet realms in a pool of resource-limited worker threads. A runaway allocation or a loop the vm timeout
-// cannot stop kills one worker, never the sandbox: the session that caused it ends with an error naming the
-// limit, and every other session that lived in that worker answers `lost`, which the executor turns into a
-// rebuild by replay in a fresh worker.
+// Sheet realms in a pool of resource-limited members (child processes, or worker threads). A runaway allocation
+// or a loop the vm timeout cannot stop kills one member, never the sandbox: the session that caused it ends
+// with an error naming the limit, and every other session that lived in that member answers `lost`, which the
+// executor turns into a rebuild by replay in a fresh member. A member killed from outside (the OS, an operator)
+// charges nobody: every session in it is rebuilt.
+//
+// Each member runs one request at a time and the pool holds the queue, so a request that waits behind a long
+// step can move: its session is rebuilt by replay in an idle member instead (see `relieve`).
 
-import { fork, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { RealmInit, RealmOutcome, RealmStart } from "../runtime/abi";
-import type { EngineOutcome, RealmEngine, SheetCode } from "./realmEngine";
+import { retryLost, type EngineOutcome, type QueueStats, type RealmEngine, type SheetCode } from "./realmEngine";
 import { LIMITS } from "../../protocol/limits";
 import type { InputLogEntry } from "../../protocol/session";
 import type { FromWorker, ProbeResult, ToWorker } from "./worker/messages";
-import { errorOutcome, timeLimitOutcome } from "./sheetRealm";
-import { sheetProcessOptions, sheetWorkerOptions } from "./worker/options";
+import { errorOutcome, memoryLimitOutcome, timeLimitOutcome } from "./sheetRealm";
+import { memberConfinement, sheetProcessCommand, sheetWorkerOptions, type MemberConfinement } from "./worker/options";
 
 export interface WorkerPoolOptions {
   /** The built worker entry (dist/sandbox-worker.js). */
   workerScript: string;
   stepTimeoutMs: number;
-  /** Heap cap of each worker, MB. Default LIMITS.memoryLimitMb. */
+  /**
+   * Memory cap of each member, MB: its V8 heap, and (child processes on Linux, where `prlimit` exists) its whole
+   * data segment with typed arrays' backing stores, plus what Node itself needs. Default LIMITS.memoryLimitMb.
+   */
   memoryLimitMb?: number;
-  /** Most workers at once. Default 4. */
+  /** Most members at once. Default: the cores this process may use (os.availableParallelism). */
   maxWorkers?: number;
-  /** Most live realms in one worker; past that a new worker starts, or (all full) the least recently used realm is evicted. Default 250. */
+  /** Most live realms in one member; past that a new member starts, or (all full) the least recently used realm is evicted. Default 250. */
   sessionsPerWorker?: number;
   /**
    * How long past the step limit a silent member is given before it is terminated (with `timeEveryStep: false`
    * this watchdog is the step limit for a sheet's first runaway). Default 250 ms.
    */
   watchdogGraceMs?: number;
+  /**
+   * A request queued behind another session's step that has run this long moves: its session is rebuilt by
+   * replay in a member with nothing running, if there is one (or one can start). Default 100 ms.
+   */
+  migrateAfterMs?: number;
   /** Start workers under the permission model (default true; turned off only where a start-up check found it unsupported). */
   permission?: boolean;
+  /** Cap each member process's whole memory and take its network away where the OS allows (default true). */
+  confine?: boolean;
   /**
    * What a pool member is. `process` (default): a child process per member, so even a fatal V8 out-of-memory
    * (a large allocation inside a microtask overshoots a worker's heap cap and aborts the whole process: see the
    * note on issue 3) takes down one member, never the sandbox. `thread`: a worker thread per member, lighter and
-   * faster per step, for hosts that accept that risk.
+   * faster per step, for hosts that accept that risk (no cap on typed arrays, no network namespace).
    */
   isolation?: "process" | "thread";
   /**
@@ -49,16 +64,24 @@ export interface WorkerPoolOptions {
   log?: (level: "info" | "warn", message: string) => void;
 }
 
-interface Pending {
+interface Request {
+  seq: number;
+  message: ToWorker;
   sessionId: string | undefined;
   resolve: (reply: FromWorker) => void;
   /** How many steps the request runs (a restore runs many): its share of watchdog time. */
   steps: number;
+  queuedAt: number;
 }
 
 type DeathCause = "memory" | "time" | "crash";
 
-const DEFAULTS = { memoryLimitMb: LIMITS.memoryLimitMb.default, maxWorkers: 4, sessionsPerWorker: 250, watchdogGraceMs: 250 };
+interface SlotLimits {
+  memoryLimitMb: number;
+  stepTimeoutMs: number;
+  watchdogGraceMs: number;
+  migrateAfterMs: number;
+}
 
 let nextWorkerId = 1;
 
@@ -72,15 +95,14 @@ interface Transport {
   kill(): Promise<void>;
 }
 
-function threadTransport(
-  slot: WorkerSlot,
-  script: string,
-  limits: { memoryLimitMb: number; stepTimeoutMs: number },
-  permission: boolean,
-): Transport {
+function memberArgs(limits: SlotLimits): string[] {
+  return [`--uzc-step-timeout=${limits.stepTimeoutMs}`, `--uzc-memory-limit=${limits.memoryLimitMb}`];
+}
+
+function threadTransport(slot: WorkerSlot, script: string, limits: SlotLimits, permission: boolean): Transport {
   const worker = new Worker(script, {
     ...sheetWorkerOptions(script, { memoryLimitMb: limits.memoryLimitMb }, permission),
-    workerData: { stepTimeoutMs: limits.stepTimeoutMs },
+    argv: memberArgs(limits),
   });
   worker.on("message", (reply: FromWorker) => slot.onReply(reply));
   worker.on("error", (error: Error & { code?: string }) => slot.noteCause(error.code === "ERR_WORKER_OUT_OF_MEMORY" ? "memory" : "crash"));
@@ -101,14 +123,12 @@ function threadTransport(
 function processTransport(
   slot: WorkerSlot,
   script: string,
-  limits: { memoryLimitMb: number; stepTimeoutMs: number },
+  limits: SlotLimits,
   permission: boolean,
+  confine: MemberConfinement,
 ): Transport {
-  const child: ChildProcess = fork(
-    script,
-    [`--uzc-step-timeout=${limits.stepTimeoutMs}`],
-    sheetProcessOptions(script, { memoryLimitMb: limits.memoryLimitMb }, permission),
-  );
+  const command = sheetProcessCommand(script, memberArgs(limits), { memoryLimitMb: limits.memoryLimitMb }, permission, confine);
+  const child: ChildProcess = spawn(command.file, command.args, command.options);
   let stderr = "";
   child.stderr?.setEncoding("utf8");
   child.stderr?.on("data", (chunk: string) => {
@@ -117,7 +137,8 @@ function processTransport(
   child.on("message", (reply: FromWorker) => slot.onReply(reply));
   child.on("error", () => slot.noteCause("crash"));
   child.on("exit", () => {
-    if (/heap out of memory|Reached heap limit|allocation failed/i.test(stderr)) slot.noteCause("memory");
+    // V8's heap cap and the OS data limit both end in a fatal out-of-memory report.
+    if (/heap out of memory|Reached heap limit|allocation failed|out of memory/i.test(stderr)) slot.noteCause("memory");
     slot.onExit();
   });
   const unref = () => {
@@ -151,21 +172,35 @@ class WorkerSlot {
   readonly id = nextWorkerId++;
   private readonly transport: Transport;
   readonly sessions = new Set<string>();
-  /** Requests in the order they were sent: the worker answers in order, so the first is the one running. */
-  private readonly pending = new Map<number, Pending>();
+  /** Requests not yet sent, oldest first. */
+  private readonly queue: Request[] = [];
+  /** The one request the member is running. */
+  private running: { request: Request; startedAt: number } | undefined;
   private seq = 0;
   private watchdog: NodeJS.Timeout | undefined;
+  private slowTimer: NodeJS.Timeout | undefined;
   private dead = false;
   private cause: DeathCause | undefined;
+  /**
+   * The member's memory (heap used + external, bytes) after its last answer, and each session's estimated share
+   * of it: what the member grew by during that session's requests. A fall (garbage collected) shrinks every
+   * share in proportion. Used to charge a memory death to the session that held the memory.
+   */
+  private memory = 0;
+  private readonly held = new Map<string, number>();
 
   constructor(
     private readonly pool: WorkerPoolEngine,
     workerScript: string,
-    private readonly limits: { memoryLimitMb: number; stepTimeoutMs: number; watchdogGraceMs: number },
+    private readonly limits: SlotLimits,
     permission: boolean,
     isolation: "process" | "thread",
+    confine: MemberConfinement,
   ) {
-    this.transport = (isolation === "process" ? processTransport : threadTransport)(this, workerScript, limits, permission);
+    this.transport =
+      isolation === "process"
+        ? processTransport(this, workerScript, limits, permission, confine)
+        : threadTransport(this, workerScript, limits, permission);
   }
 
   noteCause(cause: DeathCause): void {
@@ -184,7 +219,17 @@ class WorkerSlot {
     return this.sessions.size;
   }
 
-  /** Sends a request; `steps` scales the watchdog for a restore that runs many steps in one request. */
+  /** Running another session's step that has taken longer than a request should wait. */
+  blockedFor(sessionId: string | undefined, now = performance.now()): boolean {
+    const running = this.running;
+    return !!running && running.request.sessionId !== sessionId && now - running.startedAt >= this.limits.migrateAfterMs;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Queues a request; `steps` scales the watchdog for a restore that runs many steps in one request. */
   request(message: DistributiveOmit<ToWorker, "seq">, sessionId: string | undefined, steps = 1): Promise<FromWorker> {
     const seq = ++this.seq;
     return new Promise((resolve) => {
@@ -192,9 +237,15 @@ class WorkerSlot {
         resolve(lostReply(seq));
         return;
       }
-      this.pending.set(seq, { sessionId, resolve, steps: Math.max(1, steps) });
-      this.transport.send({ ...message, seq } as ToWorker);
-      if (this.pending.size === 1) this.armWatchdog();
+      this.queue.push({
+        seq,
+        message: { ...message, seq } as ToWorker,
+        sessionId,
+        resolve,
+        steps: Math.max(1, steps),
+        queuedAt: performance.now(),
+      });
+      this.pump();
     });
   }
 
@@ -202,43 +253,117 @@ class WorkerSlot {
     if (!this.dead) this.transport.send(message);
   }
 
+  /** The session's realm is no longer in this member (finished, dropped or moved). */
+  release(sessionId: string): void {
+    this.sessions.delete(sessionId);
+    this.held.delete(sessionId);
+  }
+
+  /** Removes a session from this member: its realm is dropped here, and its waiting requests answer `lost`. */
+  evict(sessionId: string): void {
+    this.release(sessionId);
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const request = this.queue[i]!;
+      if (request.sessionId !== sessionId) continue;
+      this.queue.splice(i, 1);
+      request.resolve(lostReply(request.seq));
+    }
+    this.post({ op: "drop", sessionId });
+  }
+
+  /** Sessions with requests waiting behind a long step of another session. */
+  waitingSessions(): string[] {
+    const head = this.running?.request.sessionId;
+    return [...new Set(this.queue.map((r) => r.sessionId).filter((id): id is string => id !== undefined && id !== head))];
+  }
+
   async terminate(): Promise<void> {
     this.cause ??= "crash";
     await this.transport.kill();
   }
 
+  private pump(): void {
+    if (this.running || this.dead) return;
+    const request = this.queue.shift();
+    if (!request) {
+      this.transport.unref(); // an idle member must not keep the process alive
+      return;
+    }
+    const now = performance.now();
+    this.pool.noteQueueWait(now - request.queuedAt);
+    this.running = { request, startedAt: now };
+    this.transport.ref();
+    this.transport.send(request.message);
+    this.watchdog = setTimeout(() => this.onWatchdog(request.seq), this.limits.stepTimeoutMs * request.steps + this.limits.watchdogGraceMs);
+    this.watchdog.unref();
+    this.slowTimer = setTimeout(() => this.pool.relieve(this), this.limits.migrateAfterMs);
+    this.slowTimer.unref();
+  }
+
+  private finishRunning(): Request | undefined {
+    const request = this.running?.request;
+    this.running = undefined;
+    clearTimeout(this.watchdog);
+    clearTimeout(this.slowTimer);
+    return request;
+  }
+
   onReply(reply: FromWorker): void {
-    const pending = this.pending.get(reply.seq);
-    if (!pending) return;
-    this.pending.delete(reply.seq);
-    this.armWatchdog();
-    pending.resolve(reply);
+    if (this.running?.request.seq !== reply.seq) return;
+    const request = this.finishRunning()!;
+    let answer = reply;
+    if ("outcome" in reply && reply.memory !== undefined) {
+      const grown = reply.memory - this.memory;
+      if (reply.outcome.kind === "error" && reply.outcome.error.limit === "memory" && request.sessionId !== undefined) {
+        answer = { ...reply, outcome: this.chargeMemory(request.sessionId, grown, reply.outcome) };
+      }
+      this.account(request.sessionId, reply.memory);
+    }
+    request.resolve(answer);
+    this.pump();
+  }
+
+  private account(sessionId: string | undefined, memory: number): void {
+    const grown = memory - this.memory;
+    this.memory = memory;
+    if (grown >= 0) {
+      if (sessionId !== undefined) this.held.set(sessionId, (this.held.get(sessionId) ?? 0) + grown);
+      return;
+    }
+    let total = 0;
+    for (const share of this.held.values()) total += share;
+    if (total <= 0) return;
+    const keep = Math.max(0, (total + grown) / total);
+    for (const [id, share] of this.held) this.held.set(id, share * keep);
   }
 
   /**
-   * Times the request the worker is running now (the oldest unanswered one), so time spent queued behind other
-   * sessions' steps is never counted against a step.
+   * The member ran out of memory during `head`'s request, which had grown it by `grown` bytes. The session with
+   * the largest share (counting the head's growth) is charged; if that is not the head, the head's realm was
+   * interrupted mid-step through no fault of its own and answers `lost` (it is rebuilt and tried again).
    */
-  private armWatchdog(): void {
-    if (this.watchdog) clearTimeout(this.watchdog);
-    this.watchdog = undefined;
-    const head = this.pending.entries().next().value as [number, Pending] | undefined;
-    // An idle worker must not keep the process alive; one with work in hand must.
-    if (!head || this.dead) {
-      this.transport.unref();
-      return;
+  private chargeMemory(head: string, grown: number, outcome: RealmOutcome): EngineOutcome {
+    let culprit = head;
+    let largest = (this.held.get(head) ?? 0) + Math.max(0, grown);
+    for (const [id, share] of this.held) {
+      if (id !== head && share > largest) {
+        culprit = id;
+        largest = share;
+      }
     }
-    this.transport.ref();
-    const [seq, pending] = head;
-    this.watchdog = setTimeout(() => this.onWatchdog(seq), this.limits.stepTimeoutMs * pending.steps + this.limits.watchdogGraceMs);
-    this.watchdog.unref();
+    if (culprit === head) return outcome;
+    this.pool.charge(culprit, memoryLimitOutcome(this.limits.memoryLimitMb, "held"));
+    this.pool.log("warn", `member ${this.id}: out of memory during ${head}'s step; charged to ${culprit}, which held the most`);
+    this.evict(culprit);
+    this.evict(head);
+    return { kind: "lost" };
   }
 
-  /** The vm timeout should have ended the step already; a worker still silent past it is stopped from outside. */
+  /** The vm timeout should have ended the step already; a member still silent past it is stopped from outside. */
   private onWatchdog(seq: number): void {
-    if (!this.pending.has(seq) || this.dead) return;
+    if (this.running?.request.seq !== seq || this.dead) return;
     this.cause ??= "time";
-    this.pool.log("warn", `worker ${this.id}: no answer ${this.limits.watchdogGraceMs} ms past the step limit; terminating it`);
+    this.pool.log("warn", `member ${this.id}: no answer ${this.limits.watchdogGraceMs} ms past the step limit; terminating it`);
     void this.transport.kill();
   }
 
@@ -246,19 +371,26 @@ class WorkerSlot {
     if (this.dead) return;
     this.dead = true;
     const cause = this.cause ?? "crash";
-    if (this.watchdog) clearTimeout(this.watchdog);
-    let first = true;
-    for (const [seq, pending] of this.pending) {
-      if (first && pending.sessionId !== undefined && cause === "time") this.pool.noteRunaway(pending.sessionId);
-      // Only the request the worker was running caused its death; the rest were waiting their turn.
-      pending.resolve(first && pending.sessionId !== undefined ? { seq, outcome: deathOutcome(cause, this.limits) } : lostReply(seq));
-      first = false;
+    const head = this.finishRunning();
+    const headSession = head?.sessionId;
+    if (head) {
+      // Only the request the member was running can have caused its death, and only a limit is the sheet's
+      // doing: a member killed from outside charges nobody.
+      let outcome: EngineOutcome = { kind: "lost", running: true };
+      if (headSession !== undefined && cause === "time") {
+        this.pool.noteRunaway(headSession);
+        outcome = timeLimitOutcome(this.limits.stepTimeoutMs);
+      } else if (headSession !== undefined && cause === "memory") {
+        const grown = this.limits.memoryLimitMb * 1_048_576 - this.memory;
+        outcome = this.chargeMemory(headSession, grown, memoryLimitOutcome(this.limits.memoryLimitMb, "step"));
+      }
+      head.resolve({ seq: head.seq, outcome });
     }
-    this.pending.clear();
+    for (const request of this.queue.splice(0)) request.resolve(lostReply(request.seq));
     if (cause !== "crash" || this.sessions.size > 0) {
       this.pool.log(
         "warn",
-        `worker ${this.id} stopped (${cause === "memory" ? "memory limit" : cause === "time" ? "watchdog" : "exited"}); ${this.sessions.size} session(s) in it will be rebuilt on demand`,
+        `member ${this.id} stopped (${cause === "memory" ? "memory limit" : cause === "time" ? "watchdog" : "exited"}); ${this.sessions.size} session(s) in it will be rebuilt on demand`,
       );
     }
     this.pool.forget(this);
@@ -271,43 +403,39 @@ function lostReply(seq: number): FromWorker {
   return { seq, outcome: { kind: "lost" } };
 }
 
-function deathOutcome(cause: DeathCause, limits: { memoryLimitMb: number; stepTimeoutMs: number }): RealmOutcome {
-  if (cause === "time") return timeLimitOutcome(limits.stepTimeoutMs);
-  if (cause === "memory") {
-    return errorOutcome({
-      name: "MemoryLimitError",
-      message: `The sheet used more memory than the sandbox's limit of ${limits.memoryLimitMb} MB and was stopped. Look for an array or string that grows without end, or raise the limit (uzoncalc.sandbox.memoryLimitMb).`,
-      limit: "memory",
-    });
-  }
-  return errorOutcome({ name: "SandboxError", message: "The sandbox worker running this sheet stopped unexpectedly." });
-}
-
 export class WorkerPoolEngine implements RealmEngine {
   private readonly slots: WorkerSlot[] = [];
   private readonly placement = new Map<string, WorkerSlot>();
-  /** Live realms, least recently used first, for eviction when every worker is full. */
+  /** Live realms, least recently used first, for eviction when every member is full. */
   private readonly recency = new Map<string, true>();
   private readonly options: Required<Omit<WorkerPoolOptions, "log">> & Pick<WorkerPoolOptions, "log">;
+  private readonly confinement: MemberConfinement;
   /** Bundles that once ran past the step limit: their steps run under vm's timeout from then on. */
   private readonly runawayBundles = new Set<string>();
   /** Tenants one of whose sheets ran past the step limit: all their steps are timed from then on. */
   private readonly runawayTenants = new Set<string>();
   private readonly bundleOf = new Map<string, SheetCode>();
+  /** Sessions charged with a member's death while not running: their next request answers this instead of a rebuild. */
+  private readonly charged = new Map<string, RealmOutcome>();
+  private readonly waits: QueueStats = { requests: 0, waitSeconds: 0, moved: 0 };
   private closed = false;
 
   constructor(options: WorkerPoolOptions) {
     if (!fs.existsSync(options.workerScript)) throw new Error(`Sheet worker script not found: ${options.workerScript} (run the build)`);
     this.options = {
-      memoryLimitMb: DEFAULTS.memoryLimitMb,
-      maxWorkers: DEFAULTS.maxWorkers,
-      sessionsPerWorker: DEFAULTS.sessionsPerWorker,
-      watchdogGraceMs: DEFAULTS.watchdogGraceMs,
+      memoryLimitMb: LIMITS.memoryLimitMb.default,
+      maxWorkers: os.availableParallelism(),
+      sessionsPerWorker: 250,
+      watchdogGraceMs: 250,
+      migrateAfterMs: 100,
       permission: true,
+      confine: true,
       isolation: "process",
       timeEveryStep: true,
       ...options,
     };
+    this.confinement =
+      this.options.confine && this.options.isolation === "process" ? memberConfinement() : { dataLimit: false, network: undefined };
   }
 
   get liveRealms(): number {
@@ -318,13 +446,29 @@ export class WorkerPoolEngine implements RealmEngine {
     return this.slots.length;
   }
 
+  /** What the OS adds around each member (see worker/options.ts). */
+  get memberConfinement(): MemberConfinement {
+    return this.confinement;
+  }
+
   /** Process ids of the members that are child processes. */
   get memberPids(): number[] {
     return this.slots.map((s) => s.pid).filter((pid): pid is number => pid !== undefined);
   }
 
+  queueStats(): QueueStats & { waiting: number } {
+    let waiting = 0;
+    for (const slot of this.slots) waiting += slot.queued;
+    return { ...this.waits, waiting };
+  }
+
   log(level: "info" | "warn", message: string): void {
     this.options.log?.(level, message);
+  }
+
+  noteQueueWait(ms: number): void {
+    this.waits.requests++;
+    this.waits.waitSeconds += ms / 1000;
   }
 
   /** A member died of the watchdog while running this session's step: time its sheet from now on. */
@@ -335,6 +479,35 @@ export class WorkerPoolEngine implements RealmEngine {
     if (sheet.tenant !== undefined) this.runawayTenants.add(sheet.tenant);
   }
 
+  /** Ends a session that is not running now with `outcome` the next time it is asked for. */
+  charge(sessionId: string, outcome: RealmOutcome): void {
+    this.charged.set(sessionId, outcome);
+    this.placement.delete(sessionId);
+    this.recency.delete(sessionId);
+  }
+
+  /**
+   * A member's step has run past `migrateAfterMs`: the sessions waiting behind it move to members not stuck in a
+   * long step (their realms are rebuilt there by replay), while there is such a member or room to start one.
+   */
+  relieve(slot: WorkerSlot): void {
+    if (this.closed || !slot.alive) return;
+    for (const sessionId of slot.waitingSessions()) {
+      if (!this.hasFreeMemberBesides(slot, sessionId)) return;
+      this.waits.moved++;
+      this.placement.delete(sessionId);
+      this.recency.delete(sessionId);
+      slot.evict(sessionId);
+    }
+  }
+
+  /** Another member, or room for one, that is not itself stuck in a long step. */
+  private hasFreeMemberBesides(slot: WorkerSlot, sessionId: string): boolean {
+    if (this.slots.length < this.options.maxWorkers) return true;
+    const now = performance.now();
+    return this.slots.some((s) => s !== slot && s.alive && !s.blockedFor(sessionId, now) && s.load < this.options.sessionsPerWorker);
+  }
+
   private withTiming(sessionId: string, sheet: SheetCode): SheetCode {
     this.bundleOf.set(sessionId, sheet);
     const known = this.runawayBundles.has(sheet.hash) || (sheet.tenant !== undefined && this.runawayTenants.has(sheet.tenant));
@@ -342,14 +515,17 @@ export class WorkerPoolEngine implements RealmEngine {
   }
 
   async open(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart): Promise<RealmOutcome> {
-    // A worker that dies while this open waits its turn answers `lost`: start it again in another worker.
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // A member that dies while this open waits its turn (or runs it, killed from outside) answers `lost`: start it again in another.
+    const outcome = await retryLost(async () => {
       const slot = this.place(sessionId);
       const message = { op: "open" as const, sessionId, sheet: this.withTiming(sessionId, sheet), init, start };
-      const outcome = this.settle(sessionId, slot, outcomeOf(await slot.request(message, sessionId)), true);
-      if (outcome.kind !== "lost") return outcome;
-    }
-    return errorOutcome({ name: "SandboxError", message: "The sandbox could not start a worker for this sheet." });
+      return this.settle(sessionId, slot, outcomeOf(await slot.request(message, sessionId)), true);
+    });
+    if (outcome.kind !== "lost") return outcome;
+    return errorOutcome({
+      name: "SandboxError",
+      message: "The sandbox could not start a member for this sheet: each one it started stopped.",
+    });
   }
 
   async restore(
@@ -359,6 +535,12 @@ export class WorkerPoolEngine implements RealmEngine {
     start: RealmStart,
     inputLog: readonly InputLogEntry[],
   ): Promise<EngineOutcome> {
+    const charged = this.charged.get(sessionId);
+    if (charged) {
+      this.charged.delete(sessionId);
+      this.bundleOf.delete(sessionId);
+      return charged;
+    }
     const slot = this.place(sessionId);
     const reply = await slot.request(
       { op: "restore", sessionId, sheet: this.withTiming(sessionId, sheet), init, start, inputLog: [...inputLog] },
@@ -370,7 +552,7 @@ export class WorkerPoolEngine implements RealmEngine {
 
   async resume(sessionId: string, values: unknown): Promise<EngineOutcome> {
     const slot = this.placement.get(sessionId);
-    if (!slot?.alive) return this.lose(sessionId);
+    if (!slot?.alive || this.moveIfBlocked(sessionId, slot)) return this.lose(sessionId);
     this.touch(sessionId);
     const reply = await slot.request({ op: "resume", sessionId, values }, sessionId);
     return this.settle(sessionId, slot, outcomeOf(reply), false);
@@ -378,27 +560,36 @@ export class WorkerPoolEngine implements RealmEngine {
 
   async cancel(sessionId: string): Promise<EngineOutcome> {
     const slot = this.placement.get(sessionId);
-    if (!slot?.alive) return this.lose(sessionId);
+    if (!slot?.alive || this.moveIfBlocked(sessionId, slot)) return this.lose(sessionId);
     const reply = await slot.request({ op: "cancel", sessionId }, sessionId);
     return this.settle(sessionId, slot, outcomeOf(reply), false);
+  }
+
+  /** A request that would wait behind another session's long step moves instead, if a member is free. */
+  private moveIfBlocked(sessionId: string, slot: WorkerSlot): boolean {
+    if (!slot.blockedFor(sessionId) || !this.hasFreeMemberBesides(slot, sessionId)) return false;
+    this.waits.moved++;
+    slot.evict(sessionId);
+    return true;
   }
 
   drop(sessionId: string): void {
     const slot = this.placement.get(sessionId);
     this.bundleOf.delete(sessionId);
+    this.charged.delete(sessionId);
     this.placement.delete(sessionId);
     this.recency.delete(sessionId);
     if (!slot) return;
-    slot.sessions.delete(sessionId);
+    slot.release(sessionId);
     slot.post({ op: "drop", sessionId });
   }
 
-  /** Asks a worker started exactly like the sheet workers what protections hold in it. */
-  async probe(): Promise<ProbeResult> {
+  /** Asks a member started exactly like the sheet members what protections hold in it. */
+  async probe(connectPort?: number): Promise<ProbeResult> {
     const slot = this.slots.find((s) => s.alive) ?? this.startWorker();
-    const reply = await slot.request({ op: "probe" }, undefined);
+    const reply = await slot.request({ op: "probe", ...(connectPort !== undefined ? { connectPort } : {}) }, undefined);
     if ("probe" in reply) return reply.probe;
-    throw new Error("The sheet worker did not answer the start-up probe.");
+    throw new Error("The sheet member did not answer the start-up probe.");
   }
 
   async close(): Promise<void> {
@@ -410,7 +601,7 @@ export class WorkerPoolEngine implements RealmEngine {
     await Promise.all(slots.map((s) => s.terminate()));
   }
 
-  /** Called by a slot whose worker exited: its sessions are no longer anywhere. */
+  /** Called by a slot whose member exited: its sessions are no longer anywhere. */
   forget(slot: WorkerSlot): void {
     const index = this.slots.indexOf(slot);
     if (index >= 0) this.slots.splice(index, 1);
@@ -448,34 +639,46 @@ export class WorkerPoolEngine implements RealmEngine {
       }
       this.placement.delete(sessionId);
       this.recency.delete(sessionId);
-      slot.sessions.delete(sessionId);
+      slot.release(sessionId);
     }
     return outcome;
   }
 
   /**
-   * The least loaded live worker with room. A new worker starts while under the cap once every worker is half
-   * full (sessions spread, so one runaway costs fewer rebuilds); at the cap with no room, the least recently
+   * A member for a session: the least loaded live one with room, preferring one not stuck in another session's
+   * long step. A new member starts while under the cap once every member is half full (sessions spread, so one
+   * runaway costs fewer rebuilds), or when every member is stuck; at the cap with no room, the least recently
    * used realm is evicted (it is rebuilt by replay if its session comes back).
    */
   private place(sessionId: string): WorkerSlot {
     if (this.closed) throw new Error("The sandbox is shutting down.");
     this.drop(sessionId);
     const cap = this.options.sessionsPerWorker;
+    const now = performance.now();
     let best: WorkerSlot | undefined;
-    for (const slot of this.slots) if (slot.alive && slot.load < cap && (!best || slot.load < best.load)) best = slot;
-    if ((!best || best.load >= cap / 2) && this.slots.length < this.options.maxWorkers) return this.startWorker();
+    let bestBlocked = true;
+    for (const slot of this.slots) {
+      if (!slot.alive || slot.load >= cap) continue;
+      const blocked = slot.blockedFor(sessionId, now);
+      if (!best || (bestBlocked && !blocked) || (blocked === bestBlocked && slot.load < best.load)) {
+        best = slot;
+        bestBlocked = blocked;
+      }
+    }
+    const roomToStart = this.slots.length < this.options.maxWorkers;
+    if (roomToStart && (!best || bestBlocked || best.load >= cap / 2)) return this.startWorker();
     if (best) return best;
     const stalest = this.recency.keys().next().value;
     const slot = stalest !== undefined ? this.placement.get(stalest) : undefined;
     if (stalest === undefined || !slot) return this.startWorker();
     this.drop(stalest);
-    this.log("info", `all ${this.slots.length} workers are full: evicted the realm of the least recently used session ${stalest}`);
+    this.log("info", `all ${this.slots.length} members are full: evicted the realm of the least recently used session ${stalest}`);
     return slot;
   }
 
   private startWorker(): WorkerSlot {
-    const slot = new WorkerSlot(this, this.options.workerScript, this.options, this.options.permission, this.options.isolation);
+    const limits: SlotLimits = this.options;
+    const slot = new WorkerSlot(this, this.options.workerScript, limits, this.options.permission, this.options.isolation, this.confinement);
     this.slots.push(slot);
     return slot;
   }
@@ -484,7 +687,7 @@ export class WorkerPoolEngine implements RealmEngine {
 function outcomeOf(reply: FromWorker): EngineOutcome {
   return "outcome" in reply
     ? reply.outcome
-    : errorOutcome({ name: "SandboxError", message: "The sheet worker gave an unexpected answer." });
+    : errorOutcome({ name: "SandboxError", message: "The sheet member gave an unexpected answer." });
 }
 
 /** Where the built worker entry is: beside this bundle in dist/, or in dist/ when running from source. */

@@ -3,6 +3,7 @@
 
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ExecutionResponse, SessionStatus } from "../../protocol/rpc";
+import type { QueueStats } from "../engine/realmEngine";
 
 export class Metrics {
   private readonly registry = new Registry();
@@ -12,7 +13,15 @@ export class Metrics {
   private readonly errors: Counter<"code">;
 
   /** `sessionsByStatus`: the sessions this process holds (none for the API layer in front of a remote sandbox). */
-  constructor(sessionsByStatus: () => Partial<Record<SessionStatus, number>> = () => ({})) {
+  /**
+   * `queue`: queueing in front of the sandbox's members (none for the API layer), read at each scrape. Average
+   * wait = rate(wait_seconds_total) / rate(requests_total).
+   */
+  constructor(
+    sessionsByStatus: () => Partial<Record<SessionStatus, number>> = () => ({}),
+    queue?: () => (QueueStats & { waiting: number }) | undefined,
+  ) {
+    if (queue) this.queueMetrics(queue);
     new Gauge({
       name: "uzoncalc_sessions",
       help: "Sessions held by the sandbox, by status.",
@@ -45,6 +54,37 @@ export class Metrics {
       help: "Refused requests by error code, and sheet errors (code sheet_error) and sandbox limits (time_limit, memory_limit).",
       labelNames: ["code"],
       registers: [this.registry],
+    });
+  }
+
+  private queueMetrics(queue: () => (QueueStats & { waiting: number }) | undefined): void {
+    const total = (name: string, help: string, read: (stats: QueueStats) => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const stats = queue();
+          if (!stats) return;
+          this.reset();
+          this.inc(read(stats));
+        },
+      });
+    total("uzoncalc_member_requests_total", "Requests sent to the sandbox's members.", (s) => s.requests);
+    total("uzoncalc_member_queue_wait_seconds_total", "Time requests waited for a busy member before it took them.", (s) => s.waitSeconds);
+    total(
+      "uzoncalc_member_requests_moved_total",
+      "Requests moved to another member (rebuilt by replay) rather than wait behind a long step.",
+      (s) => s.moved,
+    );
+    new Gauge({
+      name: "uzoncalc_member_queue_depth",
+      help: "Requests waiting for a busy member now.",
+      registers: [this.registry],
+      collect() {
+        const stats = queue();
+        if (stats) this.set(stats.waiting);
+      },
     });
   }
 

@@ -14,7 +14,10 @@ export interface SandboxServerOptions extends ServiceOptions {
 /** Builds the HTTP server. `close()` it to stop accepting; steps in flight finish first. */
 export function createSandboxServer(options: SandboxServerOptions): JsonServer {
   const { executor } = options;
-  const metrics = new Metrics(() => executor.countByStatus());
+  const metrics = new Metrics(
+    () => executor.countByStatus(),
+    () => executor.queueStats(),
+  );
 
   // Every method of the table answered by the executor's handler of the same name; the caller's token owns its sessions.
   const routes = rpcRoutes("sandbox", (method, input, request) => executor[method](input, request.context));

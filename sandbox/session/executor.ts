@@ -25,7 +25,7 @@ import {
 import type { InputLogEntry, SessionRecord, SheetRef } from "../../protocol/session";
 import { checkWindowInput, summarizeFieldErrors } from "../../protocol/validate";
 import type { RealmOutcome, RealmStart } from "../runtime/abi";
-import { InProcessEngine, type EngineOutcome, type RealmEngine, type SheetCode } from "../engine/realmEngine";
+import { InProcessEngine, LOST_RETRY, retryLost, type EngineOutcome, type RealmEngine, type SheetCode } from "../engine/realmEngine";
 import { replayMismatch, type ReplayExpectation } from "../engine/replay";
 import { errorOutcome } from "../engine/sheetRealm";
 import { SheetLoader, type LoadedSheet, type LoadResult } from "../loader/sheetLoader";
@@ -311,7 +311,9 @@ export class Executor implements SandboxHandlers {
     session.record = { ...record, input_log: [...record.input_log] };
     session.answered = new Set(record.input_log.map((entry) => entry.window));
     return this.exclusive(session, async () => {
-      const outcome = await this.engine.restore(key, session.code!, this.initOf(record), startOf(record), record.input_log);
+      const outcome = await retryLost(() =>
+        this.engine.restore(key, session.code!, this.initOf(record), startOf(record), record.input_log),
+      );
       const mismatch = request.expect ? replayMismatch(outcome, request.expect) : undefined;
       if (mismatch) {
         this.forget(session);
@@ -452,6 +454,11 @@ export class Executor implements SandboxHandlers {
     let evicted = 0;
     for (const session of this.sessions.values()) if (session.evicted) evicted++;
     return { sessions: this.sessions.size, liveRealms: this.engine.liveRealms, evicted, restores: this.restores };
+  }
+
+  /** Queueing in front of the engine's members, when it has members. */
+  queueStats(): ReturnType<NonNullable<RealmEngine["queueStats"]>> | undefined {
+    return this.engine.queueStats?.();
   }
 
   get sessionCount(): number {
@@ -616,24 +623,30 @@ export class Executor implements SandboxHandlers {
 
   /**
    * Runs an operation on a session's realm. A realm the engine no longer holds (evicted, or its member died) is
-   * rebuilt by replay, checked against the session's report, and the operation tried again.
+   * rebuilt by replay, checked against the session's report, and the operation tried again; a member killed
+   * again meanwhile (even during the rebuild) costs another try, with a growing wait, up to a bound.
    */
   private async onRealm(session: Session, operation: () => Promise<EngineOutcome>): Promise<RealmOutcome> {
-    const first = await operation();
-    if (first.kind !== "lost") return first;
-    const failed = await this.rebuild(session);
-    if (failed) return failed;
-    const second = await operation();
-    if (second.kind !== "lost") return second;
-    return sandboxFailure("The sandbox lost this session's sheet again right after rebuilding it; start the run again.");
+    const outcome = await retryLost(async (retry) => {
+      if (retry > 0) {
+        const rebuilt = await this.rebuild(session);
+        if (rebuilt) return rebuilt;
+      }
+      return operation();
+    });
+    if (outcome.kind !== "lost") return outcome;
+    return sandboxFailure(
+      outcome.running
+        ? `The sandbox member running this session's step stopped ${LOST_RETRY.maxRunningLosses} times in a row; start the run again, and if it happens again, look for what in this step could crash its process.`
+        : `The sandbox could not rebuild this session's sheet within ${LOST_RETRY.budgetMs / 1000} s: its members kept stopping; start the run again.`,
+    );
   }
 
-  /** Builds the session's realm again from its record (replay.ts); an outcome to end the session with if it cannot be. */
-  private async rebuild(session: Session): Promise<RealmOutcome | undefined> {
+  /** Builds the session's realm again from its record (replay.ts); an outcome to end the session with (or `lost`, to try again) if it cannot be. */
+  private async rebuild(session: Session): Promise<EngineOutcome | undefined> {
     const record = session.record!;
     const outcome = await this.engine.restore(session.key, session.code!, this.initOf(record), startOf(record), record.input_log);
-    if (outcome.kind === "lost") return sandboxFailure("The sandbox could not rebuild this session's sheet.");
-    if (outcome.kind === "error") return outcome;
+    if (outcome.kind === "lost" || outcome.kind === "error") return outcome;
     const expected: ReplayExpectation = { window: session.window?.id ?? "", report: session.report.text };
     const mismatch = replayMismatch(outcome, expected);
     if (mismatch) {

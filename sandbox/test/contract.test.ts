@@ -440,7 +440,16 @@ describe("sandbox service under load", function () {
       assert.equal(protections?.service_permission_model, true);
       assert.deepEqual(
         { ...protections?.protections, workerHeapLimitMb: 0 },
-        { dontContextify: true, workers: true, isolation: "process", workerPermission: true, workerHeapLimitMb: 0, workerEnvEmpty: true },
+        {
+          dontContextify: true,
+          workers: true,
+          isolation: "process",
+          workerPermission: true,
+          workerHeapLimitMb: 0,
+          workerEnvEmpty: true,
+          memberMemoryCapped: true,
+          memberNetworkIsolated: true,
+        },
       );
       const started = performance.now();
       const results = await Promise.all(

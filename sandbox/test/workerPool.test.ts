@@ -225,6 +225,8 @@ describe("worker pool: start-up checks", () => {
         workerPermission: true,
         workerHeapLimitMb: protections.workerHeapLimitMb,
         workerEnvEmpty: true,
+        memberMemoryCapped: true,
+        memberNetworkIsolated: true,
       });
       assert.ok(
         protections.workerHeapLimitMb! >= 96 && protections.workerHeapLimitMb! < 200,

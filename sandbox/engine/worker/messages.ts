@@ -10,7 +10,7 @@ export type ToWorker =
   | { op: "resume"; seq: number; sessionId: string; values: unknown }
   | { op: "cancel"; seq: number; sessionId: string }
   | { op: "drop"; sessionId: string }
-  | { op: "probe"; seq: number };
+  | { op: "probe"; seq: number; connectPort?: number };
 
 export interface ProbeResult {
   /** The permission model is on and denies writes in this worker. */
@@ -18,6 +18,13 @@ export interface ProbeResult {
   dontContextify: boolean;
   envKeys: number;
   heapLimitMb: number;
+  /** An allocation past the member's memory limit (heap + typed arrays) is refused. */
+  memoryCapped: boolean;
+  /** The member has no network interface. */
+  networkIsolated: boolean;
+  /** With `connectPort`: what connecting to 127.0.0.1 on it gave ("connected" or the error code). */
+  connect?: string;
 }
 
-export type FromWorker = { seq: number; outcome: EngineOutcome } | { seq: number; probe: ProbeResult };
+/** `memory`: the member's heap used + external memory (bytes) after the request, for charging memory to sessions. */
+export type FromWorker = { seq: number; outcome: EngineOutcome; memory?: number } | { seq: number; probe: ProbeResult };
