@@ -27,11 +27,11 @@ const USAGE = `Usage:
                        [--pdf report.pdf [--paper A4|Letter]] [--sandbox-url URL] [--step-timeout MS]
                        [--memory-limit MB]  (env: UZONCALC_CHROMIUM, the browser --pdf prints with)
   uzoncalc serve [--host 127.0.0.1] [--port 3346] [--safe-dir DIR]... [--max-body BYTES]
-                 [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB]
-                 [--max-report CHARS] [--session-ttl SECONDS] [--shutdown-timeout MS] [--shutdown-timeout MS] [--public-metrics] [--allowed-host NAME]... [--no-permission]
+                 [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB] [--members N]
+                 [--max-report CHARS] [--session-ttl SECONDS] [--shutdown-timeout MS] [--public-metrics] [--allowed-host NAME]... [--no-permission]
                  (env: SAFE_DIRS=dir1:dir2, UZONCALC_TOKEN=token1,token2, UZONCALC_ALLOWED_HOSTS=name1,name2, LOG_LEVEL)
   uzoncalc api [--host 127.0.0.1] [--port 8000] [--sandbox-url URL] [--safe-dir DIR]... [--max-body BYTES]
-               [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB]
+               [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB] [--members N]
                [--max-report CHARS] [--session-ttl SECONDS] [--shutdown-timeout MS] [--public-metrics] [--allowed-host NAME]... [--no-permission]
                (env: SANDBOX_URL, SAFE_DIRS, UZONCALC_TOKEN, UZONCALC_ALLOWED_HOSTS, LOG_LEVEL; without a sandbox
                URL the sandbox runs in this process and the limit flags apply)
@@ -326,6 +326,7 @@ const SERVICE_OPTIONS = {
   "max-sessions": { type: "string" },
   "step-timeout": { type: "string" },
   "memory-limit": { type: "string" },
+  members: { type: "string" },
   "session-ttl": { type: "string" },
   "request-timeout": { type: "string" },
   "public-metrics": { type: "boolean" },
@@ -358,6 +359,7 @@ function serviceSettings(values: ServiceFlags, defaultPort: number) {
     maxSessions: limitFlag(values["max-sessions"], "--max-sessions", LIMITS.maxSessions),
     stepTimeoutMs: limitFlag(values["step-timeout"], "--step-timeout", LIMITS.stepTimeoutMs),
     memoryLimitMb: limitFlag(values["memory-limit"], "--memory-limit", LIMITS.memoryLimitMb),
+    members: wholeNumber(values.members, "--members", os.availableParallelism(), 1),
     sessionTtlMs: limitFlag(values["session-ttl"], "--session-ttl", LIMITS.sessionTtlMs, 1000),
     requestTimeoutMs: limitFlag(values["request-timeout"], "--request-timeout", LIMITS.requestTimeoutMs),
     publicMetrics: values["public-metrics"] === true,

@@ -47,6 +47,8 @@ export interface ServiceExecutorOptions {
   maxSessions: number;
   stepTimeoutMs: number;
   memoryLimitMb: number;
+  /** Member processes sheets run in (default: the cores this process may use). */
+  members?: number;
   sessionTtlMs: number;
   requestTimeoutMs: number;
   maxReportBytes: number;
@@ -62,6 +64,7 @@ export async function createServiceExecutor(options: ServiceExecutorOptions, log
   const { engine, protections } = await createSandboxEngine({
     stepTimeoutMs: options.stepTimeoutMs,
     memoryLimitMb: options.memoryLimitMb,
+    ...(options.members !== undefined ? { maxWorkers: options.members } : {}),
     isolation: "process",
     timeEveryStep: false,
     log: (level, message) => logger[level](message),
@@ -100,6 +103,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       max_sessions: options.maxSessions,
       step_timeout_ms: options.stepTimeoutMs,
       memory_limit_mb: options.memoryLimitMb,
+      members: options.members,
     },
     `sandbox listening on http://${options.host}:${port}`,
   );
