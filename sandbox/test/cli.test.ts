@@ -529,6 +529,12 @@ describe("CLI end to end (node dist/cli.js)", function () {
       assert.match(bogus.stderr, /^uzoncalc: .*'--bogus'/);
     });
 
+    it("serve refuses --members below 1, naming the flag", async function () {
+      const result = await cli(["serve", "--members", "0", "--no-permission"]);
+      assertExit(result, 1);
+      assert.match(result.stderr, /^uzoncalc: --members must be a whole number, at least 1\n/);
+    });
+
     it("prints the package.json version for --version and -v", async function () {
       for (const flag of ["--version", "-v"]) {
         const result = await cli([flag]);
