@@ -219,8 +219,8 @@ describe("local sandbox client", function () {
 
     // A step that spins: the child is killed while the client waits for it.
     const inFlight = client.resume({ session_id: start.session_id, user_input: { spin: true } });
-    // Another run queued behind the spinning one (same sheet process): in flight too.
-    const other = client.execute({ source: SPIN_SHEET, filename: "spin.calc.ts", inputs: { amount: { n: 1 }, go: { spin: false } } });
+    // Another run in the same child, spinning too (in the child's other member, or moved there): in flight too.
+    const other = client.execute({ source: SPIN_SHEET, filename: "spin.calc.ts", inputs: { amount: { n: 1 }, go: { spin: true } } });
     await delay(300);
     const killedAt = Date.now();
     process.kill(firstPid, "SIGKILL");
