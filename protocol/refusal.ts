@@ -22,6 +22,8 @@ export const REFUSAL_STATUS = {
   bad_gateway: 502,
   /** The service cannot answer now (it is stopping); the request may be sent again. */
   unavailable: 503,
+  /** The session store (Redis) cannot be reached; the request may be sent again once it is back (SPEC §6). */
+  store_unavailable: 503,
 } as const;
 
 export type RefusalCode = keyof typeof REFUSAL_STATUS;

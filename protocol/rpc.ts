@@ -30,6 +30,11 @@ export interface ResumeRequest {
   session_id: string;
   user_input: Record<string, unknown>;
   html_mode?: HtmlMode;
+  /**
+   * The `ui_steps` of the answer whose window these values fill (SPEC §6): a retry of a step already applied
+   * with the same values answers the session's current state; other values for it, or any other stale step, are 409.
+   */
+  ui_steps?: number;
 }
 
 /** A request about one session: cancel it, or read its status. */
@@ -138,6 +143,8 @@ export interface HealthResponse {
   status: "healthy";
   active_sessions: number;
   version: string;
+  /** Where sessions live (SPEC §6): "memory", or the store's URL without its password. */
+  store?: string;
 }
 
 export interface InvalidateCacheResponse {
@@ -228,6 +235,14 @@ export function parseResumeRequest(body: unknown): Parsed<ResumeRequest> {
   if (mode instanceof Error) return { ok: false, message: mode.message };
   const request: ResumeRequest = { session_id: id.value, user_input: body.user_input };
   if (mode !== undefined) request.html_mode = mode;
+  if (body.ui_steps !== undefined) {
+    if (typeof body.ui_steps !== "number" || !Number.isInteger(body.ui_steps) || body.ui_steps < 0)
+      return {
+        ok: false,
+        message: "`ui_steps` must be a whole number, at least 0: the ui_steps of the answer whose window these values fill.",
+      };
+    request.ui_steps = body.ui_steps;
+  }
   return { ok: true, value: request };
 }
 

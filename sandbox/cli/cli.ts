@@ -27,13 +27,13 @@ const USAGE = `Usage:
                        [--pdf report.pdf [--paper A4|Letter]] [--sandbox-url URL] [--step-timeout MS]
                        [--memory-limit MB]  (env: UZONCALC_CHROMIUM, the browser --pdf prints with)
   uzoncalc serve [--host 127.0.0.1] [--port 3346] [--safe-dir DIR]... [--max-body BYTES]
-                 [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB] [--members N]
+                 [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB] [--members N] [--store memory|redis://…]
                  [--max-report CHARS] [--session-ttl SECONDS] [--shutdown-timeout MS] [--public-metrics] [--allowed-host NAME]... [--no-permission]
-                 (env: SAFE_DIRS=dir1:dir2, UZONCALC_TOKEN=token1,token2, UZONCALC_ALLOWED_HOSTS=name1,name2, LOG_LEVEL)
+                 (env: SAFE_DIRS=dir1:dir2, UZONCALC_TOKEN=token1,token2, UZONCALC_STORE, UZONCALC_ALLOWED_HOSTS=name1,name2, LOG_LEVEL)
   uzoncalc api [--host 127.0.0.1] [--port 8000] [--sandbox-url URL] [--safe-dir DIR]... [--max-body BYTES]
-               [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB] [--members N]
+               [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB] [--members N] [--store memory|redis://…]
                [--max-report CHARS] [--session-ttl SECONDS] [--shutdown-timeout MS] [--public-metrics] [--allowed-host NAME]... [--no-permission]
-               (env: SANDBOX_URL, SAFE_DIRS, UZONCALC_TOKEN, UZONCALC_ALLOWED_HOSTS, LOG_LEVEL; without a sandbox
+               (env: SANDBOX_URL, SAFE_DIRS, UZONCALC_TOKEN, UZONCALC_STORE, UZONCALC_ALLOWED_HOSTS, LOG_LEVEL; without a sandbox
                URL the sandbox runs in this process and the limit flags apply)
   uzoncalc check <sheet.calc.ts|sheet.calc.js>... [--type-check fields|all|off]
   uzoncalc --version
@@ -317,6 +317,13 @@ function limitFlag(value: string | undefined, flag: string, limit: Limit, scale 
   return wholeNumber(value, flag, limit.default / scale, Math.ceil(limit.min / scale)) * scale;
 }
 
+/** `--store` (or UZONCALC_STORE): "memory" or a Redis URL (SPEC §6). */
+function storeFlag(value: string | undefined): string {
+  if (value === undefined || value === "" || value === "memory") return "memory";
+  if (/^rediss?:\/\/./.test(value)) return value;
+  throw new UsageError(`--store must be memory or a redis:// (rediss://) URL, got '${value.replace(/\/\/[^@/]*@/, "//***@")}'`);
+}
+
 /** The flags `serve` and `api` share: where to listen, where sheets may come from, and the sandbox's limits. */
 const SERVICE_OPTIONS = {
   host: { type: "string" },
@@ -327,6 +334,7 @@ const SERVICE_OPTIONS = {
   "step-timeout": { type: "string" },
   "memory-limit": { type: "string" },
   members: { type: "string" },
+  store: { type: "string" },
   "session-ttl": { type: "string" },
   "request-timeout": { type: "string" },
   "public-metrics": { type: "boolean" },
@@ -360,6 +368,7 @@ function serviceSettings(values: ServiceFlags, defaultPort: number) {
     stepTimeoutMs: limitFlag(values["step-timeout"], "--step-timeout", LIMITS.stepTimeoutMs),
     memoryLimitMb: limitFlag(values["memory-limit"], "--memory-limit", LIMITS.memoryLimitMb),
     members: wholeNumber(values.members, "--members", os.availableParallelism(), 1),
+    store: storeFlag(values.store ?? process.env.UZONCALC_STORE),
     sessionTtlMs: limitFlag(values["session-ttl"], "--session-ttl", LIMITS.sessionTtlMs, 1000),
     requestTimeoutMs: limitFlag(values["request-timeout"], "--request-timeout", LIMITS.requestTimeoutMs),
     publicMetrics: values["public-metrics"] === true,

@@ -5,6 +5,8 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import pino, { type Logger } from "pino";
 import { Executor } from "../session/executor";
+import { describeUrl, RedisStore } from "../session/redisStore";
+import type { SessionStore } from "../session/store";
 import { createSandboxEngine, describeProtections } from "../engine/protections";
 import { VERSION } from "../version";
 import { createSandboxServer } from "./sandboxService";
@@ -49,6 +51,8 @@ export interface ServiceExecutorOptions {
   memoryLimitMb: number;
   /** Member processes sheets run in (default: the cores this process may use). */
   members?: number;
+  /** Where sessions live (SPEC §6): "memory" (default) or a redis:// or rediss:// URL. */
+  store?: string;
   sessionTtlMs: number;
   requestTimeoutMs: number;
   maxReportBytes: number;
@@ -75,7 +79,9 @@ export async function createServiceExecutor(options: ServiceExecutorOptions, log
     { protections, service_permission_model: serviceRestricted },
     `sandbox protections: ${describeProtections(protections)}; service process permission model: ${serviceRestricted ? "yes (read-only file system)" : "NO"}`,
   );
+  const store = sessionStore(options.store, options.sessionTtlMs, logger);
   return new Executor({
+    ...(store ? { store, ownsStore: true } : {}),
     safeDirs: options.safeDirs,
     stepTimeoutMs: options.stepTimeoutMs,
     maxSessions: options.maxSessions,
@@ -84,6 +90,15 @@ export async function createServiceExecutor(options: ServiceExecutorOptions, log
     maxReportBytes: options.maxReportBytes,
     engine,
   });
+}
+
+/** The store `--store` names: none for "memory" (sessions in this process), Redis for a redis:// URL. */
+function sessionStore(url: string | undefined, ttlMs: number, logger: Logger): SessionStore | undefined {
+  if (url === undefined || url === "memory") return undefined;
+  const store = new RedisStore({ url, ttlMs, log: (level, message) => logger[level](message) });
+  store.connect();
+  logger.info({ store: store.description }, `sessions are kept in ${store.description}`);
+  return store;
 }
 
 /** Runs until SIGTERM or SIGINT: then stops accepting, lets the requests in flight finish, and resolves 0. */
@@ -104,6 +119,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       step_timeout_ms: options.stepTimeoutMs,
       memory_limit_mb: options.memoryLimitMb,
       members: options.members,
+      store: options.store === undefined || options.store === "memory" ? "memory" : describeUrl(options.store),
     },
     `sandbox listening on http://${options.host}:${port}`,
   );

@@ -2,7 +2,7 @@
 // Every public method takes an untrusted request, answers an ExecutionResponse (a sheet that fails is a
 // normal answer with status "error") or throws SandboxError for a request the sandbox refuses (4xx).
 
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID, type Hash } from "node:crypto";
 import type { FieldValue, WindowSpec } from "../../protocol/fields";
 import type { JsonValue } from "../../protocol/json";
 import { EVICT_AFTER_MS, LIMITS, WIRE_HTML_MODE } from "../../protocol/limits";
@@ -33,6 +33,8 @@ import { SafeDirs } from "../loader/safeDirs";
 import { mapSheetError } from "../loader/sourceMap";
 import { VERSION } from "../version";
 import { renderReportDocument } from "./reportDocument";
+import { StoreUnavailableError, type SessionStore, type StoredSession } from "./store";
+import { loadedFromStore, storedBundle } from "./storedBundle";
 
 export interface ExecutorOptions {
   /** Folders `file_path` sheets may come from. None: `file_path` is refused. */
@@ -56,6 +58,14 @@ export interface ExecutorOptions {
    */
   evictAfterMs?: number;
   engine?: RealmEngine;
+  /**
+   * Where sessions outlive this process (SPEC §6): every step is committed there before it is answered, and a
+   * session this executor does not hold, or holds at an older rev, is taken from there and rebuilt by replay.
+   * None: sessions live in this process only.
+   */
+  store?: SessionStore;
+  /** Close the store when the executor closes (a service's own store; replicas in one test share theirs). */
+  ownsStore?: boolean;
   /** The wall clock, replaceable in tests. */
   clock?: () => number;
 }
@@ -81,6 +91,8 @@ class ReportBody {
   private readonly parts: string[] = [];
   private joined = "";
   private joinedParts = 0;
+  /** sha256 of the text so far, kept as it grows (a store records it: a replay elsewhere must reproduce it). */
+  private readonly hasher: Hash = createHash("sha256");
   /** Characters so far: what the report size limit counts. */
   length = 0;
 
@@ -88,6 +100,11 @@ class ReportBody {
     if (html === "") return;
     this.parts.push(html);
     this.length += html.length;
+    this.hasher.update(html);
+  }
+
+  get hash(): string {
+    return this.hasher.copy().digest("base64url");
   }
 
   /** A position to take a delta from later. */
@@ -186,7 +203,23 @@ interface Session {
   evicted?: boolean;
   /** The operation in flight, so cancel and expiry wait for a step instead of racing it. */
   pending: Promise<unknown>;
+  /** The store's rev this session is at (0: never committed). */
+  rev: number;
+  /** sha256 of each applied answer's raw input, by step (SPEC §6 ui_steps). */
+  answers: string[];
+  /** Why its realm is gone, for the replay counts (absent: its member died). */
+  replayCause?: ReplayCause;
+  /**
+   * Taken from the store without its report: the hash the report must have once a replay rebuilds it. Until
+   * then `report` is empty.
+   */
+  reportHash?: string;
 }
+
+/** Why a realm had to be rebuilt: its member died, it was evicted while idle, another replica holds newer state, or a replay request. */
+export type ReplayCause = "member" | "evicted" | "new_replica" | "stale_realm" | "request";
+
+export type StoreOp = "get" | "commit" | "list" | "ping" | "save_bundle" | "load_bundle";
 
 function isFinished(status: SessionStatus): boolean {
   return status === "completed" || status === "error" || status === "cancelled";
@@ -202,6 +235,24 @@ function startOf(record: SessionRecord): RealmStart {
     ...(record.func_name !== undefined ? { func: record.func_name } : {}),
     ...(record.params !== undefined ? { params: record.params } : {}),
   };
+}
+
+/** sha256 of a JSON value with its keys sorted: the same answer sent again hashes the same. */
+function answerHash(value: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v !== null && typeof v === "object"
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash("sha256")
+    .update(JSON.stringify(canonical(value)))
+    .digest("base64url")
+    .slice(0, 22);
 }
 
 function alreadyExists(id: string): Refusal {
@@ -220,7 +271,16 @@ export class Executor implements SandboxHandlers {
   private readonly maxSessions: number;
   private readonly evictAfterMs: number;
   private readonly clock: () => number;
+  private readonly store: SessionStore | undefined;
+  private readonly ownsStore: boolean;
+  /** Bundles this process has put in the store, and when (the store lets them expire with their sessions). */
+  private readonly storedBundles = new Map<string, number>();
+  /** Sessions being taken from the store, so two requests at once take one. */
+  private readonly adopting = new Map<string, Promise<Session>>();
   private restores = 0;
+  /** Rebuilds by replay, by why the realm was missing, for /metrics. */
+  private readonly replays: Record<ReplayCause, number> = { member: 0, evicted: 0, new_replica: 0, stale_realm: 0, request: 0 };
+  private readonly storeTimings: Partial<Record<StoreOp, { calls: number; seconds: number }>> = {};
   /** Places held by requests whose sheet is still loading (admit). */
   private admitting = 0;
   private sweeper: NodeJS.Timeout | undefined;
@@ -233,6 +293,8 @@ export class Executor implements SandboxHandlers {
     this.maxSessions = options.maxSessions ?? LIMITS.maxSessions.default;
     this.evictAfterMs = options.evictAfterMs ?? EVICT_AFTER_MS;
     this.clock = options.clock ?? Date.now;
+    this.store = options.store;
+    this.ownsStore = options.ownsStore ?? false;
     this.safeDirs = new SafeDirs(options.safeDirs ?? []);
     this.loader = new SheetLoader({ safeDirs: this.safeDirs });
     this.engine = options.engine ?? new InProcessEngine({ stepTimeoutMs: this.stepTimeoutMs });
@@ -248,7 +310,7 @@ export class Executor implements SandboxHandlers {
     const release = await this.admit(key, id);
     // Loading throws 403/404 for a file that is outside the safe dirs or missing: no session is made for those.
     const loaded = await this.load(request, context.owner).finally(release);
-    if (this.sessions.has(key)) throw alreadyExists(id);
+    if (this.sessions.has(key) || (this.store && (await this.fromStore("get", () => this.store!.get(key))))) throw alreadyExists(id);
     const session = this.open(
       id,
       key,
@@ -258,7 +320,7 @@ export class Executor implements SandboxHandlers {
     );
     if (!loaded.ok) {
       this.fail(session, loaded.error);
-      return this.respond(session);
+      return this.answer(session);
     }
     session.bundle = loaded.sheet;
     session.code = codeFor(loaded.sheet, context.owner);
@@ -278,7 +340,7 @@ export class Executor implements SandboxHandlers {
         this.engine.open(session.key, session.code!, this.initOf(session.record!), startOf(session.record!)),
       );
       await this.answerFromBatch(session, outcome, logs, deadline);
-      return this.respond(session, logs);
+      return this.answer(session, logs);
     });
   }
 
@@ -320,19 +382,22 @@ export class Executor implements SandboxHandlers {
         throw new Refusal("conflict", mismatch.message);
       }
       session.uiSteps = record.input_log.length;
+      if (outcome.kind === "ui") this.replays.request++;
       const logs: string[] = [];
       this.apply(
         session,
         outcome.kind === "lost" ? sandboxFailure("The sandbox lost this session while replaying it; start the run again.") : outcome,
         logs,
       );
-      return this.respond(session, logs);
+      return this.answer(session, logs);
     });
   }
 
   async resume(input: unknown, context: RequestContext = {}): Promise<ExecutionResponse> {
     const request = parseRequest("resume", input);
-    const session = this.require(request.session_id, context);
+    const session = await this.session(request.session_id, context);
+    if (request.ui_steps !== undefined && request.ui_steps !== session.uiSteps)
+      return this.retried(session, request.ui_steps, request.user_input);
     if (session.status !== "waiting_ui" || !session.window) {
       throw new Refusal("conflict", `Session '${session.id}' is not waiting for input (status: ${session.status}).`);
     }
@@ -349,15 +414,37 @@ export class Executor implements SandboxHandlers {
     const deadline = performance.now() + this.requestTimeoutMs;
     return this.exclusive(session, async () => {
       const logs: string[] = [];
-      const outcome = await this.inject(session, window, check.values, logs);
+      const outcome = await this.inject(session, window, check.values, request.user_input, logs);
       await this.answerFromBatch(session, outcome, logs, deadline);
-      return this.respond(session, logs);
+      return this.answer(session, logs);
     });
+  }
+
+  /**
+   * A resume for another step than the one the session waits at (SPEC §6): the same values again for a step
+   * already applied (a retry after a lost answer) get the session's current state, whole; anything else is 409.
+   */
+  private async retried(session: Session, uiSteps: number, userInput: Record<string, unknown>): Promise<ExecutionResponse> {
+    await session.pending.catch(() => undefined);
+    const applied = session.answers[uiSteps - 1];
+    if (uiSteps < 1 || applied === undefined || applied !== answerHash(userInput)) {
+      throw new Refusal(
+        "conflict",
+        `Session '${session.id}' is at step ${session.uiSteps} (status: ${session.status}); these values are for step ${uiSteps}, which ${applied === undefined ? "it has not reached" : "took other values"}.`,
+      );
+    }
+    if (session.reportHash !== undefined) {
+      const rebuilt = await retryLost(
+        async (): Promise<EngineOutcome> => (await this.rebuild(session)) ?? { kind: "cancelled", html: "", logs: [] },
+      );
+      if (rebuilt.kind !== "cancelled") throw new Refusal("conflict", `Session '${session.id}' could not be rebuilt to answer again.`);
+    }
+    return this.respond(session, [], true);
   }
 
   async cancel(input: unknown, context: RequestContext = {}): Promise<CancelResponse> {
     const request = parseRequest("cancel", input);
-    const session = this.require(request.session_id, context);
+    const session = await this.session(request.session_id, context);
     await session.pending.catch(() => undefined);
     if (session.status === "cancelled") return { status: "cancelled", session_id: session.id };
     if (session.status === "completed" || session.status === "error") {
@@ -367,15 +454,22 @@ export class Executor implements SandboxHandlers {
       );
     }
     await this.exclusive(session, () => this.cancelRun(session));
+    await this.commit(session);
     return { status: "cancelled", session_id: session.id };
   }
 
   async getSession(input: unknown, context: RequestContext = {}): Promise<SessionInfo> {
     const request = parseRequest("getSession", input);
+    if (this.store) {
+      const stored = await this.fromStore("get", () => this.store!.get(keyOf(request.session_id, context.owner)));
+      if (!stored) throw notFound(request.session_id);
+      return storedInfo(stored);
+    }
     return this.info(this.require(request.session_id, context));
   }
 
   async listSessions(_input?: unknown, context: RequestContext = {}): Promise<SessionListResponse> {
+    if (this.store) return { sessions: (await this.fromStore("list", () => this.store!.list(ownerScope(context.owner)))).map(storedInfo) };
     for (const key of [...this.sessions.keys()]) this.expireIfIdle(key);
     return { sessions: [...this.sessions.values()].filter((s) => s.owner === context.owner).map((s) => this.info(s)) };
   }
@@ -383,7 +477,8 @@ export class Executor implements SandboxHandlers {
   async health(): Promise<HealthResponse> {
     let active = 0;
     for (const session of this.sessions.values()) if (!isFinished(session.status)) active++;
-    return { status: "healthy", active_sessions: active, version: VERSION };
+    if (this.store) await this.fromStore("ping", () => this.store!.ping());
+    return { status: "healthy", active_sessions: active, version: VERSION, store: this.store?.description ?? "memory" };
   }
 
   async invalidateCache(input: unknown): Promise<InvalidateCacheResponse> {
@@ -448,12 +543,23 @@ export class Executor implements SandboxHandlers {
     if (session.status !== "waiting_ui") return;
     this.engine.drop(session.key);
     session.evicted = true;
+    session.replayCause = "evicted";
   }
 
   stats(): { sessions: number; liveRealms: number; evicted: number; restores: number } {
     let evicted = 0;
     for (const session of this.sessions.values()) if (session.evicted) evicted++;
     return { sessions: this.sessions.size, liveRealms: this.engine.liveRealms, evicted, restores: this.restores };
+  }
+
+  /** Rebuilds by replay so far, by cause. */
+  replayCounts(): Record<ReplayCause, number> {
+    return { ...this.replays };
+  }
+
+  /** Calls to the session store so far and the time they took, by operation (none without a store). */
+  storeStats(): Partial<Record<StoreOp, { calls: number; seconds: number }>> {
+    return structuredClone(this.storeTimings);
   }
 
   /** Queueing in front of the engine's members, when it has members. */
@@ -471,6 +577,7 @@ export class Executor implements SandboxHandlers {
     for (const session of this.sessions.values()) this.engine.drop(session.key);
     this.sessions.clear();
     await this.engine.close();
+    if (this.ownsStore) await this.store?.close();
   }
 
   // ---- internals -------------------------------------------------------------------------------------------
@@ -528,6 +635,8 @@ export class Executor implements SandboxHandlers {
       filename,
       owner: context.owner,
       pending: Promise.resolve(),
+      rev: 0,
+      answers: [],
     };
     this.sessions.set(key, session);
     return session;
@@ -560,9 +669,169 @@ export class Executor implements SandboxHandlers {
     const key = keyOf(id, context.owner);
     this.expireIfIdle(key);
     const session = this.sessions.get(key);
-    // Another token's session is not found under this token's key: its existence is not disclosed.
-    if (!session) throw new Refusal("not_found", `Unknown session '${id}' (it may have expired).`);
+    if (!session) throw notFound(id);
     return session;
+  }
+
+  /**
+   * The session to act on. With a store, the store says where the session is: the one this process holds if it
+   * is at the stored rev, else the stored one, taken over (its realm rebuilt by replay when first needed).
+   */
+  private async session(id: string, context: RequestContext): Promise<Session> {
+    if (!this.store) return this.require(id, context);
+    const key = keyOf(id, context.owner);
+    const stored = await this.fromStore("get", () => this.store!.get(key));
+    const local = this.sessions.get(key);
+    if (!stored) {
+      if (local) this.forget(local);
+      throw notFound(id);
+    }
+    if (local && local.rev === stored.rev) return local;
+    let adopting = this.adopting.get(key);
+    if (!adopting) {
+      adopting = this.adopt(key, stored, context).finally(() => this.adopting.delete(key));
+      this.adopting.set(key, adopting);
+    }
+    return adopting;
+  }
+
+  /** A stored session made this process's own: everything but the realm and the report, which a replay rebuilds. */
+  private async adopt(key: string, stored: StoredSession, context: RequestContext): Promise<Session> {
+    const previous = this.sessions.get(key);
+    if (previous) this.forget(previous);
+    let bundle: LoadedSheet | undefined;
+    if (stored.record) {
+      const saved = await this.fromStore("load_bundle", () => this.store!.loadBundle(stored.record!.sheet.hash));
+      if (!saved) {
+        throw new Refusal(
+          "conflict",
+          `Session '${stored.id}' cannot be continued: the code it started with is no longer in the session store; start the run again.`,
+        );
+      }
+      bundle = loadedFromStore(saved);
+    }
+    const session = this.open(stored.id, key, stored.filename, stored.html_mode, context);
+    session.status = stored.status;
+    session.createdAt = stored.created_at;
+    session.updatedAt = stored.updated_at;
+    session.uiSteps = stored.ui_steps;
+    session.rev = stored.rev;
+    session.answers = [...stored.answers];
+    if (stored.window) session.window = stored.window;
+    if (stored.error) session.error = stored.error;
+    if (stored.record && bundle) {
+      session.record = stored.record;
+      session.bundle = bundle;
+      session.code = codeFor(bundle, context.owner);
+      session.answered = new Set(stored.record.input_log.map((entry) => entry.window));
+    }
+    if (stored.finished) {
+      session.report.append(stored.finished.html);
+      if (stored.finished.value !== undefined) session.value = stored.finished.value;
+      if (stored.finished.result !== undefined) session.result = stored.finished.result;
+    } else if (stored.status === "waiting_ui") {
+      session.reportHash = stored.report_hash;
+      session.evicted = true;
+      session.replayCause = previous ? "stale_realm" : "new_replica";
+    }
+    session.sent = session.report.mark;
+    return session;
+  }
+
+  /** Commits a step to the store (if any), then answers it: nothing is acknowledged that the store does not hold. */
+  private async answer(session: Session, logs: string[] = []): Promise<ExecutionResponse> {
+    await this.commit(session);
+    return this.respond(session, logs);
+  }
+
+  /**
+   * Writes the session at rev+1 if the store still has it at its rev. A session another request moved on first,
+   * or one the store could not take, is dropped here: this process must not answer from a state the store does
+   * not have.
+   */
+  private async commit(session: Session): Promise<void> {
+    if (!this.store) return;
+    const next = this.stored(session, session.rev + 1);
+    let written: boolean;
+    try {
+      if (session.bundle && this.bundleStale(session.bundle.hash)) {
+        const bundle = session.bundle;
+        await this.fromStore("save_bundle", () => this.store!.saveBundle(storedBundle(bundle)));
+        this.storedBundles.set(bundle.hash, this.clock());
+      }
+      written = await this.fromStore("commit", () => this.store!.commit(session.key, session.rev === 0 ? undefined : session.rev, next));
+    } catch (error) {
+      this.forget(session);
+      throw error;
+    }
+    if (!written) {
+      this.forget(session);
+      throw session.rev === 0
+        ? alreadyExists(session.id)
+        : new Refusal(
+            "conflict",
+            `Session '${session.id}' was moved on by another request first (one step is applied, the other refused); get its status and answer the window it waits at.`,
+          );
+    }
+    session.rev = next.rev;
+  }
+
+  /** A bundle not put in the store by this process within half a TTL (the store may have let it expire). */
+  private bundleStale(hash: string): boolean {
+    const saved = this.storedBundles.get(hash);
+    return saved === undefined || saved < this.clock() - this.sessionTtlMs / 2;
+  }
+
+  private stored(session: Session, rev: number): StoredSession {
+    const stored: StoredSession = {
+      id: session.id,
+      owner: ownerScope(session.owner),
+      rev,
+      status: session.status,
+      created_at: session.createdAt,
+      updated_at: session.updatedAt,
+      ui_steps: session.uiSteps,
+      filename: session.filename,
+      html_mode: session.htmlMode,
+      report_hash: session.reportHash ?? session.report.hash,
+      answers: session.answers,
+    };
+    if (session.status === "waiting_ui" && session.window) stored.window = session.window;
+    if (session.record) {
+      const { source: _source, files: _files, ...sheet } = session.record.sheet;
+      stored.record = { ...session.record, sheet };
+    }
+    if (session.error) stored.error = session.error;
+    if (isFinished(session.status)) {
+      stored.finished = { html: session.report.text };
+      if (session.value !== undefined) stored.finished.value = session.value;
+      if (session.result !== undefined) stored.finished.result = session.result;
+    }
+    return stored;
+  }
+
+  /** Runs a store call, timed for /metrics; a store that cannot be reached is the request's 503. */
+  private async fromStore<T>(op: StoreOp, call: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await call();
+    } catch (error) {
+      throw this.storeRefusal(error);
+    } finally {
+      const timing = (this.storeTimings[op] ??= { calls: 0, seconds: 0 });
+      timing.calls++;
+      timing.seconds += (performance.now() - started) / 1000;
+    }
+  }
+
+  private storeRefusal(error: unknown): unknown {
+    if (!(error instanceof StoreUnavailableError)) return error;
+    return new Refusal(
+      "store_unavailable",
+      `The session store (${this.store?.description ?? "?"}) cannot be reached: ${error.message}. Nothing was applied; send the request again.`,
+      undefined,
+      "The service recovers by itself when the store is back.",
+    );
   }
 
   /** Lazy expiry, so a TTL holds even between sweeps. The realm is dropped; its finally runs in the next sweep's place. */
@@ -610,11 +879,18 @@ export class Executor implements SandboxHandlers {
     return outcome;
   }
 
-  private async inject(session: Session, window: WindowSpec, values: Record<string, FieldValue>, logs: string[]): Promise<RealmOutcome> {
+  private async inject(
+    session: Session,
+    window: WindowSpec,
+    values: Record<string, FieldValue>,
+    raw: unknown,
+    logs: string[],
+  ): Promise<RealmOutcome> {
     session.status = "running";
     const outcome = await this.onRealm(session, () => this.engine.resume(session.key, values));
     // Logged once the realm has taken the values, so a rebuild before this step replays only what came before.
     session.record!.input_log.push({ window: window.id, values });
+    session.answers.push(answerHash(raw));
     session.answered.add(window.id);
     session.window = undefined;
     this.apply(session, outcome, logs);
@@ -647,13 +923,24 @@ export class Executor implements SandboxHandlers {
     const record = session.record!;
     const outcome = await this.engine.restore(session.key, session.code!, this.initOf(record), startOf(record), record.input_log);
     if (outcome.kind === "lost" || outcome.kind === "error") return outcome;
-    const expected: ReplayExpectation = { window: session.window?.id ?? "", report: session.report.text };
+    // A session taken from the store has no report yet: the replay's must hash to the one the store recorded.
+    const adopted = session.reportHash !== undefined;
+    const report = adopted && outcome.kind === "ui" && reportHash(outcome.html) === session.reportHash ? outcome.html : session.report.text;
+    const expected: ReplayExpectation = { window: session.window?.id ?? "", report };
     const mismatch = replayMismatch(outcome, expected);
     if (mismatch) {
       this.engine.drop(session.key);
       return errorOutcome(mismatch);
     }
+    if (adopted && outcome.kind === "ui") {
+      session.report = new ReportBody();
+      session.report.append(outcome.html);
+      session.reportHash = undefined;
+      session.sent = session.report.mark;
+    }
     this.restores++;
+    this.replays[session.replayCause ?? "member"]++;
+    session.replayCause = undefined;
     session.evicted = false;
     return undefined;
   }
@@ -679,7 +966,7 @@ export class Executor implements SandboxHandlers {
         session.inputErrors = check.errors;
         return outcome;
       }
-      outcome = await this.inject(session, window, check.values, logs);
+      outcome = await this.inject(session, window, check.values, batch[window.id], logs);
     }
     return outcome;
   }
@@ -757,14 +1044,15 @@ export class Executor implements SandboxHandlers {
     this.engine.drop(session.key);
   }
 
-  private respond(session: Session, logs: string[] = []): ExecutionResponse {
+  /** `whole`: the whole report whatever the session's html mode (an answer sent again after it was lost). */
+  private respond(session: Session, logs: string[] = [], whole = false): ExecutionResponse {
     const status =
       session.status === "waiting_ui" || session.status === "completed" || session.status === "error" || session.status === "cancelled"
         ? session.status
         : "error";
     const response: ExecutionResponse = { status, session_id: session.id, ui_steps: session.uiSteps };
     if (session.status === "waiting_ui" && session.window) response.ui = session.window;
-    if (session.htmlMode === "delta") response.html_delta = session.report.since(session.sent);
+    if (session.htmlMode === "delta" && !whole) response.html_delta = session.report.since(session.sent);
     else response.html = session.report.text;
     session.sent = session.report.mark;
     if (session.status === "completed") {
@@ -796,6 +1084,28 @@ export class Executor implements SandboxHandlers {
       updated_at: new Date(session.updatedAt).toISOString(),
     };
   }
+}
+
+function notFound(id: string): Refusal {
+  // Another token's session is not found under this token's key: its existence is not disclosed.
+  return new Refusal("not_found", `Unknown session '${id}' (it may have expired).`);
+}
+
+/** The same hash ReportBody keeps as it grows, of a whole text. */
+function reportHash(text: string): string {
+  return createHash("sha256").update(text).digest("base64url");
+}
+
+function storedInfo(stored: StoredSession): SessionInfo {
+  return {
+    session_id: stored.id,
+    status: stored.status,
+    ui_steps: stored.ui_steps,
+    has_error: stored.status === "error",
+    error_message: stored.error?.message ?? null,
+    created_at: new Date(stored.created_at).toISOString(),
+    updated_at: new Date(stored.updated_at).toISOString(),
+  };
 }
 
 /** Which code a session runs and where it came from (protocol/session.ts SheetRef). */

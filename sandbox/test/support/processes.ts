@@ -1,6 +1,7 @@
 // Starting the product's own services as real processes for tests: `node dist/cli.js serve|api ...`.
 
 import { spawn, type ChildProcess } from "node:child_process";
+import * as net from "node:net";
 import * as path from "node:path";
 
 export const CLI = path.join(__dirname, "..", "..", "..", "dist", "cli.js");
@@ -65,4 +66,38 @@ export function startService(args: string[], env: NodeJS.ProcessEnv = {}, timeou
     });
     child.once("exit", (code) => fail(new Error(`service exited (${code}) before listening:\n${logs.join("\n")}`)));
   });
+}
+
+/** A TCP port free on 127.0.0.1 now (for a server the test starts, and may start again on the same port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once something accepts connections on 127.0.0.1:port; `alive()` false stops the wait early. */
+export async function waitForPort(port: number, what: string, timeoutMs = 10_000, alive: () => boolean = () => true): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+    if (up) return;
+    if (!alive()) throw new Error(`${what} exited before it listened on ${port}`);
+    if (Date.now() > until) throw new Error(`${what} did not listen on ${port} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
