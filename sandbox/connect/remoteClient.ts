@@ -17,7 +17,7 @@ import {
 import { Refusal } from "../../protocol/refusal";
 import type { ExecuteRequest } from "../../protocol/rpc";
 import { readSavedSheet } from "./savedSheet";
-import { RpcClient, SandboxUnavailableError, withClientDefaults } from "./sandboxClient";
+import { RpcClient, SandboxUnavailableError, withClientDefaults, type CallOptions } from "./sandboxClient";
 
 export interface RemoteSandboxOptions {
   /** e.g. http://127.0.0.1:3346 or https://calc.example.com/sandbox-root */
@@ -72,7 +72,7 @@ export class RemoteSandboxClient extends RpcClient {
     this.flavor = options.flavor ?? "sandbox";
   }
 
-  override async call<M extends PublicMethod>(method: M, request: RequestOf<M>): Promise<AnswerOf<M>> {
+  override async call<M extends PublicMethod>(method: M, request: RequestOf<M>, options: CallOptions = {}): Promise<AnswerOf<M>> {
     const route = SANDBOX_RPC[method].routes[this.flavor][0]!;
     let body: object = this.options.relay ? request : withClientDefaults(method, request);
     if (method === "execute" && !this.options.relay) body = this.sendable(body as ExecuteRequest);
@@ -80,7 +80,12 @@ export class RemoteSandboxClient extends RpcClient {
     const inPath = routeParams(route);
     const rest = Object.fromEntries(Object.entries(body).filter(([key]) => !inPath.includes(key)));
     // Relative to the base URL, which may have a path of its own.
-    return this.request<AnswerOf<M>>(route.verb, routePath(this.flavor, route, body).slice(1), route.verb === "POST" ? rest : undefined);
+    return this.request<AnswerOf<M>>(
+      route.verb,
+      routePath(this.flavor, route, body).slice(1),
+      route.verb === "POST" ? rest : undefined,
+      options.requestId,
+    );
   }
 
   override async dispose(): Promise<void> {
@@ -95,7 +100,8 @@ export class RemoteSandboxClient extends RpcClient {
     return { ...rest, ...saved, filename: request.filename ?? saved.filename, files: { ...saved.files, ...request.files } };
   }
 
-  private request<T>(method: "GET" | "POST", route: string, body?: unknown): Promise<T> {
+  /** `requestId`: sent as x-request-id, so the sandbox logs the request under the id its caller's request has. */
+  private request<T>(method: "GET" | "POST", route: string, body?: unknown, requestId?: string): Promise<T> {
     const url = new URL(route, this.base);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: http.OutgoingHttpHeaders = { accept: "application/json" };
@@ -104,6 +110,7 @@ export class RemoteSandboxClient extends RpcClient {
       headers["content-length"] = Buffer.byteLength(payload);
     }
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    if (requestId !== undefined) headers["x-request-id"] = requestId;
     const transport = url.protocol === "https:" ? https : http;
     return new Promise<T>((resolve, reject) => {
       const req = transport.request(url, { method, headers, agent: this.agent, timeout: this.timeoutMs }, (res) => {

@@ -17,15 +17,20 @@ export type SandboxCalls = {
     : (request: RequestOf<M>) => Promise<AnswerOf<M>>;
 };
 
+/** What a relay passes along with a request: the id its own caller's request is logged under. */
+export interface CallOptions {
+  requestId?: string;
+}
+
 export interface SandboxClient extends SandboxCalls {
   /** Any method of the table by name: what a relay (the API layer) uses. */
-  call<M extends PublicMethod>(method: M, request: RequestOf<M>): Promise<AnswerOf<M>>;
+  call<M extends PublicMethod>(method: M, request: RequestOf<M>, options?: CallOptions): Promise<AnswerOf<M>>;
   dispose(): Promise<void>;
 }
 
 abstract class ClientBase {
   /** Sends one request over this transport and answers its answer, or throws a Refusal or SandboxUnavailableError. */
-  abstract call<M extends PublicMethod>(method: M, request: RequestOf<M>): Promise<AnswerOf<M>>;
+  abstract call<M extends PublicMethod>(method: M, request: RequestOf<M>, options?: CallOptions): Promise<AnswerOf<M>>;
   abstract dispose(): Promise<void>;
 }
 

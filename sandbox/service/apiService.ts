@@ -20,7 +20,7 @@ import { SandboxUnavailableError, type SandboxClient } from "../connect/sandboxC
 import type { Executor } from "../session/executor";
 import { VERSION } from "../version";
 import { createJsonServer, listen, rpcRoutes, untilSignal, type JsonServer, type ServiceOptions } from "./jsonServer";
-import { Metrics } from "./metrics";
+import { Metrics, type SandboxSources } from "./metrics";
 import { createServiceExecutor, type ListenOptions, type ServiceExecutorOptions } from "./serve";
 
 /** Where the API's requests go: one SandboxClient per caller token (undefined: no tokens configured). */
@@ -29,6 +29,8 @@ export interface ApiBackend {
   clientFor(owner: string | undefined): SandboxClient;
   /** Sessions held in this process, for the metrics (in process only). */
   sessionsByStatus?: () => Record<SessionStatus, number>;
+  /** What the sandbox in this process reports to the metrics (in process only). */
+  sources?: SandboxSources;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,11 @@ export function inProcessBackend(executor: Executor): ApiBackend {
       return client;
     },
     sessionsByStatus: () => executor.countByStatus(),
+    sources: {
+      queue: () => executor.queueStats(),
+      replays: () => executor.replayCounts(),
+      store: () => executor.storeStats(),
+    },
     close: () => executor.close(),
   };
 }
@@ -83,13 +90,13 @@ export interface ApiServerOptions extends ServiceOptions {
 /** Builds the API server. `close()` it to stop accepting; requests in flight finish first. */
 export function createApiServer(options: ApiServerOptions): JsonServer {
   const { backend } = options;
-  const metrics = new Metrics(backend.sessionsByStatus);
+  const metrics = new Metrics(backend.sessionsByStatus, backend.sources);
   const where = options.sandboxUrl ?? "the sandbox";
 
   // A request is parsed here, so one this API refuses (400) never reaches the sandbox; health needs no token.
   const routes = rpcRoutes("api", (method, input, request) => {
     if (!isPublicMethod(method)) throw new Refusal("not_found", `${method} is not part of this API.`);
-    return backend.clientFor(request.context.owner).call(method, parseRequest(method, input));
+    return backend.clientFor(request.context.owner).call(method, parseRequest(method, input), { requestId: request.requestId });
   });
 
   const mapError = (error: unknown): Refusal | undefined => {

@@ -4,6 +4,17 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ExecutionResponse, SessionStatus } from "../../protocol/rpc";
 import type { QueueStats } from "../engine/realmEngine";
+import type { ReplayCause, StoreOp } from "../session/executor";
+
+/** What a sandbox process reports besides its requests, read at each scrape. */
+export interface SandboxSources {
+  /** Queueing in front of the sandbox's members. */
+  queue?: () => (QueueStats & { waiting: number }) | undefined;
+  /** Rebuilds by replay, by cause. */
+  replays?: () => Record<ReplayCause, number>;
+  /** Calls to the session store and their time, by operation. */
+  store?: () => Partial<Record<StoreOp, { calls: number; seconds: number }>>;
+}
 
 export class Metrics {
   private readonly registry = new Registry();
@@ -14,14 +25,13 @@ export class Metrics {
 
   /** `sessionsByStatus`: the sessions this process holds (none for the API layer in front of a remote sandbox). */
   /**
-   * `queue`: queueing in front of the sandbox's members (none for the API layer), read at each scrape. Average
-   * wait = rate(wait_seconds_total) / rate(requests_total).
+   * `sources`: what the sandbox in this process reports (none for the API layer in front of a remote one). Average
+   * member queue wait = rate(wait_seconds_total) / rate(requests_total); store latency likewise per op.
    */
-  constructor(
-    sessionsByStatus: () => Partial<Record<SessionStatus, number>> = () => ({}),
-    queue?: () => (QueueStats & { waiting: number }) | undefined,
-  ) {
-    if (queue) this.queueMetrics(queue);
+  constructor(sessionsByStatus: () => Partial<Record<SessionStatus, number>> = () => ({}), sources: SandboxSources = {}) {
+    if (sources.queue) this.queueMetrics(sources.queue);
+    if (sources.replays) this.replayMetrics(sources.replays);
+    if (sources.store) this.storeMetrics(sources.store);
     new Gauge({
       name: "uzoncalc_sessions",
       help: "Sessions held by the sandbox, by status.",
@@ -86,6 +96,35 @@ export class Metrics {
         if (stats) this.set(stats.waiting);
       },
     });
+  }
+
+  private replayMetrics(replays: () => Record<ReplayCause, number>): void {
+    new Counter({
+      name: "uzoncalc_replays_total",
+      help: "Sessions rebuilt by replay, by cause: member (its member died), evicted (idle), new_replica, stale_realm (another replica moved it on), request.",
+      labelNames: ["cause"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [cause, count] of Object.entries(replays())) this.inc({ cause }, count);
+      },
+    });
+  }
+
+  private storeMetrics(store: () => Partial<Record<StoreOp, { calls: number; seconds: number }>>): void {
+    const totals = (name: string, help: string, read: (timing: { calls: number; seconds: number }) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ["op"],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const [op, timing] of Object.entries(store())) if (timing) this.inc({ op }, read(timing));
+        },
+      });
+    totals("uzoncalc_store_calls_total", "Calls to the session store, by operation.", (t) => t.calls);
+    totals("uzoncalc_store_seconds_total", "Time spent in session store calls, by operation.", (t) => t.seconds);
   }
 
   observeRequest(route: string, status: number, _ms: number): void {

@@ -14,10 +14,11 @@ export interface SandboxServerOptions extends ServiceOptions {
 /** Builds the HTTP server. `close()` it to stop accepting; steps in flight finish first. */
 export function createSandboxServer(options: SandboxServerOptions): JsonServer {
   const { executor } = options;
-  const metrics = new Metrics(
-    () => executor.countByStatus(),
-    () => executor.queueStats(),
-  );
+  const metrics = new Metrics(() => executor.countByStatus(), {
+    queue: () => executor.queueStats(),
+    replays: () => executor.replayCounts(),
+    store: () => executor.storeStats(),
+  });
 
   // Every method of the table answered by the executor's handler of the same name; the caller's token owns its sessions.
   const routes = rpcRoutes("sandbox", (method, input, request) => executor[method](input, request.context));

@@ -258,6 +258,39 @@ describe("uzoncalc api (SPEC §3)", function () {
     });
   });
 
+  it("passes the caller's x-request-id to the remote sandbox, and both log the request under it (issue 14 item 7)", async () => {
+    const sandbox = await startService(["serve", "--port", "0", "--safe-dir", EXAMPLES], { UZONCALC_TOKEN: "", SAFE_DIRS: "" });
+    const api = await startService(["api", "--port", "0", "--sandbox-url", sandbox.url], {
+      UZONCALC_TOKEN: "",
+      SANDBOX_URL: "",
+      SAFE_DIRS: "",
+    });
+    try {
+      const response = await fetch(`${api.url}${P}/start`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-request-id": "trace-4711" },
+        body: JSON.stringify({ file_path: BEAM }),
+      });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("x-request-id"), "trace-4711");
+      const logged = (service: RunningService) =>
+        service.logs.some((line) => {
+          try {
+            const entry = JSON.parse(line) as { msg?: string; req_id?: string };
+            return entry.msg === "request" && entry.req_id === "trace-4711";
+          } catch {
+            return false;
+          }
+        });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.ok(logged(api), "the API logs it");
+      assert.ok(logged(sandbox), "the sandbox logs the relayed request under the same id");
+    } finally {
+      await api.stop();
+      await sandbox.stop();
+    }
+  });
+
   describe("with a sandbox that refuses the API's tokens", () => {
     let sandbox: RunningService | undefined;
     let api: RunningService | undefined;

@@ -93,10 +93,7 @@ describe("pool members: one session's long step does not hold the others (issue 
 
     const pool = newPool({ maxWorkers: 2, stepTimeoutMs: 20_000 });
     const executor = new Executor({ safeDirs: [RUNAWAY], stepTimeoutMs: 20_000, engine: pool });
-    const metrics = new Metrics(
-      () => executor.countByStatus(),
-      () => executor.queueStats(),
-    );
+    const metrics = new Metrics(() => executor.countByStatus(), { queue: () => executor.queueStats() });
     try {
       const bystanders = [];
       for (let i = 0; i < 8; i++) bystanders.push((await executor.execute({ file_path: sheet("steady.calc.ts") })).session_id);
