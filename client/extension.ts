@@ -15,6 +15,7 @@ import { SheetCodeLensProvider } from "./codeLens";
 import { Config } from "./config";
 import { SheetLanguageClient } from "./languageClient";
 import { RunPanel } from "./runPanel";
+import { SavedRuns } from "./savedRuns";
 import { SandboxConfigurationError, SandboxManager, TOKEN_SECRET } from "./sandbox";
 import { ValueDecorations } from "./valueDecorations";
 
@@ -34,6 +35,8 @@ class Extension implements vscode.Disposable {
   readonly values: ValueDecorations;
   readonly languageClient: SheetLanguageClient;
   private readonly panels = new Map<string, RunPanel>();
+  /** Runs waiting for input, kept in the workspace's storage across a window reload. */
+  private readonly savedRuns: SavedRuns;
   private lastState: RunState = "idle";
   private lastStepMs: number | undefined;
 
@@ -49,6 +52,7 @@ class Extension implements vscode.Disposable {
     this.status = own(vscode.window.createStatusBarItem("uzoncalc.status", vscode.StatusBarAlignment.Left, 10));
     this.values = own(new ValueDecorations(() => this.config.showValues));
     this.sandbox = own(new SandboxManager(context, this.config, this.log));
+    this.savedRuns = new SavedRuns(context.workspaceState);
     this.languageClient = own(new SheetLanguageClient(context, log));
     const codeLenses = own(new SheetCodeLensProvider());
     this.status.name = "UzonCalc sandbox";
@@ -73,6 +77,10 @@ class Extension implements vscode.Disposable {
       vscode.workspace.onDidChangeTextDocument((e) => e.contentChanges.length > 0 && this.diagnostics.delete(e.document.uri)),
       vscode.workspace.onDidOpenTextDocument(startLanguageServerFor),
       vscode.languages.registerCodeLensProvider([{ scheme: "file", pattern: SHEET_GLOB }], codeLenses),
+      // Run panels come back after a window reload, with their waiting run (RunPanel.restore).
+      vscode.window.registerWebviewPanelSerializer("uzoncalc.run", {
+        deserializeWebviewPanel: (panel, state: unknown) => this.restorePanel(panel, state as PanelState | undefined),
+      }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
         this.renderStatus();
         if (isSheet(vscode.window.activeTextEditor?.document.uri)) this.sandbox.warm();
@@ -200,7 +208,23 @@ class Extension implements vscode.Disposable {
     return true;
   }
 
-  panelFor(sheet: vscode.Uri): RunPanel {
+  /** A run panel VS Code brought back after a window reload: its sheet is in the state its webview kept. */
+  async restorePanel(webviewPanel: vscode.WebviewPanel, state: PanelState | undefined): Promise<void> {
+    if (typeof state?.uri !== "string" || this.panels.has(state.uri)) {
+      webviewPanel.dispose();
+      return;
+    }
+    const sheet = vscode.Uri.parse(state.uri);
+    const saved = this.savedRuns.get(state.uri);
+    const panel = this.panelFor(sheet, webviewPanel);
+    try {
+      await panel.restore(state, saved);
+    } catch (error) {
+      this.log.warn(`could not restore the run panel of ${sheet.fsPath}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  panelFor(sheet: vscode.Uri, existing?: vscode.WebviewPanel): RunPanel {
     const key = sheet.toString();
     let panel = this.panels.get(key);
     if (!panel) {
@@ -220,6 +244,8 @@ class Extension implements vscode.Disposable {
         },
         () => this.panels.delete(key),
         this.log,
+        this.savedRuns,
+        existing,
       );
       this.panels.set(key, panel);
       this.status.show();
@@ -296,9 +322,12 @@ class Extension implements vscode.Disposable {
     else if (picked === "Show Log") this.log.show();
   }
 
-  /** The run panels; every other part is in the context's subscriptions. */
+  /**
+   * The run panels; every other part is in the context's subscriptions. They are left open with their waiting
+   * runs saved: the extension goes away with the window, and a reload brings both back.
+   */
   dispose(): void {
-    for (const panel of this.panels.values()) panel.dispose();
+    for (const panel of this.panels.values()) panel.detach();
   }
 }
 

@@ -9,6 +9,7 @@ import type { SheetError, TraceEntry } from "../protocol/rpc";
 import { isFromWebviewMessage, type FromWebviewMessage, type PanelState, type RunState, type ToWebviewMessage } from "../protocol/webview";
 import { RunDriver, type StepResult } from "../sandbox/connect/runDriver";
 import type { SandboxManager } from "./sandbox";
+import type { SavedRun, SavedRuns } from "./savedRuns";
 
 export interface RunEvents {
   /** A run changed state; `stepMs` is the last request's round trip. */
@@ -32,7 +33,12 @@ export class RunPanel implements vscode.Disposable {
   /** When the panel was created, until its webview first says it is ready: the cold-start figure in the log. */
   private readonly createdAt = performance.now();
   private webviewReady = false;
+  /** The window is reloading (the extension is deactivated): the panel stays, and so does its run. */
+  private detached = false;
+  /** The saved run this panel picked up after a window reload, until its next answer. */
+  private restoredFrom: SavedRun | undefined;
 
+  /** `existing`: the panel VS Code brought back after a window reload (see Extension.restorePanel). */
   constructor(
     readonly sheet: vscode.Uri,
     private readonly extensionUri: vscode.Uri,
@@ -40,26 +46,36 @@ export class RunPanel implements vscode.Disposable {
     private readonly events: RunEvents,
     onDispose: () => void,
     private readonly log?: vscode.LogOutputChannel,
+    private readonly saved?: SavedRuns,
+    existing?: vscode.WebviewPanel,
   ) {
-    this.state = { sheet: path.basename(sheet.fsPath), report: "", state: "idle" };
-    this.panel = vscode.window.createWebviewPanel(
-      "uzoncalc.run",
-      `Run: ${path.basename(sheet.fsPath)}`,
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      {
-        enableScripts: true,
-        // The form and the report survive hiding through the webview's own state (setState), not a live DOM.
-        retainContextWhenHidden: false,
-        localResourceRoots: [vscode.Uri.joinPath(extensionUri, "dist", "webview")],
-      },
-    );
+    this.state = { sheet: path.basename(sheet.fsPath), uri: sheet.toString(), report: "", state: "idle" };
+    const options = {
+      enableScripts: true,
+      // The form and the report survive hiding through the webview's own state (setState), not a live DOM.
+      retainContextWhenHidden: false,
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, "dist", "webview")],
+    };
+    this.panel =
+      existing ??
+      vscode.window.createWebviewPanel(
+        "uzoncalc.run",
+        `Run: ${path.basename(sheet.fsPath)}`,
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        options,
+      );
+    if (existing) this.panel.webview.options = options;
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, "media", "icon.svg");
     this.panel.webview.html = this.html();
     this.disposables.push(
       this.panel.webview.onDidReceiveMessage((message: unknown) => void this.receive(message)),
       this.panel.onDidDispose(() => {
         this.disposed = true;
-        void this.cancel();
+        if (!this.detached) {
+          // Closed by the user: the run ends, and nothing is kept for a reload.
+          void this.cancel();
+          void this.saved?.forget(this.sheet.toString());
+        }
         onDispose();
         for (const d of this.disposables) d.dispose();
       }),
@@ -93,14 +109,67 @@ export class RunPanel implements vscode.Disposable {
     this.panel.dispose();
   }
 
+  /**
+   * The extension is going away with the window (a reload, or VS Code closing): the panel is left for VS Code to
+   * bring back, and its waiting run stays saved. A closing VS Code discards both anyway.
+   */
+  detach(): void {
+    this.detached = true;
+  }
+
+  /**
+   * Picks up the run this panel showed before the window reloaded: the report, the waiting window and the values
+   * typed into it (the webview kept those) come back, and Submit continues the run on the same sandbox. Without a
+   * saved run (it had ended, or never paused) the panel shows what it had, and the run is over.
+   */
+  async restore(webviewState: PanelState | undefined, saved: SavedRun | undefined): Promise<void> {
+    const where = this.sandbox.where;
+    const shown = webviewState ?? this.state;
+    if (!saved) {
+      const wasLive = shown.state === "waiting" || shown.state === "running" || shown.state === "starting";
+      this.state = { ...shown, uri: this.sheet.toString(), window: undefined, values: undefined, ui_steps: undefined };
+      if (wasLive) this.setState("cancelled", "The run ended when the window reloaded. Run the sheet again.");
+      this.post({ type: "restore", state: this.snapshot });
+      return;
+    }
+    this.funcName = saved.funcName;
+    if (saved.mode !== where.mode || (saved.mode === "remote" && saved.remoteUrl !== where.remoteUrl)) {
+      await this.saved?.forget(saved.sheet);
+      this.state = { ...shown, uri: saved.sheet, report: saved.report, window: undefined, values: undefined, ui_steps: undefined };
+      this.setState(
+        "cancelled",
+        `This run was waiting on the ${saved.mode === "remote" ? `remote sandbox ${saved.remoteUrl ?? ""}` : "local sandbox"}, and the sandbox setting has changed since. Run the sheet again.`,
+      );
+      this.post({ type: "restore", state: this.snapshot });
+      return;
+    }
+    if (saved.mode === "local" && saved.record) await this.sandbox.adopt(saved.sessionId, saved.record, saved);
+    this.driver = RunDriver.waiting(() => this.sandbox.get(), saved);
+    this.restoredFrom = saved;
+    const typed = shown.window?.id === saved.window.id ? shown.values : undefined;
+    this.state = {
+      sheet: path.basename(this.sheet.fsPath),
+      uri: saved.sheet,
+      report: saved.report,
+      window: saved.window,
+      ui_steps: saved.uiSteps,
+      ...(typed ? { values: typed } : {}),
+      state: "waiting",
+    };
+    this.setState("waiting", "restored after the window reloaded");
+    this.post({ type: "restore", state: this.snapshot, ...(this.funcName ? { funcName: this.funcName } : {}) });
+    this.log?.info(`run ${this.state.sheet}: restored at window '${saved.window.id}' (step ${saved.uiSteps}) after a window reload`);
+  }
+
   /** Starts (or restarts) the sheet as it is saved; a run in progress is cancelled first. */
   async run(funcName?: string): Promise<void> {
     await this.cancel();
     this.funcName = funcName;
     const driver = new RunDriver(() => this.sandbox.get());
     this.driver = driver;
-    this.state = { sheet: path.basename(this.sheet.fsPath), report: "", state: "starting" };
-    this.post({ type: "reset", sheet: this.state.sheet, ...(funcName ? { funcName } : {}) });
+    this.restoredFrom = undefined;
+    this.state = { sheet: path.basename(this.sheet.fsPath), uri: this.sheet.toString(), report: "", state: "starting" };
+    this.post({ type: "reset", sheet: this.state.sheet, uri: this.sheet.toString(), ...(funcName ? { funcName } : {}) });
     this.setState("starting");
     this.events.onSheetError(this.sheet, undefined);
     this.events.onTrace(this.sheet, [], true);
@@ -128,6 +197,7 @@ export class RunPanel implements vscode.Disposable {
       this.state.window = undefined;
       this.setState("cancelled", "The run was cancelled.");
     }
+    if (driver === this.driver) this.persist();
   }
 
   private async onMessage(message: FromWebviewMessage): Promise<void> {
@@ -183,6 +253,11 @@ export class RunPanel implements vscode.Disposable {
       this.show(driver, await driver.answer(values, answering));
     } catch (error) {
       if (driver !== this.driver) return;
+      const restored = this.restoredFrom;
+      if (restored && error instanceof Refusal && (error.code === "not_found" || error.code === "conflict")) {
+        await this.continueElsewhere(restored, values, answering, error);
+        return;
+      }
       if (error instanceof Refusal && error.code === "invalid_input" && error.fields) {
         // Refused: the session still waits at the same window; the form keeps what was typed.
         this.state.errors = error.fields;
@@ -194,9 +269,84 @@ export class RunPanel implements vscode.Disposable {
     }
   }
 
+  /**
+   * A run restored after a reload that its sandbox no longer has. A remote one is run again from the start with the
+   * windows answered before as batch inputs: if that comes back to this window with the very same report, the
+   * values are sent there. Otherwise (a local replay refused, a sheet that changed, a report that differs) the
+   * run is over, the panel says why, and offers to start again: nothing is silently mixed.
+   */
+  private async continueElsewhere(
+    restored: SavedRun,
+    values: Record<string, unknown>,
+    answering: { window: string; ui_steps: number },
+    refusal: Refusal,
+  ): Promise<void> {
+    this.restoredFrom = undefined;
+    if (restored.mode === "remote") {
+      const again = new RunDriver(() => this.sandbox.get());
+      this.driver = again;
+      try {
+        const inputs = Object.fromEntries(restored.answered.map((a) => [a.window, a.values]));
+        await again.start({
+          ...this.sandbox.sheetRequest(this.sheet.fsPath),
+          ...(this.funcName ? { func_name: this.funcName } : {}),
+          inputs,
+        });
+        const { transcript } = again;
+        if (transcript.waiting && transcript.window?.id === answering.window && transcript.report === restored.report) {
+          this.log?.info(`run ${this.state.sheet}: the remote sandbox had lost the session; replayed from the saved answers`);
+          this.show(again, await again.answer(values, { window: answering.window, ui_steps: transcript.uiSteps }));
+          return;
+        }
+        await again.cancel().catch(() => false);
+      } catch (error) {
+        this.log?.warn(
+          `run ${this.state.sheet}: replaying the saved answers failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
+    const why =
+      restored.mode === "remote"
+        ? "The remote sandbox no longer has this run, and running the sheet again with the saved answers did not come back to the same report (the sheet changed since, or its report depends on the time or random numbers)."
+        : refusal.message;
+    this.driver = undefined;
+    await this.saved?.forget(restored.sheet);
+    this.state.window = undefined;
+    this.setState("error", `This run could not be continued after the window reloaded. ${why}`);
+    void vscode.window
+      .showWarningMessage(`UzonCalc: the run of ${this.state.sheet} could not be continued after the window reloaded. ${why}`, "Run Again")
+      .then((choice) => {
+        if (choice === "Run Again") void vscode.commands.executeCommand("uzoncalc.runCalc", this.sheet, this.funcName);
+      });
+  }
+
+  /** Keeps the run for a window reload while it waits; forgets it once it does not. */
+  private persist(): void {
+    if (!this.saved) return;
+    const sheet = this.sheet.toString();
+    const run = this.driver?.waitingRun;
+    if (!run) {
+      void this.saved.forget(sheet);
+      return;
+    }
+    const where = this.sandbox.where;
+    const record = this.sandbox.recordOf(run.sessionId);
+    void this.saved.save({
+      ...run,
+      sheet,
+      mode: where.mode,
+      ...(where.remoteUrl !== undefined ? { remoteUrl: where.remoteUrl } : {}),
+      ...(this.funcName ? { funcName: this.funcName } : {}),
+      ...(record ? { record } : {}),
+      savedAt: Date.now(),
+    });
+  }
+
   /** Shows what one answer changed: the report, the waiting window, how the run ended. */
   private show(driver: RunDriver, result: StepResult): void {
     if (result.stale || driver !== this.driver) return;
+    this.restoredFrom = undefined;
+    this.persist();
     const { transcript } = driver;
     const { response } = result;
     this.state.report = transcript.report;

@@ -5,7 +5,9 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { ANSWER_GRACE_MS } from "../protocol/limits";
 import type { AnswerOf, PublicMethod, RequestOf } from "../protocol/methods";
+import type { WindowSpec } from "../protocol/fields";
 import type { ExecuteRequest } from "../protocol/rpc";
+import type { SessionRecord } from "../protocol/session";
 import { LocalSandboxClient } from "../sandbox/connect/localClient";
 import { RemoteSandboxClient } from "../sandbox/connect/remoteClient";
 import { RpcClient, SandboxUnavailableError, type SandboxClient } from "../sandbox/connect/sandboxClient";
@@ -27,6 +29,8 @@ export class SandboxConfigurationError extends Error {
 export class SandboxManager implements vscode.Disposable {
   private client: SandboxClient | undefined;
   private clientMode: SandboxMode | undefined;
+  /** The client itself when it is the local one: it keeps records of waiting sessions (see `recordOf`). */
+  private local: LocalSandboxClient | undefined;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
@@ -50,6 +54,11 @@ export class SandboxManager implements vscode.Disposable {
     return this.config.sandboxMode;
   }
 
+  /** Where runs go now: a saved run is continued only on the same sandbox. */
+  get where(): { mode: SandboxMode; remoteUrl?: string } {
+    return this.config.sandboxMode === "remote" ? { mode: "remote", remoteUrl: this.config.remoteUrl } : { mode: "local" };
+  }
+
   /** Folders the local sandbox may read sheets from: the workspace's. */
   get localSafeDirs(): string[] {
     return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file").map((f) => f.uri.fsPath);
@@ -69,10 +78,23 @@ export class SandboxManager implements vscode.Disposable {
     if (this.client && this.clientMode === this.config.sandboxMode) return this.client;
     await this.reset();
     const mode = this.config.sandboxMode;
-    const client = mode === "local" ? this.createLocal() : await this.createRemote();
+    const local = mode === "local" ? this.createLocal() : undefined;
+    const client = local ?? (await this.createRemote());
+    this.local = local;
     this.client = new LoggedClient(client, this.log, mode);
     this.clientMode = mode;
     return this.client;
+  }
+
+  /** A waiting local session's record, to keep across a window reload; undefined for a remote one. */
+  recordOf(sessionId: string): SessionRecord | undefined {
+    return this.clientMode === "local" ? this.local?.recordOf(sessionId) : undefined;
+  }
+
+  /** Takes on a local session saved before a window reload: its next use replays it in this window's child. */
+  async adopt(sessionId: string, record: SessionRecord, waiting: { window: WindowSpec; uiSteps: number; report: string }): Promise<void> {
+    await this.get();
+    this.local?.adopt(sessionId, record, waiting);
   }
 
   /**
@@ -93,6 +115,7 @@ export class SandboxManager implements vscode.Disposable {
     const client = this.client;
     this.client = undefined;
     this.clientMode = undefined;
+    this.local = undefined;
     if (client) {
       if (reason) this.log.info(`sandbox: restarting (${reason})`);
       await client.dispose().catch(() => undefined);
@@ -104,7 +127,7 @@ export class SandboxManager implements vscode.Disposable {
     void this.reset();
   }
 
-  private createLocal(): SandboxClient {
+  private createLocal(): LocalSandboxClient {
     return new LocalSandboxClient({
       sandboxScript: path.join(this.context.extensionPath, "dist", "sandbox.js"),
       safeDirs: this.localSafeDirs,

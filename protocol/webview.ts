@@ -9,7 +9,7 @@ export type RunState = "idle" | "starting" | "running" | "waiting" | "completed"
 
 export type ToWebviewMessage =
   /** A new run of `sheet` starts: the panel clears its report and form. */
-  | { type: "reset"; sheet: string; funcName?: string }
+  | { type: "reset"; sheet: string; uri: string; funcName?: string }
   /**
    * Everything the panel shows, after its webview was rebuilt (hidden and shown, reloaded). The panel keeps the
    * values it had typed into the same waiting window, which the extension has not seen yet.
@@ -41,6 +41,8 @@ export type FromWebviewMessage =
 /** What the panel keeps with vscode.setState, so hiding and showing it loses nothing. */
 export interface PanelState {
   sheet: string;
+  /** The sheet's URI: after a window reload, which sheet (and saved run) a restored panel belongs to. */
+  uri?: string;
   report: string;
   window?: WindowSpec;
   /** The `ui_steps` of the answer that showed `window`: with its id, what a submit names. */

@@ -295,7 +295,7 @@ window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
   const message = event.data;
   switch (message.type) {
     case "reset":
-      state = { sheet: message.sheet, report: "", state: "starting" };
+      state = { sheet: message.sheet, uri: message.uri, report: "", state: "starting" };
       sheetElement.textContent = message.funcName ? `${message.sheet} · ${message.funcName}` : message.sheet;
       renderReport();
       renderForm();

@@ -18,6 +18,7 @@ import { ANSWER_GRACE_MS, LIMITS } from "../../protocol/limits";
 import { SANDBOX_RPC, type AnswerOf, type MethodName, type PublicMethod, type RequestOf } from "../../protocol/methods";
 import { Refusal, REFUSAL_STATUS } from "../../protocol/refusal";
 import type { ExecutionResponse, SessionStatus } from "../../protocol/rpc";
+import type { WindowSpec } from "../../protocol/fields";
 import type { SessionRecord } from "../../protocol/session";
 import { asIpcReply, childArgs, type IpcFailure, type IpcSuccessOf } from "./childProtocol";
 import { RunTranscript } from "./runTranscript";
@@ -136,6 +137,30 @@ export class LocalSandboxClient extends RpcClient {
     if (SANDBOX_RPC[method].step) this.track(method === "execute", reply.answer as ExecutionResponse, reply, generation);
     else if (method === "cancel" && typeof sessionId === "string") this.finish(this.sessions.get(sessionId), "cancelled");
     return reply.answer as AnswerOf<M>;
+  }
+
+  /** A waiting session's record (a copy), to keep it beyond this client (a window reload); undefined if none. */
+  recordOf(sessionId: string): SessionRecord | undefined {
+    const record = this.sessions.get(sessionId)?.record;
+    return record ? structuredClone(record) : undefined;
+  }
+
+  /**
+   * Takes on a session another client (before a window reload) left waiting at `window` with `report`: its next
+   * use replays `record` in this client's child under the same id, checked to wait there with that report, as
+   * after a child restart. A sheet that changed since makes it answer that the session was lost.
+   */
+  adopt(sessionId: string, record: SessionRecord, waiting: { window: WindowSpec; uiSteps: number; report: string }): void {
+    const transcript = new RunTranscript();
+    transcript.absorb({ status: "waiting_ui", session_id: sessionId, ui_steps: waiting.uiSteps, ui: waiting.window, html: waiting.report });
+    // Generation 0 is no child's: the first call for it replays it.
+    this.sessions.set(sessionId, {
+      generation: 0,
+      status: "waiting_ui",
+      lastActivity: Date.now(),
+      record: structuredClone(record),
+      transcript,
+    });
   }
 
   /** Stops the child (it closes its pool members) and fails whatever was in flight. */

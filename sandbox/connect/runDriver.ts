@@ -5,6 +5,7 @@
 
 import { CLIENT_HTML_MODE } from "../../protocol/limits";
 import { Refusal } from "../../protocol/refusal";
+import type { WindowSpec } from "../../protocol/fields";
 import type { ExecuteRequest, ExecutionResponse } from "../../protocol/rpc";
 import { RunTranscript, type Folded } from "./runTranscript";
 import type { SandboxClient } from "./sandboxClient";
@@ -13,6 +14,15 @@ import type { SandboxClient } from "./sandboxClient";
 export interface Answering {
   window: string;
   ui_steps: number;
+}
+
+/** A waiting run as it is saved across a window reload. */
+export interface WaitingRun {
+  sessionId: string;
+  uiSteps: number;
+  window: WindowSpec;
+  report: string;
+  answered: { window: string; values: Record<string, unknown> }[];
 }
 
 export interface StepResult extends Folded {
@@ -35,6 +45,30 @@ export class RunDriver {
 
   /** `sandbox` gives the client to use for each request (the extension's is rebuilt when its settings change). */
   constructor(private readonly sandbox: () => Promise<SandboxClient>) {}
+
+  /**
+   * A driver for a run that was waiting before this process started (a window reload): it waits at `window`
+   * with `report` so far, and `answered` holds the values the windows before took.
+   */
+  static waiting(sandbox: () => Promise<SandboxClient>, run: WaitingRun): RunDriver {
+    const driver = new RunDriver(sandbox);
+    driver.transcript.absorb({ status: "waiting_ui", session_id: run.sessionId, ui_steps: run.uiSteps, ui: run.window, html: run.report });
+    driver.answered.push(...run.answered);
+    return driver;
+  }
+
+  /** What it takes to pick this run up again in another process, while it waits (see `waiting`). */
+  get waitingRun(): WaitingRun | undefined {
+    const { transcript } = this;
+    if (!transcript.waiting || transcript.sessionId === undefined || this.cancelled) return undefined;
+    return {
+      sessionId: transcript.sessionId,
+      uiSteps: transcript.uiSteps,
+      window: transcript.window!,
+      report: transcript.report,
+      answered: this.answered.map((a) => ({ ...a })),
+    };
+  }
 
   /** A request of this run is on its way. */
   get busy(): boolean {

@@ -122,6 +122,35 @@ describe("local sandbox client", function () {
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+  it("takes on a session another client left waiting (a window reload): replayed, same report; a changed sheet is refused", async () => {
+    const file = path.join(tmp, "adopted.calc.ts");
+    fs.writeFileSync(file, SPIN_SHEET);
+    const { client: before } = make();
+    const start = await before.execute({ file_path: file });
+    const second = await before.resume({ session_id: start.session_id, user_input: { n: 3 } });
+    const record = before.recordOf(start.session_id)!;
+    assert.equal(record.input_log.length, 1);
+    const report = joinReport([start, second]);
+    await before.dispose();
+
+    const { client: after, lines } = make();
+    after.adopt(start.session_id, record, { window: second.ui!, uiSteps: second.ui_steps, report });
+    const done = await after.resume({ session_id: start.session_id, user_input: { spin: false } });
+    assert.equal(done.status, "completed");
+    assert.equal(done.value, 3);
+    assert.ok(
+      done.result!.includes(report + done.html_delta!),
+      "the adopted run's document holds what the first client was sent, then the new step",
+    );
+    assert.ok(lines.some((l) => l.startsWith(`restored session ${start.session_id}`)));
+
+    fs.writeFileSync(file, SPIN_SHEET.replace('h1("Spinner")', 'h1("Spinner, revised")'));
+    const { client: changed } = make();
+    changed.adopt(start.session_id, record, { window: second.ui!, uiSteps: second.ui_steps, report });
+    const refused = await rejectsWith(changed.resume({ session_id: start.session_id, user_input: { spin: false } }), Refusal);
+    assert.match(refused.message, /changed since the run started/);
+  });
+
   it("runs a multi-window sheet through the child, with deltas that join to the full report", async () => {
     const { client } = make();
     const first = await client.execute({ file_path: fixture("three-windows.calc.ts") });
