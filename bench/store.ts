@@ -18,8 +18,12 @@ interface Answer {
   status: string;
 }
 
-async function post(url: string, body: object): Promise<Answer> {
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+async function post(url: string, body: object, headers: Record<string, string> = {}): Promise<Answer> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
   if (response.status !== 200) throw new Error(`${response.status} ${await response.text()}`);
   return (await response.json()) as Answer;
 }
@@ -28,8 +32,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
-/** `clients` closed loops, each running sessions of ten steps for `seconds`: step latencies (resume only) and steps/s. */
-async function load(base: string, clients: number, seconds: number): Promise<{ latencies: number[]; stepsPerSecond: number }> {
+/**
+ * `clients` closed loops, each running sessions of ten steps for `seconds`: step latencies (resume only) and
+ * steps/s. `hint`: resumes carry x-uzoncalc-session, as the extension's and the CLI's do.
+ */
+async function load(base: string, clients: number, seconds: number, hint = true): Promise<{ latencies: number[]; stepsPerSecond: number }> {
   const latencies: number[] = [];
   const until = performance.now() + seconds * 1000;
   let steps = 0;
@@ -41,12 +48,11 @@ async function load(base: string, clients: number, seconds: number): Promise<{ l
         steps++;
         for (let step = 1; step <= 10 && performance.now() < until; step++) {
           const sent = performance.now();
-          answer = await post(`${base}/sandbox/resume`, {
-            session_id: answer.session_id,
-            user_input: { v: c + step },
-            ui_steps: answer.ui_steps,
-            html_mode: "delta",
-          });
+          answer = await post(
+            `${base}/sandbox/resume`,
+            { session_id: answer.session_id, user_input: { v: c + step }, ui_steps: answer.ui_steps, html_mode: "delta" },
+            hint ? { "x-uzoncalc-session": answer.session_id } : {},
+          );
           latencies.push(performance.now() - sent);
           steps++;
         }
@@ -86,15 +92,20 @@ async function latency(redis: TestRedis): Promise<void> {
 
 async function replicas(redis: TestRedis): Promise<void> {
   const results: string[] = [];
-  for (const count of [1, 3]) {
+  for (const [count, hint] of [
+    [1, true],
+    [3, true],
+    [3, false],
+  ] as const) {
     const services: RunningService[] = [];
     for (let i = 0; i < count; i++) services.push(await startService(serveArgs(redis.url, ["--members", "1"])));
     const nginx = await startNginx(services.map((s) => s.port));
     try {
-      await load(nginx.url, 8, 2);
-      const { latencies, stepsPerSecond } = await load(nginx.url, 8, 6);
+      await load(nginx.url, 8, 2, hint);
+      const { latencies, stepsPerSecond } = await load(nginx.url, 8, 6, hint);
+      const how = count === 1 ? "" : hint ? ", routed by the session hint" : ", no hint (a step may land elsewhere and replay)";
       results.push(
-        `  ${count} replica${count > 1 ? "s" : " "} ${stepsPerSecond.toFixed(0)} steps/s, p50 ${fmt(percentile(latencies, 0.5))}, p99 ${fmt(percentile(latencies, 0.99))}`,
+        `  ${count} replica${count > 1 ? "s" : ""}${how}: ${stepsPerSecond.toFixed(0)} steps/s, p50 ${fmt(percentile(latencies, 0.5))}, p99 ${fmt(percentile(latencies, 0.99))}`,
       );
     } finally {
       await nginx.stop();
@@ -149,9 +160,10 @@ async function bytesPerSession(redis: TestRedis): Promise<void> {
     const bundles = await client.keys("uzc:b:*");
     let bundleBytes = 0;
     for (const key of bundles) bundleBytes += (await client.memoryUsage(key)) ?? 0;
-    const index = (await client.memoryUsage("uzc:o:")) ?? 0;
+    // The owner index holds every session of the bench's runs so far: its cost per entry.
+    const index = ((await client.memoryUsage("uzc:o:")) ?? 0) / Math.max(1, await client.zCard("uzc:o:"));
     console.log(
-      `Redis memory per paused session (5 of 10 windows answered): ${(sessions / ids.length / 1024).toFixed(2)} KB, plus ${(index / ids.length).toFixed(0)} B in the owner index; ` +
+      `Redis memory per paused session (5 of 10 windows answered): ${(sessions / ids.length / 1024).toFixed(2)} KB, plus ${index.toFixed(0)} B in the owner index; ` +
         `the shared bundle ${(bundleBytes / 1024).toFixed(0)} KB once (${bundles.length} bundle)`,
     );
   } finally {

@@ -80,12 +80,11 @@ export class RemoteSandboxClient extends RpcClient {
     const inPath = routeParams(route);
     const rest = Object.fromEntries(Object.entries(body).filter(([key]) => !inPath.includes(key)));
     // Relative to the base URL, which may have a path of its own.
-    return this.request<AnswerOf<M>>(
-      route.verb,
-      routePath(this.flavor, route, body).slice(1),
-      route.verb === "POST" ? rest : undefined,
-      options.requestId,
-    );
+    const sessionId = (body as { session_id?: unknown }).session_id;
+    return this.request<AnswerOf<M>>(route.verb, routePath(this.flavor, route, body).slice(1), route.verb === "POST" ? rest : undefined, {
+      ...(options.requestId !== undefined ? { requestId: options.requestId } : {}),
+      ...(typeof sessionId === "string" ? { sessionId } : {}),
+    });
   }
 
   override async dispose(): Promise<void> {
@@ -100,8 +99,17 @@ export class RemoteSandboxClient extends RpcClient {
     return { ...rest, ...saved, filename: request.filename ?? saved.filename, files: { ...saved.files, ...request.files } };
   }
 
-  /** `requestId`: sent as x-request-id, so the sandbox logs the request under the id its caller's request has. */
-  private request<T>(method: "GET" | "POST", route: string, body?: unknown, requestId?: string): Promise<T> {
+  /**
+   * `requestId`: sent as x-request-id, so the sandbox logs the request under the id its caller's request has.
+   * `sessionId`: sent as x-uzoncalc-session, a hint a proxy in front of replicas may route by (deploy/nginx), so a
+   * session's steps reach the replica that holds its realm; any replica still answers without it.
+   */
+  private request<T>(
+    method: "GET" | "POST",
+    route: string,
+    body?: unknown,
+    hints: { requestId?: string; sessionId?: string } = {},
+  ): Promise<T> {
     const url = new URL(route, this.base);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: http.OutgoingHttpHeaders = { accept: "application/json" };
@@ -110,7 +118,8 @@ export class RemoteSandboxClient extends RpcClient {
       headers["content-length"] = Buffer.byteLength(payload);
     }
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    if (requestId !== undefined) headers["x-request-id"] = requestId;
+    if (hints.requestId !== undefined) headers["x-request-id"] = hints.requestId;
+    if (hints.sessionId !== undefined) headers["x-uzoncalc-session"] = hints.sessionId;
     const transport = url.protocol === "https:" ? https : http;
     return new Promise<T>((resolve, reject) => {
       const req = transport.request(url, { method, headers, agent: this.agent, timeout: this.timeoutMs }, (res) => {

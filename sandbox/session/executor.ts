@@ -6,7 +6,7 @@ import { createHash, randomBytes, randomUUID, type Hash } from "node:crypto";
 import type { FieldValue, WindowSpec } from "../../protocol/fields";
 import type { JsonValue } from "../../protocol/json";
 import { EVICT_AFTER_MS, LIMITS, WIRE_HTML_MODE } from "../../protocol/limits";
-import { parseRequest, type AnswerOf, type MethodName } from "../../protocol/methods";
+import { parseRequest, type AnswerOf, type MethodName, type RequestOf } from "../../protocol/methods";
 import { Refusal } from "../../protocol/refusal";
 import {
   MAX_TRACE_ENTRIES,
@@ -207,6 +207,8 @@ interface Session {
   rev: number;
   /** sha256 of each applied answer's raw input, by step (SPEC §6 ui_steps). */
   answers: string[];
+  /** Taken from this process's memory without asking the store in this request (see Executor.session). */
+  trusted?: boolean;
   /** Why its realm is gone, for the replay counts (absent: its member died). */
   replayCause?: ReplayCause;
   /**
@@ -275,6 +277,8 @@ export class Executor implements SandboxHandlers {
   private readonly ownsStore: boolean;
   /** Bundles this process has put in the store, and when (the store lets them expire with their sessions). */
   private readonly storedBundles = new Map<string, number>();
+  /** Sessions whose copy here was found behind the store: their next adoption counts as a stale realm. */
+  private readonly staleKeys = new Set<string>();
   /** Sessions being taken from the store, so two requests at once take one. */
   private readonly adopting = new Map<string, Promise<Session>>();
   private restores = 0;
@@ -395,18 +399,36 @@ export class Executor implements SandboxHandlers {
 
   async resume(input: unknown, context: RequestContext = {}): Promise<ExecutionResponse> {
     const request = parseRequest("resume", input);
-    const session = await this.session(request.session_id, context);
-    if (request.ui_steps !== undefined && request.ui_steps !== session.uiSteps)
+    try {
+      return await this.resumeOn(await this.session(request.session_id, context, true), request);
+    } catch (error) {
+      // The copy this process held was behind the store: the request runs again on the stored state.
+      if (!(error instanceof StaleCopy)) throw error;
+      return this.resumeOn(await this.session(request.session_id, context, false), request);
+    }
+  }
+
+  private async resumeOn(session: Session, request: RequestOf<"resume">): Promise<ExecutionResponse> {
+    // Anything refused on a copy not checked against the store is checked first: it may be the copy that is old.
+    const refuse: (refusal: Refusal) => never = (refusal) => {
+      if (session.trusted) throw new StaleCopy();
+      throw refusal;
+    };
+    if (request.ui_steps !== undefined && request.ui_steps !== session.uiSteps) {
+      if (session.trusted) throw new StaleCopy();
       return this.retried(session, request.ui_steps, request.user_input);
+    }
     if (session.status !== "waiting_ui" || !session.window) {
-      throw new Refusal("conflict", `Session '${session.id}' is not waiting for input (status: ${session.status}).`);
+      refuse(new Refusal("conflict", `Session '${session.id}' is not waiting for input (status: ${session.status}).`));
     }
     const check = checkWindowInput(session.window, request.user_input);
     if (!check.ok) {
-      throw new Refusal(
-        "invalid_input",
-        `Invalid input for window '${session.window.id}': ${summarizeFieldErrors(check.errors)}`,
-        check.errors,
+      refuse(
+        new Refusal(
+          "invalid_input",
+          `Invalid input for window '${session.window.id}': ${summarizeFieldErrors(check.errors)}`,
+          check.errors,
+        ),
       );
     }
     if (request.html_mode) session.htmlMode = request.html_mode;
@@ -677,16 +699,26 @@ export class Executor implements SandboxHandlers {
    * The session to act on. With a store, the store says where the session is: the one this process holds if it
    * is at the stored rev, else the stored one, taken over (its realm rebuilt by replay when first needed).
    */
-  private async session(id: string, context: RequestContext): Promise<Session> {
+  private async session(id: string, context: RequestContext, trust = false): Promise<Session> {
     if (!this.store) return this.require(id, context);
     const key = keyOf(id, context.owner);
+    const cached = this.sessions.get(key);
+    // `trust`: the copy this process holds is used without a round trip to the store; the commit's rev check
+    // catches a copy another replica moved past (StaleCopy), and the request then runs on the stored state.
+    if (trust && cached && cached.rev > 0 && !this.adopting.has(key)) {
+      cached.trusted = true;
+      return cached;
+    }
     const stored = await this.fromStore("get", () => this.store!.get(key));
     const local = this.sessions.get(key);
     if (!stored) {
       if (local) this.forget(local);
       throw notFound(id);
     }
-    if (local && local.rev === stored.rev) return local;
+    if (local && local.rev === stored.rev) {
+      local.trusted = false;
+      return local;
+    }
     let adopting = this.adopting.get(key);
     if (!adopting) {
       adopting = this.adopt(key, stored, context).finally(() => this.adopting.delete(key));
@@ -698,6 +730,7 @@ export class Executor implements SandboxHandlers {
   /** A stored session made this process's own: everything but the realm and the report, which a replay rebuilds. */
   private async adopt(key: string, stored: StoredSession, context: RequestContext): Promise<Session> {
     const previous = this.sessions.get(key);
+    const wasStale = this.staleKeys.delete(key);
     if (previous) this.forget(previous);
     let bundle: LoadedSheet | undefined;
     if (stored.record) {
@@ -732,7 +765,7 @@ export class Executor implements SandboxHandlers {
     } else if (stored.status === "waiting_ui") {
       session.reportHash = stored.report_hash;
       session.evicted = true;
-      session.replayCause = previous ? "stale_realm" : "new_replica";
+      session.replayCause = previous || wasStale ? "stale_realm" : "new_replica";
     }
     session.sent = session.report.mark;
     return session;
@@ -766,6 +799,10 @@ export class Executor implements SandboxHandlers {
     }
     if (!written) {
       this.forget(session);
+      if (session.trusted) {
+        this.staleKeys.add(session.key);
+        throw new StaleCopy();
+      }
       throw session.rev === 0
         ? alreadyExists(session.id)
         : new Refusal(
@@ -774,6 +811,7 @@ export class Executor implements SandboxHandlers {
           );
     }
     session.rev = next.rev;
+    session.trusted = false;
   }
 
   /** A bundle not put in the store by this process within half a TTL (the store may have let it expire). */
@@ -1084,6 +1122,11 @@ export class Executor implements SandboxHandlers {
       updated_at: new Date(session.updatedAt).toISOString(),
     };
   }
+}
+
+/** The session copy a request ran on was behind the store: nothing was applied, and the request runs again. */
+class StaleCopy extends Error {
+  override readonly name = "StaleCopy";
 }
 
 function notFound(id: string): Refusal {

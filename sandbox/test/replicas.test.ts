@@ -53,8 +53,16 @@ async function replicated(redis: TestRedis) {
   };
 }
 
-async function postJson(url: string, body: object): Promise<{ status: number; json: ExecutionResponse }> {
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+async function postJson(
+  url: string,
+  body: object,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: ExecutionResponse }> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, json: (await response.json()) as ExecutionResponse };
 }
 
@@ -128,11 +136,13 @@ describe("serve replicas on one Redis (real processes, no affinity)", function (
         assert.equal(status, 200, JSON.stringify(json));
         for (let step = 1; step <= 5; step++) {
           if (disturbed) await think(n, step);
-          ({ status, json } = await postJson(`${nginx.url}/sandbox/resume`, {
-            session_id: json.session_id,
-            user_input: { v: n * 10 + step },
-            ui_steps: json.ui_steps,
-          }));
+          // Half the sessions name themselves in the routing hint the extension sends; the rest are spread at random.
+          const hint: Record<string, string> = n % 2 === 0 ? { "x-uzoncalc-session": json.session_id } : {};
+          ({ status, json } = await postJson(
+            `${nginx.url}/sandbox/resume`,
+            { session_id: json.session_id, user_input: { v: n * 10 + step }, ui_steps: json.ui_steps },
+            hint,
+          ));
           assert.equal(status, 200, `session ${n} step ${step}: ${JSON.stringify(json)}`);
         }
         return json;
