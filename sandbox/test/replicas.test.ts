@@ -50,6 +50,13 @@ async function replicated(redis: TestRedis) {
       return kills;
     },
     stop: () => Promise.all(replicas.map((r) => r.stop())),
+    killAll: () =>
+      Promise.all(
+        replicas.map(async (r) => {
+          r.process.kill("SIGKILL");
+          if (r.process.exitCode === null && r.process.signalCode === null) await new Promise((resolve) => r.process.once("exit", resolve));
+        }),
+      ),
   };
 }
 
@@ -119,6 +126,75 @@ describe("serve replicas on one Redis (real processes, no affinity)", function (
       });
     } finally {
       await cluster.stop();
+    }
+  });
+
+  it("every replica SIGKILLed at once and new ones started: the paused sessions go on, nothing applied twice", async () => {
+    const first = await replicated(redis);
+    const paused: ExecutionResponse[] = [];
+    let stopped = false;
+    try {
+      for (let n = 0; n < 20; n++) {
+        let { json } = await postJson(`http://127.0.0.1:${first.ports[n % 3]}/sandbox/execute`, { file_path: TEN, session_id: `all${n}` });
+        for (let step = 1; step <= 4; step++)
+          ({ json } = await postJson(`http://127.0.0.1:${first.ports[(n + step) % 3]}/sandbox/resume`, {
+            session_id: json.session_id,
+            user_input: { v: step },
+            ui_steps: json.ui_steps,
+          }));
+        paused.push(json);
+      }
+      await first.killAll();
+      stopped = true;
+    } finally {
+      if (!stopped) await first.stop();
+    }
+    const second = await replicated(redis);
+    try {
+      for (const [n, before] of paused.entries()) {
+        // The last step again (its answer "lost" with the replicas): the current state, not a second application.
+        const again = await postJson(`http://127.0.0.1:${second.ports[n % 3]}/sandbox/resume`, {
+          session_id: before.session_id,
+          user_input: { v: 4 },
+          ui_steps: before.ui_steps - 1,
+        });
+        assert.equal(again.status, 200, JSON.stringify(again.json));
+        assert.equal(again.json.ui_steps, before.ui_steps);
+        let json = again.json;
+        for (let step = 5; step <= 10; step++)
+          ({ json } = await postJson(`http://127.0.0.1:${second.ports[(n + step) % 3]}/sandbox/resume`, {
+            session_id: json.session_id,
+            user_input: { v: step },
+            ui_steps: json.ui_steps,
+          }));
+        assert.equal(json.status, "completed");
+        assert.match(json.html!, /after step 10: /);
+      }
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it("uzoncalc api runs its in-process sandbox on the store too: a session outlives the API process", async () => {
+    const args = ["api", "--port", "0", ...SAFE.flatMap((d) => ["--safe-dir", d]), "--store", redis.url, "--members", "1"];
+    const api = await startService(args);
+    let started: ExecutionResponse;
+    try {
+      ({ json: started } = await postJson(`${api.url}/v1/calc/execution/start`, { file_path: FIVE, session_id: "via-api" }));
+      assert.equal(started.status, "waiting_ui");
+      const health = (await (await fetch(`${api.url}/v1/calc/execution/health`)).json()) as { store?: string };
+      assert.equal(health.store, redis.url);
+    } finally {
+      api.process.kill("SIGKILL");
+      await new Promise((resolve) => api.process.once("exit", resolve));
+    }
+    const again = await startService(args);
+    try {
+      const { status, json } = await postJson(`${again.url}/v1/calc/execution/resume`, { session_id: "via-api", user_input: { v: 1 } });
+      assert.equal(status, 200, JSON.stringify(json));
+      assert.equal(json.ui_steps, 2);
+    } finally {
+      await again.stop();
     }
   });
 

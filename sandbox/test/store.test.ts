@@ -101,6 +101,37 @@ for (const { name, make } of stores) {
       assert.equal(results.filter(Boolean).length, 1);
     });
 
+    it("lets every key expire with the session TTL, refreshed by each commit", async function () {
+      const short = name === "memory" ? new MemoryStore(300) : new RedisStore({ url: redis.url, ttlMs: 300, prefix: `ttl${Date.now()}:` });
+      if (short instanceof RedisStore) short.connect();
+      await ready(short);
+      try {
+        const bundle = { hash: "b1", code: "1", scriptName: "s", filename: "f", origin: "f", map: { version: 3 }, sources: [] };
+        await short.saveBundle(bundle);
+        await short.commit("k", undefined, {
+          ...stored("k", 1),
+          record: { sheet: { hash: "b1", filename: "f" }, seed: 1, started_at: 1, input_log: [] },
+        });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal(
+          await short.commit("k", 1, {
+            ...stored("k", 2),
+            record: { sheet: { hash: "b1", filename: "f" }, seed: 1, started_at: 1, input_log: [] },
+          }),
+          true,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal((await short.get("k"))?.rev, 2, "the commit refreshed the session's expiry");
+        assert.ok(await short.loadBundle("b1"), "and its bundle's");
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        assert.equal(await short.get("k"), undefined, "expired");
+        assert.equal(await short.loadBundle("b1"), undefined, "expired with it");
+        assert.deepEqual(await short.list(""), []);
+      } finally {
+        await short.close();
+      }
+    });
+
     it("lists an owner's sessions, newest first, and keeps bundles by hash", async () => {
       await store.commit("a", undefined, stored("a", 1, "o1"));
       await store.commit("b", undefined, stored("b", 5, "o1"));

@@ -73,17 +73,25 @@ describe("a waiting run survives a window reload: local sandbox", () => {
 });
 
 describe("a waiting run survives a window reload: remote sandbox", () => {
-  const service = { url: undefined, proc: undefined, output: "" };
-  before(async () => {
-    const port = await freePort();
-    service.url = `http://127.0.0.1:${port}`;
-    service.proc = spawn(process.execPath, [path.join(H.ROOT, "dist", "cli.js"), "serve", "--host", "127.0.0.1", "--port", String(port)], {
-      env: { ...process.env, UZONCALC_TOKEN: "", LOG_LEVEL: "info" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+  const service = { url: undefined, port: undefined, proc: undefined, output: "" };
+  /** `uzoncalc serve` with sessions in its memory (the default store): a restart loses them. */
+  async function startService() {
+    service.proc = spawn(
+      process.execPath,
+      [path.join(H.ROOT, "dist", "cli.js"), "serve", "--host", "127.0.0.1", "--port", String(service.port)],
+      {
+        env: { ...process.env, UZONCALC_TOKEN: "", LOG_LEVEL: "info" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     service.proc.stdout.on("data", (d) => (service.output += d));
     service.proc.stderr.on("data", (d) => (service.output += d));
     await H.waitFor(async () => (await fetch(`${service.url}/sandbox/health`).catch(() => undefined))?.ok, 30000, "uzoncalc serve");
+  }
+  before(async () => {
+    service.port = await freePort();
+    service.url = `http://127.0.0.1:${service.port}`;
+    await startService();
   });
   after(() => service.proc?.kill());
 
@@ -102,5 +110,34 @@ describe("a waiting run survives a window reload: remote sandbox", () => {
       assert.strictEqual(after.sessions.length, 1, "the same session went on: no new one was started");
       assert.strictEqual(after.sessions[0].ui_steps, 2);
       await H.shot(page, "reload-remote-3-continued");
+    }));
+
+  test("the service lost the run meanwhile: Continue runs the sheet again with the saved answers and goes on", () =>
+    session.br.withPage("reload-remote-lost", async (page) => {
+      await openSheet(page, session, "beam.calc.ts");
+      await H.runCommand(page, "UzonCalc: Run Calc");
+      let frame = await H.webviewFrameWith(page, '[data-form] [data-field="span"]', 60000);
+      await frame.locator('[data-field="span"] input').fill("5.5");
+      await frame.locator('[data-field="b"] input').press("Enter");
+      frame = await H.webviewFrameWith(page, '[data-form] [data-field="g"]', 30000);
+      await frame.locator('[data-field="g"] input').fill("2.5");
+      await page.waitForTimeout(500);
+      await H.runCommand(page, "Developer: Reload Window");
+      // The team's service restarts while the window reloads: the run's session is gone from its memory.
+      service.proc.kill("SIGKILL");
+      await new Promise((resolve) => service.proc.once("exit", resolve));
+      await startService();
+      await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: 60000 });
+      frame = await H.webviewFrameWith(page, '[data-form] [data-field="g"]', 60000);
+      await frame.locator('.uzc-state[data-state="waiting"]').waitFor({ timeout: 30000 });
+      assert.strictEqual(await frame.locator('[data-field="g"] input').inputValue(), "2.5");
+      await frame.locator('[data-field="q"] input').press("Enter");
+      await frame.locator('[data-form] [data-field="limit"]').waitFor({ timeout: 30000 });
+      const report = await frame.locator("[data-report]").innerText();
+      assert.match(report, /Span L\s+5\.5 m/, "the first window's answer was replayed");
+      const sessions = await (await fetch(`${service.url}/sandbox/sessions`)).json();
+      assert.strictEqual(sessions.sessions.length, 1, "one new session on the restarted service");
+      assert.strictEqual(sessions.sessions[0].ui_steps, 3);
+      await H.shot(page, "reload-remote-lost-continued");
     }));
 });
