@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fmt, row, summarize } from "./util";
+import { fmt, postJson, row, summarize } from "./util";
 
 const CLI = path.join(__dirname, "..", "dist", "cli.js");
 const SHEETS = path.join(__dirname, "sheets");
@@ -35,20 +35,7 @@ function startPinned(): Promise<{ url: string; stop: () => void }> {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 function post(url: string, body: unknown): Promise<{ status: number; data: { session_id: string; status: string } }> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, data: JSON.parse(Buffer.concat(chunks).toString()) }));
-      },
-    );
-    req.on("error", reject);
-    req.end(payload);
-  });
+  return postJson(agent, url, body);
 }
 
 async function main(): Promise<void> {

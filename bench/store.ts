@@ -7,7 +7,7 @@ import { createClient } from "redis";
 import { startNginx } from "../sandbox/test/support/nginx";
 import { startService, type RunningService } from "../sandbox/test/support/processes";
 import { startRedis, type TestRedis } from "../sandbox/test/support/redis";
-import { fmt } from "./util";
+import { fmt, percentile } from "./util";
 
 const TEN = path.join(__dirname, "..", "sandbox", "test", "fixtures", "runaway", "ten.calc.ts");
 const SAFE = path.dirname(TEN);
@@ -26,10 +26,6 @@ async function post(url: string, body: object, headers: Record<string, string> =
   });
   if (response.status !== 200) throw new Error(`${response.status} ${await response.text()}`);
   return (await response.json()) as Answer;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 /**

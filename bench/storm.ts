@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fmt } from "./util";
+import { fmt, postJson } from "./util";
 
 const round = (n: number) => String(Math.round(n));
 
@@ -58,26 +58,9 @@ interface Answer {
   error?: { message: string };
 }
 
-function post(url: string, body: unknown): Promise<Answer> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const data = JSON.parse(Buffer.concat(chunks).toString()) as Answer & { message?: string };
-          resolve(
-            res.statusCode === 200 ? data : { session_id: "", status: `http ${res.statusCode}`, error: { message: data.message ?? "" } },
-          );
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(payload);
-  });
+async function post(url: string, body: unknown): Promise<Answer> {
+  const { status, data } = await postJson<Answer & { error?: { message: string } }>(agent, url, body);
+  return status === 200 ? data : { session_id: "", status: `http ${status}`, error: { message: data.error?.message ?? "" } };
 }
 
 /** The pool members under a process: descendants whose command line runs the sheet worker. */

@@ -1,3 +1,6 @@
+import type * as http from "node:http";
+import { request } from "node:http";
+
 export function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
@@ -16,4 +19,22 @@ export function fmt(ms: number): string {
 
 export function row(label: string, value: string): void {
   console.log(`  ${label.padEnd(52)} ${value}`);
+}
+
+/** POSTs JSON over a keep-alive agent (plain node:http, so the client's own cost stays small in the figures). */
+export function postJson<T>(agent: http.Agent, url: string, body: unknown): Promise<{ status: number; data: T }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, data: JSON.parse(Buffer.concat(chunks).toString()) as T }));
+      },
+    );
+    req.on("error", reject);
+    req.end(payload);
+  });
 }

@@ -485,13 +485,13 @@ export class Executor implements SandboxHandlers {
     if (this.store) {
       const stored = await this.fromStore("get", () => this.store!.get(keyOf(request.session_id, context.owner)));
       if (!stored) throw notFound(request.session_id);
-      return storedInfo(stored);
+      return sessionInfo(stored);
     }
     return this.info(this.require(request.session_id, context));
   }
 
   async listSessions(_input?: unknown, context: RequestContext = {}): Promise<SessionListResponse> {
-    if (this.store) return { sessions: (await this.fromStore("list", () => this.store!.list(ownerScope(context.owner)))).map(storedInfo) };
+    if (this.store) return { sessions: (await this.fromStore("list", () => this.store!.list(ownerScope(context.owner)))).map(sessionInfo) };
     for (const key of [...this.sessions.keys()]) this.expireIfIdle(key);
     return { sessions: [...this.sessions.values()].filter((s) => s.owner === context.owner).map((s) => this.info(s)) };
   }
@@ -1112,15 +1112,7 @@ export class Executor implements SandboxHandlers {
   }
 
   private info(session: Session): SessionInfo {
-    return {
-      session_id: session.id,
-      status: session.status,
-      ui_steps: session.uiSteps,
-      has_error: session.status === "error",
-      error_message: session.error?.message ?? null,
-      created_at: new Date(session.createdAt).toISOString(),
-      updated_at: new Date(session.updatedAt).toISOString(),
-    };
+    return sessionInfo({ ...session, ui_steps: session.uiSteps, created_at: session.createdAt, updated_at: session.updatedAt });
   }
 }
 
@@ -1139,15 +1131,16 @@ function reportHash(text: string): string {
   return createHash("sha256").update(text).digest("base64url");
 }
 
-function storedInfo(stored: StoredSession): SessionInfo {
+/** SessionInfo (SPEC §2) of a session held here or in the store. */
+function sessionInfo(session: Pick<StoredSession, "id" | "status" | "ui_steps" | "error" | "created_at" | "updated_at">): SessionInfo {
   return {
-    session_id: stored.id,
-    status: stored.status,
-    ui_steps: stored.ui_steps,
-    has_error: stored.status === "error",
-    error_message: stored.error?.message ?? null,
-    created_at: new Date(stored.created_at).toISOString(),
-    updated_at: new Date(stored.updated_at).toISOString(),
+    session_id: session.id,
+    status: session.status,
+    ui_steps: session.ui_steps,
+    has_error: session.status === "error",
+    error_message: session.error?.message ?? null,
+    created_at: new Date(session.created_at).toISOString(),
+    updated_at: new Date(session.updated_at).toISOString(),
   };
 }
 

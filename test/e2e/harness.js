@@ -564,6 +564,7 @@ async function shot(page, name) {
 }
 
 module.exports = {
+  freePort,
   ROOT,
   E2E_HOME,
   SHOTS,

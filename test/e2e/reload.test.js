@@ -11,17 +11,6 @@ const path = require("node:path");
 const H = require("./harness");
 const { useExamplesWorkbench, openSheet } = require("./workspace");
 
-async function freePort() {
-  const net = require("node:net");
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Run the beam to its first window, type a span without submitting, reload the window, and find the panel again. */
 async function runTypeAndReload(page, session, name) {
   await openSheet(page, session, "beam.calc.ts");
@@ -89,7 +78,7 @@ describe("a waiting run survives a window reload: remote sandbox", () => {
     await H.waitFor(async () => (await fetch(`${service.url}/sandbox/health`).catch(() => undefined))?.ok, 30000, "uzoncalc serve");
   }
   before(async () => {
-    service.port = await freePort();
+    service.port = await H.freePort();
     service.url = `http://127.0.0.1:${service.port}`;
     await startService();
   });

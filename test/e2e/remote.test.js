@@ -11,21 +11,10 @@ const { useExamplesWorkbench, openSheet } = require("./workspace");
 
 const TOKEN = "e2e-team-token-7f3a";
 
-async function freePort() {
-  const net = require("node:net");
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 describe("UzonCalc remote sandbox (code-server, packaged extension, `uzoncalc serve` with a token)", () => {
   const service = { url: undefined, proc: undefined, output: "" };
   before(async () => {
-    const port = await freePort();
+    const port = await H.freePort();
     service.url = `http://127.0.0.1:${port}`;
     service.proc = spawn(process.execPath, [path.join(H.ROOT, "dist", "cli.js"), "serve", "--host", "127.0.0.1", "--port", String(port)], {
       env: { ...process.env, UZONCALC_TOKEN: TOKEN, LOG_LEVEL: "info" },
