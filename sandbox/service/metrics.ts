@@ -101,7 +101,7 @@ export class Metrics {
   private replayMetrics(replays: () => Record<ReplayCause, number>): void {
     new Counter({
       name: "uzoncalc_replays_total",
-      help: "Sessions rebuilt by replay, by cause: member (its member died), evicted (idle), new_replica, stale_realm (another replica moved it on), request.",
+      help: "Sessions rebuilt by replay, by cause: member (its member died), evicted (idle), new_replica, stale_realm (another replica moved it on), reload (a client replayed its saved record).",
       labelNames: ["cause"],
       registers: [this.registry],
       collect() {

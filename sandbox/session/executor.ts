@@ -218,8 +218,12 @@ interface Session {
   reportHash?: string;
 }
 
-/** Why a realm had to be rebuilt: its member died, it was evicted while idle, another replica holds newer state, or a replay request. */
-export type ReplayCause = "member" | "evicted" | "new_replica" | "stale_realm" | "request";
+/**
+ * Why a realm had to be rebuilt: its member died, it was evicted while idle, this replica never held it, another
+ * replica moved it on, or a client replayed its saved record (`reload`: the local sandbox after its process
+ * restarted or the window reloaded).
+ */
+export type ReplayCause = "member" | "evicted" | "new_replica" | "stale_realm" | "reload";
 
 export type StoreOp = "get" | "commit" | "list" | "ping" | "save_bundle" | "load_bundle";
 
@@ -283,7 +287,7 @@ export class Executor implements SandboxHandlers {
   private readonly adopting = new Map<string, Promise<Session>>();
   private restores = 0;
   /** Rebuilds by replay, by why the realm was missing, for /metrics. */
-  private readonly replays: Record<ReplayCause, number> = { member: 0, evicted: 0, new_replica: 0, stale_realm: 0, request: 0 };
+  private readonly replays: Record<ReplayCause, number> = { member: 0, evicted: 0, new_replica: 0, stale_realm: 0, reload: 0 };
   private readonly storeTimings: Partial<Record<StoreOp, { calls: number; seconds: number }>> = {};
   /** Places held by requests whose sheet is still loading (admit). */
   private admitting = 0;
@@ -386,7 +390,7 @@ export class Executor implements SandboxHandlers {
         throw new Refusal("conflict", mismatch.message);
       }
       session.uiSteps = record.input_log.length;
-      if (outcome.kind === "ui") this.replays.request++;
+      if (outcome.kind === "ui") this.replays.reload++;
       const logs: string[] = [];
       this.apply(
         session,

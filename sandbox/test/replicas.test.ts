@@ -176,8 +176,9 @@ describe("serve replicas on one Redis (real processes, no affinity)", function (
   });
 
   it("uzoncalc api runs its in-process sandbox on the store too: a session outlives the API process", async () => {
-    const args = ["api", "--port", "0", ...SAFE.flatMap((d) => ["--safe-dir", d]), "--store", redis.url, "--members", "1"];
-    const api = await startService(args);
+    // The store named by the environment, as a container sets it.
+    const args = ["api", "--port", "0", ...SAFE.flatMap((d) => ["--safe-dir", d]), "--members", "1"];
+    const api = await startService(args, { UZONCALC_STORE: redis.url });
     let started: ExecutionResponse;
     try {
       ({ json: started } = await postJson(`${api.url}/v1/calc/execution/start`, { file_path: FIVE, session_id: "via-api" }));
@@ -188,7 +189,7 @@ describe("serve replicas on one Redis (real processes, no affinity)", function (
       api.process.kill("SIGKILL");
       await new Promise((resolve) => api.process.once("exit", resolve));
     }
-    const again = await startService(args);
+    const again = await startService(args, { UZONCALC_STORE: redis.url });
     try {
       const { status, json } = await postJson(`${again.url}/v1/calc/execution/resume`, { session_id: "via-api", user_input: { v: 1 } });
       assert.equal(status, 200, JSON.stringify(json));
