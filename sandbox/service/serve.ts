@@ -3,14 +3,14 @@
 
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import { Executor } from "../session/executor";
 import { describeUrl, RedisStore } from "../session/redisStore";
 import type { SessionStore } from "../session/store";
 import { createSandboxEngine, describeProtections } from "../engine/protections";
 import { VERSION } from "../version";
 import { createSandboxServer } from "./sandboxService";
-import { listen, untilSignal } from "./jsonServer";
+import { listen, serviceLogger, untilSignal } from "./jsonServer";
 
 /** Where a service listens and whom it answers: what `serve` and `api` share. */
 export interface ListenOptions {
@@ -53,6 +53,8 @@ export interface ServiceExecutorOptions {
   members?: number;
   /** Where sessions live (SPEC §6): "memory" (default) or a redis:// or rediss:// URL. */
   store?: string;
+  /** What a sheet member is: a child process (default) or a worker thread (see WorkerPoolOptions.isolation). */
+  isolation?: "process" | "thread";
   sessionTtlMs: number;
   requestTimeoutMs: number;
   maxReportBytes: number;
@@ -69,7 +71,7 @@ export async function createServiceExecutor(options: ServiceExecutorOptions, log
     stepTimeoutMs: options.stepTimeoutMs,
     memoryLimitMb: options.memoryLimitMb,
     ...(options.members !== undefined ? { maxWorkers: options.members } : {}),
-    isolation: "process",
+    isolation: options.isolation ?? "process",
     timeEveryStep: false,
     log: (level, message) => logger[level](message),
   });
@@ -79,7 +81,7 @@ export async function createServiceExecutor(options: ServiceExecutorOptions, log
     { protections, service_permission_model: serviceRestricted },
     `sandbox protections: ${describeProtections(protections)}; service process permission model: ${serviceRestricted ? "yes (read-only file system)" : "NO"}`,
   );
-  const store = sessionStore(options.store, options.sessionTtlMs, logger);
+  const store = await sessionStore(options.store, options.sessionTtlMs, logger);
   return new Executor({
     ...(store ? { store, ownsStore: true } : {}),
     safeDirs: options.safeDirs,
@@ -92,18 +94,21 @@ export async function createServiceExecutor(options: ServiceExecutorOptions, log
   });
 }
 
+/** How long start-up waits for the session store before listening anyway (requests are 503 until it is up). */
+const STORE_CONNECT_WAIT_MS = 5_000;
+
 /** The store `--store` names: none for "memory" (sessions in this process), Redis for a redis:// URL. */
-function sessionStore(url: string | undefined, ttlMs: number, logger: Logger): SessionStore | undefined {
+async function sessionStore(url: string | undefined, ttlMs: number, logger: Logger): Promise<SessionStore | undefined> {
   if (url === undefined || url === "memory") return undefined;
   const store = new RedisStore({ url, ttlMs, log: (level, message) => logger[level](message) });
-  store.connect();
+  await store.connect(STORE_CONNECT_WAIT_MS);
   logger.info({ store: store.description }, `sessions are kept in ${store.description}`);
   return store;
 }
 
 /** Runs until SIGTERM or SIGINT: then stops accepting, lets the requests in flight finish, and resolves 0. */
 export async function serve(options: ServeOptions): Promise<number> {
-  const logger = pino({ name: "uzoncalc-sandbox", level: process.env.LOG_LEVEL ?? "info", base: { pid: process.pid } });
+  const logger = serviceLogger("uzoncalc-sandbox");
   const executor = await createServiceExecutor(options, logger);
   const server = createSandboxServer({ ...options, bindHost: options.host, executor, logger });
   const port = await listen(server, options.host, options.port);
@@ -119,6 +124,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       step_timeout_ms: options.stepTimeoutMs,
       memory_limit_mb: options.memoryLimitMb,
       members: options.members,
+      isolation: options.isolation ?? "process",
       store: options.store === undefined || options.store === "memory" ? "memory" : describeUrl(options.store),
     },
     `sandbox listening on http://${options.host}:${port}`,

@@ -61,9 +61,16 @@ export class RedisStore implements SessionStore {
     });
   }
 
-  /** Starts connecting; the service starts even when Redis is down, and answers 503 until it is up. */
-  connect(): void {
+  /**
+   * Starts connecting and waits up to `waitMs` for the connection, so a service that says it listens can use its
+   * store at once. A Redis that is down does not stop the service: it answers 503 until Redis is up.
+   */
+  async connect(waitMs = 0): Promise<void> {
+    const ready = new Promise<void>((resolve) => this.client.once("ready", () => resolve()));
     this.client.connect().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ready, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
   }
 
   async get(key: string): Promise<StoredSession | undefined> {

@@ -51,7 +51,7 @@ const stores: { name: string; make: () => SessionStore }[] = [
     name: "redis",
     make: () => {
       const store = new RedisStore({ url: redis.url, ttlMs: TTL_MS, prefix: `t${Math.random().toString(36).slice(2)}:` });
-      store.connect();
+      void store.connect();
       return store;
     },
   },
@@ -103,7 +103,7 @@ for (const { name, make } of stores) {
 
     it("lets every key expire with the session TTL, refreshed by each commit", async function () {
       const short = name === "memory" ? new MemoryStore(300) : new RedisStore({ url: redis.url, ttlMs: 300, prefix: `ttl${Date.now()}:` });
-      if (short instanceof RedisStore) short.connect();
+      if (short instanceof RedisStore) await short.connect(5_000);
       await ready(short);
       try {
         const bundle = { hash: "b1", code: "1", scriptName: "s", filename: "f", origin: "f", map: { version: 3 }, sources: [] };
@@ -275,7 +275,7 @@ describe("a Redis store that goes away and comes back", function () {
   it("answers 503 store_unavailable meanwhile (health too), then continues by itself, losing nothing", async () => {
     const durable = await startRedis({ durable: true });
     const store = new RedisStore({ url: durable.url, ttlMs: TTL_MS });
-    store.connect();
+    await store.connect(5_000);
     await ready(store);
     const executor = new Executor({ safeDirs: [RUNAWAY], store });
     try {
