@@ -27,11 +27,11 @@ const USAGE = `Usage:
                        [--pdf report.pdf [--paper A4|Letter]] [--sandbox-url URL] [--step-timeout MS]
                        [--memory-limit MB]  (env: UZONCALC_CHROMIUM, the browser --pdf prints with)
   uzoncalc serve [--host 127.0.0.1] [--port 3346] [--safe-dir DIR]... [--max-body BYTES]
-                 [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB] [--members N] [--store memory|redis://…]
+                 [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB] [--members N] [--isolation process|thread] [--store memory|redis://…]
                  [--max-report CHARS] [--session-ttl SECONDS] [--shutdown-timeout MS] [--public-metrics] [--allowed-host NAME]... [--no-permission]
                  (env: SAFE_DIRS=dir1:dir2, UZONCALC_TOKEN=token1,token2, UZONCALC_STORE, UZONCALC_ALLOWED_HOSTS=name1,name2, LOG_LEVEL)
   uzoncalc api [--host 127.0.0.1] [--port 8000] [--sandbox-url URL] [--safe-dir DIR]... [--max-body BYTES]
-               [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB] [--members N] [--store memory|redis://…]
+               [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB] [--members N] [--isolation process|thread] [--store memory|redis://…]
                [--max-report CHARS] [--session-ttl SECONDS] [--shutdown-timeout MS] [--public-metrics] [--allowed-host NAME]... [--no-permission]
                (env: SANDBOX_URL, SAFE_DIRS, UZONCALC_TOKEN, UZONCALC_STORE, UZONCALC_ALLOWED_HOSTS, LOG_LEVEL; without a sandbox
                URL the sandbox runs in this process and the limit flags apply)
@@ -317,6 +317,12 @@ function limitFlag(value: string | undefined, flag: string, limit: Limit, scale 
   return wholeNumber(value, flag, limit.default / scale, Math.ceil(limit.min / scale)) * scale;
 }
 
+/** `--isolation process|thread`: what a sheet member is (process by default: see the README). */
+function isolationFlag(value: string | undefined): "process" | "thread" {
+  if (value === undefined || value === "process" || value === "thread") return value ?? "process";
+  throw new UsageError(`--isolation must be process or thread, got '${value}'`);
+}
+
 /** `--store` (or UZONCALC_STORE): "memory" or a Redis URL (SPEC §6). */
 function storeFlag(value: string | undefined): string {
   if (value === undefined || value === "" || value === "memory") return "memory";
@@ -334,6 +340,7 @@ const SERVICE_OPTIONS = {
   "step-timeout": { type: "string" },
   "memory-limit": { type: "string" },
   members: { type: "string" },
+  isolation: { type: "string" },
   store: { type: "string" },
   "session-ttl": { type: "string" },
   "request-timeout": { type: "string" },
@@ -369,6 +376,7 @@ function serviceSettings(values: ServiceFlags, defaultPort: number) {
     memoryLimitMb: limitFlag(values["memory-limit"], "--memory-limit", LIMITS.memoryLimitMb),
     members: wholeNumber(values.members, "--members", os.availableParallelism(), 1),
     store: storeFlag(values.store ?? process.env.UZONCALC_STORE),
+    isolation: isolationFlag(values.isolation),
     sessionTtlMs: limitFlag(values["session-ttl"], "--session-ttl", LIMITS.sessionTtlMs, 1000),
     requestTimeoutMs: limitFlag(values["request-timeout"], "--request-timeout", LIMITS.requestTimeoutMs),
     publicMetrics: values["public-metrics"] === true,

@@ -10,7 +10,6 @@
 // Extension to §2: when the remote sandbox cannot be reached, times out, fails (5xx) or refuses the API's
 // credentials, the answer is `502 { error: { code: "bad_gateway", message, hint } }`.
 
-import pino from "pino";
 import { isPublicMethod, parseRequest } from "../../protocol/methods";
 import { Refusal } from "../../protocol/refusal";
 import type { SessionStatus } from "../../protocol/rpc";
@@ -19,7 +18,7 @@ import { RemoteSandboxClient } from "../connect/remoteClient";
 import { SandboxUnavailableError, type SandboxClient } from "../connect/sandboxClient";
 import type { Executor } from "../session/executor";
 import { VERSION } from "../version";
-import { createJsonServer, listen, rpcRoutes, untilSignal, type JsonServer, type ServiceOptions } from "./jsonServer";
+import { createJsonServer, listen, rpcRoutes, serviceLogger, untilSignal, type JsonServer, type ServiceOptions } from "./jsonServer";
 import { Metrics, type SandboxSources } from "./metrics";
 import { createServiceExecutor, type ListenOptions, type ServiceExecutorOptions } from "./serve";
 
@@ -134,7 +133,7 @@ export interface ApiOptions extends ListenOptions, ServiceExecutorOptions {
 
 /** Runs until SIGTERM or SIGINT: then stops accepting, lets the requests in flight finish, and resolves 0. */
 export async function api(options: ApiOptions): Promise<number> {
-  const logger = pino({ name: "uzoncalc-api", level: process.env.LOG_LEVEL ?? "info", base: { pid: process.pid } });
+  const logger = serviceLogger("uzoncalc-api");
   const sandboxUrl = options.sandboxUrl;
   const backend =
     sandboxUrl !== undefined

@@ -6,7 +6,7 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import * as http from "node:http";
 import { isIP } from "node:net";
-import type { Logger } from "pino";
+import pino, { type Logger } from "pino";
 import { quoted } from "../../protocol/fields";
 import { isRecord } from "../../protocol/json";
 import { LIMITS } from "../../protocol/limits";
@@ -22,7 +22,6 @@ export interface RouteRequest {
   context: RequestContext;
   params: Record<string, string>;
   requestId: string;
-  log: Logger;
 }
 
 export interface Route {
@@ -145,7 +144,8 @@ async function answerRequest(options: JsonServerOptions, req: http.IncomingMessa
   const started = performance.now();
   const header = req.headers["x-request-id"];
   const requestId = (typeof header === "string" && /^[\w.-]{1,64}$/.test(header) ? header : undefined) ?? randomUUID();
-  const log = options.logger.child({ req_id: requestId });
+  // Fields, not a child logger: a child serialises its bindings when made, on every request.
+  const log = requestLog(options.logger, requestId);
   res.setHeader("x-request-id", requestId);
   const url = new URL(req.url ?? "/", "http://service");
   let routeName = "unknown";
@@ -167,7 +167,7 @@ async function answerRequest(options: JsonServerOptions, req: http.IncomingMessa
     const owner = ownerOf(options, route, req);
     const params = pathParams(route, url);
     const body = await readBody(req, route.body === true, options.maxBodyBytes ?? LIMITS.maxBodyBytes.default, noun);
-    const request: RouteRequest = { body, context: owner === undefined ? {} : { owner }, params, requestId, log };
+    const request: RouteRequest = { body, context: owner === undefined ? {} : { owner }, params, requestId };
     // The service maps what its backend threw (the API layer: a sandbox that cannot be reached is a 502).
     const result = await Promise.resolve()
       .then(() => route.handler(request))
@@ -190,6 +190,22 @@ async function answerRequest(options: JsonServerOptions, req: http.IncomingMessa
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
+
+type RequestLog = Pick<Logger, "info" | "warn" | "error">;
+
+function requestLog(logger: Logger, requestId: string): RequestLog {
+  const at = (level: "info" | "warn" | "error") => (fields: object, message: string) =>
+    logger[level]({ req_id: requestId, ...fields }, message);
+  return { info: at("info"), warn: at("warn"), error: at("error") } as RequestLog;
+}
+
+/**
+ * A service's logger: JSON lines on stdout written asynchronously (the request thread does not wait for the
+ * terminal or the pipe), flushed when the process exits.
+ */
+export function serviceLogger(name: string): Logger {
+  return pino({ name, level: process.env.LOG_LEVEL ?? "info", base: { pid: process.pid } }, pino.destination({ sync: false }));
+}
 
 const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
@@ -279,7 +295,7 @@ function pathParams(route: Route, url: URL): Record<string, string> {
 }
 
 /** A refusal as thrown; anything else is a bug, logged and answered 500 without its details. */
-function refusalFor(options: JsonServerOptions, error: unknown, log: Logger): Refusal {
+function refusalFor(options: JsonServerOptions, error: unknown, log: RequestLog): Refusal {
   if (error instanceof Refusal) return error;
   log.error({ err: error }, "unexpected error");
   return new Refusal("internal", `${capitalize(options.noun)} failed on this request; it has been logged.`);

@@ -231,6 +231,70 @@ function isFinished(status: SessionStatus): boolean {
   return status === "completed" || status === "error" || status === "cancelled";
 }
 
+/**
+ * The sessions of an executor, with the finished ones kept in the order they finished, so counting the live ones
+ * and forgetting the oldest finished ones cost no scan of every session on each execute.
+ */
+class SessionTable {
+  private readonly all = new Map<string, Session>();
+  private readonly finished = new Set<string>();
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  /** Sessions running or waiting for input. */
+  get live(): number {
+    return this.all.size - this.finished.size;
+  }
+
+  get(key: string): Session | undefined {
+    return this.all.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.all.has(key);
+  }
+
+  set(key: string, session: Session): void {
+    this.finished.delete(key);
+    this.all.set(key, session);
+    this.settled(session);
+  }
+
+  delete(key: string): boolean {
+    this.finished.delete(key);
+    return this.all.delete(key);
+  }
+
+  clear(): void {
+    this.all.clear();
+    this.finished.clear();
+  }
+
+  values(): IterableIterator<Session> {
+    return this.all.values();
+  }
+
+  keys(): IterableIterator<string> {
+    return this.all.keys();
+  }
+
+  /** Called where a session's status may have become final (it never leaves a final status). */
+  settled(session: Session): void {
+    if (isFinished(session.status) && this.all.get(session.key) === session) this.finished.add(session.key);
+  }
+
+  /** Forgets the sessions that finished first until at most `keep` finished ones are left. */
+  trimFinished(keep: number): void {
+    for (const key of this.finished) {
+      if (this.finished.size <= keep) return;
+      this.finished.delete(key);
+      this.all.delete(key);
+    }
+  }
+}
+
 function sandboxFailure(message: string): RealmOutcome {
   return errorOutcome({ name: "SandboxError", message });
 }
@@ -269,7 +333,7 @@ export class Executor implements SandboxHandlers {
   readonly loader: SheetLoader;
   readonly engine: RealmEngine;
   readonly safeDirs: SafeDirs;
-  private readonly sessions = new Map<string, Session>();
+  private readonly sessions = new SessionTable();
   private readonly stepTimeoutMs: number;
   private readonly requestTimeoutMs: number;
   private readonly maxReportBytes: number;
@@ -501,8 +565,7 @@ export class Executor implements SandboxHandlers {
   }
 
   async health(): Promise<HealthResponse> {
-    let active = 0;
-    for (const session of this.sessions.values()) if (!isFinished(session.status)) active++;
+    const active = this.sessions.live;
     if (this.store) await this.fromStore("ping", () => this.store!.ping());
     return { status: "healthy", active_sessions: active, version: VERSION, store: this.store?.description ?? "memory" };
   }
@@ -674,21 +737,12 @@ export class Executor implements SandboxHandlers {
   }
 
   private liveSessions(): number {
-    let live = 0;
-    for (const session of this.sessions.values()) if (!isFinished(session.status)) live++;
-    return live;
+    return this.sessions.live;
   }
 
-  /** Keeps at most `maxSessions` finished sessions (a Map iterates oldest first). */
+  /** Keeps fewer than `maxSessions` finished sessions, forgetting the ones that finished first. */
   private forgetOldestFinished(): void {
-    let finished = 0;
-    for (const session of this.sessions.values()) if (isFinished(session.status)) finished++;
-    for (const session of this.sessions.values()) {
-      if (finished < this.maxSessions) break;
-      if (!isFinished(session.status)) continue;
-      this.sessions.delete(session.key);
-      finished--;
-    }
+    this.sessions.trimFinished(this.maxSessions - 1);
   }
 
   private require(id: string, context: RequestContext = {}): Session {
@@ -772,6 +826,7 @@ export class Executor implements SandboxHandlers {
       session.replayCause = previous || wasStale ? "stale_realm" : "new_replica";
     }
     session.sent = session.report.mark;
+    this.sessions.settled(session);
     return session;
   }
 
@@ -906,6 +961,7 @@ export class Executor implements SandboxHandlers {
     } finally {
       session.lastActivity = this.clock();
       session.updatedAt = session.lastActivity;
+      this.sessions.settled(session);
     }
   }
 
@@ -1083,6 +1139,7 @@ export class Executor implements SandboxHandlers {
     session.status = "error";
     session.error = error;
     session.window = undefined;
+    this.sessions.settled(session);
     this.engine.drop(session.key);
   }
 
