@@ -175,7 +175,12 @@ export class RunPanel implements vscode.Disposable {
     this.events.onTrace(this.sheet, [], true);
     try {
       const requested = performance.now();
-      const result = await driver.start({ ...this.sandbox.sheetRequest(this.sheet.fsPath), ...(funcName ? { func_name: funcName } : {}) });
+      // The panel shows values beside the code: it asks for the trace.
+      const result = await driver.start({
+        ...this.sandbox.sheetRequest(this.sheet.fsPath),
+        ...(funcName ? { func_name: funcName } : {}),
+        trace: true,
+      });
       this.log?.info(`run ${this.state.sheet}: first answer in ${(performance.now() - requested).toFixed(0)} ms`);
       this.show(driver, result);
     } catch (error) {

@@ -24,6 +24,11 @@ export interface ExecuteRequest {
   /** `{ [window_id]: values }`: windows found here are answered without pausing. */
   inputs?: Record<string, Record<string, unknown>>;
   html_mode?: HtmlMode;
+  /**
+   * Answer with `trace` (the values beside the code, with each line's formula as text) for this session: the
+   * editor asks for it. Off by default: building it costs about a quarter of a rendered step.
+   */
+  trace?: boolean;
 }
 
 export interface ResumeRequest {
@@ -217,6 +222,10 @@ export function parseExecuteRequest(body: unknown): Parsed<ExecuteRequest> {
     }
     if (!nestsWithin(body.inputs, MAX_JSON_DEPTH)) return { ok: false, message: `\`inputs\` nest deeper than ${MAX_JSON_DEPTH} levels.` };
     request.inputs = body.inputs as Record<string, Record<string, unknown>>;
+  }
+  if (body.trace !== undefined) {
+    if (typeof body.trace !== "boolean") return { ok: false, message: "`trace` must be true or false." };
+    if (body.trace) request.trace = true;
   }
   const mode = parseHtmlMode(body.html_mode);
   if (mode instanceof Error) return { ok: false, message: mode.message };

@@ -41,6 +41,8 @@ export interface SessionRecord {
   input_log: InputLogEntry[];
   /** The execute request's batch `inputs`: a window found here is answered without pausing, now and after a replay. */
   inputs?: Record<string, Record<string, unknown>>;
+  /** The session answers with `trace` (ExecuteRequest.trace). */
+  trace?: true;
 }
 
 /**
@@ -78,6 +80,7 @@ export function parseSessionRecord(value: unknown): Parsed<SessionRecord> {
   if (!isInputLog(value.input_log)) return bad("needs an `input_log` of { window, values }");
   if (value.inputs !== undefined && !(isRecord(value.inputs) && Object.values(value.inputs).every(isRecord)))
     return bad("has `inputs` that are not { window_id: values }");
+  if (value.trace !== undefined && value.trace !== true) return bad("has a `trace` that is not true");
   return { ok: true, value: value as unknown as SessionRecord };
 }
 

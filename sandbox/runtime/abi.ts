@@ -55,6 +55,8 @@ export interface RealmStart {
   params?: unknown;
   /** The sheet's file name, for messages about its exports. */
   filename: string;
+  /** Build each step's trace (the values beside the code); without it the values are dropped unread. */
+  trace?: boolean;
 }
 
 export interface RealmErrorData {

@@ -51,6 +51,8 @@ let logs: string[] = [];
 let outcome = "";
 let generator: AsyncGen | undefined;
 let finished = false;
+/** The session asked for each step's trace (RealmStart.trace). */
+let traceWanted = false;
 let cancelling = false;
 let uiCount = 0;
 const seenWindowIds: Record<string, number> = {};
@@ -313,7 +315,8 @@ type OutcomeCore = RealmOutcome extends infer O ? (O extends RealmOutcome ? Omit
 /** The step's trace: one entry past the limit tells the host it was cut. */
 function stepTrace(): RealmTraceEntry[] {
   try {
-    return takeTrace(MAX_TRACE_ENTRIES + 1);
+    // Unwanted, the recorded values are still cleared, but no entry (nor its formula text) is built.
+    return takeTrace(traceWanted ? MAX_TRACE_ENTRIES + 1 : 0);
   } catch {
     return [];
   }
@@ -406,6 +409,7 @@ function exportList(exports: Record<string, unknown>): string {
 function start(): void {
   try {
     const request = readInput() as RealmStart;
+    traceWanted = request.trace === true;
     const exports = (G[REALM.sheet] ?? {}) as Record<string, unknown>;
     let name = request.func;
     if (name === undefined) name = "sheet" in exports ? "sheet" : "default" in exports ? "default" : "sheet";

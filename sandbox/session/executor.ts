@@ -302,6 +302,7 @@ function sandboxFailure(message: string): RealmOutcome {
 function startOf(record: SessionRecord): RealmStart {
   return {
     filename: record.sheet.filename,
+    ...(record.trace ? { trace: true } : {}),
     ...(record.func_name !== undefined ? { func: record.func_name } : {}),
     ...(record.params !== undefined ? { params: record.params } : {}),
   };
@@ -404,6 +405,7 @@ export class Executor implements SandboxHandlers {
       ...(request.func_name !== undefined ? { func_name: request.func_name } : {}),
       ...(request.params !== undefined ? { params: request.params } : {}),
       ...(request.inputs !== undefined ? { inputs: request.inputs } : {}),
+      ...(request.trace ? { trace: true as const } : {}),
     };
     const deadline = performance.now() + this.requestTimeoutMs;
     return this.exclusive(session, async () => {

@@ -184,7 +184,7 @@ for (const makeTarget of targets) {
       assert.equal(second.html, `<h1>Five windows</h1>\n${SUM_START}${sumLine(0, 2)}<p>w1 = 2</p>\n`);
     });
 
-    it("carries each step's trace (values in the editor) with lines in the sheet's own file", async () => {
+    it("carries each step's trace (values in the editor) with lines in the sheet's own file, when asked", async () => {
       const lines = fs.readFileSync(TRACE, "utf8").split("\n");
       for (const entry of [...TRACE_STEP_1, ...TRACE_STEP_2])
         assert.match(
@@ -192,7 +192,7 @@ for (const makeTarget of targets) {
           new RegExp(`^\\s*(const |let )?${entry.name}\\b[^=]*\\+?= `),
           `line ${entry.line} assigns ${entry.name}`,
         );
-      const delta = await run({ file_path: TRACE, html_mode: "delta" });
+      const delta = await run({ file_path: TRACE, html_mode: "delta", trace: true });
       assert.equal(delta.status, "waiting_ui", JSON.stringify(delta.error));
       assert.deepEqual(delta.trace, TRACE_STEP_1);
       assert.equal(delta.trace_truncated, undefined);
@@ -200,18 +200,24 @@ for (const makeTarget of targets) {
       assert.equal(deltaEnd.status, "completed", JSON.stringify(deltaEnd.error));
       assert.deepEqual(deltaEnd.trace, TRACE_STEP_2, "a delta response carries only its own steps' values");
       // Full html: the whole run's values, like `html`.
-      const full = await run({ file_path: TRACE, html_mode: "full" });
+      const full = await run({ file_path: TRACE, html_mode: "full", trace: true });
       assert.deepEqual(full.trace, TRACE_STEP_1);
       const fullEnd = await client.resume({ session_id: full.session_id, user_input: { q: 10 }, html_mode: "full" });
       assert.deepEqual(fullEnd.trace, [...TRACE_STEP_1, ...TRACE_STEP_2]);
       // Batch inputs: one response, both steps.
-      const batch = await run({ file_path: TRACE, inputs: { load: { q: 10 } }, html_mode: "delta" });
+      const batch = await run({ file_path: TRACE, inputs: { load: { q: 10 } }, html_mode: "delta", trace: true });
+      // Not asked for: no trace (building it costs about a quarter of a rendered step).
+      const unasked = await run({ file_path: TRACE, inputs: { load: { q: 10 } }, html_mode: "delta" });
+      assert.equal(unasked.trace, undefined);
+      assert.equal(unasked.html, undefined);
+      assert.equal(unasked.html_delta, batch.html_delta, "the same report either way");
       assert.deepEqual(batch.trace, [...TRACE_STEP_1, ...TRACE_STEP_2]);
       // A line evaluated in several steps of one response: its last value.
       const plain = await run({
         file_path: FIVE,
         inputs: { w1: { v: 1 }, w2: { v: 2 }, w3: { v: 3 }, w4: { v: 4 }, w5: { v: 5 } },
         html_mode: "delta",
+        trace: true,
       });
       assert.deepEqual(plain.trace, [
         { line: 6, name: "sum", value: 0, display: "0", formula: "sum = 0" },

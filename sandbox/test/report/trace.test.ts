@@ -15,7 +15,7 @@ const CONTRACT = path.join(__dirname, "..", "fixtures", "contract");
 const TRACE = path.join(CONTRACT, "trace.calc.ts");
 
 function source(text: string, extra: Partial<ExecuteRequest> = {}): ExecuteRequest {
-  return { source: text, filename: "t.calc.ts", html_mode: "delta", ...extra };
+  return { source: text, filename: "t.calc.ts", html_mode: "delta", trace: true, ...extra };
 }
 
 describe("trace: values in the editor", function () {
@@ -35,8 +35,8 @@ describe("trace: values in the editor", function () {
     after(() => executor.close());
 
     it("rebuilding an evicted session keeps its report byte-identical and sends no replayed values", async () => {
-      const delta = await executor.execute({ file_path: TRACE, html_mode: "delta" });
-      const full = await executor.execute({ file_path: TRACE, html_mode: "full" });
+      const delta = await executor.execute({ file_path: TRACE, html_mode: "delta", trace: true });
+      const full = await executor.execute({ file_path: TRACE, html_mode: "full", trace: true });
       assert.deepEqual(delta.trace, STEP_1);
       now += 120_000;
       await executor.sweep();
@@ -49,7 +49,7 @@ describe("trace: values in the editor", function () {
     });
 
     it("a replay of a recorded session gives the same report and the same trace", async () => {
-      const first = await executor.execute({ file_path: TRACE, html_mode: "full" });
+      const first = await executor.execute({ file_path: TRACE, html_mode: "full", trace: true });
       const end = await executor.resume({ session_id: first.session_id, user_input: { q: 10 } });
       const again = await executor.replay({ record: executor.sessionRecord(first.session_id) });
       assert.equal(again.html, end.html);
@@ -147,11 +147,11 @@ describe("trace: values in the editor", function () {
     after(() => executor.close());
 
     it("carries the trace from a pool member, in delta and full mode", async () => {
-      let response: ExecutionResponse = await executor.execute({ file_path: TRACE, html_mode: "delta" });
+      let response: ExecutionResponse = await executor.execute({ file_path: TRACE, html_mode: "delta", trace: true });
       assert.deepEqual(response.trace, STEP_1);
       response = await executor.resume({ session_id: response.session_id, user_input: { q: 10 } });
       assert.deepEqual(response.trace, STEP_2);
-      const batch = await executor.execute({ file_path: TRACE, inputs: { load: { q: 10 } } });
+      const batch = await executor.execute({ file_path: TRACE, inputs: { load: { q: 10 } }, trace: true });
       assert.deepEqual(batch.trace, [...STEP_1, ...STEP_2]);
     });
   });

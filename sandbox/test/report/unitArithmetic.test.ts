@@ -102,7 +102,7 @@ describe("units: quantities in sheets", function () {
   });
 
   it("the trace carries the unit and the value in it", async () => {
-    const response = await run(executor, sheet(`export async function* sheet() {\n  const M = 2 * kN * (3 * m);\n}\n`));
+    const response = await run(executor, sheet(`export async function* sheet() {\n  const M = 2 * kN * (3 * m);\n}\n`, { trace: true }));
     const entry = response.trace?.find((e) => e.name === "M");
     assert.deepEqual(entry && { value: entry.value, unit: entry.unit, display: entry.display }, {
       value: 6,
