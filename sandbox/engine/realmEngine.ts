@@ -104,6 +104,11 @@ export class InProcessEngine implements RealmEngine {
     return this.realms.size;
   }
 
+  /** The bundle with this hash is compiled and kept here: it can be opened by its hash alone. */
+  holdsScript(hash: string): boolean {
+    return this.scripts.has(hash);
+  }
+
   async open(sessionId: string, sheet: SheetCode, init: RealmInit, start: RealmStart): Promise<RealmOutcome> {
     this.drop(sessionId);
     let cached = this.scripts.get(sheet.hash);

@@ -172,6 +172,8 @@ class WorkerSlot {
   readonly id = nextWorkerId++;
   private readonly transport: Transport;
   readonly sessions = new Set<string>();
+  /** Bundles (by hash) whose code this member has been sent: later opens send the hash alone. */
+  readonly knownCode = new Set<string>();
   /** Requests not yet sent, oldest first. */
   private readonly queue: Request[] = [];
   /** The one request the member is running. */
@@ -518,8 +520,10 @@ export class WorkerPoolEngine implements RealmEngine {
     // A member that dies while this open waits its turn (or runs it, killed from outside) answers `lost`: start it again in another.
     const outcome = await retryLost(async () => {
       const slot = this.place(sessionId);
-      const message = { op: "open" as const, sessionId, sheet: this.withTiming(sessionId, sheet), init, start };
-      return this.settle(sessionId, slot, outcomeOf(await slot.request(message, sessionId)), true);
+      const reply = await this.withCode(slot, this.withTiming(sessionId, sheet), (code) =>
+        slot.request({ op: "open", sessionId, sheet: code, init, start }, sessionId),
+      );
+      return this.settle(sessionId, slot, outcomeOf(reply), true);
     });
     if (outcome.kind !== "lost") return outcome;
     return errorOutcome({
@@ -542,12 +546,25 @@ export class WorkerPoolEngine implements RealmEngine {
       return charged;
     }
     const slot = this.place(sessionId);
-    const reply = await slot.request(
-      { op: "restore", sessionId, sheet: this.withTiming(sessionId, sheet), init, start, inputLog: [...inputLog] },
-      sessionId,
-      inputLog.length + 1,
+    const reply = await this.withCode(slot, this.withTiming(sessionId, sheet), (code) =>
+      slot.request({ op: "restore", sessionId, sheet: code, init, start, inputLog: [...inputLog] }, sessionId, inputLog.length + 1),
     );
     return this.settle(sessionId, slot, outcomeOf(reply), true);
+  }
+
+  /**
+   * Sends a sheet to a member by its hash alone when the member has had its code before (a bundle with rendering
+   * is ~130 KB, every session would send it again); a member that has let it go answers `needCode`, and gets it.
+   */
+  private async withCode(slot: WorkerSlot, sheet: SheetCode, send: (sheet: SheetCode) => Promise<FromWorker>): Promise<FromWorker> {
+    if (slot.knownCode.has(sheet.hash)) {
+      const reply = await send({ ...sheet, code: "" });
+      if (!("needCode" in reply)) return reply;
+      slot.knownCode.delete(sheet.hash);
+    }
+    const reply = await send(sheet);
+    if ("outcome" in reply && reply.outcome.kind !== "lost") slot.knownCode.add(sheet.hash);
+    return reply;
   }
 
   async resume(sessionId: string, values: unknown): Promise<EngineOutcome> {

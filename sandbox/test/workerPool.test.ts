@@ -189,6 +189,48 @@ describe("worker pool: runaway battery", function () {
     });
   }
 
+  it("opens a bundle a member already has by its hash alone, and sends the code again when the member let it go", async () => {
+    await executor.close();
+    pool = newPool({ maxWorkers: 1, sessionsPerWorker: 100 });
+    const quiet = new Executor({ safeDirs: [RUNAWAY], engine: pool });
+    const needed: number[] = [];
+    type Send = (sheet: unknown) => Promise<{ needCode?: true }>;
+    const counting = pool as unknown as { withCode: (slot: unknown, sheet: unknown, send: Send) => Promise<unknown> };
+    const original = counting.withCode.bind(pool);
+    // Counts the members' `needCode` answers as they pass.
+    counting.withCode = async (slot, sheet, send) =>
+      original(slot, sheet, async (s: unknown) => {
+        const reply = await send(s);
+        if (reply.needCode) needed.push(1);
+        return reply;
+      });
+    try {
+      const first = await quiet.execute({ file_path: path.join(RUNAWAY, "steady.calc.ts") });
+      const second = await quiet.execute({ file_path: path.join(RUNAWAY, "steady.calc.ts") });
+      assert.equal(second.html, first.html, "the same sheet, opened by its hash, runs the same");
+      assert.equal(needed.length, 0);
+      // 32 other bundles waiting in the member fill its script cache; then the steady sheet's last session ends,
+      // and the member lets its script go.
+      const others = [];
+      for (let n = 0; n < 32; n++)
+        others.push(
+          await quiet.execute({
+            source: `import { UI, Window, p } from "uzoncalc";\nexport async function* sheet() { p("other ${n}"); yield UI(Window({ title: "W", fields: [] })); }\n`,
+            filename: `other-${n}.calc.ts`,
+          }),
+        );
+      await quiet.cancel({ session_id: first.session_id });
+      await quiet.cancel({ session_id: second.session_id });
+      const again = await quiet.execute({ file_path: path.join(RUNAWAY, "steady.calc.ts") });
+      assert.equal(needed.length, 1, "the member asked for the code it no longer had");
+      assert.equal(again.status, "waiting_ui", JSON.stringify(again.error));
+      assert.equal(again.html, first.html);
+      for (const other of others) await quiet.cancel({ session_id: other.session_id });
+    } finally {
+      await quiet.close();
+    }
+  });
+
   it("evicts the least recently used realm when every worker is full, and rebuilds it on demand", async () => {
     await executor.close();
     pool = newPool({ maxWorkers: 1, sessionsPerWorker: 3 });

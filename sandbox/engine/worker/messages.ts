@@ -27,4 +27,8 @@ export interface ProbeResult {
 }
 
 /** `memory`: the member's heap used + external memory (bytes) after the request, for charging memory to sessions. */
-export type FromWorker = { seq: number; outcome: EngineOutcome; memory?: number } | { seq: number; probe: ProbeResult };
+export type FromWorker =
+  | { seq: number; outcome: EngineOutcome; memory?: number }
+  | { seq: number; probe: ProbeResult }
+  /** An open or restore sent by hash alone (`code: ""`) for a bundle this member no longer holds: send it again with the code. */
+  | { seq: number; needCode: true };

@@ -83,8 +83,10 @@ function tryConnect(port: number): Promise<string> {
 async function handle(message: ToWorker): Promise<FromWorker | undefined> {
   switch (message.op) {
     case "open":
+      if (message.sheet.code === "" && !engine.holdsScript(message.sheet.hash)) return { seq: message.seq, needCode: true };
       return answer(message.seq, await engine.open(message.sessionId, message.sheet, message.init, message.start));
     case "restore":
+      if (message.sheet.code === "" && !engine.holdsScript(message.sheet.hash)) return { seq: message.seq, needCode: true };
       return answer(message.seq, await engine.restore(message.sessionId, message.sheet, message.init, message.start, message.inputLog));
     case "resume":
       return answer(message.seq, await engine.resume(message.sessionId, message.values));
