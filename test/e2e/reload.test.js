@@ -11,6 +11,17 @@ const path = require("node:path");
 const H = require("./harness");
 const { useExamplesWorkbench, openSheet } = require("./workspace");
 
+/**
+ * "Developer: Reload Window", waited for: the page navigates and loads again (flake fix: looking for the panel
+ * before that finds the old page's frame, which is then detached), and the new workbench is up.
+ */
+async function reloadWindow(page) {
+  const loaded = page.waitForEvent("load", { timeout: 60000 });
+  await H.runCommand(page, "Developer: Reload Window");
+  await loaded;
+  await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: 60000 });
+}
+
 /** Run the beam to its first window, type a span without submitting, reload the window, and find the panel again. */
 async function runTypeAndReload(page, session, name) {
   await openSheet(page, session, "beam.calc.ts");
@@ -20,8 +31,7 @@ async function runTypeAndReload(page, session, name) {
   // The webview keeps typed values in its state as they change; give it a moment to save them.
   await page.waitForTimeout(500);
   await H.shot(page, `${name}-1-typed`);
-  await H.runCommand(page, "Developer: Reload Window");
-  await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: 60000 });
+  await reloadWindow(page);
   frame = await H.webviewFrameWith(page, '[data-form] [data-field="span"]', 60000);
   await frame.locator('.uzc-state[data-state="waiting"]').waitFor({ timeout: 30000 });
   await H.shot(page, `${name}-2-restored`);
@@ -111,12 +121,14 @@ describe("a waiting run survives a window reload: remote sandbox", () => {
       frame = await H.webviewFrameWith(page, '[data-form] [data-field="g"]', 30000);
       await frame.locator('[data-field="g"] input').fill("2.5");
       await page.waitForTimeout(500);
-      await H.runCommand(page, "Developer: Reload Window");
       // The team's service restarts while the window reloads: the run's session is gone from its memory.
-      service.proc.kill("SIGKILL");
-      await new Promise((resolve) => service.proc.once("exit", resolve));
-      await startService();
-      await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: 60000 });
+      const restarted = (async () => {
+        service.proc.kill("SIGKILL");
+        await new Promise((resolve) => service.proc.once("exit", resolve));
+        await startService();
+      })();
+      await reloadWindow(page);
+      await restarted;
       frame = await H.webviewFrameWith(page, '[data-form] [data-field="g"]', 60000);
       await frame.locator('.uzc-state[data-state="waiting"]').waitFor({ timeout: 30000 });
       assert.strictEqual(await frame.locator('[data-field="g"] input').inputValue(), "2.5");
