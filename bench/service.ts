@@ -17,7 +17,20 @@ function startPinned(): Promise<{ url: string; stop: () => void }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       "taskset",
-      ["-c", "0", process.execPath, CLI, "serve", "--port", "0", "--safe-dir", SHEETS, "--max-sessions", "2000"],
+      [
+        "-c",
+        "0",
+        process.execPath,
+        CLI,
+        "serve",
+        "--port",
+        "0",
+        "--safe-dir",
+        SHEETS,
+        "--max-sessions",
+        "2000",
+        ...(process.env.UZC_SERVE_ARGS ?? "").split(" ").filter(Boolean),
+      ],
       { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, LOG_LEVEL: "info" } },
     );
     let buffer = "";

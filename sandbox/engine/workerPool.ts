@@ -4,8 +4,9 @@
 // executor turns into a rebuild by replay in a fresh member. A member killed from outside (the OS, an operator)
 // charges nobody: every session in it is rebuilt.
 //
-// Each member runs one request at a time and the pool holds the queue, so a request that waits behind a long
-// step can move: its session is rebuilt by replay in an idle member instead (see `relieve`).
+// The pool holds each member's queue and sends a member a few requests ahead only while the step it runs is
+// young, so a request that waits behind a long step is still here and can move: its session is rebuilt by replay
+// in a member that is not stuck (see `relieve`).
 
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
@@ -84,6 +85,11 @@ interface SlotLimits {
 }
 
 let nextWorkerId = 1;
+
+/** Requests a member holds at once: the one it runs and a few sent ahead (see WorkerSlot.pump). */
+const MAX_IN_FLIGHT = 16;
+/** Requests are sent ahead only while the running one has run less than this. */
+const SEND_AHEAD_MS = 5;
 
 /** A pool member's channel: a worker thread or a child process, seen the same way. */
 interface Transport {
@@ -174,10 +180,12 @@ class WorkerSlot {
   readonly sessions = new Set<string>();
   /** Bundles (by hash) whose code this member has been sent: later opens send the hash alone. */
   readonly knownCode = new Set<string>();
-  /** Requests not yet sent, oldest first. */
+  /** Requests not yet sent, oldest first: these can still move to another member. */
   private readonly queue: Request[] = [];
-  /** The one request the member is running. */
-  private running: { request: Request; startedAt: number } | undefined;
+  /** Requests sent, oldest first: the oldest unanswered one is the one timed as running. */
+  private readonly inFlight: Request[] = [];
+  /** When the member started the request it is running (the previous answer came, or it was sent to an idle member). */
+  private headStartedAt = 0;
   private seq = 0;
   private watchdog: NodeJS.Timeout | undefined;
   private slowTimer: NodeJS.Timeout | undefined;
@@ -223,8 +231,8 @@ class WorkerSlot {
 
   /** Running another session's step that has taken longer than a request should wait. */
   blockedFor(sessionId: string | undefined, now = performance.now()): boolean {
-    const running = this.running;
-    return !!running && running.request.sessionId !== sessionId && now - running.startedAt >= this.limits.migrateAfterMs;
+    const head = this.inFlight[0];
+    return !!head && head.sessionId !== sessionId && now - this.headStartedAt >= this.limits.migrateAfterMs;
   }
 
   get queued(): number {
@@ -275,7 +283,7 @@ class WorkerSlot {
 
   /** Sessions with requests waiting behind a long step of another session. */
   waitingSessions(): string[] {
-    const head = this.running?.request.sessionId;
+    const head = this.inFlight[0]?.sessionId;
     return [...new Set(this.queue.map((r) => r.sessionId).filter((id): id is string => id !== undefined && id !== head))];
   }
 
@@ -284,35 +292,54 @@ class WorkerSlot {
     await this.transport.kill();
   }
 
+  /**
+   * Sends what may go now. A few requests are sent ahead of the answer to the one running (the member then goes
+   * from one to the next without waiting for this process: on a busy core that is a context switch saved per
+   * request), but only while the running step is young: behind a step that has run SEND_AHEAD_MS, requests
+   * stay here, where a long step cannot hold them (they move, see `relieve`).
+   */
   private pump(): void {
-    if (this.running || this.dead) return;
-    const request = this.queue.shift();
-    if (!request) {
-      this.transport.unref(); // an idle member must not keep the process alive
-      return;
-    }
+    if (this.dead) return;
     const now = performance.now();
-    this.pool.noteQueueWait(now - request.queuedAt);
-    this.running = { request, startedAt: now };
-    this.transport.ref();
-    this.transport.send(request.message);
-    this.watchdog = setTimeout(() => this.onWatchdog(request.seq), this.limits.stepTimeoutMs * request.steps + this.limits.watchdogGraceMs);
+    while (this.queue.length > 0 && this.inFlight.length < MAX_IN_FLIGHT) {
+      if (this.inFlight.length > 0 && now - this.headStartedAt >= SEND_AHEAD_MS) break;
+      const request = this.queue.shift()!;
+      this.pool.noteQueueWait(now - request.queuedAt);
+      this.inFlight.push(request);
+      if (this.inFlight.length === 1) this.startHead(now);
+      this.transport.ref();
+      this.transport.send(request.message);
+    }
+    if (this.inFlight.length === 0) this.transport.unref(); // an idle member must not keep the process alive
+  }
+
+  /** Times the request the member runs now: its step limit (the watchdog), and when others behind it should move. */
+  private startHead(now: number): void {
+    const head = this.inFlight[0]!;
+    this.headStartedAt = now;
+    clearTimeout(this.watchdog);
+    clearTimeout(this.slowTimer);
+    this.watchdog = setTimeout(() => this.onWatchdog(head.seq), this.limits.stepTimeoutMs * head.steps + this.limits.watchdogGraceMs);
     this.watchdog.unref();
     this.slowTimer = setTimeout(() => this.pool.relieve(this), this.limits.migrateAfterMs);
     this.slowTimer.unref();
   }
 
+  /** The running request is done (answered, or its member died): the next one in flight, if any, runs now. */
   private finishRunning(): Request | undefined {
-    const request = this.running?.request;
-    this.running = undefined;
+    const request = this.inFlight.shift();
     clearTimeout(this.watchdog);
     clearTimeout(this.slowTimer);
+    if (this.inFlight.length > 0 && !this.dead) this.startHead(performance.now());
     return request;
   }
 
   onReply(reply: FromWorker): void {
-    if (this.running?.request.seq !== reply.seq) return;
-    const request = this.finishRunning()!;
+    // Matched by seq: a member may answer out of order (an operation that awaits lets the next message in), and
+    // the oldest unanswered request is the one timed.
+    const index = this.inFlight.findIndex((r) => r.seq === reply.seq);
+    if (index < 0) return;
+    const request = index === 0 ? this.finishRunning()! : this.inFlight.splice(index, 1)[0]!;
     let answer = reply;
     if ("outcome" in reply && reply.memory !== undefined) {
       const grown = reply.memory - this.memory;
@@ -363,7 +390,7 @@ class WorkerSlot {
 
   /** The vm timeout should have ended the step already; a member still silent past it is stopped from outside. */
   private onWatchdog(seq: number): void {
-    if (this.running?.request.seq !== seq || this.dead) return;
+    if (this.inFlight[0]?.seq !== seq || this.dead) return;
     this.cause ??= "time";
     this.pool.log("warn", `member ${this.id}: no answer ${this.limits.watchdogGraceMs} ms past the step limit; terminating it`);
     void this.transport.kill();
@@ -388,7 +415,8 @@ class WorkerSlot {
       }
       head.resolve({ seq: head.seq, outcome });
     }
-    for (const request of this.queue.splice(0)) request.resolve(lostReply(request.seq));
+    // Sent but not started, or never sent: waiting their turn, they caused nothing.
+    for (const request of [...this.inFlight.splice(0), ...this.queue.splice(0)]) request.resolve(lostReply(request.seq));
     if (cause !== "crash" || this.sessions.size > 0) {
       this.pool.log(
         "warn",

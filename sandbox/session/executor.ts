@@ -91,8 +91,11 @@ class ReportBody {
   private readonly parts: string[] = [];
   private joined = "";
   private joinedParts = 0;
-  /** sha256 of the text so far, kept as it grows (a store records it: a replay elsewhere must reproduce it). */
-  private readonly hasher: Hash = createHash("sha256");
+  /**
+   * sha256 of the text so far, kept as it grows when a store records it (a replay elsewhere must reproduce it);
+   * without a store nothing is hashed.
+   */
+  private readonly hasher: Hash | undefined;
   /** Characters so far: what the report size limit counts. */
   length = 0;
 
@@ -100,11 +103,15 @@ class ReportBody {
     if (html === "") return;
     this.parts.push(html);
     this.length += html.length;
-    this.hasher.update(html);
+    this.hasher?.update(html);
+  }
+
+  constructor(hashed: boolean) {
+    this.hasher = hashed ? createHash("sha256") : undefined;
   }
 
   get hash(): string {
-    return this.hasher.copy().digest("base64url");
+    return this.hasher ? this.hasher.copy().digest("base64url") : reportHash(this.text);
   }
 
   /** A position to take a delta from later. */
@@ -718,7 +725,7 @@ export class Executor implements SandboxHandlers {
       updatedAt: now,
       lastActivity: now,
       uiSteps: 0,
-      report: new ReportBody(),
+      report: new ReportBody(this.store !== undefined),
       sent: 0,
       trace: new RunTrace(),
       answered: new Set(),
@@ -1033,7 +1040,7 @@ export class Executor implements SandboxHandlers {
       return errorOutcome(mismatch);
     }
     if (adopted && outcome.kind === "ui") {
-      session.report = new ReportBody();
+      session.report = new ReportBody(this.store !== undefined);
       session.report.append(outcome.html);
       session.reportHash = undefined;
       session.sent = session.report.mark;
