@@ -5,6 +5,7 @@
 // The sheet has three windows and a hundred float statements after each, rendered (formula = substitution =
 // value) or not (`export const render = false`).
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -12,6 +13,13 @@ import { fmt, postJson, row, summarize } from "./util";
 
 const CLI = process.env.UZC_CLI ?? path.join(__dirname, "..", "dist", "cli.js");
 const SHEETS = path.join(__dirname, "sheets");
+// The same sheet with rendering off, made beside it in a scratch folder (one source for both).
+const PLAIN = fs.mkdtempSync(path.join(os.tmpdir(), "uzc-bench-"));
+fs.writeFileSync(
+  path.join(PLAIN, "hundred-plain.calc.ts"),
+  fs.readFileSync(path.join(SHEETS, "hundred.calc.ts"), "utf8") + "\nexport const render = false;\n",
+);
+process.on("exit", () => fs.rmSync(PLAIN, { recursive: true, force: true }));
 
 function startPinned(): Promise<{ url: string; stop: () => void }> {
   return new Promise((resolve, reject) => {
@@ -27,6 +35,8 @@ function startPinned(): Promise<{ url: string; stop: () => void }> {
         "0",
         "--safe-dir",
         SHEETS,
+        "--safe-dir",
+        PLAIN,
         "--max-sessions",
         "2000",
         ...(process.env.UZC_SERVE_ARGS ?? "").split(" ").filter(Boolean),
@@ -76,11 +86,11 @@ async function main(): Promise<void> {
   const service = await startPinned();
   try {
     for (const [label, sheet] of [
-      ["render off", "hundred-plain.calc.ts"],
-      ["render on", "hundred.calc.ts"],
+      ["render off", path.join(PLAIN, "hundred-plain.calc.ts")],
+      ["render on", path.join(SHEETS, "hundred.calc.ts")],
     ] as const) {
       for (const clients of [10, 64]) {
-        const { steps, seconds, latencies } = await closedLoop(service.url, path.join(SHEETS, sheet), clients, 1, 5);
+        const { steps, seconds, latencies } = await closedLoop(service.url, sheet, clients, 1, 5);
         const s = summarize(latencies);
         row(`${label}, ${clients} clients: steps/s (every request is a step)`, `${Math.round(steps / seconds)}`);
         row(`${label}, ${clients} clients: p50 / p99`, `${fmt(s.median)} / ${fmt(s.p99)}`);

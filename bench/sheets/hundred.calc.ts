@@ -1,7 +1,8 @@
 import { UI, Window, p } from "uzoncalc";
 
 // The service benchmark's sheet (bench/service.ts): three windows, a hundred float statements after each,
-// like the seed's own benchmark sheet. Every statement renders as formula = substitution = value.
+// like the seed's own benchmark sheet. Every statement renders as formula = substitution = value; bench/service.ts
+// also runs it with rendering off.
 export async function* sheet() {
   let carry = 1;
   const w1 = yield UI(Window({ title: "Window 1", id: "w1", fields: [{ name: "x", type: "number", default: 1 }] }));
