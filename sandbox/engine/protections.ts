@@ -1,6 +1,7 @@
 // Start-up checks: which protections hold on this Node (or Electron-as-Node), logged once, with a safe fallback
 // where one is missing (traps.md item 5: desktop VS Code runs the sandbox under Electron, code-server under Node).
 
+import { withDeadline } from "../deadline";
 import { InProcessEngine, type RealmEngine } from "./realmEngine";
 import { realmProtections } from "./sheetRealm";
 import { defaultWorkerScript, WorkerPoolEngine, type WorkerPoolOptions } from "./workerPool";
@@ -66,7 +67,7 @@ export async function createSandboxEngine(options: SandboxEngineOptions): Promis
     let pool: WorkerPoolEngine | undefined;
     try {
       pool = new WorkerPoolEngine({ ...options, workerScript, permission, confine });
-      const probe = await withTimeout(pool.probe(), 10_000);
+      const probe = await withDeadline(pool.probe(), 10_000, () => new Error("no answer within 10000 ms"));
       if (permission && !probe.permission) {
         log("warn", "sheet workers started, but the permission model is not in force in them");
       }
@@ -103,19 +104,3 @@ const NO_MEMBERS = {
   memberMemoryCapped: false,
   memberNetworkIsolated: false,
 } as const;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}

@@ -7,6 +7,7 @@
 // `store_unavailable` at once instead of hanging, and the client reconnects by itself when Redis is back.
 
 import { createClient } from "redis";
+import { withDeadline } from "../deadline";
 import { StoreUnavailableError, type SessionStore, type StoredBundle, type StoredSession } from "./store";
 
 const COMMIT = `
@@ -68,9 +69,7 @@ export class RedisStore implements SessionStore {
   async connect(waitMs = 0): Promise<void> {
     const ready = new Promise<void>((resolve) => this.client.once("ready", () => resolve()));
     this.client.connect().catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([ready, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-    clearTimeout(timer);
+    await withDeadline(ready, waitMs, () => new Error("not connected yet")).catch(() => undefined);
   }
 
   async get(key: string): Promise<StoredSession | undefined> {
@@ -135,19 +134,11 @@ export class RedisStore implements SessionStore {
   /** One store call, bounded in time; any failure to reach Redis is StoreUnavailableError. */
   private async call<T>(operation: () => Promise<T>): Promise<T> {
     if (!this.client.isReady) throw new StoreUnavailableError(`not connected${this.lastError ? ` (${this.lastError})` : ""}`);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
-        operation(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new StoreUnavailableError(`no answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
-        }),
-      ]);
+      return await withDeadline(operation(), CALL_TIMEOUT_MS, () => new StoreUnavailableError(`no answer within ${CALL_TIMEOUT_MS} ms`));
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error;
       throw new StoreUnavailableError(error instanceof Error ? error.message : String(error));
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
