@@ -41,7 +41,7 @@ export const LOST_RETRY = {
 } as const;
 
 /** Runs `attempt` until it answers something other than `lost`, or the retry bounds above are spent. */
-export async function retryLost<T extends EngineOutcome>(attempt: (retry: number) => Promise<T>): Promise<T> {
+export async function retryLost<T extends { kind: string; running?: boolean }>(attempt: (retry: number) => Promise<T>): Promise<T> {
   const started = performance.now();
   let runningLosses = 0;
   let outcome = await attempt(0);

@@ -343,18 +343,18 @@ class WorkerSlot {
     let answer = reply;
     if ("outcome" in reply && reply.memory !== undefined) {
       const grown = reply.memory - this.memory;
+      this.memory = reply.memory;
       if (reply.outcome.kind === "error" && reply.outcome.error.limit === "memory" && request.sessionId !== undefined) {
         answer = { ...reply, outcome: this.chargeMemory(request.sessionId, grown, reply.outcome) };
       }
-      this.account(request.sessionId, reply.memory);
+      this.account(request.sessionId, grown);
     }
     request.resolve(answer);
     this.pump();
   }
 
-  private account(sessionId: string | undefined, memory: number): void {
-    const grown = memory - this.memory;
-    this.memory = memory;
+  /** Adds what the member grew by during a request to its session's share; a fall shrinks every share in proportion. */
+  private account(sessionId: string | undefined, grown: number): void {
     if (grown >= 0) {
       if (sessionId !== undefined) this.held.set(sessionId, (this.held.get(sessionId) ?? 0) + grown);
       return;
@@ -512,8 +512,7 @@ export class WorkerPoolEngine implements RealmEngine {
   /** Ends a session that is not running now with `outcome` the next time it is asked for. */
   charge(sessionId: string, outcome: RealmOutcome): void {
     this.charged.set(sessionId, outcome);
-    this.placement.delete(sessionId);
-    this.recency.delete(sessionId);
+    this.unplace(sessionId);
   }
 
   /**
@@ -524,11 +523,15 @@ export class WorkerPoolEngine implements RealmEngine {
     if (this.closed || !slot.alive) return;
     for (const sessionId of slot.waitingSessions()) {
       if (!this.hasFreeMemberBesides(slot, sessionId)) return;
-      this.waits.moved++;
-      this.placement.delete(sessionId);
-      this.recency.delete(sessionId);
-      slot.evict(sessionId);
+      this.move(sessionId, slot);
     }
+  }
+
+  /** Takes a session out of a member that is stuck: its next request rebuilds it by replay wherever `place` puts it. */
+  private move(sessionId: string, slot: WorkerSlot): void {
+    this.waits.moved++;
+    this.unplace(sessionId);
+    slot.evict(sessionId);
   }
 
   /** Another member, or room for one, that is not itself stuck in a long step. */
@@ -613,8 +616,7 @@ export class WorkerPoolEngine implements RealmEngine {
   /** A request that would wait behind another session's long step moves instead, if a member is free. */
   private moveIfBlocked(sessionId: string, slot: WorkerSlot): boolean {
     if (!slot.blockedFor(sessionId) || !this.hasFreeMemberBesides(slot, sessionId)) return false;
-    this.waits.moved++;
-    slot.evict(sessionId);
+    this.move(sessionId, slot);
     return true;
   }
 
@@ -622,8 +624,7 @@ export class WorkerPoolEngine implements RealmEngine {
     const slot = this.placement.get(sessionId);
     this.bundleOf.delete(sessionId);
     this.charged.delete(sessionId);
-    this.placement.delete(sessionId);
-    this.recency.delete(sessionId);
+    this.unplace(sessionId);
     if (!slot) return;
     slot.release(sessionId);
     slot.post({ op: "drop", sessionId });
@@ -650,19 +651,19 @@ export class WorkerPoolEngine implements RealmEngine {
   forget(slot: WorkerSlot): void {
     const index = this.slots.indexOf(slot);
     if (index >= 0) this.slots.splice(index, 1);
-    for (const sessionId of slot.sessions) {
-      if (this.placement.get(sessionId) === slot) {
-        this.placement.delete(sessionId);
-        this.recency.delete(sessionId);
-      }
-    }
+    for (const sessionId of slot.sessions) if (this.placement.get(sessionId) === slot) this.unplace(sessionId);
     slot.sessions.clear();
   }
 
   private lose(sessionId: string): EngineOutcome {
+    this.unplace(sessionId);
+    return { kind: "lost" };
+  }
+
+  /** The session's realm is in no member as far as placement and eviction order know. */
+  private unplace(sessionId: string): void {
     this.placement.delete(sessionId);
     this.recency.delete(sessionId);
-    return { kind: "lost" };
   }
 
   private touch(sessionId: string): void {
@@ -682,8 +683,7 @@ export class WorkerPoolEngine implements RealmEngine {
         slot.post({ op: "drop", sessionId });
         this.bundleOf.delete(sessionId);
       }
-      this.placement.delete(sessionId);
-      this.recency.delete(sessionId);
+      this.unplace(sessionId);
       slot.release(sessionId);
     }
     return outcome;

@@ -357,7 +357,6 @@ export class Executor implements SandboxHandlers {
   private readonly staleKeys = new Set<string>();
   /** Sessions being taken from the store, so two requests at once take one. */
   private readonly adopting = new Map<string, Promise<Session>>();
-  private restores = 0;
   /** Rebuilds by replay, by why the realm was missing, for /metrics. */
   private readonly replays: Record<ReplayCause, number> = { member: 0, evicted: 0, new_replica: 0, stale_realm: 0, reload: 0 };
   private readonly storeTimings: Partial<Record<StoreOp, { calls: number; seconds: number }>> = {};
@@ -533,10 +532,8 @@ export class Executor implements SandboxHandlers {
       );
     }
     if (session.reportHash !== undefined) {
-      const rebuilt = await retryLost(
-        async (): Promise<EngineOutcome> => (await this.rebuild(session)) ?? { kind: "cancelled", html: "", logs: [] },
-      );
-      if (rebuilt.kind !== "cancelled") throw new Refusal("conflict", `Session '${session.id}' could not be rebuilt to answer again.`);
+      const rebuilt = await retryLost(() => this.rebuild(session));
+      if (rebuilt.kind !== "rebuilt") throw new Refusal("conflict", `Session '${session.id}' could not be rebuilt to answer again.`);
     }
     return this.respond(session, [], true);
   }
@@ -647,7 +644,14 @@ export class Executor implements SandboxHandlers {
   stats(): { sessions: number; liveRealms: number; evicted: number; restores: number } {
     let evicted = 0;
     for (const session of this.sessions.values()) if (session.evicted) evicted++;
-    return { sessions: this.sessions.size, liveRealms: this.engine.liveRealms, evicted, restores: this.restores };
+    // Rebuilds of sessions this executor held or took over; a client's replay of its own record is not one.
+    const { member, evicted: idle, new_replica, stale_realm } = this.replays;
+    return {
+      sessions: this.sessions.size,
+      liveRealms: this.engine.liveRealms,
+      evicted,
+      restores: member + idle + new_replica + stale_realm,
+    };
   }
 
   /** Rebuilds by replay so far, by cause. */
@@ -1013,7 +1017,7 @@ export class Executor implements SandboxHandlers {
     const outcome = await retryLost(async (retry) => {
       if (retry > 0) {
         const rebuilt = await this.rebuild(session);
-        if (rebuilt) return rebuilt;
+        if (rebuilt.kind !== "rebuilt") return rebuilt;
       }
       return operation();
     });
@@ -1025,8 +1029,11 @@ export class Executor implements SandboxHandlers {
     );
   }
 
-  /** Builds the session's realm again from its record (replay.ts); an outcome to end the session with (or `lost`, to try again) if it cannot be. */
-  private async rebuild(session: Session): Promise<EngineOutcome | undefined> {
+  /**
+   * Builds the session's realm again from its record (replay.ts): `rebuilt`, or an outcome to end the session
+   * with (`lost`: try again) if it cannot be.
+   */
+  private async rebuild(session: Session): Promise<EngineOutcome | { kind: "rebuilt" }> {
     const record = session.record!;
     const outcome = await this.engine.restore(session.key, session.code!, this.initOf(record), startOf(record), record.input_log);
     if (outcome.kind === "lost" || outcome.kind === "error") return outcome;
@@ -1045,11 +1052,10 @@ export class Executor implements SandboxHandlers {
       session.reportHash = undefined;
       session.sent = session.report.mark;
     }
-    this.restores++;
     this.replays[session.replayCause ?? "member"]++;
     session.replayCause = undefined;
     session.evicted = false;
-    return undefined;
+    return { kind: "rebuilt" };
   }
 
   /**
