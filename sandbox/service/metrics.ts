@@ -67,18 +67,35 @@ export class Metrics {
     });
   }
 
+  /**
+   * A counter that mirrors a total kept elsewhere in this process (the pool's, the executor's), read at each
+   * scrape: `read` gives the current value per label set, or nothing when there is nothing to report.
+   */
+  private mirroredCounter<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    read: () => Iterable<[Partial<Record<L, string>>, number]> | undefined,
+  ): void {
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        const values = read();
+        if (!values) return;
+        this.reset();
+        for (const [labels, value] of values) this.inc(labels, value);
+      },
+    });
+  }
+
   private queueMetrics(queue: () => (QueueStats & { waiting: number }) | undefined): void {
-    const total = (name: string, help: string, read: (stats: QueueStats) => number) =>
-      new Counter({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          const stats = queue();
-          if (!stats) return;
-          this.reset();
-          this.inc(read(stats));
-        },
+    const total = (name: string, help: string, of: (stats: QueueStats) => number) =>
+      this.mirroredCounter(name, help, [], () => {
+        const stats = queue();
+        return stats ? [[{}, of(stats)]] : undefined;
       });
     total("uzoncalc_member_requests_total", "Requests sent to the sandbox's members.", (s) => s.requests);
     total("uzoncalc_member_queue_wait_seconds_total", "Time requests waited for a busy member before it took them.", (s) => s.waitSeconds);
@@ -99,30 +116,19 @@ export class Metrics {
   }
 
   private replayMetrics(replays: () => Record<ReplayCause, number>): void {
-    new Counter({
-      name: "uzoncalc_replays_total",
-      help: "Sessions rebuilt by replay, by cause: member (its member died), evicted (idle), new_replica, stale_realm (another replica moved it on), reload (a client replayed its saved record).",
-      labelNames: ["cause"],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [cause, count] of Object.entries(replays())) this.inc({ cause }, count);
-      },
-    });
+    this.mirroredCounter(
+      "uzoncalc_replays_total",
+      "Sessions rebuilt by replay, by cause: member (its member died), evicted (idle), new_replica, stale_realm (another replica moved it on), reload (a client replayed its saved record).",
+      ["cause"],
+      () => Object.entries(replays()).map(([cause, count]) => [{ cause }, count]),
+    );
   }
 
   private storeMetrics(store: () => Partial<Record<StoreOp, { calls: number; seconds: number }>>): void {
-    const totals = (name: string, help: string, read: (timing: { calls: number; seconds: number }) => number) =>
-      new Counter({
-        name,
-        help,
-        labelNames: ["op"],
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          for (const [op, timing] of Object.entries(store())) if (timing) this.inc({ op }, read(timing));
-        },
-      });
+    const totals = (name: string, help: string, of: (timing: { calls: number; seconds: number }) => number) =>
+      this.mirroredCounter(name, help, ["op"], () =>
+        Object.entries(store()).flatMap(([op, timing]) => (timing ? [[{ op }, of(timing)] as [{ op: string }, number]] : [])),
+      );
     totals("uzoncalc_store_calls_total", "Calls to the session store, by operation.", (t) => t.calls);
     totals("uzoncalc_store_seconds_total", "Time spent in session store calls, by operation.", (t) => t.seconds);
   }
