@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
+import { descendantsOf, residentMb } from "../sandbox/test/support/processes";
 import { fmt, postJson } from "./util";
 
 const round = (n: number) => String(Math.round(n));
@@ -65,32 +66,13 @@ async function post(url: string, body: unknown): Promise<Answer> {
 
 /** The pool members under a process: descendants whose command line runs the sheet worker. */
 function memberPids(root: number): number[] {
-  const parent = new Map<number, number>();
-  const worker = new Set<number>();
-  for (const entry of fs.readdirSync("/proc")) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
+  return descendantsOf(root).filter((pid) => {
     try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      parent.set(pid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-      if (fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("sandbox-worker.js")) worker.add(pid);
+      return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("sandbox-worker.js");
     } catch {
-      // gone meanwhile
+      return false; // gone meanwhile
     }
-  }
-  const under = (pid: number): boolean => {
-    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
-    return false;
-  };
-  return [...worker].filter(under);
-}
-
-function residentMb(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
-  } catch {
-    return 0;
-  }
+  });
 }
 
 async function tenSteps(url: string, n: number, think: boolean): Promise<Answer> {
@@ -176,7 +158,13 @@ async function memoryHeld(): Promise<void> {
   try {
     let peak = 0;
     const watch = setInterval(() => {
-      for (const pid of memberPids(service.child.pid!)) peak = Math.max(peak, residentMb(pid));
+      for (const pid of memberPids(service.child.pid!)) {
+        try {
+          peak = Math.max(peak, residentMb(pid));
+        } catch {
+          // gone meanwhile
+        }
+      }
     }, 20);
     const answer = await post(`${service.url}/sandbox/execute`, { file_path: sheet("typed-hoard.calc.ts") });
     clearInterval(watch);

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import type { ExecutionResponse, SessionInfo } from "../../protocol/rpc";
-import { startService, type RunningService } from "./support/processes";
+import { childrenOf, startService, type RunningService } from "./support/processes";
 
 const EXAMPLES = path.join(__dirname, "..", "..", "examples");
 const BEAM = path.join(EXAMPLES, "beam.calc.ts");
@@ -435,22 +435,6 @@ describe("stopping: a stop always ends, and the server ends with its supervisor 
       return false;
     }
   };
-  /** Direct children of a process (Linux /proc; empty elsewhere). */
-  const childrenOf = (pid: number): number[] =>
-    process.platform !== "linux"
-      ? []
-      : fs
-          .readdirSync("/proc")
-          .filter((entry) => /^\d+$/.test(entry))
-          .filter((entry) => {
-            try {
-              const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-              return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
-            } catch {
-              return false;
-            }
-          })
-          .map(Number);
   const until = async (what: string, check: () => boolean, ms: number) => {
     const deadline = Date.now() + ms;
     while (!check()) {

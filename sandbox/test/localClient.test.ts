@@ -10,6 +10,7 @@ import type { ExecutionResponse } from "../../protocol/rpc";
 import { LocalSandboxClient, type LocalSandboxOptions } from "../connect/localClient";
 import { Refusal } from "../../protocol/refusal";
 import { SandboxUnavailableError } from "../connect/sandboxClient";
+import { childrenOf } from "./support/processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FIXTURES = path.join(__dirname, "fixtures", "sheets");
@@ -48,23 +49,6 @@ function running(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** Direct children of a process (Linux /proc; empty elsewhere). */
-function childrenOf(pid: number): number[] {
-  if (process.platform !== "linux") return [];
-  const children: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) children.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return children;
 }
 
 async function rejectsWith<E extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {

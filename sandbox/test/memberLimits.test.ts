@@ -3,7 +3,6 @@
 // not hold other sessions' requests, recovery through any number of member deaths, and no network in members.
 
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -11,6 +10,7 @@ import { Executor } from "../session/executor";
 import { createSandboxEngine, describeProtections } from "../engine/protections";
 import { defaultWorkerScript, WorkerPoolEngine } from "../engine/workerPool";
 import { Metrics } from "../service/metrics";
+import { residentMb } from "./support/processes";
 
 const RUNAWAY = path.join(__dirname, "fixtures", "runaway");
 const sheet = (name: string) => path.join(RUNAWAY, name);
@@ -24,11 +24,6 @@ function newPool(overrides: Partial<ConstructorParameters<typeof WorkerPoolEngin
     sessionsPerWorker: 50,
     ...overrides,
   });
-}
-
-function residentMb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
 }
 
 const linux = process.platform === "linux";

@@ -1,6 +1,7 @@
 // Starting the product's own services as real processes for tests: `node dist/cli.js serve|api ...`.
 
 import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 
@@ -100,4 +101,40 @@ export async function waitForPort(port: number, what: string, timeoutMs = 10_000
     if (Date.now() > until) throw new Error(`${what} did not listen on ${port} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** Every process's parent now (Linux /proc; empty elsewhere). */
+function parents(): Map<number, number> {
+  const parent = new Map<number, number>();
+  if (process.platform !== "linux") return parent;
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return parent;
+}
+
+/** Direct children of a process (Linux /proc; empty elsewhere). */
+export function childrenOf(pid: number): number[] {
+  return [...parents()].filter(([, parent]) => parent === pid).map(([child]) => child);
+}
+
+/** Every process below `pid`, however deep (a service under its supervisor, and the service's members). */
+export function descendantsOf(pid: number): number[] {
+  const parent = parents();
+  const below = (child: number): boolean => {
+    for (let p = parent.get(child); p !== undefined && p > 1; p = parent.get(p)) if (p === pid) return true;
+    return false;
+  };
+  return [...parent.keys()].filter(below);
+}
+
+/** A process's resident memory, MB (Linux /proc); throws when it is gone. */
+export function residentMb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 }
