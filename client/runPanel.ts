@@ -127,20 +127,16 @@ export class RunPanel implements vscode.Disposable {
     const shown = webviewState ?? this.state;
     if (!saved) {
       const wasLive = shown.state === "waiting" || shown.state === "running" || shown.state === "starting";
-      this.state = { ...shown, uri: this.sheet.toString(), window: undefined, values: undefined, ui_steps: undefined };
-      if (wasLive) this.setState("cancelled", "The run ended when the window reloaded. Run the sheet again.");
-      this.post({ type: "restore", state: this.snapshot });
+      this.showEnded(shown, wasLive ? "The run ended when the window reloaded. Run the sheet again." : undefined);
       return;
     }
     this.funcName = saved.funcName;
     if (saved.mode !== where.mode || (saved.mode === "remote" && saved.remoteUrl !== where.remoteUrl)) {
       await this.saved?.forget(saved.sheet);
-      this.state = { ...shown, uri: saved.sheet, report: saved.report, window: undefined, values: undefined, ui_steps: undefined };
-      this.setState(
-        "cancelled",
+      this.showEnded(
+        { ...shown, report: saved.report },
         `This run was waiting on the ${saved.mode === "remote" ? `remote sandbox ${saved.remoteUrl ?? ""}` : "local sandbox"}, and the sandbox setting has changed since. Run the sheet again.`,
       );
-      this.post({ type: "restore", state: this.snapshot });
       return;
     }
     if (saved.mode === "local" && saved.record) await this.sandbox.adopt(saved.sessionId, saved.record, saved);
@@ -159,6 +155,13 @@ export class RunPanel implements vscode.Disposable {
     this.setState("waiting", "restored after the window reloaded");
     this.post({ type: "restore", state: this.snapshot, ...(this.funcName ? { funcName: this.funcName } : {}) });
     this.log?.info(`run ${this.state.sheet}: restored at window '${saved.window.id}' (step ${saved.uiSteps}) after a window reload`);
+  }
+
+  /** After a reload: the panel shows `shown` without a form, the run it had being over; `why` (if given) says so. */
+  private showEnded(shown: PanelState, why: string | undefined): void {
+    this.state = { ...shown, uri: this.sheet.toString(), window: undefined, values: undefined, ui_steps: undefined };
+    if (why) this.setState("cancelled", why);
+    this.post({ type: "restore", state: this.snapshot });
   }
 
   /** Starts (or restarts) the sheet as it is saved; a run in progress is cancelled first. */

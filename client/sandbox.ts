@@ -5,12 +5,12 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { ANSWER_GRACE_MS } from "../protocol/limits";
 import type { AnswerOf, PublicMethod, RequestOf } from "../protocol/methods";
-import type { WindowSpec } from "../protocol/fields";
 import type { ExecuteRequest } from "../protocol/rpc";
 import type { SessionRecord } from "../protocol/session";
 import { LocalSandboxClient } from "../sandbox/connect/localClient";
 import { RemoteSandboxClient } from "../sandbox/connect/remoteClient";
 import { RpcClient, SandboxUnavailableError, type SandboxClient } from "../sandbox/connect/sandboxClient";
+import type { WaitingAt } from "../sandbox/connect/runTranscript";
 import { readSavedSheet } from "../sandbox/connect/savedSheet";
 import { Config, type SandboxMode } from "./config";
 
@@ -92,7 +92,7 @@ export class SandboxManager implements vscode.Disposable {
   }
 
   /** Takes on a local session saved before a window reload: its next use replays it in this window's child. */
-  async adopt(sessionId: string, record: SessionRecord, waiting: { window: WindowSpec; uiSteps: number; report: string }): Promise<void> {
+  async adopt(sessionId: string, record: SessionRecord, waiting: WaitingAt): Promise<void> {
     await this.get();
     this.local?.adopt(sessionId, record, waiting);
   }

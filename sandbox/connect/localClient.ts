@@ -18,10 +18,9 @@ import { ANSWER_GRACE_MS, LIMITS } from "../../protocol/limits";
 import { SANDBOX_RPC, type AnswerOf, type MethodName, type PublicMethod, type RequestOf } from "../../protocol/methods";
 import { Refusal, REFUSAL_STATUS } from "../../protocol/refusal";
 import type { ExecutionResponse, SessionStatus } from "../../protocol/rpc";
-import type { WindowSpec } from "../../protocol/fields";
 import type { SessionRecord } from "../../protocol/session";
 import { asIpcReply, childArgs, type IpcFailure, type IpcSuccessOf } from "./childProtocol";
-import { RunTranscript } from "./runTranscript";
+import { RunTranscript, type WaitingAt } from "./runTranscript";
 import { RpcClient, SandboxUnavailableError, withClientDefaults } from "./sandboxClient";
 
 export interface LocalSandboxOptions {
@@ -150,9 +149,9 @@ export class LocalSandboxClient extends RpcClient {
    * use replays `record` in this client's child under the same id, checked to wait there with that report, as
    * after a child restart. A sheet that changed since makes it answer that the session was lost.
    */
-  adopt(sessionId: string, record: SessionRecord, waiting: { window: WindowSpec; uiSteps: number; report: string }): void {
+  adopt(sessionId: string, record: SessionRecord, waiting: WaitingAt): void {
     const transcript = new RunTranscript();
-    transcript.absorb({ status: "waiting_ui", session_id: sessionId, ui_steps: waiting.uiSteps, ui: waiting.window, html: waiting.report });
+    transcript.resumeWaiting(sessionId, waiting);
     // Generation 0 is no child's: the first call for it replays it.
     this.sessions.set(sessionId, {
       generation: 0,

@@ -5,9 +5,8 @@
 
 import { CLIENT_HTML_MODE } from "../../protocol/limits";
 import { Refusal } from "../../protocol/refusal";
-import type { WindowSpec } from "../../protocol/fields";
 import type { ExecuteRequest, ExecutionResponse } from "../../protocol/rpc";
-import { RunTranscript, type Folded } from "./runTranscript";
+import { RunTranscript, type Folded, type WaitingAt } from "./runTranscript";
 import type { SandboxClient } from "./sandboxClient";
 
 /** Which window a set of values was typed for: its id and the `ui_steps` of the answer that showed it. */
@@ -17,11 +16,8 @@ export interface Answering {
 }
 
 /** A waiting run as it is saved across a window reload. */
-export interface WaitingRun {
+export interface WaitingRun extends WaitingAt {
   sessionId: string;
-  uiSteps: number;
-  window: WindowSpec;
-  report: string;
   answered: { window: string; values: Record<string, unknown> }[];
 }
 
@@ -52,7 +48,7 @@ export class RunDriver {
    */
   static waiting(sandbox: () => Promise<SandboxClient>, run: WaitingRun): RunDriver {
     const driver = new RunDriver(sandbox);
-    driver.transcript.absorb({ status: "waiting_ui", session_id: run.sessionId, ui_steps: run.uiSteps, ui: run.window, html: run.report });
+    driver.transcript.resumeWaiting(run.sessionId, run);
     driver.answered.push(...run.answered);
     return driver;
   }

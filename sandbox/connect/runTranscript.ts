@@ -6,6 +6,13 @@
 import type { WindowSpec } from "../../protocol/fields";
 import type { ExecutionResponse, ResponseStatus, SheetError, TraceEntry } from "../../protocol/rpc";
 
+/** Where a run that is picked up in another process (a window reload) waits, and what it has said so far. */
+export interface WaitingAt {
+  window: WindowSpec;
+  uiSteps: number;
+  report: string;
+}
+
 export interface Folded {
   /** What the answer added to the report, or the whole report when it `replaced` it. */
   piece: string;
@@ -35,6 +42,11 @@ export class RunTranscript {
   /** The last value of each rendered line of the run so far, by line. */
   get trace(): TraceEntry[] {
     return [...this.values.values()].sort((a, b) => a.line - b.line);
+  }
+
+  /** Takes up a run another process left waiting: as if its last answer had said `waiting`. */
+  resumeWaiting(sessionId: string, waiting: WaitingAt): void {
+    this.absorb({ status: "waiting_ui", session_id: sessionId, ui_steps: waiting.uiSteps, ui: waiting.window, html: waiting.report });
   }
 
   absorb(response: ExecutionResponse): Folded {
