@@ -1,4 +1,6 @@
-// Builds the in-realm `uzoncalc` runtime (sandbox/runtime/driver.ts) into one classic script. Used by the
+// Builds the in-realm runtime into one classic script: the member realm (sandbox/runtime/realm.ts), with the
+// per-session runtime (sandbox/runtime/driver.ts) as a function of the session's global scope that the realm
+// calls once per session. Both sit inside one function, so neither is a global a sheet could name. Used by the
 // build (embedded into every sandbox bundle) and, when tests run from source, by sandbox/engine/realmSource.ts.
 "use strict";
 const path = require("node:path");
@@ -7,9 +9,9 @@ const esbuild = require("esbuild");
 const root = path.resolve(__dirname, "..");
 
 /** @returns {import("esbuild").BuildOptions} */
-function realmRuntimeOptions() {
+function realmRuntimeOptions(entry = "driver.ts") {
   return {
-    entryPoints: [path.join(root, "sandbox/runtime/driver.ts")],
+    entryPoints: [path.join(root, "sandbox/runtime", entry)],
     bundle: true,
     write: false,
     format: "iife",
@@ -21,9 +23,18 @@ function realmRuntimeOptions() {
   };
 }
 
-function buildRealmRuntimeSync() {
-  const result = esbuild.buildSync(realmRuntimeOptions());
-  return result.outputFiles[0].text;
+/** The one script, from the two bundles' texts. */
+function combineRealmRuntime(sessionRuntime, memberRealm) {
+  return (
+    '(function () {\n"use strict";\n' +
+    `const __uzon_session_factory = function (globalThis) {\n${sessionRuntime}};\n` +
+    `${memberRealm}})();\n`
+  );
 }
 
-module.exports = { realmRuntimeOptions, buildRealmRuntimeSync };
+function buildRealmRuntimeSync() {
+  const [session, realm] = ["driver.ts", "realm.ts"].map((entry) => esbuild.buildSync(realmRuntimeOptions(entry)).outputFiles[0].text);
+  return combineRealmRuntime(session, realm);
+}
+
+module.exports = { realmRuntimeOptions, combineRealmRuntime, buildRealmRuntimeSync };

@@ -6,7 +6,7 @@ import type * as vm from "node:vm";
 import type { InputLogEntry } from "../../protocol/session";
 import type { RealmInit, RealmOutcome, RealmStart } from "../runtime/abi";
 import { replayInto } from "./replay";
-import { compileSheetScript, SheetRealm, type RealmLimits } from "./sheetRealm";
+import { compileSheetScript, MemberRealm, SheetRealm, type RealmLimits } from "./sheetRealm";
 
 /** What an engine needs of a loaded sheet: the bundle's code and the name its frames carry. */
 export interface SheetCode {
@@ -96,12 +96,20 @@ interface CachedScript {
 export class InProcessEngine implements RealmEngine {
   private readonly realms = new Map<string, { realm: SheetRealm; hash: string }>();
   private readonly scripts = new Map<string, CachedScript>();
+  /** The realm new sessions open in; replaced when a step retires it (sheetRealm.ts MemberRealm). */
+  private member: MemberRealm | undefined;
+  private membersMade = 0;
 
   /** `limits.timed: false` runs steps without vm's timeout unless a sheet asks for it (see SheetCode.timed). */
   constructor(private readonly limits: RealmLimits) {}
 
   get liveRealms(): number {
     return this.realms.size;
+  }
+
+  /** Member realms made so far: one, unless steps had to be stopped from outside. */
+  get memberRealmsMade(): number {
+    return this.membersMade;
   }
 
   /** The bundle with this hash is compiled and kept here: it can be opened by its hash alone. */
@@ -116,22 +124,26 @@ export class InProcessEngine implements RealmEngine {
       cached = { script: compileSheetScript(sheet.code, sheet.scriptName), users: 0 };
       this.scripts.set(sheet.hash, cached);
     }
-    const realm = new SheetRealm(cached.script, sheet.timed ? { ...this.limits, timed: true } : this.limits);
+    const realm = new SheetRealm(
+      this.memberRealm(),
+      { hash: sheet.hash, script: cached.script },
+      sheet.timed ? { ...this.limits, timed: true } : this.limits,
+    );
     cached.users++;
     this.realms.set(sessionId, { realm, hash: sheet.hash });
     return this.settle(sessionId, realm.open(init, start));
   }
 
   async resume(sessionId: string, values: unknown): Promise<EngineOutcome> {
-    const entry = this.realms.get(sessionId);
-    if (!entry) return { kind: "lost" };
-    return this.settle(sessionId, entry.realm.resume(values));
+    const realm = this.liveRealm(sessionId);
+    if (!realm) return { kind: "lost" };
+    return this.settle(sessionId, realm.resume(values));
   }
 
   async cancel(sessionId: string): Promise<EngineOutcome> {
-    const entry = this.realms.get(sessionId);
-    if (!entry) return { kind: "lost" };
-    return this.settle(sessionId, entry.realm.cancel());
+    const realm = this.liveRealm(sessionId);
+    if (!realm) return { kind: "lost" };
+    return this.settle(sessionId, realm.cancel());
   }
 
   async restore(
@@ -151,12 +163,32 @@ export class InProcessEngine implements RealmEngine {
     this.realms.delete(sessionId);
     const cached = this.scripts.get(entry.hash);
     // A compiled script is kept while a realm uses it; a few idle ones stay warm for the next run.
-    if (cached && --cached.users <= 0 && this.scripts.size > 32) this.scripts.delete(entry.hash);
+    if (cached && --cached.users <= 0 && this.scripts.size > 32) {
+      this.scripts.delete(entry.hash);
+      this.member?.forgetSheet(entry.hash);
+    }
   }
 
   async close(): Promise<void> {
     for (const id of [...this.realms.keys()]) this.drop(id);
     this.scripts.clear();
+    this.member?.retire();
+    this.member = undefined;
+  }
+
+  private memberRealm(): MemberRealm {
+    if (!this.member || this.member.retired) {
+      this.member = new MemberRealm();
+      this.membersMade++;
+    }
+    return this.member;
+  }
+
+  /** The session's realm, if it still has one: a session of a retired member realm is lost (rebuilt by replay). */
+  private liveRealm(sessionId: string): SheetRealm | undefined {
+    const entry = this.realms.get(sessionId);
+    if (entry && !entry.realm.alive) this.drop(sessionId);
+    return entry?.realm.alive ? entry.realm : undefined;
   }
 
   private settle(sessionId: string, outcome: RealmOutcome): RealmOutcome {

@@ -1,12 +1,15 @@
-// One sheet realm, seen from the trusted side: a node:vm context that runs one session.
+// Sheet realms, seen from the trusted side: a MemberRealm is one node:vm context, hardened once, that many
+// sessions share (runtime/realm.ts says how they are kept apart); a SheetRealm is one session in it.
 //
 // The discipline that keeps the host safe (research/sandbox-bench.md A7, config C3): nothing from the host goes
-// in (the only value written is a string), nothing comes out but a string, every call that can run sheet code
+// in (the only values written are strings, and the realm's own compiled sheet function handed back to it),
+// nothing comes out but a string, every call that can run sheet code
 // runs under `timeout` with `microtaskMode: 'afterEvaluate'` (so code after an `await` is covered too), and the
 // host never reads properties of, awaits or inspects an object from the realm. Two places where Node itself
 // would read one are closed here: an exception leaving a driver call (`displayErrors: false`, so Node does not
 // decorate its stack) and a promise the sheet leaves rejected (the rejection guard below).
 
+import { randomBytes } from "node:crypto";
 import * as vm from "node:vm";
 import { types } from "node:util";
 import { normalizeWindow } from "../../protocol/fields";
@@ -242,30 +245,124 @@ function outcomeOf(record: Record<string, unknown>): RealmOutcome {
   }
 }
 
+/** Session 0 is never opened: a call for it runs no session's code, only what is left in the realm's queue. */
+const QUEUE_CHECK_TIMEOUT_MS = 100;
+
+/** How long the member realm's one-time set-up (runtime and hardening, ~10 ms) may take before it is given up. */
+const SETUP_TIMEOUT_MS = 5_000;
+
 /**
- * A live sheet realm. Every method returns an outcome and never throws for anything the sheet does; once an
- * outcome ends the run (done, error, cancelled) the context is released.
+ * One hardened context shared by sessions. Retired (and never used again) when a step broke the driver, or its
+ * microtask queue cannot be shown empty after a time limit stopped a step (settleAfterStop): a stopped sheet's
+ * jobs would otherwise run inside the next session's step. The engine then rebuilds the other sessions in a new
+ * realm by replay.
+ */
+export class MemberRealm {
+  private readonly context: vm.Context;
+  /** Known to this object and the realm's drivers only; it authenticates every driver call. */
+  private readonly secret = randomBytes(16).toString("hex");
+  private nextSession = 1;
+  private retiredNow = false;
+  /** Sheet functions compiled in this realm, by bundle hash: a value of the realm, never called or read here. */
+  private readonly sheetFunctions = new Map<string, unknown>();
+
+  constructor() {
+    this.context = createContext();
+    (this.context as Record<string, unknown>)[REALM.input] = this.secret;
+    getRuntimeScript().runInContext(this.context, { ...RUN_OPTIONS, timeout: SETUP_TIMEOUT_MS });
+  }
+
+  get retired(): boolean {
+    return this.retiredNow;
+  }
+
+  retire(): void {
+    this.retiredNow = true;
+    this.sheetFunctions.clear();
+  }
+
+  /**
+   * After a step was stopped by its time limit. A stop inside the sync part of a call leaves the jobs the sheet
+   * had queued in the realm's microtask queue, and the next call of any session would run them first (measured:
+   * a `.then` chain then spins on in that session's step). The salvage call that follows a stop runs them with
+   * the stopped session current; a stop inside that checkpoint empties the queue (V8 discards it on
+   * termination). This one more call, with a short limit, proves the queue empty, or retires the realm.
+   */
+  settleAfterStop(): void {
+    if (this.retiredNow) return;
+    try {
+      this.drive(0, REALM.out, "", QUEUE_CHECK_TIMEOUT_MS);
+    } catch {
+      this.retire();
+    }
+  }
+
+  newSession(): number {
+    return this.nextSession++;
+  }
+
+  /** Forgets a compiled sheet function (its bundle left the engine's cache). */
+  forgetSheet(hash: string): void {
+    this.sheetFunctions.delete(hash);
+  }
+
+  /**
+   * The sheet's compiled function in this realm. Evaluating the bundle's script only creates the function (its
+   * body is the sheet's top level, run per session by the session's runtime), so no sheet code runs here.
+   */
+  sheetFunction(hash: string, script: vm.Script): unknown {
+    let fn = this.sheetFunctions.get(hash);
+    if (fn === undefined) {
+      fn = script.runInContext(this.context, { ...RUN_OPTIONS, timeout: SETUP_TIMEOUT_MS });
+      this.sheetFunctions.set(hash, fn);
+    }
+    return fn;
+  }
+
+  /**
+   * Writes the call's mailboxes (strings, and for `open` the sheet function) and runs one driver. Throws what
+   * `runInContext` throws; the caller tells a time limit from the rest.
+   */
+  drive(session: number, driver: string, input: string, timeoutMs: number | undefined, sheetFunction?: unknown): unknown {
+    const global = this.context as Record<string, unknown>;
+    global[REALM.call] = `${this.secret}:${session}`;
+    global[REALM.input] = input;
+    if (sheetFunction !== undefined) global[REALM.sheetFunction] = sheetFunction;
+    return driverScript(driver).runInContext(this.context, timeoutMs === undefined ? RUN_OPTIONS : { ...RUN_OPTIONS, timeout: timeoutMs });
+  }
+}
+
+/**
+ * A live session in a member realm. Every method returns an outcome and never throws for anything the sheet
+ * does; once an outcome ends the run (done, error, cancelled) the realm has forgotten the session.
  */
 export class SheetRealm {
-  private context: vm.Context | undefined;
+  private session: number | undefined;
 
   constructor(
-    private readonly sheetScript: vm.Script,
+    private readonly member: MemberRealm,
+    private readonly sheet: { hash: string; script: vm.Script },
     private readonly limits: RealmLimits,
   ) {}
 
+  /** False once the run ended, or its member realm was retired (the engine then reports the session lost). */
   get alive(): boolean {
-    return this.context !== undefined;
+    return this.session !== undefined && !this.member.retired;
   }
 
-  /** Creates the context, installs the runtime, runs the sheet's top level and its first step. */
+  /** Starts the session: its runtime, clock and random sequence, the sheet's top level and its first step. */
   open(init: RealmInit, start: RealmStart): RealmOutcome {
-    this.context = createContext();
-    const setup = this.run(getRuntimeScript()) ?? this.call(REALM.init, JSON.stringify(init));
-    if (setup) return this.finish(setup);
+    this.session = this.member.newSession();
+    let sheetFunction: unknown;
+    try {
+      sheetFunction = this.member.sheetFunction(this.sheet.hash, this.sheet.script);
+    } catch {
+      this.member.retire();
+      return this.finish(errorOutcome({ name: "SandboxError", message: "The sheet's code could not be set up in the sandbox." }));
+    }
     // Top-level code of the sheet: its own try/catch reports a throw through the runtime, never to us.
-    const topLevel = this.run(this.sheetScript);
-    if (topLevel) return this.finish(topLevel);
+    const setup = this.run(REALM.open, JSON.stringify(init), sheetFunction);
+    if (setup) return this.finish(setup);
     const early = this.takeOutcome();
     if (early) return this.finish(early);
     return this.step(REALM.start, JSON.stringify(start));
@@ -277,17 +374,26 @@ export class SheetRealm {
 
   /** Runs the sheet's `finally` blocks (under the same time limit) and ends the run. */
   cancel(): RealmOutcome {
-    if (!this.context) return { kind: "cancelled", html: "", logs: [] };
+    if (!this.alive) return { kind: "cancelled", html: "", logs: [] };
     return this.step(REALM.cancel, "");
   }
 
+  /** Forgets the session; the realm drops its state (a paused session holds its generator and report). */
   dispose(): void {
-    this.context = undefined;
+    if (this.session === undefined) return;
+    const session = this.session;
+    this.session = undefined;
+    if (this.member.retired) return;
+    try {
+      this.member.drive(session, REALM.drop, "", undefined);
+    } catch {
+      this.member.retire();
+    }
   }
 
   private step(driver: string, input: string): RealmOutcome {
-    if (!this.context) return errorOutcome({ name: "SandboxError", message: "This sheet's realm has already ended." });
-    const failed = this.call(driver, input);
+    if (!this.alive) return errorOutcome({ name: "SandboxError", message: "This sheet's realm has already ended." });
+    const failed = this.run(driver, input);
     if (failed) return this.finish(failed);
     const outcome = this.takeOutcome();
     if (outcome) return this.finish(outcome);
@@ -300,30 +406,20 @@ export class SheetRealm {
     );
   }
 
-  /** Writes the call's input (a string) and runs the driver function. Returns an outcome only if the call failed. */
-  private call(driver: string, input: string): RealmOutcome | undefined {
+  /** Runs one driver for this session. Returns an outcome only if the call failed. */
+  private run(driver: string, input: string, sheetFunction?: unknown): RealmOutcome | undefined {
     try {
-      (this.context as Record<string, unknown>)[REALM.input] = input;
-    } catch {
-      // The sheet froze its global object, so the input cannot be handed over (a TypeError in strict code).
-      return errorOutcome({
-        name: "SandboxError",
-        message: "The sheet made its global object read-only, so the sandbox cannot drive it; the run was stopped.",
-      });
-    }
-    return this.run(driverScript(driver));
-  }
-
-  private run(script: vm.Script): RealmOutcome | undefined {
-    try {
-      script.runInContext(
-        this.context!,
-        this.limits.timed === false ? RUN_OPTIONS : { ...RUN_OPTIONS, timeout: this.limits.stepTimeoutMs },
-      );
+      this.member.drive(this.session!, driver, input, this.limits.timed === false ? undefined : this.limits.stepTimeoutMs, sheetFunction);
       return undefined;
     } catch (error) {
-      if (isTimeout(error)) return { ...timeLimitOutcome(this.limits.stepTimeoutMs), html: this.salvageOutput() };
+      if (isTimeout(error)) {
+        const html = this.salvageOutput();
+        this.member.settleAfterStop();
+        this.dispose();
+        return { ...timeLimitOutcome(this.limits.stepTimeoutMs), html };
+      }
       // Anything else thrown here slipped past the runtime's own catch: do not look inside it.
+      this.member.retire();
       return errorOutcome({ name: "SandboxError", message: "The sheet broke the sandbox's step driver; the run was stopped." });
     }
   }
@@ -335,10 +431,7 @@ export class SheetRealm {
    */
   private salvageOutput(): string {
     try {
-      const text: unknown = driverScript(REALM.partial).runInContext(this.context!, {
-        ...RUN_OPTIONS,
-        timeout: Math.min(100, this.limits.stepTimeoutMs),
-      });
+      const text = this.member.drive(this.session!, REALM.partial, "", Math.min(100, this.limits.stepTimeoutMs));
       return typeof text === "string" ? text : "";
     } catch {
       return "";
@@ -346,14 +439,16 @@ export class SheetRealm {
   }
 
   /**
-   * Reads the outcome. The out function is the runtime's own (a non-writable global) and only returns a string
-   * it already built, and the microtask queue is empty after a completed step, so no sheet code can run here.
+   * Reads the outcome. The out function is the realm's own (a frozen global) and only returns a string the
+   * session's runtime already built, and the microtask queue is empty after a completed step, so no sheet code
+   * can run here.
    */
   private takeOutcome(): RealmOutcome | undefined {
     let text: unknown;
     try {
-      text = driverScript(REALM.out).runInContext(this.context!, RUN_OPTIONS);
+      text = this.member.drive(this.session!, REALM.out, "", undefined);
     } catch {
+      this.member.retire();
       return errorOutcome({ name: "SandboxError", message: "The sheet's realm could not report its outcome." });
     }
     if (typeof text !== "string")
@@ -361,13 +456,30 @@ export class SheetRealm {
     return text === "" ? undefined : parseOutcome(text);
   }
 
+  /** A run that ended is already forgotten by the realm (its `out` dropped it), so only the handle goes. */
   private finish(outcome: RealmOutcome): RealmOutcome {
-    if (outcome.kind !== "ui") this.dispose();
+    if (outcome.kind !== "ui") this.session = undefined;
     return outcome;
   }
 }
 
-/** Compiles a sheet bundle once; the script can then run in any number of realms. */
+/**
+ * The names a sheet bundle reads from its session: its global scope (the bundle's `uzoncalc` imports read
+ * `globalThis.__uzoncalc`) and the renderer, units and failure report the instrumentation and the bundle's
+ * wrapper name. As parameters they resolve lexically, at full speed, unlike a scope proxy (SES compartments).
+ */
+const SHEET_PARAMETERS = ["globalThis", REALM.render, REALM.units, REALM.fail].join(", ");
+
+/**
+ * Compiles a sheet bundle once, as a function expression whose body is the bundle (its top level runs once per
+ * session, on that session's scope). The prefix stays on the bundle's first line, which is only its `try {`
+ * banner, so the source map's lines and the sheet's stack frames are unchanged.
+ */
 export function compileSheetScript(code: string, scriptName: string): vm.Script {
-  return new vm.Script(code, { filename: scriptName });
+  return new vm.Script(
+    `(function (${SHEET_PARAMETERS}) { ${code}\nreturn typeof ${REALM.sheet} === "undefined" ? undefined : ${REALM.sheet};\n})`,
+    {
+      filename: scriptName,
+    },
+  );
 }

@@ -2,13 +2,25 @@
 // so the two cannot drift. Imports nothing: it is bundled into the realm.
 
 export const REALM = {
-  /** The `uzoncalc` module object the sheet bundle imports from. */
+  /** The `uzoncalc` module object the sheet bundle imports from (on the session's own global scope). */
   module: "__uzoncalc",
   /** The sheet bundle's exports (esbuild's IIFE `globalName`). */
   sheet: "__uzon_sheet",
   /** A string the host writes before a driver call: the call's JSON argument. */
   input: "__uzon_in",
-  init: "__uzon_init",
+  /**
+   * A string the host writes before a driver call: the member realm's secret, then the session's number. The
+   * realm clears both mailboxes before any sheet code runs, so no session can drive another one.
+   */
+  call: "__uzon_call",
+  /** Before `open`: the compiled sheet function (a value of the realm itself, handed back to it). */
+  sheetFunction: "__uzon_fn",
+  /** Starts a session in the member realm: its own runtime, clock, random sequence and the sheet's top level. */
+  open: "__uzon_open",
+  /** Forgets a paused session (evicted, or dropped by the engine). */
+  drop: "__uzon_drop",
+  /** A session's own drivers, on its global scope, for the member realm to call (runtime/driver.ts). */
+  drivers: "__uzon_drivers",
   start: "__uzon_start",
   resume: "__uzon_resume",
   cancel: "__uzon_cancel",
@@ -47,6 +59,23 @@ export const RUNTIME_EXPORTS = [
 export interface RealmInit {
   seed: number;
   now: number;
+}
+
+/** What a session's runtime hands the member realm (runtime/driver.ts), called only with the session current. */
+export interface SessionDrivers {
+  init(input: string): void;
+  /** Runs the sheet's top level (the compiled sheet function) on this session's scope. */
+  load(sheetFunction: unknown): void;
+  start(input: string): void;
+  resume(input: string): void;
+  cancel(): void;
+  out(): string;
+  partial(): string;
+  /** True once the run ended and its outcome was taken: the session can be forgotten. */
+  over(): boolean;
+  now(): number;
+  random(): number;
+  log(...args: unknown[]): void;
 }
 
 export interface RealmStart {

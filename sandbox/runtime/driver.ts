@@ -1,16 +1,27 @@
-// The `uzoncalc` runtime and the step driver, evaluated inside every sheet realm (a node:vm context) before
-// the sheet. Nothing from the host is ever put in here: the host writes one JSON string into REALM.input,
-// runs a precompiled call to one of the driver functions under a time limit, and reads one JSON string back.
+// The `uzoncalc` runtime and the step driver of ONE session. The member realm (realm.ts) evaluates this whole
+// module once per session, inside a function whose `globalThis` parameter is the session's own global scope (an
+// object inheriting from the shared, frozen realm global), so every `let` below is the session's alone. What
+// the module defines there is what the sheet bundle reads (the `uzoncalc` module, the renderer, the units); the
+// drivers go to the member realm, which calls them only for the session it is running.
 //
-// Everything the driver relies on is captured before sheet code runs, so a sheet that rewrites its own
-// built-ins (JSON, Reflect, Promise.prototype.then, ...) can only garble its own session, which the host
+// Nothing from the host is ever put in here: the host writes one JSON string, the member realm hands it to one
+// driver, and the host reads one JSON string back. The realm's intrinsics are frozen before any sheet runs, so
+// the captured built-ins below are belt and braces: a sheet can only garble its own session, which the host
 // re-validates anyway.
 
 import { formatWindowProblems, normalizeWindow, type WindowSpec } from "../../protocol/fields";
 import { escapeHtml } from "../../protocol/html";
 import { MAX_VALUE_LENGTH } from "../../protocol/limits";
 import { MAX_TRACE_ENTRIES } from "../../protocol/rpc";
-import { REALM, type RealmErrorData, type RealmInit, type RealmOutcome, type RealmStart, type RealmTraceEntry } from "./abi";
+import {
+  REALM,
+  type RealmErrorData,
+  type RealmInit,
+  type RealmOutcome,
+  type RealmStart,
+  type RealmTraceEntry,
+  type SessionDrivers,
+} from "./abi";
 import { cellText, checkMarkup, noteMarkup, numberedHeading, tableCaption, titleBlockMarkup } from "./report/document";
 import { connectOutput, hide, renderApi, show, takeTrace } from "./report/record";
 import { setFormat } from "./report/values";
@@ -21,7 +32,6 @@ type AsyncGen = AsyncGenerator<unknown, unknown, unknown>;
 
 const G = globalThis as unknown as Record<string, unknown>;
 const apply = Reflect.apply;
-const construct = Reflect.construct;
 const defineProperty = Object.defineProperty;
 const getPrototypeOf = Object.getPrototypeOf;
 const objectKeys = Object.keys;
@@ -35,8 +45,6 @@ const weakMapSet = WeakMap.prototype.set;
 const weakMapHas = WeakMap.prototype.has;
 const arrayPush = Array.prototype.push;
 const arrayJoin = Array.prototype.join;
-const RealDate = Date;
-const mathObject = Math;
 const asyncGeneratorFunctionPrototype = getPrototypeOf(async function* () {}) as object;
 const asyncGeneratorPrototype = getPrototypeOf(async function* () {}.prototype) as AsyncGen;
 const generatorNext = asyncGeneratorPrototype.next;
@@ -55,6 +63,11 @@ let finished = false;
 let traceWanted = false;
 let cancelling = false;
 let uiCount = 0;
+/** The sheet bundle's exports, once its top level ran. */
+let sheetExports: Record<string, unknown> = {};
+/** The session's clock (RealmInit.now) and random sequence: the realm's Date and Math.random read them. */
+let sessionNow = 0;
+let random: () => number = () => 0;
 const seenWindowIds: Record<string, number> = {};
 const windows = new WeakMap<object, WindowSpec>();
 const requests = new WeakMap<object, WindowSpec>();
@@ -204,42 +217,8 @@ function UI(windowOrSpec: unknown): object {
 
 // ---- determinism ------------------------------------------------------------------------------------------
 
-function installSessionClock(now: number): void {
-  function SessionDate(this: unknown, ...args: unknown[]): unknown {
-    if (new.target === undefined) return StringCtor(construct(RealDate, [now]));
-    return construct(RealDate, args.length === 0 ? [now] : args, new.target);
-  }
-  defineProperty(SessionDate, "prototype", { value: RealDate.prototype, writable: false });
-  defineProperty(SessionDate, "name", { value: "Date" });
-  (SessionDate as unknown as { now: () => number }).now = () => now;
-  (SessionDate as unknown as { parse: typeof Date.parse }).parse = RealDate.parse;
-  (SessionDate as unknown as { UTC: typeof Date.UTC }).UTC = RealDate.UTC;
-  defineProperty(RealDate.prototype, "constructor", { value: SessionDate, writable: true, configurable: true });
-  defineProperty(G, "Date", { value: SessionDate, writable: true, configurable: true });
-  // Intl formats "now" when given no date, reading the real clock: give it the session's instead.
-  const dateTimeFormat = Intl.DateTimeFormat.prototype;
-  const formatGetter = Object.getOwnPropertyDescriptor(dateTimeFormat, "format")?.get;
-  if (formatGetter) {
-    defineProperty(dateTimeFormat, "format", {
-      configurable: true,
-      get(this: Intl.DateTimeFormat) {
-        const format = apply(formatGetter, this, []) as (date?: unknown) => string;
-        return (date?: unknown) => format(date === undefined ? now : date);
-      },
-    });
-  }
-  const formatToParts = dateTimeFormat.formatToParts;
-  defineProperty(dateTimeFormat, "formatToParts", {
-    configurable: true,
-    writable: true,
-    value(this: Intl.DateTimeFormat, date?: unknown) {
-      return apply(formatToParts, this, [date === undefined ? now : date]);
-    },
-  });
-}
-
 /** sfc32 seeded through splitmix32: small, fast, and the same sequence for the same seed on every machine. */
-function installSessionRandom(seed: number): void {
+function sessionRandom(seed: number): () => number {
   let state = seed >>> 0;
   const splitmix = () => {
     state = (state + 0x9e3779b9) >>> 0;
@@ -252,19 +231,15 @@ function installSessionRandom(seed: number): void {
     b = splitmix(),
     c = splitmix(),
     d = splitmix();
-  defineProperty(mathObject, "random", {
-    value: function random(): number {
-      const t = (((a + b) >>> 0) + d) >>> 0;
-      d = (d + 1) >>> 0;
-      a = b ^ (b >>> 9);
-      b = (c + (c << 3)) >>> 0;
-      c = (c << 21) | (c >>> 11);
-      c = (c + t) >>> 0;
-      return t / 4294967296;
-    },
-    writable: true,
-    configurable: true,
-  });
+  return function random(): number {
+    const t = (((a + b) >>> 0) + d) >>> 0;
+    d = (d + 1) >>> 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) >>> 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) >>> 0;
+    return t / 4294967296;
+  };
 }
 
 // ---- outcomes ------------------------------------------------------------------------------------------------
@@ -380,8 +355,7 @@ function advance(step: Promise<IteratorResult<unknown>>): void {
   apply(promiseThen, step, [onStepSettled, onStepFailed]);
 }
 
-function readInput(): unknown {
-  const text = G[REALM.input];
+function readInput(text: string): unknown {
   return typeof text === "string" && text !== "" ? jsonParse(text) : undefined;
 }
 
@@ -406,11 +380,11 @@ function exportList(exports: Record<string, unknown>): string {
   return `It exports: ${apply(arrayJoin, parts, [", "]) as string}.`;
 }
 
-function start(): void {
+function start(input: string): void {
   try {
-    const request = readInput() as RealmStart;
+    const request = readInput(input) as RealmStart;
     traceWanted = request.trace === true;
-    const exports = (G[REALM.sheet] ?? {}) as Record<string, unknown>;
+    const exports = sheetExports;
     let name = request.func;
     if (name === undefined) name = "sheet" in exports ? "sheet" : "default" in exports ? "default" : "sheet";
     const fn = exports[name];
@@ -436,13 +410,13 @@ function start(): void {
   }
 }
 
-function resume(): void {
+function resume(input: string): void {
   try {
     if (generator === undefined || finished) {
       fail("The sheet is not waiting for input.");
       return;
     }
-    advance(apply(generatorNext, generator, [readInput()]) as Promise<IteratorResult<unknown>>);
+    advance(apply(generatorNext, generator, [readInput(input)]) as Promise<IteratorResult<unknown>>);
   } catch (error) {
     finished = true;
     settle({ kind: "error", error: errorData(error) });
@@ -464,10 +438,25 @@ function cancel(): void {
   }
 }
 
-function init(): void {
-  const config = readInput() as RealmInit;
-  installSessionClock(config.now);
-  installSessionRandom(config.seed);
+function init(input: string): void {
+  const config = readInput(input) as RealmInit;
+  sessionNow = config.now;
+  random = sessionRandom(config.seed);
+}
+
+type SheetFunction = (scope: object, render: unknown, units: unknown, fail: unknown) => unknown;
+
+/**
+ * Runs the sheet's top level on this session's scope: the compiled bundle is a function of the names it reads
+ * (see sheetRealm.ts), so each session gets the sheet's module-level state afresh while the code is shared.
+ */
+function load(sheetFunction: unknown): void {
+  try {
+    const exports = apply(sheetFunction as SheetFunction, undefined, [G, G[REALM.render], G[REALM.units], G[REALM.fail]]);
+    sheetExports = (typeof exports === "object" && exports !== null ? exports : {}) as Record<string, unknown>;
+  } catch (error) {
+    topLevelFailure(error);
+  }
 }
 
 function takePartialOutput(): string {
@@ -492,31 +481,24 @@ function topLevelFailure(error: unknown): void {
   settle({ kind: "error", error: errorData(error) });
 }
 
-// Sheets compute; they have no use for shared memory or WebAssembly, and removing them shrinks what a
-// runaway or hostile sheet can reach (Atomics.wait could block the thread outside the vm timeout's view).
-// FinalizationRegistry goes too: its cleanup callbacks are run by the host's event loop after a garbage
-// collection, which is sheet code outside any step and outside the step time limit.
-for (const name of ["SharedArrayBuffer", "Atomics", "WebAssembly", "FinalizationRegistry"]) delete G[name];
-
-// No Error.prepareStackTrace for sheets. Node calls the one of the realm an error comes from whenever that
-// error's stack is formatted, also when the host formats it: the CallSite array it then gets is made in the
-// host's context, and its constructor chain is the host's Function. Both the global `Error` and the property are
-// pinned, as Node looks them up on the realm's global. (CallSites also reach host frames in the realm itself.)
-defineProperty(Error, "prepareStackTrace", { value: undefined, writable: false, enumerable: false, configurable: false });
-define("Error", Error);
-
-define("console", freeze({ log, info: log, warn: log, error: log, debug: log }), true);
 connectOutput(emit);
 define(REALM.module, freeze({ UI, Window, h1, h2, h3, p, table, html, check, hide, show, note, titleBlock, format }));
 define(REALM.render, freeze(renderApi));
 define(REALM.trace, takeTraceJson);
 installUnits();
 define(REALM.units, unitsApi);
-define(REALM.input, "", true);
-define(REALM.init, init);
-define(REALM.start, start);
-define(REALM.resume, resume);
-define(REALM.cancel, cancel);
-define(REALM.out, takeOutcome);
-define(REALM.partial, takePartialOutput);
 define(REALM.fail, topLevelFailure);
+const drivers: SessionDrivers = {
+  init,
+  load,
+  start,
+  resume,
+  cancel,
+  out: takeOutcome,
+  partial: takePartialOutput,
+  over: () => finished && outcome === "",
+  now: () => sessionNow,
+  random: () => random(),
+  log,
+};
+define(REALM.drivers, freeze(drivers));

@@ -328,22 +328,26 @@ describe("escape battery: sheet vectors through a real Executor", () => {
     assert.equal(value.x, 5, "the driver still drives the sheet");
     const probe = assertClean(value.probe);
     for (const name of [
-      "__uzon_init",
+      "__uzon_open",
       "__uzon_start",
       "__uzon_resume",
       "__uzon_cancel",
       "__uzon_out",
       "__uzon_partial",
+      "__uzon_drop",
       "__uzon_fail",
       "__uzon_render",
       "__uzon_trace",
+      "__uzon_units",
+      "__uzon_drivers",
       "__uzoncalc",
     ]) {
       assert.equal(probe.seen[`${name} defineProperty`], "threw TypeError", name);
       assert.equal(probe.seen[`${name} delete`], "false", name);
       assert.equal(probe.seen[`${name} assignment took`], "false", name);
     }
-    assert.equal(probe.seen["__uzon_in defineProperty"], "threw TypeError");
+    for (const mailbox of ["__uzon_in", "__uzon_call", "__uzon_fn"])
+      assert.equal(probe.seen[`${mailbox} defineProperty`], "threw TypeError", mailbox);
     assert.equal(probe.seen["__uzoncalc frozen"], "true");
     assert.equal(probe.seen["__uzoncalc.UI replaced"], "false");
     await finishBystander(executor, bystander);
@@ -404,7 +408,11 @@ describe("escape battery: sheet vectors through a real Executor", () => {
       const runtime = [
         "__uzoncalc",
         "__uzon_in",
-        "__uzon_init",
+        "__uzon_call",
+        "__uzon_fn",
+        "__uzon_open",
+        "__uzon_drop",
+        "__uzon_drivers",
         "__uzon_start",
         "__uzon_resume",
         "__uzon_cancel",

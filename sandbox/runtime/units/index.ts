@@ -9,7 +9,7 @@ export { isQuantity };
 /** What the realm exposes as REALM.units: the operations and `unit(text)`. */
 export const unitsApi = Object.freeze({ ...OPS });
 
-/** Quantities read as their value in their unit's number format, then the unit: 6 kN·m. */
+/** Quantities read as their value in their unit's number format, then the unit: 6 kN·m (per session). */
 export function installUnits(): void {
   addValueFormatter((value, key) => {
     if (!isQuantity(value)) return undefined;
@@ -22,6 +22,10 @@ export function installUnits(): void {
       compound: true,
     };
   });
+}
+
+/** Once per member realm, before its intrinsics are frozen. */
+export function installNumberConversions(): void {
   // Declared on Number for the editor's TypeScript (quantities are typed as branded numbers): on a plain number
   // it says why it cannot convert.
   for (const name of ["to", "in"])
