@@ -24,7 +24,7 @@ import {
 } from "./abi";
 import { cellText, checkMarkup, noteMarkup, numberedHeading, tableCaption, titleBlockMarkup } from "./report/document";
 import { connectOutput, hide, renderApi, show, takeTrace } from "./report/record";
-import { setFormat } from "./report/values";
+import { clearNumberCache, setFormat } from "./report/values";
 import { installUnits, unitsApi } from "./units";
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -298,6 +298,7 @@ function stepTrace(): RealmTraceEntry[] {
 }
 
 function settle(result: OutcomeCore): void {
+  clearNumberCache();
   const trace = stepTrace();
   const full = (
     trace.length > 0 ? { ...result, html: join(chunks), logs, trace } : { ...result, html: join(chunks), logs }

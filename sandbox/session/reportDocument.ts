@@ -83,11 +83,13 @@ footer.uzc-provenance code { word-break: break-all; }
  * seconds) and the heading text is capped before its tags are stripped.
  */
 function titleOf(body: string, sheetName: string): string {
-  const lower = body.toLowerCase();
-  const open = lower.search(/<h1[\s>]/);
+  // Searched case-blind in place: lower-casing the whole report first cost a copy of it per run.
+  const open = body.search(/<h1[\s>]/i);
   if (open < 0) return sheetName;
-  const contentStart = lower.indexOf(">", open);
-  const close = contentStart < 0 ? -1 : lower.indexOf("</h1>", contentStart);
+  const contentStart = body.indexOf(">", open);
+  const closing = /<\/h1>/gi;
+  closing.lastIndex = contentStart;
+  const close = contentStart < 0 ? -1 : (closing.exec(body)?.index ?? -1);
   if (close < 0) return sheetName;
   let text = "";
   let inTag = false;

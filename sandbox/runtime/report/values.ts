@@ -83,6 +83,7 @@ export function setFormat(options: unknown, names: readonly unknown[]): void {
 
 /** Back to the defaults: for a fresh realm, and for tests of the formatter. */
 export function resetFormats(): void {
+  clearNumberCache();
   sheetFormat = { ...DEFAULT_NUMBER_FORMAT };
   nameFormats = Object.create(null) as Record<string, NumberFormat>;
 }
@@ -91,14 +92,39 @@ function formatFor(key: string | undefined): NumberFormat {
   return (key !== undefined ? nameFormats[key] : undefined) ?? sheetFormat;
 }
 
+/**
+ * Numbers formatted in this step, for the format in force: a rendered line shows its operands, which are mostly
+ * values earlier lines showed (its inputs, the line before's result, a constant), so most lookups hit. Emptied
+ * at the end of every step, so a paused session keeps none of it.
+ */
+let numberCache = new Map<number, FormattedValue>();
+let numberCacheFormat: NumberFormat | undefined;
+const NUMBER_CACHE_LIMIT = 1024;
+
+export function clearNumberCache(): void {
+  if (numberCache.size > 0) numberCache = new Map<number, FormattedValue>();
+  numberCacheFormat = undefined;
+}
+
+function formatNumberValue(value: number, format: NumberFormat): FormattedValue {
+  if (format !== numberCacheFormat || numberCache.size >= NUMBER_CACHE_LIMIT) {
+    clearNumberCache();
+    numberCacheFormat = format;
+  }
+  let formatted = numberCache.get(value);
+  if (formatted === undefined) {
+    const parts = formatNumber(value, format);
+    const negative = typeof parts === "string" ? parts.charCodeAt(0) === 0x2212 : parts.negative;
+    formatted = { math: numberMath(parts, format), text: numberText(parts, format), negative, compound: isCompound(parts) };
+    numberCache.set(value, formatted);
+  }
+  return formatted;
+}
+
 function formatScalar(value: unknown, key: string | undefined): FormattedValue | undefined {
   switch (typeof value) {
-    case "number": {
-      const format = formatFor(key);
-      const parts = formatNumber(value, format);
-      const negative = typeof parts === "string" ? parts.charCodeAt(0) === 0x2212 : parts.negative;
-      return { math: numberMath(parts, format), text: numberText(parts, format), negative, compound: isCompound(parts) };
-    }
+    case "number":
+      return formatNumberValue(value, formatFor(key));
     case "bigint": {
       const digits = String(value);
       const negative = digits.charCodeAt(0) === 45;
