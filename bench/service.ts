@@ -4,11 +4,17 @@
 // Opening sessions is part of the load: a bench that only resumes long-lived sessions hides the realm's cost.
 // The sheet has three windows and a hundred float statements after each, rendered (formula = substitution =
 // value) or not (`export const render = false`).
+//
+// Side by side with the seed's Python sandbox (what we replace), under the same harness, when UZC_SEED_DIR
+// names a UzonCalc checkout (bench/original/serve.py says which revision and which Debian packages): the same
+// sheet, made into Python from ours (bench/original/sheet.ts). It always renders, and answers with the whole
+// report every time; ours answers with what the step added (html_mode "delta", as the run panel asks).
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
+import { writePythonSheet } from "./original/sheet";
 import { fmt, postJson, row, summarize } from "./util";
 
 const CLI = process.env.UZC_CLI ?? path.join(__dirname, "..", "dist", "cli.js");
@@ -21,42 +27,91 @@ fs.writeFileSync(
 );
 process.on("exit", () => fs.rmSync(PLAIN, { recursive: true, force: true }));
 
-function startPinned(): Promise<{ url: string; stop: () => void }> {
+const SEED_DIR = process.env.UZC_SEED_DIR;
+const PYTHON = process.env.UZC_PYTHON ?? "/usr/bin/python3";
+
+/** Starts a service on core 0 and resolves with its URL once its output matches `listening` (group 1: the port). */
+function startPinned(command: string[], listening: RegExp, env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; stop: () => void }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      "taskset",
-      [
-        "-c",
-        "0",
-        process.execPath,
-        CLI,
-        "serve",
-        "--port",
-        "0",
-        "--safe-dir",
-        SHEETS,
-        "--safe-dir",
-        PLAIN,
-        "--max-sessions",
-        "2000",
-        ...(process.env.UZC_SERVE_ARGS ?? "").split(" ").filter(Boolean),
-      ],
-      { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, LOG_LEVEL: "info" } },
-    );
+    const child = spawn("taskset", ["-c", "0", ...command], { stdio: ["ignore", "pipe", "inherit"], env });
     let buffer = "";
     let found = false;
     child.stdout!.on("data", (chunk: Buffer) => {
       if (found) return; // the request log lines are drained, not kept
       buffer += chunk.toString();
-      const match = /"port":(\d+)[^\n]*listening/.exec(buffer);
+      const match = listening.exec(buffer);
       if (match) {
         found = true;
         buffer = "";
         resolve({ url: `http://127.0.0.1:${match[1]}`, stop: () => child.kill("SIGTERM") });
       }
     });
-    child.once("exit", (code) => reject(new Error(`serve exited ${code}`)));
+    child.once("exit", (code) => reject(new Error(`${command.join(" ")} exited ${code}`)));
   });
+}
+
+function startServe(): Promise<{ url: string; stop: () => void }> {
+  return startPinned(
+    [
+      process.execPath,
+      CLI,
+      "serve",
+      "--port",
+      "0",
+      "--safe-dir",
+      SHEETS,
+      "--safe-dir",
+      PLAIN,
+      "--max-sessions",
+      "2000",
+      ...(process.env.UZC_SERVE_ARGS ?? "").split(" ").filter(Boolean),
+    ],
+    /"port":(\d+)[^\n]*listening/,
+    { ...process.env, LOG_LEVEL: "info" },
+  );
+}
+
+async function startOriginal(port: number): Promise<{ url: string; stop: () => void }> {
+  return startPinned([PYTHON, path.join(__dirname, "original", "serve.py"), String(port)], /listening (\d+)/);
+}
+
+/** How a client walks one session of the three-window sheet: the first request, then one per window. */
+interface Protocol {
+  open(url: string): Promise<Answer>;
+  next(url: string, answer: Answer, window: number, client: number): Promise<Answer>;
+}
+
+interface Answer {
+  id: string;
+  waiting: boolean;
+}
+
+function ours(sheet: string): Protocol {
+  const answer = (data: { session_id: string; status: string }): Answer => ({ id: data.session_id, waiting: data.status === "waiting_ui" });
+  return {
+    open: async (url) => answer(checked(await post(`${url}/sandbox/execute`, { file_path: sheet, html_mode: "delta" }))),
+    next: async (url, previous, w, c) =>
+      answer(checked(await post(`${url}/sandbox/resume`, { session_id: previous.id, user_input: { x: c + w }, html_mode: "delta" }))),
+  };
+}
+
+function original(script: string): Protocol {
+  type Data = { executionId: string; isCompleted: boolean; windows: unknown[] };
+  const answer = (data: Data): Answer => ({ id: data.executionId, waiting: !data.isCompleted && data.windows.length > 0 });
+  return {
+    open: async (url) => answer(checked(await postJson<Data>(agent, `${url}/sandbox/execute`, { script_path: script, defaults: {} }))),
+    next: async (url, previous, w, c) =>
+      answer(
+        checked(
+          await postJson<Data>(agent, `${url}/sandbox/continue`, { execution_id: previous.id, defaults: { [`Window ${w}`]: { x: c + w } } }),
+        ),
+      ),
+  };
+}
+
+function checked<T>(response: { status: number; data: T }): T {
+  if (response.status !== 200) throw new Error(`answered ${response.status}: ${JSON.stringify(response.data)}`);
+  return response.data;
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -77,29 +132,55 @@ async function main(): Promise<void> {
   const cold: number[] = [];
   for (let i = 0; i < 5; i++) {
     const started = performance.now();
-    const service = await startPinned();
+    const service = await startServe();
     cold.push(performance.now() - started);
     service.stop();
     await new Promise((r) => setTimeout(r, 200));
   }
   row("service start to listening (permission re-exec + member probe), median", fmt(summarize(cold).median));
-  const service = await startPinned();
-  try {
-    for (const [label, sheet] of [
-      ["render off", path.join(PLAIN, "hundred-plain.calc.ts")],
-      ["render on", path.join(SHEETS, "hundred.calc.ts")],
-    ] as const) {
-      for (const clients of [10, 64]) {
-        const { steps, seconds, latencies } = await closedLoop(service.url, sheet, clients, 1, 5);
-        const s = summarize(latencies);
-        row(`${label}, ${clients} clients: steps/s (every request is a step)`, `${Math.round(steps / seconds)}`);
-        row(`${label}, ${clients} clients: p50 / p99`, `${fmt(s.median)} / ${fmt(s.p99)}`);
-      }
+  const results = new Map<string, number>();
+  const measure = async (label: string, url: string, protocol: Protocol) => {
+    for (const clients of [10, 64]) {
+      const { steps, seconds, latencies } = await closedLoop(url, protocol, clients, 1, 5);
+      const s = summarize(latencies);
+      results.set(`${label}, ${clients}`, steps / seconds);
+      results.set(`${label}, ${clients}, p99`, s.p99);
+      row(`${label}, ${clients} clients: steps/s (every request is a step)`, `${Math.round(steps / seconds)}`);
+      row(`${label}, ${clients} clients: p50 / p99`, `${fmt(s.median)} / ${fmt(s.p99)}`);
     }
+  };
+  const service = await startServe();
+  try {
+    await measure("render off", service.url, ours(path.join(PLAIN, "hundred-plain.calc.ts")));
+    await measure("render on", service.url, ours(path.join(SHEETS, "hundred.calc.ts")));
   } finally {
     service.stop();
-    agent.destroy();
   }
+  if (SEED_DIR) {
+    const seed = await startOriginal(39_000 + (process.pid % 1000));
+    try {
+      for (const [mode, render] of [
+        ["render off", false],
+        ["render on", true],
+      ] as const) {
+        const script = path.join(PLAIN, `hundred-${render ? "rendered" : "hidden"}.py`);
+        writePythonSheet(path.join(SHEETS, "hundred.calc.ts"), script, render);
+        await measure(`the seed's Python sandbox, ${mode}${render ? "" : " (hide())"}`, seed.url, original(script));
+      }
+    } finally {
+      seed.stop();
+    }
+    console.log("Ratios to the seed's Python sandbox (same sheet, same harness, one core each; ours / theirs)");
+    for (const mode of ["render off", "render on"])
+      for (const clients of [10, 64]) {
+        const theirs = `the seed's Python sandbox, ${mode}${mode === "render off" ? " (hide())" : ""}, ${clients}`;
+        const ratio = (key: string) => results.get(`${mode}, ${clients}${key}`)! / results.get(`${theirs}${key}`)!;
+        row(`${mode}, ${clients} clients: steps/s · p99`, `${ratio("").toFixed(2)}× · ${ratio(", p99").toFixed(2)}×`);
+      }
+  } else {
+    console.log("  (set UZC_SEED_DIR to a UzonCalc checkout to measure the seed's Python sandbox beside it: bench/original/serve.py)");
+  }
+  agent.destroy();
 }
 
 /**
@@ -108,7 +189,7 @@ async function main(): Promise<void> {
  */
 async function closedLoop(
   url: string,
-  sheet: string,
+  protocol: Protocol,
   clients: number,
   warmup: number,
   measure: number,
@@ -118,25 +199,24 @@ async function closedLoop(
   const until = from + measure * 1000;
   const latencies: number[] = [];
   let steps = 0;
-  const timed = async (request: () => Promise<{ status: number; data: { session_id: string; status: string } }>) => {
+  const timed = async (request: () => Promise<Answer>) => {
     const sent = performance.now();
-    const response = await request();
-    if (response.status !== 200) throw new Error(`answered ${response.status}: ${JSON.stringify(response.data)}`);
+    const answer = await request();
     const done = performance.now();
     if (sent >= from && done <= until) {
       latencies.push(done - sent);
       steps++;
     }
-    return response.data;
+    return answer;
   };
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
       while (performance.now() < until) {
-        let answer = await timed(() => post(`${url}/sandbox/execute`, { file_path: sheet, html_mode: "delta" }));
-        for (let w = 1; w <= 3 && answer.status === "waiting_ui"; w++)
-          answer = await timed(() =>
-            post(`${url}/sandbox/resume`, { session_id: answer.session_id, user_input: { x: c + w }, html_mode: "delta" }),
-          );
+        let answer = await timed(() => protocol.open(url));
+        for (let w = 1; w <= 3 && answer.waiting; w++) {
+          const previous = answer;
+          answer = await timed(() => protocol.next(url, previous, w, c));
+        }
       }
     }),
   );
