@@ -5,7 +5,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Executor } from "../sandbox/session/executor";
-import { InProcessEngine } from "../sandbox/engine/realmEngine";
+import { InProcessEngine, type SheetCode } from "../sandbox/engine/realmEngine";
+import { SafeDirs } from "../sandbox/loader/safeDirs";
+import { SheetLoader } from "../sandbox/loader/sheetLoader";
 import { LocalSandboxClient } from "../sandbox/connect/localClient";
 import { defaultWorkerScript, WorkerPoolEngine } from "../sandbox/engine/workerPool";
 import { fmt, row, summarize } from "./util";
@@ -120,6 +122,40 @@ async function pausedMemory(): Promise<void> {
   await executor.close();
 }
 
+/**
+ * The realm per session (issue 15 item 2): what opening a session costs the member, at the engine (no executor,
+ * no HTTP), to its first window, and what a paused session holds. Sessions share one hardened realm per member;
+ * a vm context per session cost ~0.9 ms and ~190 KB before the sheet's first line.
+ */
+async function realmPerSession(): Promise<void> {
+  console.log("Realm per session (engine.open to the first window, in this thread; heap per paused session after GC)");
+  const loader = new SheetLoader({ safeDirs: new SafeDirs([SHEETS]) });
+  for (const [label, file] of [
+    ["plain sheet (bench/sheets/steps.calc.ts)", STEPS_SHEET],
+    ["rendered sheet, 300 rendered lines (hundred.calc.ts)", path.join(SHEETS, "hundred.calc.ts")],
+  ] as const) {
+    const loaded = await loader.loadFile(file);
+    if (!loaded.ok) throw new Error(loaded.error.message);
+    const sheet: SheetCode = { hash: loaded.sheet.hash, code: loaded.sheet.code, scriptName: loaded.sheet.scriptName };
+    const engine = new InProcessEngine({ stepTimeoutMs: 10_000, timed: false });
+    const init = { seed: 1, now: 0 };
+    const start = { filename: path.basename(file), params: { steps: 5 } };
+    for (let i = 0; i < 200; i++) {
+      await engine.open(`warm-${i}`, sheet, init, start);
+      engine.drop(`warm-${i}`);
+    }
+    const count = 3000;
+    const before = heapMb();
+    const started = performance.now();
+    for (let i = 0; i < count; i++) await engine.open(`s-${i}`, sheet, init, start);
+    const micros = ((performance.now() - started) * 1000) / count;
+    const held = ((heapMb() - before) * 1024) / count;
+    row(`${label}: open`, `${micros.toFixed(0)} µs`);
+    row(`${label}: paused session holds`, `${held.toFixed(1)} KB`);
+    await engine.close();
+  }
+}
+
 async function replayCost(): Promise<void> {
   const executor = new Executor({ safeDirs: [SHEETS], engine: new InProcessEngine({ stepTimeoutMs: 10_000 }), maxSessions: 10 });
   const stepsDone = 200;
@@ -230,6 +266,8 @@ async function main(): Promise<void> {
   await loadTimes();
   console.log();
   await steps();
+  console.log();
+  await realmPerSession();
   console.log();
   await replayCost();
   console.log();

@@ -31,7 +31,11 @@ const SEED_DIR = process.env.UZC_SEED_DIR;
 const PYTHON = process.env.UZC_PYTHON ?? "/usr/bin/python3";
 
 /** Starts a service on core 0 and resolves with its URL once its output matches `listening` (group 1: the port). */
-function startPinned(command: string[], listening: RegExp, env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; stop: () => void }> {
+function startPinned(
+  command: string[],
+  listening: RegExp,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ url: string; stop: () => void }> {
   return new Promise((resolve, reject) => {
     const child = spawn("taskset", ["-c", "0", ...command], { stdio: ["ignore", "pipe", "inherit"], env });
     let buffer = "";
@@ -103,7 +107,10 @@ function original(script: string): Protocol {
     next: async (url, previous, w, c) =>
       answer(
         checked(
-          await postJson<Data>(agent, `${url}/sandbox/continue`, { execution_id: previous.id, defaults: { [`Window ${w}`]: { x: c + w } } }),
+          await postJson<Data>(agent, `${url}/sandbox/continue`, {
+            execution_id: previous.id,
+            defaults: { [`Window ${w}`]: { x: c + w } },
+          }),
         ),
       ),
   };

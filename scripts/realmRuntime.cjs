@@ -26,7 +26,7 @@ function realmRuntimeOptions(entry = "driver.ts") {
 /** The one script, from the two bundles' texts. */
 function combineRealmRuntime(sessionRuntime, memberRealm) {
   return (
-    '(function () {\n"use strict";\n' +
+    '(function () {\n"use strict";\nconst __uzon_shared_tables = new Map();\n' +
     `const __uzon_session_factory = function (globalThis) {\n${sessionRuntime}};\n` +
     `${memberRealm}})();\n`
   );

@@ -8,9 +8,15 @@ export function pythonSheet(typescript: string, render = true): string {
   for (const raw of typescript.split("\n")) {
     const line = raw.trim();
     let match: RegExpExecArray | null;
-    if ((match = /^const (w\d) = yield UI\(Window\(\{ title: "([^"]+)", id: "[^"]+", fields: \[\{ name: "x", type: "number", default: (\d+) \}\] \}\)\);$/.exec(line)))
+    if (
+      (match =
+        /^const (w\d) = yield UI\(Window\(\{ title: "([^"]+)", id: "[^"]+", fields: \[\{ name: "x", type: "number", default: (\d+) \}\] \}\)\);$/.exec(
+          line,
+        ))
+    )
       out.push(`    ${match[1]} = await UI("${match[2]}", [Field("x", "x", FieldType.number, value=${match[3]})])`);
-    else if ((match = /^const (s\d+_\d+) = (.*);$/.exec(line))) out.push(`    ${match[1]} = ${match[2]!.replace(/\b(w\d)\.x\b/g, '$1["x"]')}`);
+    else if ((match = /^const (s\d+_\d+) = (.*);$/.exec(line)))
+      out.push(`    ${match[1]} = ${match[2]!.replace(/\b(w\d)\.x\b/g, '$1["x"]')}`);
     else if ((match = /^carry = (s\d+_\d+);$/.exec(line))) out.push(`    carry = ${match[1]}`);
     else if ((match = /^p\(`window (\d): \$\{carry\.toFixed\(6\)\}`\);$/.exec(line))) out.push(`    f"window ${match[1]}: {carry:.6f}"`);
     else if (line === "return carry;") out.push("    return carry");

@@ -84,7 +84,8 @@ export async function instrumentSheet(input: InstrumentInput): Promise<Instrumen
   if (plan.descriptors.length > 0) {
     plan.insertions.push({
       at: 0,
-      text: `var ${renderer} = ${REALM.render}, ${table} = ${renderer}.formulas(${JSON.stringify(plan.descriptors)}); `,
+      // As JSON text: the member realm parses it once and its sessions share the table (report/record.ts).
+      text: `var ${renderer} = ${REALM.render}, ${table} = ${renderer}.formulas(${JSON.stringify(JSON.stringify(plan.descriptors))}); `,
       closing: false,
       span: Number.MAX_SAFE_INTEGER,
     });

@@ -92,8 +92,8 @@ export const INSTRUMENT_NAMES = {
 
 /** What the instrumented code calls. Rendering never throws into the sheet. */
 export interface RenderApi {
-  /** Registers a module's descriptors and returns them (the table the module indexes). */
-  formulas(table: RenderDescriptor[]): RenderDescriptor[];
+  /** Registers a module's descriptors (their JSON text) and returns them, parsed (the table the module indexes). */
+  formulas(table: string): readonly RenderDescriptor[];
   eq(descriptor: EquationDescriptor, value: unknown, ...temps: unknown[]): void;
   text(descriptor: TextDescriptor, text: unknown, ...temps: unknown[]): void;
   /** Notes the condition's details for the `check()` call it is an argument of, and returns the condition. */

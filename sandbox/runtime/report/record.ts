@@ -20,25 +20,43 @@ export interface PendingCheck {
   temps: unknown[];
 }
 
-/**
- * What the renderer keeps on a descriptor (the sheet bundle's own object, so this costs a property write, which
- * matters in a loop): how often it rendered, and the last value (the seam for values in the editor).
- */
-interface DescriptorState {
-  n?: number;
-  v?: unknown;
-  /** Set once a value was recorded, so `v` may be undefined. */
-  r?: 1;
+/** What this session recorded for an assignment in the current step (the seam for values in the editor). */
+interface Recorded {
+  v: unknown;
   /** The text the report showed for `v`, when this evaluation rendered (the format in force then). */
   d?: string;
   /** The MathML of the line the report showed, when this evaluation rendered. */
   m?: string;
 }
 
+/**
+ * Descriptor tables by their JSON text, parsed once per member realm and frozen, so the sessions of a sheet
+ * share one copy (a 300-line sheet's table is most of what a paused session would otherwise hold). The member
+ * realm's script declares the map (scripts/realmRuntime.cjs); code run elsewhere (the host's tests) keeps its own.
+ */
+declare const __uzon_shared_tables: Map<string, readonly RenderDescriptor[]> | undefined;
+const sharedTables: Map<string, readonly RenderDescriptor[]> =
+  typeof __uzon_shared_tables !== "undefined" ? __uzon_shared_tables : new Map<string, readonly RenderDescriptor[]>();
+
+const MAX_SHARED_TABLES = 512;
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
 let emit: (markup: string) => void = () => undefined;
 let hidden = false;
 let pendingCheck: PendingCheck | undefined;
-const tables: RenderDescriptor[][] = [];
+/** The tables this session's modules registered, in order: the trace walks them. */
+const tables: (readonly RenderDescriptor[])[] = [];
+/** How often each line rendered in this session (a line in a loop stops at MAX_RENDERS_PER_LINE). */
+const renders = new Map<RenderDescriptor, number>();
+/** What each assignment recorded since the last trace was taken. */
+let recorded = new Map<RenderDescriptor, Recorded>();
 
 /** Where rendered lines go (the runtime's report output). */
 export function connectOutput(output: (markup: string) => void): void {
@@ -279,19 +297,15 @@ function traceEntry(
  */
 export function takeTrace(limit = Infinity): TraceEntry[] {
   const entries: TraceEntry[] = [];
+  if (recorded.size === 0) return entries;
+  const taken = recorded;
+  recorded = new Map<RenderDescriptor, Recorded>();
   for (const table of tables) {
     for (const descriptor of table) {
-      const state = descriptor as unknown as DescriptorState;
-      if (descriptor.k !== "eq" || !state.r) continue;
-      const value = state.v;
-      const shown = state.d;
-      const markup = state.m;
-      state.r = undefined;
-      state.v = undefined;
-      state.d = undefined;
-      state.m = undefined;
-      if (entries.length >= limit) continue;
-      const entry = traceEntry(descriptor, value, shown, markup);
+      if (descriptor.k !== "eq" || entries.length >= limit) continue;
+      const state = taken.get(descriptor);
+      if (state === undefined) continue;
+      const entry = traceEntry(descriptor, state.v, state.d, state.m);
       if (entry) entries[entries.length] = entry;
     }
   }
@@ -300,9 +314,8 @@ export function takeTrace(limit = Infinity): TraceEntry[] {
 
 /** Counts a descriptor's renders; false once past the cap (the first time past it, says so in the report). */
 function withinCap(descriptor: RenderDescriptor): boolean {
-  const state = descriptor as unknown as DescriptorState;
-  const count = (state.n ?? 0) + 1;
-  state.n = count;
+  const count = (renders.get(descriptor) ?? 0) + 1;
+  renders.set(descriptor, count);
   if (count <= MAX_RENDERS_PER_LINE) return true;
   if (count === MAX_RENDERS_PER_LINE + 1) {
     emit(`<p class="uzc-more">Line ${descriptor.line} is shown for its first ${MAX_RENDERS_PER_LINE} evaluations only.</p>\n`);
@@ -353,18 +366,18 @@ function pushDistinct(parts: string[], part: string): void {
   if (parts.length === 0 || parts[parts.length - 1] !== part) parts[parts.length] = part;
 }
 
-function renderEquation(descriptor: EquationDescriptor, value: unknown, temps: unknown[]): void {
+function renderEquation(descriptor: EquationDescriptor, value: unknown, temps: unknown[], state: Recorded): void {
   if (hidden || !withinCap(descriptor)) return;
   const result = formatValue(value, descriptor.name === "" ? undefined : descriptor.name);
   if (!result) return;
-  (descriptor as unknown as DescriptorState).d = result.text;
+  state.d = result.text;
   const parts: string[] = [];
   if (descriptor.lhs !== "") parts[0] = descriptor.lhs;
   if (descriptor.sym !== undefined) pushDistinct(parts, descriptor.sym);
   if (descriptor.sub !== undefined) pushDistinct(parts, fill(descriptor.sub, temps));
   if (!descriptor.lit || descriptor.sym === undefined) pushDistinct(parts, result.math);
   const markup = equationMarkup(parts);
-  (descriptor as unknown as DescriptorState).m = markup;
+  state.m = markup;
   emit(markup);
 }
 
@@ -416,7 +429,13 @@ function renderText(descriptor: TextDescriptor, text: unknown, temps: unknown[])
 }
 
 export const renderApi: RenderApi = {
-  formulas(table) {
+  formulas(json) {
+    let table = sharedTables.get(json);
+    if (table === undefined) {
+      table = deepFreeze(JSON.parse(json) as RenderDescriptor[]);
+      // Bounded: a sheet that calls this itself with ever new text must not grow what outlives its session.
+      if (sharedTables.size < MAX_SHARED_TABLES) sharedTables.set(json, table);
+    }
     tables[tables.length] = table;
     return table;
   },
@@ -425,18 +444,20 @@ export const renderApi: RenderApi = {
   eq(descriptor: EquationDescriptor, value: unknown) {
     // Rendering off: neither shown nor traced.
     if (hidden) return;
-    const state = descriptor as unknown as DescriptorState;
-    state.v = value;
-    state.r = 1;
-    state.d = undefined;
-    state.m = undefined;
+    let state = recorded.get(descriptor);
+    if (state === undefined) recorded.set(descriptor, (state = { v: value }));
+    else {
+      state.v = value;
+      state.d = undefined;
+      state.m = undefined;
+    }
     // The fast path of a line in a long loop: past its cap, nothing more to do.
-    if ((state.n ?? 0) > MAX_RENDERS_PER_LINE) return;
+    if ((renders.get(descriptor) ?? 0) > MAX_RENDERS_PER_LINE) return;
     try {
       const temps: unknown[] = [];
       // eslint-disable-next-line prefer-rest-params -- a rest parameter would build its array for every call, also past the cap
       for (let i = 2; i < arguments.length; i++) temps[i - 2] = arguments[i];
-      renderEquation(descriptor, value, temps);
+      renderEquation(descriptor, value, temps, state);
     } catch {
       // A line that cannot be rendered is left out; the calculation goes on.
     }

@@ -14,10 +14,12 @@ describe("report renderer seams", () => {
   });
 
   it("keeps each rendered line's last value as { line, name, value, display }, shown values only", () => {
-    const table = renderApi.formulas([
-      { k: "eq", line: 3, name: "a", lhs: "<mi>a</mi>" },
-      { k: "eq", line: 4, name: "section", lhs: "<mi>section</mi>" },
-    ]) as EquationDescriptor[];
+    const table = renderApi.formulas(
+      JSON.stringify([
+        { k: "eq", line: 3, name: "a", lhs: "<mi>a</mi>" },
+        { k: "eq", line: 4, name: "section", lhs: "<mi>section</mi>" },
+      ]),
+    ) as EquationDescriptor[];
     takeTrace();
     renderApi.eq(table[0]!, 1);
     renderApi.eq(table[0]!, 2.5);
