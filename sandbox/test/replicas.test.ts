@@ -34,7 +34,7 @@ async function replicated(redis: TestRedis) {
   return {
     ports,
     startKilling() {
-      const killOne = () => {
+      killer = setInterval(() => {
         restarting = restarting.then(async () => {
           const index = kills++ % replicas.length;
           const victim = replicas[index]!;
@@ -44,10 +44,7 @@ async function replicated(redis: TestRedis) {
           if (victim.process.exitCode === null && victim.process.signalCode === null) await exited;
           replicas[index] = await startService(args(ports[index]!));
         });
-      };
-      // The first at once: with sessions answered in a few milliseconds, a storm can be over in two seconds.
-      killOne();
-      killer = setInterval(killOne, 1_000);
+      }, 1_000);
     },
     async stopKilling(): Promise<number> {
       clearInterval(killer);
@@ -78,7 +75,8 @@ async function postJson(
   return { status: response.status, json: (await response.json()) as ExecutionResponse };
 }
 
-const think = (n: number, step: number) => new Promise((resolve) => setTimeout(resolve, (n * 37 + step * 53) % 500));
+/** A user's pause before a step; `spanMs` long enough that a storm outlasts the kills it counts on. */
+const think = (n: number, step: number, spanMs = 500) => new Promise((resolve) => setTimeout(resolve, (n * 37 + step * 53) % spanMs));
 
 describe("serve replicas on one Redis (real processes, no affinity)", function () {
   this.timeout(240_000);
@@ -217,7 +215,8 @@ describe("serve replicas on one Redis (real processes, no affinity)", function (
         });
         assert.equal(status, 200, JSON.stringify(json));
         for (let step = 1; step <= 5; step++) {
-          if (disturbed) await think(n, step);
+          // Five steps of up to a second: the storm lasts 2–5 s, whatever the service's speed, so it sees two kills.
+          if (disturbed) await think(n, step, 1_000);
           // Half the sessions name themselves in the routing hint the extension sends; the rest are spread at random.
           const hint: Record<string, string> = n % 2 === 0 ? { "x-uzoncalc-session": json.session_id } : {};
           ({ status, json } = await postJson(
