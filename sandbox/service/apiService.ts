@@ -164,6 +164,8 @@ export async function api(options: ApiOptions): Promise<number> {
   );
   if (options.tokens.length === 0)
     logger.warn("no UZONCALC_TOKEN set: anyone who can reach this port can run sheets and see every session");
+  // Whoever started the service waits for this line: it does not wait in the log's batch.
+  logger.flush();
   if (sandboxUrl !== undefined) {
     // Say early whether the sandbox is there; requests answer 502 until it is.
     backend

@@ -131,6 +131,8 @@ export async function serve(options: ServeOptions): Promise<number> {
   );
   if (options.tokens.length === 0)
     logger.warn("no UZONCALC_TOKEN set: anyone who can reach this port can run sheets and see every session");
+  // Whoever started the service waits for this line: it does not wait in the log's batch.
+  logger.flush();
   options.onListening?.(port);
   return untilSignal(server, logger, () => executor.close(), options.shutdownGraceMs);
 }

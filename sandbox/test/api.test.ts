@@ -212,10 +212,14 @@ describe("uzoncalc api (SPEC §3)", function () {
         const response = await fetch(`${base}/metrics`, { headers: { authorization: "Bearer beta" } });
         assert.equal(response.status, 200);
         assert.match(await response.text(), /uzoncalc_http_requests_total\{route="start",status="200"\}/);
-        const lines = api!.logs
-          .filter((l) => l.startsWith("{"))
-          .map((l) => JSON.parse(l) as { msg?: string; req_id?: string; route?: string });
-        assert.ok(lines.some((l) => l.msg === "request" && l.route === "start" && typeof l.req_id === "string"));
+        const logged = () =>
+          api!.logs
+            .filter((l) => l.startsWith("{"))
+            .map((l) => JSON.parse(l) as { msg?: string; req_id?: string; route?: string })
+            .some((l) => l.msg === "request" && l.route === "start" && typeof l.req_id === "string");
+        // Request lines are written in batches, within a fifth of a second (jsonServer.ts serviceLogger).
+        for (let wait = 0; wait < 40 && !logged(); wait++) await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.ok(logged(), "no request line with a request id was logged");
       });
 
       it("exits 0 on SIGTERM", async () => {
@@ -282,7 +286,8 @@ describe("uzoncalc api (SPEC §3)", function () {
             return false;
           }
         });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Request lines are written in batches, within a fifth of a second (jsonServer.ts serviceLogger).
+      for (let wait = 0; wait < 40 && !(logged(api) && logged(sandbox)); wait++) await new Promise((resolve) => setTimeout(resolve, 50));
       assert.ok(logged(api), "the API logs it");
       assert.ok(logged(sandbox), "the sandbox logs the relayed request under the same id");
     } finally {
