@@ -17,6 +17,7 @@ import type { RealmInit, RealmOutcome, RealmStart } from "../runtime/abi";
 import { retryLost, type EngineOutcome, type QueueStats, type RealmEngine, type SheetCode } from "./realmEngine";
 import { LIMITS } from "../../protocol/limits";
 import type { InputLogEntry } from "../../protocol/session";
+import { batchedSender, eachMessage } from "./worker/batch";
 import type { FromWorker, ProbeResult, ToWorker } from "./worker/messages";
 import { errorOutcome, memoryLimitOutcome, timeLimitOutcome } from "./sheetRealm";
 import { memberConfinement, sheetProcessCommand, sheetWorkerOptions, type MemberConfinement } from "./worker/options";
@@ -140,7 +141,7 @@ function processTransport(
   child.stderr?.on("data", (chunk: string) => {
     if (stderr.length < 64_000) stderr += chunk;
   });
-  child.on("message", (reply: FromWorker) => slot.onReply(reply));
+  child.on("message", (replies: FromWorker | FromWorker[]) => eachMessage(replies, (reply) => slot.onReply(reply)));
   child.on("error", () => slot.noteCause("crash"));
   child.on("exit", () => {
     // V8's heap cap and the OS data limit both end in a fatal out-of-memory report.
@@ -155,9 +156,9 @@ function processTransport(
   unref();
   return {
     pid: child.pid,
-    send: (message) => {
-      if (child.connected) child.send(message);
-    },
+    send: batchedSender<ToWorker>((messages) => {
+      if (child.connected) child.send(messages);
+    }),
     ref: () => {
       child.ref();
       (child.channel as { ref?: () => void } | undefined)?.ref?.();

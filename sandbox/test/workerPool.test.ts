@@ -165,7 +165,9 @@ describe("worker pool: runaway battery", function () {
             'const { parentPort } = require("node:worker_threads");',
             "const send = parentPort ? (m) => parentPort.postMessage(m) : (m) => process.send(m);",
             "let answered = 0;",
-            '(parentPort ?? process).on("message", (m) => { if (m.op === "drop") return; if (answered++ === 0) send({ seq: m.seq, outcome: { kind: "ui", window: { id: "w", title: "W", fields: [] }, html: "", logs: [] } }); else for (;;) {} });',
+            // A member process gets its messages in batches (worker/batch.ts).
+            "const each = (received, handle) => (Array.isArray(received) ? received.forEach(handle) : handle(received));",
+            '(parentPort ?? process).on("message", (received) => each(received, (m) => { if (m.op === "drop") return; if (answered++ === 0) send({ seq: m.seq, outcome: { kind: "ui", window: { id: "w", title: "W", fields: [] }, html: "", logs: [] } }); else for (;;) {} }));',
           ].join("\n"),
         );
         const stuck = newPool({ workerScript: hanging, maxWorkers: 1, watchdogGraceMs: 300, isolation });

@@ -8,6 +8,7 @@ import { getHeapStatistics } from "node:v8";
 import { LIMITS } from "../../../protocol/limits";
 import { InProcessEngine, type EngineOutcome } from "../realmEngine";
 import { memoryLimitError, realmProtections } from "../sheetRealm";
+import { batchedSender, eachMessage } from "./batch";
 import type { FromWorker, ToWorker } from "./messages";
 
 /** The same messages whether this runs as a worker thread or as a child process over IPC. */
@@ -21,8 +22,8 @@ function processPort(): Port {
   // The parent going away must end this process, not leave it running sheets for nobody.
   process.on("disconnect", () => process.exit(0));
   return {
-    on: (event, listener) => process.on(event, listener as (message: unknown) => void),
-    postMessage: (message) => process.send!(message),
+    on: (event, listener) => process.on(event, (received: ToWorker | ToWorker[]) => eachMessage(received, listener)),
+    postMessage: batchedSender<FromWorker>((messages) => process.send!(messages)),
   };
 }
 
