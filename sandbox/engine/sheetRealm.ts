@@ -198,11 +198,15 @@ export function parseTrace(raw: unknown): RealmTraceEntry[] | undefined {
   return entries.length > 0 ? entries : undefined;
 }
 
-/** Re-validates what the realm said: a sheet can corrupt its own driver, never the host's view of it. */
+/**
+ * Re-validates what the realm said: a sheet can corrupt its own driver, never the host's view of it. The text is
+ * the outcome as JSON, then (after the first newline) the step's markup as it is (runtime/driver.ts settle).
+ */
 export function parseOutcome(text: string): RealmOutcome {
+  const cut = text.indexOf("\n");
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(cut < 0 ? text : text.slice(0, cut));
   } catch {
     return errorOutcome({
       name: "SandboxError",
@@ -210,6 +214,7 @@ export function parseOutcome(text: string): RealmOutcome {
     });
   }
   const record = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
+  if (cut >= 0) record.html = text.slice(cut + 1);
   const outcome = outcomeOf(record);
   const trace = parseTrace(record.trace);
   if (trace) outcome.trace = trace;

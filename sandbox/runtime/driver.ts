@@ -300,16 +300,19 @@ function stepTrace(): RealmTraceEntry[] {
 function settle(result: OutcomeCore): void {
   clearNumberCache();
   const trace = stepTrace();
-  const full = (
-    trace.length > 0 ? { ...result, html: join(chunks), logs, trace } : { ...result, html: join(chunks), logs }
-  ) as RealmOutcome;
+  const html = join(chunks);
+  const head = trace.length > 0 ? { ...result, logs, trace } : { ...result, logs };
   chunks = [];
   logs = [];
+  let json: string;
   try {
-    outcome = jsonStringify(full);
+    json = jsonStringify(head);
   } catch (error) {
-    outcome = jsonStringify({ kind: "error", error: errorData(error), html: full.html, logs: full.logs });
+    json = jsonStringify({ kind: "error", error: errorData(error), logs: head.logs });
   }
+  // The step's markup follows the JSON after its first newline (JSON text has none of its own): tens of KB of
+  // MathML are then neither escaped here nor unescaped by the host (sheetRealm.ts parseOutcome).
+  outcome = `${json}\n${html}`;
 }
 
 function describeYield(value: unknown): string {
