@@ -101,6 +101,8 @@ function traceJson(value: unknown): TraceEntry["value"] {
 
 /** The report's HTML text of a value as plain text: `10<sup>−5</sup>` is 10⁻⁵, entities decoded, other tags dropped. */
 export function plainText(html: string): string {
+  // Most text runs (a number, a name, an operator) have no tag and no entity: they are their own text.
+  if (html.indexOf("<") < 0 && html.indexOf("&") < 0) return html;
   let out = "";
   let sup = false;
   for (let i = 0; i < html.length; i++) {
@@ -253,17 +255,8 @@ function mathText(node: MathNode): string {
 
 /** `M = (g.q · b²)/8 = (10 · 7.5²)/8 = 70.313`: the report's line as one line of text. */
 export function formulaText(markup: string): string {
-  let text = "";
-  let space = false;
-  for (const c of mathText(parseMath(markup)).trim()) {
-    if (c === " ") {
-      space = true;
-      continue;
-    }
-    if (space && text !== "") text += " ";
-    space = false;
-    text += c;
-  }
+  // Runs of spaces (operators bring their own on both sides) read as one.
+  const text = mathText(parseMath(markup)).trim().replace(/ {2,}/g, " ");
   return text.length > MAX_FORMULA ? text.slice(0, MAX_FORMULA) + "…" : text;
 }
 
