@@ -107,6 +107,24 @@ async function pausedMemory(): Promise<void> {
     row(`${count} paused, evicted (what stays: session, report, input log)`, `${(((evicted - empty) * 1024) / count).toFixed(2)} KB each`);
     await executor.close();
   }
+  {
+    // A service keeps finished sessions (their report and value) for their TTL, up to --max-sessions.
+    const executor = new Executor({ safeDirs: [SHEETS], engine: new InProcessEngine({ stepTimeoutMs: 10_000 }), maxSessions: 1000 });
+    const rendered = path.join(SHEETS, "hundred.calc.ts");
+    const runOne = async () => {
+      let response = await executor.execute({ file_path: rendered, html_mode: "delta" });
+      while (response.status === "waiting_ui")
+        response = await executor.resume({ session_id: response.session_id, user_input: { x: 1 }, html_mode: "delta" });
+    };
+    await runOne();
+    const before = heapMb();
+    for (let i = 0; i < 400; i++) await runOne();
+    row(
+      "400 finished rendered sessions (hundred.calc.ts: a 100 000-character report each)",
+      `${(((heapMb() - before) * 1024) / 400).toFixed(0)} KB each`,
+    );
+    await executor.close();
+  }
   const pool = new WorkerPoolEngine({ workerScript: defaultWorkerScript(), stepTimeoutMs: 10_000, isolation: "process", maxWorkers: 4 });
   const executor = new Executor({ safeDirs: [SHEETS], engine: pool, maxSessions: 2000 });
   await executor.execute({ file_path: STEPS_SHEET, params: { steps: 5 } });

@@ -85,12 +85,15 @@ export type SandboxHandlers = { readonly [M in MethodName]: (input: unknown, con
 /**
  * A session's report body, kept as the pieces each step added. Appending is O(1) and a delta is the pieces
  * since the last response, so a long run does not re-copy its whole report on every step; the full text is
- * joined once when it is needed and cached.
+ * joined once when it is needed and cached. Once the run is over (seal) only the joined text is kept, with
+ * where each piece ended: the pieces were a second copy of every finished report a busy service keeps.
  */
 class ReportBody {
-  private readonly parts: string[] = [];
+  private parts: string[] = [];
   private joined = "";
   private joinedParts = 0;
+  /** After seal(): where each piece ended in the joined text (a delta is then a slice of it). */
+  private ends: number[] | undefined;
   /**
    * sha256 of the text so far, kept as it grows when a store records it (a replay elsewhere must reproduce it);
    * without a store nothing is hashed.
@@ -101,9 +104,14 @@ class ReportBody {
 
   append(html: string): void {
     if (html === "") return;
-    this.parts.push(html);
     this.length += html.length;
     this.hasher?.update(html);
+    if (this.ends) {
+      this.joined += html;
+      this.ends.push(this.length);
+      return;
+    }
+    this.parts.push(html);
   }
 
   constructor(hashed: boolean) {
@@ -116,11 +124,13 @@ class ReportBody {
 
   /** A position to take a delta from later. */
   get mark(): number {
-    return this.parts.length;
+    return this.ends ? this.ends.length : this.parts.length;
   }
 
   since(mark: number): string {
-    return mark === 0 ? this.text : this.parts.slice(mark).join("");
+    if (mark === 0) return this.text;
+    if (this.ends) return this.joined.slice(mark > this.ends.length ? this.joined.length : this.ends[mark - 1]);
+    return this.parts.slice(mark).join("");
   }
 
   get text(): string {
@@ -130,6 +140,30 @@ class ReportBody {
     }
     return this.joined;
   }
+
+  /** The run is over: keep the joined text only. */
+  seal(): void {
+    if (this.ends) return;
+    this.joined = this.text;
+    let end = 0;
+    this.ends = this.parts.map((part) => (end += part.length));
+    this.parts = [];
+    this.joinedParts = 0;
+  }
+}
+
+/** The completed report document (a session whose record is known: every run the executor started). */
+function completedDocument(session: Session): string {
+  const record = session.record!;
+  return renderReportDocument({
+    body: session.report.text,
+    sheetName: record.sheet.filename,
+    sheetHash: record.sheet.hash,
+    createdAt: record.started_at,
+    inputs: record.input_log,
+    version: VERSION,
+    ...(record.params !== undefined ? { params: record.params } : {}),
+  });
 }
 
 /**
@@ -289,7 +323,9 @@ class SessionTable {
 
   /** Called where a session's status may have become final (it never leaves a final status). */
   settled(session: Session): void {
-    if (isFinished(session.status) && this.all.get(session.key) === session) this.finished.add(session.key);
+    if (!isFinished(session.status)) return;
+    session.report.seal();
+    if (this.all.get(session.key) === session) this.finished.add(session.key);
   }
 
   /** Forgets the sessions that finished first until at most `keep` finished ones are left. */
@@ -915,7 +951,7 @@ export class Executor implements SandboxHandlers {
     if (isFinished(session.status)) {
       stored.finished = { html: session.report.text };
       if (session.value !== undefined) stored.finished.value = session.value;
-      if (session.result !== undefined) stored.finished.result = session.result;
+      if (session.status === "completed") stored.finished.result = session.result ?? completedDocument(session);
     }
     return stored;
   }
@@ -1125,16 +1161,7 @@ export class Executor implements SandboxHandlers {
         session.status = "completed";
         session.value = outcome.value as JsonValue;
         session.window = undefined;
-        const record = session.record!;
-        session.result = renderReportDocument({
-          body: session.report.text,
-          sheetName: record.sheet.filename,
-          sheetHash: record.sheet.hash,
-          createdAt: record.started_at,
-          inputs: record.input_log,
-          version: VERSION,
-          ...(record.params !== undefined ? { params: record.params } : {}),
-        });
+        session.result = completedDocument(session);
         return;
       }
       case "cancelled":
@@ -1170,7 +1197,10 @@ export class Executor implements SandboxHandlers {
     else response.html = session.report.text;
     session.sent = session.report.mark;
     if (session.status === "completed") {
-      response.result = session.result!;
+      response.result = session.result ?? completedDocument(session);
+      // Not kept past the answer that carries it: the document repeats the whole report, and a busy service
+      // keeps many finished sessions (measured: 1.3 GB of them). A later request builds it again.
+      session.result = undefined;
       response.value = session.value ?? null;
     }
     if (session.error) response.error = session.error;
