@@ -14,7 +14,15 @@ import * as vm from "node:vm";
 import { types } from "node:util";
 import { normalizeWindow } from "../../protocol/fields";
 import { MAX_TRACE_ENTRIES } from "../../protocol/rpc";
-import { REALM, type RealmErrorData, type RealmInit, type RealmOutcome, type RealmStart, type RealmTraceEntry } from "../runtime/abi";
+import {
+  REALM,
+  SHEET_PARAMETERS,
+  type RealmErrorData,
+  type RealmInit,
+  type RealmOutcome,
+  type RealmStart,
+  type RealmTraceEntry,
+} from "../runtime/abi";
 import { realmRuntimeSource } from "./realmSource";
 
 export interface RealmLimits {
@@ -250,7 +258,10 @@ function outcomeOf(record: Record<string, unknown>): RealmOutcome {
   }
 }
 
-/** Session 0 is never opened: a call for it runs no session's code, only what is left in the realm's queue. */
+/**
+ * How long the call that proves the realm's queue empty after a stop may run (settleAfterStop). It is made for
+ * session 0, which is never opened, so it runs no session's code, only what is left in the queue.
+ */
 const QUEUE_CHECK_TIMEOUT_MS = 100;
 
 /** How long the member realm's one-time set-up (runtime and hardening, ~10 ms) may take before it is given up. */
@@ -469,20 +480,14 @@ export class SheetRealm {
 }
 
 /**
- * The names a sheet bundle reads from its session: its global scope (the bundle's `uzoncalc` imports read
- * `globalThis.__uzoncalc`) and the renderer, units and failure report the instrumentation and the bundle's
- * wrapper name. As parameters they resolve lexically, at full speed, unlike a scope proxy (SES compartments).
- */
-const SHEET_PARAMETERS = ["globalThis", REALM.render, REALM.units, REALM.fail].join(", ");
-
-/**
  * Compiles a sheet bundle once, as a function expression whose body is the bundle (its top level runs once per
- * session, on that session's scope). The prefix stays on the bundle's first line, which is only its `try {`
+ * session, on that session's scope). The names the bundle reads from its session are its parameters
+ * (SHEET_PARAMETERS), so they resolve lexically, at full speed, unlike through a scope proxy (SES compartments). The prefix stays on the bundle's first line, which is only its `try {`
  * banner, so the source map's lines and the sheet's stack frames are unchanged.
  */
 export function compileSheetScript(code: string, scriptName: string): vm.Script {
   return new vm.Script(
-    `(function (${SHEET_PARAMETERS}) { ${code}\nreturn typeof ${REALM.sheet} === "undefined" ? undefined : ${REALM.sheet};\n})`,
+    `(function (${SHEET_PARAMETERS.join(", ")}) { ${code}\nreturn typeof ${REALM.sheet} === "undefined" ? undefined : ${REALM.sheet};\n})`,
     {
       filename: scriptName,
     },

@@ -38,6 +38,13 @@ export const REALM = {
   units: "__uzon_units",
 } as const;
 
+/**
+ * The parameters of a compiled sheet (engine/sheetRealm.ts compileSheetScript), in order: its global scope (the
+ * bundle's `uzoncalc` imports read `globalThis.__uzoncalc`) and the renderer, units and failure report the
+ * instrumentation and the bundle's wrapper name. The session's runtime passes them (driver.ts load).
+ */
+export const SHEET_PARAMETERS = ["globalThis", REALM.render, REALM.units, REALM.fail] as const;
+
 /** What `import { … } from "uzoncalc"` can name. */
 export const RUNTIME_EXPORTS = [
   "UI",

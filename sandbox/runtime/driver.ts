@@ -21,6 +21,7 @@ import {
   type RealmStart,
   type RealmTraceEntry,
   type SessionDrivers,
+  SHEET_PARAMETERS,
 } from "./abi";
 import { cellText, checkMarkup, noteMarkup, numberedHeading, tableCaption, titleBlockMarkup } from "./report/document";
 import { connectOutput, hide, renderApi, show, takeTrace } from "./report/record";
@@ -360,7 +361,7 @@ function advance(step: Promise<IteratorResult<unknown>>): void {
 }
 
 function readInput(text: string): unknown {
-  return typeof text === "string" && text !== "" ? jsonParse(text) : undefined;
+  return text !== "" ? jsonParse(text) : undefined;
 }
 
 function fail(message: string): void {
@@ -448,15 +449,15 @@ function init(input: string): void {
   random = sessionRandom(config.seed);
 }
 
-type SheetFunction = (scope: object, render: unknown, units: unknown, fail: unknown) => unknown;
-
 /**
  * Runs the sheet's top level on this session's scope: the compiled bundle is a function of the names it reads
  * (see sheetRealm.ts), so each session gets the sheet's module-level state afresh while the code is shared.
  */
 function load(sheetFunction: unknown): void {
   try {
-    const exports = apply(sheetFunction as SheetFunction, undefined, [G, G[REALM.render], G[REALM.units], G[REALM.fail]]);
+    const args: unknown[] = [];
+    for (const name of SHEET_PARAMETERS) push(args, name === "globalThis" ? G : G[name]);
+    const exports = apply(sheetFunction as AnyFunction, undefined, args);
     sheetExports = (typeof exports === "object" && exports !== null ? exports : {}) as Record<string, unknown>;
   } catch (error) {
     topLevelFailure(error);
