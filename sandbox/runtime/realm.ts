@@ -41,22 +41,9 @@ const hasOwn = Object.prototype.hasOwnProperty;
 const secret = String(G[REALM.input]);
 G[REALM.input] = "";
 
-const idle: SessionDrivers = {
-  init() {},
-  load() {},
-  start() {},
-  resume() {},
-  cancel() {},
-  out: () => "",
-  partial: () => "",
-  over: () => true,
-  now: () => 0,
-  random: () => 0,
-  log() {},
-};
-
 const sessions = new Map<number, SessionDrivers>();
-let current: SessionDrivers = idle;
+/** What the realm-wide Date, Math.random and console read: the session the last call was for. */
+let current: Pick<SessionDrivers, "now" | "random" | "log"> = { now: () => 0, random: () => 0, log() {} };
 
 // ---- the calls the host makes ------------------------------------------------------------------------------
 
@@ -66,16 +53,17 @@ function enter(): { id: number; input: string } | undefined {
   const input = G[REALM.input];
   G[REALM.call] = "";
   G[REALM.input] = "";
-  if (typeof call !== "string" || call.length <= secret.length + 1 || call.slice(0, secret.length + 1) !== secret + ":") return undefined;
+  if (typeof call !== "string" || !call.startsWith(`${secret}:`)) return undefined;
   return { id: Number(call.slice(secret.length + 1)), input: typeof input === "string" ? input : "" };
 }
 
-function select(): { drivers: SessionDrivers; input: string } | undefined {
+/** The call's session, made current, with the call's input. */
+function select(): { id: number; drivers: SessionDrivers; input: string } | undefined {
   const call = enter();
   const drivers = call && sessions.get(call.id);
   if (!call || !drivers) return undefined;
   current = drivers;
-  return { drivers, input: call.input };
+  return { id: call.id, drivers, input: call.input };
 }
 
 function open(): void {
@@ -109,11 +97,10 @@ function cancel(): void {
 
 /** The outcome of the session's last step ("" while pending); a session whose run is over is forgotten. */
 function out(): string {
-  const call = enter();
-  const drivers = call && sessions.get(call.id);
-  if (!call || !drivers) return "";
-  const text = drivers.out();
-  if (drivers.over()) sessions.delete(call.id);
+  const call = select();
+  if (!call) return "";
+  const text = call.drivers.out();
+  if (call.drivers.over()) sessions.delete(call.id);
   return text;
 }
 
