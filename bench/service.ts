@@ -164,24 +164,24 @@ async function main(): Promise<void> {
     service.stop();
   }
   if (SEED_DIR) {
+    const modes = ["render off", "render on"] as const;
+    // The seed always instruments: its render off is its own hide().
+    const seedLabel = (mode: (typeof modes)[number]) => `the seed's Python sandbox, ${mode}${mode === "render off" ? " (hide())" : ""}`;
     const seed = await startOriginal(39_000 + (process.pid % 1000));
     try {
-      for (const [mode, render] of [
-        ["render off", false],
-        ["render on", true],
-      ] as const) {
+      for (const mode of modes) {
+        const render = mode === "render on";
         const script = path.join(PLAIN, `hundred-${render ? "rendered" : "hidden"}.py`);
         writePythonSheet(path.join(SHEETS, "hundred.calc.ts"), script, render);
-        await measure(`the seed's Python sandbox, ${mode}${render ? "" : " (hide())"}`, seed.url, original(script));
+        await measure(seedLabel(mode), seed.url, original(script));
       }
     } finally {
       seed.stop();
     }
     console.log("Ratios to the seed's Python sandbox (same sheet, same harness, one core each; ours / theirs)");
-    for (const mode of ["render off", "render on"])
+    for (const mode of modes)
       for (const clients of [10, 64]) {
-        const theirs = `the seed's Python sandbox, ${mode}${mode === "render off" ? " (hide())" : ""}, ${clients}`;
-        const ratio = (key: string) => results.get(`${mode}, ${clients}${key}`)! / results.get(`${theirs}${key}`)!;
+        const ratio = (key: string) => results.get(`${mode}, ${clients}${key}`)! / results.get(`${seedLabel(mode)}, ${clients}${key}`)!;
         row(`${mode}, ${clients} clients: steps/s · p99`, `${ratio("").toFixed(2)}× · ${ratio(", p99").toFixed(2)}×`);
       }
   } else {

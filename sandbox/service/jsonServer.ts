@@ -199,10 +199,6 @@ function requestLog(logger: Logger, requestId: string): RequestLog {
   return { info: at("info"), warn: at("warn"), error: at("error") } as RequestLog;
 }
 
-/**
- * A service's logger: JSON lines on stdout written asynchronously (the request thread does not wait for the
- * terminal or the pipe), flushed when the process exits.
- */
 /** How long a log line may wait in the service's buffer before it is written. */
 const LOG_FLUSH_MS = 200;
 

@@ -1,6 +1,7 @@
-// Messages between the pool and a member process, sent in batches. Each IPC write is a syscall, measured here
-// at ~40 µs: a quarter of the service's own CPU per request when every request and every answer went alone.
-// What is sent in one turn of the event loop goes as one array, in order, at the end of that turn.
+// Messages between the pool and a member process, sent in batches: what is sent in one turn of the event loop
+// goes as one array, in order, at the end of that turn. Unbatched, the service's profile put a quarter of its
+// time in these IPC writes (on a shared core the member, woken by each, likely runs inside that time); batched,
+// the service answered 20–45% more render-off steps per second (A/B in the issue 15 note).
 
 export function batchedSender<T>(write: (messages: T[]) => void): (message: T) => void {
   let pending: T[] | undefined;
