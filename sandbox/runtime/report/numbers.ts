@@ -71,6 +71,70 @@ function stripZeros(fraction: string): string {
 
 /** x with at most `places` decimals, trailing zeros dropped (used for x ≥ 1, and for any x with no decimals). */
 function fixedLarge(x: number, places: number): string {
+  return fixedLargeFast(x, places) ?? fixedLargeExact(x, places);
+}
+
+/** 0 < x < 1 with `significant` significant digits, trailing zeros dropped (0.00123456 → 0.00123). */
+function fixedSmall(x: number, significant: number): string {
+  return fixedSmallFast(x, significant) ?? fixedSmallExact(x, significant);
+}
+
+// The exact way (decimal digits from toExponential, rounded as digits) costs a microsecond or so per value, most
+// of a rendered line's time. The fast way scales in binary and rounds with Math.round's neighbours, and answers
+// only where that cannot differ from the exact way: the scaled value is far from a rounding tie (farther than
+// the 15-digit rounding and the one multiplication can move it), below 2^53, and (for x < 1) clearly inside
+// its decade. Everything else (about one value in 10^12 that is not a tie on purpose, like 1.0005) goes the
+// exact way. test/report/numbers.test.ts checks the two against each other over many values.
+
+const POW10: readonly number[] = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+/** Relative to the scaled value: well above 15-digit rounding (5e-15) plus one rounding of the product. */
+const TIE_MARGIN = 1e-13;
+
+/** Round half up of y > 0 when it is safely decided, else undefined. */
+function roundedScaled(y: number): number | undefined {
+  if (!(y < 1e15)) return undefined;
+  const floor = Math.floor(y);
+  const fraction = y - floor;
+  const distance = fraction - 0.5;
+  if ((distance < 0 ? -distance : distance) <= y * TIE_MARGIN) return undefined;
+  return distance > 0 ? floor + 1 : floor;
+}
+
+function fixedLargeFast(x: number, places: number): string | undefined {
+  const scale = POW10[places];
+  if (scale === undefined) return undefined;
+  const rounded = roundedScaled(x * scale);
+  if (rounded === undefined) return undefined;
+  const digits = String(rounded);
+  if (places === 0) return digits;
+  // x ≥ 1 here (places > 0), so the digits have more than `places` of them.
+  const split = digits.length - places;
+  if (split < 1) return undefined;
+  const fraction = stripZeros(digits.slice(split));
+  const whole = digits.slice(0, split);
+  return fraction === "" ? whole : `${whole}.${fraction}`;
+}
+
+function fixedSmallFast(x: number, significant: number): string | undefined {
+  // The power of ten of the first digit; a value near a power of ten (where log10 may be off by one, or rounding
+  // moves it to the next decade) is left to the exact way by the range check below.
+  const exponent = Math.floor(Math.log10(x));
+  const scale = POW10[significant - 1 - exponent];
+  const low = POW10[significant - 1];
+  const high = POW10[significant];
+  if (scale === undefined || low === undefined || high === undefined) return undefined;
+  const y = x * scale;
+  if (!(y > low * (1 + TIE_MARGIN) && y < (high - 0.5) * (1 - TIE_MARGIN))) return undefined;
+  const rounded = roundedScaled(y);
+  if (rounded === undefined) return undefined;
+  const fraction = stripZeros(String(rounded));
+  return `0.${"0".repeat(-exponent - 1)}${fraction}`;
+}
+
+/** fixedLarge by decimal digits: the reference the fast way must agree with. */
+export function fixedLargeExact(x: number, places: number): string {
   const { digits, exponent } = significantDigits(x);
   let intDigits = exponent + 1;
   if (roundDigits(digits, intDigits + places)) {
@@ -82,8 +146,8 @@ function fixedLarge(x: number, places: number): string {
   return fraction === "" ? whole : `${whole}.${fraction}`;
 }
 
-/** 0 < x < 1 with `significant` significant digits, trailing zeros dropped (0.00123456 → 0.00123). */
-function fixedSmall(x: number, significant: number): string {
+/** fixedSmall by decimal digits: the reference the fast way must agree with. */
+export function fixedSmallExact(x: number, significant: number): string {
   const { digits, exponent } = significantDigits(x);
   const leadingZeros = -exponent - 1;
   if (roundDigits(digits, significant)) return leadingZeros === 0 ? "1" : `0.${"0".repeat(leadingZeros - 1)}1`;

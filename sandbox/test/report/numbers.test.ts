@@ -1,7 +1,16 @@
 // Number formatting of the report (sandbox/runtime/report/numbers.ts): how values read.
 
 import assert from "node:assert/strict";
-import { DEFAULT_NUMBER_FORMAT, formatNumber, literalParts, numberMath, numberText, type NumberFormat } from "../../runtime/report/numbers";
+import {
+  DEFAULT_NUMBER_FORMAT,
+  fixedLargeExact,
+  fixedSmallExact,
+  formatNumber,
+  literalParts,
+  numberMath,
+  numberText,
+  type NumberFormat,
+} from "../../runtime/report/numbers";
 
 function text(value: number, format: Partial<NumberFormat> = {}): string {
   const full = { ...DEFAULT_NUMBER_FORMAT, ...format };
@@ -90,5 +99,37 @@ describe("report number formatting", () => {
     assert.deepEqual(literalParts("1e6"), { negative: false, digits: "1", exponent: 6 });
     assert.deepEqual(literalParts("2.5E-3"), { negative: false, digits: "2.5", exponent: -3 });
     assert.equal(literalParts("0x10"), undefined);
+  });
+
+  it("reads every value as the exact decimal rounding does, also where binary scaling would tip a tie", () => {
+    // formatNumber takes a fast way where it is safe (numbers.ts): here both ways meet on values of every
+    // magnitude, on decimal ties (1.0005, 2.675), on values one ulp either side of them, and near powers of ten.
+    let seed = 12345;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const values: number[] = [];
+    for (let i = 0; i < 20000; i++) values.push(Math.pow(10, random() * 14 - 7) * (1 + random()));
+    for (let whole = 0; whole < 200; whole++) {
+      for (const tail of ["5", "05", "005", "0005", "00005", "95", "995", "9995", "49999999999999", "50000000000001", "675", "125"]) {
+        const tie = Number(`${whole}.${tail}`);
+        values.push(tie, tie * (1 + Number.EPSILON), tie * (1 - Number.EPSILON), Number(`0.${"0".repeat(whole % 6)}${tail}`));
+      }
+    }
+    for (let power = -6; power <= 15; power++)
+      values.push(10 ** power, 10 ** power * (1 - 1e-15), 10 ** power * (1 + 1e-15), 10 ** power - 0.0005);
+    const fast = (x: number, decimals: number) =>
+      numberText(formatNumber(x, { ...DEFAULT_NUMBER_FORMAT, decimals, sciAbove: Infinity, sciBelow: 0 }));
+    let checked = 0;
+    for (const x of values) {
+      if (!(x > 0) || Number.isInteger(x) || x >= 1e15) continue;
+      for (const decimals of [0, 1, 2, 3, 4, 6, 9, 12]) {
+        const exact = x >= 1 || decimals === 0 ? fixedLargeExact(x, decimals) : fixedSmallExact(x, decimals);
+        assert.equal(fast(x, decimals), exact, `${x} to ${decimals}`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 100_000, `${checked} checked`);
   });
 });
