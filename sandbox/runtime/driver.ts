@@ -24,7 +24,7 @@ import {
   SHEET_PARAMETERS,
 } from "./abi";
 import { cellText, checkMarkup, noteMarkup, numberedHeading, tableCaption, titleBlockMarkup } from "./report/document";
-import { connectOutput, hide, renderApi, show, takeTrace } from "./report/record";
+import { connectOutput, hide, renderApi, setTracing, show, takeTrace } from "./report/record";
 import { clearNumberCache, setFormat } from "./report/values";
 import { installUnits, unitsApi } from "./units";
 
@@ -60,8 +60,6 @@ let logs: string[] = [];
 let outcome = "";
 let generator: AsyncGen | undefined;
 let finished = false;
-/** The session asked for each step's trace (RealmStart.trace). */
-let traceWanted = false;
 let cancelling = false;
 let uiCount = 0;
 /** The sheet bundle's exports, once its top level ran. */
@@ -291,8 +289,8 @@ type OutcomeCore = RealmOutcome extends infer O ? (O extends RealmOutcome ? Omit
 /** The step's trace: one entry past the limit tells the host it was cut. */
 function stepTrace(): RealmTraceEntry[] {
   try {
-    // Unwanted, the recorded values are still cleared, but no entry (nor its formula text) is built.
-    return takeTrace(traceWanted ? MAX_TRACE_ENTRIES + 1 : 0);
+    // Unwanted (setTracing at start), nothing was recorded: the trace is empty.
+    return takeTrace(MAX_TRACE_ENTRIES + 1);
   } catch {
     return [];
   }
@@ -388,7 +386,7 @@ function exportList(exports: Record<string, unknown>): string {
 function start(input: string): void {
   try {
     const request = readInput(input) as RealmStart;
-    traceWanted = request.trace === true;
+    setTracing(request.trace === true);
     const exports = sheetExports;
     let name = request.func;
     if (name === undefined) name = "sheet" in exports ? "sheet" : "default" in exports ? "default" : "sheet";

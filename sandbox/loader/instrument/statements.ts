@@ -17,6 +17,7 @@ import {
   type RenderDescriptor,
   type TextDescriptor,
 } from "../../runtime/report/descriptor";
+import { inlineText, startsWithOperator, textTemplate } from "../../runtime/report/formulaText";
 import { FormulaCompiler, NotRenderable, targetMath, type Compiled, type FormulaEnvironment } from "./formula";
 import { escapeMarkup, isPrivateName } from "./symbolNames";
 import { runtimeCallee, type FunctionNode, type SheetScope } from "./sheetScope";
@@ -97,6 +98,25 @@ function chainText(node: acorn.Node): string {
 }
 
 /** Plans one module: every sheet function's statements. */
+/**
+ * The formula text of an equation's parts (report/formulaText.ts), made once here beside their MathML so that
+ * a traced step only fills values in. None is made when a part starts with an operator, which reads as a sign
+ * at the start of a line: the realm then reads that line from its MathML.
+ */
+function withLineText(descriptor: EquationDescriptor): EquationDescriptor {
+  const first = descriptor.sub?.[0];
+  if (
+    startsWithOperator(descriptor.lhs) ||
+    (descriptor.sym !== undefined && startsWithOperator(descriptor.sym)) ||
+    (first !== undefined && (typeof first === "string" ? startsWithOperator(first) : !("t" in first)))
+  )
+    return descriptor;
+  if (descriptor.lhs !== "") descriptor.tl = inlineText(descriptor.lhs);
+  if (descriptor.sym !== undefined) descriptor.ts = inlineText(descriptor.sym);
+  if (descriptor.sub !== undefined) descriptor.tb = textTemplate(descriptor.sub);
+  return descriptor;
+}
+
 export function planInstrumentation(context: PlanContext): Plan {
   const plan: Plan = { descriptors: [], insertions: [] };
   for (const fn of context.scope.sheetFunctions) new FunctionPlanner(context, plan, fn).run();
@@ -181,7 +201,7 @@ class FunctionPlanner {
       if (formula.compiled.holes) descriptor.sub = formula.compiled.sub;
       if (formula.compiled.literal) descriptor.lit = 1;
     }
-    return descriptor;
+    return withLineText(descriptor);
   }
 
   private isRuntimeCall(node: acorn.Node | null | undefined, name?: string): boolean {
@@ -305,7 +325,7 @@ class FunctionPlanner {
 
   /** `x;` → `x = value`. */
   private bareValue(expression: acorn.Node, name: string, line: number): void {
-    const descriptor: EquationDescriptor = { k: "eq", line, name, lhs: targetMath(expression, this.context.env) };
+    const descriptor = withLineText({ k: "eq", line, name, lhs: targetMath(expression, this.context.env) });
     this.before(expression, `${R}.eq(${this.describe(descriptor)}, `);
     this.after(expression, ")");
   }

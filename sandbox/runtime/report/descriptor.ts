@@ -38,6 +38,41 @@ export interface GuardPart {
 
 export type TemplatePart = string | HolePart | ChoicePart | GuardPart;
 
+// The formula text (report/formulaText.ts) of a substitution, as a template beside its MathML.
+
+/** A value's text in place of a hole (its symbol's text `s` when the value is not shown). */
+export interface TextHole {
+  t: number;
+  /** HOLE_PAREN_* bits, as the MathML hole has them. */
+  f?: number;
+  k?: string;
+  s: string;
+}
+
+/** The branch taken of `c ? y : n` (`nn`: the test is "not null or undefined"). */
+export interface TextChoice {
+  c: number;
+  y: TextPart[];
+  n: TextPart[];
+  nn?: 1;
+}
+
+/** The right side of `&&` / `||`: its values (`r`) when it ran, else its symbols' text (`s`). */
+export interface TextGuard {
+  g: number;
+  op: "&&" | "||";
+  r: TextPart[];
+  s: string;
+}
+
+/** A rule that needs the filled text: w wraps a compound text in brackets, t trims, e reads an exponent. */
+export interface TextRule {
+  fn: "w" | "t" | "e";
+  of: TextPart[];
+}
+
+export type TextPart = string | TextHole | TextChoice | TextGuard | TextRule;
+
 export const HOLE_PAREN_NEGATIVE = 1;
 export const HOLE_PAREN_COMPOUND = 2;
 
@@ -56,6 +91,10 @@ export interface EquationDescriptor {
   sub?: TemplatePart[];
   /** The formula is one literal: its value would only repeat it. */
   lit?: 1;
+  /** The text of `lhs` and `sym`, and the text template of `sub` (formulaText.ts), made beside them at load time. */
+  tl?: string;
+  ts?: string;
+  tb?: TextPart[];
 }
 
 /** A paragraph from a bare string or template literal; holes are the interpolations' values. */

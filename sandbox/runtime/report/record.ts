@@ -6,8 +6,8 @@ import type { CheckDescriptor, EquationDescriptor, RenderApi, RenderDescriptor, 
 import { HOLE_PAREN_COMPOUND, HOLE_PAREN_NEGATIVE } from "./descriptor";
 import type { TraceEntry, TraceScalar } from "../../../protocol/rpc";
 import { escapeHtml } from "../../../protocol/html";
-import { SUPERSCRIPT } from "../../../protocol/units";
-import { formatValue } from "./values";
+import { formatValue, type FormattedValue } from "./values";
+import { fillText, finishFormula, formulaText, plainText, startsWithOperator, inlineText, type TextValues } from "./formulaText";
 import { isQuantity } from "../units/quantity";
 
 /** A line in a loop renders this many times; after that one note says so and the line stays quiet. */
@@ -25,8 +25,8 @@ interface Recorded {
   v: unknown;
   /** The text the report showed for `v`, when this evaluation rendered (the format in force then). */
   d?: string;
-  /** The MathML of the line the report showed, when this evaluation rendered. */
-  m?: string;
+  /** The line the report showed, as text (formulaText.ts), when this evaluation rendered. */
+  f?: string;
 }
 
 /**
@@ -50,6 +50,8 @@ function deepFreeze<T>(value: T): T {
 
 let emit: (markup: string) => void = () => undefined;
 let hidden = false;
+/** The session asked for the trace (values in the editor): only then is each line's value kept and its text made. */
+let tracing = false;
 let pendingCheck: PendingCheck | undefined;
 /** The tables this session's modules registered, in order: the trace walks them. */
 const tables: (readonly RenderDescriptor[])[] = [];
@@ -61,6 +63,10 @@ let recorded = new Map<RenderDescriptor, Recorded>();
 /** Where rendered lines go (the runtime's report output). */
 export function connectOutput(output: (markup: string) => void): void {
   emit = output;
+}
+
+export function setTracing(on: boolean): void {
+  tracing = on;
 }
 
 export function hide(): void {
@@ -81,7 +87,6 @@ export function takePendingCheck(): PendingCheck | undefined {
 const isArray = Array.isArray;
 const MAX_TRACE_STRING = 200;
 const MAX_TRACE_ARRAY = 12;
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" };
 
 function traceScalar(value: unknown): TraceScalar {
   if (typeof value === "number") return value === value && value !== Infinity && value !== -Infinity ? value : null;
@@ -99,172 +104,11 @@ function traceJson(value: unknown): TraceEntry["value"] {
   return out;
 }
 
-/** The report's HTML text of a value as plain text: `10<sup>−5</sup>` is 10⁻⁵, entities decoded, other tags dropped. */
-export function plainText(html: string): string {
-  // Most text runs (a number, a name, an operator) have no tag and no entity: they are their own text.
-  if (html.indexOf("<") < 0 && html.indexOf("&") < 0) return html;
-  let out = "";
-  let sup = false;
-  for (let i = 0; i < html.length; i++) {
-    const c = html[i]!;
-    if (c === "<") {
-      const end = html.indexOf(">", i);
-      if (end < 0) break;
-      const tag = html.slice(i + 1, end);
-      if (tag === "sup") sup = true;
-      else if (tag === "/sup") sup = false;
-      i = end;
-    } else if (c === "&") {
-      const end = html.indexOf(";", i);
-      const entity = end > i && end - i <= 6 ? ENTITIES[html.slice(i + 1, end)] : undefined;
-      if (entity === undefined) {
-        out += c;
-      } else {
-        out += entity;
-        i = end;
-      }
-    } else {
-      out += sup ? (SUPERSCRIPT[c] ?? c) : c;
-    }
-  }
-  return out;
-}
-
-// ---- the report's line as plain text (TraceEntry.formula), from the renderer's own MathML ----
-
-const MAX_FORMULA = 500;
-
-interface MathNode {
-  tag: string;
-  attrs: string;
-  children: MathNode[];
-  text: string;
-}
-
-/** Parses the renderer's own (well-formed, escaped) MathML. */
-function parseMath(markup: string): MathNode {
-  const root: MathNode = { tag: "mrow", attrs: "", children: [], text: "" };
-  const stack: MathNode[] = [root];
-  let i = 0;
-  while (i < markup.length) {
-    const top = stack[stack.length - 1]!;
-    if (markup[i] === "<") {
-      const end = markup.indexOf(">", i);
-      if (end < 0) break;
-      const tag = markup.slice(i + 1, end);
-      if (tag[0] === "/") {
-        if (stack.length > 1) stack.length--;
-      } else {
-        const space = tag.indexOf(" ");
-        const node: MathNode = {
-          tag: space < 0 ? tag : tag.slice(0, space),
-          attrs: space < 0 ? "" : tag.slice(space),
-          children: [],
-          text: "",
-        };
-        top.children[top.children.length] = node;
-        if (tag[tag.length - 1] !== "/") stack[stack.length] = node;
-      }
-      i = end + 1;
-    } else {
-      const next = markup.indexOf("<", i);
-      const end = next < 0 ? markup.length : next;
-      top.text += plainText(markup.slice(i, end));
-      i = end;
-    }
-  }
-  return root;
-}
-
-const TIGHT_OPERATORS = "()[]{}|.×";
-const SUPERSCRIPT_TEXT = /^[0-9−-]+$/;
-
-function compound(text: string): boolean {
-  return text.indexOf(" ") >= 0 || text.indexOf("×") >= 0 || text.indexOf("\u00a0") >= 0;
-}
-
-/** Whether the text is one parenthesised group already: "(a + b)", not "(a) + (b)". */
-function grouped(text: string): boolean {
-  if (text[0] !== "(" || text[text.length - 1] !== ")") return false;
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === "(") depth++;
-    else if (text[i] === ")" && --depth === 0 && i < text.length - 1) return false;
-  }
-  return true;
-}
-
-function wrapped(text: string): string {
-  return compound(text) && !grouped(text) ? `(${text})` : text;
-}
-
-function mathText(node: MathNode): string {
-  const kids = node.children;
-  switch (node.tag) {
-    case "mi":
-    case "mn":
-    case "ms":
-      return node.text;
-    case "mtext":
-      return node.text;
-    case "mo": {
-      const op = node.text;
-      if (node.attrs.indexOf('lspace="0"') >= 0 || TIGHT_OPERATORS.indexOf(op) >= 0) return op;
-      if (op === ",") return ", ";
-      return ` ${op} `;
-    }
-    case "mfrac":
-      return `${wrapped(mathText(kids[0]!))}/${wrapped(mathText(kids[1]!))}`;
-    case "msup": {
-      const base = wrapped(mathText(kids[0]!));
-      const exponent = mathText(kids[1]!).trim();
-      if (SUPERSCRIPT_TEXT.test(exponent)) {
-        let sup = "";
-        for (let i = 0; i < exponent.length; i++) sup += SUPERSCRIPT[exponent[i]!] ?? exponent[i]!;
-        return base + sup;
-      }
-      return `${base}^${wrapped(exponent)}`;
-    }
-    case "msub":
-      return `${mathText(kids[0]!)}_${mathText(kids[1]!).trim()}`;
-    case "msqrt": {
-      let inner = "";
-      for (const kid of kids) inner += mathText(kid);
-      return `√${wrapped(inner.trim())}`;
-    }
-    case "mroot":
-      return `root(${mathText(kids[0]!).trim()}, ${mathText(kids[1]!).trim()})`;
-    case "mtable": {
-      let rows = "";
-      for (const row of kids) rows += (rows === "" ? "" : "; ") + mathText(row).trim();
-      return ` ${rows} `;
-    }
-    case "mtd":
-      return `${mathText({ ...node, tag: "mrow" }).trim()} `;
-    default: {
-      let out = node.text;
-      for (let i = 0; i < kids.length; i++) {
-        const part = mathText(kids[i]!);
-        // A row's leading operator is a sign: −2, not " − 2".
-        out += i === 0 && kids[i]!.tag === "mo" ? part.trim() : part;
-      }
-      return out;
-    }
-  }
-}
-
-/** `M = (g.q · b²)/8 = (10 · 7.5²)/8 = 70.313`: the report's line as one line of text. */
-export function formulaText(markup: string): string {
-  // Runs of spaces (operators bring their own on both sides) read as one.
-  const text = mathText(parseMath(markup)).trim().replace(/ {2,}/g, " ");
-  return text.length > MAX_FORMULA ? text.slice(0, MAX_FORMULA) + "…" : text;
-}
-
 function traceEntry(
   descriptor: EquationDescriptor,
   value: unknown,
   shown: string | undefined,
-  markup: string | undefined,
+  formula: string | undefined,
 ): TraceEntry | undefined {
   const text = shown ?? formatValue(value, descriptor.name === "" ? undefined : descriptor.name)?.text;
   // Not shown in the report (an object, a function, a long array): not traced either.
@@ -278,7 +122,7 @@ function traceEntry(
     display: typeof value === "string" ? `“${plain}”` : plain,
   };
   if (quantity) entry.unit = value.unit;
-  if (markup !== undefined) entry.formula = formulaText(markup);
+  if (formula !== undefined) entry.formula = formula;
   return entry;
 }
 
@@ -298,7 +142,7 @@ export function takeTrace(limit = Infinity): TraceEntry[] {
       if (descriptor.k !== "eq" || entries.length >= limit) continue;
       const state = taken.get(descriptor);
       if (state === undefined) continue;
-      const entry = traceEntry(descriptor, state.v, state.d, state.m);
+      const entry = traceEntry(descriptor, state.v, state.d, state.f);
       if (entry) entries[entries.length] = entry;
     }
   }
@@ -354,23 +198,79 @@ function equationMarkup(parts: string[]): string {
   return `<div class="uzc-eq"><math displaystyle="true">${out}</math></div>\n`;
 }
 
-/** Appends `part` unless it repeats the last one (`b = a = 3`, never `a = 3 = 3`). */
-function pushDistinct(parts: string[], part: string): void {
-  if (parts.length === 0 || parts[parts.length - 1] !== part) parts[parts.length] = part;
+/** Appends `part` unless it repeats the last one (`b = a = 3`, never `a = 3 = 3`); true when appended. */
+function pushDistinct(parts: string[], part: string): boolean {
+  if (parts.length > 0 && parts[parts.length - 1] === part) return false;
+  parts[parts.length] = part;
+  return true;
 }
 
-function renderEquation(descriptor: EquationDescriptor, value: unknown, temps: unknown[], state: Recorded): void {
+/** The temps of the line whose text is being filled (one line at a time: no closure per line). */
+let textTemps: readonly unknown[] = [];
+
+const lineValues: TextValues<FormattedValue> = {
+  hole: (temp, key) => formatValue(textTemps[temp], key),
+  text: (value) => (value.formula ??= inlineText(value.math)),
+  temp: (temp) => textTemps[temp],
+};
+
+const LHS = 1;
+const SYM = 2;
+const SUB = 4;
+const VALUE = 8;
+
+/**
+ * The line as text, from the texts the instrumentation made beside the MathML (descriptor tl, ts, tb) and the
+ * values' own texts; `shown` says which of the four parts the line shows. Where a text was not made (a part
+ * that starts with an operator reads differently at the start of the line), it is read from the MathML.
+ */
+function lineText(
+  descriptor: EquationDescriptor,
+  shown: number,
+  result: FormattedValue,
+  temps: readonly unknown[],
+  markup: string,
+): string {
+  const first = shown & -shown;
+  let text = "";
+  if (shown & LHS) {
+    if (descriptor.tl === undefined) return formulaText(markup);
+    text = descriptor.tl;
+  }
+  if (shown & SYM) {
+    if (descriptor.ts === undefined) return formulaText(markup);
+    text += (first === SYM ? "" : " = ") + descriptor.ts;
+  }
+  if (shown & SUB) {
+    if (descriptor.tb === undefined) return formulaText(markup);
+    textTemps = temps;
+    text += (first === SUB ? "" : " = ") + fillText(descriptor.tb, lineValues);
+  }
+  if (shown & VALUE) {
+    if (first === VALUE && startsWithOperator(result.math)) return formulaText(markup);
+    text += (first === VALUE ? "" : " = ") + lineValues.text(result);
+  }
+  return finishFormula(text);
+}
+
+function renderEquation(descriptor: EquationDescriptor, value: unknown, temps: unknown[], state: Recorded | undefined): void {
   if (hidden || !withinCap(descriptor)) return;
   const result = formatValue(value, descriptor.name === "" ? undefined : descriptor.name);
   if (!result) return;
-  state.d = result.text;
   const parts: string[] = [];
-  if (descriptor.lhs !== "") parts[0] = descriptor.lhs;
-  if (descriptor.sym !== undefined) pushDistinct(parts, descriptor.sym);
-  if (descriptor.sub !== undefined) pushDistinct(parts, fill(descriptor.sub, temps));
-  if (!descriptor.lit || descriptor.sym === undefined) pushDistinct(parts, result.math);
+  let shown = 0;
+  if (descriptor.lhs !== "") {
+    parts[0] = descriptor.lhs;
+    shown = LHS;
+  }
+  if (descriptor.sym !== undefined && pushDistinct(parts, descriptor.sym)) shown |= SYM;
+  if (descriptor.sub !== undefined && pushDistinct(parts, fill(descriptor.sub, temps))) shown |= SUB;
+  if ((!descriptor.lit || descriptor.sym === undefined) && pushDistinct(parts, result.math)) shown |= VALUE;
   const markup = equationMarkup(parts);
-  state.m = markup;
+  if (state) {
+    state.d = result.text;
+    state.f = lineText(descriptor, shown, result, temps, markup);
+  }
   emit(markup);
 }
 
@@ -437,12 +337,15 @@ export const renderApi: RenderApi = {
   eq(descriptor: EquationDescriptor, value: unknown) {
     // Rendering off: neither shown nor traced.
     if (hidden) return;
-    let state = recorded.get(descriptor);
-    if (state === undefined) recorded.set(descriptor, (state = { v: value }));
-    else {
-      state.v = value;
-      state.d = undefined;
-      state.m = undefined;
+    let state: Recorded | undefined;
+    if (tracing) {
+      state = recorded.get(descriptor);
+      if (state === undefined) recorded.set(descriptor, (state = { v: value }));
+      else {
+        state.v = value;
+        state.d = undefined;
+        state.f = undefined;
+      }
     }
     // The fast path of a line in a long loop: past its cap, nothing more to do.
     if ((renders.get(descriptor) ?? 0) > MAX_RENDERS_PER_LINE) return;

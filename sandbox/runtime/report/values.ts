@@ -16,6 +16,8 @@ export interface FormattedValue {
   negative: boolean;
   /** More than one token (2.5×10⁶): parenthesised as the base of a power. */
   compound: boolean;
+  /** Its text in a traced line (report/formulaText.ts), made the first time a line asks. */
+  formula?: string;
 }
 
 /** Returns undefined to let the next formatter (and finally the built-in rules) decide. */

@@ -3,7 +3,8 @@
 
 import assert from "node:assert/strict";
 import type { EquationDescriptor } from "../../runtime/report/descriptor";
-import { connectOutput, formulaText, plainText, renderApi, show, takeTrace } from "../../runtime/report/record";
+import { connectOutput, renderApi, setTracing, show, takeTrace } from "../../runtime/report/record";
+import { formulaText, plainText } from "../../runtime/report/formulaText";
 import { addValueFormatter, formatValue } from "../../runtime/report/values";
 
 describe("report renderer seams", () => {
@@ -11,7 +12,9 @@ describe("report renderer seams", () => {
   before(() => {
     connectOutput((markup) => written.push(markup));
     show();
+    setTracing(true);
   });
+  after(() => setTracing(false));
 
   it("keeps each rendered line's last value as { line, name, value, display }, shown values only", () => {
     const table = renderApi.formulas(
