@@ -174,6 +174,51 @@ async function realmPerSession(): Promise<void> {
   }
 }
 
+/**
+ * What rendering costs a step (issue 15 item 4), at the executor with the engine in this thread and steps
+ * untimed, as pool members run them: the service sheet's three windows of a hundred statements, with rendering
+ * off, on, and on with the trace the run panel asks for (each line's formula as text). Whole sessions, fresh
+ * ids: the open (to the first window) and each resume are timed separately.
+ */
+async function renderCost(): Promise<void> {
+  console.log("Rendering per step (executor + engine in this thread, untimed; hundred.calc.ts: 100 rendered lines a step)");
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "uzc-bench-render-"));
+  const plain = path.join(scratch, "hundred-plain.calc.ts");
+  fs.writeFileSync(plain, fs.readFileSync(path.join(SHEETS, "hundred.calc.ts"), "utf8") + "\nexport const render = false;\n");
+  const medians = new Map<string, { open: number; step: number }>();
+  try {
+    for (const [label, file, trace] of [
+      ["rendering off", plain, false],
+      ["rendering on", path.join(SHEETS, "hundred.calc.ts"), false],
+      ["rendering on, with the trace", path.join(SHEETS, "hundred.calc.ts"), true],
+    ] as const) {
+      const executor = new Executor({ safeDirs: [SHEETS, scratch], engine: new InProcessEngine({ stepTimeoutMs: 10_000, timed: false }) });
+      const opens: number[] = [];
+      const resumes: number[] = [];
+      for (let i = 0; i < 1800; i++) {
+        let started = performance.now();
+        let response = await executor.execute({ file_path: file, html_mode: "delta", ...(trace ? { trace: true } : {}) });
+        if (i >= 300) opens.push(performance.now() - started);
+        for (let w = 0; w < 3; w++) {
+          started = performance.now();
+          response = await executor.resume({ session_id: response.session_id, user_input: { x: 1 }, html_mode: "delta" });
+          if (i >= 300) resumes.push(performance.now() - started);
+        }
+      }
+      await executor.close();
+      const open = summarize(opens).median;
+      const step = summarize(resumes).median;
+      medians.set(label, { open, step });
+      row(`${label}: open to the first window / each resume, median`, `${fmt(open)} / ${fmt(step)}`);
+    }
+    const off = medians.get("rendering off")!.step;
+    row("resume, rendering on ÷ off", `${(medians.get("rendering on")!.step / off).toFixed(1)}×`);
+    row("resume, rendering on with the trace ÷ off", `${(medians.get("rendering on, with the trace")!.step / off).toFixed(1)}×`);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 async function replayCost(): Promise<void> {
   const executor = new Executor({ safeDirs: [SHEETS], engine: new InProcessEngine({ stepTimeoutMs: 10_000 }), maxSessions: 10 });
   const stepsDone = 200;
@@ -286,6 +331,8 @@ async function main(): Promise<void> {
   await steps();
   console.log();
   await realmPerSession();
+  console.log();
+  await renderCost();
   console.log();
   await replayCost();
   console.log();
