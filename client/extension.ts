@@ -59,8 +59,9 @@ class Extension implements vscode.Disposable {
     this.renderStatus();
     // Only where it means something: a sheet in the editor, or a run panel open.
     const updateVisibility = () => {
-      const sheetOpen = isSheet(vscode.window.activeTextEditor?.document.uri);
-      if (sheetOpen) this.sandbox.warm();
+      const active = vscode.window.activeTextEditor?.document.uri;
+      const sheetOpen = isSheet(active);
+      if (sheetOpen) this.sandbox.warm(active);
       if (sheetOpen || this.panels.size > 0) this.status.show();
       else this.status.hide();
     };
@@ -76,6 +77,8 @@ class Extension implements vscode.Disposable {
       // An edit on an errored line makes that error stale.
       vscode.workspace.onDidChangeTextDocument((e) => e.contentChanges.length > 0 && this.diagnostics.delete(e.document.uri)),
       vscode.workspace.onDidOpenTextDocument(startLanguageServerFor),
+      // The saved text is what runs: bundle it now rather than when Run Calc is pressed.
+      vscode.workspace.onDidSaveTextDocument((document) => isSheet(document.uri) && this.sandbox.warm(document.uri)),
       vscode.languages.registerCodeLensProvider([{ scheme: "file", pattern: SHEET_GLOB }], codeLenses),
       // Run panels come back after a window reload, with their waiting run (RunPanel.restore).
       vscode.window.registerWebviewPanelSerializer("uzoncalc.run", {
@@ -83,7 +86,8 @@ class Extension implements vscode.Disposable {
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
         this.renderStatus();
-        if (isSheet(vscode.window.activeTextEditor?.document.uri)) this.sandbox.warm();
+        const active = vscode.window.activeTextEditor?.document.uri;
+        if (isSheet(active)) this.sandbox.warm(active);
       }),
     );
   }
@@ -111,6 +115,7 @@ class Extension implements vscode.Disposable {
       await vscode.window.showInformationMessage("Open a calculation sheet (*.calc.ts or *.calc.js) to run it.");
       return;
     }
+    this.log.info(`Run Calc: ${path.basename(sheet.fsPath)}`);
     if (!(await this.settleUnsavedChanges(sheet))) return;
     const panel = this.panelFor(sheet);
     panel.reveal();

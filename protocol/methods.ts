@@ -9,6 +9,7 @@ import {
   parseExecuteRequest,
   parseInvalidateCacheRequest,
   parseNoRequest,
+  parsePrepareRequest,
   parseResumeRequest,
   parseSessionRequest,
   type CancelResponse,
@@ -19,6 +20,8 @@ import {
   type InvalidateCacheResponse,
   type NoRequest,
   type Parsed,
+  type PrepareRequest,
+  type PrepareResponse,
   type ResumeRequest,
   type SessionInfo,
   type SessionListResponse,
@@ -35,6 +38,7 @@ export interface SandboxMethods {
   health: { request: NoRequest; answer: HealthResponse };
   invalidateCache: { request: InvalidateCacheRequest; answer: InvalidateCacheResponse };
   replay: { request: ReplayRequest; answer: ExecutionResponse };
+  prepare: { request: PrepareRequest; answer: PrepareResponse };
 }
 
 export type MethodName = keyof SandboxMethods;
@@ -77,12 +81,14 @@ export const SANDBOX_RPC: { readonly [M in MethodName]: MethodSpec<M> } = {
   },
   // Trusted: it fixes a session's seed and clock. Only the local child answers it, over its IPC channel.
   replay: { routes: { sandbox: [], api: [] }, parse: parseReplayRequest },
+  // The editor's warm-up of the sheet it has open: only its own local child answers it.
+  prepare: { routes: { sandbox: [], api: [] }, parse: parsePrepareRequest },
 };
 
 export const METHOD_NAMES = Object.keys(SANDBOX_RPC) as MethodName[];
 
 /** The methods every sandbox answers, over HTTP as over IPC: what a client offers. */
-export type PublicMethod = Exclude<MethodName, "replay">;
+export type PublicMethod = Exclude<MethodName, "replay" | "prepare">;
 export const PUBLIC_METHODS = METHOD_NAMES.filter((m): m is PublicMethod => SANDBOX_RPC[m].routes.sandbox.length > 0);
 
 export function isPublicMethod(method: MethodName): method is PublicMethod {

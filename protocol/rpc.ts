@@ -54,6 +54,11 @@ export interface InvalidateCacheRequest {
   file_path?: string;
 }
 
+/** Bundles a sheet ahead of its first run (the local child's only: the editor sends it when a sheet opens or is saved). */
+export interface PrepareRequest {
+  file_path: string;
+}
+
 /** Where and why a sheet failed. line/column are 1-based in the sheet's own source. */
 export interface SheetError {
   message: string;
@@ -155,6 +160,11 @@ export interface HealthResponse {
 export interface InvalidateCacheResponse {
   status: "ok";
   message: string;
+}
+
+/** Whether the sheet is bundled and cached; a sheet that does not compile says why on its run, not here. */
+export interface PrepareResponse {
+  status: "ok" | "error";
 }
 
 export interface SessionListResponse {
@@ -267,6 +277,14 @@ export function parseInvalidateCacheRequest(body: unknown): Parsed<InvalidateCac
   const path = optionalString(body, "file_path");
   if (path instanceof Error) return { ok: false, message: path.message };
   return { ok: true, value: path === undefined ? {} : { file_path: path } };
+}
+
+export function parsePrepareRequest(body: unknown): Parsed<PrepareRequest> {
+  if (!isRecord(body)) return { ok: false, message: "The request body must be a JSON object." };
+  const path = optionalString(body, "file_path");
+  if (path instanceof Error) return { ok: false, message: path.message };
+  if (path === undefined) return { ok: false, message: "`file_path` is required." };
+  return { ok: true, value: { file_path: path } };
 }
 
 /** Health and the session list take no body; whatever comes is ignored. */

@@ -138,6 +138,19 @@ export class LocalSandboxClient extends RpcClient {
     return reply.answer as AnswerOf<M>;
   }
 
+  /**
+   * Bundles the sheet at `filePath` in the child (starting it if needed), so that its first run waits for neither
+   * (the editor asks when a sheet is opened or saved). False when it could not be, which the run will explain.
+   */
+  async prepare(filePath: string): Promise<boolean> {
+    try {
+      const { reply } = await this.send("prepare", { file_path: filePath });
+      return reply.answer.status === "ok";
+    } catch {
+      return false;
+    }
+  }
+
   /** A waiting session's record (a copy), to keep it beyond this client (a window reload); undefined if none. */
   recordOf(sessionId: string): SessionRecord | undefined {
     const record = this.sessions.get(sessionId)?.record;

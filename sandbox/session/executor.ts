@@ -16,6 +16,7 @@ import {
   type HealthResponse,
   type HtmlMode,
   type InvalidateCacheResponse,
+  type PrepareResponse,
   type SessionInfo,
   type SessionListResponse,
   type SessionStatus,
@@ -610,6 +611,12 @@ export class Executor implements SandboxHandlers {
     const active = this.sessions.live;
     if (this.store) await this.fromStore("ping", () => this.store!.ping());
     return { status: "healthy", active_sessions: active, version: VERSION, store: this.store?.description ?? "memory" };
+  }
+
+  /** Bundles the sheet into the cache, so its first run does not wait for that (the editor asks when it opens one). */
+  async prepare(input: unknown, context: RequestContext = {}): Promise<PrepareResponse> {
+    const loaded = await this.load(parseRequest("prepare", input), context.owner);
+    return { status: loaded.ok ? "ok" : "error" };
   }
 
   async invalidateCache(input: unknown): Promise<InvalidateCacheResponse> {

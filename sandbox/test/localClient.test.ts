@@ -135,6 +135,23 @@ describe("local sandbox client", function () {
     assert.match(refused.message, /changed since the run started/);
   });
 
+  it("prepares a sheet ahead of its run (the editor's warm-up): the child starts and the bundle is cached; what it cannot bundle is false", async () => {
+    const file = path.join(tmp, "prepared.calc.ts");
+    fs.writeFileSync(file, SPIN_SHEET);
+    const { client } = make();
+    assert.equal(client.pid, undefined);
+    assert.equal(await client.prepare(file), true);
+    assert.ok(client.pid !== undefined, "the child was started by the warm-up");
+    // The bundle is in the child's cache: invalidating it finds one entry (a run would have hit it).
+    assert.match((await client.invalidateCache({ file_path: file })).message, /\(1 entry\)/);
+    const broken = path.join(tmp, "broken.calc.ts");
+    fs.writeFileSync(broken, "export async function* sheet( {\n");
+    assert.equal(await client.prepare(broken), false, "a sheet that does not compile");
+    assert.equal(await client.prepare(path.join(os.tmpdir(), "elsewhere.calc.ts")), false, "a file outside the safe folders");
+    const run = await client.execute({ file_path: file });
+    assert.equal(run.status, "waiting_ui");
+  });
+
   it("runs a multi-window sheet through the child, with deltas that join to the full report", async () => {
     const { client } = make();
     const first = await client.execute({ file_path: fixture("three-windows.calc.ts") });

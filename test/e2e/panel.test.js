@@ -86,7 +86,15 @@ describe("UzonCalc run panel (code-server, packaged extension, driven through th
       // From the palette's Enter: the first webview of the session loads, the sandbox (started when the sheet opened) runs.
       const started = Date.now();
       let frame = await H.webviewFrameWith(page, '[data-form] [data-field="span"]', 60000);
-      console.log(`Run Calc to form visible (first run: a new webview): ${Date.now() - started} ms`);
+      console.log(
+        `Run Calc to form visible (first run: a new webview): ${Date.now() - started} ms (Enter at ${new Date(started).toISOString()}, seen by 200 ms polls)`,
+      );
+      // The breakdown (sandbox start, webview ready, first answer): the log file is written a moment later.
+      await H.waitFor(
+        () => extensionLog(session).some((line) => line.includes("webview ready")),
+        10000,
+        "the webview-ready log line",
+      ).catch(() => undefined);
       for (const line of extensionLog(session)) console.log(`  extension log: ${line}`);
       await H.shot(page, "panel-1-form");
       assert.match(await frame.locator("[data-report]").innerText(), /Simply supported beam/);
