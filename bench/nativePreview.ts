@@ -1,0 +1,165 @@
+// `npm run bench` (checker part): the language server's per-edit re-check is bounded below by TypeScript's
+// checker (issue 15 item 6), so this measures the checker alone, two ways, on the language-server bench's
+// 600-line sheet with the same one-character edit and the sheet compiler options (server/src/sheetHost.ts):
+//   TypeScript 6   — the classic language service in this process (what the server uses)
+//   native preview — TypeScript 7's Go checker (`tsgo`) through its synchronous JS API, a child process
+// The preview is not a dependency (about 27 MB per platform, an unstable API): set UZC_TSGO_DIR to a folder where
+// `npm i @typescript/native-preview@7.0.0-dev.20260707.2` was run, or the second half is skipped with a note.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as ts from "typescript";
+import { sheetCompilerOptions } from "../server/src/sheetHost";
+import { generateSheet } from "./languageServer";
+import { percentile, row } from "./util";
+
+const EDITS = 60;
+const WARM_UP_EDITS = 5;
+const TSGO_DIR = process.env.UZC_TSGO_DIR;
+
+/** The sheet compiler options as a tsconfig, for the preview (it reads projects, not option objects). */
+const TSCONFIG = {
+  compilerOptions: {
+    target: "ES2022",
+    module: "ESNext",
+    moduleResolution: "bundler",
+    moduleDetection: "force",
+    lib: ["ES2022"],
+    types: [],
+    strict: true,
+    noImplicitAny: false,
+    allowJs: true,
+    checkJs: true,
+    noEmit: true,
+    allowImportingTsExtensions: true,
+    resolveJsonModule: true,
+    esModuleInterop: true,
+    skipLibCheck: true,
+  },
+  files: ["sheet.calc.ts"],
+};
+
+/** The sheet with one digit toggled mid-sheet (as bench/languageServer.ts edits it). */
+function edited(text: string, index: number): string {
+  const at = text.indexOf("= 1.35 * gammaQ", text.length / 2) + 5;
+  return text.slice(0, at) + (index % 2 === 0 ? "6" : "5") + text.slice(at + 1);
+}
+
+function report(label: string, first: number, samples: number[], diagnostics: number): void {
+  const sorted = [...samples].sort((a, b) => a - b);
+  row(`${label}: first check`, `${first.toFixed(0)} ms (${diagnostics} diagnostics)`);
+  row(`${label}: per edit p50 / p90`, `${percentile(sorted, 0.5).toFixed(1)} ms / ${percentile(sorted, 0.9).toFixed(1)} ms`);
+}
+
+function typeScript6(dir: string, sheet: string, source: string): number {
+  let text = source;
+  let version = 0;
+  const options = sheetCompilerOptions();
+  const host: ts.LanguageServiceHost = {
+    getCompilationSettings: () => options,
+    getScriptFileNames: () => [sheet],
+    getScriptVersion: (file) => (file === sheet ? String(version) : "0"),
+    getScriptSnapshot: (file) => {
+      const content = file === sheet ? text : ts.sys.readFile(file);
+      return content === undefined ? undefined : ts.ScriptSnapshot.fromString(content);
+    },
+    getCurrentDirectory: () => dir,
+    getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
+    fileExists: (file) => file === sheet || ts.sys.fileExists(file),
+    readFile: (file) => (file === sheet ? text : ts.sys.readFile(file)),
+  };
+  const service = ts.createLanguageService(host, ts.createDocumentRegistry());
+  const started = performance.now();
+  const count = service.getSemanticDiagnostics(sheet).length;
+  const first = performance.now() - started;
+  const samples: number[] = [];
+  for (let i = 0; i < EDITS + WARM_UP_EDITS; i++) {
+    text = edited(source, i);
+    version++;
+    const at = performance.now();
+    service.getSyntacticDiagnostics(sheet);
+    service.getSemanticDiagnostics(sheet);
+    if (i >= WARM_UP_EDITS) samples.push(performance.now() - at);
+  }
+  report("TypeScript 6 language service (in process)", first, samples, count);
+  return percentile(
+    [...samples].sort((a, b) => a - b),
+    0.5,
+  );
+}
+
+interface PreviewApi {
+  updateSnapshot(params: object): PreviewSnapshot;
+  close(): void;
+}
+interface PreviewSnapshot {
+  getProject(config: string): {
+    program: { getSyntacticDiagnostics(file: string): unknown[]; getSemanticDiagnostics(file: string): unknown[] };
+  };
+  dispose(): void;
+}
+
+async function nativePreview(dir: string, sheet: string, source: string): Promise<number | undefined> {
+  const entry = TSGO_DIR && path.join(TSGO_DIR, "node_modules", "@typescript", "native-preview", "dist", "api", "sync", "api.js");
+  if (!entry || !fs.existsSync(entry)) {
+    console.log(
+      "  (set UZC_TSGO_DIR to a folder with @typescript/native-preview@7.0.0-dev.20260707.2 installed to measure TypeScript 7's checker beside it)",
+    );
+    return undefined;
+  }
+  const { API } = (await import(entry)) as { API: new (options: object) => PreviewApi };
+  let text = source;
+  const config = path.join(dir, "tsconfig.json");
+  const started = performance.now();
+  // The sheet's text comes from memory, as an editor's unsaved text would; everything else from disk.
+  const api = new API({ cwd: dir, fs: { readFile: (file: string) => (file === sheet ? text : undefined) } });
+  let snapshot = api.updateSnapshot({ openProjects: [config] });
+  const count = snapshot.getProject(config).program.getSemanticDiagnostics(sheet).length;
+  const first = performance.now() - started;
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < EDITS + WARM_UP_EDITS; i++) {
+      text = edited(source, i);
+      const at = performance.now();
+      snapshot.dispose();
+      snapshot = api.updateSnapshot({ fileChanges: { changed: [sheet] } });
+      const { program } = snapshot.getProject(config);
+      program.getSyntacticDiagnostics(sheet);
+      program.getSemanticDiagnostics(sheet);
+      if (i >= WARM_UP_EDITS) samples.push(performance.now() - at);
+    }
+  } finally {
+    api.close();
+  }
+  report("TypeScript 7 native preview (tsgo, sync API, its own process)", first, samples, count);
+  return percentile(
+    [...samples].sort((a, b) => a - b),
+    0.5,
+  );
+}
+
+async function main(): Promise<void> {
+  const load = () =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ");
+  console.log(`\nChecker alone, 600-line sheet, one-character edits (${EDITS} after ${WARM_UP_EDITS} warm-up) · load average ${load()}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "uzc-bench-checker-"));
+  try {
+    const sheet = path.join(dir, "sheet.calc.ts");
+    const source = generateSheet(600);
+    fs.writeFileSync(sheet, source);
+    fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(TSCONFIG));
+    const types = path.join(dir, "node_modules", "uzoncalc");
+    fs.mkdirSync(types, { recursive: true });
+    fs.copyFileSync(path.join(__dirname, "..", "sandbox", "runtime", "uzoncalc.d.ts"), path.join(types, "index.d.ts"));
+    const classic = typeScript6(dir, sheet, source);
+    const native = await nativePreview(dir, sheet, source);
+    if (native !== undefined) row("per edit, TypeScript 6 ÷ native preview (p50)", `${(classic / native).toFixed(1)}×`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main();
