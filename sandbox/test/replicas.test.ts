@@ -51,7 +51,12 @@ async function replicated(redis: TestRedis) {
       await restarting;
       return kills;
     },
-    stop: () => Promise.all(replicas.map((r) => r.stop())),
+    // The killer first: a test that failed mid-storm must not leave it restarting replicas after the test.
+    async stop(): Promise<void> {
+      clearInterval(killer);
+      await restarting.catch(() => undefined);
+      await Promise.all(replicas.map((r) => r.stop()));
+    },
     killAll: () =>
       Promise.all(
         replicas.map(async (r) => {
