@@ -247,6 +247,7 @@ export function textTemplate(parts: readonly TemplatePart[], leading = false): T
       const hole: TextHole = { t: part.t, s: staticText(textTemplate([part.s])) ?? "" };
       if (part.f !== undefined) hole.f = part.f;
       if (part.k !== undefined) hole.k = part.k;
+      // Wherever it stands: a value's markup is one element, never a bare operator (values.ts, units).
       slots.push(() => hole);
     } else if ("c" in part) {
       slots.push((lead) => {
