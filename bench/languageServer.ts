@@ -8,7 +8,7 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { TestClient } from "../server/test/support/lspClient";
-import { percentile, row } from "./util";
+import { loadAverage, median, percentile, row } from "./util";
 
 const SIZES = [100, 300, 600, 2000];
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -142,20 +142,8 @@ function reportEdits(label: string, samples: EditSamples): void {
   );
 }
 
-function median(samples: number[]): number {
-  return percentile(
-    [...samples].sort((a, b) => a - b),
-    0.5,
-  );
-}
-
 async function main(): Promise<void> {
-  const load = () =>
-    os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ");
-  console.log(`UzonCalc language server bench · node ${process.version} · ${os.cpus().length} cores · load average ${load()}\n`);
+  console.log(`UzonCalc language server bench · node ${process.version} · ${os.cpus().length} cores · load average ${loadAverage()}\n`);
   const dir = os.tmpdir();
   console.log("First check (a fresh server per run; generated sheets, 0 diagnostics; default `fields` mode)");
   for (const size of SIZES) {
@@ -185,7 +173,7 @@ async function main(): Promise<void> {
   } finally {
     await client.stop();
   }
-  console.log(`\nload average at the end: ${load()}`);
+  console.log(`\nload average at the end: ${loadAverage()}`);
 }
 
 if (require.main === module) void main();

@@ -11,33 +11,31 @@ import * as path from "node:path";
 import * as ts from "typescript";
 import { sheetCompilerOptions } from "../server/src/sheetHost";
 import { generateSheet } from "./languageServer";
-import { percentile, row } from "./util";
+import { loadAverage, median, percentile, row } from "./util";
 
 const EDITS = 60;
 const WARM_UP_EDITS = 5;
 const TSGO_DIR = process.env.UZC_TSGO_DIR;
 
-/** The sheet compiler options as a tsconfig, for the preview (it reads projects, not option objects). */
-const TSCONFIG = {
-  compilerOptions: {
-    target: "ES2022",
-    module: "ESNext",
-    moduleResolution: "bundler",
-    moduleDetection: "force",
-    lib: ["ES2022"],
-    types: [],
-    strict: true,
-    noImplicitAny: false,
-    allowJs: true,
-    checkJs: true,
-    noEmit: true,
-    allowImportingTsExtensions: true,
-    resolveJsonModule: true,
-    esModuleInterop: true,
-    skipLibCheck: true,
-  },
-  files: ["sheet.calc.ts"],
-};
+/**
+ * The sheet compiler options (the server's own) as a tsconfig, for the preview: it reads projects, not option
+ * objects. Enum values become their names, lib files their short names.
+ */
+function sheetTsconfig(): object {
+  const options = sheetCompilerOptions();
+  const names: Record<string, Record<number, string>> = {
+    target: ts.ScriptTarget,
+    module: ts.ModuleKind,
+    moduleResolution: ts.ModuleResolutionKind,
+    moduleDetection: ts.ModuleDetectionKind,
+  };
+  const compilerOptions: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (key === "lib") compilerOptions.lib = (value as string[]).map((file) => file.replace(/^lib\.|\.d\.ts$/g, ""));
+    else compilerOptions[key] = typeof value === "number" && names[key] ? names[key][value] : value;
+  }
+  return { compilerOptions, files: ["sheet.calc.ts"] };
+}
 
 /** The sheet with one digit toggled mid-sheet (as bench/languageServer.ts edits it). */
 function edited(text: string, index: number): string {
@@ -82,10 +80,7 @@ function typeScript6(dir: string, sheet: string, source: string): number {
     if (i >= WARM_UP_EDITS) samples.push(performance.now() - at);
   }
   report("TypeScript 6 language service (in process)", first, samples, count);
-  return percentile(
-    [...samples].sort((a, b) => a - b),
-    0.5,
-  );
+  return median(samples);
 }
 
 interface PreviewApi {
@@ -132,25 +127,19 @@ async function nativePreview(dir: string, sheet: string, source: string): Promis
     api.close();
   }
   report("TypeScript 7 native preview (tsgo, sync API, its own process)", first, samples, count);
-  return percentile(
-    [...samples].sort((a, b) => a - b),
-    0.5,
-  );
+  return median(samples);
 }
 
 async function main(): Promise<void> {
-  const load = () =>
-    os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ");
-  console.log(`\nChecker alone, 600-line sheet, one-character edits (${EDITS} after ${WARM_UP_EDITS} warm-up) · load average ${load()}`);
+  console.log(
+    `\nChecker alone, 600-line sheet, one-character edits (${EDITS} after ${WARM_UP_EDITS} warm-up) · load average ${loadAverage()}`,
+  );
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "uzc-bench-checker-"));
   try {
     const sheet = path.join(dir, "sheet.calc.ts");
     const source = generateSheet(600);
     fs.writeFileSync(sheet, source);
-    fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(TSCONFIG));
+    fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(sheetTsconfig()));
     const types = path.join(dir, "node_modules", "uzoncalc");
     fs.mkdirSync(types, { recursive: true });
     fs.copyFileSync(path.join(__dirname, "..", "sandbox", "runtime", "uzoncalc.d.ts"), path.join(types, "index.d.ts"));

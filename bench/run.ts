@@ -10,7 +10,7 @@ import { SafeDirs } from "../sandbox/loader/safeDirs";
 import { SheetLoader } from "../sandbox/loader/sheetLoader";
 import { LocalSandboxClient } from "../sandbox/connect/localClient";
 import { defaultWorkerScript, WorkerPoolEngine } from "../sandbox/engine/workerPool";
-import { fmt, row, summarize } from "./util";
+import { fmt, loadAverage, row, summarize } from "./util";
 
 const SHEETS = path.join(__dirname, "sheets");
 const STEPS_SHEET = path.join(SHEETS, "steps.calc.ts");
@@ -321,11 +321,7 @@ async function localClient(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const load = os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
-  console.log(`UzonCalc bench · node ${process.version} · ${os.cpus().length} cores · load average ${load}\n`);
+  console.log(`UzonCalc bench · node ${process.version} · ${os.cpus().length} cores · load average ${loadAverage()}\n`);
   await loadTimes();
   console.log();
   await steps();
@@ -339,12 +335,7 @@ async function main(): Promise<void> {
   await localClient();
   console.log();
   await pausedMemory();
-  console.log(
-    `\nload average at the end: ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")}`,
-  );
+  console.log(`\nload average at the end: ${loadAverage()}`);
 }
 
 void main();

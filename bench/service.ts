@@ -15,7 +15,7 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { writePythonSheet } from "./original/sheet";
-import { fmt, postJson, row, summarize } from "./util";
+import { fmt, loadAverage, postJson, row, summarize } from "./util";
 
 const CLI = process.env.UZC_CLI ?? path.join(__dirname, "..", "dist", "cli.js");
 const SHEETS = path.join(__dirname, "sheets");
@@ -130,12 +130,7 @@ function post(url: string, body: unknown): Promise<{ status: number; data: { ses
 async function main(): Promise<void> {
   // The load generator (this process) runs on core 1; the service and its members on core 0.
   spawn("taskset", ["-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
-  console.log(
-    `\nHTTP service (uzoncalc serve on core 0, this client on core 1) · load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")}`,
-  );
+  console.log(`\nHTTP service (uzoncalc serve on core 0, this client on core 1) · load average ${loadAverage()}`);
   const cold: number[] = [];
   for (let i = 0; i < 5; i++) {
     const started = performance.now();
@@ -146,37 +141,38 @@ async function main(): Promise<void> {
   }
   row("service start to listening (permission re-exec + member probe), median", fmt(summarize(cold).median));
   const results = new Map<string, number>();
-  const measure = async (label: string, url: string, protocol: Protocol) => {
+  // A fresh service for every load level: what earlier levels left behind (up to 2 000 finished sessions and
+  // their reports) would otherwise weigh on the later ones, and the second level measured would look slower
+  // whichever it was (measured: render on, 64 then 10 clients as much as 10 then 64).
+  type Started = { url: string; stop: () => void };
+  const measure = async (label: string, start: () => Promise<Started>, protocol: Protocol) => {
     for (const clients of [10, 64]) {
-      const { steps, seconds, latencies } = await closedLoop(url, protocol, clients, 1, 5);
-      const s = summarize(latencies);
-      results.set(`${label}, ${clients}`, steps / seconds);
-      results.set(`${label}, ${clients}, p99`, s.p99);
-      row(`${label}, ${clients} clients: steps/s (every request is a step)`, `${Math.round(steps / seconds)}`);
-      row(`${label}, ${clients} clients: p50 / p99`, `${fmt(s.median)} / ${fmt(s.p99)}`);
+      const service = await start();
+      try {
+        const { steps, seconds, latencies } = await closedLoop(service.url, protocol, clients, 1, 5);
+        const s = summarize(latencies);
+        results.set(`${label}, ${clients}`, steps / seconds);
+        results.set(`${label}, ${clients}, p99`, s.p99);
+        row(`${label}, ${clients} clients: steps/s (every request is a step)`, `${Math.round(steps / seconds)}`);
+        row(`${label}, ${clients} clients: p50 / p99`, `${fmt(s.median)} / ${fmt(s.p99)}`);
+      } finally {
+        service.stop();
+        await new Promise((r) => setTimeout(r, 300));
+      }
     }
   };
-  const service = await startServe();
-  try {
-    await measure("render off", service.url, ours(path.join(PLAIN, "hundred-plain.calc.ts")));
-    await measure("render on", service.url, ours(path.join(SHEETS, "hundred.calc.ts")));
-  } finally {
-    service.stop();
-  }
+  await measure("render off", startServe, ours(path.join(PLAIN, "hundred-plain.calc.ts")));
+  await measure("render on", startServe, ours(path.join(SHEETS, "hundred.calc.ts")));
   if (SEED_DIR) {
     const modes = ["render off", "render on"] as const;
     // The seed always instruments: its render off is its own hide().
     const seedLabel = (mode: (typeof modes)[number]) => `the seed's Python sandbox, ${mode}${mode === "render off" ? " (hide())" : ""}`;
-    const seed = await startOriginal(39_000 + (process.pid % 1000));
-    try {
-      for (const mode of modes) {
-        const render = mode === "render on";
-        const script = path.join(PLAIN, `hundred-${render ? "rendered" : "hidden"}.py`);
-        writePythonSheet(path.join(SHEETS, "hundred.calc.ts"), script, render);
-        await measure(seedLabel(mode), seed.url, original(script));
-      }
-    } finally {
-      seed.stop();
+    let port = 39_000 + (process.pid % 1000);
+    for (const mode of modes) {
+      const render = mode === "render on";
+      const script = path.join(PLAIN, `hundred-${render ? "rendered" : "hidden"}.py`);
+      writePythonSheet(path.join(SHEETS, "hundred.calc.ts"), script, render);
+      await measure(seedLabel(mode), () => startOriginal(port++), original(script));
     }
     console.log("Ratios to the seed's Python sandbox (same sheet, same harness, one core each; ours / theirs)");
     for (const mode of modes)

@@ -7,7 +7,7 @@ import { createClient } from "redis";
 import { startNginx } from "../sandbox/test/support/nginx";
 import { startService, type RunningService } from "../sandbox/test/support/processes";
 import { startRedis, type TestRedis } from "../sandbox/test/support/redis";
-import { fmt, percentile } from "./util";
+import { fmt, loadAverage, percentile } from "./util";
 
 const TEN = path.join(__dirname, "..", "sandbox", "test", "fixtures", "runaway", "ten.calc.ts");
 const SAFE = path.dirname(TEN);
@@ -170,10 +170,7 @@ async function bytesPerSession(redis: TestRedis): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(
-    `\nDurable sessions (a real redis-server, nginx and serve processes) · load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")} · ${os.availableParallelism()} cores`,
+    `\nDurable sessions (a real redis-server, nginx and serve processes) · load average ${loadAverage()} · ${os.availableParallelism()} cores`,
   );
   const redis = await startRedis();
   try {

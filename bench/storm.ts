@@ -8,7 +8,7 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { descendantsOf, residentMb } from "../sandbox/test/support/processes";
-import { fmt, postJson } from "./util";
+import { fmt, loadAverage, postJson } from "./util";
 
 const round = (n: number) => String(Math.round(n));
 
@@ -179,10 +179,7 @@ async function memoryHeld(): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(
-    `\nFaults and abuse against uzoncalc serve (${path.relative(process.cwd(), CLI)}) · load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")} · ${os.availableParallelism()} cores`,
+    `\nFaults and abuse against uzoncalc serve (${path.relative(process.cwd(), CLI)}) · load average ${loadAverage()} · ${os.availableParallelism()} cores`,
   );
   await memoryHeld();
   await stall();

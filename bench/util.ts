@@ -1,10 +1,26 @@
 import type * as http from "node:http";
 import { request } from "node:http";
+import * as os from "node:os";
+
+/** The load average, printed beside every section's figures: these machines are noisy. */
+export function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+}
 
 export function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[index]!;
+}
+
+export function median(samples: number[]): number {
+  return percentile(
+    [...samples].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 export function summarize(samples: number[]): { median: number; p99: number; mean: number; n: number } {
