@@ -30,12 +30,18 @@ process.on("exit", () => fs.rmSync(PLAIN, { recursive: true, force: true }));
 const SEED_DIR = process.env.UZC_SEED_DIR;
 const PYTHON = process.env.UZC_PYTHON ?? "/usr/bin/python3";
 
-/** Starts a service on core 0 and resolves with its URL once its output matches `listening` (group 1: the port). */
-function startPinned(
-  command: string[],
-  listening: RegExp,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ url: string; stop: () => void }> {
+interface Started {
+  url: string;
+  /** The process that answers requests (ours: the server the launcher re-executed, not the sheet members). */
+  pid: number;
+  stop: () => void;
+}
+
+/**
+ * Starts a service on core 0 and resolves once its output matches `listening` (group 1 or `port`: the port; a
+ * `pid` group names the answering process, else it is the one started).
+ */
+function startPinned(command: string[], listening: RegExp, env: NodeJS.ProcessEnv = process.env): Promise<Started> {
   return new Promise((resolve, reject) => {
     const child = spawn("taskset", ["-c", "0", ...command], { stdio: ["ignore", "pipe", "inherit"], env });
     let buffer = "";
@@ -47,14 +53,23 @@ function startPinned(
       if (match) {
         found = true;
         buffer = "";
-        resolve({ url: `http://127.0.0.1:${match[1]}`, stop: () => child.kill("SIGTERM") });
+        const pid = Number(match.groups?.pid ?? child.pid);
+        resolve({ url: `http://127.0.0.1:${match.groups?.port ?? match[1]}`, pid, stop: () => child.kill("SIGTERM") });
       }
     });
     child.once("exit", (code) => reject(new Error(`${command.join(" ")} exited ${code}`)));
   });
 }
 
-function startServe(): Promise<{ url: string; stop: () => void }> {
+/** CPU time (user + system) a process has used so far, from /proc: what one process costs, wherever it ran. */
+function cpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function startServe(): Promise<Started> {
   return startPinned(
     [
       process.execPath,
@@ -70,12 +85,12 @@ function startServe(): Promise<{ url: string; stop: () => void }> {
       "2000",
       ...(process.env.UZC_SERVE_ARGS ?? "").split(" ").filter(Boolean),
     ],
-    /"port":(\d+)[^\n]*listening/,
+    /"pid":(?<pid>\d+)[^\n]*"port":(?<port>\d+)[^\n]*listening/,
     { ...process.env, LOG_LEVEL: "info" },
   );
 }
 
-async function startOriginal(port: number): Promise<{ url: string; stop: () => void }> {
+async function startOriginal(port: number): Promise<Started> {
   return startPinned([PYTHON, path.join(__dirname, "original", "serve.py"), String(port)], /listening (\d+)/);
 }
 
@@ -144,17 +159,21 @@ async function main(): Promise<void> {
   // A fresh service for every load level: what earlier levels left behind (up to 2 000 finished sessions and
   // their reports) would otherwise weigh on the later ones, and the second level measured would look slower
   // whichever it was (measured: render on, 64 then 10 clients as much as 10 then 64).
-  type Started = { url: string; stop: () => void };
-  const measure = async (label: string, start: () => Promise<Started>, protocol: Protocol) => {
+  // Ours: the service process alone, its sheet members not counted (issue 15 item 3: the service's overhead).
+  // The seed's: its one process, sheets included.
+  const measure = async (label: string, start: () => Promise<Started>, protocol: Protocol, cpuLabel = "the service process only") => {
     for (const clients of [10, 64]) {
       const service = await start();
       try {
-        const { steps, seconds, latencies } = await closedLoop(service.url, protocol, clients, 1, 5);
+        const cpuBefore = cpuMs(service.pid);
+        const { steps, seconds, latencies, requests } = await closedLoop(service.url, protocol, clients, 1, 5);
+        const cpuPerRequest = (cpuMs(service.pid) - cpuBefore) / requests;
         const s = summarize(latencies);
         results.set(`${label}, ${clients}`, steps / seconds);
         results.set(`${label}, ${clients}, p99`, s.p99);
         row(`${label}, ${clients} clients: steps/s (every request is a step)`, `${Math.round(steps / seconds)}`);
         row(`${label}, ${clients} clients: p50 / p99`, `${fmt(s.median)} / ${fmt(s.p99)}`);
+        row(`${label}, ${clients} clients: CPU per request, ${cpuLabel}`, fmt(cpuPerRequest));
       } finally {
         service.stop();
         await new Promise((r) => setTimeout(r, 300));
@@ -172,7 +191,7 @@ async function main(): Promise<void> {
       const render = mode === "render on";
       const script = path.join(PLAIN, `hundred-${render ? "rendered" : "hidden"}.py`);
       writePythonSheet(path.join(SHEETS, "hundred.calc.ts"), script, render);
-      await measure(seedLabel(mode), () => startOriginal(port++), original(script));
+      await measure(seedLabel(mode), () => startOriginal(port++), original(script), "whole process");
     }
     console.log("Ratios to the seed's Python sandbox (same sheet, same harness, one core each; ours / theirs)");
     for (const mode of modes)
@@ -196,15 +215,17 @@ async function closedLoop(
   clients: number,
   warmup: number,
   measure: number,
-): Promise<{ steps: number; seconds: number; latencies: number[] }> {
+): Promise<{ steps: number; seconds: number; latencies: number[]; requests: number }> {
   const start = performance.now();
   const from = start + warmup * 1000;
   const until = from + measure * 1000;
   const latencies: number[] = [];
   let steps = 0;
+  let requests = 0;
   const timed = async (request: () => Promise<Answer>) => {
     const sent = performance.now();
     const answer = await request();
+    requests++;
     const done = performance.now();
     if (sent >= from && done <= until) {
       latencies.push(done - sent);
@@ -223,7 +244,7 @@ async function closedLoop(
       }
     }),
   );
-  return { steps, seconds: measure, latencies };
+  return { steps, seconds: measure, latencies, requests };
 }
 
 void main();
