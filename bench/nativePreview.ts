@@ -1,6 +1,7 @@
 // `npm run bench` (checker part): the language server's per-edit re-check is bounded below by TypeScript's
-// checker (issue 15 item 6), so this measures the checker alone, two ways, on the language-server bench's
-// 600-line sheet with the same one-character edit and the sheet compiler options (server/src/sheetHost.ts):
+// checker (issue 15 item 6), so this measures the checker alone, two ways, on what the server checks: the
+// language-server bench's 600-line sheet as the server rewrites it (server/src/sheetRewrite.ts), the server's own
+// `uzoncalc` declarations, the same one-character edit and the sheet compiler options (server/src/sheetHost.ts):
 //   TypeScript 6   — the classic language service in this process (what the server uses)
 //   native preview — TypeScript 7's Go checker (`tsgo`) through its synchronous JS API, a child process
 // The preview is not a dependency (about 27 MB per platform, an unstable API): set UZC_TSGO_DIR to a folder where
@@ -9,7 +10,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
+import { createRuntimeModule } from "../server/src/runtimeModule";
+import { SheetFiles } from "../server/src/sheetFiles";
 import { sheetCompilerOptions } from "../server/src/sheetHost";
+import { loadTypeScriptLibs } from "../server/src/typescriptLibs";
 import { generateSheet } from "./languageServer";
 import { loadAverage, median, percentile, row } from "./util";
 
@@ -43,14 +47,28 @@ function edited(text: string, index: number): string {
   return text.slice(0, at) + (index % 2 === 0 ? "6" : "5") + text.slice(at + 1);
 }
 
+/**
+ * What the checkers are given: the sheet, then each edit of it, as the server rewrites them (made before any
+ * timing: the rewrite is the server's own work, not the checker's).
+ */
+function virtualTexts(sheet: string, source: string): string[] {
+  const files = new SheetFiles(loadTypeScriptLibs(), createRuntimeModule(path.dirname(sheet)));
+  const texts: string[] = [];
+  for (let i = -1; i < EDITS + WARM_UP_EDITS; i++) {
+    files.setOpen(sheet, i < 0 ? source : edited(source, i), i + 2);
+    texts.push(files.state(sheet)!.virtual.text);
+  }
+  return texts;
+}
+
 function report(label: string, first: number, samples: number[], diagnostics: number): void {
   const sorted = [...samples].sort((a, b) => a - b);
   row(`${label}: first check`, `${first.toFixed(0)} ms (${diagnostics} diagnostics)`);
   row(`${label}: per edit p50 / p90`, `${percentile(sorted, 0.5).toFixed(1)} ms / ${percentile(sorted, 0.9).toFixed(1)} ms`);
 }
 
-function typeScript6(dir: string, sheet: string, source: string): number {
-  let text = source;
+function typeScript6(dir: string, sheet: string, texts: readonly string[]): number {
+  let text = texts[0]!;
   let version = 0;
   const options = sheetCompilerOptions();
   const host: ts.LanguageServiceHost = {
@@ -72,7 +90,7 @@ function typeScript6(dir: string, sheet: string, source: string): number {
   const first = performance.now() - started;
   const samples: number[] = [];
   for (let i = 0; i < EDITS + WARM_UP_EDITS; i++) {
-    text = edited(source, i);
+    text = texts[i + 1]!;
     version++;
     const at = performance.now();
     service.getSyntacticDiagnostics(sheet);
@@ -94,7 +112,7 @@ interface PreviewSnapshot {
   dispose(): void;
 }
 
-async function nativePreview(dir: string, sheet: string, source: string): Promise<number | undefined> {
+async function nativePreview(dir: string, sheet: string, texts: readonly string[]): Promise<number | undefined> {
   const entry = TSGO_DIR && path.join(TSGO_DIR, "node_modules", "@typescript", "native-preview", "dist", "api", "sync", "api.js");
   if (!entry || !fs.existsSync(entry)) {
     console.log(
@@ -103,7 +121,7 @@ async function nativePreview(dir: string, sheet: string, source: string): Promis
     return undefined;
   }
   const { API } = (await import(entry)) as { API: new (options: object) => PreviewApi };
-  let text = source;
+  let text = texts[0]!;
   const config = path.join(dir, "tsconfig.json");
   const started = performance.now();
   // The sheet's text comes from memory, as an editor's unsaved text would; everything else from disk.
@@ -114,7 +132,7 @@ async function nativePreview(dir: string, sheet: string, source: string): Promis
   const samples: number[] = [];
   try {
     for (let i = 0; i < EDITS + WARM_UP_EDITS; i++) {
-      text = edited(source, i);
+      text = texts[i + 1]!;
       const at = performance.now();
       snapshot.dispose();
       snapshot = api.updateSnapshot({ fileChanges: { changed: [sheet] } });
@@ -137,14 +155,16 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "uzc-bench-checker-"));
   try {
     const sheet = path.join(dir, "sheet.calc.ts");
-    const source = generateSheet(600);
-    fs.writeFileSync(sheet, source);
+    const texts = virtualTexts(sheet, generateSheet(600));
+    fs.writeFileSync(sheet, texts[0]!);
     fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(sheetTsconfig()));
+    // The server's own `uzoncalc` declarations (its wrapper of UI, the runtime's and the units' types), where a
+    // checker reading the disk finds the package.
     const types = path.join(dir, "node_modules", "uzoncalc");
     fs.mkdirSync(types, { recursive: true });
-    fs.copyFileSync(path.join(__dirname, "..", "sandbox", "runtime", "uzoncalc.d.ts"), path.join(types, "index.d.ts"));
-    const classic = typeScript6(dir, sheet, source);
-    const native = await nativePreview(dir, sheet, source);
+    for (const [file, text] of createRuntimeModule(dir).files) fs.writeFileSync(path.join(types, path.basename(file)), text);
+    const classic = typeScript6(dir, sheet, texts);
+    const native = await nativePreview(dir, sheet, texts);
     if (native !== undefined) row("per edit, TypeScript 6 ÷ native preview (p50)", `${(classic / native).toFixed(1)}×`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
