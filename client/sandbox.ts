@@ -112,7 +112,8 @@ export class SandboxManager implements vscode.Disposable {
       .then(async () => {
         if (starting) await this.local?.health();
         const bundled = request.file_path !== undefined && (await this.local?.prepare(request.file_path));
-        this.log.info(
+        // Every switch to a sheet's editor asks again (a cache hit in the child): only a start is worth a line.
+        this.log[starting ? "info" : "debug"](
           `local sandbox ${starting ? "started" : "ready"}${bundled ? ` and ${path.basename(sheet.fsPath)} bundled` : ""} ahead of its run in ${(performance.now() - started).toFixed(0)} ms`,
         );
       })
