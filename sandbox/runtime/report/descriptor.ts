@@ -76,6 +76,25 @@ export type TextPart = string | TextHole | TextChoice | TextGuard | TextRule;
 export const HOLE_PAREN_NEGATIVE = 1;
 export const HOLE_PAREN_COMPOUND = 2;
 
+// How the parts are decided when a line is filled, one rule for its MathML (record.ts fill) and its text
+// (formulaText.ts fillText), so the two always show the same substitution.
+
+/** Whether a hole's value goes in brackets where it stands (its HOLE_PAREN_* flags): −2 as a right operand. */
+export function bracketed(flags: number | undefined, value: { negative: boolean; compound: boolean }): boolean {
+  const f = flags ?? 0;
+  return ((f & HOLE_PAREN_NEGATIVE) !== 0 && value.negative) || ((f & HOLE_PAREN_COMPOUND) !== 0 && (value.compound || value.negative));
+}
+
+/** Whether a conditional part shows its `y` branch, from its test's value (`nn`: not null or undefined). */
+export function choiceTaken(nn: 1 | undefined, test: unknown): boolean {
+  return nn ? test !== null && test !== undefined : !!test;
+}
+
+/** Whether the right side of `&&` / `||` ran, from its left side's value. */
+export function guardRan(op: "&&" | "||", left: unknown): boolean {
+  return op === "&&" ? !!left : !left;
+}
+
 /** `x = formula = substitution = value`, or `formula = substitution = value` for a bare expression. */
 export interface EquationDescriptor {
   k: "eq";

@@ -10,8 +10,9 @@
 // Imports only the descriptor shapes and the superscript table: it runs in the realm and in the host.
 
 import {
-  HOLE_PAREN_COMPOUND,
-  HOLE_PAREN_NEGATIVE,
+  bracketed,
+  choiceTaken,
+  guardRan,
   type TemplatePart,
   type TextChoice,
   type TextHole,
@@ -281,19 +282,13 @@ export function fillText<Value extends { negative: boolean; compound: boolean }>
       out += applyRule(part.fn, fillText(part.of, values));
     } else if ("s" in part && "t" in part) {
       const value = values.hole(part.t, part.k);
-      const flags = part.f ?? 0;
       if (!value) out += part.s;
-      // The MathML brackets a value by the same rule (record.ts fill).
-      else if ((flags & HOLE_PAREN_NEGATIVE && value.negative) || (flags & HOLE_PAREN_COMPOUND && (value.compound || value.negative)))
-        out += `(${values.text(value)})`;
+      else if (bracketed(part.f, value)) out += `(${values.text(value)})`;
       else out += values.text(value);
     } else if ("c" in part) {
-      const test = values.temp(part.c);
-      const yes = part.nn ? test !== null && test !== undefined : !!test;
-      out += fillText(yes ? part.y : part.n, values);
+      out += fillText(choiceTaken(part.nn, values.temp(part.c)) ? part.y : part.n, values);
     } else {
-      const left = values.temp(part.g);
-      out += (part.op === "&&" ? !!left : !left) ? fillText(part.r, values) : part.s;
+      out += guardRan(part.op, values.temp(part.g)) ? fillText(part.r, values) : part.s;
     }
   }
   return out;

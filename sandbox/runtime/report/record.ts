@@ -3,7 +3,7 @@
 // evaluation. Rendering never throws into the sheet and never changes what the sheet computes.
 
 import type { CheckDescriptor, EquationDescriptor, RenderApi, RenderDescriptor, TemplatePart, TextDescriptor } from "./descriptor";
-import { HOLE_PAREN_COMPOUND, HOLE_PAREN_NEGATIVE } from "./descriptor";
+import { bracketed, choiceTaken, guardRan } from "./descriptor";
 import type { TraceEntry, TraceScalar } from "../../../protocol/rpc";
 import { escapeHtml } from "../../../protocol/html";
 import { formatValue, type FormattedValue } from "./values";
@@ -160,10 +160,6 @@ function withinCap(descriptor: RenderDescriptor): boolean {
   return false;
 }
 
-function truthy(value: unknown): boolean {
-  return !!value;
-}
-
 /** The substitution: the template with each hole's recorded value (or its symbol when the value is not shown). */
 export function fill(parts: readonly TemplatePart[], temps: readonly unknown[]): string {
   let out = "";
@@ -174,19 +170,12 @@ export function fill(parts: readonly TemplatePart[], temps: readonly unknown[]):
     } else if ("s" in part && "t" in part) {
       const value = formatValue(temps[part.t], part.k);
       if (!value) out += part.s;
-      else if (
-        ((part.f ?? 0) & HOLE_PAREN_NEGATIVE && value.negative) ||
-        ((part.f ?? 0) & HOLE_PAREN_COMPOUND && (value.compound || value.negative))
-      )
-        out += `<mrow><mo>(</mo>${value.math}<mo>)</mo></mrow>`;
+      else if (bracketed(part.f, value)) out += `<mrow><mo>(</mo>${value.math}<mo>)</mo></mrow>`;
       else out += value.math;
     } else if ("c" in part) {
-      const test = temps[part.c];
-      const yes = part.nn ? test !== null && test !== undefined : truthy(test);
-      out += fill(yes ? part.y : part.n, temps);
+      out += fill(choiceTaken(part.nn, temps[part.c]) ? part.y : part.n, temps);
     } else {
-      const left = temps[part.g];
-      out += (part.op === "&&" ? truthy(left) : !truthy(left)) ? fill(part.r, temps) : part.s;
+      out += guardRan(part.op, temps[part.g]) ? fill(part.r, temps) : part.s;
     }
   }
   return out;
