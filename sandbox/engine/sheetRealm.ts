@@ -482,8 +482,9 @@ export class SheetRealm {
 /**
  * Compiles a sheet bundle once, as a function expression whose body is the bundle (its top level runs once per
  * session, on that session's scope). The names the bundle reads from its session are its parameters
- * (SHEET_PARAMETERS), so they resolve lexically, at full speed, unlike through a scope proxy (SES compartments). The prefix stays on the bundle's first line, which is only its `try {`
- * banner, so the source map's lines and the sheet's stack frames are unchanged.
+ * (SHEET_PARAMETERS), so they resolve lexically, at full speed, unlike through a scope proxy (SES compartments).
+ * The prefix stays on the bundle's first line, which is only its `try {` banner, so the source map's lines and
+ * the sheet's stack frames are unchanged.
  */
 export function compileSheetScript(code: string, scriptName: string): vm.Script {
   return new vm.Script(

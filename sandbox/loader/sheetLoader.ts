@@ -132,8 +132,8 @@ function runtimePlugin(setupLocal: (build: esbuild.PluginBuild) => void): esbuil
   };
 }
 
-// Explicit options: a sheet's own tsconfig must not change how it is bundled or resolved.
-const TSCONFIG_RAW = { compilerOptions: { target: "ES2022", useDefineForClassFields: true, verbatimModuleSyntax: false } } as const;
+/** Explicit options: a sheet's own tsconfig must not change how it is bundled or resolved. */
+export const TSCONFIG_RAW = { compilerOptions: { target: "ES2022", useDefineForClassFields: true, verbatimModuleSyntax: false } } as const;
 
 /**
  * The sheet's own module as the bundler gets it: instrumented for the calculation report (its sheet functions'

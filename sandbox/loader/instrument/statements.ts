@@ -97,7 +97,6 @@ function chainText(node: acorn.Node): string {
   return `${chainText(member.object)}.${(member.property as acorn.Identifier).name}`;
 }
 
-/** Plans one module: every sheet function's statements. */
 /**
  * The formula text of an equation's parts (report/formulaText.ts), made once here beside their MathML so that
  * a traced step only fills values in. None is made when a part starts with an operator, which reads as a sign
@@ -117,6 +116,7 @@ function withLineText(descriptor: EquationDescriptor): EquationDescriptor {
   return descriptor;
 }
 
+/** Plans one module: every sheet function's statements. */
 export function planInstrumentation(context: PlanContext): Plan {
   const plan: Plan = { descriptors: [], insertions: [] };
   for (const fn of context.scope.sheetFunctions) new FunctionPlanner(context, plan, fn).run();
