@@ -69,9 +69,14 @@ export class SandboxManager implements vscode.Disposable {
    * workspace), else as its saved text and imports. Either way the saved files run, in both modes.
    */
   sheetRequest(file: string): ExecuteRequest {
-    const folders = this.localSafeDirs.filter((dir) => !path.relative(dir, file).startsWith(".."));
+    const folders = this.foldersOf(file);
     if (this.mode === "local" && folders.length > 0) return { file_path: file };
     return readSavedSheet(file, folders.length > 0 ? folders : [path.dirname(file)]);
+  }
+
+  /** The workspace folders holding `file`: where the local sandbox may read it by path. */
+  private foldersOf(file: string): string[] {
+    return this.localSafeDirs.filter((dir) => !path.relative(dir, file).startsWith(".."));
   }
 
   async get(): Promise<SandboxClient> {
@@ -105,13 +110,14 @@ export class SandboxManager implements vscode.Disposable {
    */
   warm(sheet: vscode.Uri): void {
     if (this.config.sandboxMode !== "local" || !vscode.workspace.isTrusted || sheet.scheme !== "file") return;
-    const request = this.sheetRequest(sheet.fsPath);
+    // Only a sheet the child may read by path can be bundled there ahead (not one read and sent with each run).
+    const bundlable = this.foldersOf(sheet.fsPath).length > 0;
     const starting = !this.client;
     const started = performance.now();
     void this.get()
       .then(async () => {
         if (starting) await this.local?.health();
-        const bundled = request.file_path !== undefined && (await this.local?.prepare(request.file_path));
+        const bundled = bundlable && (await this.local?.prepare(sheet.fsPath));
         // Every switch to a sheet's editor asks again (a cache hit in the child): only a start is worth a line.
         this.log[starting ? "info" : "debug"](
           `local sandbox ${starting ? "started" : "ready"}${bundled ? ` and ${path.basename(sheet.fsPath)} bundled` : ""} ahead of its run in ${(performance.now() - started).toFixed(0)} ms`,
