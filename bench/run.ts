@@ -10,7 +10,7 @@ import { SafeDirs } from "../sandbox/loader/safeDirs";
 import { SheetLoader } from "../sandbox/loader/sheetLoader";
 import { LocalSandboxClient } from "../sandbox/connect/localClient";
 import { defaultWorkerScript, WorkerPoolEngine } from "../sandbox/engine/workerPool";
-import { fmt, loadAverage, row, summarize } from "./util";
+import { fmt, loadAverage, renderOffSheet, row, summarize } from "./util";
 
 const SHEETS = path.join(__dirname, "sheets");
 const STEPS_SHEET = path.join(SHEETS, "steps.calc.ts");
@@ -183,8 +183,7 @@ async function realmPerSession(): Promise<void> {
 async function renderCost(): Promise<void> {
   console.log("Rendering per step (executor + engine in this thread, untimed; hundred.calc.ts: 100 rendered lines a step)");
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "uzc-bench-render-"));
-  const plain = path.join(scratch, "hundred-plain.calc.ts");
-  fs.writeFileSync(plain, fs.readFileSync(path.join(SHEETS, "hundred.calc.ts"), "utf8") + "\nexport const render = false;\n");
+  const plain = renderOffSheet(scratch);
   const medians = new Map<string, { open: number; step: number }>();
   try {
     for (const [label, file, trace] of [

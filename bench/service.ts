@@ -15,16 +15,13 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { writePythonSheet } from "./original/sheet";
-import { fmt, loadAverage, postJson, row, summarize } from "./util";
+import { fmt, loadAverage, postJson, renderOffSheet, row, summarize } from "./util";
 
 const CLI = process.env.UZC_CLI ?? path.join(__dirname, "..", "dist", "cli.js");
 const SHEETS = path.join(__dirname, "sheets");
-// The same sheet with rendering off, made beside it in a scratch folder (one source for both).
+// The same sheet with rendering off, made in a scratch folder (which also takes the seed's Python sheets).
 const PLAIN = fs.mkdtempSync(path.join(os.tmpdir(), "uzc-bench-"));
-fs.writeFileSync(
-  path.join(PLAIN, "hundred-plain.calc.ts"),
-  fs.readFileSync(path.join(SHEETS, "hundred.calc.ts"), "utf8") + "\nexport const render = false;\n",
-);
+const RENDER_OFF_SHEET = renderOffSheet(PLAIN);
 process.on("exit", () => fs.rmSync(PLAIN, { recursive: true, force: true }));
 
 const SEED_DIR = process.env.UZC_SEED_DIR;
@@ -180,7 +177,7 @@ async function main(): Promise<void> {
       }
     }
   };
-  await measure("render off", startServe, ours(path.join(PLAIN, "hundred-plain.calc.ts")));
+  await measure("render off", startServe, ours(RENDER_OFF_SHEET));
   await measure("render on", startServe, ours(path.join(SHEETS, "hundred.calc.ts")));
   if (SEED_DIR) {
     const modes = ["render off", "render on"] as const;

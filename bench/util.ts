@@ -1,6 +1,18 @@
 import type * as http from "node:http";
 import { request } from "node:http";
+import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
+
+/**
+ * The service benchmark's sheet (bench/sheets/hundred.calc.ts) with rendering off, written into `dir` (one source
+ * for both modes); returns its path.
+ */
+export function renderOffSheet(dir: string): string {
+  const file = path.join(dir, "hundred-plain.calc.ts");
+  fs.writeFileSync(file, fs.readFileSync(path.join(__dirname, "sheets", "hundred.calc.ts"), "utf8") + "\nexport const render = false;\n");
+  return file;
+}
 
 /** The load average, printed beside every section's figures: these machines are noisy. */
 export function loadAverage(): string {
