@@ -2,7 +2,9 @@
 // checker (issue 15 item 6), so this measures the checker alone, two ways, on what the server checks: the
 // language-server bench's 600-line sheet as the server rewrites it (server/src/sheetRewrite.ts), the server's own
 // `uzoncalc` declarations, the same one-character edit and the sheet compiler options (server/src/sheetHost.ts):
-//   TypeScript 6   — the classic language service in this process (what the server uses)
+//   TypeScript 6   — the classic language service in this process (what the server uses); then the same with
+//                    every window's type written out, which shows what inferring the windows costs and what
+//                    the rest of the sheet costs the checker without it
 //   native preview — TypeScript 7's Go checker (`tsgo`) through its synchronous JS API, a child process
 // The preview is not a dependency (about 27 MB per platform, an unstable API): set UZC_TSGO_DIR to a folder where
 // `npm i @typescript/native-preview@7.0.0-dev.20260707.2` was run, or the second half is skipped with a note.
@@ -67,7 +69,7 @@ function report(label: string, first: number, samples: number[], diagnostics: nu
   row(`${label}: per edit p50 / p90`, `${percentile(sorted, 0.5).toFixed(1)} ms / ${percentile(sorted, 0.9).toFixed(1)} ms`);
 }
 
-function typeScript6(dir: string, sheet: string, texts: readonly string[]): number {
+function typeScript6(dir: string, sheet: string, texts: readonly string[], label = "TypeScript 6 language service (in process)"): number {
   let text = texts[0]!;
   let version = 0;
   const options = sheetCompilerOptions();
@@ -97,8 +99,41 @@ function typeScript6(dir: string, sheet: string, texts: readonly string[]): numb
     service.getSemanticDiagnostics(sheet);
     if (i >= WARM_UP_EDITS) samples.push(performance.now() - at);
   }
-  report("TypeScript 6 language service (in process)", first, samples, count);
+  report(label, first, samples, count);
   return median(samples);
+}
+
+/**
+ * The same texts with every window's `yield* UI(Window({...}))` replaced by a value of the type the checker gave
+ * it: what checking the sheet costs without inferring the windows' types (the generic, const-typed field lists),
+ * so the bench shows how much of the per-edit time that inference is, and what is left for the rest of the sheet.
+ */
+function windowsTyped(dir: string, sheet: string, texts: readonly string[]): string[] {
+  const host = ts.createCompilerHost(sheetCompilerOptions());
+  const readFile = host.readFile.bind(host);
+  host.readFile = (file) => (file === sheet ? texts[0] : readFile(file));
+  host.getCurrentDirectory = () => dir;
+  const exists = host.fileExists.bind(host);
+  host.fileExists = (file) => file === sheet || exists(file);
+  const program = ts.createProgram([sheet], sheetCompilerOptions(), host);
+  const checker = program.getTypeChecker();
+  const source = program.getSourceFile(sheet)!;
+  const replacements: [string, string][] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isVariableDeclaration(node) && node.initializer && ts.isYieldExpression(node.initializer) && node.initializer.asteriskToken) {
+      // Spelled out property by property: printed whole, it would name the runtime's ValuesOf<…> again.
+      const values = checker.getTypeAtLocation(node.name);
+      const properties = checker.getPropertiesOfType(values).map((property) => {
+        const type = checker.getTypeOfSymbolAtLocation(property, node);
+        return `${property.name}: ${checker.typeToString(type, undefined, ts.TypeFormatFlags.NoTruncation)}`;
+      });
+      const type = `{ ${properties.join("; ")} }`;
+      replacements.push([node.initializer.getText(source), `yield* (null! as import("uzoncalc").UIRequest<${type}>)`]);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return texts.map((text) => replacements.reduce((out, [from, to]) => out.replace(from, to), text));
 }
 
 interface PreviewApi {
@@ -164,6 +199,7 @@ async function main(): Promise<void> {
     fs.mkdirSync(types, { recursive: true });
     for (const [file, text] of createRuntimeModule(dir).files) fs.writeFileSync(path.join(types, path.basename(file)), text);
     const classic = typeScript6(dir, sheet, texts);
+    typeScript6(dir, sheet, windowsTyped(dir, sheet, texts), "TypeScript 6, each window's type given (no inference)");
     const native = await nativePreview(dir, sheet, texts);
     if (native !== undefined) row("per edit, TypeScript 6 ÷ native preview (p50)", `${(classic / native).toFixed(1)}×`);
   } finally {

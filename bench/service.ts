@@ -87,6 +87,29 @@ function startServe(): Promise<Started> {
   );
 }
 
+/**
+ * The floor under our "CPU per request": node:http alone on the same core, reading and parsing each JSON body and
+ * answering a small JSON (a finished run, so each client only opens), with nothing behind it.
+ */
+const BARE_HTTP = `
+const http = require("node:http");
+let n = 0;
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (chunk) => chunks.push(chunk));
+  req.on("end", () => {
+    JSON.parse(Buffer.concat(chunks).toString());
+    const body = Buffer.from(JSON.stringify({ status: "completed", session_id: String(n++), ui_steps: 0, html_delta: "", value: null }));
+    res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length }).end(body);
+  });
+});
+server.listen(0, "127.0.0.1", () => console.log("listening " + server.address().port));
+`;
+
+function startBare(): Promise<Started> {
+  return startPinned([process.execPath, "-e", BARE_HTTP], /listening (\d+)/);
+}
+
 async function startOriginal(port: number): Promise<Started> {
   return startPinned([PYTHON, path.join(__dirname, "original", "serve.py"), String(port)], /listening (\d+)/);
 }
@@ -179,6 +202,7 @@ async function main(): Promise<void> {
   };
   await measure("render off", startServe, ours(RENDER_OFF_SHEET));
   await measure("render on", startServe, ours(path.join(SHEETS, "hundred.calc.ts")));
+  await measure("bare node:http, no sandbox (the floor under CPU per request)", startBare, ours(RENDER_OFF_SHEET), "its one process");
   if (SEED_DIR) {
     const modes = ["render off", "render on"] as const;
     // The seed always instruments: its render off is its own hide().
