@@ -3,6 +3,7 @@
 // request logs, Prometheus metrics, refusals as `{ error: { code, message, fields? } }`, and the graceful stop
 // on SIGTERM. A service supplies only how a method is answered and how its backend's failures map to refusals.
 
+import { transcode } from "node:buffer";
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import * as http from "node:http";
 import { isIP } from "node:net";
@@ -151,9 +152,8 @@ async function answerRequest(options: JsonServerOptions, req: http.IncomingMessa
   let routeName = "unknown";
 
   const finish = (status: number, text: string, contentType: string) => {
-    // Encoded once: measuring the UTF-8 length and then writing the string encoded a report twice (a report is
-    // two-byte text, − and ·, where V8's length count is a slow pass of its own).
-    const body = Buffer.from(text, "utf8");
+    // Encoded once: measuring the UTF-8 length and then writing the string encoded a report twice.
+    const body = utf8(text);
     res.writeHead(status, { "content-type": contentType, "content-length": body.length });
     res.end(body);
     const ms = performance.now() - started;
@@ -193,6 +193,21 @@ async function answerRequest(options: JsonServerOptions, req: http.IncomingMessa
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
+
+/**
+ * A response's UTF-8 bytes. A report is two-byte text (−, γ, “), and V8 encodes such a string to UTF-8 three to
+ * four times slower than ICU transcodes its UTF-16 copy (a rendered step's 32 KB answer: 55 µs against 15 µs on
+ * this machine; one-byte text: about even), which made encoding the largest single cost of answering it.
+ */
+function utf8(text: string): Buffer {
+  if (text.length < 1_024) return Buffer.from(text, "utf8");
+  try {
+    return transcode(Buffer.from(text, "utf16le"), "utf16le", "utf8");
+  } catch {
+    // A lone surrogate (JSON.stringify never leaves one): Buffer.from writes U+FFFD for it, as before.
+    return Buffer.from(text, "utf8");
+  }
+}
 
 type RequestLog = Pick<Logger, "info" | "warn" | "error">;
 

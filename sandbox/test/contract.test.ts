@@ -242,6 +242,19 @@ for (const makeTarget of targets) {
       assert.equal(response.value, 42);
     });
 
+    it("carries text beyond ASCII whole in long answers (the service transcodes them to UTF-8)", async () => {
+      const text = "γ_M0 − 1.5 · “ω” ≤ 😀 ";
+      const response = await run({
+        source: `import { p } from "uzoncalc";\nexport async function* sheet() { const t = ${JSON.stringify(text)}.repeat(200); p(t); return t; }\n`,
+        filename: "unicode.calc.ts",
+        html_mode: "delta",
+      });
+      assert.equal(response.status, "completed", JSON.stringify(response.error));
+      assert.equal(response.value, text.repeat(200));
+      assert.ok(response.html_delta!.includes(`<p>${text.repeat(200)}`), response.html_delta!.slice(0, 200));
+      assert.ok(response.result!.includes(`<p>${text.repeat(200)}`));
+    });
+
     it("cancels (running the sheet's finally), cancels again, and refuses a resume after", async () => {
       const response = await run({ file_path: path.join(FIXTURES, "cleanup.calc.ts") });
       assert.deepEqual(await client.cancel({ session_id: response.session_id }), { status: "cancelled", session_id: response.session_id });
