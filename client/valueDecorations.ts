@@ -45,9 +45,9 @@ export class ValueDecorations implements vscode.Disposable {
     const lines = this.values.get(key) ?? new Map<number, LineValue>();
     for (const entry of entries) {
       if (!Number.isInteger(entry.line) || entry.line < 1) continue;
-      const shown = entry.unit ? `${entry.display} ${entry.unit}` : entry.display;
+      // `display` is the value as the report shows it, unit included ("3.2 m"); `unit` is that unit on its own.
       lines.set(entry.line - 1, {
-        text: entry.name ? `${entry.name} = ${shown}` : shown,
+        text: entry.name ? `${entry.name} = ${entry.display}` : entry.display,
         ...(entry.formula ? { formula: entry.formula } : {}),
       });
     }

@@ -117,10 +117,11 @@ export interface TraceEntry {
   value: TraceValue;
   /**
    * The value as the report shows it, plain text (no markup): the sheet's number format ("2.592×10⁶", "−0.35",
-   * "1 250,5"), strings in quotes ("“C30/37”"), "true", "—" for null/undefined, "[1, 2, 3]".
+   * "1 250,5"), a quantity with its unit ("3.2 m"), strings in quotes ("“C30/37”"), "true", "—" for
+   * null/undefined, "[1, 2, 3]".
    */
   display: string;
-  /** The value's unit as the report shows it ("kN·m"). Absent until the report engine has units. */
+  /** A quantity's unit as the report shows it ("kN·m"), which `display` already ends with; absent for plain values. */
   unit?: string;
   /**
    * The report's line for this value as one line of plain text, for a hover: `M = (g.q · b²)/8 = (10 · 7.5²)/8 =

@@ -207,6 +207,21 @@ describe("UzonCalc in the extension host", () => {
     }
   });
 
+  it("shows a quantity beside the code with its unit once (issue 16 item 1)", async () => {
+    const sheet = workspaceFile("tie.calc.ts");
+    const editor = await vscode.window.showTextDocument(sheet);
+    await vscode.commands.executeCommand("uzoncalc.runCalc", sheet);
+    await until("the tie window", () => uzoncalc.panelState(sheet)?.window?.id === "tie");
+    await uzoncalc.fromWebview(sheet, { type: "submit", window: "tie", ui_steps: 1, values: { d: "20", N: "80", grade: "S355" } });
+    await until("the end of the run", () => uzoncalc.panelState(sheet)?.state === "completed");
+    const line =
+      editor.document
+        .getText()
+        .split("\n")
+        .findIndex((text) => text.includes("const d = input.d * mm;")) + 1;
+    assert.equal(uzoncalc.shownValues(sheet)[line], "d = 20 mm", JSON.stringify(uzoncalc.shownValues(sheet)));
+  });
+
   it("runs the saved files: with uzoncalc.saveBeforeRun, unsaved changes are saved first and then run", async () => {
     const sheet = workspaceFile("save-first.calc.ts");
     const source =
