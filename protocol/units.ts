@@ -172,6 +172,66 @@ function parseUnitUncached(text: string): Unit | undefined {
   return result;
 }
 
+/** One symbol of a unit expression with its power, as written: "kN/m^3" is kN to the 1, m to the −3. */
+export interface UnitPower {
+  /** The symbol as written ("kN", "mm", "°"). */
+  s: string;
+  p: number;
+}
+
+/**
+ * The symbols of a unit expression and their powers, in the order written, as `parseUnit` reads them (everything
+ * after the first `/` divides); undefined for text that is not a unit.
+ */
+export function unitPowers(text: string): UnitPower[] | undefined {
+  const key = text.trim();
+  if (!parseUnit(key)) return undefined;
+  const normalized = key.replace(/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+/g, (run) => "^" + [...run].map((c) => FROM_SUPERSCRIPT[c]).join(""));
+  const powers: UnitPower[] = [];
+  let sign = 1;
+  for (const token of normalized.match(/[*·⋅/]|\^-?\d+|[^\s*·⋅/^]+/g) ?? []) {
+    if (token === "/") sign = -1;
+    else if (token === "*" || token === "·" || token === "⋅") continue;
+    else if (token[0] === "^") {
+      const last = powers[powers.length - 1];
+      if (last) last.p = sign * Number(token.slice(1));
+    } else if (token !== "1") powers.push({ s: token, p: sign });
+  }
+  return powers;
+}
+
+function superscript(power: number): string {
+  const text = String(power);
+  if (!/^-?\d+$/.test(text)) return `^${text}`;
+  let out = "";
+  for (const c of text) out += SUPERSCRIPT[c] ?? c;
+  return out;
+}
+
+function symbolText(unit: UnitPower, power: number): string {
+  return power === 1 ? unit.s : unit.s + superscript(power);
+}
+
+/** How a unit reads on paper: kN·m, mm², kN/m³, kg/(m·s²). What the report, the form and the values beside the code show. */
+export function unitDisplay(powers: readonly UnitPower[]): string {
+  const up: string[] = [];
+  const down: string[] = [];
+  for (const unit of powers) {
+    if (unit.p > 0) up.push(symbolText(unit, unit.p));
+    else down.push(symbolText(unit, -unit.p));
+  }
+  if (up.length === 0) return down.length === 0 ? "" : powers.map((unit) => symbolText(unit, unit.p)).join("·");
+  const top = up.join("·");
+  if (down.length === 0) return top;
+  return `${top}/${down.length === 1 ? down[0] : `(${down.join("·")})`}`;
+}
+
+/** A unit as written in a sheet ("kN/m^3", "kN*m") as it reads on paper ("kN/m³", "kN·m"); other text trimmed, as it is. */
+export function unitLabel(text: string): string {
+  const powers = unitPowers(text);
+  return powers ? unitDisplay(powers) : text.trim();
+}
+
 export function sameDimensions(a: Dimensions, b: Dimensions): boolean {
   return a.length === b.length && a.every((e, i) => Math.abs(e - (b[i] ?? 0)) < 1e-12);
 }

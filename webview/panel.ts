@@ -12,6 +12,7 @@ import "@vscode-elements/elements/dist/vscode-textarea/index.js";
 import "@vscode-elements/elements/dist/vscode-textfield/index.js";
 import DOMPurify from "dompurify";
 import type { Field, WindowSpec } from "../protocol/fields";
+import { unitLabel } from "../protocol/units";
 import { checkField } from "../protocol/validate";
 import type { FromWebviewMessage, PanelState, RunState, ToWebviewMessage } from "../protocol/webview";
 
@@ -142,7 +143,7 @@ function controlFor(field: Field, initial: unknown): Control {
       control.value = initial === undefined || initial === null ? "" : String(initial);
       if (field.placeholder) control.setAttribute("placeholder", field.placeholder);
       else if (field.type === "number" && field.unit)
-        control.setAttribute("placeholder", `e.g. ${field.default ?? field.min ?? 1} ${field.unit}`);
+        control.setAttribute("placeholder", `e.g. ${field.default ?? field.min ?? 1} ${unitLabel(field.unit)}`);
     }
   }
   control.dataset.field = field.name;
@@ -210,7 +211,7 @@ function renderForm(): void {
     if (field.type !== "boolean") {
       const label = textElement("label", "", field.label + (field.required ? " *" : ""));
       label.htmlFor = control.id;
-      if (field.unit) label.append(textElement("span", "uzc-unit", ` [${field.unit}]`));
+      if (field.unit) label.append(textElement("span", "uzc-unit", ` [${unitLabel(field.unit)}]`));
       row.append(label);
     }
     row.append(control);

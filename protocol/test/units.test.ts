@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { convertValue, describeDimensions, parseQuantity, parseUnit, sameDimensions, type Unit } from "../units";
+import { convertValue, describeDimensions, parseQuantity, parseUnit, sameDimensions, unitLabel, type Unit } from "../units";
 
 // Dimension vectors in the order m, kg, s, A, K, mol, cd, rad.
 const LENGTH = [1, 0, 0, 0, 0, 0, 0, 0];
@@ -249,6 +249,22 @@ describe("protocol/units", () => {
 
     it("refuses an unknown target unit, naming both", () => {
       assert.match(conversionError(1, "m", "furlong"), /cannot convert 'm' to 'furlong'/);
+    });
+  });
+
+  describe("unitLabel", () => {
+    it("writes a unit as it reads on paper, the way the report shows quantities (issue 16 item 8)", () => {
+      assert.equal(unitLabel("kN/m^3"), "kN/m³");
+      assert.equal(unitLabel("kN*m"), "kN·m");
+      assert.equal(unitLabel("N/mm^2"), "N/mm²");
+      assert.equal(unitLabel("kg/m/s^2"), "kg/(m·s²)");
+      assert.equal(unitLabel(" m^-1 "), "m⁻¹");
+      assert.equal(unitLabel("kN·m²"), "kN·m²");
+      assert.equal(unitLabel("deg"), "deg");
+    });
+
+    it("leaves text that is not a unit as it is, trimmed", () => {
+      assert.equal(unitLabel(" furlongs^2 "), "furlongs^2");
     });
   });
 });

@@ -3,6 +3,7 @@
 
 import * as readline from "node:readline";
 import type { Field, FieldValue, WindowSpec } from "../../protocol/fields";
+import { unitLabel } from "../../protocol/units";
 import { checkField, missingValue } from "../../protocol/validate";
 
 const out = process.stderr;
@@ -10,7 +11,7 @@ const out = process.stderr;
 /** One line naming a field for a message: `span (number, m, required, default 6)`. */
 export function describeField(field: Field): string {
   const parts: string[] = [field.type];
-  if (field.unit) parts.push(field.unit);
+  if (field.unit) parts.push(unitLabel(field.unit));
   if (field.required) parts.push("required");
   if (field.options) parts.push(`one of ${field.options.map((o) => JSON.stringify(o.value)).join("|")}`);
   if (field.default !== undefined) parts.push(`default ${JSON.stringify(field.default)}`);
@@ -54,7 +55,7 @@ export class Prompter {
 
 function promptFor(field: Field): string {
   const bits: string[] = [];
-  if (field.unit) bits.push(field.unit);
+  if (field.unit) bits.push(unitLabel(field.unit));
   if (field.min !== undefined || field.max !== undefined) bits.push(`${field.min ?? "−∞"}…${field.max ?? "∞"}`);
   if (field.required) bits.push("required");
   if (field.type === "boolean") bits.push("y/n");

@@ -10,26 +10,23 @@
 // same kind as one already there is folded into it (`mm · m` is `mm²`); `.to("kN*m")` converts.
 
 import { quoted } from "../../../protocol/fields";
-import { describeDimensions, parseUnit, sameDimensions, SUPERSCRIPT, type Dimensions } from "../../../protocol/units";
+import {
+  describeDimensions,
+  parseUnit,
+  sameDimensions,
+  unitDisplay,
+  unitPowers,
+  type Dimensions,
+  type UnitPower,
+} from "../../../protocol/units";
 
 const DIMENSIONS = 8;
 
 /** One symbol of a display unit with its power: kN·m⁻² is [kN¹, m⁻²]. */
-interface Term {
-  /** The symbol as written ("kN", "mm", "°"). */
-  s: string;
+interface Term extends UnitPower {
   /** Factor of the symbol (not of the power) to coherent SI. */
   f: number;
   d: Dimensions;
-  p: number;
-}
-
-function superscript(power: number): string {
-  const text = String(power);
-  if (!/^-?\d+$/.test(text)) return `^${text}`;
-  let out = "";
-  for (const c of text) out += SUPERSCRIPT[c] ?? c;
-  return out;
 }
 
 function round12(value: number): number {
@@ -126,22 +123,9 @@ function termsDims(terms: readonly Term[]): Dimensions {
   return d;
 }
 
-function symbolText(t: Term, power: number): string {
-  return power === 1 ? t.s : t.s + superscript(power);
-}
-
 /** kN·m, mm², kN/m², kg/(m·s²). */
 export function unitText(terms: readonly Term[]): string {
-  const up: string[] = [];
-  const down: string[] = [];
-  for (const t of terms) {
-    if (t.p > 0) up.push(symbolText(t, t.p));
-    else down.push(symbolText(t, -t.p));
-  }
-  if (up.length === 0) return down.length === 0 ? "" : terms.map((t) => symbolText(t, t.p)).join("·");
-  const top = up.join("·");
-  if (down.length === 0) return top;
-  return `${top}/${down.length === 1 ? down[0] : `(${down.join("·")})`}`;
+  return unitDisplay(terms);
 }
 
 function symbolMath(t: Term, power: number): string {
@@ -180,29 +164,13 @@ function parseTerms(text: string): readonly Term[] | undefined {
   const key = text.trim();
   const cached = termCache[key];
   if (cached) return cached;
-  if (!parseUnit(key)) return undefined;
-  const normalized = key.replace(
-    /[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+/g,
-    (run) =>
-      "^" +
-      [...run]
-        .map((c) => ({ "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8", "⁹": "9", "⁻": "-" })[c])
-        .join(""),
-  );
-  const tokens = normalized.match(/[*·⋅/]|\^-?\d+|[^\s*·⋅/^]+/g) ?? [];
+  const powers = unitPowers(key);
+  if (!powers) return undefined;
   let terms: Term[] = [];
-  let sign = 1;
-  for (const token of tokens) {
-    if (token === "/") sign = -1;
-    else if (token === "*" || token === "·" || token === "⋅") continue;
-    else if (token[0] === "^") {
-      const last = terms[terms.length - 1];
-      if (last) last.p = sign * Number(token.slice(1));
-    } else if (token !== "1") {
-      const unit = parseUnit(token);
-      if (!unit) return undefined;
-      terms.push({ s: token, f: unit.factor, d: unit.dims, p: sign });
-    }
+  for (const { s, p } of powers) {
+    const unit = parseUnit(s);
+    if (!unit) return undefined;
+    terms.push({ s, f: unit.factor, d: unit.dims, p });
   }
   terms = merge(terms, [], 1);
   termCache[key] = terms;
