@@ -4,7 +4,7 @@
 // realm from it when the realm is gone (evicted, its member died); the local sandbox client keeps a copy, so a
 // session outlives the child process it ran in. Snake_case: it crosses processes as JSON.
 
-import type { FieldValue } from "./fields";
+import type { FieldValue, WindowSpec } from "./fields";
 import { isRecord, type JsonObject } from "./json";
 import { parseSessionId, type Parsed } from "./rpc";
 
@@ -12,6 +12,31 @@ import { parseSessionId, type Parsed } from "./rpc";
 export interface InputLogEntry {
   window: string;
   values: Record<string, FieldValue>;
+  /** How the window read, for the report's table of inputs; not needed to replay it. */
+  legend?: WindowLegend;
+}
+
+/** A window's title and each field's label and unit: what a reader of the report knows an input by. */
+export interface WindowLegend {
+  title: string;
+  fields: Record<string, { label: string; unit?: string }>;
+}
+
+export function windowLegend(window: WindowSpec): WindowLegend {
+  const fields: WindowLegend["fields"] = {};
+  for (const field of window.fields) fields[field.name] = field.unit ? { label: field.label, unit: field.unit } : { label: field.label };
+  return { title: window.title, fields };
+}
+
+function isLegend(value: unknown): value is WindowLegend {
+  return (
+    isRecord(value) &&
+    typeof value.title === "string" &&
+    isRecord(value.fields) &&
+    Object.values(value.fields).every(
+      (field) => isRecord(field) && typeof field.label === "string" && (field.unit === undefined || typeof field.unit === "string"),
+    )
+  );
 }
 
 /**
@@ -61,7 +86,16 @@ function isStringMap(value: unknown): value is Record<string, string> {
 }
 
 function isInputLog(value: unknown): value is InputLogEntry[] {
-  return Array.isArray(value) && value.every((entry) => isRecord(entry) && typeof entry.window === "string" && isRecord(entry.values));
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (entry) =>
+        isRecord(entry) &&
+        typeof entry.window === "string" &&
+        isRecord(entry.values) &&
+        (entry.legend === undefined || isLegend(entry.legend)),
+    )
+  );
 }
 
 export function parseSessionRecord(value: unknown): Parsed<SessionRecord> {

@@ -6,6 +6,7 @@
 import { CLIENT_HTML_MODE } from "../../protocol/limits";
 import { Refusal } from "../../protocol/refusal";
 import type { ExecuteRequest, ExecutionResponse } from "../../protocol/rpc";
+import { windowLegend, type WindowLegend } from "../../protocol/session";
 import { RunTranscript, type Folded, type WaitingAt } from "./runTranscript";
 import type { SandboxClient } from "./sandboxClient";
 
@@ -18,7 +19,14 @@ export interface Answering {
 /** A waiting run as it is saved across a window reload. */
 export interface WaitingRun extends WaitingAt {
   sessionId: string;
-  answered: { window: string; values: Record<string, unknown> }[];
+  answered: AnsweredWindow[];
+}
+
+/** A window answered through a driver: the values as they were given, and how the window read. */
+export interface AnsweredWindow {
+  window: string;
+  values: Record<string, unknown>;
+  legend?: WindowLegend;
 }
 
 export interface StepResult extends Folded {
@@ -35,7 +43,7 @@ export interface StepResult extends Folded {
 export class RunDriver {
   readonly transcript = new RunTranscript();
   /** The windows answered through this driver, with the values as they were given. */
-  readonly answered: { window: string; values: Record<string, unknown> }[] = [];
+  readonly answered: AnsweredWindow[] = [];
   private inFlight = 0;
   private cancelled = false;
 
@@ -110,12 +118,12 @@ export class RunDriver {
     const refusal = this.refusal(answering);
     if (refusal) throw refusal;
     const { transcript } = this;
-    const window = transcript.window!.id;
+    const window = transcript.window!;
     try {
       const result = await this.step((client) =>
         client.resume({ session_id: transcript.sessionId!, user_input: values, html_mode: CLIENT_HTML_MODE }),
       );
-      this.answered.push({ window, values });
+      this.answered.push({ window: window.id, values, legend: windowLegend(window) });
       return result;
     } catch (error) {
       if (error instanceof Refusal && error.code === "invalid_input") transcript.inputErrors = error.fields;

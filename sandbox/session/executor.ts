@@ -23,7 +23,7 @@ import {
   type SheetError,
   type TraceEntry,
 } from "../../protocol/rpc";
-import type { InputLogEntry, SessionRecord, SheetRef } from "../../protocol/session";
+import { windowLegend, type InputLogEntry, type SessionRecord, type SheetRef } from "../../protocol/session";
 import { checkWindowInput, summarizeFieldErrors } from "../../protocol/validate";
 import type { RealmOutcome, RealmStart } from "../runtime/abi";
 import { InProcessEngine, LOST_RETRY, retryLost, type EngineOutcome, type RealmEngine, type SheetCode } from "../engine/realmEngine";
@@ -1044,7 +1044,7 @@ export class Executor implements SandboxHandlers {
     session.status = "running";
     const outcome = await this.onRealm(session, () => this.engine.resume(session.key, values));
     // Logged once the realm has taken the values, so a rebuild before this step replays only what came before.
-    session.record!.input_log.push({ window: window.id, values });
+    session.record!.input_log.push({ window: window.id, values, legend: windowLegend(window) });
     session.answers.push(answerHash(raw));
     session.answered.add(window.id);
     session.window = undefined;

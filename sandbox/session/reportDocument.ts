@@ -5,6 +5,8 @@
 import type { JsonValue } from "../../protocol/json";
 import type { SheetError } from "../../protocol/rpc";
 import { escapeHtml } from "../../protocol/html";
+import type { WindowLegend } from "../../protocol/session";
+import { unitLabel } from "../../protocol/units";
 import { formatErrorLocation } from "../loader/sourceMap";
 
 export interface ReportDocumentInput {
@@ -14,7 +16,7 @@ export interface ReportDocumentInput {
   /** The session's clock (ms since epoch), never the wall clock. */
   createdAt: number;
   /** The windows answered (a session's input log; the values as typed, for a run that failed in the CLI). */
-  inputs: readonly { window: string; values: Readonly<Record<string, unknown>> }[];
+  inputs: readonly { window: string; values: Readonly<Record<string, unknown>>; legend?: WindowLegend }[];
   params?: JsonValue;
   version: string;
   /** For a run that failed: the report so far is kept and the error is shown after it. */
@@ -208,15 +210,21 @@ function formatValue(value: unknown): string {
   return String(value);
 }
 
+/**
+ * The inputs as a reader knows them: the window's title, the field's label, the value with its unit (as the
+ * form asked for it). A log without legends (a record from before them) falls back to ids and names.
+ */
 function inputsTable(inputs: ReportDocumentInput["inputs"]): string {
   if (inputs.length === 0) return "none";
   const rows = inputs.flatMap((entry) =>
-    Object.entries(entry.values).map(
-      ([name, value]) =>
-        `<tr><td>${escapeHtml(entry.window)}</td><td>${escapeHtml(name)}</td><td>${escapeHtml(formatValue(value))}</td></tr>`,
-    ),
+    Object.entries(entry.values).map(([name, value]) => {
+      const field = entry.legend?.fields[name];
+      const shown = formatValue(value);
+      const withUnit = field?.unit && typeof value === "number" ? `${shown} ${unitLabel(field.unit)}` : shown;
+      return `<tr><td>${escapeHtml(entry.legend?.title ?? entry.window)}</td><td>${escapeHtml(field?.label ?? name)}</td><td>${escapeHtml(withUnit)}</td></tr>`;
+    }),
   );
-  return `<table><thead><tr><th>Window</th><th>Field</th><th>Value</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  return `<table><thead><tr><th>Window</th><th>Input</th><th>Value</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 export function renderErrorBlock(sheetName: string, error: SheetError): string {

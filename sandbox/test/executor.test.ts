@@ -72,6 +72,27 @@ describe("executor: running sheets", () => {
   });
   afterEach(() => executor.close());
 
+  it("lists the inputs in the document by window title, field label and value with its unit (issue 16 item 6)", async () => {
+    const source = [
+      'import { UI, Window, p } from "uzoncalc";',
+      "export async function* sheet() {",
+      '  const g = yield UI(Window({ title: "Geometry", fields: [',
+      '    { name: "H", type: "number", label: "Retained height", unit: "m", required: true },',
+      '    { name: "gamma", type: "number", label: "Unit weight", unit: "kN/m^3", required: true },',
+      '    { name: "note", type: "text", label: "Note" },',
+      "  ] }));",
+      "  p(`H = ${g.H}`);",
+      "}",
+    ].join("\n");
+    const first = await executor.execute({ source, filename: "wall.calc.ts" });
+    const done = await executor.resume({ session_id: first.session_id, user_input: { H: "3200 mm", gamma: 18, note: "A" } });
+    assert.equal(done.status, "completed", JSON.stringify(done.error));
+    const inputs = done.result!.slice(done.result!.indexOf("<th>Inputs</th>"));
+    assert.match(inputs, /<td>Geometry<\/td><td>Retained height<\/td><td>3\.2 m<\/td>/);
+    assert.match(inputs, /<td>Geometry<\/td><td>Unit weight<\/td><td>18 kN\/m³<\/td>/);
+    assert.match(inputs, /<td>Geometry<\/td><td>Note<\/td><td>A<\/td>/);
+  });
+
   it("pauses and resumes across three windows, the report growing at each step", async () => {
     const first = await executor.execute({ file_path: fixture("three-windows.calc.ts") });
     assert.equal(first.status, "waiting_ui");
@@ -516,9 +537,9 @@ describe("executor: session lifecycle", () => {
       assert.equal(original.status, "completed");
       const record = executor.sessionRecord(original.session_id);
       assert.deepEqual(record.input_log, [
-        { window: "first-window", values: { x: 7 } },
-        { window: "second", values: { y: 1.2 } },
-        { window: "third", values: { label: "replayed" } },
+        { window: "first-window", values: { x: 7 }, legend: { title: "First window", fields: { x: { label: "x" } } } },
+        { window: "second", values: { y: 1.2 }, legend: { title: "Second", fields: { y: { label: "y", unit: "m" } } } },
+        { window: "third", values: { label: "replayed" }, legend: { title: "Third", fields: { label: { label: "label" } } } },
       ]);
       await new Promise((r) => setTimeout(r, 5)); // the wall clock moves on; the session's does not
       const replayed = await executor.replay({ record });
