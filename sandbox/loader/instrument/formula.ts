@@ -62,6 +62,11 @@ export interface FormulaEnvironment {
   runtimeCall(node: acorn.CallExpression): string | undefined;
   /** The unit symbol a name imported from "uzoncalc/units" stands for (`mm` → "mm", `inch` → "in"). */
   unitSymbol?(name: string): string | undefined;
+  /**
+   * Names a window's values are bound to (`const g = yield UI(...)`): `g.H` is the input H, and reads as `H`, the
+   * way a hand calculation names it, not as code.
+   */
+  formValues?: ReadonlySet<string>;
 }
 
 /** A unit symbol in a formula, upright as units are printed. */
@@ -319,6 +324,8 @@ export class FormulaCompiler {
 
   private memberShape(n: acorn.MemberExpression): Compiled {
     if (n.object.type === "Super" || n.property.type === "PrivateIdentifier") throw new NotRenderable("member");
+    const input = this.inputName(n);
+    if (input !== undefined) return atom(nameMath(input));
     const object = this.compile(n.object, false);
     const base = object.prec < Prec.Atom || !object.single ? rowSym(parenthesized(object)) : object.sym;
     const sym = n.computed
@@ -426,34 +433,93 @@ export class FormulaCompiler {
     };
   }
 
+  /** The field a window-values access reads (`g.H` → "H"), when `n` is one. */
+  private inputName(n: acorn.Node): string | undefined {
+    if (n.type !== "MemberExpression") return undefined;
+    const member = n as acorn.MemberExpression;
+    if (member.computed || member.object.type !== "Identifier" || member.property.type !== "Identifier") return undefined;
+    return this.env.formValues?.has(member.object.name) ? member.property.name : undefined;
+  }
+
+  /**
+   * A unit written as code (`kN`, `kN / m ** 3`, `kN * m`) as the unit reads in print (kN/m³, kN·m), or undefined
+   * when `n` is not made of unit names, `*`, `/` and whole powers alone.
+   */
+  private unitExpression(n: acorn.Node): string | undefined {
+    if (!this.env.unitSymbol) return undefined;
+    if (n.type === "Identifier") {
+      const unit = this.env.unitSymbol((n as acorn.Identifier).name);
+      return unit === undefined ? undefined : unitSymbolMath(unit);
+    }
+    if (n.type === "ParenthesizedExpression") return this.unitExpression((n as acorn.ParenthesizedExpression).expression);
+    if (n.type !== "BinaryExpression") return undefined;
+    const b = n as acorn.BinaryExpression;
+    if (b.operator === "**") {
+      const base = b.left.type === "Identifier" ? this.unitExpression(b.left) : undefined;
+      const power = b.right.type === "Literal" ? (b.right as acorn.Literal).value : undefined;
+      if (base === undefined || typeof power !== "number" || !Number.isInteger(power)) return undefined;
+      return `<msup>${base}<mn>${power}</mn></msup>`;
+    }
+    if (b.operator !== "*" && b.operator !== "/") return undefined;
+    const left = this.unitExpression(b.left);
+    const right = left === undefined ? undefined : this.unitExpression(b.right);
+    if (left === undefined || right === undefined) return undefined;
+    // `kN / (m * s)`: what follows a slash in brackets when it is a product.
+    const divisor = b.operator === "/" && /^<mrow>/.test(right) ? `<mrow><mo>(</mo>${right}<mo>)</mo></mrow>` : right;
+    return `<mrow>${left}${b.operator === "*" ? '<mo lspace="0" rspace="0">·</mo>' : '<mo lspace="0" rspace="0">/</mo>'}${divisor}</mrow>`;
+  }
+
   private binary(n: acorn.BinaryExpression | acorn.LogicalExpression, substitute: boolean): Compiled {
     if (n.left.type === "PrivateIdentifier") throw new NotRenderable("#private in");
     const quantity = n.operator === "*" || n.operator === "/" ? this.quantityLiteral(n.operator, n.left, n.right) : undefined;
     if (quantity) return quantity;
+    const unitSym = n.operator === "*" ? this.unitExpression(n.right) : undefined;
+    if (unitSym !== undefined) {
+      // An input made a quantity (`g.H * m`, `s.gamma * (kN / m ** 3)`): the input's name, and its value with the unit.
+      const input = this.inputName(n.left);
+      if (input !== undefined) return this.hole(n, atom(nameMath(input)), substitute, input);
+      // `K_a * s.q * kPa` is K_a · q, with q's value and unit in the substitution, as `K_a * (s.q * kPa)` would read.
+      const product = n.left.type === "BinaryExpression" && n.left.operator === "*" ? n.left : undefined;
+      const inner = product && this.inputName(product.right);
+      if (product && inner !== undefined) {
+        return this.combine("*", this.compile(product.left, substitute), this.inputWithUnit(product.right, inner, unitSym, substitute));
+      }
+    }
     const left = this.compile(n.left, substitute);
     const right = this.compile(n.right, substitute);
     return this.combine(n.operator, left, right, substitute ? () => this.record(n.left) : undefined);
   }
 
   /**
-   * `300 * mm`, `-5 * kN`, `6 * kN * m`, `5 * kN / m` read as the literals 300 mm, −5 kN, 6 kN·m, 5 kN/m (their
-   * values would only repeat them).
+   * `300 * mm`, `-5 * kN`, `6 * kN * m`, `5 * kN / m`, `25 * (kN / m ** 3)` read as the literals 300 mm, −5 kN,
+   * 6 kN·m, 5 kN/m, 25 kN/m³ (their values would only repeat them).
    */
   private quantityLiteral(operator: string, left: acorn.Node, right: acorn.Node): Compiled | undefined {
-    if (right.type !== "Identifier" || !this.env.unitSymbol) return undefined;
-    const unit = this.env.unitSymbol((right as acorn.Identifier).name);
-    if (unit === undefined) return undefined;
-    const unitSym = unitSymbolMath(unit);
-    if (left.type === "BinaryExpression") {
+    const unit = right.type === "Identifier" ? this.env.unitSymbol?.((right as acorn.Identifier).name) : undefined;
+    if (unit !== undefined && left.type === "BinaryExpression") {
       const inner = left as acorn.BinaryExpression;
       const quantity =
         inner.operator === "*" || inner.operator === "/" ? this.quantityLiteral(inner.operator, inner.left, inner.right) : undefined;
       if (!quantity) return undefined;
       const joint = operator === "*" ? '<mo lspace="0" rspace="0">·</mo>' : '<mo lspace="0" rspace="0">/</mo>';
-      const sym = `${quantity.sym.slice(0, -"</mrow>".length)}${joint}${unitSym}</mrow>`;
+      const sym = `${quantity.sym.slice(0, -"</mrow>".length)}${joint}${unitSymbolMath(unit)}</mrow>`;
       return { ...quantity, sym, sub: [sym] };
     }
     if (operator !== "*") return undefined;
+    const unitSym = this.unitExpression(right);
+    return unitSym === undefined ? undefined : this.numberWithUnit(left, unitSym);
+  }
+
+  /** An input's name; in the substitution its recorded value followed by the unit it is multiplied by. */
+  private inputWithUnit(member: acorn.Node, input: string, unitSym: string, substitute: boolean): Compiled {
+    const shown = atom(nameMath(input));
+    if (!substitute) return shown;
+    const hole: HolePart = { t: this.record(member), k: input, s: shown.sym };
+    return { ...shown, sub: ["<mrow>", hole, `${UNIT_SPACE}${unitSym}</mrow>`], holes: true, atomic: false };
+  }
+
+  /** A number literal and its unit, as one literal. */
+  private numberWithUnit(left: acorn.Node, unitSym: string): Compiled | undefined {
     const plain =
       (left.type === "Literal" && typeof (left as acorn.Literal).value === "number") ||
       (left.type === "UnaryExpression" &&

@@ -6,6 +6,7 @@
 // `func_name`). Functions they call are not rendered: helpers compute, sheets report.
 
 import type * as acorn from "acorn";
+import * as walk from "acorn-walk";
 
 export type FunctionNode = acorn.FunctionDeclaration | acorn.FunctionExpression | acorn.AnonymousFunctionDeclaration;
 
@@ -94,6 +95,25 @@ export function readSheetScope(program: acorn.Program): SheetScope {
   }
   if (exported.has("render") && isFalse(topConstants.get("render"))) renderOff = true;
   return { sheetFunctions: [...sheetFunctions], renderOff, runtimeNames, runtimeNamespaces };
+}
+
+/**
+ * The names the sheet functions bind a window's values to: `const g = yield UI(...)` (or `yield*`). By name, not by
+ * scope: a name reused for something else in the same sheet reads as an input there too, which only changes how
+ * it is printed.
+ */
+export function formValueNames(scope: SheetScope): Set<string> {
+  const names = new Set<string>();
+  for (const fn of scope.sheetFunctions) {
+    walk.simple(fn.body, {
+      VariableDeclarator(declarator) {
+        const init = declarator.init;
+        if (declarator.id.type !== "Identifier" || init?.type !== "YieldExpression" || init.argument?.type !== "CallExpression") return;
+        if (runtimeCallee(scope, init.argument) === "UI") names.add(declarator.id.name);
+      },
+    });
+  }
+  return names;
 }
 
 /** The `uzoncalc` export a call goes to (`p(...)`, `uz.p(...)`), if it does. */

@@ -11,7 +11,7 @@ export const TRACE_STEP_1: TraceEntry[] = [
   { line: 18, name: "nan", value: null, display: "NaN", formula: "nan = 0/0 = NaN" },
 ];
 export const TRACE_STEP_2: TraceEntry[] = [
-  { line: 24, name: "M", value: 70.3125, display: "70.313", formula: "M = (g.q · b²)/8 = (10 · 7.5²)/8 = 70.313" },
+  { line: 24, name: "M", value: 70.3125, display: "70.313", formula: "M = (q · b²)/8 = (10 · 7.5²)/8 = 70.313" },
   { line: 25, name: "M", value: 71.3125, display: "71.313", formula: "M = M + 1 = 70.313 + 1 = 71.313" },
   { line: 26, name: "t", value: 0, display: "0", formula: "t = 0" },
   { line: 28, name: "t", value: 4, display: "4", formula: "t = i · 2 = 2 · 2 = 4" },
