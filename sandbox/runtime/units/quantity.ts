@@ -221,7 +221,7 @@ function merge(left: readonly Term[], right: readonly Term[], sign: number): Ter
 function make(si: number, dims: Dimensions, terms: readonly Term[]): Quantity | number {
   // A dimensionless result is the plain ratio of the SI magnitudes: 15 m / 3 mm is 5000, whatever units they were written in.
   if (isZeroDims(dims)) return round12(si);
-  const preferred = preferences.length === 0 ? undefined : preferenceFor(dims);
+  const preferred = (preferences.length === 0 ? undefined : preferenceFor(dims)) ?? (terms.length > 1 ? kindDefault(dims) : undefined);
   return new Quantity(si, dims, preferred ?? terms);
 }
 
@@ -252,6 +252,23 @@ const KINDS: Record<string, string> = {
 };
 
 const preferences: { dims: Dimensions; terms: readonly Term[] }[] = [];
+
+/**
+ * What a product or quotient of these kinds reads in when its unit would be made of several symbols (kPa·m² is a
+ * force: kN; kN/m² a stress: MPa), as a structural engineer expects to read them. A sheet's `units({...})` wins;
+ * a result in one symbol (mm², kN/m folded from kN/mm·mm) keeps it, as do values written with their unit.
+ */
+const KIND_DEFAULTS = ["kN", "kN*m", "MPa"];
+let kindDefaults: { dims: Dimensions; terms: readonly Term[] }[] | undefined;
+
+function kindDefault(dims: Dimensions): readonly Term[] | undefined {
+  kindDefaults ??= KIND_DEFAULTS.map((text) => {
+    const terms = parseTerms(text)!;
+    return { dims: termsDims(terms), terms };
+  });
+  for (const kind of kindDefaults) if (sameDimensions(kind.dims, dims)) return kind.terms;
+  return undefined;
+}
 
 function preferenceFor(dims: Dimensions): readonly Term[] | undefined {
   for (const p of preferences) if (sameDimensions(p.dims, dims)) return p.terms;
