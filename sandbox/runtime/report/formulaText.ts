@@ -309,5 +309,8 @@ export function inlineText(math: string): string {
 
 /** `M = (g.q · b²)/8 = (10 · 7.5²)/8 = 70.313`: a whole line of the report's MathML as one line of text. */
 export function formulaText(markup: string): string {
-  return finishFormula(staticText(nodeText(parseMath(markup), [], true)) ?? "");
+  return finishFormula(staticText(nodeText(parseMath(markup.replace(PIECE_BREAK, "")), [], true)) ?? "");
 }
+
+/** Between the pieces of a long line (record.ts wrappedMarkup): read as the one line they are. */
+const PIECE_BREAK = /<\/math><math displaystyle="true">/g;

@@ -187,6 +187,70 @@ function equationMarkup(parts: string[]): string {
   return `<div class="uzc-eq"><math displaystyle="true">${out}</math></div>\n`;
 }
 
+/** Lines with less markup than this are never long (a cheap test before the text is measured). */
+const LONG_MARKUP = 600;
+/** Characters of text a line may have before it is written to wrap; a side longer than half of it splits too. */
+const LONG_TEXT = 90;
+
+/** The length of markup's text (tags left out): what the line shows, roughly how wide it is. */
+function textLength(markup: string): number {
+  let length = 0;
+  let inTag = false;
+  for (let i = 0; i < markup.length; i++) {
+    const c = markup.charCodeAt(i);
+    if (c === 60) inTag = true;
+    else if (c === 62) inTag = false;
+    else if (!inTag) length++;
+  }
+  return length;
+}
+
+/** `markup` cut before each + and − that is not inside an element (its top-level terms), keeping the operators. */
+function topLevelTerms(side: string): string[] {
+  let markup = side;
+  const terms: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = markup.indexOf("<"); i >= 0; i = markup.indexOf("<", i + 1)) {
+    if (markup.charCodeAt(i + 1) === 47) {
+      depth--;
+      continue;
+    }
+    if (depth === 0 && i > start && (markup.startsWith("<mo>+</mo>", i) || markup.startsWith("<mo>−</mo>", i))) {
+      terms.push(markup.slice(start, i));
+      // First in its <math>, the operator would read as a sign (no space after it): give it a binary one's space.
+      markup = `${markup.slice(0, i)}<mo rspace="0.2222em">${markup.slice(i + 4)}`;
+      start = i;
+    }
+    const end = markup.indexOf(">", i);
+    if (end < 0) break;
+    if (markup.charCodeAt(end - 1) !== 47) depth++;
+  }
+  terms.push(markup.slice(start));
+  return terms;
+}
+
+/**
+ * A long line as pieces the page wraps between as its width requires, each its own <math> (MathML does not break
+ * a line inside one): at each `=` (the name stays with the first side), and inside a long side before each of its
+ * top-level + and −. A continuation is indented under the line's start (the report's CSS, .uzc-eq-wrap).
+ */
+function wrappedMarkup(parts: string[]): string | undefined {
+  let length = 0;
+  for (let i = 0; i < parts.length; i++) length += parts[i]!.length;
+  if (length < LONG_MARKUP || textLength(parts.join("")) <= LONG_TEXT) return undefined;
+  const pieces: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const side = parts[i]!;
+    const terms = i > 0 && textLength(side) > LONG_TEXT / 2 ? topLevelTerms(side) : [side];
+    terms[0] = (i > 0 ? "<mo>=</mo>" : "") + terms[0];
+    // The name is never alone on its line: it goes with the first piece of the first side.
+    if (i === 1 && pieces.length === 1) terms[0] = pieces.pop()! + terms[0];
+    pieces.push(...terms);
+  }
+  return `<div class="uzc-eq uzc-eq-wrap">${pieces.map((piece) => `<math displaystyle="true">${piece}</math>`).join("")}</div>\n`;
+}
+
 /** Appends `part` unless it repeats the last one (`b = a = 3`, never `a = 3 = 3`); true when appended. */
 function pushDistinct(parts: string[], part: string): boolean {
   if (parts.length > 0 && parts[parts.length - 1] === part) return false;
@@ -260,7 +324,7 @@ function renderEquation(descriptor: EquationDescriptor, value: unknown, temps: u
     state.d = result.text;
     state.f = lineText(descriptor, shown, result, temps, markup);
   }
-  emit(markup);
+  emit(wrappedMarkup(parts) ?? markup);
 }
 
 function paragraphs(html: string): string {
