@@ -161,7 +161,7 @@ describe("local sandbox client", function () {
     // The sheet's first statement, `const factor = params.factor ?? 1`, renders before its heading.
     assert.match(
       first.html_delta!,
-      /^<div class="uzc-eq"><math displaystyle="true"><mi>factor<\/mi><mo>=<\/mo>.*<mo>=<\/mo><mn>1<\/mn><\/math><\/div>\n<h1>Three windows<\/h1>\n<p>Started at /,
+      /^<div class="uzc-eq"><math displaystyle="true"><mi>factor<\/mi><mo>=<\/mo><mn>1<\/mn><\/math><\/div>\n<h1>Three windows<\/h1>\n<p>Started at /,
     );
     const second = await client.resume({ session_id: first.session_id, user_input: { x: 2 } });
     assert.equal(second.html, undefined, "resume asks for deltas by default");

@@ -63,10 +63,10 @@ export interface FormulaEnvironment {
   /** The unit symbol a name imported from "uzoncalc/units" stands for (`mm` → "mm", `inch` → "in"). */
   unitSymbol?(name: string): string | undefined;
   /**
-   * Names a window's values are bound to (`const g = yield UI(...)`): `g.H` is the input H, and reads as `H`, the
-   * way a hand calculation names it, not as code.
+   * Names whose members are the sheet's inputs: a window's values (`const g = yield UI(...)`) and the sheet
+   * function's parameters object. `g.H` is the input H and reads as `H`, the way a hand calculation names it.
    */
-  formValues?: ReadonlySet<string>;
+  inputObjects?: ReadonlySet<string>;
 }
 
 /** A unit symbol in a formula, upright as units are printed. */
@@ -215,6 +215,54 @@ function holeFlags(op: string, side: Side): number {
   return op === "+" || op === "−" || op === "·" || op === "mod" ? HOLE_PAREN_NEGATIVE : 0;
 }
 
+/** The input an access reads (`g.H` → "H", `params.loadFactor` → "loadFactor"), when `n` is one. */
+function inputName(env: FormulaEnvironment, n: acorn.Node): string | undefined {
+  if (n.type !== "MemberExpression") return undefined;
+  const member = n as acorn.MemberExpression;
+  if (member.computed || member.object.type !== "Identifier" || member.property.type !== "Identifier") return undefined;
+  return env.inputObjects?.has(member.object.name) ? member.property.name : undefined;
+}
+
+/**
+ * A unit written as code (`kN`, `kN / m ** 3`, `kN * m`) as the unit reads in print (kN/m³, kN·m), or undefined
+ * when `n` is not made of unit names, `*`, `/` and whole powers alone.
+ */
+function unitExpression(env: FormulaEnvironment, n: acorn.Node): string | undefined {
+  if (!env.unitSymbol) return undefined;
+  if (n.type === "Identifier") {
+    const unit = env.unitSymbol((n as acorn.Identifier).name);
+    return unit === undefined ? undefined : unitSymbolMath(unit);
+  }
+  if (n.type === "ParenthesizedExpression") return unitExpression(env, (n as acorn.ParenthesizedExpression).expression);
+  if (n.type !== "BinaryExpression") return undefined;
+  const b = n as acorn.BinaryExpression;
+  if (b.operator === "**") {
+    const base = b.left.type === "Identifier" ? unitExpression(env, b.left) : undefined;
+    const power = b.right.type === "Literal" ? (b.right as acorn.Literal).value : undefined;
+    if (base === undefined || typeof power !== "number" || !Number.isInteger(power)) return undefined;
+    return `<msup>${base}<mn>${power}</mn></msup>`;
+  }
+  if (b.operator !== "*" && b.operator !== "/") return undefined;
+  const left = unitExpression(env, b.left);
+  const right = left === undefined ? undefined : unitExpression(env, b.right);
+  if (left === undefined || right === undefined) return undefined;
+  // `kN / (m * s)`: what follows a slash in brackets when it is a product.
+  const divisor = b.operator === "/" && /^<mrow>/.test(right) ? `<mrow><mo>(</mo>${right}<mo>)</mo></mrow>` : right;
+  return `<mrow>${left}${b.operator === "*" ? '<mo lspace="0" rspace="0">·</mo>' : '<mo lspace="0" rspace="0">/</mo>'}${divisor}</mrow>`;
+}
+
+/**
+ * Whether `node` is an input as the sheet takes it in: `g.H`, `g.H * m`, `params.loadFactor ?? 1.5`. Assigned to a
+ * name, such a line reads as that name and the value (`H = 3.2 m`): its formula would only name the input again.
+ */
+export function isInputValue(env: FormulaEnvironment, node: acorn.Node): boolean {
+  if (inputName(env, node) !== undefined) return true;
+  if (node.type !== "BinaryExpression" && node.type !== "LogicalExpression") return false;
+  const n = node as acorn.BinaryExpression | acorn.LogicalExpression;
+  if (n.operator === "??") return n.right.type === "Literal" && inputName(env, n.left) !== undefined;
+  return n.operator === "*" && inputName(env, n.left) !== undefined && unitExpression(env, n.right) !== undefined;
+}
+
 /** Compiles one expression; create one per formula (its temps and wraps belong to that formula). */
 export class FormulaCompiler {
   readonly wraps: TempWrap[] = [];
@@ -324,7 +372,7 @@ export class FormulaCompiler {
 
   private memberShape(n: acorn.MemberExpression): Compiled {
     if (n.object.type === "Super" || n.property.type === "PrivateIdentifier") throw new NotRenderable("member");
-    const input = this.inputName(n);
+    const input = inputName(this.env, n);
     if (input !== undefined) return atom(nameMath(input));
     const object = this.compile(n.object, false);
     const base = object.prec < Prec.Atom || !object.single ? rowSym(parenthesized(object)) : object.sym;
@@ -348,6 +396,19 @@ export class FormulaCompiler {
       return this.compile(arg, substitute);
     });
     const callee = n.callee;
+    // `expr.to("mm")`, `expr.in("kN*m")` on a quantity: the formula of expr; its value shows the unit it was put in.
+    if (
+      this.env.unitSymbol &&
+      callee.type === "MemberExpression" &&
+      !callee.computed &&
+      callee.property.type === "Identifier" &&
+      (callee.property.name === "to" || callee.property.name === "in") &&
+      n.arguments.length === 1 &&
+      n.arguments[0]!.type === "Literal" &&
+      typeof (n.arguments[0] as acorn.Literal).value === "string"
+    ) {
+      return this.compile(callee.object, substitute);
+    }
     if (
       callee.type === "MemberExpression" &&
       !callee.computed &&
@@ -433,54 +494,21 @@ export class FormulaCompiler {
     };
   }
 
-  /** The field a window-values access reads (`g.H` → "H"), when `n` is one. */
-  private inputName(n: acorn.Node): string | undefined {
-    if (n.type !== "MemberExpression") return undefined;
-    const member = n as acorn.MemberExpression;
-    if (member.computed || member.object.type !== "Identifier" || member.property.type !== "Identifier") return undefined;
-    return this.env.formValues?.has(member.object.name) ? member.property.name : undefined;
-  }
-
-  /**
-   * A unit written as code (`kN`, `kN / m ** 3`, `kN * m`) as the unit reads in print (kN/m³, kN·m), or undefined
-   * when `n` is not made of unit names, `*`, `/` and whole powers alone.
-   */
-  private unitExpression(n: acorn.Node): string | undefined {
-    if (!this.env.unitSymbol) return undefined;
-    if (n.type === "Identifier") {
-      const unit = this.env.unitSymbol((n as acorn.Identifier).name);
-      return unit === undefined ? undefined : unitSymbolMath(unit);
-    }
-    if (n.type === "ParenthesizedExpression") return this.unitExpression((n as acorn.ParenthesizedExpression).expression);
-    if (n.type !== "BinaryExpression") return undefined;
-    const b = n as acorn.BinaryExpression;
-    if (b.operator === "**") {
-      const base = b.left.type === "Identifier" ? this.unitExpression(b.left) : undefined;
-      const power = b.right.type === "Literal" ? (b.right as acorn.Literal).value : undefined;
-      if (base === undefined || typeof power !== "number" || !Number.isInteger(power)) return undefined;
-      return `<msup>${base}<mn>${power}</mn></msup>`;
-    }
-    if (b.operator !== "*" && b.operator !== "/") return undefined;
-    const left = this.unitExpression(b.left);
-    const right = left === undefined ? undefined : this.unitExpression(b.right);
-    if (left === undefined || right === undefined) return undefined;
-    // `kN / (m * s)`: what follows a slash in brackets when it is a product.
-    const divisor = b.operator === "/" && /^<mrow>/.test(right) ? `<mrow><mo>(</mo>${right}<mo>)</mo></mrow>` : right;
-    return `<mrow>${left}${b.operator === "*" ? '<mo lspace="0" rspace="0">·</mo>' : '<mo lspace="0" rspace="0">/</mo>'}${divisor}</mrow>`;
-  }
-
   private binary(n: acorn.BinaryExpression | acorn.LogicalExpression, substitute: boolean): Compiled {
     if (n.left.type === "PrivateIdentifier") throw new NotRenderable("#private in");
     const quantity = n.operator === "*" || n.operator === "/" ? this.quantityLiteral(n.operator, n.left, n.right) : undefined;
     if (quantity) return quantity;
-    const unitSym = n.operator === "*" ? this.unitExpression(n.right) : undefined;
+    // An input with a default (`params.loadFactor ?? 1.5`): the input's name, and the value it came to.
+    const defaulted = n.operator === "??" && n.right.type === "Literal" ? inputName(this.env, n.left) : undefined;
+    if (defaulted !== undefined) return this.hole(n, atom(nameMath(defaulted)), substitute, defaulted);
+    const unitSym = n.operator === "*" ? unitExpression(this.env, n.right) : undefined;
     if (unitSym !== undefined) {
       // An input made a quantity (`g.H * m`, `s.gamma * (kN / m ** 3)`): the input's name, and its value with the unit.
-      const input = this.inputName(n.left);
+      const input = inputName(this.env, n.left);
       if (input !== undefined) return this.hole(n, atom(nameMath(input)), substitute, input);
       // `K_a * s.q * kPa` is K_a · q, with q's value and unit in the substitution, as `K_a * (s.q * kPa)` would read.
       const product = n.left.type === "BinaryExpression" && n.left.operator === "*" ? n.left : undefined;
-      const inner = product && this.inputName(product.right);
+      const inner = product && inputName(this.env, product.right);
       if (product && inner !== undefined) {
         return this.combine("*", this.compile(product.left, substitute), this.inputWithUnit(product.right, inner, unitSym, substitute));
       }
@@ -506,7 +534,7 @@ export class FormulaCompiler {
       return { ...quantity, sym, sub: [sym] };
     }
     if (operator !== "*") return undefined;
-    const unitSym = this.unitExpression(right);
+    const unitSym = unitExpression(this.env, right);
     return unitSym === undefined ? undefined : this.numberWithUnit(left, unitSym);
   }
 

@@ -12,7 +12,7 @@ import * as esbuild from "esbuild";
 import { REALM } from "../../runtime/abi";
 import { INSTRUMENT_NAMES } from "../../runtime/report/descriptor";
 import type { FormulaEnvironment } from "./formula";
-import { formValueNames, readSheetScope, runtimeCallee } from "./sheetScope";
+import { inputObjectNames, readSheetScope, runtimeCallee } from "./sheetScope";
 import { applyInsertions, TransformedSource } from "./sourceText";
 import { planInstrumentation, type Plan } from "./statements";
 import { importsUnits, planUnitOperators, unitImports, UNITS_HELPER } from "./unitOperators";
@@ -71,7 +71,7 @@ export async function instrumentSheet(input: InstrumentInput): Promise<Instrumen
       return match[0];
     },
     runtimeCall: (node) => runtimeCallee(scope, node),
-    formValues: formValueNames(scope),
+    inputObjects: inputObjectNames(scope),
   };
   if (units) {
     const symbols = unitImports(program);

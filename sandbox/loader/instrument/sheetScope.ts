@@ -98,13 +98,17 @@ export function readSheetScope(program: acorn.Program): SheetScope {
 }
 
 /**
- * The names the sheet functions bind a window's values to: `const g = yield UI(...)` (or `yield*`). By name, not by
- * scope: a name reused for something else in the same sheet reads as an input there too, which only changes how
- * it is printed.
+ * Names whose members are the sheet's inputs: what the sheet functions bind a window's values to
+ * (`const g = yield UI(...)`, or `yield*`) and their parameters objects (`params` in `sheet(params = {})`). By
+ * name, not by scope: a name reused for something else in the same sheet reads as an input there too, which only
+ * changes how it is printed.
  */
-export function formValueNames(scope: SheetScope): Set<string> {
+export function inputObjectNames(scope: SheetScope): Set<string> {
   const names = new Set<string>();
   for (const fn of scope.sheetFunctions) {
+    const first = fn.params[0];
+    const param = first?.type === "AssignmentPattern" ? first.left : first;
+    if (param?.type === "Identifier") names.add(param.name);
     walk.simple(fn.body, {
       VariableDeclarator(declarator) {
         const init = declarator.init;

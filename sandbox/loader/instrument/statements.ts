@@ -18,7 +18,7 @@ import {
   type TextDescriptor,
 } from "../../runtime/report/descriptor";
 import { inlineText, startsWithOperator, textTemplate } from "../../runtime/report/formulaText";
-import { FormulaCompiler, NotRenderable, targetMath, type Compiled, type FormulaEnvironment } from "./formula";
+import { FormulaCompiler, isInputValue, NotRenderable, targetMath, type Compiled, type FormulaEnvironment } from "./formula";
 import { escapeMarkup, isPrivateName } from "./symbolNames";
 import { runtimeCallee, type FunctionNode, type SheetScope } from "./sheetScope";
 
@@ -269,7 +269,7 @@ class FunctionPlanner {
       }
       if (init.type === "YieldExpression" || this.isRuntimeCall(init) || containsYield(init)) continue;
       const name = declarator.id.name;
-      const formula = this.formula(init, base);
+      const formula = readsAsItsValue(this.context.env, init, name) ? undefined : this.formula(init, base);
       const count = formula?.compiler.tempCount ?? 0;
       const descriptor = this.equation(this.context.lineOf(statement.start), name, targetMath(declarator.id, this.context.env), formula);
       calls.push(` ${R}.eq(${this.describe(descriptor)}, ${name}${tempList(base, count)});`);
@@ -437,3 +437,14 @@ const CHECK_COMPARISONS: Record<string, "<" | "<=" | ">" | ">=" | "==" | "!="> =
   "!=": "!=",
   "!==": "!=",
 };
+
+/**
+ * A line whose formula would only name where the value came from reads as the name and the value: an input as the
+ * sheet takes it in (`H = g.H * m` is H = 3.2 m, see isInputValue) and a lookup under its own name
+ * (`f_m = props.f_m` is f_m = 28 MPa).
+ */
+function readsAsItsValue(env: FormulaEnvironment, init: acorn.Node, name: string): boolean {
+  if (isInputValue(env, init)) return true;
+  const member = init.type === "MemberExpression" ? (init as acorn.MemberExpression) : undefined;
+  return !!member && !member.computed && member.property.type === "Identifier" && member.property.name === name;
+}

@@ -6,7 +6,7 @@ import type { TraceEntry } from "../../../protocol/rpc";
 export const TRACE_STEP_1: TraceEntry[] = [
   { line: 14, name: "a", value: 3, display: "3", formula: "a = 3" },
   { line: 15, name: "b", value: 7.5, display: "7.5", formula: "b = a · 2.5 = 3 · 2.5 = 7.5" },
-  { line: 16, name: "grade", value: "C30/37", display: "“C30/37”", formula: "grade = params.grade ?? “C30/37” = “C30/37”" },
+  { line: 16, name: "grade", value: "C30/37", display: "“C30/37”", formula: "grade = “C30/37”" },
   { line: 17, name: "big", value: 2592000, display: "2.592×10⁶", formula: "big = 2.592×10⁶" },
   { line: 18, name: "nan", value: null, display: "NaN", formula: "nan = 0/0 = NaN" },
 ];
