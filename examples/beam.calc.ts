@@ -1,13 +1,15 @@
 // A simply supported timber or steel beam under a uniform load: bending and deflection checks.
-// Every assignment in the sheet function renders into the report as formula = substitution = value.
-import { UI, Window, check, h2, note, p, table, titleBlock } from "uzoncalc";
+// Every assignment in the sheet function renders into the report as formula = substitution = value, with units.
+import { UI, Window, check, h2, p, table, titleBlock } from "uzoncalc";
+import { MPa, kN, m, mm } from "uzoncalc/units";
 import { round } from "./lib/sections";
 
+/** Bending strength f_m and modulus of elasticity E. */
 const MATERIALS = {
-  "C24 timber": { f_m: 24, E: 11000 },
-  "GL28h glulam": { f_m: 28, E: 12600 },
-  "S235 steel": { f_m: 235, E: 210000 },
-} as const;
+  "C24 timber": { f_m: 24 * MPa, E: 11000 * MPa },
+  "GL28h glulam": { f_m: 28 * MPa, E: 12600 * MPa },
+  "S235 steel": { f_m: 235 * MPa, E: 210000 * MPa },
+};
 
 export async function* sheet(params: { loadFactor?: number } = {}) {
   titleBlock({
@@ -15,7 +17,6 @@ export async function* sheet(params: { loadFactor?: number } = {}) {
     subject: "Bending and deflection of a single-span beam under a uniformly distributed load",
     reference: "EN 1990 (6.10) load combination; elastic beam theory",
   });
-  note("Units: span in m, section in mm, loads in kN/m, moments in kN·m, stresses in MPa (N/mm²), deflections in mm.");
 
   const geometry = yield UI(
     Window({
@@ -39,9 +40,9 @@ export async function* sheet(params: { loadFactor?: number } = {}) {
     ],
     "Beam geometry",
   );
-  const L = geometry.span;
-  const b = geometry.b;
-  const h = geometry.h;
+  const L = geometry.span * m;
+  const b = geometry.b * mm;
+  const h = geometry.h * mm;
   ("Elastic section modulus and second moment of area of the rectangular section:");
   const W = (b * h ** 2) / 6;
   const I = (b * h ** 3) / 12;
@@ -58,8 +59,8 @@ export async function* sheet(params: { loadFactor?: number } = {}) {
   );
   h2("Loads");
   p(`Load cases considered: ${loads.cases.join(", ") || "none"}.`);
-  const g_k = loads.g;
-  const q_k = loads.q;
+  const g_k = loads.g * (kN / m);
+  const q_k = loads.q * (kN / m);
   ("Ultimate limit state, fundamental combination:");
   const gamma_G = 1.35;
   const gamma_Q = params.loadFactor ?? 1.5;
@@ -81,32 +82,32 @@ export async function* sheet(params: { loadFactor?: number } = {}) {
   `${material.grade}: bending strength and modulus of elasticity.`;
   const f_m = props.f_m;
   const E = props.E;
-  const sigma_m = (M_Ed * 1e6) / W;
+  const sigma_m = M_Ed / W;
   const eta_m = sigma_m / f_m;
   check(sigma_m <= f_m, "Bending stress");
 
   h2("Deflection");
   ("Characteristic (serviceability) load and midspan deflection:");
   const w_k = g_k + q_k;
-  const delta = (5 * w_k * (L * 1000) ** 4) / (384 * E * I);
-  const delta_lim = (L * 1000) / material.limit;
+  const delta = ((5 * w_k * L ** 4) / (384 * E * I)).to("mm");
+  const delta_lim = (L / material.limit).to("mm");
   check(delta <= delta_lim, "Deflection");
 
   h2("Summary");
   table(
     ["Check", "Demand", "Capacity", "Utilisation", "Result"],
     [
-      ["Bending stress", `${round(sigma_m, 2)} MPa`, `${f_m} MPa`, round(eta_m, 3), eta_m <= 1 ? "OK" : "FAILS"],
-      [
-        "Deflection",
-        `${round(delta, 1)} mm`,
-        `${round(delta_lim, 1)} mm`,
-        round(delta / delta_lim, 3),
-        delta <= delta_lim ? "OK" : "FAILS",
-      ],
+      ["Bending stress", sigma_m, f_m, round(eta_m, 3), eta_m <= 1 ? "OK" : "FAILS"],
+      ["Deflection", delta, delta_lim, round(delta / delta_lim, 3), delta <= delta_lim ? "OK" : "FAILS"],
     ],
-    `${material.grade}, section ${b}×${h} mm`,
+    `${material.grade}, section ${geometry.b}×${geometry.h} mm`,
   );
   if (material.ref) p(`Project reference: ${material.ref}.`);
-  return { w: round(w_d), M: round(M_Ed), sigma: round(sigma_m, 2), utilisation: round(eta_m, 3), ok: eta_m <= 1 && delta <= delta_lim };
+  return {
+    w: round(w_d.in("kN/m")),
+    M: round(M_Ed.in("kN*m")),
+    sigma: round(sigma_m.in("MPa"), 2),
+    utilisation: round(eta_m, 3),
+    ok: eta_m <= 1 && delta <= delta_lim,
+  };
 }

@@ -6,6 +6,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+/** A value in kN/m as the report engine writes it (the beam's loads). */
+function kNPerM(value: number): string {
+  return `<mrow><mn>${value}</mn><mtext>\u00a0</mtext><mrow><mi mathvariant="normal">kN</mi><mo lspace="0" rspace="0">/</mo><mi mathvariant="normal">m</mi></mrow></mrow>`;
+}
 const ROOT = path.resolve(__dirname, "..", "..");
 const CLI = path.join(ROOT, "dist", "cli.js");
 const FIXTURES = path.join(ROOT, "sandbox", "test", "fixtures", "cli");
@@ -171,10 +175,9 @@ describe("CLI end to end (node dist/cli.js)", function () {
       assert.match(report, /^<!DOCTYPE html>/i);
       assert.match(report, /<\/html>\s*$/);
       assert.match(report, /<title>Simply supported beam<\/title>/);
-      // The design load as the report engine renders it: w_d = γ_G·g_k + γ_Q·q_k = 1.35·1.5 + 1.5·2.5 = 5.775.
-      const designLoad =
-        "<mo>=</mo><mn>1.35</mn><mo>·</mo><mn>1.5</mn><mo>+</mo><mn>1.5</mn><mo>·</mo><mn>2.5</mn><mo>=</mo><mn>5.775</mn>";
-      for (const text of ["7.2 m", "GL28h glulam", "P-1042", "14.44 MPa", "<msub><mi>w</mi><mi>d</mi></msub><mo>=</mo>", designLoad]) {
+      // The design load as the report engine renders it: w_d = γ_G·g_k + γ_Q·q_k = 1.35·1.5 kN/m + 1.5·2.5 kN/m = 5.775 kN/m.
+      const designLoad = `<mo>=</mo><mn>1.35</mn><mo>·</mo>${kNPerM(1.5)}<mo>+</mo><mn>1.5</mn><mo>·</mo>${kNPerM(2.5)}<mo>=</mo>${kNPerM(5.775)}`;
+      for (const text of ["7.2 m", "GL28h glulam", "P-1042", "14.438 MPa", "<msub><mi>w</mi><mi>d</mi></msub><mo>=</mo>", designLoad]) {
         assert.ok(report.includes(text), `report lacks ${JSON.stringify(text)}`);
       }
       // "120 mm" and "0.36 m" arrive converted into the fields' unit, mm.
@@ -190,7 +193,7 @@ describe("CLI end to end (node dist/cli.js)", function () {
       assertExit(result, 0);
       const expected = path.join(dir, "x.report.html");
       assert.equal(result.stdout, `${expected}\n`);
-      assert.ok(fs.readFileSync(expected, "utf8").includes("14.44 MPa"));
+      assert.ok(fs.readFileSync(expected, "utf8").includes("14.438 MPa"));
       assert.deepEqual(fs.readdirSync(dir).sort(), ["lib", "x.calc.ts", "x.report.html"]);
     });
 
@@ -270,10 +273,10 @@ describe("CLI end to end (node dist/cli.js)", function () {
       const report = fs.readFileSync(output, "utf8");
       // The design load as the report engine renders it, with γ_Q = 2: 1.35·1.5 + 2·2.5 = 7.025.
       assert.ok(
-        report.includes("<mn>1.35</mn><mo>·</mo><mn>1.5</mn><mo>+</mo><mn>2</mn><mo>·</mo><mn>2.5</mn><mo>=</mo><mn>7.025</mn>"),
+        report.includes(`<mn>1.35</mn><mo>·</mo>${kNPerM(1.5)}<mo>+</mo><mn>2</mn><mo>·</mo>${kNPerM(2.5)}<mo>=</mo>${kNPerM(7.025)}`),
         "loadFactor 2 not applied",
       );
-      assert.ok(!report.includes("<mo>+</mo><mn>1.5</mn><mo>·</mo><mn>2.5</mn>"));
+      assert.ok(!report.includes(`<mo>+</mo><mn>1.5</mn><mo>·</mo>${kNPerM(2.5)}`));
     });
 
     it("reads the object from @file", async function () {
@@ -283,7 +286,7 @@ describe("CLI end to end (node dist/cli.js)", function () {
       const result = await cli(["run", BEAM, "--inputs", BEAM_INPUTS, "--params", `@${params}`, "-o", output]);
       assertExit(result, 0);
       assert.ok(
-        fs.readFileSync(output, "utf8").includes("<mo>+</mo><mn>2</mn><mo>·</mo><mn>2.5</mn><mo>=</mo><mn>7.025</mn>"),
+        fs.readFileSync(output, "utf8").includes(`<mo>+</mo><mn>2</mn><mo>·</mo>${kNPerM(2.5)}<mo>=</mo>${kNPerM(7.025)}`),
         "loadFactor 2 from @file not applied",
       );
     });

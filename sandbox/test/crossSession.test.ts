@@ -79,7 +79,7 @@ describe("sessions sharing a member realm (issue 15 item 2)", function () {
     // Sessions 1 and 2 of the realm exist; the writer calls resume, cancel and drop on numbers 0–49 with forged calls.
     assert.equal((await engine.open("w", writer, init, start)).kind, "ui");
     assert.equal((await engine.resume("w", {})).kind, "done");
-    const next = await engine.resume("beam", {});
+    const next = await engine.resume("beam", { span: 6, b: 100, h: 300 });
     assert.equal(next.kind, "ui", JSON.stringify(next));
     await engine.close();
   });
@@ -94,7 +94,7 @@ describe("sessions sharing a member realm (issue 15 item 2)", function () {
     assert.equal(stopped.kind, "error");
     assert.equal((stopped as { error: { limit?: string } }).error.limit, "time");
     const started = performance.now();
-    const next = await engine.resume("beam", {});
+    const next = await engine.resume("beam", { span: 6, b: 100, h: 300 });
     assert.equal(next.kind === "lost" || next.kind === "ui", true, JSON.stringify(next));
     assert.ok(performance.now() - started < 250, "the bystander's step ran the stopped sheet's chain");
     await engine.close();

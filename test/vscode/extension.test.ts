@@ -187,11 +187,11 @@ describe("UzonCalc in the extension host", () => {
         .getText()
         .split("\n")
         .findIndex((line) => line.includes(text)) + 1;
-    const lineL = lineOf("const L = geometry.span;");
+    const lineL = lineOf("const L = geometry.span * m;");
     const lineW = lineOf("const W = (b * h ** 2) / 6;");
     let shown = uzoncalc.shownValues(sheet);
-    assert.equal(shown[lineL], "L = 7.2");
-    assert.equal(shown[lineW], "W = 2.592×10⁶", JSON.stringify(shown));
+    assert.equal(shown[lineL], "L = 7.2 m");
+    assert.equal(shown[lineW], "W = 2.592×10⁶ mm³", JSON.stringify(shown));
     try {
       // Editing L's line drops its value; a line inserted above W moves W's value down with its code.
       await editor.edit((edit) => {
@@ -200,7 +200,7 @@ describe("UzonCalc in the extension host", () => {
       });
       shown = uzoncalc.shownValues(sheet);
       assert.equal(shown[lineL], undefined, "the edited line's value is gone");
-      assert.equal(shown[lineW + 1], "W = 2.592×10⁶", "W's value moved down with its line");
+      assert.equal(shown[lineW + 1], "W = 2.592×10⁶ mm³", "W's value moved down with its line");
     } finally {
       await vscode.commands.executeCommand("workbench.action.files.revert");
       await uzoncalc.fromWebview(sheet, { type: "cancel" });
