@@ -2,7 +2,7 @@
 // The sandbox runs this before a value reaches a sheet; the webview runs the same code as the user types.
 
 import { describeValue, quoted, type Field, type FieldValue, type OptionValue, type WindowSpec } from "./fields";
-import { convertValue, parseQuantity } from "./units";
+import { convertValue, parseQuantity, unitLabel } from "./units";
 
 export type FieldCheck = { ok: true; value: FieldValue } | { ok: false; message: string };
 
@@ -22,7 +22,7 @@ export function missingValue(field: Field): FieldValue {
 }
 
 function withUnit(value: number, field: Field): string {
-  return field.unit ? `${value} ${field.unit}` : String(value);
+  return field.unit ? `${value} ${unitLabel(field.unit)}` : String(value);
 }
 
 function fieldLabel(field: Field): string {
@@ -69,28 +69,33 @@ function checkNumber(field: Field, raw: unknown): FieldCheck {
   const label = fieldLabel(field);
   let value: number;
   if (typeof raw === "number") {
-    if (!Number.isFinite(raw)) return { ok: false, message: `${label} must be a finite number.` };
+    if (!Number.isFinite(raw)) return { ok: false, message: `${label} must be a finite number, got ${describeValue(raw)}.` };
     value = raw;
   } else if (typeof raw === "string") {
     const parsed = parseQuantity(raw);
-    if (!parsed) return { ok: false, message: `${label}: ${describeValue(raw)} is not a number.` };
+    if (!parsed) return { ok: false, message: `${label} must be a number, got ${describeValue(raw)}.` };
     value = parsed.value;
     if (parsed.unit !== undefined) {
-      if (!field.unit) return { ok: false, message: `${label} takes a plain number, without a unit ('${quoted(parsed.unit)}').` };
+      if (!field.unit) return { ok: false, message: `${label} must be a plain number, without a unit, got ${describeValue(raw)}.` };
       const converted = convertValue(parsed.value, parsed.unit, field.unit);
-      if (!converted.ok) return { ok: false, message: `${label}: ${converted.message}.` };
+      if (!converted.ok)
+        return {
+          ok: false,
+          message: `${label} must be in ${unitLabel(field.unit)} or a unit of its kind, got ${describeValue(raw)}: ${converted.message}.`,
+        };
       value = converted.value;
       // A value that overflows in the field's unit (1e308 km in m) is not a number the sheet can use.
-      if (!Number.isFinite(value)) return { ok: false, message: `${label}: ${describeValue(raw)} is too large in ${field.unit}.` };
+      if (!Number.isFinite(value))
+        return { ok: false, message: `${label} must be a finite number of ${unitLabel(field.unit)}, got ${describeValue(raw)}.` };
     }
   } else {
     return { ok: false, message: `${label} must be a number, got ${describeValue(raw)}.` };
   }
   if (field.min !== undefined && value < field.min) {
-    return { ok: false, message: `${label} must be at least ${withUnit(field.min, field)} (got ${withUnit(value, field)}).` };
+    return { ok: false, message: `${label} must be at least ${withUnit(field.min, field)}, got ${withUnit(value, field)}.` };
   }
   if (field.max !== undefined && value > field.max) {
-    return { ok: false, message: `${label} must be at most ${withUnit(field.max, field)} (got ${withUnit(value, field)}).` };
+    return { ok: false, message: `${label} must be at most ${withUnit(field.max, field)}, got ${withUnit(value, field)}.` };
   }
   return { ok: true, value };
 }
@@ -112,7 +117,7 @@ function checkBoolean(field: Field, raw: unknown): FieldCheck {
 function checkSelectOne(field: Field, raw: unknown): FieldCheck {
   const value = matchOption(field, raw);
   if (value !== undefined) return { ok: true, value };
-  return { ok: false, message: `${fieldLabel(field)}: ${describeValue(raw)} is not one of ${optionList(field)}.` };
+  return { ok: false, message: `${fieldLabel(field)} must be one of ${optionList(field)}, got ${describeValue(raw)}.` };
 }
 
 function checkSelectMany(field: Field, raw: unknown): FieldCheck {
@@ -130,7 +135,7 @@ function checkSelectMany(field: Field, raw: unknown): FieldCheck {
   else return { ok: false, message: `${fieldLabel(field)} must be a list of options, got ${describeValue(raw)}.` };
   // Each option at most once: more values than twice the options cannot be a choice, and are not read one by one.
   if (items.length > 2 * options.length) {
-    return { ok: false, message: `${fieldLabel(field)}: ${items.length} values given, but there are only ${options.length} options.` };
+    return { ok: false, message: `${fieldLabel(field)} must be at most ${options.length} options, got ${items.length} values.` };
   }
   const chosen = new Set<OptionValue>();
   const unknown: unknown[] = [];
@@ -141,9 +146,9 @@ function checkSelectMany(field: Field, raw: unknown): FieldCheck {
   }
   if (unknown.length > 0) {
     const what = unknown.map(describeValue).join(", ");
-    return { ok: false, message: `${fieldLabel(field)}: ${what} ${unknown.length === 1 ? "is" : "are"} not among ${optionList(field)}.` };
+    return { ok: false, message: `${fieldLabel(field)} must be among ${optionList(field)}, got ${what}.` };
   }
-  if (field.required && chosen.size === 0) return { ok: false, message: `${fieldLabel(field)}: choose at least one option.` };
+  if (field.required && chosen.size === 0) return { ok: false, message: `${fieldLabel(field)} must have at least one option chosen.` };
   // The options' own order, so the sheet sees the same array whatever order the user clicked in.
   return { ok: true, value: options.map((o) => o.value).filter((value) => chosen.has(value)) };
 }
