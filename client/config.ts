@@ -43,6 +43,10 @@ export class Config {
     await this.raw.update("sandbox.mode", mode, vscode.ConfigurationTarget.Global);
   }
 
+  async setRemoteUrl(url: string): Promise<void> {
+    await this.raw.update("sandbox.remoteUrl", url, vscode.ConfigurationTarget.Global);
+  }
+
   async setSaveBeforeRun(on: boolean): Promise<void> {
     await this.raw.update("saveBeforeRun", on, vscode.ConfigurationTarget.Global);
   }

@@ -16,6 +16,7 @@ import { Config } from "./config";
 import { SheetLanguageClient } from "./languageClient";
 import { RunPanel } from "./runPanel";
 import { SavedRuns } from "./savedRuns";
+import { setUpRemote, type RemoteSetup } from "./remoteSetup";
 import { SandboxConfigurationError, SandboxManager, TOKEN_SECRET } from "./sandbox";
 import { ValueDecorations } from "./valueDecorations";
 
@@ -39,6 +40,8 @@ class Extension implements vscode.Disposable {
   private readonly savedRuns: SavedRuns;
   private lastState: RunState = "idle";
   private lastStepMs: number | undefined;
+  /** The remote set-up is asking (it changes the settings it listens to). */
+  private settingUpRemote = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -74,6 +77,9 @@ class Extension implements vscode.Disposable {
     context.subscriptions.push(
       vscode.window.onDidChangeActiveTextEditor(updateVisibility),
       vscode.workspace.onDidChangeConfiguration((e) => Config.affectsSandbox(e) && this.renderStatus()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration("uzoncalc.sandbox.mode")) void this.remoteChosenInSettings();
+      }),
       // An edit on an errored line makes that error stale.
       vscode.workspace.onDidChangeTextDocument((e) => e.contentChanges.length > 0 && this.diagnostics.delete(e.document.uri)),
       vscode.workspace.onDidOpenTextDocument(startLanguageServerFor),
@@ -182,7 +188,46 @@ class Extension implements vscode.Disposable {
       ],
       { title: "UzonCalc: where sheets run", placeHolder: `Now: ${this.config.sandboxMode}. Pick ${next} to switch.` },
     );
-    if (picked) await this.config.setSandboxMode(picked.mode);
+    if (!picked || picked.mode === this.config.sandboxMode) return;
+    if (picked.mode === "local") {
+      await this.config.setSandboxMode("local");
+      return;
+    }
+    // Switched only once the service answers this user: the URL, its health and the token are settled first.
+    this.settingUpRemote = true;
+    try {
+      if (!(await setUpRemote(this.remoteSetup()))) return;
+      await this.config.setSandboxMode("remote");
+    } finally {
+      this.settingUpRemote = false;
+    }
+    void vscode.window.setStatusBarMessage(`UzonCalc: sheets now run on ${this.config.remoteUrl}`, 5000);
+  }
+
+  private remoteSetup(): RemoteSetup {
+    return {
+      config: this.config,
+      token: {
+        get: () => Promise.resolve(this.context.secrets.get(TOKEN_SECRET)),
+        set: (token) => Promise.resolve(this.context.secrets.store(TOKEN_SECRET, token)),
+      },
+      log: (message) => this.log.info(message),
+    };
+  }
+
+  /**
+   * Remote chosen in the settings: the same questions as from the status item, asked once; the mode stays as the
+   * user set it, and a service that cannot be reached is said so now rather than at the next run.
+   */
+  private async remoteChosenInSettings(): Promise<void> {
+    if (this.settingUpRemote || this.config.sandboxMode !== "remote") return;
+    this.settingUpRemote = true;
+    try {
+      if (await setUpRemote(this.remoteSetup()))
+        void vscode.window.setStatusBarMessage(`UzonCalc: sheets now run on ${this.config.remoteUrl}`, 5000);
+    } finally {
+      this.settingUpRemote = false;
+    }
   }
 
   async restartLanguageServer(): Promise<void> {
