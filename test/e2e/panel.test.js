@@ -236,6 +236,17 @@ describe("UzonCalc run panel (code-server, packaged extension, driven through th
       assert.ok((await standalone.locator("math").count()) >= 3, "formulas as MathML, readable with scripts off");
       await standalone.screenshot({ path: path.join(H.SHOTS, "panel-8-export-standalone.png"), fullPage: true });
       await context.close();
+
+      // The values beside the code, where the engineer reads them: the editor at the lines that computed them, wide
+      // enough to show them (side bar hidden, the editor's group maximised where this VS Code has the command).
+      await page.locator(".tabs-container .tab", { hasText: "footing.calc.ts" }).first().click();
+      await page.keyboard.press("Control+B");
+      await H.runCommand(page, "Toggle Maximize Editor Group", 15000).catch(() => page.keyboard.press("Escape"));
+      await H.runCommand(page, "Go to Line/Column...");
+      await page.keyboard.type("45");
+      await page.keyboard.press("Enter");
+      await page.locator(".monaco-editor .view-lines", { hasText: "const area" }).waitFor({ timeout: 10000 });
+      await H.shot(page, "panel-8b-values-beside-code");
     }));
 
   test("a sheet error shows in the panel and in the Problems panel on its line", () =>
