@@ -212,18 +212,37 @@ function symbolText(unit: UnitPower, power: number): string {
   return power === 1 ? unit.s : unit.s + superscript(power);
 }
 
-/** How a unit reads on paper: kN·m, mm², kN/m³, kg/(m·s²). What the report, the form and the values beside the code show. */
-export function unitDisplay(powers: readonly UnitPower[]): string {
+/** What a unit is written with: text (kN·m/s²) here, MathML in the report (runtime/units/quantity.ts). */
+export interface UnitNotation {
+  symbol(unit: UnitPower, power: number): string;
+  dot: string;
+  slash: string;
+  open: string;
+  close: string;
+}
+
+/**
+ * A unit laid out as it reads on paper: the symbols with positive powers joined by dots, then a slash and the
+ * others (bracketed when more than one): kN·m, mm², kN/m³, kg/(m·s²). Only negative powers: all of them, signed.
+ */
+export function writeUnit(powers: readonly UnitPower[], notation: UnitNotation): string {
   const up: string[] = [];
   const down: string[] = [];
   for (const unit of powers) {
-    if (unit.p > 0) up.push(symbolText(unit, unit.p));
-    else down.push(symbolText(unit, -unit.p));
+    if (unit.p > 0) up.push(notation.symbol(unit, unit.p));
+    else down.push(notation.symbol(unit, -unit.p));
   }
-  if (up.length === 0) return down.length === 0 ? "" : powers.map((unit) => symbolText(unit, unit.p)).join("·");
-  const top = up.join("·");
+  if (up.length === 0) return powers.map((unit) => notation.symbol(unit, unit.p)).join(notation.dot);
+  const top = up.join(notation.dot);
   if (down.length === 0) return top;
-  return `${top}/${down.length === 1 ? down[0] : `(${down.join("·")})`}`;
+  return `${top}${notation.slash}${down.length === 1 ? down[0] : `${notation.open}${down.join(notation.dot)}${notation.close}`}`;
+}
+
+const TEXT_NOTATION: UnitNotation = { symbol: symbolText, dot: "·", slash: "/", open: "(", close: ")" };
+
+/** A unit as text: what the form, the values beside the code and messages show. */
+export function unitDisplay(powers: readonly UnitPower[]): string {
+  return writeUnit(powers, TEXT_NOTATION);
 }
 
 /** A unit as written in a sheet ("kN/m^3", "kN*m") as it reads on paper ("kN/m³", "kN·m"); other text trimmed, as it is. */

@@ -16,7 +16,9 @@ import {
   sameDimensions,
   unitDisplay,
   unitPowers,
+  writeUnit,
   type Dimensions,
+  type UnitNotation,
   type UnitPower,
 } from "../../../protocol/units";
 
@@ -140,19 +142,11 @@ function escapeUnit(text: string): string {
 const TIGHT_DOT = '<mo lspace="0" rspace="0">·</mo>';
 const TIGHT_SLASH = '<mo lspace="0" rspace="0">/</mo>';
 
-/** The unit as MathML, read the same way as unitText. */
+const MATH_NOTATION: UnitNotation = { symbol: symbolMath, dot: TIGHT_DOT, slash: TIGHT_SLASH, open: "<mo>(</mo>", close: "<mo>)</mo>" };
+
+/** The unit as MathML, laid out as unitText lays it out. */
 export function unitMath(terms: readonly Term[]): string {
-  const up: string[] = [];
-  const down: string[] = [];
-  for (const t of terms) {
-    if (t.p > 0) up.push(symbolMath(t, t.p));
-    else down.push(symbolMath(t, -t.p));
-  }
-  if (up.length === 0) return `<mrow>${terms.map((t) => symbolMath(t, t.p)).join(TIGHT_DOT)}</mrow>`;
-  const top = up.join(TIGHT_DOT);
-  if (down.length === 0) return `<mrow>${top}</mrow>`;
-  const bottom = down.length === 1 ? down[0]! : `<mo>(</mo>${down.join(TIGHT_DOT)}<mo>)</mo>`;
-  return `<mrow>${top}${TIGHT_SLASH}${bottom}</mrow>`;
+  return `<mrow>${writeUnit(terms, MATH_NOTATION)}</mrow>`;
 }
 
 // ---- reading units ------------------------------------------------------------------------------------
