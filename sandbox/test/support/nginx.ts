@@ -25,10 +25,7 @@ export async function startNginx(upstreamPorts: number[]): Promise<TestNginx> {
   fs.chmodSync(path.join(prefix, "tmp"), 0o777);
   fs.copyFileSync(NGINX_CONF, path.join(prefix, "nginx.conf"));
   fs.writeFileSync(path.join(prefix, "uzoncalc-listen.conf"), `listen 127.0.0.1:${port};\n`);
-  fs.writeFileSync(
-    path.join(prefix, "uzoncalc-upstreams.conf"),
-    upstreamPorts.map((p) => `server 127.0.0.1:${p} max_fails=1 fail_timeout=1s;\n`).join(""),
-  );
+  fs.writeFileSync(path.join(prefix, "uzoncalc-upstreams.conf"), upstreamPorts.map((p) => `server 127.0.0.1:${p} max_fails=0;\n`).join(""));
   const child: ChildProcess = spawn(binary, ["-p", prefix, "-c", path.join(prefix, "nginx.conf"), "-g", "daemon off;"], {
     stdio: ["ignore", "ignore", "pipe"],
   });
