@@ -164,7 +164,29 @@ function stripTags(markup: string): string {
   return text;
 }
 
-/** The table of contents, before the first numbered heading; only for a report with at least two sections. */
+/**
+ * Where the contents go: after the report's title (its title block, else its first h1) and the paragraphs and notes
+ * that directly follow it, so the calculation starts after them; never later than the first numbered heading.
+ * Fixed-string searches only: the body is sheet output.
+ */
+function contentsAt(body: string, firstHeading: number): number {
+  const block = body.indexOf('<header class="uzc-title-block">');
+  const h1 = body.indexOf("</h1>");
+  let at = -1;
+  if (block >= 0 && block < firstHeading) {
+    const end = body.indexOf("</header>", block);
+    if (end >= 0) at = end + "</header>".length;
+  } else if (h1 >= 0 && h1 < firstHeading) at = h1 + "</h1>".length;
+  if (at < 0) return firstHeading;
+  for (;;) {
+    while (body.charCodeAt(at) === 10) at++;
+    const close = body.startsWith("<p>", at) || body.startsWith('<p class="uzc-note">', at) ? body.indexOf("</p>", at) : -1;
+    if (close < 0 || close > firstHeading) break;
+    at = close + "</p>".length;
+  }
+  return Math.min(at, firstHeading);
+}
+
 /**
  * Tags in sheet markup (`html()`) that would act when the exported file is opened, whatever the CSP says: a meta
  * refresh navigates away, `<base>` and `<form>` point links and submissions elsewhere (carrying the inputs), the
@@ -179,6 +201,7 @@ export function inertMarkup(body: string): string {
 /** The exported document's CSP: nothing loads or runs; links cannot be rebased nor forms sent anywhere. */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
+/** The table of contents, after the title and its introduction; only for a report with at least two sections. */
 function withContents(body: string): string {
   const { entries, firstAt } = numberedHeadings(body);
   if (entries.filter((e) => e.level === 2).length < 2) return body;
@@ -203,7 +226,8 @@ function withContents(body: string): string {
   }
   list += `${inSublist ? "</ol>" : ""}${inItem ? "</li>" : ""}</ol>`;
   const nav = `<nav class="uzc-toc"><p class="uzc-toc-title">Contents</p>${list}</nav>\n`;
-  return body.slice(0, firstAt) + nav + body.slice(firstAt);
+  const at = contentsAt(body, firstAt);
+  return body.slice(0, at) + nav + body.slice(at);
 }
 
 function formatValue(value: unknown): string {

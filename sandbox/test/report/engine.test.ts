@@ -242,6 +242,22 @@ describe("report engine", function () {
       assert.doesNotMatch(document('<h2 id="sec-1"><span class="uzc-num">1</span> Only</h2>\n'), /uzc-toc"/);
     });
 
+    it("puts the contents after the title and its introduction, before the calculation starts", () => {
+      const h2 = (n: number) => `<h2 id="sec-${n}"><span class="uzc-num">${n}</span> S${n}</h2>\n`;
+      const intro =
+        '<h1>Pad footing</h1>\n<p>Bearing and sliding.</p>\n<p class="uzc-note"><span class="uzc-note-label">Note</span> Per metre.</p>\n';
+      const equation = '<div class="uzc-eq"><math displaystyle="true"><mi>a</mi><mo>=</mo><mn>1</mn></math></div>\n';
+      const result = document(intro + equation + h2(1) + h2(2));
+      const nav = result.indexOf('<nav class="uzc-toc">');
+      assert.ok(
+        nav > result.indexOf("Per metre.") && nav < result.indexOf('<div class="uzc-eq">'),
+        "after the introduction, before the first equation",
+      );
+      // Without a title, before the first numbered heading as before.
+      const untitled = document(equation + h2(1) + h2(2));
+      assert.ok(untitled.indexOf('<nav class="uzc-toc">') > untitled.indexOf('<div class="uzc-eq">'));
+    });
+
     it("reads hostile headings in linear time and keeps their markup out of the contents", () => {
       const started = performance.now();
       document('<h2 id="sec-1">'.repeat(100_000));
