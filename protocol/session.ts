@@ -16,16 +16,37 @@ export interface InputLogEntry {
   legend?: WindowLegend;
 }
 
-/** A window's title and each field's label and unit: what a reader of the report knows an input by. */
+/**
+ * A window's title, and each field's label, unit and the labels of its options where they differ from their
+ * values: what a reader of the report knows an input by.
+ */
 export interface WindowLegend {
   title: string;
-  fields: Record<string, { label: string; unit?: string }>;
+  fields: Record<string, FieldLegend>;
+}
+
+export interface FieldLegend {
+  label: string;
+  unit?: string;
+  /** Option label by the option's value as text, for the options whose label is not that text. */
+  options?: Record<string, string>;
 }
 
 export function windowLegend(window: WindowSpec): WindowLegend {
   const fields: WindowLegend["fields"] = {};
-  for (const field of window.fields) fields[field.name] = field.unit ? { label: field.label, unit: field.unit } : { label: field.label };
+  for (const field of window.fields) {
+    const legend: FieldLegend = { label: field.label };
+    if (field.unit) legend.unit = field.unit;
+    for (const option of field.options ?? []) {
+      if (option.label !== String(option.value)) (legend.options ??= {})[String(option.value)] = option.label;
+    }
+    fields[field.name] = legend;
+  }
   return { title: window.title, fields };
+}
+
+function isStrings(value: unknown): boolean {
+  return isRecord(value) && Object.values(value).every((text) => typeof text === "string");
 }
 
 function isLegend(value: unknown): value is WindowLegend {
@@ -34,7 +55,11 @@ function isLegend(value: unknown): value is WindowLegend {
     typeof value.title === "string" &&
     isRecord(value.fields) &&
     Object.values(value.fields).every(
-      (field) => isRecord(field) && typeof field.label === "string" && (field.unit === undefined || typeof field.unit === "string"),
+      (field) =>
+        isRecord(field) &&
+        typeof field.label === "string" &&
+        (field.unit === undefined || typeof field.unit === "string") &&
+        (field.options === undefined || isStrings(field.options)),
     )
   );
 }

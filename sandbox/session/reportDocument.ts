@@ -5,7 +5,7 @@
 import type { JsonValue } from "../../protocol/json";
 import type { SheetError } from "../../protocol/rpc";
 import { escapeHtml } from "../../protocol/html";
-import type { WindowLegend } from "../../protocol/session";
+import type { FieldLegend, WindowLegend } from "../../protocol/session";
 import { unitLabel } from "../../protocol/units";
 import { formatErrorLocation } from "../loader/sourceMap";
 
@@ -230,10 +230,12 @@ function withContents(body: string): string {
   return body.slice(0, at) + nav + body.slice(at);
 }
 
-function formatValue(value: unknown): string {
-  if (Array.isArray(value)) return value.map(formatValue).join(", ");
+/** An input as the form showed it: an option by its label, a checkbox as yes or no, nothing as —. */
+function formatValue(value: unknown, field?: FieldLegend): string {
+  if (Array.isArray(value)) return value.map((item) => formatValue(item, field)).join(", ");
   if (value === null) return "—";
-  return String(value);
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  return field?.options?.[String(value)] ?? String(value);
 }
 
 /**
@@ -245,7 +247,7 @@ function inputsTable(inputs: ReportDocumentInput["inputs"]): string {
   const rows = inputs.flatMap((entry) =>
     Object.entries(entry.values).map(([name, value]) => {
       const field = entry.legend?.fields[name];
-      const shown = formatValue(value);
+      const shown = formatValue(value, field);
       const withUnit = field?.unit && typeof value === "number" ? `${shown} ${unitLabel(field.unit)}` : shown;
       return `<tr><td>${escapeHtml(entry.legend?.title ?? entry.window)}</td><td>${escapeHtml(field?.label ?? name)}</td><td>${escapeHtml(withUnit)}</td></tr>`;
     }),

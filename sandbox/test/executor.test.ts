@@ -72,7 +72,7 @@ describe("executor: running sheets", () => {
   });
   afterEach(() => executor.close());
 
-  it("lists the inputs in the document by window title, field label and value with its unit (issue 16 item 6)", async () => {
+  it("lists the inputs in the document by window title, field label and value with its unit, options by their labels (issue 16 item 6)", async () => {
     const source = [
       'import { UI, Window, p } from "uzoncalc";',
       "export async function* sheet() {",
@@ -80,17 +80,24 @@ describe("executor: running sheets", () => {
       '    { name: "H", type: "number", label: "Retained height", unit: "m", required: true },',
       '    { name: "gamma", type: "number", label: "Unit weight", unit: "kN/m^3", required: true },',
       '    { name: "note", type: "text", label: "Note" },',
+      '    { name: "kind", type: "selectOne", label: "Kind", options: [{ value: "rc", label: "Reinforced" }, "plain"] },',
+      '    { name: "wet", type: "boolean", label: "Wet" },',
       "  ] }));",
       "  p(`H = ${g.H}`);",
       "}",
     ].join("\n");
     const first = await executor.execute({ source, filename: "wall.calc.ts" });
-    const done = await executor.resume({ session_id: first.session_id, user_input: { H: "3200 mm", gamma: 18, note: "A" } });
+    const done = await executor.resume({
+      session_id: first.session_id,
+      user_input: { H: "3200 mm", gamma: 18, note: "A", kind: "rc", wet: true },
+    });
     assert.equal(done.status, "completed", JSON.stringify(done.error));
     const inputs = done.result!.slice(done.result!.indexOf("<th>Inputs</th>"));
     assert.match(inputs, /<td>Geometry<\/td><td>Retained height<\/td><td>3\.2 m<\/td>/);
     assert.match(inputs, /<td>Geometry<\/td><td>Unit weight<\/td><td>18 kN\/m³<\/td>/);
     assert.match(inputs, /<td>Geometry<\/td><td>Note<\/td><td>A<\/td>/);
+    assert.match(inputs, /<td>Geometry<\/td><td>Kind<\/td><td>Reinforced<\/td>/, "an option by its label");
+    assert.match(inputs, /<td>Geometry<\/td><td>Wet<\/td><td>yes<\/td>/);
   });
 
   it("pauses and resumes across three windows, the report growing at each step", async () => {
