@@ -1,19 +1,22 @@
 // A pad footing under a column: bearing pressure and sliding. Asks for every kind of field a sheet can use.
 import { UI, Window, h1, h2, p, table } from "uzoncalc";
+import { kN, kPa, m, mm, units } from "uzoncalc/units";
 import { round } from "./lib/sections";
 
-/** Allowable bearing pressure (kPa) and base friction coefficient, for a preliminary design. */
+/** Allowable bearing pressure and base friction coefficient, for a preliminary design. */
 const SOILS = {
-  "Dense sand": { q_allow: 300, mu: 0.55 },
-  "Stiff clay": { q_allow: 150, mu: 0.35 },
-  "Soft clay": { q_allow: 75, mu: 0.25 },
-} as const;
+  "Dense sand": { q_allow: 300 * kPa, mu: 0.55 },
+  "Stiff clay": { q_allow: 150 * kPa, mu: 0.35 },
+  "Soft clay": { q_allow: 75 * kPa, mu: 0.25 },
+};
 
-const CONCRETE_WEIGHT = 25; // kN/m³
+const CONCRETE_WEIGHT = 25 * (kN / m ** 3);
 
 export async function* sheet() {
   h1("Pad footing");
   p("Bearing pressure under a rectangular pad footing and its resistance to sliding.");
+  // Soil pressures read in kPa (a stress would otherwise read in MPa).
+  units({ stress: "kPa" });
 
   const footing = yield UI(
     Window({
@@ -42,9 +45,12 @@ export async function* sheet() {
   );
 
   const soil = SOILS[footing.soil as keyof typeof SOILS];
-  const area = footing.B * footing.L;
-  const selfWeight = area * (footing.t / 1000) * CONCRETE_WEIGHT;
-  const qAllow = footing.submerged ? soil.q_allow / 2 : soil.q_allow;
+  const B = footing.B * m;
+  const L = footing.L * m;
+  const t = footing.t * mm;
+  const area = B * L;
+  const selfWeight = area * t * CONCRETE_WEIGHT;
+  const q_allow = footing.submerged ? soil.q_allow / 2 : soil.q_allow;
   h2(`Footing ${footing.ref ?? ""}`.trim());
   table(
     ["Quantity", "Value"],
@@ -52,8 +58,8 @@ export async function* sheet() {
       ["Plan B × L", `${footing.B} m × ${footing.L} m`],
       ["Thickness", `${footing.t} mm`],
       ["Soil", `${footing.soil}${footing.submerged ? " (submerged)" : ""}`],
-      ["Allowable pressure", `${qAllow} kPa`],
-      ["Self weight", `${round(selfWeight, 1)} kN`],
+      ["Allowable pressure", q_allow],
+      ["Self weight", selfWeight],
     ],
     "Footing and soil",
   );
@@ -68,21 +74,21 @@ export async function* sheet() {
     }),
   );
 
-  const total = loads.N + selfWeight;
+  const N = loads.N * kN;
+  const total = N + selfWeight;
   const rows: (string | number)[][] = [];
   if (footing.checks.includes("bearing")) {
     const q = total / area;
-    rows.push(["Bearing", `${round(q, 1)} kPa`, `${qAllow} kPa`, round(q / qAllow, 3), q <= qAllow ? "OK" : "FAILS"]);
+    rows.push(["Bearing", q, q_allow, round(q / q_allow, 3), q <= q_allow ? "OK" : "FAILS"]);
   }
   if (footing.checks.includes("sliding")) {
     const resistance = soil.mu * total;
-    const H = loads.H ?? 0;
-    rows.push(["Sliding", `${round(H, 1)} kN`, `${round(resistance, 1)} kN`, round(H / resistance, 3), H <= resistance ? "OK" : "FAILS"]);
+    const H = loads.H * kN;
+    rows.push(["Sliding", H, resistance, round(H / resistance, 3), H <= resistance ? "OK" : "FAILS"]);
   }
   h2("Checks");
   if (rows.length === 0) p("No checks were selected.");
-  else
-    table(["Check", "Demand", "Capacity", "Utilisation", "Result"], rows, `N = ${loads.N} kN plus ${round(selfWeight, 1)} kN self weight`);
+  else table(["Check", "Demand", "Capacity", "Utilisation", "Result"], rows, `N = ${loads.N} kN plus ${selfWeight} self weight`);
   if (footing.notes) p(`Notes: ${footing.notes}`);
-  return { total: round(total, 1), area: round(area, 3) };
+  return { total: round(total.in("kN"), 1), area: round(area.in("m^2"), 3) };
 }
