@@ -40,8 +40,7 @@ th { background: color-mix(in srgb, var(--rule) 35%, transparent); }
 math { font-family: "STIX Two Math", "Cambria Math", "Latin Modern Math", "STIXGeneral", math; color: var(--math); }
 .uzc-eq { margin: 0.4em 0 0.4em 1.5em; overflow-x: auto; overflow-y: hidden; padding: 0.1em 0; }
 .uzc-eq math { font-size: 1.1em; }
-.uzc-eq-wrap { display: flex; flex-wrap: wrap; align-items: baseline; column-gap: 0.3em; row-gap: 0.3em; padding-left: 2em; }
-.uzc-eq-wrap > math:first-child { margin-left: -2em; }
+.uzc-eq-wrap { display: flex; flex-wrap: wrap; align-items: baseline; column-gap: 0.3em; row-gap: 0.3em; }
 mtable.uzc-cases mtd { text-align: left; padding: 0.1em 0.5em 0.1em 0.2em; }
 .uzc-check { margin: 0.6em 0; padding: 0.4em 0.8em; border-left: 4px solid var(--ok); background: color-mix(in srgb, var(--ok) 7%, transparent); }
 .uzc-check-fail { border-left-color: var(--bad); background: color-mix(in srgb, var(--bad) 8%, transparent); }

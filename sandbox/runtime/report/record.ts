@@ -188,9 +188,9 @@ function equationMarkup(parts: string[]): string {
 }
 
 /** Lines with less markup than this are never long (a cheap test before the text is measured). */
-const LONG_MARKUP = 600;
+const LONG_MARKUP = 450;
 /** Characters of text a line may have before it is written to wrap; a side longer than half of it splits too. */
-const LONG_TEXT = 90;
+const LONG_TEXT = 50;
 
 /** The length of markup's text (tags left out): what the line shows, roughly how wide it is. */
 function textLength(markup: string): number {
@@ -233,7 +233,7 @@ function topLevelTerms(side: string): string[] {
 /**
  * A long line as pieces the page wraps between as its width requires, each its own <math> (MathML does not break
  * a line inside one): at each `=` (the name stays with the first side), and inside a long side before each of its
- * top-level + and −. A continuation is indented under the line's start (the report's CSS, .uzc-eq-wrap).
+ * top-level + and −. The report's CSS (.uzc-eq-wrap) lays the pieces out in a row that wraps.
  */
 function wrappedMarkup(parts: string[]): string | undefined {
   let length = 0;
