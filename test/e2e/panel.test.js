@@ -274,6 +274,23 @@ describe("UzonCalc run panel (code-server, packaged extension, driven through th
         .waitFor({ timeout: 15000 });
     }));
 
+  test("the form writes a unit as the report does: kN/m³, not kN/m^3 (issue 16 item 8)", () =>
+    session.br.withPage("panel-units", async (page) => {
+      await openSheet(page, session, "retaining-wall.calc.ts");
+      await H.runCommand(page, "UzonCalc: Run Calc");
+      let frame = await H.webviewFrameWith(page, '[data-form] [data-field="H"]', 60000);
+      await frame.locator('[data-action="submit"]').click();
+      frame = await H.webviewFrameWith(page, '[data-form] [data-field="gamma"]', 20000);
+      const row = frame.locator(".uzc-field", { has: frame.locator('[data-field="gamma"]') });
+      const label = await row.locator("label").innerText();
+      assert.match(label, /Unit weight of the soil \* \[kN\/m³\]/, label);
+      await H.shot(page, "panel-13-units-in-the-form");
+      await frame.locator('[data-action="submit"]').click();
+      await frame.locator('.uzc-state[data-state="completed"]').waitFor({ timeout: 20000 });
+      assert.match(await frame.locator("[data-report]").innerText(), /Bearing/);
+      await H.shot(page, "panel-14-retaining-wall");
+    }));
+
   test("unsaved changes: Run Calc asks once; Run Saved Version runs the file on disk, Save and Run saves first", () =>
     session.br.withPage("panel-unsaved", async (page) => {
       await openSheet(page, session, "saved.calc.ts");
