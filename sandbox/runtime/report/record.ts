@@ -206,8 +206,7 @@ function textLength(markup: string): number {
 }
 
 /** `markup` cut before each + and − that is not inside an element (its top-level terms), keeping the operators. */
-function topLevelTerms(side: string): string[] {
-  let markup = side;
+function topLevelTerms(markup: string): string[] {
   const terms: string[] = [];
   let depth = 0;
   let start = 0;
@@ -218,8 +217,6 @@ function topLevelTerms(side: string): string[] {
     }
     if (depth === 0 && i > start && (markup.startsWith("<mo>+</mo>", i) || markup.startsWith("<mo>−</mo>", i))) {
       terms.push(markup.slice(start, i));
-      // First in its <math>, the operator would read as a sign (no space after it): give it a binary one's space.
-      markup = `${markup.slice(0, i)}<mo rspace="0.2222em">${markup.slice(i + 4)}`;
       start = i;
     }
     const end = markup.indexOf(">", i);
@@ -230,6 +227,9 @@ function topLevelTerms(side: string): string[] {
   return terms;
 }
 
+/** First in its <math>, an operator would read as a sign (no space after it): this gives it a binary one's space. */
+const LEADING_OPERATOR = '<mo rspace="0.2222em">';
+
 /**
  * A long line as pieces the page wraps between as its width requires, each its own <math> (MathML does not break
  * a line inside one): at each `=` (the name stays with the first side), and inside a long side before each of its
@@ -238,11 +238,14 @@ function topLevelTerms(side: string): string[] {
 function wrappedMarkup(parts: string[]): string | undefined {
   let length = 0;
   for (let i = 0; i < parts.length; i++) length += parts[i]!.length;
-  if (length < LONG_MARKUP || textLength(parts.join("")) <= LONG_TEXT) return undefined;
+  if (length < LONG_MARKUP) return undefined;
+  const texts = parts.map(textLength);
+  if (texts.reduce((sum, n) => sum + n, 0) <= LONG_TEXT) return undefined;
   const pieces: string[] = [];
   for (let i = 0; i < parts.length; i++) {
     const side = parts[i]!;
-    const terms = i > 0 && textLength(side) > LONG_TEXT / 2 ? topLevelTerms(side) : [side];
+    const terms = i > 0 && texts[i]! > LONG_TEXT / 2 ? topLevelTerms(side) : [side];
+    for (let k = 1; k < terms.length; k++) terms[k] = LEADING_OPERATOR + terms[k]!.slice("<mo>".length);
     terms[0] = (i > 0 ? "<mo>=</mo>" : "") + terms[0];
     // The name is never alone on its line: it goes with the first piece of the first side.
     if (i === 1 && pieces.length === 1) terms[0] = pieces.pop()! + terms[0];
@@ -319,12 +322,13 @@ function renderEquation(descriptor: EquationDescriptor, value: unknown, temps: u
   if (descriptor.sym !== undefined && pushDistinct(parts, descriptor.sym)) shown |= SYM;
   if (descriptor.sub !== undefined && pushDistinct(parts, fill(descriptor.sub, temps))) shown |= SUB;
   if ((!descriptor.lit || descriptor.sym === undefined) && pushDistinct(parts, result.math)) shown |= VALUE;
-  const markup = equationMarkup(parts);
+  // One markup for the report and, where the text is read from it, for the hover (formulaText reads pieces as one line).
+  const markup = wrappedMarkup(parts) ?? equationMarkup(parts);
   if (state) {
     state.d = result.text;
     state.f = lineText(descriptor, shown, result, temps, markup);
   }
-  emit(wrappedMarkup(parts) ?? markup);
+  emit(markup);
 }
 
 function paragraphs(html: string): string {
