@@ -8,6 +8,8 @@
 import type * as acorn from "acorn";
 import { HOLE_PAREN_COMPOUND, HOLE_PAREN_NEGATIVE, type HolePart, type TemplatePart } from "../../runtime/report/descriptor";
 import { literalParts, numberMath, type NumberParts } from "../../runtime/report/numbers";
+import { unitPowersMath } from "../../runtime/units/quantity";
+import type { UnitPower } from "../../../protocol/units";
 import { escapeMarkup, nameMath } from "./symbolNames";
 
 /** Thrown for a construct that has no rendering (objects, functions, `new`, ...): the line shows its value only. */
@@ -224,43 +226,49 @@ function inputName(env: FormulaEnvironment, n: acorn.Node): string | undefined {
 }
 
 /**
- * A unit written as code (`kN`, `kN / m ** 3`, `kN * m`) as the unit reads in print (kN/m³, kN·m), or undefined
- * when `n` is not made of unit names, `*`, `/` and whole powers alone.
+ * The symbols and powers of a unit written as code (`kN`, `kN / m ** 3`, `kN * m`), or undefined when `n` is not
+ * made of unit names, `*`, `/` and whole powers alone.
  */
-function unitExpression(env: FormulaEnvironment, n: acorn.Node): string | undefined {
+function unitPowersOf(env: FormulaEnvironment, n: acorn.Node, sign = 1): UnitPower[] | undefined {
   if (!env.unitSymbol) return undefined;
   if (n.type === "Identifier") {
     const unit = env.unitSymbol((n as acorn.Identifier).name);
-    return unit === undefined ? undefined : unitSymbolMath(unit);
+    return unit === undefined ? undefined : [{ s: unit, p: sign }];
   }
-  if (n.type === "ParenthesizedExpression") return unitExpression(env, (n as acorn.ParenthesizedExpression).expression);
+  if (n.type === "ParenthesizedExpression") return unitPowersOf(env, (n as acorn.ParenthesizedExpression).expression, sign);
   if (n.type !== "BinaryExpression") return undefined;
   const b = n as acorn.BinaryExpression;
   if (b.operator === "**") {
-    const base = b.left.type === "Identifier" ? unitExpression(env, b.left) : undefined;
+    const base = b.left.type === "Identifier" ? unitPowersOf(env, b.left, sign) : undefined;
     const power = b.right.type === "Literal" ? (b.right as acorn.Literal).value : undefined;
     if (base === undefined || typeof power !== "number" || !Number.isInteger(power)) return undefined;
-    return `<msup>${base}<mn>${power}</mn></msup>`;
+    return [{ s: base[0]!.s, p: sign * power }];
   }
   if (b.operator !== "*" && b.operator !== "/") return undefined;
-  const left = unitExpression(env, b.left);
-  const right = left === undefined ? undefined : unitExpression(env, b.right);
-  if (left === undefined || right === undefined) return undefined;
-  // `kN / (m * s)`: what follows a slash in brackets when it is a product.
-  const divisor = b.operator === "/" && /^<mrow>/.test(right) ? `<mrow><mo>(</mo>${right}<mo>)</mo></mrow>` : right;
-  return `<mrow>${left}${b.operator === "*" ? '<mo lspace="0" rspace="0">·</mo>' : '<mo lspace="0" rspace="0">/</mo>'}${divisor}</mrow>`;
+  const left = unitPowersOf(env, b.left, sign);
+  const right = left === undefined ? undefined : unitPowersOf(env, b.right, b.operator === "/" ? -sign : sign);
+  return left === undefined || right === undefined ? undefined : [...left, ...right];
+}
+
+/** A unit written as code as it reads in print, laid out as the report lays out a value's unit (kN/m³, kN·m). */
+function unitExpression(env: FormulaEnvironment, n: acorn.Node): string | undefined {
+  const powers = unitPowersOf(env, n);
+  if (powers === undefined) return undefined;
+  const math = unitPowersMath(powers);
+  return powers.length === 1 ? math : `<mrow>${math}</mrow>`;
 }
 
 /**
- * Whether `node` is an input as the sheet takes it in: `g.H`, `g.H * m`, `params.loadFactor ?? 1.5`. Assigned to a
- * name, such a line reads as that name and the value (`H = 3.2 m`): its formula would only name the input again.
+ * The input `node` is as the sheet takes it in, by the input's name: `g.H`, `g.H * m` and `s.gamma * (kN / m ** 3)`
+ * are inputs, and so is `params.loadFactor ?? 1.5`. Assigned to a name, such a line reads as that name and the
+ * value (`H = 3.2 m`): its formula would only name the input again.
  */
-export function isInputValue(env: FormulaEnvironment, node: acorn.Node): boolean {
-  if (inputName(env, node) !== undefined) return true;
-  if (node.type !== "BinaryExpression" && node.type !== "LogicalExpression") return false;
+export function inputOf(env: FormulaEnvironment, node: acorn.Node): string | undefined {
+  const direct = inputName(env, node);
+  if (direct !== undefined || (node.type !== "BinaryExpression" && node.type !== "LogicalExpression")) return direct;
   const n = node as acorn.BinaryExpression | acorn.LogicalExpression;
-  if (n.operator === "??") return n.right.type === "Literal" && inputName(env, n.left) !== undefined;
-  return n.operator === "*" && inputName(env, n.left) !== undefined && unitExpression(env, n.right) !== undefined;
+  if (n.operator === "??") return n.right.type === "Literal" ? inputName(env, n.left) : undefined;
+  return n.operator === "*" && unitPowersOf(env, n.right) !== undefined ? inputName(env, n.left) : undefined;
 }
 
 /** Compiles one expression; create one per formula (its temps and wraps belong to that formula). */
@@ -498,14 +506,12 @@ export class FormulaCompiler {
     if (n.left.type === "PrivateIdentifier") throw new NotRenderable("#private in");
     const quantity = n.operator === "*" || n.operator === "/" ? this.quantityLiteral(n.operator, n.left, n.right) : undefined;
     if (quantity) return quantity;
-    // An input with a default (`params.loadFactor ?? 1.5`): the input's name, and the value it came to.
-    const defaulted = n.operator === "??" && n.right.type === "Literal" ? inputName(this.env, n.left) : undefined;
-    if (defaulted !== undefined) return this.hole(n, atom(nameMath(defaulted)), substitute, defaulted);
+    // An input made a quantity (`g.H * m`) or given a default (`params.loadFactor ?? 1.5`): the input's name, and
+    // the value it came to, with its unit.
+    const input = inputOf(this.env, n);
+    if (input !== undefined) return this.hole(n, atom(nameMath(input)), substitute, input);
     const unitSym = n.operator === "*" ? unitExpression(this.env, n.right) : undefined;
     if (unitSym !== undefined) {
-      // An input made a quantity (`g.H * m`, `s.gamma * (kN / m ** 3)`): the input's name, and its value with the unit.
-      const input = inputName(this.env, n.left);
-      if (input !== undefined) return this.hole(n, atom(nameMath(input)), substitute, input);
       // `K_a * s.q * kPa` is K_a · q, with q's value and unit in the substitution, as `K_a * (s.q * kPa)` would read.
       const product = n.left.type === "BinaryExpression" && n.left.operator === "*" ? n.left : undefined;
       const inner = product && inputName(this.env, product.right);

@@ -18,7 +18,7 @@ import {
   type TextDescriptor,
 } from "../../runtime/report/descriptor";
 import { inlineText, startsWithOperator, textTemplate } from "../../runtime/report/formulaText";
-import { FormulaCompiler, isInputValue, NotRenderable, targetMath, type Compiled, type FormulaEnvironment } from "./formula";
+import { FormulaCompiler, inputOf, NotRenderable, targetMath, type Compiled, type FormulaEnvironment } from "./formula";
 import { escapeMarkup, isPrivateName } from "./symbolNames";
 import { runtimeCallee, type FunctionNode, type SheetScope } from "./sheetScope";
 
@@ -440,11 +440,11 @@ const CHECK_COMPARISONS: Record<string, "<" | "<=" | ">" | ">=" | "==" | "!="> =
 
 /**
  * A line whose formula would only name where the value came from reads as the name and the value: an input as the
- * sheet takes it in (`H = g.H * m` is H = 3.2 m, see isInputValue) and a lookup under its own name
+ * sheet takes it in (`H = g.H * m` is H = 3.2 m, see inputOf) and a lookup under its own name
  * (`f_m = props.f_m` is f_m = 28 MPa).
  */
 function readsAsItsValue(env: FormulaEnvironment, init: acorn.Node, name: string): boolean {
-  if (isInputValue(env, init)) return true;
+  if (inputOf(env, init) !== undefined) return true;
   const member = init.type === "MemberExpression" ? (init as acorn.MemberExpression) : undefined;
   return !!member && !member.computed && member.property.type === "Identifier" && member.property.name === name;
 }

@@ -73,7 +73,7 @@ export class Quantity {
 
   /** The unit it is shown in, as text ("kN·m", "N/mm²"). */
   get unit(): string {
-    return unitText(this.terms);
+    return unitDisplay(this.terms);
   }
 
   /** The same quantity shown in `unit` ("kN*m", "MPa"); throws if the dimensions differ. */
@@ -125,12 +125,7 @@ function termsDims(terms: readonly Term[]): Dimensions {
   return d;
 }
 
-/** kN·m, mm², kN/m², kg/(m·s²). */
-export function unitText(terms: readonly Term[]): string {
-  return unitDisplay(terms);
-}
-
-function symbolMath(t: Term, power: number): string {
+function symbolMath(t: UnitPower, power: number): string {
   const mi = `<mi mathvariant="normal">${escapeUnit(t.s)}</mi>`;
   return power === 1 ? mi : `<msup>${mi}<mn>${power < 0 ? "−" + String(-power) : String(power)}</mn></msup>`;
 }
@@ -144,9 +139,14 @@ const TIGHT_SLASH = '<mo lspace="0" rspace="0">/</mo>';
 
 const MATH_NOTATION: UnitNotation = { symbol: symbolMath, dot: TIGHT_DOT, slash: TIGHT_SLASH, open: "<mo>(</mo>", close: "<mo>)</mo>" };
 
-/** The unit as MathML, laid out as unitText lays it out. */
+/** A unit's symbols and powers as MathML, laid out as its text is (writeUnit): kN·m, kN/m³, kg/(m·s²). */
+export function unitPowersMath(powers: readonly UnitPower[]): string {
+  return writeUnit(powers, MATH_NOTATION);
+}
+
+/** A value's unit as MathML (one element, for the report's value markup). */
 export function unitMath(terms: readonly Term[]): string {
-  return `<mrow>${writeUnit(terms, MATH_NOTATION)}</mrow>`;
+  return `<mrow>${unitPowersMath(terms)}</mrow>`;
 }
 
 // ---- reading units ------------------------------------------------------------------------------------
@@ -260,12 +260,16 @@ function kindDefault(dims: Dimensions): readonly Term[] | undefined {
     const terms = parseTerms(text)!;
     return { dims: termsDims(terms), terms };
   });
-  for (const kind of kindDefaults) if (sameDimensions(kind.dims, dims)) return kind.terms;
-  return undefined;
+  return unitsOfKind(kindDefaults, dims);
 }
 
 function preferenceFor(dims: Dimensions): readonly Term[] | undefined {
-  for (const p of preferences) if (sameDimensions(p.dims, dims)) return p.terms;
+  return unitsOfKind(preferences, dims);
+}
+
+/** The units a list gives for a kind (its dimensions), if it has any. */
+function unitsOfKind(list: readonly { dims: Dimensions; terms: readonly Term[] }[], dims: Dimensions): readonly Term[] | undefined {
+  for (const entry of list) if (sameDimensions(entry.dims, dims)) return entry.terms;
   return undefined;
 }
 
