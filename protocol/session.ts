@@ -8,10 +8,13 @@ import type { FieldValue, WindowSpec } from "./fields";
 import { isRecord, type JsonObject } from "./json";
 import { parseSessionId, type Parsed } from "./rpc";
 
-/** One answered window, with the values as the sheet received them (validated and converted). */
-export interface InputLogEntry {
+/**
+ * One answered window, with the values as the sheet received them (validated and converted); with `unknown`
+ * values, as they were given (a run driver's answers, before the sandbox checked them).
+ */
+export interface InputLogEntry<Value = FieldValue> {
   window: string;
-  values: Record<string, FieldValue>;
+  values: Record<string, Value>;
   /** How the window read, for the report's table of inputs; not needed to replay it. */
   legend?: WindowLegend;
 }

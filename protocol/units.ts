@@ -251,6 +251,11 @@ export function unitLabel(text: string): string {
   return powers ? unitDisplay(powers) : text.trim();
 }
 
+/** A number as a form field in `unit` shows it ("3.2 m", "18 kN/m³"); without a unit, the number alone. */
+export function valueWithUnit(value: number | string, unit: string | undefined): string {
+  return unit ? `${value} ${unitLabel(unit)}` : String(value);
+}
+
 export function sameDimensions(a: Dimensions, b: Dimensions): boolean {
   return a.length === b.length && a.every((e, i) => Math.abs(e - (b[i] ?? 0)) < 1e-12);
 }

@@ -2,7 +2,7 @@
 // The sandbox runs this before a value reaches a sheet; the webview runs the same code as the user types.
 
 import { describeValue, quoted, type Field, type FieldValue, type OptionValue, type WindowSpec } from "./fields";
-import { convertValue, parseQuantity, unitLabel } from "./units";
+import { convertValue, parseQuantity, unitLabel, valueWithUnit } from "./units";
 
 export type FieldCheck = { ok: true; value: FieldValue } | { ok: false; message: string };
 
@@ -19,10 +19,6 @@ export function missingValue(field: Field): FieldValue {
   if (field.type === "boolean") return false;
   if (field.type === "selectMany") return [];
   return null;
-}
-
-function withUnit(value: number, field: Field): string {
-  return field.unit ? `${value} ${unitLabel(field.unit)}` : String(value);
 }
 
 function fieldLabel(field: Field): string {
@@ -92,10 +88,16 @@ function checkNumber(field: Field, raw: unknown): FieldCheck {
     return { ok: false, message: `${label} must be a number, got ${describeValue(raw)}.` };
   }
   if (field.min !== undefined && value < field.min) {
-    return { ok: false, message: `${label} must be at least ${withUnit(field.min, field)}, got ${withUnit(value, field)}.` };
+    return {
+      ok: false,
+      message: `${label} must be at least ${valueWithUnit(field.min, field.unit)}, got ${valueWithUnit(value, field.unit)}.`,
+    };
   }
   if (field.max !== undefined && value > field.max) {
-    return { ok: false, message: `${label} must be at most ${withUnit(field.max, field)}, got ${withUnit(value, field)}.` };
+    return {
+      ok: false,
+      message: `${label} must be at most ${valueWithUnit(field.max, field.unit)}, got ${valueWithUnit(value, field.unit)}.`,
+    };
   }
   return { ok: true, value };
 }

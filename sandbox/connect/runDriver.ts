@@ -6,7 +6,7 @@
 import { CLIENT_HTML_MODE } from "../../protocol/limits";
 import { Refusal } from "../../protocol/refusal";
 import type { ExecuteRequest, ExecutionResponse } from "../../protocol/rpc";
-import { windowLegend, type WindowLegend } from "../../protocol/session";
+import { windowLegend, type InputLogEntry } from "../../protocol/session";
 import { RunTranscript, type Folded, type WaitingAt } from "./runTranscript";
 import type { SandboxClient } from "./sandboxClient";
 
@@ -23,11 +23,7 @@ export interface WaitingRun extends WaitingAt {
 }
 
 /** A window answered through a driver: the values as they were given, and how the window read. */
-export interface AnsweredWindow {
-  window: string;
-  values: Record<string, unknown>;
-  legend?: WindowLegend;
-}
+export type AnsweredWindow = InputLogEntry<unknown>;
 
 export interface StepResult extends Folded {
   response: ExecutionResponse;

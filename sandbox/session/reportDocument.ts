@@ -5,8 +5,8 @@
 import type { JsonValue } from "../../protocol/json";
 import type { SheetError } from "../../protocol/rpc";
 import { escapeHtml } from "../../protocol/html";
-import type { FieldLegend, WindowLegend } from "../../protocol/session";
-import { unitLabel } from "../../protocol/units";
+import type { FieldLegend, InputLogEntry } from "../../protocol/session";
+import { valueWithUnit } from "../../protocol/units";
 import { formatErrorLocation } from "../loader/sourceMap";
 
 export interface ReportDocumentInput {
@@ -16,7 +16,7 @@ export interface ReportDocumentInput {
   /** The session's clock (ms since epoch), never the wall clock. */
   createdAt: number;
   /** The windows answered (a session's input log; the values as typed, for a run that failed in the CLI). */
-  inputs: readonly { window: string; values: Readonly<Record<string, unknown>>; legend?: WindowLegend }[];
+  inputs: readonly InputLogEntry<unknown>[];
   params?: JsonValue;
   version: string;
   /** For a run that failed: the report so far is kept and the error is shown after it. */
@@ -247,7 +247,7 @@ function inputsTable(inputs: ReportDocumentInput["inputs"]): string {
     Object.entries(entry.values).map(([name, value]) => {
       const field = entry.legend?.fields[name];
       const shown = formatValue(value, field);
-      const withUnit = field?.unit && typeof value === "number" ? `${shown} ${unitLabel(field.unit)}` : shown;
+      const withUnit = typeof value === "number" ? valueWithUnit(shown, field?.unit) : shown;
       return `<tr><td>${escapeHtml(entry.legend?.title ?? entry.window)}</td><td>${escapeHtml(field?.label ?? name)}</td><td>${escapeHtml(withUnit)}</td></tr>`;
     }),
   );
