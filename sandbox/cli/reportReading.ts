@@ -1,0 +1,139 @@
+// A completed report read back as the calculation it shows: headings, lines (name = formula = substitution =
+// value), checks (verdict and utilisation), text, tables, the inputs it was run with. `uzoncalc diff` compares two
+// of these and `uzoncalc study` takes each case's checks from one, so both read what a reader of the report sees,
+// not its HTML.
+//
+// It reads only what reportDocument.ts and the report engine write: every block of the body is one line of
+// markup (record.ts, document.ts and the output calls each end a block with "\n"), so a block is found by its
+// line and its class, and a line's text is the engine's own MathML-to-text rule (formulaText), not a second one.
+
+import { formulaText, plainText } from "../runtime/report/formulaText";
+
+export type ReportItem =
+  | { kind: "heading"; level: number; text: string }
+  | {
+      kind: "line";
+      text: string;
+      /** What the line defines: the text before its first " = " (`A_s, req`); undefined for a bare expression. */
+      name: string | undefined;
+      /** The line's result: the text after its last " = " (`816.746 mm²`). */
+      value: string;
+    }
+  | { kind: "check"; label: string; ok: boolean; verdict: string; utilisation: number | undefined; text: string }
+  | { kind: "text"; text: string }
+  | { kind: "table"; caption: string | undefined; rows: string[][] }
+  | { kind: "error"; text: string };
+
+export interface ReadReport {
+  title: string | undefined;
+  items: ReportItem[];
+  /** The provenance's inputs table: window, input, value (as the report prints them). */
+  inputs: { window: string; input: string; value: string }[];
+  /** The provenance's sheet name and content hash, when the report has them. */
+  sheet: string | undefined;
+  hash: string | undefined;
+}
+
+const EQUALS = " = ";
+
+/** Reads a report document (`ExecutionResponse.result`, a `*.report.html`) or a report body. */
+export function readReport(html: string): ReadReport {
+  const bodyStart = html.indexOf('<main class="uzc-report">');
+  const bodyEnd = html.indexOf("</main>", bodyStart);
+  const body = bodyStart < 0 ? html : html.slice(bodyStart, bodyEnd < 0 ? undefined : bodyEnd);
+  const footerStart = html.indexOf('<footer class="uzc-provenance">');
+  const footer = footerStart < 0 ? "" : html.slice(footerStart);
+  const items: ReportItem[] = [];
+  let title: string | undefined;
+  for (const line of body.split("\n")) {
+    const item = readBlock(line.trim());
+    if (!item) continue;
+    if (item.kind === "heading" && item.level === 1 && title === undefined) title = item.text;
+    items.push(item);
+  }
+  return { title, items, inputs: readInputs(footer), sheet: provenanceCell(footer, "Sheet"), hash: provenanceCell(footer, "Content hash") };
+}
+
+function readBlock(line: string): ReportItem | undefined {
+  if (line === "" || /^<\/?(main|header|footer|body|html)\b/.test(line) || line.startsWith('<nav class="uzc-toc"')) return undefined;
+  if (line.startsWith('<table class="uzc-title-table"')) return { kind: "table", caption: undefined, rows: tableRows(line) };
+  const heading = /^<h([1-6])\b[^>]*>(.*)<\/h\1>$/.exec(line);
+  if (heading) return { kind: "heading", level: Number(heading[1]), text: textOf(heading[2]!) };
+  if (line.startsWith('<div class="uzc-eq')) return readLine(line);
+  if (line.startsWith('<div class="uzc-check')) return readCheck(line);
+  if (line.startsWith('<div class="uzc-error"')) return { kind: "error", text: textOf(line) };
+  if (line.startsWith("<table")) {
+    const caption = /<caption>(.*?)<\/caption>/.exec(line);
+    return { kind: "table", caption: caption ? textOf(caption[1]!) : undefined, rows: tableRows(line) };
+  }
+  const text = textOf(line);
+  return text === "" ? undefined : { kind: "text", text };
+}
+
+function readLine(line: string): ReportItem {
+  // A wrapped line is several <math> pieces in a row; read together they are the one line.
+  const markup = line.replace(/^<div[^>]*>/, "").replace(/<\/div>$/, "");
+  const pieces = [...markup.matchAll(/<math[^>]*>(.*?)<\/math>/g)].map((m) => m[1]!);
+  const text = pieces.length > 0 ? formulaText(pieces.join("")) : textOf(markup);
+  const first = text.indexOf(EQUALS);
+  const last = text.lastIndexOf(EQUALS);
+  return {
+    kind: "line",
+    text,
+    name: first < 0 ? undefined : text.slice(0, first),
+    value: last < 0 ? text : text.slice(last + EQUALS.length),
+  };
+}
+
+function readCheck(line: string): ReportItem {
+  const span = (name: string) => {
+    const match = new RegExp(`<span class="uzc-check-${name}">(.*?)</span>`).exec(line);
+    return match ? textOf(match[1]!) : undefined;
+  };
+  const math = /<math[^>]*>(.*?)<\/math>/.exec(line);
+  const ratio = span("ratio");
+  const utilisation = ratio === undefined ? undefined : Number(ratio.replace(/^utilisation\s*/, ""));
+  return {
+    kind: "check",
+    label: span("label") ?? "",
+    ok: line.startsWith('<div class="uzc-check uzc-check-ok"'),
+    verdict: span("verdict") ?? "",
+    utilisation: utilisation !== undefined && Number.isFinite(utilisation) ? utilisation : undefined,
+    text: math ? formulaText(math[1]!) : "",
+  };
+}
+
+function tableRows(markup: string): string[][] {
+  return [...markup.matchAll(/<tr>(.*?)<\/tr>/g)].map((row) =>
+    [...row[1]!.matchAll(/<t[hd][^>]*>(.*?)<\/t[hd]>/g)].map((cell) => textOf(cell[1]!)),
+  );
+}
+
+function readInputs(footer: string): ReadReport["inputs"] {
+  const row = /<tr><th>Inputs<\/th><td>(.*?)<\/td><\/tr>\n/.exec(footer);
+  if (!row) return [];
+  return tableRows(row[1]!)
+    .slice(1)
+    .filter((cells) => cells.length === 3)
+    .map(([window, input, value]) => ({ window: window!, input: input!, value: value! }));
+}
+
+function provenanceCell(footer: string, name: string): string | undefined {
+  const match = new RegExp(`<tr><th>${name}</th><td>(.*?)</td></tr>`).exec(footer);
+  return match ? textOf(match[1]!) : undefined;
+}
+
+/** A block's text as a reader sees it: math as the engine's formula text, tags dropped, entities decoded. */
+function textOf(markup: string): string {
+  let text = "";
+  let at = 0;
+  for (const math of markup.matchAll(/<math[^>]*>(.*?)<\/math>/g)) {
+    text += markupText(markup.slice(at, math.index)) + formulaText(math[1]!);
+    at = math.index + math[0].length;
+  }
+  return (text + markupText(markup.slice(at))).replace(/\s+/g, " ").trim();
+}
+
+function markupText(markup: string): string {
+  return plainText(markup.replace(/<(?!\/?sup>)[^>]*>/g, " "));
+}
