@@ -5,7 +5,7 @@
 
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { isSheetFileName, reportFileName, SHEET_GLOB } from "../protocol/limits";
+import { isInputSetFileName, isSheetFileName, reportFileName, SHEET_GLOB } from "../protocol/limits";
 import { Refusal } from "../protocol/refusal";
 import type { SheetError } from "../protocol/rpc";
 import type { PanelState, RunState } from "../protocol/webview";
@@ -22,6 +22,10 @@ import { ValueDecorations } from "./valueDecorations";
 
 export function isSheet(uri: vscode.Uri | undefined): uri is vscode.Uri {
   return uri !== undefined && uri.scheme === "file" && isSheetFileName(uri.fsPath);
+}
+
+function isInputSet(uri: vscode.Uri): boolean {
+  return uri.scheme === "file" && isInputSetFileName(uri.fsPath);
 }
 
 /**
@@ -69,9 +73,9 @@ class Extension implements vscode.Disposable {
       else this.status.hide();
     };
     updateVisibility();
-    // The language server starts with the first sheet opened.
+    // The language server starts with the first sheet (or input set) opened.
     const startLanguageServerFor = (document: vscode.TextDocument) => {
-      if (isSheet(document.uri)) void this.languageClient.start();
+      if (isSheet(document.uri) || isInputSet(document.uri)) void this.languageClient.start();
     };
     vscode.workspace.textDocuments.forEach(startLanguageServerFor);
     context.subscriptions.push(

@@ -1,12 +1,12 @@
 // The language client for the UzonCalc language server (dist/server.js): field type checking, window spec
-// checks, completion, hover, definition and quick fixes in *.calc.ts / *.calc.js. One object owns its lifecycle:
+// checks, completion, hover, definition and quick fixes in *.calc.ts / *.calc.js and their *.inputs.json sets. One object owns its lifecycle:
 // started when the first sheet is opened (the server loads TypeScript while the user reads; a TypeScript project
 // without sheets never pays for it), restarted on demand, stopped on deactivate. Sheets keep VS Code's own
 // typescript/javascript language ids; the selector filters by pattern.
 
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { SHEET_GLOB } from "../protocol/limits";
+import { INPUT_SET_GLOB, SHEET_GLOB } from "../protocol/limits";
 import {
   LanguageClient,
   RevealOutputChannelOn,
@@ -65,6 +65,8 @@ export class SheetLanguageClient implements vscode.Disposable {
       documentSelector: [
         { scheme: "file", language: "typescript", pattern: SHEET_GLOB },
         { scheme: "file", language: "javascript", pattern: SHEET_GLOB },
+        // Input sets, checked against their sheet's windows (VS Code's own JSON support still formats them).
+        { scheme: "file", language: "json", pattern: INPUT_SET_GLOB },
       ],
       synchronize: { configurationSection: "uzoncalc" },
       outputChannel: this.log,

@@ -75,3 +75,34 @@ export function isSheetFileName(fileName: string): boolean {
 export function reportFileName(sheetPath: string): string {
   return sheetPath.replace(/(\.calc)?\.(ts|js|mts|mjs)$/i, "") + ".report.html";
 }
+
+/** An input set: the values of a sheet's windows, `{ window_id: { field: value } }`, kept as a file beside it. */
+export const INPUT_SET_SUFFIX = ".inputs.json";
+export const INPUT_SET_GLOB = "**/*.inputs.json";
+
+export function isInputSetFileName(fileName: string): boolean {
+  return fileName.endsWith(INPUT_SET_SUFFIX) && fileName.length > INPUT_SET_SUFFIX.length;
+}
+
+/** A sheet's input set files: `beam.calc.ts` → `beam.inputs.json` (its default set), `beam.heavy.inputs.json` (a case). */
+export function inputSetFileName(sheetPath: string, caseName?: string): string {
+  return sheetPath.replace(SHEET_FILE_PATTERN, "") + (caseName === undefined ? "" : `.${caseName}`) + INPUT_SET_SUFFIX;
+}
+
+/** A case name users may give (`Save Inputs As…`): it becomes part of a file name. */
+export const CASE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/**
+ * Which sheets an input set file may belong to, without a `"$sheet"` key, most specific first: the set
+ * `my.beam.inputs.json` is the default set of `my.beam.calc.ts|js` if that sheet exists, else the case `beam` of
+ * `my.calc.ts|js`. Each candidate's `sheetBase` takes `.calc.ts` or `.calc.js`.
+ */
+export function inputSetSheetCandidates(setPath: string): { sheetBase: string; caseName: string | undefined }[] {
+  if (!isInputSetFileName(setPath)) return [];
+  const base = setPath.slice(0, -INPUT_SET_SUFFIX.length);
+  const candidates: { sheetBase: string; caseName: string | undefined }[] = [{ sheetBase: base, caseName: undefined }];
+  const dot = base.lastIndexOf(".");
+  const slash = Math.max(base.lastIndexOf("/"), base.lastIndexOf("\\"));
+  if (dot > slash + 1) candidates.push({ sheetBase: base.slice(0, dot), caseName: base.slice(dot + 1) });
+  return candidates;
+}

@@ -4,7 +4,13 @@
 import { describeValue, quoted, type Field, type FieldValue, type OptionValue, type WindowSpec } from "./fields";
 import { convertValue, parseQuantity, unitLabel, valueWithUnit } from "./units";
 
-export type FieldCheck = { ok: true; value: FieldValue } | { ok: false; message: string };
+/**
+ * What kind of refusal a message is, for callers that sort them (the language server gives each kind its own code
+ * in an input set); the message alone is what users read.
+ */
+export type FieldProblem = "required" | "type" | "unit" | "range" | "option";
+
+export type FieldCheck = { ok: true; value: FieldValue } | { ok: false; problem: FieldProblem; message: string };
 
 export type InputCheck = { ok: true; values: Record<string, FieldValue> } | { ok: false; errors: Record<string, string> };
 
@@ -65,45 +71,55 @@ function checkNumber(field: Field, raw: unknown): FieldCheck {
   const label = fieldLabel(field);
   let value: number;
   if (typeof raw === "number") {
-    if (!Number.isFinite(raw)) return { ok: false, message: `${label} must be a finite number, got ${describeValue(raw)}.` };
+    if (!Number.isFinite(raw))
+      return { ok: false, problem: "type", message: `${label} must be a finite number, got ${describeValue(raw)}.` };
     value = raw;
   } else if (typeof raw === "string") {
     const parsed = parseQuantity(raw);
-    if (!parsed) return { ok: false, message: `${label} must be a number, got ${describeValue(raw)}.` };
+    if (!parsed) return { ok: false, problem: "type", message: `${label} must be a number, got ${describeValue(raw)}.` };
     value = parsed.value;
     if (parsed.unit !== undefined) {
-      if (!field.unit) return { ok: false, message: `${label} must be a plain number, without a unit, got ${describeValue(raw)}.` };
+      if (!field.unit)
+        return { ok: false, problem: "unit", message: `${label} must be a plain number, without a unit, got ${describeValue(raw)}.` };
       const converted = convertValue(parsed.value, parsed.unit, field.unit);
       if (!converted.ok)
         return {
           ok: false,
+          problem: "unit",
           message: `${label} must be in ${unitLabel(field.unit)} or a unit of its kind, got ${describeValue(raw)}: ${converted.message}.`,
         };
       value = converted.value;
       // A value that overflows in the field's unit (1e308 km in m) is not a number the sheet can use.
       if (!Number.isFinite(value))
-        return { ok: false, message: `${label} must be a finite number of ${unitLabel(field.unit)}, got ${describeValue(raw)}.` };
+        return {
+          ok: false,
+          problem: "range",
+          message: `${label} must be a finite number of ${unitLabel(field.unit)}, got ${describeValue(raw)}.`,
+        };
     }
   } else {
-    return { ok: false, message: `${label} must be a number, got ${describeValue(raw)}.` };
+    return { ok: false, problem: "type", message: `${label} must be a number, got ${describeValue(raw)}.` };
   }
   if (field.min !== undefined && value < field.min) {
     return {
       ok: false,
+      problem: "range",
       message: `${label} must be at least ${valueWithUnit(field.min, field.unit)}, got ${valueWithUnit(value, field.unit)}.`,
     };
   }
   if (field.max !== undefined && value > field.max) {
     return {
       ok: false,
+      problem: "range",
       message: `${label} must be at most ${valueWithUnit(field.max, field.unit)}, got ${valueWithUnit(value, field.unit)}.`,
     };
   }
   return { ok: true, value };
 }
 
-const TRUE_WORDS = new Set(["true", "yes", "y", "on", "1"]);
-const FALSE_WORDS = new Set(["false", "no", "n", "off", "0"]);
+/** The words a yes/no field takes, in any case (an input set written by hand says "yes"). */
+export const TRUE_WORDS: ReadonlySet<string> = new Set(["true", "yes", "y", "on", "1"]);
+export const FALSE_WORDS: ReadonlySet<string> = new Set(["false", "no", "n", "off", "0"]);
 
 function checkBoolean(field: Field, raw: unknown): FieldCheck {
   if (typeof raw === "boolean") return { ok: true, value: raw };
@@ -113,13 +129,13 @@ function checkBoolean(field: Field, raw: unknown): FieldCheck {
     if (TRUE_WORDS.has(word)) return { ok: true, value: true };
     if (FALSE_WORDS.has(word)) return { ok: true, value: false };
   }
-  return { ok: false, message: `${fieldLabel(field)} must be yes or no (true/false), got ${describeValue(raw)}.` };
+  return { ok: false, problem: "type", message: `${fieldLabel(field)} must be yes or no (true/false), got ${describeValue(raw)}.` };
 }
 
 function checkSelectOne(field: Field, raw: unknown): FieldCheck {
   const value = matchOption(field, raw);
   if (value !== undefined) return { ok: true, value };
-  return { ok: false, message: `${fieldLabel(field)} must be one of ${optionList(field)}, got ${describeValue(raw)}.` };
+  return { ok: false, problem: "option", message: `${fieldLabel(field)} must be one of ${optionList(field)}, got ${describeValue(raw)}.` };
 }
 
 function checkSelectMany(field: Field, raw: unknown): FieldCheck {
@@ -134,10 +150,14 @@ function checkSelectMany(field: Field, raw: unknown): FieldCheck {
             .split(",")
             .map((s) => s.trim())
             .filter(Boolean);
-  else return { ok: false, message: `${fieldLabel(field)} must be a list of options, got ${describeValue(raw)}.` };
+  else return { ok: false, problem: "type", message: `${fieldLabel(field)} must be a list of options, got ${describeValue(raw)}.` };
   // Each option at most once: more values than twice the options cannot be a choice, and are not read one by one.
   if (items.length > 2 * options.length) {
-    return { ok: false, message: `${fieldLabel(field)} must be at most ${options.length} options, got ${items.length} values.` };
+    return {
+      ok: false,
+      problem: "option",
+      message: `${fieldLabel(field)} must be at most ${options.length} options, got ${items.length} values.`,
+    };
   }
   const chosen = new Set<OptionValue>();
   const unknown: unknown[] = [];
@@ -148,9 +168,10 @@ function checkSelectMany(field: Field, raw: unknown): FieldCheck {
   }
   if (unknown.length > 0) {
     const what = unknown.map(describeValue).join(", ");
-    return { ok: false, message: `${fieldLabel(field)} must be among ${optionList(field)}, got ${what}.` };
+    return { ok: false, problem: "option", message: `${fieldLabel(field)} must be among ${optionList(field)}, got ${what}.` };
   }
-  if (field.required && chosen.size === 0) return { ok: false, message: `${fieldLabel(field)} must have at least one option chosen.` };
+  if (field.required && chosen.size === 0)
+    return { ok: false, problem: "required", message: `${fieldLabel(field)} must have at least one option chosen.` };
   // The options' own order, so the sheet sees the same array whatever order the user clicked in.
   return { ok: true, value: options.map((o) => o.value).filter((value) => chosen.has(value)) };
 }
@@ -158,13 +179,13 @@ function checkSelectMany(field: Field, raw: unknown): FieldCheck {
 function checkText(field: Field, raw: unknown): FieldCheck {
   if (typeof raw === "string") return { ok: true, value: raw };
   if (typeof raw === "number" || typeof raw === "boolean") return { ok: true, value: String(raw) };
-  return { ok: false, message: `${fieldLabel(field)} must be text, got ${describeValue(raw)}.` };
+  return { ok: false, problem: "type", message: `${fieldLabel(field)} must be text, got ${describeValue(raw)}.` };
 }
 
 /** Validates and coerces one field's raw value (as typed or as sent) into what the sheet receives. */
 export function checkField(field: Field, raw: unknown): FieldCheck {
   if (isMissing(raw)) {
-    if (field.required) return { ok: false, message: `${fieldLabel(field)} is required.` };
+    if (field.required) return { ok: false, problem: "required", message: `${fieldLabel(field)} is required.` };
     return { ok: true, value: missingValue(field) };
   }
   switch (field.type) {

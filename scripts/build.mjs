@@ -55,6 +55,9 @@ const languageServerBuild = esbuild.build({
   ...nodeBundle,
   entryPoints: languageServerEntries,
   outdir: "dist",
+  // jsonc-parser's "main" is a UMD build that requires its parts at run time, which a bundle cannot follow; its
+  // "module" build is plain ESM that esbuild bundles.
+  mainFields: ["module", "main"],
   // TypeScript is 9 MB of the bundle: a map of it would dwarf the code and slow every build.
   sourcemap: false,
   minifyWhitespace: true,

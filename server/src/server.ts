@@ -25,9 +25,20 @@ import { isRecord } from "../../protocol/json";
 import { ServerStatsRequest, type ServerStats } from "./customRequests";
 import { CheckCancelledError, DEFAULT_TYPE_CHECK, parseTypeCheckMode, type SheetDiagnostic, type TypeCheckMode } from "./diagnostic";
 import { fileNameOf, uriOf } from "./paths";
-import { SheetWorkspace } from "./sheetWorkspace";
+import { SheetWorkspace, type FieldDefinition } from "./sheetWorkspace";
 import { isSheetFile } from "./sheetSyntax";
 import { loadTypeScriptLibs } from "./typescriptLibs";
+import * as fs from "node:fs";
+import { isInputSetFileName } from "../../protocol/limits";
+import {
+  inputSetCompletions,
+  inputSetDefinition,
+  inputSetDiagnostics,
+  inputSetHover,
+  loadInputSet,
+  type LoadedInputSet,
+} from "./inputSets";
+import { sheetWindows, type SheetWindows } from "./sheetWindows";
 
 const DIAGNOSTIC_SOURCE = "uzoncalc";
 
@@ -99,6 +110,7 @@ connection.onDidChangeConfiguration(() => {
 });
 
 connection.onDidChangeWatchedFiles(() => {
+  windowsRead.clear();
   if (refreshSupport) void connection.languages.diagnostics.refresh();
 });
 
@@ -121,36 +133,94 @@ function sheetFileName(uri: string): string | undefined {
   return fileName !== undefined && isSheetFile(fileName) ? fileName : undefined;
 }
 
+/** An input set file (`beam.inputs.json`), checked against its sheet's windows. */
+function inputSetFileName(uri: string): string | undefined {
+  const fileName = fileNameOf(uri);
+  return fileName !== undefined && isInputSetFileName(fileName) ? fileName : undefined;
+}
+
 connection.onDidOpenTextDocument(({ textDocument }) => {
-  const fileName = sheetFileName(textDocument.uri);
+  const fileName = sheetFileName(textDocument.uri) ?? inputSetFileName(textDocument.uri);
   if (!fileName) return;
   const document = TextDocument.create(textDocument.uri, textDocument.languageId, textDocument.version, textDocument.text);
   documents.set(textDocument.uri, document);
   uriByFileName.set(fileName, textDocument.uri);
-  workspace.setDocument(fileName, document.getText(), document.version);
+  if (isSheetFile(fileName)) workspace.setDocument(fileName, document.getText(), document.version);
 });
 
 connection.onDidChangeTextDocument(({ textDocument, contentChanges }) => {
-  const fileName = sheetFileName(textDocument.uri);
+  const fileName = sheetFileName(textDocument.uri) ?? inputSetFileName(textDocument.uri);
   const document = documents.get(textDocument.uri);
   if (!fileName || !document) return;
   const updated = TextDocument.update(document, contentChanges, textDocument.version);
   documents.set(textDocument.uri, updated);
-  workspace.setDocument(fileName, updated.getText(), updated.version);
+  if (isSheetFile(fileName)) {
+    workspace.setDocument(fileName, updated.getText(), updated.version);
+    refreshInputSets();
+  }
 });
 
 connection.onDidCloseTextDocument(({ textDocument }) => {
-  const fileName = sheetFileName(textDocument.uri);
+  const fileName = sheetFileName(textDocument.uri) ?? inputSetFileName(textDocument.uri);
   documents.delete(textDocument.uri);
   settings.delete(textDocument.uri);
   if (fileName) {
     uriByFileName.delete(fileName);
-    workspace.closeDocument(fileName);
+    if (isSheetFile(fileName)) workspace.closeDocument(fileName);
   }
 });
 
+// -- input sets ------------------------------------------------------------------------------------------------------
+
+/** A sheet's windows as last read, by file name: a set's hover and completion should not parse the sheet again. */
+const windowsRead = new Map<string, { text: string; windows: SheetWindows }>();
+
+/** A file's text as the user sees it: the open editor's, else the disk's. */
+function currentText(fileName: string): string | undefined {
+  const uri = uriByFileName.get(fileName);
+  const open = uri ? documents.get(uri) : undefined;
+  if (open) return open.getText();
+  try {
+    return fs.readFileSync(fileName, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function loadOpenInputSet(uri: string): { document: TextDocument; loaded: LoadedInputSet } | undefined {
+  const fileName = inputSetFileName(uri);
+  const document = documents.get(uri);
+  if (!fileName || !document) return undefined;
+  const loaded = loadInputSet(fileName, document.getText(), currentText, (sheetFile, text) => {
+    const read = windowsRead.get(sheetFile);
+    if (read && read.text === text) return read.windows;
+    const windows = sheetWindows(sheetFile, text, { readFile: currentText });
+    windowsRead.set(sheetFile, { text, windows });
+    return windows;
+  });
+  return { document, loaded };
+}
+
+let refreshTimer: NodeJS.Timeout | undefined;
+/**
+ * A sheet changed: the open sets' problems may have changed with it, so the client is asked to pull diagnostics
+ * again (once typing pauses) and sets show their new problems without being reopened.
+ */
+function refreshInputSets(): void {
+  if (!refreshSupport || ![...documents.keys()].some((uri) => inputSetFileName(uri))) return;
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => void connection.languages.diagnostics.refresh(), INPUT_SET_REFRESH_MS);
+}
+const INPUT_SET_REFRESH_MS = 300;
+
 connection.languages.diagnostics.on(async (params, token) => {
   const uri = params.textDocument.uri;
+  const set = loadOpenInputSet(uri);
+  if (set)
+    return {
+      kind: DocumentDiagnosticReportKind.Full,
+      items: guarded("input set diagnostics", () => inputSetDiagnostics(set.loaded), []).map((d) => toLspDiagnostic(set.document, d)),
+    };
   const fileName = sheetFileName(uri);
   const document = documents.get(uri);
   if (!fileName || !document) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
@@ -217,6 +287,17 @@ function isRange(value: unknown): value is Range {
 }
 
 connection.onHover(({ textDocument, position }) => {
+  const set = loadOpenInputSet(textDocument.uri);
+  if (set?.loaded.sheet) {
+    const sheet = set.loaded.sheet;
+    const hover = guarded("hover", () => inputSetHover(set.document.getText(), set.document.offsetAt(position), sheet), undefined);
+    return hover
+      ? {
+          contents: { kind: MarkupKind.Markdown, value: hover.markdown },
+          range: { start: set.document.positionAt(hover.start), end: set.document.positionAt(hover.end) },
+        }
+      : null;
+  }
   const fileName = sheetFileName(textDocument.uri);
   const document = documents.get(textDocument.uri);
   if (!fileName || !document) return null;
@@ -235,6 +316,24 @@ connection.onHover(({ textDocument, position }) => {
 });
 
 connection.onCompletion(({ textDocument, position }) => {
+  const set = loadOpenInputSet(textDocument.uri);
+  if (set?.loaded.sheet) {
+    const { document } = set;
+    const sheet = set.loaded.sheet;
+    const items = guarded("completion", () => inputSetCompletions(document.getText(), document.offsetAt(position), sheet), []);
+    return items.map((item, index) => ({
+      label: item.label,
+      kind: COMPLETION_KINDS[item.kind],
+      detail: item.detail,
+      ...(item.documentation ? { documentation: { kind: MarkupKind.Markdown, value: item.documentation } } : {}),
+      textEdit: {
+        range: { start: document.positionAt(item.replaceStart), end: document.positionAt(item.replaceEnd) },
+        newText: item.insertText,
+      },
+      filterText: item.insertText,
+      sortText: String(index).padStart(4, "0"),
+    }));
+  }
   const fileName = sheetFileName(textDocument.uri);
   const document = documents.get(textDocument.uri);
   if (!fileName || !document) return null;
@@ -255,32 +354,45 @@ connection.onCompletion(({ textDocument, position }) => {
   );
 });
 
+const COMPLETION_KINDS = {
+  window: CompletionItemKind.Module,
+  field: CompletionItemKind.Field,
+  value: CompletionItemKind.EnumMember,
+  unit: CompletionItemKind.Unit,
+} as const;
+
 connection.onDefinition(({ textDocument, position }) => {
+  const set = loadOpenInputSet(textDocument.uri);
+  if (set?.loaded.sheet) {
+    const { document } = set;
+    const sheet = set.loaded.sheet;
+    const found = guarded("definition", () => inputSetDefinition(document.getText(), document.offsetAt(position), sheet), undefined);
+    return found ? definitionAnswer(document, found) : null;
+  }
   const fileName = sheetFileName(textDocument.uri);
   const document = documents.get(textDocument.uri);
   if (!fileName || !document) return null;
-  return guarded(
-    "definition",
-    (): Location[] | LocationLink[] | null => {
-      const found = workspace.definition(fileName, document.offsetAt(position));
-      if (!found) return null;
-      const targetUri = uriByFileName.get(found.fileName) ?? uriOf(found.fileName);
-      const target =
-        documents.get(targetUri) ?? TextDocument.create(targetUri, "typescript", 0, workspace.files.text(found.fileName) ?? "");
-      const range = (start: number, end: number) => ({ start: target.positionAt(start), end: target.positionAt(end) });
-      if (!linkSupport) return [{ uri: targetUri, range: range(found.nameStart, found.nameEnd) }];
-      return [
-        {
-          originSelectionRange: { start: document.positionAt(found.originStart), end: document.positionAt(found.originEnd) },
-          targetUri,
-          targetRange: range(found.specStart, found.specEnd),
-          targetSelectionRange: range(found.nameStart, found.nameEnd),
-        },
-      ];
-    },
-    null,
-  );
+  const found = guarded("definition", () => workspace.definition(fileName, document.offsetAt(position)), undefined);
+  return found ? definitionAnswer(document, found) : null;
 });
+
+/** Where a field or window is declared, as a link when the client takes links (it then highlights the whole spec). */
+function definitionAnswer(document: TextDocument, found: FieldDefinition): Location[] | LocationLink[] {
+  const targetUri = uriByFileName.get(found.fileName) ?? uriOf(found.fileName);
+  const target =
+    documents.get(targetUri) ??
+    TextDocument.create(targetUri, "typescript", 0, workspace.files.text(found.fileName) ?? currentText(found.fileName) ?? "");
+  const range = (start: number, end: number) => ({ start: target.positionAt(start), end: target.positionAt(end) });
+  if (!linkSupport) return [{ uri: targetUri, range: range(found.nameStart, found.nameEnd) }];
+  return [
+    {
+      originSelectionRange: { start: document.positionAt(found.originStart), end: document.positionAt(found.originEnd) },
+      targetUri,
+      targetRange: range(found.specStart, found.specEnd),
+      targetSelectionRange: range(found.nameStart, found.nameEnd),
+    },
+  ];
+}
 
 connection.onRequest(ServerStatsRequest, (params): ServerStats => {
   // Measure what is live, not what awaits collection.

@@ -56,6 +56,8 @@ export class TestClient {
   settings: Record<string, unknown>;
   configurationRequests = 0;
   private readonly versions = new Map<string, number>();
+  /** How many times the server asked the client to pull diagnostics again. */
+  refreshes = 0;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -83,7 +85,9 @@ export class TestClient {
       client.configurationRequests++;
       return params.items.map((item) => (item.section === "uzoncalc" ? client.settings : null));
     });
-    connection.onRequest(DiagnosticRefreshRequest.type, () => undefined);
+    connection.onRequest(DiagnosticRefreshRequest.type, () => {
+      client.refreshes++;
+    });
     connection.listen();
     const root = path.join(__dirname, "..", "..", "..");
     await connection.sendRequest(InitializeRequest.type, {
@@ -112,7 +116,7 @@ export class TestClient {
   async open(fileName: string, text = fs.readFileSync(fileName, "utf8")): Promise<string> {
     const uri = this.uriOf(fileName);
     this.versions.set(uri, 1);
-    const languageId = fileName.endsWith(".js") ? "javascript" : "typescript";
+    const languageId = fileName.endsWith(".json") ? "json" : fileName.endsWith(".js") ? "javascript" : "typescript";
     await this.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId, version: 1, text } });
     return uri;
   }
