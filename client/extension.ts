@@ -3,9 +3,11 @@
 // of one table; a failure on the way is reported in the UzonCalc output channel, and the commands then say so
 // instead of being missing.
 
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { isInputSetFileName, isSheetFileName, reportFileName, SHEET_GLOB } from "../protocol/limits";
+import { CASE_NAME_PATTERN, INPUT_SET_GLOB, isInputSetFileName, isSheetFileName, reportFileName, SHEET_GLOB } from "../protocol/limits";
+import { DEFAULT_SET, inputSetPath, inputSetText } from "./inputSets";
 import { Refusal } from "../protocol/refusal";
 import type { SheetError } from "../protocol/rpc";
 import type { PanelState, RunState } from "../protocol/webview";
@@ -90,6 +92,10 @@ class Extension implements vscode.Disposable {
       // The saved text is what runs: bundle it now rather than when Run Calc is pressed.
       vscode.workspace.onDidSaveTextDocument((document) => isSheet(document.uri) && this.sandbox.warm(document.uri)),
       vscode.languages.registerCodeLensProvider([{ scheme: "file", pattern: SHEET_GLOB }], codeLenses),
+      // "Run with" lists the sets beside the sheet: a set made or removed outside the panel shows up there too.
+      ...watchInputSets(() => {
+        for (const panel of this.panels.values()) panel.refreshInputSets();
+      }),
       // Run panels come back after a window reload, with their waiting run (RunPanel.restore).
       vscode.window.registerWebviewPanelSerializer("uzoncalc.run", {
         deserializeWebviewPanel: (panel, state: unknown) => this.restorePanel(panel, state as PanelState | undefined),
@@ -111,7 +117,8 @@ class Extension implements vscode.Disposable {
 
   // ---- commands (the table is `commands` below) -----------------------------------------------------------
 
-  async runCalc(uri?: vscode.Uri, funcName?: string): Promise<void> {
+  /** `inputSet`: the set the run answers windows from ("default", a case, null for none); left out, the panel's choice. */
+  async runCalc(uri?: vscode.Uri, funcName?: string, inputSet?: string | null): Promise<void> {
     if (!vscode.workspace.isTrusted) {
       const choice = await vscode.window.showWarningMessage(
         "UzonCalc runs sheets only in a trusted workspace: running a sheet runs its code. Trust this folder to run it.",
@@ -129,7 +136,64 @@ class Extension implements vscode.Disposable {
     if (!(await this.settleUnsavedChanges(sheet))) return;
     const panel = this.panelFor(sheet);
     panel.reveal();
-    await panel.run(typeof funcName === "string" ? funcName : undefined);
+    await panel.run(
+      typeof funcName === "string" ? funcName : undefined,
+      typeof inputSet === "string" || inputSet === null ? inputSet : undefined,
+    );
+  }
+
+  /** From a window's lens: the input sets that answer it, one opened directly, several picked from a list. */
+  async openInputSets(uris?: string[]): Promise<void> {
+    const files = (Array.isArray(uris) ? uris : []).filter((uri) => typeof uri === "string").map((uri) => vscode.Uri.parse(uri));
+    const picked =
+      files.length <= 1
+        ? files[0]
+        : (
+            await vscode.window.showQuickPick(
+              files.map((uri) => ({ label: path.basename(uri.fsPath), uri })),
+              { title: "UzonCalc: open an input set" },
+            )
+          )?.uri;
+    if (picked) await vscode.window.showTextDocument(picked);
+  }
+
+  /**
+   * Save Inputs As…: the run's answers so far become an input set beside the sheet, named by the user (empty: the
+   * default set), so the case can be run again, reviewed in git and checked against the sheet as it changes.
+   */
+  async saveInputs(uri?: vscode.Uri): Promise<void> {
+    const panel = this.existingPanel(this.sheetOf(uri));
+    const answered = panel?.answered ?? [];
+    if (!panel || answered.length === 0) {
+      await vscode.window.showInformationMessage("Run the sheet and answer at least one window first: its answers are what gets saved.");
+      return;
+    }
+    const sheetName = path.basename(panel.sheet.fsPath);
+    const name = await vscode.window.showInputBox({
+      title: `UzonCalc: save the answers of ${sheetName} as an input set`,
+      prompt: `A name for the case (the file is ${path.basename(inputSetPath(panel.sheet.fsPath, "<name>"))}); empty: the default set, ${path.basename(inputSetPath(panel.sheet.fsPath, DEFAULT_SET))}`,
+      value: panel.inputSet && panel.inputSet !== DEFAULT_SET ? panel.inputSet : "",
+      ignoreFocusOut: true,
+      validateInput: (text) =>
+        text.trim() === "" || CASE_NAME_PATTERN.test(text.trim())
+          ? undefined
+          : "Letters, digits, '-' and '_' (up to 64, starting with a letter or digit): it becomes part of the file name.",
+    });
+    if (name === undefined) return;
+    const target = vscode.Uri.file(inputSetPath(panel.sheet.fsPath, name.trim() === "" ? DEFAULT_SET : name.trim()));
+    if (fs.existsSync(target.fsPath)) {
+      const replace = await vscode.window.showWarningMessage(
+        `${path.basename(target.fsPath)} exists. Replace it?`,
+        { modal: true },
+        "Replace",
+      );
+      if (replace !== "Replace") return;
+    }
+    await vscode.workspace.fs.writeFile(target, Buffer.from(inputSetText(answered), "utf8"));
+    this.log.info(`saved ${answered.length} window(s) of ${sheetName} to ${target.fsPath}`);
+    panel.refreshInputSets();
+    const open = await vscode.window.showInformationMessage(`Inputs saved to ${path.basename(target.fsPath)}.`, "Open");
+    if (open) await vscode.window.showTextDocument(target);
   }
 
   async cancelRun(uri?: vscode.Uri): Promise<void> {
@@ -398,6 +462,11 @@ export interface UzonCalcApi {
   fromWebview(sheet: vscode.Uri, message: unknown): Promise<void>;
 }
 
+function watchInputSets(changed: () => void): vscode.Disposable[] {
+  const watcher = vscode.workspace.createFileSystemWatcher(INPUT_SET_GLOB, false, true, false);
+  return [watcher, watcher.onDidCreate(changed), watcher.onDidDelete(changed)];
+}
+
 /** The sheet and its local imports that are open with unsaved changes. */
 function unsavedParts(sheet: vscode.Uri): vscode.TextDocument[] {
   let imports: string[] = [];
@@ -417,7 +486,9 @@ function unsavedParts(sheet: vscode.Uri): vscode.TextDocument[] {
 /** Command ids (package.json's `contributes.commands`) and what each does. */
 function commands(ext: Extension): Record<string, (...args: never[]) => unknown> {
   return {
-    "uzoncalc.runCalc": (uri?: vscode.Uri, funcName?: string) => ext.runCalc(uri, funcName),
+    "uzoncalc.runCalc": (uri?: vscode.Uri, funcName?: string, inputSet?: string | null) => ext.runCalc(uri, funcName, inputSet),
+    "uzoncalc.saveInputs": (uri?: vscode.Uri) => ext.saveInputs(uri),
+    "uzoncalc.openInputSets": (uris?: string[]) => ext.openInputSets(uris),
     "uzoncalc.cancelRun": (uri?: vscode.Uri) => ext.cancelRun(uri),
     "uzoncalc.showPreview": (uri?: vscode.Uri) => ext.showPreview(uri),
     "uzoncalc.invalidateCache": () => ext.invalidateCache(),

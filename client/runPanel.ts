@@ -11,6 +11,8 @@ import { isFromWebviewMessage, type FromWebviewMessage, type PanelState, type Ru
 import { RunDriver, type StepResult } from "../sandbox/connect/runDriver";
 import type { SandboxManager } from "./sandbox";
 import type { SavedRun, SavedRuns } from "./savedRuns";
+import { listInputSets, readInputSet, type InputSetValues } from "./inputSets";
+import type { AnsweredWindow } from "../sandbox/connect/runDriver";
 
 export interface RunEvents {
   /** A run changed state; `stepMs` is the last request's round trip. */
@@ -38,6 +40,9 @@ export class RunPanel implements vscode.Disposable {
   private detached = false;
   /** The saved run this panel picked up after a window reload, until its next answer. */
   private restoredFrom: SavedRun | undefined;
+  /** The input set this run answers its windows from (read when the run started), and the windows it answered. */
+  private setValues: InputSetValues | undefined;
+  private readonly answeredFromSet = new Set<string>();
 
   /** `existing`: the panel VS Code brought back after a window reload (see Extension.restorePanel). */
   constructor(
@@ -90,6 +95,26 @@ export class RunPanel implements vscode.Disposable {
   /** The completed report document, once the run has completed. */
   get completedReport(): string | undefined {
     return this.driver?.transcript.status === "completed" ? this.driver.transcript.result : undefined;
+  }
+
+  /** The windows this run has answered so far, with the values as given: what Save Inputs As… writes. */
+  get answered(): readonly AnsweredWindow[] {
+    return this.driver?.answered ?? [];
+  }
+
+  /** The input set runs use ("default", a case name), or null for none. */
+  get inputSet(): string | null {
+    return this.state.inputSet ?? null;
+  }
+
+  /** Lists the sheet's input sets again (one was saved, created or deleted) and tells the webview. */
+  refreshInputSets(): void {
+    const sets = listInputSets(this.sheet.fsPath).map(({ name, file }) => ({ name, file: path.basename(file) }));
+    let selected = this.state.inputSet ?? null;
+    if (selected !== null && !sets.some((set) => set.name === selected)) selected = null;
+    this.state.inputSets = sets;
+    this.state.inputSet = selected;
+    this.post({ type: "inputSets", sets, selected });
   }
 
   /** A copy of what the panel shows. */
@@ -165,16 +190,32 @@ export class RunPanel implements vscode.Disposable {
     this.post({ type: "restore", state: this.snapshot });
   }
 
-  /** Starts (or restarts) the sheet as it is saved; a run in progress is cancelled first. */
-  async run(funcName?: string): Promise<void> {
+  /**
+   * Starts (or restarts) the sheet as it is saved; a run in progress is cancelled first. `inputSet` chooses the set
+   * the run answers its windows from ("default", a case, null for none); left out, the panel's choice stays.
+   */
+  async run(funcName?: string, inputSet?: string | null): Promise<void> {
     await this.cancel();
     this.funcName = funcName;
     const driver = new RunDriver(() => this.sandbox.get());
     this.driver = driver;
     this.restoredFrom = undefined;
-    this.state = { sheet: path.basename(this.sheet.fsPath), uri: this.sheet.toString(), report: "", state: "starting" };
+    const chosen = inputSet === undefined ? (this.state.inputSet ?? null) : inputSet;
+    this.state = { sheet: path.basename(this.sheet.fsPath), uri: this.sheet.toString(), report: "", state: "starting", inputSet: chosen };
     this.post({ type: "reset", sheet: this.state.sheet, uri: this.sheet.toString(), ...(funcName ? { funcName } : {}) });
-    this.setState("starting");
+    this.refreshInputSets();
+    this.answeredFromSet.clear();
+    this.setValues = undefined;
+    const set = this.state.inputSets?.find((candidate) => candidate.name === this.state.inputSet);
+    if (set) {
+      try {
+        this.setValues = readInputSet(path.join(path.dirname(this.sheet.fsPath), set.file));
+      } catch (error) {
+        this.setState("error", `The input set could not be used: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
+    }
+    this.setState("starting", set ? `with the input set ${set.file}` : undefined);
     this.events.onSheetError(this.sheet, undefined);
     this.events.onTrace(this.sheet, [], true);
     try {
@@ -218,6 +259,7 @@ export class RunPanel implements vscode.Disposable {
             `run panel for ${this.state.sheet}: webview ready ${(performance.now() - this.createdAt).toFixed(0)} ms after it was created`,
           );
         }
+        if (this.state.inputSets === undefined) this.refreshInputSets();
         this.post({ type: "restore", state: this.snapshot, ...(this.funcName ? { funcName: this.funcName } : {}) });
         return;
       case "submit":
@@ -232,6 +274,12 @@ export class RunPanel implements vscode.Disposable {
         return;
       case "export":
         await vscode.commands.executeCommand("uzoncalc.exportReport", this.sheet);
+        return;
+      case "runWith":
+        await vscode.commands.executeCommand("uzoncalc.runCalc", this.sheet, this.funcName, message.set);
+        return;
+      case "saveInputs":
+        await vscode.commands.executeCommand("uzoncalc.saveInputs", this.sheet);
         return;
       case "reveal": {
         const target = message.file ? vscode.Uri.joinPath(this.sheet, "..", message.file) : this.sheet;
@@ -366,9 +414,19 @@ export class RunPanel implements vscode.Disposable {
     delete this.state.values;
     if (transcript.window) {
       this.state.ui_steps = transcript.uiSteps;
-      this.post({ type: "window", window: transcript.window, ui_steps: transcript.uiSteps });
+      const window = transcript.window;
+      // A window the run's input set covers is answered from it, once: refused values stay in the form with
+      // their errors, and the user goes on from there.
+      const fromSet = this.setValues?.[window.id];
+      const firstTime = fromSet !== undefined && !this.answeredFromSet.has(window.id);
+      if (fromSet) this.state.values = fromSet;
+      this.post({ type: "window", window, ui_steps: transcript.uiSteps, ...(fromSet ? { values: fromSet } : {}) });
       if (transcript.inputErrors) this.post({ type: "fieldErrors", errors: transcript.inputErrors });
       this.setState("waiting", undefined, result.ms);
+      if (firstTime) {
+        this.answeredFromSet.add(window.id);
+        void this.submit(fromSet, { window: window.id, ui_steps: transcript.uiSteps });
+      }
       return;
     }
     delete this.state.ui_steps;
@@ -441,7 +499,8 @@ ${style}
 </head>
 <body>
 <header class="uzc-header"><span class="uzc-sheet"></span><span class="uzc-state" data-state></span>
-<vscode-button data-action="rerun" secondary>Run again</vscode-button><vscode-button data-action="export" secondary>Export</vscode-button></header>
+<span class="uzc-run-with" hidden data-run-with-box><label for="uzc-run-with">Run with</label><vscode-single-select id="uzc-run-with" data-run-with></vscode-single-select></span>
+<vscode-button data-action="rerun" secondary>Run again</vscode-button><vscode-button data-action="saveInputs" secondary title="Save this run's answers as an input set beside the sheet">Save Inputs…</vscode-button><vscode-button data-action="export" secondary>Export</vscode-button></header>
 <div class="uzc-error" hidden data-sheet-error></div>
 <div class="uzc-notice" role="status" hidden data-notice></div>
 <main class="uzc-report" data-report></main>

@@ -106,3 +106,21 @@ export function inputSetSheetCandidates(setPath: string): { sheetBase: string; c
   if (dot > slash + 1) candidates.push({ sheetBase: base.slice(0, dot), caseName: base.slice(dot + 1) });
   return candidates;
 }
+
+/**
+ * The input sets of a sheet among the files of its folder, the default set first, then cases by name. A file
+ * belongs to the sheet its name points at first (inputSetSheetCandidates). `exists` answers for a sheet path.
+ */
+export function inputSetsOfSheet(
+  sheetPath: string,
+  folderFiles: readonly string[],
+  exists: (fileName: string) => boolean,
+): { name: string | undefined; file: string }[] {
+  const sets: { name: string | undefined; file: string }[] = [];
+  for (const file of folderFiles) {
+    if (!isInputSetFileName(file)) continue;
+    const owner = inputSetSheetCandidates(file).find(({ sheetBase }) => exists(`${sheetBase}.calc.ts`) || exists(`${sheetBase}.calc.js`));
+    if (owner && sheetPath.replace(SHEET_FILE_PATTERN, "") === owner.sheetBase) sets.push({ name: owner.caseName, file });
+  }
+  return sets.sort((a, b) => (a.name === undefined ? -1 : b.name === undefined ? 1 : a.name.localeCompare(b.name)));
+}

@@ -17,8 +17,13 @@ export type ToWebviewMessage =
   | { type: "restore"; state: PanelState; funcName?: string }
   /** Report html: the whole report so far, or a piece to append. */
   | { type: "report"; html: string; append: boolean }
-  /** The sheet waits at this window (the answer that showed it had `ui_steps`): show its form after the report. */
-  | { type: "window"; window: WindowSpec; ui_steps: number }
+  /**
+   * The sheet waits at this window (the answer that showed it had `ui_steps`): show its form after the report,
+   * filled with `values` where given (an input set's, which the sandbox refused).
+   */
+  | { type: "window"; window: WindowSpec; ui_steps: number; values?: Record<string, unknown> }
+  /** The sheet's input sets beside it, for "Run with"; `selected` is the set runs use (null: none, forms only). */
+  | { type: "inputSets"; sets: InputSetChoice[]; selected: string | null }
   /** The sandbox refused the submitted values: show each message beside its field, keep what was typed. */
   | { type: "fieldErrors"; errors: Record<string, string> }
   | { type: "state"; state: RunState; detail?: string }
@@ -34,9 +39,19 @@ export type FromWebviewMessage =
   | { type: "submit"; window: string; ui_steps: number; values: Record<string, unknown> }
   | { type: "cancel" }
   | { type: "rerun" }
+  /** Run again with this input set (null: with none, every window a form). */
+  | { type: "runWith"; set: string | null }
   | { type: "export" }
+  /** Save this run's answers as an input set (Save Inputs As…). */
+  | { type: "saveInputs" }
   /** Go to the sheet's line of an error. */
   | { type: "reveal"; line: number; column: number; file?: string };
+
+/** An input set as "Run with" offers it: its name ("default" or the case) and the file it is. */
+export interface InputSetChoice {
+  name: string;
+  file: string;
+}
 
 /** What the panel keeps with vscode.setState, so hiding and showing it loses nothing. */
 export interface PanelState {
@@ -54,6 +69,9 @@ export interface PanelState {
   sheetError?: { error: SheetError; where: string };
   /** The last notice, until the run's state changes. */
   notice?: string;
+  /** The sheet's input sets and the one runs use. */
+  inputSets?: InputSetChoice[];
+  inputSet?: string | null;
 }
 
 export function isFromWebviewMessage(value: unknown): value is FromWebviewMessage {
@@ -64,7 +82,12 @@ export function isFromWebviewMessage(value: unknown): value is FromWebviewMessag
     case "cancel":
     case "rerun":
     case "export":
+    case "saveInputs":
       return true;
+    case "runWith": {
+      const set = (value as { set?: unknown }).set;
+      return set === null || typeof set === "string";
+    }
     case "submit": {
       const { values, window, ui_steps } = value as { values?: unknown; window?: unknown; ui_steps?: unknown };
       return (

@@ -30,6 +30,8 @@ const stateElement = document.querySelector<HTMLElement>("[data-state]")!;
 const sheetElement = document.querySelector<HTMLElement>(".uzc-sheet")!;
 const errorElement = document.querySelector<HTMLElement>("[data-sheet-error]")!;
 const noticeElement = document.querySelector<HTMLElement>("[data-notice]")!;
+const runWithBox = document.querySelector<HTMLElement>("[data-run-with-box]")!;
+const runWithSelect = document.querySelector<HTMLElement & { value: string }>("[data-run-with]")!;
 
 let state: PanelState = vscode.getState() ?? { sheet: "", report: "", state: "idle" };
 
@@ -256,8 +258,33 @@ function renderForm(): void {
 }
 
 /** Everything from `state`; `keepForm` leaves the form on screen as it is and only shows the sandbox's errors. */
+/** "Run with": no set (every window a form), or one of the sheet's input sets; shown when the sheet has any. */
+function renderInputSets(): void {
+  const sets = state.inputSets ?? [];
+  runWithBox.hidden = sets.length === 0;
+  runWithSelect.replaceChildren(
+    ...[{ value: "", text: "no input set (forms)" }, ...sets.map((set) => ({ value: set.name, text: `${set.name} · ${set.file}` }))].map(
+      ({ value, text }) => {
+        const option = document.createElement("vscode-option");
+        option.setAttribute("value", value);
+        option.textContent = text;
+        if (value === (state.inputSet ?? "")) option.setAttribute("selected", "");
+        return option;
+      },
+    ),
+  );
+  runWithSelect.value = state.inputSet ?? "";
+}
+
+runWithSelect.addEventListener("change", () => {
+  const set = runWithSelect.value === "" ? null : runWithSelect.value;
+  if (set === (state.inputSet ?? null)) return;
+  vscode.postMessage({ type: "runWith", set });
+});
+
 function renderAll(funcName?: string, keepForm = false): void {
   sheetElement.textContent = funcName ? `${state.sheet} · ${funcName}` : state.sheet;
+  renderInputSets();
   renderReport();
   if (keepForm) for (const [name, text] of Object.entries(state.errors ?? {})) showFieldError(name, text);
   else renderForm();
@@ -289,6 +316,7 @@ for (const button of document.querySelectorAll<HTMLElement>("header [data-action
     const action = button.dataset.action;
     if (action === "rerun") vscode.postMessage({ type: "rerun" });
     if (action === "export") vscode.postMessage({ type: "export" });
+    if (action === "saveInputs") vscode.postMessage({ type: "saveInputs" });
   });
 }
 
@@ -324,7 +352,7 @@ window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
     case "window":
       state.window = message.window;
       state.ui_steps = message.ui_steps;
-      state.values = undefined;
+      state.values = message.values;
       state.errors = undefined;
       renderForm();
       break;
@@ -350,6 +378,11 @@ window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
     case "notice":
       state.notice = message.message;
       renderNotice();
+      break;
+    case "inputSets":
+      state.inputSets = message.sets;
+      state.inputSet = message.selected;
+      renderInputSets();
       break;
   }
   save();

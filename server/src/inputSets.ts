@@ -506,3 +506,30 @@ export function inputSetDiagnostics(loaded: LoadedInputSet): SheetDiagnostic[] {
     : [...loaded.parsed.syntax, ...(loaded.problem ? [loaded.problem] : [])];
   return found.sort(compareDiagnostics);
 }
+
+/** One lens above a window in the sheet: which of the sheet's input sets answer it. */
+export interface WindowSetsLens {
+  /** The window spec's call in the sheet. */
+  start: number;
+  id: string;
+  /** The sets that give this window values: their names ("default", a case) and files. */
+  sets: { name: string; file: string }[];
+}
+
+/**
+ * For each window written in the sheet itself, the sets (of `sets`, each read as JSON) that answer it. Windows whose
+ * id is computed get no lens: which set answers them is not known before a run.
+ */
+export function windowSetsLenses(sheet: SheetWindows, sets: readonly { name: string; file: string; text: string }[]): WindowSetsLens[] {
+  const keysOf = sets.map((set) => {
+    const root = jsonc.parseTree(set.text);
+    return new Set(root?.type === "object" ? (root.children ?? []).map((property) => property.children?.[0]?.value as string) : []);
+  });
+  return sheet.windows
+    .filter((window) => window.fileName === sheet.fileName && window.id !== undefined)
+    .map((window) => ({
+      start: window.site.call.getStart(window.sourceFile),
+      id: window.id!,
+      sets: sets.filter((_, index) => keysOf[index]!.has(window.id!)).map(({ name, file }) => ({ name, file })),
+    }));
+}

@@ -29,13 +29,15 @@ import { SheetWorkspace, type FieldDefinition } from "./sheetWorkspace";
 import { isSheetFile } from "./sheetSyntax";
 import { loadTypeScriptLibs } from "./typescriptLibs";
 import * as fs from "node:fs";
-import { isInputSetFileName } from "../../protocol/limits";
+import { INPUT_SET_GLOB, inputSetsOfSheet, isInputSetFileName } from "../../protocol/limits";
+import * as path from "node:path";
 import {
   inputSetCompletions,
   inputSetDefinition,
   inputSetDiagnostics,
   inputSetHover,
   loadInputSet,
+  windowSetsLenses,
   type LoadedInputSet,
 } from "./inputSets";
 import { sheetWindows, type SheetWindows } from "./sheetWindows";
@@ -61,6 +63,7 @@ let workspace = new SheetWorkspace({ libs });
 let configurationSupport = false;
 let linkSupport = false;
 let refreshSupport = false;
+let codeLensRefreshSupport = false;
 let watchSupport = false;
 let warmUpMs: number | undefined;
 
@@ -69,6 +72,7 @@ connection.onInitialize((params): InitializeResult => {
   configurationSupport = capabilities.workspace?.configuration === true;
   linkSupport = capabilities.textDocument?.definition?.linkSupport === true;
   refreshSupport = capabilities.workspace?.diagnostics?.refreshSupport === true;
+  codeLensRefreshSupport = capabilities.workspace?.codeLens?.refreshSupport === true;
   watchSupport = capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
   const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
   const root = folder ? fileNameOf(folder) : undefined;
@@ -81,6 +85,7 @@ connection.onInitialize((params): InitializeResult => {
       hoverProvider: true,
       definitionProvider: true,
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      codeLensProvider: { resolveProvider: false },
     },
     serverInfo: { name: "uzoncalc-language-server" },
   };
@@ -90,7 +95,8 @@ connection.onInitialized(() => {
   // A sheet's imports (./lib/*.ts) are read from disk: when one is saved, the open sheets' diagnostics are stale.
   if (watchSupport)
     void connection.client.register(DidChangeWatchedFilesNotification.type, {
-      watchers: [{ globPattern: "**/*.{ts,mts,cts,js,mjs,cjs}" }],
+      // Input sets too: a window's lens counts the sets that answer it.
+      watchers: [{ globPattern: "**/*.{ts,mts,cts,js,mjs,cjs}" }, { globPattern: INPUT_SET_GLOB }],
     });
   // After the initialize answer, so the client is not held up; before the first request is served, since
   // requests queue behind this synchronous work.
@@ -112,6 +118,7 @@ connection.onDidChangeConfiguration(() => {
 connection.onDidChangeWatchedFiles(() => {
   windowsRead.clear();
   if (refreshSupport) void connection.languages.diagnostics.refresh();
+  if (codeLensRefreshSupport) void connection.languages.codeLens.refresh();
 });
 
 function typeCheckMode(uri: string): Promise<TypeCheckMode> {
@@ -212,6 +219,51 @@ function refreshInputSets(): void {
   refreshTimer = setTimeout(() => void connection.languages.diagnostics.refresh(), INPUT_SET_REFRESH_MS);
 }
 const INPUT_SET_REFRESH_MS = 300;
+
+/** The client command a window's lens runs: opens the sets that answer it (the extension registers it). */
+const OPEN_INPUT_SETS_COMMAND = "uzoncalc.openInputSets";
+
+/** Above each window of a sheet that has input sets: how many of them answer it, one click to open them. */
+connection.onCodeLens(({ textDocument }) => {
+  const fileName = sheetFileName(textDocument.uri);
+  const document = documents.get(textDocument.uri);
+  if (!fileName || !document) return [];
+  return guarded(
+    "code lens",
+    () => {
+      const folder = path.dirname(fileName);
+      let files: string[];
+      try {
+        files = fs.readdirSync(folder).map((name) => `${folder}/${name}`);
+      } catch {
+        return [];
+      }
+      const sets = inputSetsOfSheet(fileName, files, (file) => currentText(file) !== undefined).flatMap(({ name, file }) => {
+        const text = currentText(file);
+        return text === undefined ? [] : [{ name: name ?? "default", file, text }];
+      });
+      if (sets.length === 0) return [];
+      const windows = sheetWindows(fileName, document.getText(), { readFile: currentText });
+      return windowSetsLenses(windows, sets).map((lens) => {
+        const position = document.positionAt(lens.start);
+        const names = lens.sets.map((set) => set.name).join(", ");
+        const count = lens.sets.length;
+        return {
+          range: { start: position, end: position },
+          command:
+            count === 0
+              ? { title: `no input set answers '${lens.id}'`, command: "" }
+              : {
+                  title: `${count} input set${count === 1 ? "" : "s"} answer${count === 1 ? "s" : ""} '${lens.id}': ${names}`,
+                  command: OPEN_INPUT_SETS_COMMAND,
+                  arguments: [lens.sets.map((set) => uriByFileName.get(set.file) ?? uriOf(set.file))],
+                },
+        };
+      });
+    },
+    [],
+  );
+});
 
 connection.languages.diagnostics.on(async (params, token) => {
   const uri = params.textDocument.uri;

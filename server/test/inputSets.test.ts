@@ -7,7 +7,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
-import type { CodeAction, CompletionItem, Diagnostic, LocationLink, MarkupContent, Position } from "vscode-languageserver-protocol/node";
+import {
+  CodeLensRequest,
+  type CodeAction,
+  type CompletionItem,
+  type Diagnostic,
+  type LocationLink,
+  type MarkupContent,
+  type Position,
+} from "vscode-languageserver-protocol/node";
 import { TestClient } from "./support/lspClient";
 import { EXPECTED, FIXTURES, checkLines, formatDiagnostics } from "./support/expectations";
 import { matchSnapshot } from "./support/snapshot";
@@ -168,6 +176,24 @@ describe("input sets: *.inputs.json checked against their sheet", function () {
       assert.deepEqual(field!.targetSelectionRange.start, positionOf(sheet, '"ref", type: "text"'));
       const [loads] = (await client.definition(uri, positionOf(text, '"loads"', 1))) as LocationLink[];
       assert.equal(loads!.targetUri, client.uriOf(path.join(SETS, "lib", "loads.ts")));
+    } finally {
+      await client.close(uri);
+    }
+  });
+
+  it("a lens above each window of the sheet says which sets answer it", async () => {
+    const text = fs.readFileSync(SHEET, "utf8");
+    const uri = await client.open(SHEET);
+    try {
+      const lenses = await client.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
+      assert.deepEqual(
+        lenses?.map((lens) => [lens.range.start.line, lens.command?.title]),
+        [
+          [positionOf(text, 'Window({\n      title: "Plate"').line, "2 input sets answer 'plate': default, planted"],
+          [positionOf(text, 'Window({\n      title: "Steel"').line, "1 input set answers 'steel': default"],
+        ],
+      );
+      assert.deepEqual(lenses?.[1]?.command?.arguments, [[client.uriOf(path.join(SETS, "plate.inputs.json"))]]);
     } finally {
       await client.close(uri);
     }

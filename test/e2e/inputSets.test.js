@@ -1,0 +1,101 @@
+// Input sets as a user meets them (issue 17 items 3 and 6), in code-server with the packaged .vsix: the run panel's
+// "Run with" runs a named set (its windows answered, no form), Save Inputs As… writes the run's answers as a set
+// beside the sheet, and a planted error in a set file shows in the Problems panel with its code.
+"use strict";
+const { describe, test } = require("node:test");
+const assert = require("node:assert");
+const fs = require("node:fs");
+const path = require("node:path");
+const H = require("./harness");
+const { useExamplesWorkbench, openSheet } = require("./workspace");
+
+/** A set with a misspelled window id: the language server's UZC4004 with its did-you-mean. */
+const PLANTED_SET = '{\n  "geometri": { "span": 6 },\n  "loads": { "g": 1.5, "q": "2.5" }\n}\n';
+
+/** Chooses "Run with" in the panel's header: open the select's face, click the option's row. */
+async function runWith(frame, label) {
+  const select = frame.locator("[data-run-with]");
+  await select.locator(".select-face").click();
+  await select.locator("li.option", { hasText: label }).click();
+}
+
+describe("UzonCalc input sets (code-server, packaged extension)", () => {
+  const session = useExamplesWorkbench("sets-", {
+    installed: true,
+    beforeStart: (s) => fs.writeFileSync(path.join(s.ws, "beam.planted.inputs.json"), PLANTED_SET),
+  });
+
+  test("Run with a named set answers its windows; a set that misses a window stops there as a form; Save Inputs As… writes the answers", () =>
+    session.br.withPage("sets-run", async (page) => {
+      await openSheet(page, session, "beam.calc.ts");
+      await H.runCommand(page, "UzonCalc: Run Calc");
+      const frame = await H.webviewFrameWith(page, '[data-form] [data-field="span"]', 60000);
+      // The sets beside the sheet are offered: the default, the named one, the planted one.
+      await frame.locator("[data-run-with-box]").waitFor({ state: "visible", timeout: 10000 });
+      await H.shot(page, "sets-1-run-with-offered");
+
+      await runWith(frame, "short-span");
+      await frame.locator('.uzc-state[data-state="completed"]').waitFor({ timeout: 30000 });
+      const report = await frame.locator("[data-report]").innerText();
+      assert.match(report, /Span L\s+4\.8 m/, "the named set's span");
+      assert.match(report, /Width b\s+100 mm/);
+      assert.strictEqual(await frame.locator("[data-form]").isHidden(), true, "no form: every window came from the set");
+      await H.shot(page, "sets-2-ran-named-set");
+
+      // Run again keeps the choice.
+      await frame.locator('header [data-action="rerun"]').click();
+      await frame.locator('.uzc-state[data-state="completed"]').waitFor({ timeout: 30000 });
+      assert.match(await frame.locator("[data-report]").innerText(), /Span L\s+4\.8 m/);
+
+      // The planted set names no window the sheet shows as geometry: the run stops at that window as a form.
+      await runWith(frame, "planted");
+      await frame.locator('[data-form] [data-field="span"]').waitFor({ timeout: 30000 });
+      assert.strictEqual(await frame.locator('.uzc-state[data-state="waiting"]').count(), 1);
+      await frame.locator('[data-field="span"] input').fill("5.4");
+      await frame.locator('[data-action="submit"]').click();
+      // loads comes from the set, material is asked.
+      await frame.locator('[data-form] [data-field="grade"]').waitFor({ timeout: 30000 });
+      assert.match(await frame.locator("[data-report]").innerText(), /Span L\s+5\.4 m/);
+      await frame.locator('[data-action="submit"]').click();
+      await frame.locator('.uzc-state[data-state="completed"]').waitFor({ timeout: 30000 });
+
+      // Save Inputs As…: the three windows this run answered, named by the user in the input box.
+      await frame.locator('header [data-action="saveInputs"]').click();
+      const input = page.locator(".quick-input-widget input");
+      await input.waitFor({ state: "visible", timeout: 15000 });
+      await input.fill("e2e-case");
+      await H.shot(page, "sets-3-save-inputs-name");
+      await page.keyboard.press("Enter");
+      const saved = path.join(session.ws, "beam.e2e-case.inputs.json");
+      await H.waitFor(() => fs.existsSync(saved), 15000, "the saved input set");
+      const set = JSON.parse(fs.readFileSync(saved, "utf8"));
+      assert.deepStrictEqual(Object.keys(set), ["geometry", "loads", "material"]);
+      assert.strictEqual(String(set.geometry.span), "5.4");
+      assert.strictEqual(String(set.loads.q), "2.5", "the set's own values are saved as they were given");
+      assert.ok(fs.readFileSync(saved, "utf8").endsWith("}\n"));
+      // It is offered at once, and runs.
+      await runWith(frame, "e2e-case");
+      await frame.locator('.uzc-state[data-state="completed"]').waitFor({ timeout: 30000 });
+      assert.match(await frame.locator("[data-report]").innerText(), /Span L\s+5\.4 m/);
+      await H.shot(page, "sets-4-saved-set-runs");
+    }));
+
+  test("a planted error in a set file shows in the Problems panel with its code and quick fix", () =>
+    session.br.withPage("sets-problems", async (page) => {
+      // The language server starts with a sheet; then the set is opened.
+      await openSheet(page, session, "beam.calc.ts");
+      // Above each window, the sets that answer it (the language server's lens).
+      await page.locator(".monaco-editor .codelens-decoration", { hasText: "input sets answer 'geometry'" }).waitFor({ timeout: 60000 });
+      assert.match(await page.locator(".monaco-editor .codelens-decoration", { hasText: "'geometry'" }).innerText(), /default.*short-span/);
+      await page.locator('.explorer-folders-view .monaco-list-row[aria-label="beam.planted.inputs.json"]').click();
+      await page.locator(".tabs-container .tab.active", { hasText: "beam.planted.inputs.json" }).waitFor({ timeout: 30000 });
+      await page.keyboard.press("Control+Shift+M");
+      const entry = page.locator(".markers-panel .monaco-list-row", {
+        hasText: "'geometri' is not a window of beam.calc.ts; did you mean 'geometry'?",
+      });
+      await entry.waitFor({ timeout: 60000 });
+      assert.match(await entry.innerText(), /UZC4004/);
+      assert.match(await entry.innerText(), /\[Ln 2, Col 3\]/);
+      await H.shot(page, "sets-5-problems");
+    }));
+});
