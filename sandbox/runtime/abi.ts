@@ -30,7 +30,7 @@ export const REALM = {
   partial: "__uzon_partial",
   /** Called by the bundle's own try/catch when the sheet's top-level code throws. */
   fail: "__uzon_fail",
-  /** The renderer instrumented sheet code calls (report/descriptor.ts RenderApi). */
+  /** The renderer instrumented sheet code calls (protocol/reportTemplate.ts RenderApi). */
   render: "__uzon_render",
   /** Returns and clears the trace of rendered values as JSON (RealmTraceEntry[]); outcomes carry it too, as `trace`. */
   trace: "__uzon_trace",

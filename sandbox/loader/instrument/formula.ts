@@ -6,7 +6,7 @@
 // Parentheses come from precedence, not from the source: only where the formula needs them.
 
 import type * as acorn from "acorn";
-import { HOLE_PAREN_COMPOUND, HOLE_PAREN_NEGATIVE, type HolePart, type TemplatePart } from "../../runtime/report/descriptor";
+import { HOLE_PAREN_COMPOUND, HOLE_PAREN_NEGATIVE, type HolePart, type TemplatePart } from "../../../protocol/reportTemplate";
 import { literalParts, numberMath, type NumberParts } from "../../runtime/report/numbers";
 import { unitPowersMath } from "../../runtime/units/quantity";
 import type { UnitPower } from "../../../protocol/units";

@@ -10,7 +10,7 @@
 import * as acorn from "acorn";
 import * as esbuild from "esbuild";
 import { REALM } from "../../runtime/abi";
-import { INSTRUMENT_NAMES } from "../../runtime/report/descriptor";
+import { INSTRUMENT_NAMES } from "../../../protocol/reportTemplate";
 import type { FormulaEnvironment } from "./formula";
 import { inputObjectNames, readSheetScope, runtimeCallee } from "./sheetScope";
 import { applyInsertions, TransformedSource } from "./sourceText";

@@ -16,8 +16,8 @@ import {
   type EquationDescriptor,
   type RenderDescriptor,
   type TextDescriptor,
-} from "../../runtime/report/descriptor";
-import { inlineText, startsWithOperator, textTemplate } from "../../runtime/report/formulaText";
+} from "../../../protocol/reportTemplate";
+import { inlineText, startsWithOperator, textTemplate } from "../../../protocol/formulaText";
 import { FormulaCompiler, inputOf, NotRenderable, targetMath, type Compiled, type FormulaEnvironment } from "./formula";
 import { escapeMarkup, isPrivateName } from "./symbolNames";
 import { runtimeCallee, type FunctionNode, type SheetScope } from "./sheetScope";
@@ -98,7 +98,7 @@ function chainText(node: acorn.Node): string {
 }
 
 /**
- * The formula text of an equation's parts (report/formulaText.ts), made once here beside their MathML so that
+ * The formula text of an equation's parts (protocol/formulaText.ts), made once here beside their MathML so that
  * a traced step only fills values in. None is made when a part starts with an operator, which reads as a sign
  * at the start of a line: the realm then reads that line from its MathML.
  */

@@ -8,7 +8,7 @@
 // evaluated once, in order, and nothing is wrapped in a closure (yield and await keep working).
 
 import type * as acorn from "acorn";
-import { INSTRUMENT_NAMES } from "../../runtime/report/descriptor";
+import { INSTRUMENT_NAMES } from "../../../protocol/reportTemplate";
 import type { Insertion } from "./statements";
 import { unitExports } from "../../runtime/units/unitNames";
 

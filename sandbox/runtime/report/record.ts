@@ -2,12 +2,27 @@
 // report, built from its descriptor (made at load time) and the values recorded during the statement's one
 // evaluation. Rendering never throws into the sheet and never changes what the sheet computes.
 
-import type { CheckDescriptor, EquationDescriptor, RenderApi, RenderDescriptor, TemplatePart, TextDescriptor } from "./descriptor";
-import { bracketed, choiceTaken, guardRan } from "./descriptor";
+import type {
+  CheckDescriptor,
+  EquationDescriptor,
+  RenderApi,
+  RenderDescriptor,
+  TemplatePart,
+  TextDescriptor,
+} from "../../../protocol/reportTemplate";
+import { bracketed, choiceTaken, guardRan } from "../../../protocol/reportTemplate";
 import type { TraceEntry, TraceScalar } from "../../../protocol/rpc";
 import { escapeHtml } from "../../../protocol/html";
 import { formatValue, type FormattedValue } from "./values";
-import { fillText, finishFormula, formulaText, plainText, startsWithOperator, inlineText, type TextValues } from "./formulaText";
+import {
+  fillText,
+  finishFormula,
+  formulaText,
+  plainText,
+  startsWithOperator,
+  inlineText,
+  type TextValues,
+} from "../../../protocol/formulaText";
 import { isQuantity } from "../units/quantity";
 
 /** A line in a loop renders this many times; after that one note says so and the line stays quiet. */

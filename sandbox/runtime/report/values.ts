@@ -16,7 +16,7 @@ export interface FormattedValue {
   negative: boolean;
   /** More than one token (2.5×10⁶): parenthesised as the base of a power. */
   compound: boolean;
-  /** Its text in a traced line (report/formulaText.ts), made the first time a line asks. */
+  /** Its text in a traced line (protocol/formulaText.ts), made the first time a line asks. */
   formula?: string;
 }
 

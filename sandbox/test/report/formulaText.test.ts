@@ -1,16 +1,16 @@
 // The formula text of a traced line is filled from templates the instrumentation made beside the MathML
-// (report/formulaText.ts). It must read exactly as the line's MathML reads: every rendered equation of every
+// (protocol/formulaText.ts). It must read exactly as the line's MathML reads: every rendered equation of every
 // sheet in the project is rendered here with many kinds of values, and each line's filled text is compared
 // with the text read from the markup the report got. Sheets are instrumented with the loader's own options.
 
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { EquationDescriptor, RenderDescriptor, TemplatePart } from "../../runtime/report/descriptor";
+import type { EquationDescriptor, RenderDescriptor, TemplatePart } from "../../../protocol/reportTemplate";
 import { instrumentSheet } from "../../loader/instrument";
 import { TSCONFIG_RAW } from "../../loader/sheetLoader";
 import { connectOutput, renderApi, setTracing, show, takeTrace } from "../../runtime/report/record";
-import { formulaText } from "../../runtime/report/formulaText";
+import { formulaText } from "../../../protocol/formulaText";
 import { installUnits } from "../../runtime/units";
 import { mul, unit } from "../../runtime/units/quantity";
 

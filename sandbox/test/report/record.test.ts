@@ -2,9 +2,9 @@
 // one value-formatting hook a value type (quantities) plugs into.
 
 import assert from "node:assert/strict";
-import type { EquationDescriptor } from "../../runtime/report/descriptor";
+import type { EquationDescriptor } from "../../../protocol/reportTemplate";
 import { connectOutput, renderApi, setTracing, show, takeTrace } from "../../runtime/report/record";
-import { formulaText, plainText } from "../../runtime/report/formulaText";
+import { formulaText, plainText } from "../../../protocol/formulaText";
 import { addValueFormatter, formatValue } from "../../runtime/report/values";
 
 describe("report renderer seams", () => {

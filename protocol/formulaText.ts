@@ -7,7 +7,8 @@
 // fills values in (parsing every line's MathML on every step was most of a traced step's cost). A template with
 // no holes is just its text, so `formulaText(markup)` is the same compiler with nothing to fill.
 //
-// Imports only the descriptor shapes and the superscript table: it runs in the realm and in the host.
+// Imports only the template shapes and the superscript table: it runs in the realm, in the host, and in the
+// extension (reading a finished report back, for Compare with Previous Run).
 
 import {
   bracketed,
@@ -18,8 +19,8 @@ import {
   type TextHole,
   type TextPart,
   type TextRule,
-} from "./descriptor";
-import { SUPERSCRIPT } from "../../../protocol/units";
+} from "./reportTemplate";
+import { SUPERSCRIPT } from "./units";
 
 /** What a template is filled from: the line's temps and how their values read (the report's formatter). */
 export interface TextValues<Value extends { negative: boolean; compound: boolean }> {

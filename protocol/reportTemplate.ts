@@ -38,7 +38,7 @@ export interface GuardPart {
 
 export type TemplatePart = string | HolePart | ChoicePart | GuardPart;
 
-// The formula text (report/formulaText.ts) of a substitution, as a template beside its MathML.
+// The formula text (protocol/formulaText.ts) of a substitution, as a template beside its MathML.
 
 /** A value's text in place of a hole (its symbol's text `s` when the value is not shown). */
 export interface TextHole {
