@@ -80,6 +80,12 @@ export async function* sheet() {
   const M_Ed = act.M * unit("kN*m");
   const M_0 = (b * d ** 2 * eta * f_cd).to("kN*m");
   const mu = M_Ed / M_0;
+  // Past μ = 0.5 no neutral axis balances the moment (the square root below has no real value): say so in the
+  // engineer's terms rather than let NaN reach a unit conversion.
+  if (mu > 0.5)
+    throw new RangeError(
+      `M_Ed is beyond what this section can resist with tension steel alone (μ = ${mu.toFixed(3)} > 0.5): deepen the section or add compression steel.`,
+    );
   ("Depth of the neutral axis from equilibrium, μ = λξ(1 − λξ/2):");
   const xi = (1 - Math.sqrt(1 - 2 * mu)) / lambda;
   const x = xi * d;

@@ -21,11 +21,17 @@ import { findChromium, PAPER_SIZES, PdfError, printReportPdf, type PaperSize } f
 import { formatErrorLocation } from "../loader/sourceMap";
 import { VERSION } from "../version";
 import { askWindow, describeField, Prompter } from "./terminalPrompt";
+import { runStudy } from "./study";
+import { CasesFileError, readCases } from "./studyCases";
+import { diffReports, formatReportDiff } from "../connect/reportDiff";
+import { readReport, type ReadReport } from "../connect/reportReading";
 
 const USAGE = `Usage:
   uzoncalc run <sheet> [--func NAME] [--params JSON|@file] [--inputs FILE] [-o report.html]
                        [--pdf report.pdf [--paper A4|Letter]] [--sandbox-url URL] [--step-timeout MS]
                        [--memory-limit MB]  (env: UZONCALC_CHROMIUM, the browser --pdf prints with)
+  uzoncalc study <sheet> --cases FILE.csv|FILE.json [--jobs N] [-o DIR] [--func NAME] [--params JSON|@file]
+                         [--step-timeout MS] [--memory-limit MB]
   uzoncalc serve [--host 127.0.0.1] [--port 3346] [--safe-dir DIR]... [--max-body BYTES]
                  [--max-sessions N] [--step-timeout MS] [--request-timeout MS] [--memory-limit MB] [--members N] [--isolation process|thread] [--store memory|redis://…]
                  [--max-report CHARS] [--session-ttl SECONDS] [--shutdown-timeout MS] [--public-metrics] [--allowed-host NAME]... [--no-permission]
@@ -35,7 +41,9 @@ const USAGE = `Usage:
                [--max-report CHARS] [--session-ttl SECONDS] [--shutdown-timeout MS] [--public-metrics] [--allowed-host NAME]... [--no-permission]
                (env: SANDBOX_URL, SAFE_DIRS, UZONCALC_TOKEN, UZONCALC_STORE, UZONCALC_ALLOWED_HOSTS, LOG_LEVEL; without a sandbox
                URL the sandbox runs in this process and the limit flags apply)
-  uzoncalc check <sheet.calc.ts|sheet.calc.js>... [--type-check fields|all|off]
+  uzoncalc check <sheet.calc.ts|sheet.calc.js|set.inputs.json>... [--type-check fields|all|off]
+  uzoncalc schema <sheet.calc.ts|sheet.calc.js> [--func NAME]   (the JSON Schema of the sheet's input sets)
+  uzoncalc diff <old.report.html> <new.report.html> [--json]
   uzoncalc --version
 
 Runs a calculation sheet to the end and writes its report (default: <sheet>.report.html beside the sheet; -o -
@@ -45,8 +53,15 @@ or, when stdin is not a terminal, the run stops with exit code 2 naming the wind
 --pdf also prints the completed report to PDF (A4 unless --paper Letter) with a headless Chromium or Chrome
 found on this machine (UZONCALC_CHROMIUM, else chromium, chromium-browser, google-chrome on PATH); without one
 the HTML report is still written and the run exits 1 saying what to install.
+study runs the sheet once per case (CSV: a column per window.field, values may carry units like 300 mm, an
+optional case column; JSON: an array of { "window_id": { "field": value } } with an optional "case"), --jobs at
+once (default: the cores), and writes DIR/study.csv, DIR/study.html and DIR/<case>.report.html (default DIR:
+<sheet>.study beside the sheet); it exits 1 if a case failed (a check NOT OK is a result, not a failure).
+diff prints what changed in the calculation between two reports (inputs, values old → new, lines added and
+removed, checks whose verdict changed; --json: the same as JSON); the date and runtime are not compared.
 
-Exit codes: 0 done, 1 sheet error or usage error, 2 input needed but stdin is not a terminal.`;
+Exit codes: 0 done, 1 sheet error or usage error, 2 input needed but stdin is not a terminal.
+diff: 0 the calculations match, 1 they differ, 2 a report cannot be read or the arguments are wrong.`;
 
 class UsageError extends Error {}
 
@@ -98,17 +113,28 @@ async function openSandbox(options: RunOptions, sheetPath: string): Promise<Sand
       ...(process.env.UZONCALC_TOKEN ? { token: listFromEnvironment(process.env.UZONCALC_TOKEN)[0]! } : {}),
     });
   }
-  const stepTimeoutMs = options.stepTimeoutMs ?? LIMITS.stepTimeoutMs.default;
-  // One member is enough for one run, and it is what gives the run a memory cap of its own.
+  return new ExecutorClient(await openLocalSandbox(sheetPath, options));
+}
+
+/** What a sandbox in this process takes from the command line; absent, its defaults. */
+type LocalLimits = Pick<RunOptions, "stepTimeoutMs" | "memoryLimitMb">;
+
+/**
+ * A sandbox of the CLI's own, in this process: sheets from the sheet's folder and this one, run one at a time in one
+ * isolated member, which is what gives a run a memory cap of its own. A study opens one per job: a pool of several
+ * members places a session once its first step has answered, so sessions opened at once share a member (and a core).
+ */
+async function openLocalSandbox(sheetPath: string, limits: LocalLimits): Promise<Executor> {
+  const stepTimeoutMs = limits.stepTimeoutMs ?? LIMITS.stepTimeoutMs.default;
   const { engine } = await createSandboxEngine({
     stepTimeoutMs,
     maxWorkers: 1,
-    ...(options.memoryLimitMb !== undefined ? { memoryLimitMb: options.memoryLimitMb } : {}),
+    ...(limits.memoryLimitMb !== undefined ? { memoryLimitMb: limits.memoryLimitMb } : {}),
     log: (level, message) => {
       if (level === "warn") out.write(`uzoncalc: warning: ${message}\n`);
     },
   });
-  return new ExecutorClient(new Executor({ safeDirs: [path.dirname(fs.realpathSync(sheetPath)), process.cwd()], stepTimeoutMs, engine }));
+  return new Executor({ safeDirs: [path.dirname(fs.realpathSync(sheetPath)), process.cwd()], stepTimeoutMs, engine });
 }
 
 /** One run of a sheet to its end: what `uzoncalc run` does once its flags are read. */
@@ -430,16 +456,29 @@ async function apiCommand(args: string[]): Promise<number> {
   return api({ ...serviceSettings(values, DEFAULT_PORTS.api), ...(sandboxUrl !== undefined ? { sandboxUrl } : {}), safeDirs });
 }
 
+/** What dist/check.js offers the CLI: the language server's engine, without its connection. */
+interface CheckModule {
+  runCheck(argv: readonly string[]): Promise<number>;
+  runSchema(argv: readonly string[]): number;
+}
+
 /**
- * `check` runs the language server's checks, which carry TypeScript (several MB): they are built into
- * dist/check.js and loaded only for this command, so `run`, `serve` and `api` start without them.
+ * `check` and `schema` run the language server's reading of sheets, which carries TypeScript (several MB): it is
+ * built into dist/check.js and loaded only for these commands, so `run`, `serve` and `api` start without it.
  */
-async function checkCommand(args: string[]): Promise<number> {
+function loadCheckModule(command: string): CheckModule {
   const checkModule = path.join(__dirname, "check.js");
-  if (!fs.existsSync(checkModule)) throw new UsageError(`check needs ${checkModule}; run npm run build`);
+  if (!fs.existsSync(checkModule)) throw new UsageError(`${command} needs ${checkModule}; run npm run build`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- found beside this bundle at run time: the bundler must not follow it
-  const { runCheck } = require(checkModule) as { runCheck(argv: readonly string[]): Promise<number> };
-  return runCheck(args);
+  return require(checkModule) as CheckModule;
+}
+
+async function checkCommand(args: string[]): Promise<number> {
+  return loadCheckModule("check").runCheck(args);
+}
+
+async function schemaCommand(args: string[]): Promise<number> {
+  return loadCheckModule("schema").runSchema(args);
 }
 
 /** `uzoncalc run`: its flags read and checked, then one run. */
@@ -462,12 +501,7 @@ async function runCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1)
     throw new UsageError(positionals.length === 0 ? "run needs a sheet file" : `run takes one sheet, got ${positionals.length}`);
   const sheet = positionals[0]!;
-  let params: JsonObject | undefined;
-  if (values.params !== undefined) {
-    const parsed = readJsonArgument(values.params, "--params");
-    if (!isRecord(parsed)) throw new UsageError("--params must be a JSON object");
-    params = parsed as JsonObject;
-  }
+  const params = paramsFlag(values.params);
   let inputs: Record<string, Record<string, unknown>> = {};
   if (values.inputs !== undefined) {
     const parsed = readJsonArgument("@" + values.inputs, "--inputs");
@@ -490,14 +524,133 @@ async function runCommand(args: string[]): Promise<number> {
     ...(paper !== undefined ? { paper } : {}),
     ...(values.func !== undefined ? { func: values.func } : {}),
     ...(params !== undefined ? { params } : {}),
+    ...localLimitFlags(values),
+    ...(values["sandbox-url"] !== undefined ? { sandboxUrl: values["sandbox-url"] } : {}),
+  });
+}
+
+/** `--params JSON|@file`: the sheet function's parameters. */
+function paramsFlag(value: string | undefined): JsonObject | undefined {
+  if (value === undefined) return undefined;
+  const parsed = readJsonArgument(value, "--params");
+  if (!isRecord(parsed)) throw new UsageError("--params must be a JSON object");
+  return parsed as JsonObject;
+}
+
+/** `--step-timeout` and `--memory-limit` of a sandbox in this process. */
+function localLimitFlags(values: { "step-timeout"?: string; "memory-limit"?: string }): LocalLimits {
+  return {
     ...(values["step-timeout"] !== undefined
       ? { stepTimeoutMs: limitFlag(values["step-timeout"], "--step-timeout", LIMITS.stepTimeoutMs) }
       : {}),
     ...(values["memory-limit"] !== undefined
       ? { memoryLimitMb: limitFlag(values["memory-limit"], "--memory-limit", LIMITS.memoryLimitMb) }
       : {}),
-    ...(values["sandbox-url"] !== undefined ? { sandboxUrl: values["sandbox-url"] } : {}),
+  };
+}
+
+/** `uzoncalc study`: the flags and the whole cases file checked before any member starts, then the study. */
+async function studyCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      cases: { type: "string" },
+      jobs: { type: "string" },
+      output: { type: "string", short: "o" },
+      func: { type: "string" },
+      params: { type: "string" },
+      "step-timeout": { type: "string" },
+      "memory-limit": { type: "string" },
+    },
   });
+  if (positionals.length !== 1)
+    throw new UsageError(positionals.length === 0 ? "study needs a sheet file" : `study takes one sheet, got ${positionals.length}`);
+  const sheet = positionals[0]!;
+  const sheetPath = path.resolve(sheet);
+  if (!fs.existsSync(sheetPath)) throw new UsageError(`sheet not found: ${sheet}`);
+  if (values.cases === undefined) throw new UsageError("study needs --cases FILE.csv or FILE.json: a row (an input set) per case");
+  const jobs = wholeNumber(values.jobs, "--jobs", os.availableParallelism(), 1);
+  const params = paramsFlag(values.params);
+  const limits = localLimitFlags(values);
+  let study;
+  try {
+    study = readCases(values.cases);
+  } catch (error) {
+    if (!(error instanceof CasesFileError)) throw error;
+    out.write(`uzoncalc: ${error.message}\n`);
+    return 1;
+  }
+  // Beside the sheet, named as its report is: rc-beam.calc.ts → rc-beam.study/.
+  const outputDir = values.output ?? reportFileName(sheet).replace(/\.report\.html$/, ".study");
+  try {
+    fs.mkdirSync(outputDir, { recursive: true });
+    fs.accessSync(outputDir, fs.constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    out.write(`uzoncalc: cannot write the study to ${outputDir}: ${WRITE_ERRORS[code] ?? (error as Error).message}\n`);
+    return 1;
+  }
+  const lanes = await Promise.all(Array.from({ length: Math.min(jobs, study.cases.length) }, () => openLocalSandbox(sheetPath, limits)));
+  try {
+    return await runStudy(
+      {
+        sheetPath,
+        casesFile: values.cases,
+        study,
+        outputDir,
+        ...(values.func !== undefined ? { func: values.func } : {}),
+        ...(params !== undefined ? { params } : {}),
+      },
+      lanes,
+      out,
+    );
+  } finally {
+    await Promise.all(lanes.map((sandbox) => sandbox.close()));
+  }
+}
+
+/** A report `diff` cannot compare, or arguments it cannot take: exit 2, GNU diff's "trouble". */
+class DiffTrouble extends Error {}
+
+function readReportFile(file: string): ReadReport {
+  let html: string;
+  try {
+    html = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : code === "EACCES" ? "permission denied" : String(error);
+    throw new DiffTrouble(`cannot read ${file}: ${reason}`);
+  }
+  if (!html.includes('<main class="uzc-report">')) throw new DiffTrouble(`${file} is not a UzonCalc report (no <main class="uzc-report">)`);
+  return readReport(html);
+}
+
+/** `uzoncalc diff`: exit 0 when the calculations match, 1 when they differ, 2 on trouble (as GNU diff). */
+async function diffCommand(args: string[]): Promise<number> {
+  try {
+    const { values, positionals: files } = diffArguments(args);
+    const diff = diffReports(readReportFile(files[0]!), readReportFile(files[1]!));
+    process.stdout.write(values.json ? JSON.stringify(diff, null, 2) + "\n" : formatReportDiff(diff, { old: files[0]!, new: files[1]! }));
+    return diff.same ? 0 : 1;
+  } catch (error) {
+    if (!(error instanceof DiffTrouble)) throw error;
+    out.write(`uzoncalc diff: ${error.message}\n`);
+    return 2;
+  }
+}
+
+function diffArguments(args: string[]) {
+  const usage = "usage: uzoncalc diff <old.report.html> <new.report.html> [--json]";
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" } } });
+  } catch (error) {
+    throw new DiffTrouble(`${(error as Error).message} (${usage})`);
+  }
+  if (parsed.positionals.length !== 2) throw new DiffTrouble(`takes two reports, got ${parsed.positionals.length} (${usage})`);
+  return parsed;
 }
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
@@ -505,6 +658,9 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   serve: serveCommand,
   api: apiCommand,
   check: checkCommand,
+  diff: diffCommand,
+  schema: schemaCommand,
+  study: studyCommand,
 };
 
 /** What went wrong, said on stderr as the user can act on it; the exit code. Anything else is a bug: rethrown. */

@@ -1,16 +1,24 @@
 // A completed report read back as the calculation it shows: headings, lines (name = formula = substitution =
-// value), checks (verdict and utilisation), text, tables, the inputs it was run with. `uzoncalc diff` compares two
-// of these and `uzoncalc study` takes each case's checks from one, so both read what a reader of the report sees,
-// not its HTML.
+// value), checks (verdict and utilisation), text, tables, the inputs it was run with. `uzoncalc diff` and the
+// extension's Compare with Previous Run compare two of these (reportDiff.ts), and `uzoncalc study` takes each case's
+// checks from one, so all of them read what a reader of the report sees, not its HTML. Free of node:vm and of the
+// sandbox's trusted parts: the extension bundles it.
 //
 // It reads only what reportDocument.ts and the report engine write: every block of the body is one line of
 // markup (record.ts, document.ts and the output calls each end a block with "\n"), so a block is found by its
 // line and its class, and a line's text is the engine's own MathML-to-text rule (formulaText), not a second one.
 
-import { formulaText, plainText } from "../runtime/report/formulaText";
+import { formulaText, plainText } from "../../protocol/formulaText";
 
 export type ReportItem =
-  | { kind: "heading"; level: number; text: string }
+  | {
+      kind: "heading";
+      level: number;
+      /** As the report prints it, its number included (`3 Bending`). */
+      text: string;
+      /** The section number the report gave it (`3`), which moves when a section is added before it. */
+      number: string | undefined;
+    }
   | {
       kind: "line";
       text: string;
@@ -21,7 +29,15 @@ export type ReportItem =
     }
   | { kind: "check"; label: string; ok: boolean; verdict: string; utilisation: number | undefined; text: string }
   | { kind: "text"; text: string }
-  | { kind: "table"; caption: string | undefined; rows: string[][] }
+  | {
+      kind: "table";
+      /** As the report prints it, its number included (`Table 1 Summary`). */
+      caption: string | undefined;
+      /** `Table 1`, which moves when a table is added before it. */
+      number: string | undefined;
+      rows: string[][];
+    }
+  /** The error the run stopped with: where and why, without the stack. */
   | { kind: "error"; text: string };
 
 export interface ReadReport {
@@ -32,9 +48,13 @@ export interface ReadReport {
   /** The provenance's sheet name and content hash, when the report has them. */
   sheet: string | undefined;
   hash: string | undefined;
+  /** The run's `--params` as JSON, when it had any. */
+  params: string | undefined;
 }
 
 const EQUALS = " = ";
+const ERROR_BLOCK = '<div class="uzc-error"';
+const NUMBER_SPAN = /^<span class="uzc-num">(.*?)<\/span>/;
 
 /** Reads a report document (`ExecutionResponse.result`, a `*.report.html`) or a report body. */
 export function readReport(html: string): ReadReport {
@@ -45,36 +65,58 @@ export function readReport(html: string): ReadReport {
   const footer = footerStart < 0 ? "" : html.slice(footerStart);
   const items: ReportItem[] = [];
   let title: string | undefined;
-  for (const line of body.split("\n")) {
-    const item = readBlock(line.trim());
+  const lines = body.split("\n");
+  for (let at = 0; at < lines.length; at++) {
+    let line = lines[at]!.trim();
+    // The error block keeps the stack's line breaks in its <pre>: the block runs to the line that closes it.
+    if (line.startsWith(ERROR_BLOCK)) while (!line.endsWith("</div>") && at + 1 < lines.length) line += "\n" + lines[++at];
+    const item = readBlock(line);
     if (!item) continue;
     if (item.kind === "heading" && item.level === 1 && title === undefined) title = item.text;
     items.push(item);
   }
-  return { title, items, inputs: readInputs(footer), sheet: provenanceCell(footer, "Sheet"), hash: provenanceCell(footer, "Content hash") };
+  return {
+    title,
+    items,
+    inputs: readInputs(footer),
+    sheet: provenanceCell(footer, "Sheet"),
+    hash: provenanceCell(footer, "Content hash"),
+    params: provenanceCell(footer, "Parameters"),
+  };
 }
 
 function readBlock(line: string): ReportItem | undefined {
   if (line === "" || /^<\/?(main|header|footer|body|html)\b/.test(line) || line.startsWith('<nav class="uzc-toc"')) return undefined;
-  if (line.startsWith('<table class="uzc-title-table"')) return { kind: "table", caption: undefined, rows: tableRows(line) };
+  if (line.startsWith('<table class="uzc-title-table"'))
+    return { kind: "table", caption: undefined, number: undefined, rows: tableRows(line) };
   const heading = /^<h([1-6])\b[^>]*>(.*)<\/h\1>$/.exec(line);
-  if (heading) return { kind: "heading", level: Number(heading[1]), text: textOf(heading[2]!) };
+  if (heading) return { kind: "heading", level: Number(heading[1]), text: textOf(heading[2]!), number: numberOf(heading[2]!) };
   if (line.startsWith('<div class="uzc-eq')) return readLine(line);
   if (line.startsWith('<div class="uzc-check')) return readCheck(line);
-  if (line.startsWith('<div class="uzc-error"')) return { kind: "error", text: textOf(line) };
+  if (line.startsWith(ERROR_BLOCK)) return { kind: "error", text: textOf(line.replace(/<pre>[\s\S]*?<\/pre>/g, "")) };
   if (line.startsWith("<table")) {
     const caption = /<caption>(.*?)<\/caption>/.exec(line);
-    return { kind: "table", caption: caption ? textOf(caption[1]!) : undefined, rows: tableRows(line) };
+    return {
+      kind: "table",
+      caption: caption ? textOf(caption[1]!) : undefined,
+      number: caption ? numberOf(caption[1]!) : undefined,
+      rows: tableRows(line),
+    };
   }
   const text = textOf(line);
   return text === "" ? undefined : { kind: "text", text };
+}
+
+function numberOf(markup: string): string | undefined {
+  const number = NUMBER_SPAN.exec(markup);
+  return number ? textOf(number[1]!) : undefined;
 }
 
 function readLine(line: string): ReportItem {
   // A wrapped line is several <math> pieces in a row; read together they are the one line.
   const markup = line.replace(/^<div[^>]*>/, "").replace(/<\/div>$/, "");
   const pieces = [...markup.matchAll(/<math[^>]*>(.*?)<\/math>/g)].map((m) => m[1]!);
-  const text = pieces.length > 0 ? formulaText(pieces.join("")) : textOf(markup);
+  const text = pieces.length > 0 ? lineText(pieces.join("")) : textOf(markup);
   const first = text.indexOf(EQUALS);
   const last = text.lastIndexOf(EQUALS);
   return {
@@ -99,7 +141,7 @@ function readCheck(line: string): ReportItem {
     ok: line.startsWith('<div class="uzc-check uzc-check-ok"'),
     verdict: span("verdict") ?? "",
     utilisation: utilisation !== undefined && Number.isFinite(utilisation) ? utilisation : undefined,
-    text: math ? formulaText(math[1]!) : "",
+    text: math ? lineText(math[1]!) : "",
   };
 }
 
@@ -121,6 +163,14 @@ function readInputs(footer: string): ReadReport["inputs"] {
 function provenanceCell(footer: string, name: string): string | undefined {
   const match = new RegExp(`<tr><th>${name}</th><td>(.*?)</td></tr>`).exec(footer);
   return match ? textOf(match[1]!) : undefined;
+}
+
+/**
+ * A formula as text. The report keeps a value with its unit by a no-break space; read back it is a space, so
+ * `150 kN·m` reads (and is searched for) as it is typed.
+ */
+function lineText(math: string): string {
+  return formulaText(math).replace(/\u00a0/g, " ");
 }
 
 /** A block's text as a reader sees it: math as the engine's formula text, tags dropped, entities decoded. */
