@@ -16,7 +16,10 @@ import { collectLocalImports } from "../sandbox/connect/savedSheet";
 import { SheetCodeLensProvider } from "./codeLens";
 import { Config } from "./config";
 import { SheetLanguageClient } from "./languageClient";
-import { RunPanel } from "./runPanel";
+import { RunPanel, type CompletedRun } from "./runPanel";
+import { showComparison } from "./comparePanel";
+import { diffReports } from "../sandbox/connect/reportDiff";
+import { readReport } from "../sandbox/connect/reportReading";
 import { SavedRuns } from "./savedRuns";
 import { setUpRemote, type RemoteSetup } from "./remoteSetup";
 import { SandboxConfigurationError, SandboxManager, TOKEN_SECRET } from "./sandbox";
@@ -140,6 +143,41 @@ class Extension implements vscode.Disposable {
       typeof funcName === "string" ? funcName : undefined,
       typeof inputSet === "string" || inputSet === null ? inputSet : undefined,
     );
+  }
+
+  /**
+   * Compare with Previous Run: the last completed run against the one before it in this panel, or, for the first
+   * run, against the report saved beside the sheet (`beam.report.html`, what `uzoncalc run` writes: the last issue).
+   */
+  async compareWithPrevious(uri?: vscode.Uri): Promise<void> {
+    const sheet = this.sheetOf(uri);
+    const panel = this.existingPanel(sheet);
+    const { previous, last } = panel?.lastTwoRuns ?? { previous: undefined, last: undefined };
+    if (!panel || !last) {
+      await vscode.window.showInformationMessage("Run the sheet to the end first: its report is compared with the run before it.");
+      return;
+    }
+    const runName = (run: CompletedRun) =>
+      `the run at ${run.at.toLocaleTimeString()}${run.inputSet ? ` with the input set ${run.inputSet}` : ""}`;
+    let older: { document: string; name: string } | undefined = previous && { document: previous.document, name: runName(previous) };
+    const saved = reportFileName(panel.sheet.fsPath);
+    if (!older && fs.existsSync(saved))
+      older = { document: fs.readFileSync(saved, "utf8"), name: `${path.basename(saved)} (saved beside the sheet)` };
+    if (!older) {
+      await vscode.window.showInformationMessage(
+        `Run ${path.basename(panel.sheet.fsPath)} once more (or keep a ${path.basename(saved)} beside it): there is no earlier report to compare with.`,
+      );
+      return;
+    }
+    const diff = diffReports(readReport(older.document), readReport(last.document));
+    this.log.info(`compared ${path.basename(panel.sheet.fsPath)}: ${diff.same ? "no differences" : `${diff.changes.length} changes`}`);
+    showComparison({
+      sheet: path.basename(panel.sheet.fsPath),
+      oldName: older.name,
+      newName: runName(last),
+      diff,
+      ...(panel.viewColumn !== undefined ? { column: panel.viewColumn } : {}),
+    });
   }
 
   /** From a window's lens: the input sets that answer it, one opened directly, several picked from a list. */
@@ -489,6 +527,7 @@ function commands(ext: Extension): Record<string, (...args: never[]) => unknown>
     "uzoncalc.runCalc": (uri?: vscode.Uri, funcName?: string, inputSet?: string | null) => ext.runCalc(uri, funcName, inputSet),
     "uzoncalc.saveInputs": (uri?: vscode.Uri) => ext.saveInputs(uri),
     "uzoncalc.openInputSets": (uris?: string[]) => ext.openInputSets(uris),
+    "uzoncalc.compareWithPrevious": (uri?: vscode.Uri) => ext.compareWithPrevious(uri),
     "uzoncalc.cancelRun": (uri?: vscode.Uri) => ext.cancelRun(uri),
     "uzoncalc.showPreview": (uri?: vscode.Uri) => ext.showPreview(uri),
     "uzoncalc.invalidateCache": () => ext.invalidateCache(),

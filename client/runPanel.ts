@@ -25,6 +25,13 @@ export interface RunEvents {
   onTrace(sheet: vscode.Uri, entries: readonly TraceEntry[], reset: boolean): void;
 }
 
+/** A run that completed in this panel: its report document, when, and with which input set. */
+export interface CompletedRun {
+  document: string;
+  at: Date;
+  inputSet: string | null;
+}
+
 export class RunPanel implements vscode.Disposable {
   private readonly panel: vscode.WebviewPanel;
   /** What the panel shows beyond the run's transcript: the state words, typed values, the sheet error, a notice. */
@@ -43,6 +50,8 @@ export class RunPanel implements vscode.Disposable {
   /** The input set this run answers its windows from (read when the run started), and the windows it answered. */
   private setValues: InputSetValues | undefined;
   private readonly answeredFromSet = new Set<string>();
+  /** The last two completed reports of this panel, newest last: what Compare with Previous Run compares. */
+  private readonly completed: CompletedRun[] = [];
 
   /** `existing`: the panel VS Code brought back after a window reload (see Extension.restorePanel). */
   constructor(
@@ -97,6 +106,11 @@ export class RunPanel implements vscode.Disposable {
     return this.driver?.transcript.status === "completed" ? this.driver.transcript.result : undefined;
   }
 
+  /** The completed run before the last one, and the last one (Compare with Previous Run). */
+  get lastTwoRuns(): { previous: CompletedRun | undefined; last: CompletedRun | undefined } {
+    return { previous: this.completed[this.completed.length - 2], last: this.completed[this.completed.length - 1] };
+  }
+
   /** The windows this run has answered so far, with the values as given: what Save Inputs As… writes. */
   get answered(): readonly AnsweredWindow[] {
     return this.driver?.answered ?? [];
@@ -125,6 +139,11 @@ export class RunPanel implements vscode.Disposable {
   /** Handles a message from the webview (or a test), after checking it is one of the union's. */
   async receive(message: unknown): Promise<void> {
     if (isFromWebviewMessage(message)) await this.onMessage(message);
+  }
+
+  /** The editor group the panel is in, for what opens beside it (a comparison). */
+  get viewColumn(): vscode.ViewColumn | undefined {
+    return this.panel.viewColumn;
   }
 
   reveal(): void {
@@ -281,6 +300,9 @@ export class RunPanel implements vscode.Disposable {
       case "saveInputs":
         await vscode.commands.executeCommand("uzoncalc.saveInputs", this.sheet);
         return;
+      case "compare":
+        await vscode.commands.executeCommand("uzoncalc.compareWithPrevious", this.sheet);
+        return;
       case "reveal": {
         const target = message.file ? vscode.Uri.joinPath(this.sheet, "..", message.file) : this.sheet;
         const position = new vscode.Position(Math.max(0, message.line - 1), Math.max(0, message.column - 1));
@@ -432,6 +454,8 @@ export class RunPanel implements vscode.Disposable {
     delete this.state.ui_steps;
     switch (transcript.status) {
       case "completed":
+        this.completed.push({ document: transcript.result ?? "", at: new Date(), inputSet: this.state.inputSet ?? null });
+        this.completed.splice(0, this.completed.length - 2);
         this.setState("completed", `${transcript.uiSteps} window${transcript.uiSteps === 1 ? "" : "s"}`, result.ms);
         return;
       case "cancelled":
@@ -500,7 +524,7 @@ ${style}
 <body>
 <header class="uzc-header"><span class="uzc-sheet"></span><span class="uzc-state" data-state></span>
 <span class="uzc-run-with" hidden data-run-with-box><label for="uzc-run-with">Run with</label><vscode-single-select id="uzc-run-with" data-run-with></vscode-single-select></span>
-<vscode-button data-action="rerun" secondary>Run again</vscode-button><vscode-button data-action="saveInputs" secondary title="Save this run's answers as an input set beside the sheet">Save Inputs…</vscode-button><vscode-button data-action="export" secondary>Export</vscode-button></header>
+<vscode-button data-action="rerun" secondary>Run again</vscode-button><vscode-button data-action="saveInputs" secondary title="Save this run's answers as an input set beside the sheet">Save Inputs…</vscode-button><vscode-button data-action="compare" secondary title="What changed in the calculation since the previous run">Compare</vscode-button><vscode-button data-action="export" secondary>Export</vscode-button></header>
 <div class="uzc-error" hidden data-sheet-error></div>
 <div class="uzc-notice" role="status" hidden data-notice></div>
 <main class="uzc-report" data-report></main>

@@ -44,6 +44,8 @@ export type FromWebviewMessage =
   | { type: "export" }
   /** Save this run's answers as an input set (Save Inputs As…). */
   | { type: "saveInputs" }
+  /** Compare this run's report with the previous run's (Compare with Previous Run). */
+  | { type: "compare" }
   /** Go to the sheet's line of an error. */
   | { type: "reveal"; line: number; column: number; file?: string };
 
@@ -83,6 +85,7 @@ export function isFromWebviewMessage(value: unknown): value is FromWebviewMessag
     case "rerun":
     case "export":
     case "saveInputs":
+    case "compare":
       return true;
     case "runWith": {
       const set = (value as { set?: unknown }).set;

@@ -69,6 +69,8 @@ function renderState(value: RunState, detail?: string): void {
   for (const control of formElement.querySelectorAll<HTMLElement & { disabled: boolean }>("[data-field], [data-action]"))
     control.disabled = value !== "waiting";
   // Only a finished run has a report to hand over.
+  const compareButton = document.querySelector<HTMLElement & { disabled: boolean }>('header [data-action="compare"]');
+  if (compareButton) compareButton.disabled = value !== "completed";
   const exportButton = document.querySelector<HTMLElement & { disabled: boolean }>('header [data-action="export"]');
   if (exportButton) {
     exportButton.disabled = value !== "completed";
@@ -317,6 +319,7 @@ for (const button of document.querySelectorAll<HTMLElement>("header [data-action
     if (action === "rerun") vscode.postMessage({ type: "rerun" });
     if (action === "export") vscode.postMessage({ type: "export" });
     if (action === "saveInputs") vscode.postMessage({ type: "saveInputs" });
+    if (action === "compare") vscode.postMessage({ type: "compare" });
   });
 }
 

@@ -3,6 +3,7 @@
 // over `--stdio`; vscode-languageserver picks the transport from argv.
 import {
   CodeActionKind,
+  CodeLensRefreshRequest,
   CompletionItemKind,
   DiagnosticSeverity,
   DidChangeWatchedFilesNotification,
@@ -118,7 +119,7 @@ connection.onDidChangeConfiguration(() => {
 connection.onDidChangeWatchedFiles(() => {
   windowsRead.clear();
   if (refreshSupport) void connection.languages.diagnostics.refresh();
-  if (codeLensRefreshSupport) void connection.languages.codeLens.refresh();
+  if (codeLensRefreshSupport) void connection.sendRequest(CodeLensRefreshRequest.type);
 });
 
 function typeCheckMode(uri: string): Promise<TypeCheckMode> {

@@ -29,7 +29,7 @@ describe("UzonCalc input sets (code-server, packaged extension)", () => {
     session.br.withPage("sets-run", async (page) => {
       await openSheet(page, session, "beam.calc.ts");
       await H.runCommand(page, "UzonCalc: Run Calc");
-      const frame = await H.webviewFrameWith(page, '[data-form] [data-field="span"]', 60000);
+      let frame = await H.webviewFrameWith(page, '[data-form] [data-field="span"]', 60000);
       // The sets beside the sheet are offered: the default, the named one, the planted one.
       await frame.locator("[data-run-with-box]").waitFor({ state: "visible", timeout: 10000 });
       await H.shot(page, "sets-1-run-with-offered");
@@ -58,6 +58,18 @@ describe("UzonCalc input sets (code-server, packaged extension)", () => {
       assert.match(await frame.locator("[data-report]").innerText(), /Span L\s+5\.4 m/);
       await frame.locator('[data-action="submit"]').click();
       await frame.locator('.uzc-state[data-state="completed"]').waitFor({ timeout: 30000 });
+
+      // Compare with Previous Run (the panel's Compare): the short-span run before, this one now, read as a calculation.
+      await frame.locator('header [data-action="compare"]').click();
+      const comparison = await H.webviewFrameWith(page, "[data-comparison]", 30000);
+      const compared = await comparison.locator("body").innerText();
+      assert.match(compared, /Geometry › Span\s+4\.8 m\s+→\s+5\.4 m/, compared);
+      assert.match(compared, /\bL\s+4\.8 m\s+→\s+5\.4 m/, "the line's value, old → new");
+      assert.ok((await comparison.locator('[data-change="check"]').count()) >= 1, "the checks whose utilisation moved");
+      await H.shot(page, "sets-3a-compare-with-previous");
+      // Back to the run panel for the next steps: its webview is built again when it is shown.
+      await page.locator(".tabs-container .tab", { hasText: "Run: beam.calc.ts" }).click();
+      frame = await H.webviewFrameWith(page, '.uzc-state[data-state="completed"]', 30000);
 
       // Save Inputs As…: the three windows this run answered, named by the user in the input box.
       await frame.locator('header [data-action="saveInputs"]').click();
