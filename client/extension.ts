@@ -18,6 +18,7 @@ import { Config } from "./config";
 import { SheetLanguageClient } from "./languageClient";
 import { RunPanel, type CompletedRun } from "./runPanel";
 import { showComparison } from "./comparePanel";
+import { OPEN_STUDY_REPORT_COMMAND, SORT_STUDY_COMMAND, openStudyReport, showStudy, sortStudy } from "./studyPanel";
 import { diffReports } from "../sandbox/connect/reportDiff";
 import { readReport } from "../sandbox/connect/reportReading";
 import { SavedRuns } from "./savedRuns";
@@ -178,6 +179,57 @@ class Extension implements vscode.Disposable {
       diff,
       ...(panel.viewColumn !== undefined ? { column: panel.viewColumn } : {}),
     });
+  }
+
+  /**
+   * Run Study on a cases file (CSV or JSON) beside a sheet: the local child runs one case per row, as `uzoncalc
+   * study` does, writes the study beside the sheet (`rc-beam.study/`), and its table opens in a panel.
+   */
+  async runStudy(uri?: vscode.Uri): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      await vscode.window.showWarningMessage("UzonCalc runs sheets only in a trusted workspace: a study runs the sheet's code.");
+      return;
+    }
+    const cases = uri ?? vscode.window.activeTextEditor?.document.uri;
+    if (!cases || cases.scheme !== "file" || !/\.(csv|json)$/i.test(cases.fsPath) || isInputSetFileName(cases.fsPath)) {
+      await vscode.window.showInformationMessage(
+        "Open a cases file (CSV with a column per window.field, or a JSON array of input sets) beside a sheet to run a study.",
+      );
+      return;
+    }
+    const sheet = await sheetForCases(cases.fsPath);
+    if (!sheet) return;
+    const outputDir = reportFileName(sheet).replace(/\.report\.html$/, ".study");
+    const count = Math.max(
+      1,
+      fs
+        .readFileSync(cases.fsPath, "utf8")
+        .split("\n")
+        .filter((line) => line.trim() !== "").length - 1,
+    );
+    this.log.info(`Run Study: ${path.basename(sheet)} with ${path.basename(cases.fsPath)} into ${outputDir}`);
+    try {
+      const outcome = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `UzonCalc: study of ${path.basename(sheet)}` },
+        async (progress) => {
+          progress.report({ message: `running the cases of ${path.basename(cases.fsPath)}…` });
+          const child = await this.sandbox.localChild();
+          return child.study({ file_path: sheet, cases_path: cases.fsPath, output_dir: outputDir, jobs: 2 }, count);
+        },
+      );
+      this.log.info(`study of ${path.basename(sheet)}: ${outcome.message}`);
+      if (!outcome.csv) {
+        await vscode.window.showErrorMessage(`UzonCalc: the study did not run: ${outcome.message}`);
+        return;
+      }
+      showStudy(path.basename(sheet), outcome.csv, outcome.message);
+      if (outcome.failed > 0)
+        void vscode.window.showWarningMessage(
+          `UzonCalc: ${outcome.failed} of ${outcome.cases} cases failed; their errors are in their rows.`,
+        );
+    } catch (error) {
+      await this.explainSandboxProblem(error);
+    }
   }
 
   /** From a window's lens: the input sets that answer it, one opened directly, several picked from a list. */
@@ -500,6 +552,30 @@ export interface UzonCalcApi {
   fromWebview(sheet: vscode.Uri, message: unknown): Promise<void>;
 }
 
+/**
+ * The sheet a cases file is for: `rc-beam.cases.csv` (or `rc-beam.csv`) beside `rc-beam.calc.ts|js`; else the user
+ * picks one of the sheets in its folder.
+ */
+async function sheetForCases(casesFile: string): Promise<string | undefined> {
+  const folder = path.dirname(casesFile);
+  const base = path.basename(casesFile).replace(/(\.cases)?\.(csv|json)$/i, "");
+  for (const extension of [".calc.ts", ".calc.js"]) {
+    const candidate = path.join(folder, base + extension);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  const sheets = fs.readdirSync(folder).filter((name) => isSheetFileName(name));
+  if (sheets.length === 0) {
+    await vscode.window.showInformationMessage(
+      `No sheet (*.calc.ts or *.calc.js) beside ${path.basename(casesFile)} to run its cases with.`,
+    );
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(sheets, {
+    title: `UzonCalc: which sheet do the cases of ${path.basename(casesFile)} run?`,
+  });
+  return picked ? path.join(folder, picked) : undefined;
+}
+
 function watchInputSets(changed: () => void): vscode.Disposable[] {
   const watcher = vscode.workspace.createFileSystemWatcher(INPUT_SET_GLOB, false, true, false);
   return [watcher, watcher.onDidCreate(changed), watcher.onDidDelete(changed)];
@@ -528,6 +604,9 @@ function commands(ext: Extension): Record<string, (...args: never[]) => unknown>
     "uzoncalc.saveInputs": (uri?: vscode.Uri) => ext.saveInputs(uri),
     "uzoncalc.openInputSets": (uris?: string[]) => ext.openInputSets(uris),
     "uzoncalc.compareWithPrevious": (uri?: vscode.Uri) => ext.compareWithPrevious(uri),
+    "uzoncalc.runStudy": (uri?: vscode.Uri) => ext.runStudy(uri),
+    [SORT_STUDY_COMMAND]: (column?: number) => sortStudy(column),
+    [OPEN_STUDY_REPORT_COMMAND]: (file?: string) => openStudyReport(file),
     "uzoncalc.cancelRun": (uri?: vscode.Uri) => ext.cancelRun(uri),
     "uzoncalc.showPreview": (uri?: vscode.Uri) => ext.showPreview(uri),
     "uzoncalc.invalidateCache": () => ext.invalidateCache(),

@@ -31,6 +31,8 @@ export class SandboxManager implements vscode.Disposable {
   private clientMode: SandboxMode | undefined;
   /** The client itself when it is the local one: it keeps records of waiting sessions (see `recordOf`). */
   private local: LocalSandboxClient | undefined;
+  /** A local child started beside a remote sandbox, for a study (see localChild). */
+  private ownChild: LocalSandboxClient | undefined;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
@@ -91,6 +93,17 @@ export class SandboxManager implements vscode.Disposable {
     return this.client;
   }
 
+  /**
+   * The local child, for what only it does (a study runs there and writes its files in the workspace): the runs'
+   * own in local mode; with a remote sandbox, one started for this and kept until the next reset.
+   */
+  async localChild(): Promise<LocalSandboxClient> {
+    await this.get();
+    if (this.local) return this.local;
+    this.ownChild ??= this.createLocal();
+    return this.ownChild;
+  }
+
   /** A waiting local session's record, to keep across a window reload; undefined for a remote one. */
   recordOf(sessionId: string): SessionRecord | undefined {
     return this.clientMode === "local" ? this.local?.recordOf(sessionId) : undefined;
@@ -132,6 +145,9 @@ export class SandboxManager implements vscode.Disposable {
     this.client = undefined;
     this.clientMode = undefined;
     this.local = undefined;
+    const ownChild = this.ownChild;
+    this.ownChild = undefined;
+    if (ownChild) await ownChild.dispose().catch(() => undefined);
     if (client) {
       if (reason) this.log.info(`sandbox: restarting (${reason})`);
       await client.dispose().catch(() => undefined);

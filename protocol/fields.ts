@@ -2,6 +2,7 @@
 // the language server. It imports only protocol/: it is bundled into the sheet realm as source.
 
 import { isRecord } from "./json";
+import { unitLabel } from "./units";
 
 export const FIELD_TYPES = ["text", "number", "selectOne", "selectMany", "boolean", "textarea"] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
@@ -244,6 +245,16 @@ function checkDefault(field: Field, value: unknown): string | undefined {
     default:
       return typeof value === "string" ? undefined : `default ${describeValue(value)} is not a string.`;
   }
+}
+
+/** One line naming a field for a message: `span (number, m, required, default 6)`. */
+export function describeField(field: Field): string {
+  const parts: string[] = [field.type];
+  if (field.unit) parts.push(unitLabel(field.unit));
+  if (field.required) parts.push("required");
+  if (field.options) parts.push(`one of ${field.options.map((o) => JSON.stringify(o.value)).join("|")}`);
+  if (field.default !== undefined) parts.push(`default ${JSON.stringify(field.default)}`);
+  return `${field.name} (${parts.join(", ")})`;
 }
 
 /** One line per problem, for the error a sheet gets when it builds a bad window. */

@@ -10,6 +10,7 @@ import {
   parseInvalidateCacheRequest,
   parseNoRequest,
   parsePrepareRequest,
+  parseStudyRequest,
   parseResumeRequest,
   parseSessionRequest,
   type CancelResponse,
@@ -26,6 +27,8 @@ import {
   type SessionInfo,
   type SessionListResponse,
   type SessionRequest,
+  type StudyRequest,
+  type StudyResponse,
 } from "./rpc";
 import { parseReplayRequest, type ReplayRequest } from "./session";
 
@@ -39,6 +42,7 @@ export interface SandboxMethods {
   invalidateCache: { request: InvalidateCacheRequest; answer: InvalidateCacheResponse };
   replay: { request: ReplayRequest; answer: ExecutionResponse };
   prepare: { request: PrepareRequest; answer: PrepareResponse };
+  study: { request: StudyRequest; answer: StudyResponse };
 }
 
 export type MethodName = keyof SandboxMethods;
@@ -83,12 +87,14 @@ export const SANDBOX_RPC: { readonly [M in MethodName]: MethodSpec<M> } = {
   replay: { routes: { sandbox: [], api: [] }, parse: parseReplayRequest },
   // The editor's warm-up of the sheet it has open: only its own local child answers it.
   prepare: { routes: { sandbox: [], api: [] }, parse: parsePrepareRequest },
+  // The editor's Run Study: the child runs the cases and writes the study's files in the workspace.
+  study: { routes: { sandbox: [], api: [] }, parse: parseStudyRequest },
 };
 
 export const METHOD_NAMES = Object.keys(SANDBOX_RPC) as MethodName[];
 
 /** The methods every sandbox answers, over HTTP as over IPC: what a client offers. */
-export type PublicMethod = Exclude<MethodName, "replay" | "prepare">;
+export type PublicMethod = Exclude<MethodName, "replay" | "prepare" | "study">;
 export const PUBLIC_METHODS = METHOD_NAMES.filter((m): m is PublicMethod => SANDBOX_RPC[m].routes.sandbox.length > 0);
 
 export function isPublicMethod(method: MethodName): method is PublicMethod {

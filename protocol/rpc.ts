@@ -59,6 +59,18 @@ export interface PrepareRequest {
   file_path: string;
 }
 
+/**
+ * A study (the local child's only: the editor's Run Study): the sheet run once per case of `cases_path`, the study's
+ * files written into `output_dir` as `uzoncalc study` writes them. Every path must be inside the child's safe dirs.
+ */
+export interface StudyRequest {
+  file_path: string;
+  cases_path: string;
+  output_dir: string;
+  /** How many cases run at once; default 1 (the editor's child shares its members with the runs). */
+  jobs?: number;
+}
+
 /** Where and why a sheet failed. line/column are 1-based in the sheet's own source. */
 export interface SheetError {
   message: string;
@@ -166,6 +178,16 @@ export interface InvalidateCacheResponse {
 /** Whether the sheet is bundled and cached; a sheet that does not compile says why on its run, not here. */
 export interface PrepareResponse {
   status: "ok" | "error";
+}
+
+/** How a study ended: its files (absent when it could not run), how many cases ran and failed, one line about it. */
+export interface StudyResponse {
+  status: "completed" | "failed";
+  html?: string;
+  csv?: string;
+  cases: number;
+  failed: number;
+  message: string;
 }
 
 export interface SessionListResponse {
@@ -286,6 +308,29 @@ export function parsePrepareRequest(body: unknown): Parsed<PrepareRequest> {
   if (path instanceof Error) return { ok: false, message: path.message };
   if (path === undefined) return { ok: false, message: "`file_path` is required." };
   return { ok: true, value: { file_path: path } };
+}
+
+export function parseStudyRequest(body: unknown): Parsed<StudyRequest> {
+  if (!isRecord(body)) return { ok: false, message: "The request body must be a JSON object." };
+  const paths: Partial<Record<"file_path" | "cases_path" | "output_dir", string>> = {};
+  for (const key of ["file_path", "cases_path", "output_dir"] as const) {
+    const value = optionalString(body, key);
+    if (value instanceof Error) return { ok: false, message: value.message };
+    if (value === undefined) return { ok: false, message: `\`${key}\` is required.` };
+    paths[key] = value;
+  }
+  const jobs = body.jobs;
+  if (jobs !== undefined && (typeof jobs !== "number" || !Number.isInteger(jobs) || jobs < 1 || jobs > 64))
+    return { ok: false, message: "`jobs` must be a whole number from 1 to 64." };
+  return {
+    ok: true,
+    value: {
+      file_path: paths.file_path!,
+      cases_path: paths.cases_path!,
+      output_dir: paths.output_dir!,
+      ...(jobs !== undefined ? { jobs } : {}),
+    },
+  };
 }
 
 /** Health and the session list take no body; whatever comes is ignored. */

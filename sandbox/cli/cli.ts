@@ -20,9 +20,10 @@ import { runUnderPermissionModel, safeDirsFromEnvironment, serve, listFromEnviro
 import { findChromium, PAPER_SIZES, PdfError, printReportPdf, type PaperSize } from "./pdf";
 import { formatErrorLocation } from "../loader/sourceMap";
 import { VERSION } from "../version";
-import { askWindow, describeField, Prompter } from "./terminalPrompt";
-import { runStudy } from "./study";
-import { CasesFileError, readCases } from "./studyCases";
+import { askWindow, Prompter } from "./terminalPrompt";
+import { describeField } from "../../protocol/fields";
+import { runStudy } from "../session/study";
+import { CasesFileError, readCases } from "../session/studyCases";
 import { diffReports, formatReportDiff } from "../connect/reportDiff";
 import { readReport, type ReadReport } from "../connect/reportReading";
 
@@ -593,7 +594,7 @@ async function studyCommand(args: string[]): Promise<number> {
   }
   const lanes = await Promise.all(Array.from({ length: Math.min(jobs, study.cases.length) }, () => openLocalSandbox(sheetPath, limits)));
   try {
-    return await runStudy(
+    const outcome = await runStudy(
       {
         sheetPath,
         casesFile: values.cases,
@@ -605,6 +606,8 @@ async function studyCommand(args: string[]): Promise<number> {
       lanes,
       out,
     );
+    if (outcome.html !== undefined && outcome.csv !== undefined) process.stdout.write(`${outcome.html}\n${outcome.csv}\n`);
+    return outcome.code;
   } finally {
     await Promise.all(lanes.map((sandbox) => sandbox.close()));
   }

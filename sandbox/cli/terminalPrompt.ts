@@ -8,16 +8,6 @@ import { checkField, missingValue } from "../../protocol/validate";
 
 const out = process.stderr;
 
-/** One line naming a field for a message: `span (number, m, required, default 6)`. */
-export function describeField(field: Field): string {
-  const parts: string[] = [field.type];
-  if (field.unit) parts.push(unitLabel(field.unit));
-  if (field.required) parts.push("required");
-  if (field.options) parts.push(`one of ${field.options.map((o) => JSON.stringify(o.value)).join("|")}`);
-  if (field.default !== undefined) parts.push(`default ${JSON.stringify(field.default)}`);
-  return `${field.name} (${parts.join(", ")})`;
-}
-
 /** Reads answers line by line; lines typed (or piped into a terminal) ahead of a prompt are kept, not lost. */
 export class Prompter {
   private readonly lines: string[] = [];

@@ -17,7 +17,7 @@ import * as path from "node:path";
 import { ANSWER_GRACE_MS, LIMITS } from "../../protocol/limits";
 import { SANDBOX_RPC, type AnswerOf, type MethodName, type PublicMethod, type RequestOf } from "../../protocol/methods";
 import { Refusal, REFUSAL_STATUS } from "../../protocol/refusal";
-import type { ExecutionResponse, SessionStatus } from "../../protocol/rpc";
+import type { ExecutionResponse, SessionStatus, StudyRequest, StudyResponse } from "../../protocol/rpc";
 import type { SessionRecord } from "../../protocol/session";
 import { asIpcReply, childArgs, type IpcFailure, type IpcSuccessOf } from "./childProtocol";
 import { RunTranscript, type WaitingAt } from "./runTranscript";
@@ -149,6 +149,15 @@ export class LocalSandboxClient extends RpcClient {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Runs a study in the child (the editor's Run Study): each case one request there, the study's files written in
+   * the workspace. Its time bound grows with the cases, each of which may take a whole step.
+   */
+  async study(request: StudyRequest, cases: number): Promise<StudyResponse> {
+    const { reply } = await this.send("study", request, this.requestTimeoutMs + this.stepTimeoutMs * Math.max(1, cases));
+    return reply.answer;
   }
 
   /** A waiting session's record (a copy), to keep it beyond this client (a window reload); undefined if none. */

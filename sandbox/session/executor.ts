@@ -3,6 +3,8 @@
 // normal answer with status "error") or throws SandboxError for a request the sandbox refuses (4xx).
 
 import { createHash, randomBytes, randomUUID, type Hash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { FieldValue, WindowSpec } from "../../protocol/fields";
 import type { JsonValue } from "../../protocol/json";
 import { EVICT_AFTER_MS, LIMITS, WIRE_HTML_MODE } from "../../protocol/limits";
@@ -20,6 +22,7 @@ import {
   type SessionInfo,
   type SessionListResponse,
   type SessionStatus,
+  type StudyResponse,
   type SheetError,
   type TraceEntry,
 } from "../../protocol/rpc";
@@ -36,6 +39,8 @@ import { VERSION } from "../version";
 import { renderReportDocument } from "./reportDocument";
 import { StoreUnavailableError, type SessionStore, type StoredSession } from "./store";
 import { loadedFromStore, storedBundle } from "./storedBundle";
+import { runStudy, type StudySandbox } from "./study";
+import { CasesFileError, readCases } from "./studyCases";
 
 export interface ExecutorOptions {
   /** Folders `file_path` sheets may come from. None: `file_path` is refused. */
@@ -612,6 +617,47 @@ export class Executor implements SandboxHandlers {
     const active = this.sessions.live;
     if (this.store) await this.fromStore("ping", () => this.store!.ping());
     return { status: "healthy", active_sessions: active, version: VERSION, store: this.store?.description ?? "memory" };
+  }
+
+  /**
+   * The editor's Run Study, in the local child: the cases run here as `uzoncalc study` runs them, `jobs` at a time,
+   * and the study's files are written into `output_dir`. The sheet, the cases file and the folder must all be inside
+   * the safe dirs (the workspace): the child writes nowhere else.
+   */
+  async study(input: unknown, context: RequestContext = {}): Promise<StudyResponse> {
+    const request = parseRequest("study", input);
+    const sheetPath = this.safeDirs.resolveSheet(request.file_path);
+    const casesPath = this.safeDirs.resolveSheet(request.cases_path);
+    const outputDir = path.resolve(request.output_dir);
+    if (!this.safeDirs.contains(outputDir))
+      throw new Refusal("forbidden", `${request.output_dir} is outside the safe directories (${this.safeDirs.describe()}).`);
+    let study;
+    try {
+      study = readCases(casesPath);
+    } catch (error) {
+      if (error instanceof CasesFileError) throw new Refusal("bad_request", error.message);
+      throw error;
+    }
+    fs.mkdirSync(outputDir, { recursive: true });
+    const lane: StudySandbox = {
+      execute: (request) => this.execute(request, context),
+      cancel: (request) => this.cancel(request, context),
+      inputLog: (sessionId) => this.inputLog(sessionId, context),
+    };
+    const messages: string[] = [];
+    const outcome = await runStudy(
+      { sheetPath, casesFile: casesPath, study, outputDir },
+      Array.from({ length: request.jobs ?? 1 }, () => lane),
+      { write: (text: string) => messages.push(text) },
+    );
+    return {
+      status: outcome.code === 0 ? "completed" : "failed",
+      ...(outcome.html !== undefined ? { html: outcome.html } : {}),
+      ...(outcome.csv !== undefined ? { csv: outcome.csv } : {}),
+      cases: outcome.cases,
+      failed: outcome.failed,
+      message: outcome.message,
+    };
   }
 
   /** Bundles the sheet into the cache, so its first run does not wait for that (the editor asks when it opens one). */

@@ -152,6 +152,33 @@ describe("local sandbox client", function () {
     assert.equal(run.status, "waiting_ui");
   });
 
+  it("runs a study in the child (the editor's Run Study): the cases, the study's files in the safe folder, nothing outside it", async () => {
+    const sheet = path.join(tmp, "studied.calc.ts");
+    fs.writeFileSync(
+      sheet,
+      'import { UI, Window, check } from "uzoncalc";\nexport async function* sheet() {\n  const g = yield UI(Window({ title: "Load", fields: [{ name: "q", type: "number", max: 10 }] }));\n  check(g.q <= 5, "q within 5");\n  return { double: g.q * 2 };\n}\n',
+    );
+    const cases = path.join(tmp, "studied.cases.csv");
+    fs.writeFileSync(cases, "case,load.q\nlow,2\nhigh,8\nwrong,12\n");
+    const { client } = make();
+    const outputDir = path.join(tmp, "studied.study");
+    const outcome = await client.study({ file_path: sheet, cases_path: cases, output_dir: outputDir, jobs: 2 }, 3);
+    assert.equal(outcome.status, "failed", "one case has a value beyond its field's max");
+    assert.equal(outcome.cases, 3);
+    assert.equal(outcome.failed, 1);
+    const csv = fs.readFileSync(outcome.csv!, "utf8");
+    assert.match(csv, /^low,completed,2,4,/m);
+    assert.match(csv, /^high,completed,8,16,/m);
+    assert.match(csv, /^wrong,failed,12,/m);
+    for (const name of ["low", "high", "wrong"]) assert.ok(fs.existsSync(path.join(outputDir, `${name}.report.html`)), name);
+    const outside = await rejectsWith(
+      client.study({ file_path: sheet, cases_path: cases, output_dir: path.join(os.tmpdir(), "elsewhere.study"), jobs: 1 }, 3),
+      Refusal,
+    );
+    assert.equal(outside.code, "forbidden");
+    assert.ok(!fs.existsSync(path.join(os.tmpdir(), "elsewhere.study")), "nothing written outside the safe folders");
+  });
+
   it("runs a multi-window sheet through the child, with deltas that join to the full report", async () => {
     const { client } = make();
     const first = await client.execute({ file_path: fixture("three-windows.calc.ts") });

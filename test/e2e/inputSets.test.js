@@ -110,4 +110,41 @@ describe("UzonCalc input sets (code-server, packaged extension)", () => {
       assert.match(await entry.innerText(), /\[Ln 2, Col 3\]/);
       await H.shot(page, "sets-5-problems");
     }));
+
+  test("Run Study on a cases CSV: the table in a panel, sorted by a click, failing checks marked, a case opens its report", () =>
+    session.br.withPage("sets-study", async (page) => {
+      await H.openWorkbench(page, session.ws, {});
+      await page.locator('.explorer-folders-view .monaco-list-row[aria-label="rc-beam.cases.csv"]').click();
+      await page.locator(".tabs-container .tab.active", { hasText: "rc-beam.cases.csv" }).waitFor({ timeout: 30000 });
+      await H.runCommand(page, "UzonCalc: Run Study");
+      const study = await H.webviewFrameWith(page, "[data-study]", 120000);
+      const rows = study.locator("tbody tr");
+      assert.strictEqual(await rows.count(), 20, "one row per case");
+      assert.ok((await study.locator("tbody tr.not-ok").count()) >= 1, "cases with a check NOT OK are marked");
+      assert.ok(fs.existsSync(path.join(session.ws, "rc-beam.study", "study.csv")), "the study's files beside the sheet");
+      await H.shot(page, "sets-6-study");
+
+      // Sorted by the governing utilisation, highest first: the governing case on top.
+      const header = await study.locator("thead th").allInnerTexts();
+      const column = header.findIndex((name) => name.trim().startsWith("max utilisation"));
+      assert.ok(column >= 0, header.join(" | "));
+      await study.locator(`[data-sort="${column}"]`).click();
+      const sorted = await H.webviewFrameWith(page, "thead th:has-text('▼')", 30000);
+      const values = (await sorted.locator(`tbody tr td:nth-child(${column + 1})`).allInnerTexts()).filter((v) => v !== "").map(Number);
+      assert.deepStrictEqual(
+        values,
+        [...values].sort((a, b) => b - a),
+        "highest utilisation first",
+      );
+      await H.shot(page, "sets-7-study-sorted");
+
+      // The top case's report.
+      const top = sorted.locator("tbody tr [data-case]").first();
+      const name = await top.innerText();
+      await top.click();
+      await page.locator(".tabs-container .tab.active", { hasText: name }).waitFor({ timeout: 30000 });
+      const report = await H.webviewFrameWith(page, ".uzc-report", 30000);
+      assert.match(await report.locator(".uzc-report").innerText(), /Reinforced-concrete beam/);
+      await H.shot(page, "sets-8-study-case-report");
+    }));
 });

@@ -16,11 +16,11 @@ import type { FieldLegend, InputLogEntry } from "../../protocol/session";
 import { unitLabel, valueWithUnit } from "../../protocol/units";
 import { closestName } from "../../protocol/validate";
 import { formatErrorLocation } from "../loader/sourceMap";
-import { REPORT_CSP, renderReportDocument } from "../session/reportDocument";
+import { REPORT_CSP, renderReportDocument } from "./reportDocument";
 import { VERSION } from "../version";
 import { readReport } from "../connect/reportReading";
 import { givenText, type StudyCase, type StudyCases, type StudyColumn } from "./studyCases";
-import { describeField } from "./terminalPrompt";
+import { describeField } from "../../protocol/fields";
 
 /** What a study needs of the sandbox (the CLI's in-process Executor): a run per case, and the windows it answered. */
 export interface StudySandbox {
@@ -71,11 +71,28 @@ export function caseReportFile(studyCase: StudyCase): string {
   return `${studyCase.fileBase}.report.html`;
 }
 
+/** Where a study says how it goes: the terminal's stderr (a bar when it is a terminal), or a log. */
+export interface StudyMessages {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** How a study ended: the exit code, its files (absent when it did not run), and one line saying how it went. */
+export interface StudyOutcome {
+  code: number;
+  html?: string;
+  csv?: string;
+  cases: number;
+  failed: number;
+  message: string;
+}
+
 /**
  * Runs the study and writes its files; the exit code: 1 if a case failed (or the cases file names unknown inputs),
  * else 0. Each sandbox of `lanes` runs one case at a time: as many cases run at once as there are lanes.
  */
-export async function runStudy(options: StudyOptions, lanes: readonly StudySandbox[], err: NodeJS.WriteStream): Promise<number> {
+export async function runStudy(options: StudyOptions, lanes: readonly StudySandbox[], err: StudyMessages): Promise<StudyOutcome> {
   const { cases } = options.study;
   const jobs = lanes.length;
   const sheetText = fs.readFileSync(options.sheetPath);
@@ -105,7 +122,12 @@ export async function runStudy(options: StudyOptions, lanes: readonly StudySandb
     progress.clear();
     for (const message of results[0]!.unknownColumns) err.write(`uzoncalc: ${options.casesFile}: unknown column ${message}\n`);
     err.write("uzoncalc: fix the column names in the cases file; the study was not run.\n");
-    return 1;
+    return {
+      code: 1,
+      cases: cases.length,
+      failed: cases.length,
+      message: results[0]!.unknownColumns.map((m) => `unknown column ${m}`).join("; "),
+    };
   }
   let next = 1;
   await Promise.all(
@@ -123,8 +145,15 @@ export async function runStudy(options: StudyOptions, lanes: readonly StudySandb
   const governs = governing ? `; governing: ${governingText(governing)}` : "";
   err.write(`uzoncalc: ${summary(results)}${governs} · ${formatSeconds(performance.now() - startedAt)} with ${jobsText(jobs)}\n`);
   for (const line of warnings) err.write(`uzoncalc: warning: ${line}\n`);
-  process.stdout.write(path.resolve(options.outputDir, STUDY_HTML) + "\n" + path.resolve(options.outputDir, STUDY_CSV) + "\n");
-  return results.some((result) => result.error !== undefined) ? 1 : 0;
+  const failed = results.filter((result) => result.error !== undefined).length;
+  return {
+    code: failed > 0 ? 1 : 0,
+    html: path.resolve(options.outputDir, STUDY_HTML),
+    csv: path.resolve(options.outputDir, STUDY_CSV),
+    cases: results.length,
+    failed,
+    message: `${summary(results)}${governs}`,
+  };
 }
 
 interface RunContext {
@@ -550,7 +579,7 @@ class StudyProgress {
   constructor(
     private readonly total: number,
     private readonly jobs: number,
-    private readonly err: NodeJS.WriteStream,
+    private readonly err: StudyMessages,
   ) {
     if (err.isTTY !== true) return;
     this.ticker = setInterval(() => this.draw(), 1000).unref();
