@@ -3,10 +3,10 @@
 // diff of HTML. The comparison is `uzoncalc diff`'s own (sandbox/connect/reportDiff.ts); this only lays it out, as
 // static markup: the page has no script.
 
-import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
 import { escapeHtml } from "../protocol/html";
 import type { ReportChange, ReportDiff } from "../protocol/reportDiff";
+import { staticPage } from "./staticPage";
 
 export interface ComparedReports {
   sheet: string;
@@ -37,27 +37,20 @@ export function showComparison(compared: ComparedReports): void {
 }
 
 export function comparisonPage({ sheet, oldName, newName, diff }: ComparedReports): string {
-  const nonce = randomBytes(16).toString("base64");
   const body = diff.same ? `<p class="same" data-same>No differences in the calculation.</p>` : sections(diff.changes);
   const hashNote =
     diff.sheet.old.hash !== diff.sheet.new.hash
       ? `<p class="note">The sheet itself changed between the two runs (its content hash differs).</p>`
       : "";
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${nonce}'">
-<style nonce="${nonce}">${STYLE}</style>
-<title>Compare ${escapeHtml(sheet)}</title>
-</head>
-<body data-comparison>
-<h1>${escapeHtml(sheet)}</h1>
+  return staticPage({
+    title: `Compare ${sheet}`,
+    style: STYLE,
+    bodyAttribute: "data-comparison",
+    body: `<h1>${escapeHtml(sheet)}</h1>
 <p class="sides"><span class="old">${escapeHtml(oldName)}</span> → <span class="new">${escapeHtml(newName)}</span></p>
 ${hashNote}
-${body}
-</body>
-</html>`;
+${body}`,
+  });
 }
 
 /** The changes grouped under the report's sections, inputs first, in report order. */

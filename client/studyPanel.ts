@@ -3,12 +3,12 @@
 // The page has no script: a column's header and a case's name are command links (only this panel's two commands
 // are allowed), so sorting and opening are the extension's, and the page stays plain markup.
 
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import * as vscode from "vscode";
 import { escapeHtml } from "../protocol/html";
+import { staticPage } from "./staticPage";
 
 export const SORT_STUDY_COMMAND = "uzoncalc.sortStudy";
 export const OPEN_STUDY_REPORT_COMMAND = "uzoncalc.openStudyReport";
@@ -102,7 +102,6 @@ function render(): void {
 }
 
 function studyPage(study: ShownStudy): string {
-  const nonce = randomBytes(16).toString("base64");
   const column = (name: string) => study.header.indexOf(name);
   const statusAt = column("status");
   const verdictAt = column("verdict");
@@ -130,22 +129,16 @@ function studyPage(study: ShownStudy): string {
       return `<tr class="${failed ? "failed" : notOk ? "not-ok" : ""}">${cells}</tr>`;
     })
     .join("\n");
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${nonce}'">
-<style nonce="${nonce}">${STYLE}</style>
-<title>Study of ${escapeHtml(study.sheet)}</title>
-</head>
-<body data-study>
-<h1>Study of ${escapeHtml(study.sheet)}</h1>
+  return staticPage({
+    title: `Study of ${study.sheet}`,
+    style: STYLE,
+    bodyAttribute: "data-study",
+    body: `<h1>Study of ${escapeHtml(study.sheet)}</h1>
 <p class="summary">${escapeHtml(study.message)}. Click a column to sort by it; click a case to open its report.</p>
 <table><thead><tr>${head}</tr></thead><tbody>
 ${body}
-</tbody></table>
-</body>
-</html>`;
+</tbody></table>`,
+  });
 }
 
 const STYLE = `

@@ -260,6 +260,23 @@ export function renderErrorBlock(sheetName: string, error: SheetError): string {
   return `<div class="uzc-error"><strong>The calculation stopped with an error</strong> at ${escapeHtml(where)}: ${escapeHtml(error.message)}${stack}</div>\n`;
 }
 
+/**
+ * The head every standalone page UzonCalc writes shares (a report, a study's table): inert by its policy, named
+ * by the runtime that wrote it, styled by `style`.
+ */
+export function standaloneHead(title: string, version: string, style: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
+<meta name="generator" content="UzonCalc ${escapeHtml(version)}">
+<title>${escapeHtml(title)}</title>
+<style>${style}</style>
+</head>`;
+}
+
 export function renderReportDocument(input: ReportDocumentInput): string {
   const title = titleOf(input.body, input.sheetName);
   const date = new Date(input.createdAt).toISOString();
@@ -268,16 +285,7 @@ export function renderReportDocument(input: ReportDocumentInput): string {
     input.params !== undefined && input.params !== null && JSON.stringify(input.params) !== "{}"
       ? `<tr><th>Parameters</th><td><code>${escapeHtml(JSON.stringify(input.params))}</code></td></tr>`
       : "";
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
-<meta name="generator" content="UzonCalc ${escapeHtml(input.version)}">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
+  return `${standaloneHead(title, input.version, STYLE)}
 <body>
 <main class="uzc-report">
 ${withContents(inertMarkup(input.body))}${error}</main>

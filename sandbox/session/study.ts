@@ -16,7 +16,7 @@ import type { FieldLegend, InputLogEntry } from "../../protocol/session";
 import { unitLabel, valueWithUnit } from "../../protocol/units";
 import { closestName } from "../../protocol/validate";
 import { formatErrorLocation } from "../loader/sourceMap";
-import { REPORT_CSP, renderReportDocument } from "./reportDocument";
+import { renderReportDocument, standaloneHead } from "./reportDocument";
 import { VERSION } from "../version";
 import { readReport } from "../connect/reportReading";
 import { givenText, type StudyCase, type StudyCases, type StudyColumn } from "./studyCases";
@@ -496,16 +496,7 @@ function studyHtml(
     ...warnings.map((warning) => `<p class="warning">Warning: ${escapeHtml(warning)}</p>`),
     `<p class="note">Each case's name opens its report. A check NOT OK is in red, a utilisation from 0.9 in amber.</p>`,
   ];
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
-<meta name="generator" content="UzonCalc ${escapeHtml(VERSION)}">
-<title>Study of ${escapeHtml(sheetName)}</title>
-<style>${STYLE}</style>
-</head>
+  return `${standaloneHead(`Study of ${sheetName}`, VERSION, STYLE)}
 <body>
 <h1>Study of ${escapeHtml(sheetName)}</h1>
 ${paragraphs.filter(Boolean).join("\n")}

@@ -1,7 +1,8 @@
 // End-to-end tests of the built CLI (SPEC §4): `node dist/cli.js ...` as a real child process.
 
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
+import { childEnvironment, runCli, spawnAndCollect, type ChildOptions, type ChildResult } from "./support/childProcess";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -17,50 +18,10 @@ const BEAM = path.join(ROOT, "examples", "beam.calc.ts");
 const BEAM_INPUTS = path.join(ROOT, "examples", "beam.inputs.json");
 const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 const SCRIPT = "/usr/bin/script";
-const CHILD_TIMEOUT_MS = 15_000;
+type Result = ChildResult;
 
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface SpawnOptions {
-  cwd?: string;
-  input?: string;
-  env?: Record<string, string>;
-}
-
-/** The environment for children: no forced TTY unless a test asks for it, no colours. */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete env.UZONCALC_FORCE_TTY;
-  return { ...env, ...extra };
-}
-
-/** Spawns `file args` with piped stdio (so stdin is never a TTY), writes `input` and ends stdin. */
-function spawnAndCollect(file: string, args: string[], options: SpawnOptions = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      cwd: options.cwd ?? ROOT,
-      env: childEnv(options.env),
-      stdio: ["pipe", "pipe", "pipe"],
-      timeout: CHILD_TIMEOUT_MS,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-    child.stdin.on("error", () => undefined); // the child may exit before reading all of it
-    child.stdin.end(options.input ?? "");
-  });
-}
-
-function cli(args: string[], options: SpawnOptions = {}): Promise<Result> {
-  return spawnAndCollect(process.execPath, [CLI, ...args], options);
+function cli(args: string[], options: ChildOptions = {}): Promise<Result> {
+  return runCli(args, options);
 }
 
 function shellQuote(arg: string): string {
@@ -126,7 +87,7 @@ describe("CLI end to end (node dist/cli.js)", function () {
         stdio: ["pipe", "pipe", "pipe"],
         input: "",
         timeout: 10_000,
-        env: childEnv({ SHELL: "/bin/sh" }),
+        env: childEnvironment({ SHELL: "/bin/sh" }),
       });
       scriptUsable = true;
     } catch {

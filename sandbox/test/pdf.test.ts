@@ -2,37 +2,19 @@
 // test/e2e/install.sh before the unit tests), and the message when there is no browser to print with.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { runCli, type ChildResult } from "./support/childProcess";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CHROMIUM_ENV, findChromium, PdfError } from "../cli/pdf";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const CLI = path.join(ROOT, "dist", "cli.js");
 const BEAM = path.join(ROOT, "examples", "beam.calc.ts");
 const BEAM_INPUTS = path.join(ROOT, "examples", "beam.inputs.json");
 const DEBIAN_CHROMIUM = "/usr/bin/chromium";
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string | undefined>): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ...env };
-    delete childEnv.UZONCALC_FORCE_TTY;
-    for (const [key, value] of Object.entries(env)) if (value === undefined) delete childEnv[key];
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"], timeout: 90_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[], env: Record<string, string | undefined>): Promise<ChildResult> {
+  return runCli(args, { env, timeoutMs: 90_000 });
 }
 
 /** Page objects (not the /Pages tree) and the first page's size in points. */

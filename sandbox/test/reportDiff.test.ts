@@ -2,7 +2,7 @@
 // writer, then the built CLI on real runs of examples/rc-beam.calc.ts as a child process.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { runCli, type ChildResult } from "./support/childProcess";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -12,7 +12,6 @@ import { readReport } from "../connect/reportReading";
 import { renderReportDocument } from "../session/reportDocument";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const CLI = path.join(ROOT, "dist", "cli.js");
 const RC_BEAM = path.join(ROOT, "examples", "rc-beam.calc.ts");
 const RC_BEAM_INPUTS = path.join(ROOT, "examples", "rc-beam.inputs.json");
 const NAMES = { old: "old.report.html", new: "new.report.html" };
@@ -389,24 +388,6 @@ describe("uzoncalc diff (issue 17 item 5)", function () {
   });
 });
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<ChildResult> {
+  return runCli(args);
 }

@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { runCli, spawnAndCollect, type ChildResult } from "./support/childProcess";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -17,30 +18,11 @@ const RC_BEAM = path.join(ROOT, "examples", "rc-beam.calc.ts");
 const RC_BEAM_CASES = path.join(ROOT, "examples", "rc-beam.cases.csv");
 const FRAGILE = path.join(FIXTURES, "fragile.calc.ts");
 const SCRIPT = "/usr/bin/script";
-const CHILD_TIMEOUT_MS = 60_000;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function spawnAndCollect(file: string, args: string[], cwd = ROOT): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-    delete env.UZONCALC_FORCE_TTY;
-    const child = spawn(file, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], timeout: CHILD_TIMEOUT_MS });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+type Result = ChildResult;
 
 function study(args: string[], cwd = ROOT): Promise<Result> {
-  return spawnAndCollect(process.execPath, [CLI, "study", ...args], cwd);
+  return runCli(["study", ...args], { cwd });
 }
 
 function assertExit(result: Result, code: number): void {

@@ -2,6 +2,7 @@
 // windows the sheet shows (sheetWindows.ts), each value by the sandbox's own rules (protocol/validate.ts), so a set
 // that passes here is one the sandbox accepts, and a problem reads as the run would report it. Also the set's
 // completion, hover and definition. Offsets are UTF-16 positions in the set file, as for a sheet.
+import * as path from "node:path";
 import * as jsonc from "jsonc-parser";
 import type { Field, WindowSpec } from "../../protocol/fields";
 import { describeValue } from "../../protocol/fields";
@@ -64,7 +65,7 @@ export function sheetOfInputSet(
   const folder = setFileName.slice(0, setFileName.lastIndexOf("/") + 1);
   if (parsed.sheetKey) {
     const { value, node } = parsed.sheetKey;
-    const fileName = value.startsWith("/") ? value : normalize(folder + value);
+    const fileName = value.startsWith("/") ? value : path.posix.normalize(folder + value);
     if (exists(fileName)) return { fileName };
     return {
       problem: {
@@ -95,15 +96,6 @@ export function sheetOfInputSet(
   };
 }
 
-function normalize(fileName: string): string {
-  const parts: string[] = [];
-  for (const part of fileName.split("/")) {
-    if (part === "..") parts.pop();
-    else if (part !== "." && (part !== "" || parts.length === 0)) parts.push(part);
-  }
-  return parts.join("/");
-}
-
 /** Every problem of a set against its sheet's windows. */
 export function checkInputSet(parsed: ParsedInputSet, sheet: SheetWindows, sheetName: string): SheetDiagnostic[] {
   const found: SheetDiagnostic[] = [...parsed.syntax];
@@ -132,16 +124,7 @@ export function checkInputSet(parsed: ParsedInputSet, sheet: SheetWindows, sheet
       const guess = closestName(id, ids);
       found.push({
         ...at(keyNode, Code.inputUnknownWindow, unknownWindowMessage(id, sheetName, ids, guess)),
-        ...(guess
-          ? {
-              fix: {
-                title: `Change to '${guess}'`,
-                start: keyNode.offset,
-                end: keyNode.offset + keyNode.length,
-                newText: JSON.stringify(guess),
-              },
-            }
-          : {}),
+        ...renameFix(keyNode, guess),
       });
       continue;
     }
@@ -189,16 +172,7 @@ function checkWindowValues(window: SheetWindow, keyNode: jsonc.Node, valuesNode:
           `'${name}' is not a field of window '${spec.id}'` +
             (guess ? `; did you mean '${guess}'?` : `; its fields are ${names.join(", ")}.`),
         ),
-        ...(guess
-          ? {
-              fix: {
-                title: `Change to '${guess}'`,
-                start: nameNode.offset,
-                end: nameNode.offset + nameNode.length,
-                newText: JSON.stringify(guess),
-              },
-            }
-          : {}),
+        ...renameFix(nameNode, guess),
       });
       continue;
     }
@@ -217,6 +191,12 @@ function checkWindowValues(window: SheetWindow, keyNode: jsonc.Node, valuesNode:
       ),
     );
   return found;
+}
+
+/** The quick fix of an unknown key: the closest name the sheet has, when one is close. */
+function renameFix(key: jsonc.Node, guess: string | undefined): Pick<SheetDiagnostic, "fix"> {
+  if (guess === undefined) return {};
+  return { fix: { title: `Change to '${guess}'`, start: key.offset, end: key.offset + key.length, newText: JSON.stringify(guess) } };
 }
 
 function at(node: jsonc.Node, code: string, message: string): SheetDiagnostic {

@@ -1,6 +1,7 @@
 // The windows a sheet will show, read from its source without running it: what an input set file is checked
 // against and what `uzoncalc schema` describes. A window whose id or fields are computed at run time cannot be
 // known here; it is kept as "open" (any values allowed) rather than guessed, as the spec checks do.
+import * as path from "node:path";
 import * as ts from "typescript";
 import { normalizeWindow, type WindowSpec } from "../../protocol/fields";
 import type { StaticValue } from "./staticValues";
@@ -104,22 +105,13 @@ function resolveLocalModule(
   readFile: SheetWindowsOptions["readFile"],
 ): { fileName: string; text: string } | undefined {
   if (!readFile) return undefined;
-  const base = fromFile.slice(0, Math.max(fromFile.lastIndexOf("/"), 0)) + "/" + specifier;
+  const base = path.posix.join(path.posix.dirname(fromFile), specifier);
   const stem = base.replace(/\.(js|mjs|cjs)$/, "");
-  for (const candidate of [base, ...[".ts", ".mts", ".js", ".mjs"].flatMap((ext) => [stem + ext, `${base}/index${ext}`])]) {
-    const text = readFile(normalizePath(candidate));
-    if (text !== undefined) return { fileName: normalizePath(candidate), text };
+  for (const fileName of [base, ...[".ts", ".mts", ".js", ".mjs"].flatMap((ext) => [stem + ext, `${base}/index${ext}`])]) {
+    const text = readFile(fileName);
+    if (text !== undefined) return { fileName, text };
   }
   return undefined;
-}
-
-function normalizePath(fileName: string): string {
-  const parts: string[] = [];
-  for (const part of fileName.split("/")) {
-    if (part === "..") parts.pop();
-    else if (part !== "." && (part !== "" || parts.length === 0)) parts.push(part);
-  }
-  return parts.join("/");
 }
 
 /** Each field's attributes that are written out, and which fields have others that are computed. */

@@ -14,10 +14,9 @@ import {
   type Diagnostic,
   type LocationLink,
   type MarkupContent,
-  type Position,
 } from "vscode-languageserver-protocol/node";
 import { TestClient } from "./support/lspClient";
-import { EXPECTED, FIXTURES, checkLines, formatDiagnostics, messageOf } from "./support/expectations";
+import { EXPECTED, FIXTURES, checkLines, formatDiagnostics, messageOf, positionOf } from "./support/expectations";
 import { matchSnapshot } from "./support/snapshot";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -28,13 +27,6 @@ const SET_FILES = ["plate.inputs.json", "plate.planted.inputs.json", "elsewhere.
 
 function expectedOf(set: string): string {
   return path.join(EXPECTED, `${set}.txt`);
-}
-
-function positionOf(text: string, needle: string, within = 0): Position {
-  const index = text.indexOf(needle);
-  assert.ok(index >= 0, `fixture lost ${JSON.stringify(needle)}`);
-  const before = text.slice(0, index + within).split("\n");
-  return { line: before.length - 1, character: before[before.length - 1]!.length };
 }
 
 function cli(args: string[], cwd = SETS) {

@@ -13,23 +13,15 @@ import {
   type Diagnostic,
   type LocationLink,
   type MarkupContent,
-  type Position,
 } from "vscode-languageserver-protocol/node";
 import { TestClient } from "./support/lspClient";
-import { SHEETS, expectedFile, formatDiagnostics, messageOf } from "./support/expectations";
+import { SHEETS, expectedFile, formatDiagnostics, messageOf, positionOf } from "./support/expectations";
 import { matchSnapshot } from "./support/snapshot";
 
 const ROOT = path.join(__dirname, "..", "..");
 const FIELDS_TS = path.join(SHEETS, "fields.calc.ts");
 const FIELDS_JS = path.join(SHEETS, "fields.calc.js");
 const SPECS_TS = path.join(SHEETS, "window-specs.calc.ts");
-
-function positionOf(text: string, needle: string, within = 0): Position {
-  const index = text.indexOf(needle);
-  assert.ok(index >= 0, `fixture lost ${JSON.stringify(needle)}`);
-  const before = text.slice(0, index + within).split("\n");
-  return { line: before.length - 1, character: before[before.length - 1]!.length };
-}
 
 function byCode(diagnostics: Diagnostic[], code: string): Diagnostic[] {
   return diagnostics.filter((d) => d.code === code);

@@ -1,7 +1,8 @@
 // The expected-diagnostics files: one line per diagnostic, `line:col-line:col severity CODE: message` (1-based,
 // newlines in messages written as \n), shared by the server tests and the `uzoncalc check` tests.
 import * as path from "node:path";
-import type { Diagnostic } from "vscode-languageserver-protocol";
+import * as assert from "node:assert/strict";
+import type { Diagnostic, Position } from "vscode-languageserver-protocol";
 
 export const FIXTURES = path.join(__dirname, "..", "fixtures");
 export const SHEETS = path.join(FIXTURES, "sheets");
@@ -39,4 +40,12 @@ export function checkLines(displayName: string, expected: string): string[] {
 /** LSP 3.18 allows markup in messages; this server sends plain strings. */
 export function messageOf(diagnostic: Diagnostic): string {
   return typeof diagnostic.message === "string" ? diagnostic.message : diagnostic.message.value;
+}
+
+/** Where `needle` (plus `within` characters) is in `text`, as an LSP position. */
+export function positionOf(text: string, needle: string, within = 0): Position {
+  const index = text.indexOf(needle);
+  assert.ok(index >= 0, `fixture lost ${JSON.stringify(needle)}`);
+  const before = text.slice(0, index + within).split("\n");
+  return { line: before.length - 1, character: before[before.length - 1]!.length };
 }
