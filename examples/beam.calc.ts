@@ -1,6 +1,6 @@
 // A simply supported timber or steel beam under a uniform load: bending and deflection checks.
 // Every assignment in the sheet function renders into the report as formula = substitution = value, with units.
-import { UI, Window, check, h2, p, table, titleBlock } from "uzoncalc";
+import { UI, Window, check, h2, hide, p, plot, show, table, titleBlock } from "uzoncalc";
 import { MPa, kN, m, mm } from "uzoncalc/units";
 import { round } from "./lib/sections";
 
@@ -92,6 +92,40 @@ export async function* sheet(params: { loadFactor?: number } = {}) {
   const delta = ((5 * w_k * L ** 4) / (384 * E * I)).to("mm");
   const delta_lim = (L / material.limit).to("mm");
   check(delta <= delta_lim, "Deflection");
+
+  // The diagrams along the span, from the same loads: M(x) = w_d·x·(L − x)/2 and, for the characteristic load,
+  // δ(x) = w_k·x·(L³ − 2L·x² + x³)/(24·E·I). Their points are plain numbers in the axes' units, worked out unrendered.
+  hide();
+  const span = L.in("m");
+  const stations = Array.from({ length: 41 }, (_, i) => (span * i) / 40);
+  const moments = stations.map((x) => [x, (w_d.in("kN/m") * x * (span - x)) / 2] as const);
+  const EI = E.in("MPa") * I.in("mm^4");
+  const deflections = stations.map(
+    (x) =>
+      [x, -(w_k.in("N/mm") * x * 1000 * ((span * 1000) ** 3 - 2 * span * 1000 * (x * 1000) ** 2 + (x * 1000) ** 3)) / (24 * EI)] as const,
+  );
+  show();
+  plot({
+    caption: "Bending moment along the span (ULS)",
+    x: { label: "Position x", unit: "m" },
+    y: { label: "Bending moment M_Ed(x)", unit: "kN*m" },
+    series: [{ name: "M_Ed", points: moments }],
+  });
+  plot({
+    caption: `Deflection along the span under the characteristic load (limit L/${material.limit} = ${delta_lim})`,
+    x: { label: "Position x", unit: "m" },
+    y: { label: "Deflection δ(x)", unit: "mm" },
+    series: [
+      { name: "δ", points: deflections },
+      {
+        name: "limit",
+        points: [
+          [0, -delta_lim.in("mm")],
+          [span, -delta_lim.in("mm")],
+        ],
+      },
+    ],
+  });
 
   h2("Summary");
   table(

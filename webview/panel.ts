@@ -42,7 +42,8 @@ function save(): void {
 /** Report markup comes from sheets: sanitised (keeping MathML), no inline styles (the CSP forbids them anyway). */
 function sanitize(html: string): string {
   return DOMPurify.sanitize(html, {
-    USE_PROFILES: { html: true, mathMl: true },
+    // SVG for figures (drawn by the sandbox's trusted side; sanitised like everything else).
+    USE_PROFILES: { html: true, mathMl: true, svg: true },
     ADD_TAGS: ["semantics", "annotation"],
     FORBID_ATTR: ["style"],
     FORBID_TAGS: ["style", "form", "input", "button", "meta", "base", "link"],

@@ -226,6 +226,7 @@ export function parseOutcome(text: string): RealmOutcome {
   const outcome = outcomeOf(record);
   const trace = parseTrace(record.trace);
   if (trace) outcome.trace = trace;
+  if (record.figures === true) outcome.figures = true;
   return outcome;
 }
 

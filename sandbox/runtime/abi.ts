@@ -61,6 +61,7 @@ export const RUNTIME_EXPORTS = [
   "note",
   "titleBlock",
   "format",
+  "plot",
 ] as const;
 
 export interface RealmInit {
@@ -111,8 +112,15 @@ export type RealmTraceEntry = import("../../protocol/rpc").TraceEntry;
  * `trace` (absent when empty) the last value of each rendered assignment the step evaluated, in the order of
  * the sheet's descriptor table, at most MAX_TRACE_ENTRIES + 1 of them (one more says it was cut).
  */
-export type RealmOutcome =
+export type RealmOutcome = (
   | { kind: "ui"; window: import("../../protocol/fields").WindowSpec; html: string; logs: string[]; trace?: RealmTraceEntry[] }
   | { kind: "done"; value: unknown; html: string; logs: string[]; trace?: RealmTraceEntry[] }
   | { kind: "cancelled"; html: string; logs: string[]; trace?: RealmTraceEntry[] }
-  | { kind: "error"; error: RealmErrorData; html: string; logs: string[]; trace?: RealmTraceEntry[] };
+  | { kind: "error"; error: RealmErrorData; html: string; logs: string[]; trace?: RealmTraceEntry[] }
+) & {
+  /**
+   * The session has written a figure (`plot()`) at some point: its report needs drawing where it is handed out.
+   * Said by the realm so the host need not search every step's markup for figures.
+   */
+  figures?: true;
+};

@@ -23,7 +23,9 @@ import {
   type SessionDrivers,
   SHEET_PARAMETERS,
 } from "./abi";
-import { cellText, checkMarkup, noteMarkup, numberedHeading, tableCaption, titleBlockMarkup } from "./report/document";
+import { cellText, checkMarkup, figureMarkup, noteMarkup, numberedHeading, tableCaption, titleBlockMarkup } from "./report/document";
+import { normalizePlot } from "../../protocol/plot";
+import { isQuantity } from "./units/quantity";
 import { connectOutput, hide, renderApi, setTracing, show, takeTrace } from "./report/record";
 import { clearNumberCache, setFormat } from "./report/values";
 import { installUnits, unitsApi } from "./units";
@@ -56,6 +58,8 @@ const MAX_LOG_LINES = 200;
 const MAX_LOG_LINE = 4000;
 
 let chunks: string[] = [];
+/** Whether this session has written a figure: every outcome from then on says so (see RealmOutcome.figures). */
+let figuresWritten = false;
 let logs: string[] = [];
 let outcome = "";
 let generator: AsyncGen | undefined;
@@ -138,6 +142,24 @@ function check(condition: unknown, label?: unknown): boolean {
 
 function note(text: unknown): void {
   emit(noteMarkup(text));
+}
+
+/**
+ * `plot(spec)`: a numbered figure. The sheet only describes it; the report carries the description and trusted code
+ * outside the realm draws it (sandbox/session/plots.ts). Quantities are read in their axis' unit.
+ */
+function plot(spec: unknown): void {
+  const check = normalizePlot(spec, (value, axis, unit) => {
+    if (!isQuantity(value)) return value;
+    if (unit === undefined)
+      throw new TypeError(
+        `plot(): the ${axis} values are quantities; give ${axis}.unit (e.g. "m") to say in which unit the axis reads them.`,
+      );
+    return value.in(unit);
+  });
+  if (!check.ok) throw new TypeError(check.message);
+  emit(figureMarkup(check.spec));
+  figuresWritten = true;
 }
 
 function titleBlock(info: unknown): void {
@@ -300,7 +322,7 @@ function settle(result: OutcomeCore): void {
   clearNumberCache();
   const trace = stepTrace();
   const html = join(chunks);
-  const head = trace.length > 0 ? { ...result, logs, trace } : { ...result, logs };
+  const head = { ...result, logs, ...(trace.length > 0 ? { trace } : {}), ...(figuresWritten ? { figures: true } : {}) };
   chunks = [];
   logs = [];
   let json: string;
@@ -485,7 +507,7 @@ function topLevelFailure(error: unknown): void {
 }
 
 connectOutput(emit);
-define(REALM.module, freeze({ UI, Window, h1, h2, h3, p, table, html, check, hide, show, note, titleBlock, format }));
+define(REALM.module, freeze({ UI, Window, h1, h2, h3, p, table, html, check, hide, show, note, titleBlock, format, plot }));
 define(REALM.render, freeze(renderApi));
 define(REALM.trace, takeTraceJson);
 installUnits();

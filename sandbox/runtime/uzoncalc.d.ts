@@ -110,6 +110,36 @@ export declare function hide(): void;
 /** Renders assignments, bare strings and bare expressions again after `hide()`. */
 export declare function show(): void;
 
+/** An axis of a figure: its label and, for quantities, the unit it reads them in (`"kN*m"`). */
+export interface PlotAxis {
+  readonly label: string;
+  readonly unit?: string;
+}
+
+export interface PlotSeries {
+  readonly name: string;
+  /** [x, y] pairs: numbers, or quantities (read in the axis' unit). */
+  readonly points: ReadonlyArray<readonly [number, number]>;
+  /** Default `line`. */
+  readonly type?: "line" | "scatter" | "bar";
+}
+
+export interface PlotSpec {
+  readonly title?: string;
+  /** Under the figure, after its number; the title when there is none. */
+  readonly caption?: string;
+  readonly x: PlotAxis;
+  readonly y: PlotAxis;
+  /** Up to 12 series, 5000 points each. */
+  readonly series: ReadonlyArray<PlotSeries>;
+}
+
+/**
+ * A numbered figure: the sheet describes the chart, and UzonCalc draws it as SVG into the report (no script, no
+ * external resource: it prints, and reads in light and dark themes).
+ */
+export declare function plot(spec: PlotSpec): void;
+
 /** A note set apart from the calculation (assumptions, references). The text is escaped. */
 export declare function note(text: string | number): void;
 

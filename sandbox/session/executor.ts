@@ -40,6 +40,7 @@ import { renderReportDocument } from "./reportDocument";
 import { StoreUnavailableError, type SessionStore, type StoredSession } from "./store";
 import { loadedFromStore, storedBundle } from "./storedBundle";
 import { runStudy, type StudySandbox } from "./study";
+import { drawFigures } from "./plots";
 import { CasesFileError, readCases } from "./studyCases";
 
 export interface ExecutorOptions {
@@ -107,6 +108,8 @@ class ReportBody {
   private readonly hasher: Hash | undefined;
   /** Characters so far: what the report size limit counts. */
   length = 0;
+  /** The report has figures to draw where it is handed out (the realm says so: RealmOutcome.figures). */
+  figures = false;
 
   append(html: string): void {
     if (html === "") return;
@@ -159,11 +162,16 @@ class ReportBody {
   }
 }
 
+/** Report markup as it is handed out: with its figures drawn, when the report has any. */
+function drawn(report: ReportBody, html: string): string {
+  return report.figures ? drawFigures(html) : html;
+}
+
 /** The completed report document (a session whose record is known: every run the executor started). */
 function completedDocument(session: Session): string {
   const record = session.record!;
   return renderReportDocument({
-    body: session.report.text,
+    body: drawn(session.report, session.report.text),
     sheetName: record.sheet.filename,
     sheetHash: record.sheet.hash,
     createdAt: record.started_at,
@@ -921,6 +929,8 @@ export class Executor implements SandboxHandlers {
     }
     if (stored.finished) {
       session.report.append(stored.finished.html);
+      // A finished report comes back from the store without its realm's word on figures: this once, it is looked at.
+      session.report.figures = stored.finished.html.includes('data-plot="');
       if (stored.finished.value !== undefined) session.value = stored.finished.value;
       if (stored.finished.result !== undefined) session.result = stored.finished.result;
     } else if (stored.status === "waiting_ui") {
@@ -1139,6 +1149,7 @@ export class Executor implements SandboxHandlers {
     if (adopted && outcome.kind === "ui") {
       session.report = new ReportBody(this.store !== undefined);
       session.report.append(outcome.html);
+      session.report.figures = outcome.figures === true;
       session.reportHash = undefined;
       session.sent = session.report.mark;
     }
@@ -1178,6 +1189,7 @@ export class Executor implements SandboxHandlers {
     const outcome = await this.onRealm(session, () => this.engine.cancel(session.key));
     this.engine.drop(session.key);
     session.report.append(outcome.html);
+    if (outcome.figures) session.report.figures = true;
     session.window = undefined;
     session.status = "cancelled";
     session.trace.clear();
@@ -1195,6 +1207,7 @@ export class Executor implements SandboxHandlers {
       return;
     }
     session.report.append(outcome.html);
+    if (outcome.figures) session.report.figures = true;
     logs.push(...outcome.logs);
     session.trace.add(outcome.trace);
     switch (outcome.kind) {
@@ -1247,8 +1260,9 @@ export class Executor implements SandboxHandlers {
         : "error";
     const response: ExecutionResponse = { status, session_id: session.id, ui_steps: session.uiSteps };
     if (session.status === "waiting_ui" && session.window) response.ui = session.window;
-    if (session.htmlMode === "delta" && !whole) response.html_delta = session.report.since(session.sent);
-    else response.html = session.report.text;
+    // The report as handed out has its figures drawn (plots.ts); the session keeps it as the realm wrote it.
+    if (session.htmlMode === "delta" && !whole) response.html_delta = drawn(session.report, session.report.since(session.sent));
+    else response.html = drawn(session.report, session.report.text);
     session.sent = session.report.mark;
     if (session.status === "completed") {
       response.result = session.result ?? completedDocument(session);

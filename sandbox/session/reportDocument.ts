@@ -35,6 +35,11 @@ h2 { font-size: 1.3rem; } h3 { font-size: 1.1rem; }
 table { border-collapse: collapse; margin: 0.8rem 0; }
 caption { caption-side: top; text-align: left; color: var(--muted); font-style: italic; padding-bottom: 0.3rem; white-space: nowrap; }
 caption .uzc-num { font-style: normal; font-weight: 600; }
+.uzc-figure { margin: 1rem 0; break-inside: avoid; }
+.uzc-plot svg { display: block; max-width: 100%; height: auto; }
+.uzc-figure figcaption { color: var(--muted); font-style: italic; }
+.uzc-figure figcaption .uzc-num { font-style: normal; font-weight: 600; }
+.uzc-plot-error { color: var(--bad); }
 th, td { border: 1px solid var(--rule); padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
 th { background: color-mix(in srgb, var(--rule) 35%, transparent); }
 math { font-family: "STIX Two Math", "Cambria Math", "Latin Modern Math", "STIXGeneral", math; color: var(--math); }

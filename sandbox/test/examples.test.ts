@@ -73,6 +73,12 @@ describe("example sheets", function () {
         assert.match(html, /<math/);
         assert.match(html, /class="uzc-check[ "]/);
         if (PASSING.has(name)) assert.doesNotMatch(html, /class="[^"]*uzc-check-fail/);
+        if (name === "beam") {
+          // Its bending moment and deflection diagrams, drawn into the document (issue 18 item 2).
+          assert.equal((html.match(/<div class="uzc-plot"><svg/g) ?? []).length, 2);
+          assert.match(html, /<span class="uzc-num">Figure 1<\/span> Bending moment along the span \(ULS\)/);
+          assert.match(html, /<span class="uzc-num">Figure 2<\/span> Deflection along the span/);
+        }
       });
 
       it("computes the same value with rendering off", async () => {
@@ -109,6 +115,15 @@ describe("example sheets", function () {
         execFileSync(CHROMIUM, args, { stdio: "ignore", timeout: 30_000 });
         assert.ok(fs.existsSync(png), "no screenshot");
         assert.ok(fs.statSync(png).size > 20 * 1024, `screenshot too small: ${fs.statSync(png).size} bytes`);
+        if (name === "beam") {
+          // The same report in a dark theme: its figures' text and axes follow the page's colour.
+          const dark = path.join(ARTIFACTS, `${name}-dark.png`);
+          fs.rmSync(dark, { force: true });
+          const darkArgs = args.map((arg) => (arg.startsWith("--screenshot=") ? `--screenshot=${dark}` : arg));
+          darkArgs.splice(darkArgs.indexOf("--headless") + 1, 0, "--blink-settings=preferredColorScheme=0");
+          execFileSync(CHROMIUM, darkArgs, { stdio: "ignore", timeout: 30_000 });
+          assert.ok(fs.existsSync(dark) && fs.statSync(dark).size > 20 * 1024, "no dark screenshot");
+        }
       });
     });
   }

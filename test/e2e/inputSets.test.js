@@ -36,10 +36,15 @@ describe("UzonCalc input sets (code-server, packaged extension)", () => {
 
       await runWith(frame, "short-span");
       await frame.locator('.uzc-state[data-state="completed"]').waitFor({ timeout: 30000 });
+      await frame.locator("[data-report] .uzc-plot svg").first().waitFor({ timeout: 30000 });
       const report = await frame.locator("[data-report]").innerText();
       assert.match(report, /Span L\s+4\.8 m/, "the named set's span");
       assert.match(report, /Width b\s+100 mm/);
       assert.strictEqual(await frame.locator("[data-form]").isHidden(), true, "no form: every window came from the set");
+      // The beam's two diagrams, drawn as SVG by the sandbox, kept by the panel's sanitiser (issue 18 item 2).
+      assert.strictEqual(await frame.locator("[data-report] .uzc-plot svg").count(), 2);
+      assert.ok((await frame.locator("[data-report] .uzc-plot svg path").count()) > 10, "the figures' lines and axes");
+      await frame.locator("[data-report] .uzc-figure").first().scrollIntoViewIfNeeded();
       await H.shot(page, "sets-2-ran-named-set");
 
       // Run again keeps the choice.

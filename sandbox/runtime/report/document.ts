@@ -4,12 +4,14 @@
 
 import { fill, takePendingCheck } from "./record";
 import { escapeHtml } from "../../../protocol/html";
+import type { PlotSpec } from "../../../protocol/plot";
 import { formatValue } from "./values";
 import { isQuantity } from "../units/quantity";
 
 let section = 0;
 let subsection = 0;
 let tables = 0;
+let figures = 0;
 
 function text(value: unknown): string {
   if (typeof value === "number" || isQuantity(value)) return formatValue(value)?.text ?? String(value);
@@ -37,6 +39,18 @@ export function numberedHeading(level: 2 | 3, content: unknown): string {
 export function tableCaption(caption: unknown): string {
   tables++;
   return `<caption><span class="uzc-num">Table ${tables}</span> ${text(caption)}</caption>`;
+}
+
+/**
+ * A numbered figure, as the realm writes it: its description in `data-plot` and its caption. The host draws it
+ * (sandbox/session/plots.ts) into every report it hands out; the realm's own report keeps only the description.
+ */
+export function figureMarkup(spec: PlotSpec): string {
+  figures++;
+  const caption = spec.caption ?? spec.title ?? "";
+  // The number travels with the description: two figures described alike are still two drawings, each with ids of
+  // its own in the document.
+  return `<figure class="uzc-figure" data-plot="${escapeHtml(JSON.stringify({ ...spec, figure: figures }))}"><figcaption><span class="uzc-num">Figure ${figures}</span> ${escapeHtml(caption)}</figcaption></figure>\n`;
 }
 
 /** A table cell: numbers formatted like every other value, the rest as escaped text. */
