@@ -93,6 +93,12 @@ function readBlock(line: string): ReportItem | undefined {
   if (heading) return { kind: "heading", level: Number(heading[1]), text: textOf(heading[2]!), number: numberOf(heading[2]!) };
   if (line.startsWith('<div class="uzc-eq')) return readLine(line);
   if (line.startsWith('<div class="uzc-check')) return readCheck(line);
+  // A figure reads as its caption: its drawing's text (tick labels) is no part of the calculation, and the values
+  // it plots are the lines' own.
+  if (line.startsWith('<figure class="uzc-figure"')) {
+    const caption = /<figcaption>(.*?)<\/figcaption>/.exec(line);
+    return caption ? { kind: "text", text: textOf(caption[1]!) } : undefined;
+  }
   if (line.startsWith(ERROR_BLOCK)) return { kind: "error", text: textOf(line.replace(/<pre>[\s\S]*?<\/pre>/g, "")) };
   if (line.startsWith("<table")) {
     const caption = /<caption>(.*?)<\/caption>/.exec(line);

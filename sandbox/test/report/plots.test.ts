@@ -9,6 +9,7 @@ import { normalizePlot } from "../../../protocol/plot";
 import { InProcessEngine } from "../../engine/realmEngine";
 import { Executor } from "../../session/executor";
 import { drawFigures } from "../../session/plots";
+import { readReport } from "../../connect/reportReading";
 
 const identity = (value: unknown) => value;
 
@@ -84,6 +85,9 @@ describe("plot(): figures drawn by the sandbox", function () {
     assert.notDeepEqual(ids(svgs[0]!), ids(svgs[1]!), "two figures described alike still have ids of their own");
     assert.match(html, /<figcaption><span class="uzc-num">Figure 2<\/span> A<\/figcaption>/);
     assert.match(response.result!, /<div class="uzc-plot"><svg/, "the completed document has the drawing too");
+    // Read back (uzoncalc diff, Compare): a figure is its caption, not its tick labels.
+    const texts = readReport(response.result!).items.flatMap((item) => (item.kind === "text" ? [item.text] : []));
+    assert.deepEqual(texts, ["Figure 1 A", "Figure 2 A"]);
   });
 
   it("a quantity on an axis without a unit, and a bad description, stop the sheet with a message naming plot()", async () => {
