@@ -50,12 +50,13 @@ describe("UzonCalc input sets (code-server, packaged extension)", () => {
       // Run again keeps the choice.
       await frame.locator('header [data-action="rerun"]').click();
       await frame.locator('.uzc-state[data-state="completed"]').waitFor({ timeout: 30000 });
-      assert.match(await frame.locator("[data-report]").innerText(), /Span L\s+4\.8 m/);
+      await frame.locator("[data-report]", { hasText: "4.8 m" }).waitFor({ timeout: 10000 });
 
       // The planted set names no window the sheet shows as geometry: the run stops at that window as a form.
       await runWith(frame, "planted");
       await frame.locator('[data-form] [data-field="span"]').waitFor({ timeout: 30000 });
-      assert.strictEqual(await frame.locator('.uzc-state[data-state="waiting"]').count(), 1);
+      // The form and the state words arrive as two messages: wait for the second rather than race it.
+      await frame.locator('.uzc-state[data-state="waiting"]').waitFor({ timeout: 10000 });
       await frame.locator('[data-field="span"] input').fill("5.4");
       await frame.locator('[data-action="submit"]').click();
       // loads comes from the set, material is asked.
