@@ -9,6 +9,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { TestClient } from "../server/test/support/lspClient";
 import { loadAverage, median, percentile, row } from "./util";
+import { dimensionFindings } from "../server/src/dimensions";
+import { FormTypes } from "../server/src/formTypes";
+import { SheetWorkspace } from "../server/src/sheetWorkspace";
+import { loadTypeScriptLibs } from "../server/src/typescriptLibs";
 
 const SIZES = [100, 300, 600, 2000];
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -16,9 +20,10 @@ const EDITS = 60;
 const WARM_UP_EDITS = 5;
 
 /** A sheet like a real one: windows every ~25 lines, arithmetic on their fields, helpers, report output. */
-export function generateSheet(lines: number): string {
+export function generateSheet(lines: number, options: { units?: boolean } = {}): string {
   const out = [
     'import { UI, Window, h2, p, table } from "uzoncalc";',
+    ...(options.units ? ['import { kN, m, mm, MPa } from "uzoncalc/units";'] : []),
     "",
     "function round(value: number, digits = 3): number {",
     "  const factor = 10 ** digits;",
@@ -42,6 +47,16 @@ export function generateSheet(lines: number): string {
       `    ],`,
       `  }));`,
       `  const factor${i} = 1.35 * gammaQ;`,
+      ...(options.units
+        ? [
+            // The same calculation with quantities, for the unit inference (issue 18 item 1): a length, a line load,
+            // a moment and a stress per member, all checked.
+            `  const L${i} = w${i}.span * m;`,
+            `  const q${i} = w${i}.load * (kN / m);`,
+            `  const M${i} = (q${i} * factor${i} * L${i} ** 2) / 8;`,
+            `  const sigma${i} = M${i} / ((100 * mm) * (300 * mm) ** 2 / 6) + 0 * MPa;`,
+          ]
+        : []),
       `  const moment${i} = (w${i}.load * factor${i} * w${i}.span ** 2) / 8;`,
       `  const shear${i} = (w${i}.load * factor${i} * w${i}.span) / 2;`,
       `  const strength${i} = w${i}.grade === "C24" ? 24 : w${i}.grade === "C30" ? 30 : 28;`,
@@ -170,10 +185,39 @@ async function main(): Promise<void> {
     await client.configurationChanged();
     const fileName = path.join(dir, "bench-edit-all-600.calc.ts").replace(/\\/g, "/");
     reportEdits("600 lines, all mode", await perEdit(client, fileName, generateSheet(600)));
+    client.settings = {};
+    await client.configurationChanged();
+    const withUnits = path.join(dir, "bench-edit-units-600.calc.ts").replace(/\\/g, "/");
+    reportEdits("600 lines with units, fields mode", await perEdit(client, withUnits, generateSheet(600, { units: true })));
+    unitInference(withUnits, generateSheet(600, { units: true }));
   } finally {
     await client.stop();
   }
   console.log(`\nload average at the end: ${loadAverage()}`);
+}
+
+/**
+ * The unit inference alone (server/src/dimensions.ts), in this process on the checked 600-line sheet with units: what
+ * it adds to each re-check, beside the whole check's figure above.
+ */
+function unitInference(fileName: string, text: string): void {
+  const workspace = new SheetWorkspace({ libs: loadTypeScriptLibs() });
+  workspace.setDocument(fileName, text, 1);
+  void workspace.diagnostics(fileName, "fields").then(() => {
+    const program = workspace["service"].getProgram()!;
+    const checker = program.getTypeChecker();
+    const sourceFile = program.getSourceFile(fileName)!;
+    const forms = new FormTypes(checker, workspace.files.runtime.runtimeFile);
+    const map = workspace.files.state(fileName)!.virtual.map;
+    const samples: number[] = [];
+    let findings = 0;
+    for (let i = 0; i < 30; i++) {
+      const started = performance.now();
+      findings = dimensionFindings(sourceFile, checker, forms, map).length;
+      samples.push(performance.now() - started);
+    }
+    row("600 lines with units: unit inference alone, in process", `${summary(samples)} (${findings} findings)`);
+  });
 }
 
 if (require.main === module) void main();

@@ -4,6 +4,8 @@ import * as ts from "typescript";
 import { CheckCancelledError, compareDiagnostics, type CancellationSignal, type SheetDiagnostic, type TypeCheckMode } from "./diagnostic";
 import { completionSiteAt, describeField, fieldDetail, fieldUseAt } from "./fieldFeatures";
 import { FormTypes } from "./formTypes";
+import { dimensionAt, dimensionFindings } from "./dimensions";
+import { innermostNodeAt } from "./sheetSyntax";
 import { createRuntimeModule } from "./runtimeModule";
 import { createSheetHost } from "./sheetHost";
 import { SheetFiles } from "./sheetFiles";
@@ -123,20 +125,22 @@ export class SheetWorkspace {
       const syntactic = mode === "all" ? this.service.getSyntacticDiagnostics(fileName) : [];
       const semantic = this.service.getSemanticDiagnostics(fileName);
       const checker = program.getTypeChecker();
+      const forms = new FormTypes(checker, this.files.runtime.runtimeFile);
       const typeFindings = convertTypeDiagnostics([...syntactic, ...semantic], {
         checker,
         sourceFile,
         map: state.virtual.map,
-        forms: new FormTypes(checker, this.files.runtime.runtimeFile),
+        forms,
         mode,
       });
+      const unitFindings = dimensionFindings(sourceFile, checker, forms, state.virtual.map);
       const specFindings = state.specFindings();
       const owners = specFindings.map((finding) => ({ start: finding.owner.getStart(state.sourceFile), end: finding.owner.end }));
       // A spec our own check already explains: TypeScript's type errors inside it say the same thing worse.
       const kept = typeFindings.filter(
         (finding) => finding.code.startsWith("UZC") || !owners.some((owner) => owner.start <= finding.start && finding.end <= owner.end),
       );
-      const result = [...stripOwners(specFindings), ...kept].sort(compareDiagnostics);
+      const result = [...stripOwners(specFindings), ...kept, ...unitFindings].sort(compareDiagnostics);
       this.lastCheck = timer.stop(fileName);
       return result;
     } catch (error) {
@@ -151,10 +155,21 @@ export class SheetWorkspace {
     const at = this.at(fileName, offset);
     if (!at) return undefined;
     const use = fieldUseAt(at.sourceFile, at.offset, at.forms);
-    if (!use) return undefined;
+    if (!use) return this.dimensionHover(at);
     const typeText = at.checker.typeToString(at.checker.getTypeAtLocation(use.node));
     const range = at.map.rangeToSource(use.node.getStart(at.sourceFile), use.node.end);
     return range ? { ...range, markdown: describeField(use, typeText) } : undefined;
+  }
+
+  /** A quantity's dimension and display unit, over a name or an expression built from `uzoncalc/units`. */
+  private dimensionHover(at: NonNullable<ReturnType<SheetWorkspace["at"]>>): FieldHover | undefined {
+    const name = innermostNodeAt(at.sourceFile, at.offset);
+    if (!ts.isIdentifier(name)) return undefined;
+    // The name a declaration introduces reads as its initializer.
+    const declared = ts.isVariableDeclaration(name.parent) && name.parent.name === name ? name.parent.initializer : undefined;
+    const found = dimensionAt(at.sourceFile, at.checker, at.forms, declared ?? name);
+    const range = found && at.map.rangeToSource(name.getStart(at.sourceFile), name.end);
+    return found && range ? { ...range, markdown: `**${found.dims}**, shown in ${found.unit}` } : undefined;
   }
 
   completions(fileName: string, offset: number): FieldCompletion[] | undefined {
