@@ -1,7 +1,9 @@
 // Variable names as an engineer writes them on paper: Greek words become letters (alpha → α, Delta → Δ) and
 // what follows `_` is a subscript, several parts joined by commas as in the Eurocodes (sigma_c_max → σ_c,max,
-// N_c_Rd → N_c,Rd). Only whole parts convert: `gammaQ` and `alphabet` stay as written. A constant in capitals
-// (CONCRETE_WEIGHT) is a name, not a symbol with a subscript, and is shown as written.
+// N_c_Rd → N_c,Rd). A Greek word followed by a capital or a digit reads the same way, as engineers write it in
+// camel case: gammaM0 → γ_M0, gammaQ → γ_Q, etaRd_fi → η_Rd,fi; a word that only starts like one (`alphabet`,
+// `betaweight`) stays as written. A constant in capitals (CONCRETE_WEIGHT) is a name, not a symbol with a
+// subscript, and is shown as written.
 
 const GREEK_LOWER =
   "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi chi psi omega".split(" ");
@@ -27,11 +29,20 @@ function partMath(part: string): string {
 
 const CONSTANT_NAME = /^[A-Z][A-Z0-9]{2,}(?:_[A-Z0-9]+)+$/;
 
+/** A Greek word, then a subscript that starts with a capital or a digit: gammaM0, etaRd, Delta2 (longest word first). */
+const GREEK_CAMEL = new RegExp(
+  `^(${Object.keys(GREEK)
+    .sort((a, b) => b.length - a.length)
+    .join("|")})([A-Z0-9][A-Za-z0-9]*)$`,
+);
+
 /** The name as one MathML element: `<mi>`, or `<msub>` when it has subscript parts. */
 export function nameMath(name: string): string {
   if (CONSTANT_NAME.test(name)) return `<mi>${escapeMarkup(name)}</mi>`;
   const parts = name.split("_").filter((part) => part !== "");
   if (parts.length === 0) return `<mi>${escapeMarkup(name)}</mi>`;
+  const camel = GREEK_CAMEL.exec(parts[0]!);
+  if (camel) parts.splice(0, 1, camel[1]!, camel[2]!);
   const base = partMath(parts[0]!);
   if (parts.length === 1) return base;
   const subscripts = parts.slice(1).map(partMath);
