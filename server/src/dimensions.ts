@@ -20,7 +20,7 @@ import { Code } from "./codes";
 import type { SheetDiagnostic } from "./diagnostic";
 import type { OffsetMap } from "./offsetMap";
 import type { FormTypes } from "./formTypes";
-import { UNITS_MODULE } from "./sheetSyntax";
+import { importsFrom, UNITS_MODULE } from "./sheetSyntax";
 
 /** What an expression is, as far as units go: a quantity of known dimensions (and how its unit reads), or a plain number. */
 export type Dimensioned = { kind: "quantity"; dims: Dimensions; powers: UnitPower[] } | { kind: "plain"; zero: boolean };
@@ -79,21 +79,10 @@ export function dimensionAt(
 
 function bindUnits(sourceFile: ts.SourceFile, checker: ts.TypeChecker, forms: FormTypes, map: OffsetMap | undefined): Context {
   const units = new Map<string, string | "unit-function">();
-  const namespaces = new Set<string>();
-  for (const statement of sourceFile.statements) {
-    if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
-    if (statement.moduleSpecifier.text !== UNITS_MODULE) continue;
-    const bindings = statement.importClause?.namedBindings;
-    if (!bindings) continue;
-    if (ts.isNamespaceImport(bindings)) {
-      namespaces.add(bindings.name.text);
-      continue;
-    }
-    for (const element of bindings.elements) {
-      const imported = (element.propertyName ?? element.name).text;
-      if (imported === "unit") units.set(element.name.text, "unit-function");
-      else if (parseUnit(imported)) units.set(element.name.text, imported);
-    }
+  const { named, namespaces } = importsFrom(sourceFile, UNITS_MODULE);
+  for (const [local, imported] of named) {
+    if (imported === "unit") units.set(local, "unit-function");
+    else if (parseUnit(imported)) units.set(local, imported);
   }
   const reassigned = new Set<ts.Symbol>();
   const findAssignments = (node: ts.Node): void => {

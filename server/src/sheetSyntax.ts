@@ -28,24 +28,26 @@ export interface RuntimeBindings {
   readonly namespaces: ReadonlySet<string>;
 }
 
-export function findRuntimeBindings(sourceFile: ts.SourceFile): RuntimeBindings {
-  const named = new Map<string, RuntimeExport>();
+/** What a file imports from `module`: each local name with the export it names, and namespace imports. */
+export function importsFrom(sourceFile: ts.SourceFile, module: string): { named: Map<string, string>; namespaces: Set<string> } {
+  const named = new Map<string, string>();
   const namespaces = new Set<string>();
   for (const statement of sourceFile.statements) {
     if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
-    if (statement.moduleSpecifier.text !== RUNTIME_MODULE) continue;
+    if (statement.moduleSpecifier.text !== module) continue;
     const bindings = statement.importClause?.namedBindings;
     if (!bindings) continue;
-    if (ts.isNamespaceImport(bindings)) {
-      namespaces.add(bindings.name.text);
-      continue;
-    }
-    for (const element of bindings.elements) {
-      const imported = (element.propertyName ?? element.name).text;
-      if (imported === "UI" || imported === "Window") named.set(element.name.text, imported);
-    }
+    if (ts.isNamespaceImport(bindings)) namespaces.add(bindings.name.text);
+    else for (const element of bindings.elements) named.set(element.name.text, (element.propertyName ?? element.name).text);
   }
   return { named, namespaces };
+}
+
+export function findRuntimeBindings(sourceFile: ts.SourceFile): RuntimeBindings {
+  const { named, namespaces } = importsFrom(sourceFile, RUNTIME_MODULE);
+  const runtime = new Map<string, RuntimeExport>();
+  for (const [local, imported] of named) if (imported === "UI" || imported === "Window") runtime.set(local, imported);
+  return { named: runtime, namespaces };
 }
 
 export function hasRuntimeImport(bindings: RuntimeBindings): boolean {
