@@ -156,4 +156,7 @@ export interface RenderApi {
   text(descriptor: TextDescriptor, text: unknown, ...temps: unknown[]): void;
   /** Notes the condition's details for the `check()` call it is an argument of, and returns the condition. */
   c<T>(descriptor: CheckDescriptor, condition: T, ...temps: unknown[]): T;
+  /** A `@render` helper starts and returns: what it writes between is its working, shown under the call. */
+  enter(): void;
+  leave(): void;
 }

@@ -94,8 +94,52 @@ function escapeText(value: unknown): string {
   return escapeHtml(StringCtor(value ?? ""));
 }
 
+/**
+ * A helper that shows its working (`@render`) writes into a level of its own while it runs; when it returns, what
+ * it wrote waits as one indented block and follows the next block written at the caller's level (the caller's line,
+ * which renders once the call has returned): its working appears under the call, with the caller's values.
+ */
+interface WorkingLevel {
+  chunks: string[];
+  /** The working of the helpers called at this level, to follow this level's next block. */
+  pending: string[];
+}
+const working: WorkingLevel[] = [];
+/** The top level's working waiting for its next block (the report itself is the top level). */
+let topPending: string[] = [];
+
 function emit(markup: string): void {
-  push(chunks, markup);
+  const level = working[working.length - 1];
+  const target = level ? level.chunks : chunks;
+  push(target, markup);
+  const pending = level ? level.pending : topPending;
+  if (pending.length === 0) return;
+  for (const block of pending) push(target, block);
+  if (level) level.pending = [];
+  else topPending = [];
+}
+
+/** A `@render` helper starts: what it writes is its working. */
+function enterWorking(): void {
+  push(working, { chunks: [], pending: [] });
+}
+
+/** A `@render` helper returns (or throws): its working waits for the caller's next block. */
+function leaveWorking(): void {
+  const level = working.pop();
+  if (!level) return;
+  const body = join(level.chunks) + join(level.pending);
+  if (body === "") return;
+  const block = `<div class="uzc-working">\n${body}</div>\n`;
+  const parent = working[working.length - 1];
+  push(parent ? parent.pending : topPending, block);
+}
+
+/** At the end of a step, working no line followed yet is written where it stands. */
+function flushWorking(): void {
+  while (working.length > 0) leaveWorking();
+  for (const block of topPending) push(chunks, block);
+  topPending = [];
 }
 
 function h1(text: unknown): void {
@@ -319,6 +363,7 @@ function stepTrace(): RealmTraceEntry[] {
 }
 
 function settle(result: OutcomeCore): void {
+  flushWorking();
   clearNumberCache();
   const trace = stepTrace();
   const html = join(chunks);
@@ -508,7 +553,7 @@ function topLevelFailure(error: unknown): void {
 
 connectOutput(emit);
 define(REALM.module, freeze({ UI, Window, h1, h2, h3, p, table, html, check, hide, show, note, titleBlock, format, plot }));
-define(REALM.render, freeze(renderApi));
+define(REALM.render, freeze({ ...renderApi, enter: enterWorking, leave: leaveWorking }));
 define(REALM.trace, takeTraceJson);
 installUnits();
 define(REALM.units, unitsApi);

@@ -36,6 +36,7 @@ table { border-collapse: collapse; margin: 0.8rem 0; }
 caption { caption-side: top; text-align: left; color: var(--muted); font-style: italic; padding-bottom: 0.3rem; white-space: nowrap; }
 caption .uzc-num { font-style: normal; font-weight: 600; }
 .uzc-figure { margin: 1rem 0; break-inside: avoid; }
+.uzc-working { margin: 0.2rem 0 0.6rem 1.5rem; padding-left: 0.8rem; border-left: 2px solid var(--rule); font-size: 0.95em; }
 .uzc-plot svg { display: block; max-width: 100%; height: auto; }
 .uzc-figure figcaption { color: var(--muted); font-style: italic; }
 .uzc-figure figcaption .uzc-num { font-style: normal; font-weight: 600; }

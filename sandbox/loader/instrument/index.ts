@@ -12,7 +12,7 @@ import * as esbuild from "esbuild";
 import { REALM } from "../../runtime/abi";
 import { INSTRUMENT_NAMES } from "../../../protocol/reportTemplate";
 import type { FormulaEnvironment } from "./formula";
-import { inputObjectNames, readSheetScope, runtimeCallee } from "./sheetScope";
+import { inputObjectNames, readSheetScope, renderHelperNames, runtimeCallee } from "./sheetScope";
 import { applyInsertions, TransformedSource } from "./sourceText";
 import { planInstrumentation, type Plan } from "./statements";
 import { importsUnits, planUnitOperators, unitImports, UNITS_HELPER } from "./unitOperators";
@@ -59,7 +59,7 @@ export async function instrumentSheet(input: InstrumentInput): Promise<Instrumen
   } catch {
     return undefined;
   }
-  const scope = readSheetScope(program);
+  const scope = readSheetScope(program, renderHelperNames(input.source));
   const units = importsUnits(program);
   if (!units && (scope.renderOff || scope.sheetFunctions.length === 0)) return undefined;
   const text = new TransformedSource(transformed.code, input.source, transformed.map);

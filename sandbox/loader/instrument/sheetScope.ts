@@ -12,6 +12,8 @@ export type FunctionNode = acorn.FunctionDeclaration | acorn.FunctionExpression 
 
 export interface SheetScope {
   sheetFunctions: FunctionNode[];
+  /** Local functions whose JSDoc says `@render`: they show their working under each call (see renderHelperNames). */
+  renderHelpers: FunctionNode[];
   renderOff: boolean;
   /** Local name → exported name, for `import { p as para } from "uzoncalc"`. */
   runtimeNames: Map<string, string>;
@@ -29,7 +31,18 @@ function isFalse(node: acorn.Node | null | undefined): boolean {
   return !!node && node.type === "Literal" && (node as acorn.Literal).value === false;
 }
 
-export function readSheetScope(program: acorn.Program): SheetScope {
+/**
+ * The local functions a sheet marks `@render` in their JSDoc (`/** … @render *\/ function moment(w, L) {…}`), read
+ * from the source as written: the bundler's output has no comments left to read them from.
+ */
+export function renderHelperNames(source: string): Set<string> {
+  const names = new Set<string>();
+  for (const match of source.matchAll(/\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*(?:export\s+)?(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)/g))
+    if (/(^|\s|\*)@render\b/.test(match[1]!)) names.add(match[2]!);
+  return names;
+}
+
+export function readSheetScope(program: acorn.Program, renderNames: ReadonlySet<string> = new Set()): SheetScope {
   const runtimeNames = new Map<string, string>();
   const runtimeNamespaces = new Set<string>();
   const topFunctions = new Map<string, FunctionNode>();
@@ -38,10 +51,13 @@ export function readSheetScope(program: acorn.Program): SheetScope {
   const sheetFunctions = new Set<FunctionNode>();
   let renderOff = false;
 
+  /** Every top-level function declaration, generator or not: a `@render` helper is one of them. */
+  const helperDeclarations = new Map<string, FunctionNode>();
   const declare = (statement: acorn.Node) => {
     if (statement.type === "FunctionDeclaration") {
       const fn = statement as acorn.FunctionDeclaration;
       topFunctions.set(fn.id.name, fn);
+      helperDeclarations.set(fn.id.name, fn);
     } else if (statement.type === "VariableDeclaration") {
       for (const declarator of (statement as acorn.VariableDeclaration).declarations) {
         if (declarator.id.type !== "Identifier") continue;
@@ -94,7 +110,11 @@ export function readSheetScope(program: acorn.Program): SheetScope {
     if (fn && isAsyncGenerator(fn)) sheetFunctions.add(fn);
   }
   if (exported.has("render") && isFalse(topConstants.get("render"))) renderOff = true;
-  return { sheetFunctions: [...sheetFunctions], renderOff, runtimeNames, runtimeNamespaces };
+  const renderHelpers = [...renderNames].flatMap((name) => {
+    const fn = topFunctions.get(name) ?? helperDeclarations.get(name);
+    return fn && !sheetFunctions.has(fn) ? [fn] : [];
+  });
+  return { sheetFunctions: [...sheetFunctions], renderHelpers, renderOff, runtimeNames, runtimeNamespaces };
 }
 
 /**

@@ -119,7 +119,8 @@ function withLineText(descriptor: EquationDescriptor): EquationDescriptor {
 /** Plans one module: every sheet function's statements. */
 export function planInstrumentation(context: PlanContext): Plan {
   const plan: Plan = { descriptors: [], insertions: [] };
-  for (const fn of context.scope.sheetFunctions) new FunctionPlanner(context, plan, fn).run();
+  for (const fn of context.scope.sheetFunctions) new FunctionPlanner(context, plan, fn, false).run();
+  for (const fn of context.scope.renderHelpers) new FunctionPlanner(context, plan, fn, true).run();
   return plan;
 }
 
@@ -130,6 +131,8 @@ class FunctionPlanner {
     private readonly context: PlanContext,
     private readonly plan: Plan,
     private readonly fn: FunctionNode,
+    /** A `@render` helper: its lines are its working, written under the call (the driver's enter/leave). */
+    private readonly showsWorking: boolean,
   ) {}
 
   run(): void {
@@ -141,6 +144,11 @@ class FunctionPlanner {
     if (this.maxTemps > 0) {
       const names = Array.from({ length: this.maxTemps }, (_, i) => temp(i)).join(", ");
       this.insert(prologueEnd, ` let ${names};`, false, Number.MAX_SAFE_INTEGER);
+    }
+    if (this.showsWorking) {
+      // The whole body between enter and leave: a return, or a throw, still closes the working.
+      this.insert(prologueEnd, ` ${INSTRUMENT_NAMES.renderer}.enter(); try {`, false, Number.MAX_SAFE_INTEGER - 1);
+      this.insert(body.end - 1, `} finally { ${INSTRUMENT_NAMES.renderer}.leave(); }`, true, Number.MAX_SAFE_INTEGER);
     }
   }
 

@@ -393,7 +393,8 @@ function renderText(descriptor: TextDescriptor, text: unknown, temps: unknown[])
   if (html.trim() !== "") emit(paragraphs(html));
 }
 
-export const renderApi: RenderApi = {
+/** The renderer instrumented code calls; the driver adds `enter`/`leave`, since a helper's working is its output's. */
+export const renderApi: Omit<RenderApi, "enter" | "leave"> = {
   formulas(json) {
     let table = sharedTables.get(json);
     if (table === undefined) {
