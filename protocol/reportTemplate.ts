@@ -159,4 +159,8 @@ export interface RenderApi {
   /** A `@render` helper starts and returns: what it writes between is its working, shown under the call. */
   enter(): void;
   leave(): void;
+  /** A `@render table` helper's loop: its lines fill a table, a row per iteration, written when the loop ends. */
+  tableStart(): void;
+  row(): void;
+  tableEnd(): void;
 }

@@ -13,7 +13,7 @@ export type FunctionNode = acorn.FunctionDeclaration | acorn.FunctionExpression 
 export interface SheetScope {
   sheetFunctions: FunctionNode[];
   /** Local functions whose JSDoc says `@render`: they show their working under each call (see renderHelperNames). */
-  renderHelpers: FunctionNode[];
+  renderHelpers: RenderHelper[];
   renderOff: boolean;
   /** Local name → exported name, for `import { p as para } from "uzoncalc"`. */
   runtimeNames: Map<string, string>;
@@ -35,14 +35,26 @@ function isFalse(node: acorn.Node | null | undefined): boolean {
  * The local functions a sheet marks `@render` in their JSDoc (`/** … @render *\/ function moment(w, L) {…}`), read
  * from the source as written: the bundler's output has no comments left to read them from.
  */
-export function renderHelperNames(source: string): Set<string> {
-  const names = new Set<string>();
-  for (const match of source.matchAll(/\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*(?:export\s+)?(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)/g))
-    if (/(^|\s|\*)@render\b/.test(match[1]!)) names.add(match[2]!);
+export function renderHelperNames(source: string): Map<string, RenderMode> {
+  const names = new Map<string, RenderMode>();
+  for (const match of source.matchAll(
+    /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*(?:export\s+)?(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)/g,
+  )) {
+    const tag = /(?:^|\s|\*)@render\b(\s+table\b)?/.exec(match[1]!);
+    if (tag) names.set(match[2]!, tag[1] ? "table" : "lines");
+  }
   return names;
 }
 
-export function readSheetScope(program: acorn.Program, renderNames: ReadonlySet<string> = new Set()): SheetScope {
+/** How a `@render` helper shows its working: line by line, or its loops as tables of their iterations (`@render table`). */
+export type RenderMode = "lines" | "table";
+
+export interface RenderHelper {
+  fn: FunctionNode;
+  mode: RenderMode;
+}
+
+export function readSheetScope(program: acorn.Program, renderNames: ReadonlyMap<string, RenderMode> = new Map()): SheetScope {
   const runtimeNames = new Map<string, string>();
   const runtimeNamespaces = new Set<string>();
   const topFunctions = new Map<string, FunctionNode>();
@@ -110,9 +122,9 @@ export function readSheetScope(program: acorn.Program, renderNames: ReadonlySet<
     if (fn && isAsyncGenerator(fn)) sheetFunctions.add(fn);
   }
   if (exported.has("render") && isFalse(topConstants.get("render"))) renderOff = true;
-  const renderHelpers = [...renderNames].flatMap((name) => {
+  const renderHelpers = [...renderNames].flatMap(([name, mode]): RenderHelper[] => {
     const fn = topFunctions.get(name) ?? helperDeclarations.get(name);
-    return fn && !sheetFunctions.has(fn) ? [fn] : [];
+    return fn && !sheetFunctions.has(fn) ? [{ fn, mode }] : [];
   });
   return { sheetFunctions: [...sheetFunctions], renderHelpers, renderOff, runtimeNames, runtimeNamespaces };
 }

@@ -20,7 +20,7 @@ import {
 import { inlineText, startsWithOperator, textTemplate } from "../../../protocol/formulaText";
 import { FormulaCompiler, inputOf, NotRenderable, targetMath, type Compiled, type FormulaEnvironment } from "./formula";
 import { escapeMarkup, isPrivateName } from "./symbolNames";
-import { runtimeCallee, type FunctionNode, type SheetScope } from "./sheetScope";
+import { runtimeCallee, type FunctionNode, type RenderMode, type SheetScope } from "./sheetScope";
 
 export interface Insertion {
   at: number;
@@ -119,8 +119,8 @@ function withLineText(descriptor: EquationDescriptor): EquationDescriptor {
 /** Plans one module: every sheet function's statements. */
 export function planInstrumentation(context: PlanContext): Plan {
   const plan: Plan = { descriptors: [], insertions: [] };
-  for (const fn of context.scope.sheetFunctions) new FunctionPlanner(context, plan, fn, false).run();
-  for (const fn of context.scope.renderHelpers) new FunctionPlanner(context, plan, fn, true).run();
+  for (const fn of context.scope.sheetFunctions) new FunctionPlanner(context, plan, fn, undefined).run();
+  for (const helper of context.scope.renderHelpers) new FunctionPlanner(context, plan, helper.fn, helper.mode).run();
   return plan;
 }
 
@@ -131,8 +131,11 @@ class FunctionPlanner {
     private readonly context: PlanContext,
     private readonly plan: Plan,
     private readonly fn: FunctionNode,
-    /** A `@render` helper: its lines are its working, written under the call (the driver's enter/leave). */
-    private readonly showsWorking: boolean,
+    /**
+     * A `@render` helper: its lines are its working, written under the call (the driver's enter/leave); with
+     * `table`, each loop's lines are a table of its iterations.
+     */
+    private readonly showsWorking: RenderMode | undefined,
   ) {}
 
   run(): void {
@@ -145,7 +148,7 @@ class FunctionPlanner {
       const names = Array.from({ length: this.maxTemps }, (_, i) => temp(i)).join(", ");
       this.insert(prologueEnd, ` let ${names};`, false, Number.MAX_SAFE_INTEGER);
     }
-    if (this.showsWorking) {
+    if (this.showsWorking !== undefined) {
       // The whole body between enter and leave: a return, or a throw, still closes the working.
       this.insert(prologueEnd, ` ${INSTRUMENT_NAMES.renderer}.enter(); try {`, false, Number.MAX_SAFE_INTEGER - 1);
       this.insert(body.end - 1, `} finally { ${INSTRUMENT_NAMES.renderer}.leave(); }`, true, Number.MAX_SAFE_INTEGER);
@@ -242,7 +245,8 @@ class FunctionPlanner {
       case "ForOfStatement":
       case "WhileStatement":
       case "DoWhileStatement":
-        this.statement(statement.body, true);
+        if (this.showsWorking === "table") this.tableLoop(statement);
+        else this.statement(statement.body, true);
         return;
       case "TryStatement":
         this.statement(statement.block);
@@ -263,6 +267,36 @@ class FunctionPlanner {
       this.insert(statement.start, "{", false, statement.end - statement.start + 1);
       this.insert(statement.end, "}", true, statement.end - statement.start + 1);
     }
+  }
+
+  /**
+   * A loop of a `@render table` helper: its lines fill a table, a row per iteration (the renderer's tableStart, row,
+   * tableEnd), closed however the loop ends. The braces make the whole one statement wherever the loop stood.
+   */
+  private tableLoop(
+    loop: acorn.ForStatement | acorn.ForInStatement | acorn.ForOfStatement | acorn.WhileStatement | acorn.DoWhileStatement,
+  ): void {
+    const span = loop.end - loop.start + 2;
+    this.insert(loop.start, `{ ${R}.tableStart(); try { `, false, span);
+    this.insert(loop.end, ` } finally { ${R}.tableEnd(); } }`, true, span);
+    // The loop's own variables (`for (const L of spans)`, `for (let i = 0; …)`) head the row: which iteration it is.
+    const head =
+      loop.type === "ForOfStatement" || loop.type === "ForInStatement" ? loop.left : loop.type === "ForStatement" ? loop.init : null;
+    const variables =
+      head?.type === "VariableDeclaration"
+        ? head.declarations.flatMap((d) => (d.id.type === "Identifier" && !isPrivateName(d.id.name) ? [d.id] : []))
+        : [];
+    const line = this.context.lineOf(loop.start);
+    const rowStart = ` ${R}.row();${variables
+      .map((id) => ` ${R}.eq(${this.describe(this.equation(line, id.name, targetMath(id, this.context.env), undefined))}, ${id.name});`)
+      .join("")}`;
+    const body = loop.body;
+    if (body.type === "BlockStatement") this.insert(body.start + 1, rowStart, false, body.end - body.start);
+    else {
+      this.insert(body.start, `{${rowStart} `, false, body.end - body.start + 1);
+      this.insert(body.end, " }", true, body.end - body.start + 1);
+    }
+    this.statement(body, true);
   }
 
   private declaration(statement: acorn.VariableDeclaration): void {

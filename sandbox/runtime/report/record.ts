@@ -410,6 +410,11 @@ export const renderApi: Omit<RenderApi, "enter" | "leave"> = {
   eq(descriptor: EquationDescriptor, value: unknown) {
     // Rendering off: neither shown nor traced.
     if (hidden) return;
+    const table = iterationTables[iterationTables.length - 1];
+    if (table) {
+      fillCell(table, descriptor, value);
+      return;
+    }
     let state: Recorded | undefined;
     if (tracing) {
       state = recorded.get(descriptor);
@@ -442,4 +447,52 @@ export const renderApi: Omit<RenderApi, "enter" | "leave"> = {
     pendingCheck = { descriptor, temps };
     return condition;
   },
+  tableStart() {
+    iterationTables[iterationTables.length] = { columns: [], rows: [], cut: false };
+  },
+  row() {
+    const table = iterationTables[iterationTables.length - 1];
+    if (!table) return;
+    if (table.rows.length < MAX_TABLE_ROWS) table.rows[table.rows.length] = new Map();
+    else table.cut = true;
+  },
+  tableEnd() {
+    const table = iterationTables.pop();
+    if (table && !hidden) emitIterationTable(table);
+  },
 };
+
+/** A `@render table` loop being filled: a column per line it renders, a row per iteration. */
+interface IterationTable {
+  /** Each column's name as MathML (the line's left side), in the order the lines first rendered. */
+  columns: string[];
+  rows: Map<string, string>[];
+  /** Iterations past MAX_TABLE_ROWS were not recorded. */
+  cut: boolean;
+}
+
+/** Innermost last: a loop in a loop fills its own table. */
+const iterationTables: IterationTable[] = [];
+const MAX_TABLE_ROWS = 200;
+
+function fillCell(table: IterationTable, descriptor: EquationDescriptor, value: unknown): void {
+  // A bare expression has no name to head a column; a row past the cap is not kept.
+  if (descriptor.lhs === "" || table.cut) return;
+  const row = table.rows[table.rows.length - 1];
+  if (!row) return;
+  if (!table.columns.includes(descriptor.lhs)) table.columns[table.columns.length] = descriptor.lhs;
+  row.set(descriptor.lhs, formatValue(value)?.math ?? escapeHtml(String(value)));
+}
+
+function emitIterationTable(table: IterationTable): void {
+  const rows = table.rows.filter((row) => row.size > 0);
+  if (rows.length === 0 || table.columns.length === 0) return;
+  const head = table.columns.map((column) => `<th><math>${column}</math></th>`).join("");
+  const body = rows
+    .map(
+      (row) => `<tr>${table.columns.map((column) => `<td>${row.has(column) ? `<math>${row.get(column)}</math>` : ""}</td>`).join("")}</tr>`,
+    )
+    .join("");
+  emit(`<table class="uzc-table uzc-iterations"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>\n`);
+  if (table.cut) emit(`<p class="uzc-more">The loop is shown for its first ${MAX_TABLE_ROWS} iterations only.</p>\n`);
+}
