@@ -85,7 +85,16 @@ describe("UzonCalc input sets (code-server, packaged extension)", () => {
       await H.shot(page, "sets-3-save-inputs-name");
       await page.keyboard.press("Enter");
       const saved = path.join(session.ws, "beam.e2e-case.inputs.json");
-      await H.waitFor(() => fs.existsSync(saved), 15000, "the saved input set");
+      // The file may be there before all of it is written: wait until it reads as a whole JSON document.
+      const complete = () => {
+        try {
+          JSON.parse(fs.readFileSync(saved, "utf8"));
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      await H.waitFor(complete, 15000, "the saved input set");
       const set = JSON.parse(fs.readFileSync(saved, "utf8"));
       assert.deepStrictEqual(Object.keys(set), ["geometry", "loads", "material"]);
       assert.strictEqual(String(set.geometry.span), "5.4");
