@@ -6,7 +6,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { CASE_NAME_PATTERN, INPUT_SET_GLOB, isInputSetFileName, isSheetFileName, reportFileName, SHEET_GLOB } from "../protocol/limits";
+import {
+  CASE_NAME_PATTERN,
+  INPUT_SET_GLOB,
+  isInputSetFileName,
+  isSheetFileName,
+  reportFileName,
+  SHEET_GLOB,
+  studyFolderName,
+} from "../protocol/limits";
 import { DEFAULT_SET, inputSetPath, inputSetText } from "./inputSets";
 import { Refusal } from "../protocol/refusal";
 import type { SheetError } from "../protocol/rpc";
@@ -112,6 +120,17 @@ class Extension implements vscode.Disposable {
     );
   }
 
+  /** Sheets run only in a trusted workspace: when it is not, says why and offers the way to trust the folder. */
+  private async ensureTrusted(why: string): Promise<boolean> {
+    if (vscode.workspace.isTrusted) return true;
+    const choice = await vscode.window.showWarningMessage(
+      `UzonCalc runs sheets only in a trusted workspace: ${why}. Trust this folder to run it.`,
+      "Manage Workspace Trust",
+    );
+    if (choice) await vscode.commands.executeCommand("workbench.trust.manage");
+    return false;
+  }
+
   /** The sheet a command is about: the one it was given, else the active editor's. */
   sheetOf(uri?: vscode.Uri): vscode.Uri | undefined {
     if (isSheet(uri)) return uri;
@@ -123,14 +142,7 @@ class Extension implements vscode.Disposable {
 
   /** `inputSet`: the set the run answers windows from ("default", a case, null for none); left out, the panel's choice. */
   async runCalc(uri?: vscode.Uri, funcName?: string, inputSet?: string | null): Promise<void> {
-    if (!vscode.workspace.isTrusted) {
-      const choice = await vscode.window.showWarningMessage(
-        "UzonCalc runs sheets only in a trusted workspace: running a sheet runs its code. Trust this folder to run it.",
-        "Manage Workspace Trust",
-      );
-      if (choice) await vscode.commands.executeCommand("workbench.trust.manage");
-      return;
-    }
+    if (!(await this.ensureTrusted("running a sheet runs its code"))) return;
     const sheet = this.sheetOf(uri);
     if (!sheet) {
       await vscode.window.showInformationMessage("Open a calculation sheet (*.calc.ts or *.calc.js) to run it.");
@@ -186,10 +198,7 @@ class Extension implements vscode.Disposable {
    * study` does, writes the study beside the sheet (`rc-beam.study/`), and its table opens in a panel.
    */
   async runStudy(uri?: vscode.Uri): Promise<void> {
-    if (!vscode.workspace.isTrusted) {
-      await vscode.window.showWarningMessage("UzonCalc runs sheets only in a trusted workspace: a study runs the sheet's code.");
-      return;
-    }
+    if (!(await this.ensureTrusted("a study runs the sheet's code"))) return;
     const cases = uri ?? vscode.window.activeTextEditor?.document.uri;
     if (!cases || cases.scheme !== "file" || !/\.(csv|json)$/i.test(cases.fsPath) || isInputSetFileName(cases.fsPath)) {
       await vscode.window.showInformationMessage(
@@ -199,7 +208,7 @@ class Extension implements vscode.Disposable {
     }
     const sheet = await sheetForCases(cases.fsPath);
     if (!sheet) return;
-    const outputDir = reportFileName(sheet).replace(/\.report\.html$/, ".study");
+    const outputDir = studyFolderName(sheet);
     const count = Math.max(
       1,
       fs

@@ -76,6 +76,11 @@ export function reportFileName(sheetPath: string): string {
   return sheetPath.replace(/(\.calc)?\.(ts|js|mts|mjs)$/i, "") + ".report.html";
 }
 
+/** Where a sheet's study goes by default, beside it and named as its report is: `beam.calc.ts` → `beam.study`. */
+export function studyFolderName(sheetPath: string): string {
+  return reportFileName(sheetPath).replace(/\.report\.html$/, ".study");
+}
+
 /** An input set: the values of a sheet's windows, `{ window_id: { field: value } }`, kept as a file beside it. */
 export const INPUT_SET_SUFFIX = ".inputs.json";
 export const INPUT_SET_GLOB = "**/*.inputs.json";

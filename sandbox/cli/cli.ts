@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { isRecord, type JsonObject } from "../../protocol/json";
-import { DEFAULT_PORTS, LIMITS, reportFileName, type Limit } from "../../protocol/limits";
+import { DEFAULT_PORTS, LIMITS, reportFileName, studyFolderName, type Limit } from "../../protocol/limits";
 import { Refusal } from "../../protocol/refusal";
 import { RemoteSandboxClient } from "../connect/remoteClient";
 import { RunDriver, type StepResult } from "../connect/runDriver";
@@ -18,7 +18,7 @@ import { createSandboxEngine } from "../engine/protections";
 import { api } from "../service/apiService";
 import { runUnderPermissionModel, safeDirsFromEnvironment, serve, listFromEnvironment } from "../service/serve";
 import { findChromium, PAPER_SIZES, PdfError, printReportPdf, type PaperSize } from "./pdf";
-import { formatErrorLocation } from "../loader/sourceMap";
+import { errorLocationFrom } from "../loader/sourceMap";
 import { VERSION } from "../version";
 import { askWindow, Prompter } from "./terminalPrompt";
 import { describeField } from "../../protocol/fields";
@@ -287,7 +287,7 @@ function writeFailure(driver: RunDriver, run: { sheetPath: string; sheetHash: st
   // Stack frames name files relative to the sheet; the terminal wants them relative to where it stands.
   const sheetDir = path.dirname(filename);
   const fromCwd = (file: string) => (sheetDir === "." ? file : path.join(sheetDir, file));
-  const where = error.file ? formatErrorLocation(fromCwd(error.file), { ...error, file: undefined }) : formatErrorLocation(filename, error);
+  const where = errorLocationFrom(filename, error);
   out.write(`${where} - ${error.name ?? "Error"}: ${error.message}\n`);
   for (const frame of error.stack?.split("\n").slice(1) ?? []) {
     out.write(
@@ -582,8 +582,7 @@ async function studyCommand(args: string[]): Promise<number> {
     out.write(`uzoncalc: ${error.message}\n`);
     return 1;
   }
-  // Beside the sheet, named as its report is: rc-beam.calc.ts → rc-beam.study/.
-  const outputDir = values.output ?? reportFileName(sheet).replace(/\.report\.html$/, ".study");
+  const outputDir = values.output ?? studyFolderName(sheet);
   try {
     fs.mkdirSync(outputDir, { recursive: true });
     fs.accessSync(outputDir, fs.constants.W_OK);

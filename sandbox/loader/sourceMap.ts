@@ -1,5 +1,6 @@
 // Maps positions in a sheet bundle back to the sheet's own files, and V8 stack traces with them.
 
+import * as path from "node:path";
 import { originalPositionFor } from "@jridgewell/trace-mapping";
 import type { SheetError } from "../../protocol/rpc";
 import type { RealmErrorData } from "../runtime/abi";
@@ -59,4 +60,14 @@ export function mapSheetError(sheet: LoadedSheet, raw: RealmErrorData): SheetErr
 export function formatErrorLocation(filename: string, error: SheetError): string {
   if (error.line === undefined) return error.file ?? filename;
   return `${error.file ?? filename}:${error.line}:${error.column ?? 1}`;
+}
+
+/**
+ * `file:line:col` as a terminal names it: `sheetLabel` is the sheet as named from where the user stands, and an error
+ * in a file the sheet imports (`error.file`, relative to the sheet) is named from there too.
+ */
+export function errorLocationFrom(sheetLabel: string, error: SheetError): string {
+  return error.file
+    ? formatErrorLocation(path.join(path.dirname(sheetLabel), error.file), { ...error, file: undefined })
+    : formatErrorLocation(sheetLabel, error);
 }

@@ -23,11 +23,14 @@ export interface ReportDocumentInput {
   error?: SheetError;
 }
 
-const STYLE = `
-:root { color-scheme: light dark; --fg: #1b1f24; --bg: #ffffff; --muted: #57606a; --rule: #d0d7de; --accent: #0b5cad; --bad: #b42318; --ok: #1a7f37; --math: #1b1f24; }
-@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #8d96a0; --rule: #30363d; --accent: #58a6ff; --bad: #f97066; --ok: #3fb950; --math: #e6edf3; } }
+/** The colours of every standalone page UzonCalc writes (a report, a study's table), light and dark. */
+export const PAGE_THEME = `
+:root { color-scheme: light dark; --fg: #1b1f24; --bg: #ffffff; --muted: #57606a; --rule: #d0d7de; --accent: #0b5cad; --bad: #b42318; --warn: #9a6700; --ok: #1a7f37; --math: #1b1f24; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #8d96a0; --rule: #30363d; --accent: #58a6ff; --bad: #f97066; --warn: #d29922; --ok: #3fb950; --math: #e6edf3; } }
 html { background: var(--bg); color: var(--fg); }
-body { font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1.25rem; }
+`;
+
+const STYLE = `${PAGE_THEME}body { font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1.25rem; }
 h1, h2, h3 { line-height: 1.25; margin: 1.6em 0 0.5em; }
 h1 { font-size: 1.7rem; border-bottom: 2px solid var(--rule); padding-bottom: 0.3rem; }
 h2 { font-size: 1.3rem; } h3 { font-size: 1.1rem; }

@@ -15,8 +15,8 @@ import type { CancelResponse, ExecuteRequest, ExecutionResponse, SessionRequest,
 import type { FieldLegend, InputLogEntry } from "../../protocol/session";
 import { unitLabel, valueWithUnit } from "../../protocol/units";
 import { closestName } from "../../protocol/validate";
-import { formatErrorLocation } from "../loader/sourceMap";
-import { renderReportDocument, standaloneHead } from "./reportDocument";
+import { errorLocationFrom } from "../loader/sourceMap";
+import { PAGE_THEME, renderReportDocument, standaloneHead } from "./reportDocument";
 import { VERSION } from "../version";
 import { readReport } from "../connect/reportReading";
 import { givenText, type StudyCase, type StudyCases, type StudyColumn } from "./studyCases";
@@ -246,10 +246,7 @@ async function failureOf(
 
 /** `file:line:col - Name: message`, the file as the terminal names it (an imported file beside the sheet). */
 function sheetErrorText(sheetLabel: string, error: SheetError): string {
-  const where = error.file
-    ? formatErrorLocation(path.join(path.dirname(sheetLabel), error.file), { ...error, file: undefined })
-    : formatErrorLocation(sheetLabel, error);
-  return `${where} - ${error.name ?? "Error"}: ${error.message}`;
+  return `${errorLocationFrom(sheetLabel, error)} - ${error.name ?? "Error"}: ${error.message}`;
 }
 
 function checksOf(document: string): CaseCheck[] {
@@ -370,11 +367,7 @@ function studyCsv(columns: StudyColumns, results: readonly CaseResult[]): string
   return stringifyCsv([header, ...rows]);
 }
 
-const STYLE = `
-:root { color-scheme: light dark; --fg: #1b1f24; --bg: #ffffff; --muted: #57606a; --rule: #d0d7de; --accent: #0b5cad; --bad: #b42318; --warn: #9a6700; --ok: #1a7f37; }
-@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #8d96a0; --rule: #30363d; --accent: #58a6ff; --bad: #f97066; --warn: #d29922; --ok: #3fb950; } }
-html { background: var(--bg); color: var(--fg); }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; margin: 1.5rem; }
+const STYLE = `${PAGE_THEME}body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; margin: 1.5rem; }
 h1 { font-size: 1.5rem; margin: 0 0 0.6rem; }
 p { margin: 0.3rem 0; }
 a { color: var(--accent); }
