@@ -111,7 +111,9 @@ class ReportBody {
   /** The report has figures to draw where it is handed out (the realm says so: RealmOutcome.figures). */
   figures = false;
 
-  append(html: string): void {
+  /** `figures`: the realm says the session has written figures (RealmOutcome.figures). */
+  append(html: string, figures = false): void {
+    if (figures) this.figures = true;
     if (html === "") return;
     this.length += html.length;
     this.hasher?.update(html);
@@ -652,11 +654,11 @@ export class Executor implements SandboxHandlers {
       cancel: (request) => this.cancel(request, context),
       inputLog: (sessionId) => this.inputLog(sessionId, context),
     };
-    const messages: string[] = [];
+    // No terminal to draw progress on: the outcome's own line says how the study went.
     const outcome = await runStudy(
       { sheetPath, casesFile: casesPath, study, outputDir },
       Array.from({ length: request.jobs ?? 1 }, () => lane),
-      { write: (text: string) => messages.push(text) },
+      { write: () => undefined },
     );
     return {
       status: outcome.code === 0 ? "completed" : "failed",
@@ -928,9 +930,8 @@ export class Executor implements SandboxHandlers {
       session.answered = new Set(stored.record.input_log.map((entry) => entry.window));
     }
     if (stored.finished) {
-      session.report.append(stored.finished.html);
       // A finished report comes back from the store without its realm's word on figures: this once, it is looked at.
-      session.report.figures = stored.finished.html.includes('data-plot="');
+      session.report.append(stored.finished.html, stored.finished.html.includes('data-plot="'));
       if (stored.finished.value !== undefined) session.value = stored.finished.value;
       if (stored.finished.result !== undefined) session.result = stored.finished.result;
     } else if (stored.status === "waiting_ui") {
@@ -1148,8 +1149,7 @@ export class Executor implements SandboxHandlers {
     }
     if (adopted && outcome.kind === "ui") {
       session.report = new ReportBody(this.store !== undefined);
-      session.report.append(outcome.html);
-      session.report.figures = outcome.figures === true;
+      session.report.append(outcome.html, outcome.figures);
       session.reportHash = undefined;
       session.sent = session.report.mark;
     }
@@ -1188,8 +1188,7 @@ export class Executor implements SandboxHandlers {
   private async cancelRun(session: Session): Promise<void> {
     const outcome = await this.onRealm(session, () => this.engine.cancel(session.key));
     this.engine.drop(session.key);
-    session.report.append(outcome.html);
-    if (outcome.figures) session.report.figures = true;
+    session.report.append(outcome.html, outcome.figures);
     session.window = undefined;
     session.status = "cancelled";
     session.trace.clear();
@@ -1206,8 +1205,7 @@ export class Executor implements SandboxHandlers {
       });
       return;
     }
-    session.report.append(outcome.html);
-    if (outcome.figures) session.report.figures = true;
+    session.report.append(outcome.html, outcome.figures);
     logs.push(...outcome.logs);
     session.trace.add(outcome.trace);
     switch (outcome.kind) {
