@@ -28,6 +28,8 @@ const PROBLEM_CODES: Record<FieldProblem, string> = {
 };
 
 export interface ParsedInputSet {
+  text: string;
+  /** The set's tree, read once: its checks, completion, hover and definition all walk it. */
   root: jsonc.Node | undefined;
   /** The `"$sheet"` value, when the set names its sheet. */
   sheetKey: { value: string; node: jsonc.Node } | undefined;
@@ -46,7 +48,7 @@ export function parseInputSet(text: string): ParsedInputSet {
   }));
   const sheetNode = root && jsonc.findNodeAtLocation(root, [SHEET_KEY]);
   const sheetKey = sheetNode && typeof sheetNode.value === "string" ? { value: sheetNode.value, node: sheetNode } : undefined;
-  return { root, sheetKey, syntax };
+  return { text, root, sheetKey, syntax };
 }
 
 function syntaxMessage(code: string): string {
@@ -224,13 +226,13 @@ export interface InputSetCompletion {
 }
 
 /** Window ids at the top level, field names inside a window, options and units in a value. */
-export function inputSetCompletions(text: string, offset: number, sheet: SheetWindows): InputSetCompletion[] {
-  const location = jsonc.getLocation(text, offset);
+export function inputSetCompletions(set: ParsedInputSet, offset: number, sheet: SheetWindows): InputSetCompletion[] {
+  const { root } = set;
+  const location = jsonc.getLocation(set.text, offset);
   const node = location.previousNode;
   const replaceStart = node && node.type === "string" ? node.offset : offset;
   const replaceEnd = node && node.type === "string" ? node.offset + node.length : offset;
   const path = location.path;
-  const root = jsonc.parseTree(text);
   const present = (at: jsonc.JSONPath) => {
     const object = root && jsonc.findNodeAtLocation(root, at);
     return new Set((object?.children ?? []).map((property) => property.children?.[0]?.value as string));
@@ -324,8 +326,8 @@ export interface InputSetHover {
 }
 
 /** A window key: its title, caption and fields. A field key: its label, type, unit, range, options. A value: what the sheet receives. */
-export function inputSetHover(text: string, offset: number, sheet: SheetWindows): InputSetHover | undefined {
-  const target = inputSetTarget(text, offset, sheet);
+export function inputSetHover(set: ParsedInputSet, offset: number, sheet: SheetWindows): InputSetHover | undefined {
+  const target = inputSetTarget(set.root, offset, sheet);
   if (!target) return undefined;
   const { node, spec, field, part } = target;
   const range = { start: node.offset, end: node.offset + node.length };
@@ -359,11 +361,11 @@ export interface InputSetDefinition {
 
 /** From a window id or field name in the set to where the sheet declares it. */
 export function inputSetDefinition(
-  text: string,
+  set: ParsedInputSet,
   offset: number,
   sheet: SheetWindows,
 ): (InputSetDefinition & { originStart: number; originEnd: number }) | undefined {
-  const target = inputSetTarget(text, offset, sheet);
+  const target = inputSetTarget(set.root, offset, sheet);
   if (!target || target.part !== "key") return undefined;
   const window = target.window;
   const origin = { originStart: target.node.offset, originEnd: target.node.offset + target.node.length };
@@ -404,8 +406,7 @@ interface InputSetTarget {
 }
 
 /** What the set's text at `offset` is about: a window key, a field key or a field's value. */
-function inputSetTarget(text: string, offset: number, sheet: SheetWindows): InputSetTarget | undefined {
-  const root = jsonc.parseTree(text);
+function inputSetTarget(root: jsonc.Node | undefined, offset: number, sheet: SheetWindows): InputSetTarget | undefined {
   const node = root && jsonc.findNodeAtOffset(root, offset, true);
   if (!node || !node.parent || node.parent.type !== "property") return undefined;
   const path = jsonc.getNodePath(node);

@@ -343,7 +343,7 @@ connection.onHover(({ textDocument, position }) => {
   const set = loadOpenInputSet(textDocument.uri);
   if (set?.loaded.sheet) {
     const sheet = set.loaded.sheet;
-    const hover = guarded("hover", () => inputSetHover(set.document.getText(), set.document.offsetAt(position), sheet), undefined);
+    const hover = guarded("hover", () => inputSetHover(set.loaded.parsed, set.document.offsetAt(position), sheet), undefined);
     return hover
       ? {
           contents: { kind: MarkupKind.Markdown, value: hover.markdown },
@@ -373,7 +373,7 @@ connection.onCompletion(({ textDocument, position }) => {
   if (set?.loaded.sheet) {
     const { document } = set;
     const sheet = set.loaded.sheet;
-    const items = guarded("completion", () => inputSetCompletions(document.getText(), document.offsetAt(position), sheet), []);
+    const items = guarded("completion", () => inputSetCompletions(set.loaded.parsed, document.offsetAt(position), sheet), []);
     return items.map((item, index) => ({
       label: item.label,
       kind: COMPLETION_KINDS[item.kind],
@@ -419,7 +419,7 @@ connection.onDefinition(({ textDocument, position }) => {
   if (set?.loaded.sheet) {
     const { document } = set;
     const sheet = set.loaded.sheet;
-    const found = guarded("definition", () => inputSetDefinition(document.getText(), document.offsetAt(position), sheet), undefined);
+    const found = guarded("definition", () => inputSetDefinition(set.loaded.parsed, document.offsetAt(position), sheet), undefined);
     return found ? definitionAnswer(document, found) : null;
   }
   const fileName = sheetFileName(textDocument.uri);
