@@ -71,6 +71,15 @@ export function isSheetFileName(fileName: string): boolean {
   return SHEET_FILE_PATTERN.test(fileName);
 }
 
+/** The paper a printed or exported report is set on (`--paper`, `uzoncalc.export.paperSize`). */
+export const PAPER_SIZES = ["A4", "Letter"] as const;
+export type PaperSize = (typeof PAPER_SIZES)[number];
+
+/** Where a sheet's Word export goes by default: beside it, `beam.calc.ts` → `beam.report.docx`. */
+export function wordFileName(sheetPath: string): string {
+  return reportFileName(sheetPath).replace(/\.html$/, ".docx");
+}
+
 /** Where a sheet's report goes by default: beside it, `beam.calc.ts` → `beam.report.html`. */
 export function reportFileName(sheetPath: string): string {
   return sheetPath.replace(/(\.calc)?\.(ts|js|mts|mjs)$/i, "") + ".report.html";

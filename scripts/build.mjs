@@ -1,7 +1,7 @@
 // The one build script: every entry point of the product, bundled by esbuild into dist/.
 // `node scripts/build.mjs [--watch]`
 import { createRequire } from "node:module";
-import { copyFileSync, readFileSync, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, readFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -22,6 +22,8 @@ const nodeEntries = [
   { in: "sandbox/cli/cli.ts", out: "cli", banner: "#!/usr/bin/env node" },
   { in: "sandbox/engine/worker/realmWorker.ts", out: "sandbox-worker" },
   { in: "sandbox/service/localChild.ts", out: "sandbox" },
+  // The Word export, loaded only when asked for (sandbox/connect/wordExport.ts), by the extension and the CLI.
+  { in: "sandbox/connect/wordReport.ts", out: "word" },
 ];
 
 /**
@@ -67,6 +69,27 @@ const languageServerBuild = esbuild.build({
     __UZON_UNITS_DTS__: JSON.stringify(readFileSync(path.join(root, "sandbox", "runtime", "uzoncalc-units.d.ts"), "utf8")),
   },
 });
+
+/**
+ * What the Word export draws figures with (sandbox/connect/figureImage.ts): resvg's WebAssembly build and the one
+ * font it is given, with their licences.
+ */
+function copyWordAssets() {
+  const to = path.join(root, "dist", "word");
+  mkdirSync(to, { recursive: true });
+  copyFileSync(require.resolve("@resvg/resvg-wasm/index_bg.wasm"), path.join(to, "resvg.wasm"));
+  const dejavu = path.dirname(require.resolve("dejavu-fonts-ttf/package.json"));
+  copyFileSync(path.join(dejavu, "ttf", "DejaVuSans.ttf"), path.join(to, "DejaVuSans.ttf"));
+  copyFileSync(path.join(dejavu, "LICENSE"), path.join(to, "LICENSE-DejaVu.txt"));
+  const resvgWasm = require.resolve("@resvg/resvg-wasm/index_bg.wasm");
+  const resvg = JSON.parse(readFileSync(path.join(path.dirname(resvgWasm), "package.json"), "utf8"));
+  writeFileSync(
+    path.join(to, "NOTICE.txt"),
+    `resvg.wasm: @resvg/resvg-wasm ${resvg.version}, ${resvg.license}, source at https://github.com/yisibl/resvg-js\n` +
+      "DejaVuSans.ttf: DejaVu fonts 2.37 (Bitstream Vera and DejaVu changes), see LICENSE-DejaVu.txt\n",
+  );
+}
+copyWordAssets();
 
 mkdirSync(path.join(root, "dist", "webview"), { recursive: true });
 copyFileSync(path.join(root, "webview", "panel.css"), path.join(root, "dist", "webview", "panel.css"));

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { isRecord, type JsonObject } from "../../protocol/json";
-import { DEFAULT_PORTS, LIMITS, reportFileName, studyFolderName, type Limit } from "../../protocol/limits";
+import { DEFAULT_PORTS, LIMITS, PAPER_SIZES, reportFileName, studyFolderName, type Limit, type PaperSize } from "../../protocol/limits";
 import { Refusal } from "../../protocol/refusal";
 import { RemoteSandboxClient } from "../connect/remoteClient";
 import { RunDriver, type StepResult } from "../connect/runDriver";
@@ -17,7 +17,8 @@ import { renderReportDocument } from "../session/reportDocument";
 import { createSandboxEngine } from "../engine/protections";
 import { api } from "../service/apiService";
 import { runUnderPermissionModel, safeDirsFromEnvironment, serve, listFromEnvironment } from "../service/serve";
-import { findChromium, PAPER_SIZES, PdfError, printReportPdf, type PaperSize } from "./pdf";
+import { reportToWord } from "../connect/wordExport";
+import { findChromium, PdfError, printReportPdf } from "./pdf";
 import { errorLocationFrom } from "../loader/sourceMap";
 import { VERSION } from "../version";
 import { askWindow, Prompter } from "./terminalPrompt";
@@ -29,7 +30,7 @@ import { readReport, type ReadReport } from "../connect/reportReading";
 
 const USAGE = `Usage:
   uzoncalc run <sheet> [--func NAME] [--params JSON|@file] [--inputs FILE] [-o report.html]
-                       [--pdf report.pdf [--paper A4|Letter]] [--sandbox-url URL] [--step-timeout MS]
+                       [--pdf report.pdf] [--docx report.docx] [--paper A4|Letter] [--sandbox-url URL] [--step-timeout MS]
                        [--memory-limit MB]  (env: UZONCALC_CHROMIUM, the browser --pdf prints with)
   uzoncalc study <sheet> --cases FILE.csv|FILE.json [--jobs N] [-o DIR] [--func NAME] [--params JSON|@file]
                          [--step-timeout MS] [--memory-limit MB]
@@ -54,6 +55,8 @@ or, when stdin is not a terminal, the run stops with exit code 2 naming the wind
 --pdf also prints the completed report to PDF (A4 unless --paper Letter) with a headless Chromium or Chrome
 found on this machine (UZONCALC_CHROMIUM, else chromium, chromium-browser, google-chrome on PATH); without one
 the HTML report is still written and the run exits 1 saying what to install.
+--docx also writes the completed report as a Word document: equations as Office Math (editable in Word),
+headings, tables, checks, figures and the title block (A4 unless --paper Letter).
 study runs the sheet once per case (CSV: a column per window.field, values may carry units like 300 mm, an
 optional case column; JSON: an array of { "window_id": { "field": value } } with an optional "case"), --jobs at
 once (default: the cores), and writes DIR/study.csv, DIR/study.html and DIR/<case>.report.html (default DIR:
@@ -101,6 +104,8 @@ interface RunOptions {
   sandboxUrl?: string;
   /** Also print the completed report to this PDF (with a Chromium found on the machine). */
   pdf?: string;
+  /** Also write the completed report as Word, equations as Office Math. */
+  docx?: string;
   paper?: PaperSize;
 }
 
@@ -162,6 +167,8 @@ async function run(options: RunOptions): Promise<number> {
         progress(step, `${answeredFrom} → ${transcript.status}`, result.ms);
         if (transcript.status === "completed") return await writeCompleted(transcript.result ?? "", options, answers.used);
         writeFailure(driver, { sheetPath, sheetHash, startedAt, output: options.output });
+        const asked = [options.pdf !== undefined ? "PDF" : "", options.docx !== undefined ? "Word document" : ""].filter(Boolean);
+        if (asked.length > 0) out.write(`uzoncalc: no ${asked.join(" or ")} was written: they are made from a completed report.\n`);
         return 1;
       }
       const window = transcript.window!;
@@ -236,7 +243,30 @@ async function writeCompleted(document: string, options: RunOptions, used: Set<s
     if (!used.has(id)) out.write(`uzoncalc: warning: inputs for window '${id}' were not used (the sheet never asked for it)\n`);
   if (!saveReport(options.output, document)) return 1;
   if (options.output !== STDOUT) process.stdout.write(path.resolve(options.output) + "\n");
-  return options.pdf === undefined ? 0 : await writePdf(document, options.pdf, options.paper ?? "A4", options.output);
+  const pdf = options.pdf === undefined ? 0 : await writePdf(document, options.pdf, options.paper ?? "A4", options.output);
+  const docx = options.docx === undefined ? 0 : await writeWord(document, options.docx, options.paper ?? "A4");
+  return Math.max(pdf, docx);
+}
+
+/** The Word document of a completed run; the HTML report is already written whatever happens here. */
+async function writeWord(html: string, target: string, paper: PaperSize): Promise<number> {
+  const started = performance.now();
+  const bytes = await reportToWord(html, { paper });
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
+    fs.writeFileSync(target, bytes);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    out.write(
+      `uzoncalc: cannot write the Word document to ${target}: ${WRITE_ERRORS[code] ?? (error as Error).message}; the HTML report was written.\n`,
+    );
+    return 1;
+  }
+  out.write(
+    `uzoncalc: wrote the report as Word (${paper}, ${Math.round(bytes.length / 1024)} KB) in ${Math.round(performance.now() - started)} ms\n`,
+  );
+  process.stdout.write(path.resolve(target) + "\n");
+  return 0;
 }
 
 /** `-o -`: the report goes to stdout. */
@@ -496,6 +526,7 @@ async function runCommand(args: string[]): Promise<number> {
       "step-timeout": { type: "string" },
       "memory-limit": { type: "string" },
       pdf: { type: "string" },
+      docx: { type: "string" },
       paper: { type: "string" },
     },
   });
@@ -514,14 +545,16 @@ async function runCommand(args: string[]): Promise<number> {
   if (values.paper !== undefined) {
     paper = PAPER_SIZES.find((size) => size.toLowerCase() === values.paper!.toLowerCase());
     if (paper === undefined) throw new UsageError(`--paper must be ${PAPER_SIZES.join(" or ")}`);
-    if (values.pdf === undefined) throw new UsageError("--paper goes with --pdf");
+    if (values.pdf === undefined && values.docx === undefined) throw new UsageError("--paper goes with --pdf or --docx");
   }
   if (values.pdf === "") throw new UsageError("--pdf needs a file name, e.g. --pdf report.pdf");
+  if (values.docx === "") throw new UsageError("--docx needs a file name, e.g. --docx report.docx");
   return run({
     sheet,
     inputs,
     output: values.output ?? reportFileName(sheet),
     ...(values.pdf !== undefined ? { pdf: values.pdf } : {}),
+    ...(values.docx !== undefined ? { docx: values.docx } : {}),
     ...(paper !== undefined ? { paper } : {}),
     ...(values.func !== undefined ? { func: values.func } : {}),
     ...(params !== undefined ? { params } : {}),

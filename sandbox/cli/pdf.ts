@@ -7,13 +7,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
+import type { PaperSize } from "../../protocol/limits";
 
 /** The environment variable that names the browser to print with (it wins over the search). */
 export const CHROMIUM_ENV = "UZONCALC_CHROMIUM";
 /** Looked up on PATH, in this order, when the variable is not set. */
 export const CHROMIUM_NAMES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"] as const;
-export const PAPER_SIZES = ["A4", "Letter"] as const;
-export type PaperSize = (typeof PAPER_SIZES)[number];
 
 const INSTALL_HINT = `Install Chromium (Debian/Ubuntu: sudo apt-get install chromium fonts-stix) or Google Chrome, or set ${CHROMIUM_ENV} to the browser's executable.`;
 
