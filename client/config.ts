@@ -2,7 +2,7 @@
 // protocol/limits.ts, which package.json's declarations repeat (a test keeps them equal).
 
 import * as vscode from "vscode";
-import { LIMITS, type Limit } from "../protocol/limits";
+import { LIMITS, PAPER_SIZES, type Limit, type PaperSize } from "../protocol/limits";
 
 export type SandboxMode = "local" | "remote";
 
@@ -37,6 +37,12 @@ export class Config {
   /** Save a sheet with unsaved changes (and its changed imports) before Run Calc without asking. */
   get saveBeforeRun(): boolean {
     return this.raw.get<boolean>("saveBeforeRun") === true;
+  }
+
+  /** The paper Export Report to Word sets the report on. */
+  get paperSize(): PaperSize {
+    const chosen = this.raw.get<string>("export.paperSize");
+    return PAPER_SIZES.find((size) => size === chosen) ?? "A4";
   }
 
   async setSandboxMode(mode: SandboxMode): Promise<void> {

@@ -14,6 +14,7 @@ import {
   reportFileName,
   SHEET_GLOB,
   studyFolderName,
+  wordFileName,
 } from "../protocol/limits";
 import { DEFAULT_SET, inputSetPath, inputSetText } from "./inputSets";
 import { Refusal } from "../protocol/refusal";
@@ -29,6 +30,7 @@ import { showComparison } from "./comparePanel";
 import { OPEN_STUDY_REPORT_COMMAND, SORT_STUDY_COMMAND, openStudyReport, showStudy, sortStudy } from "./studyPanel";
 import { diffReports } from "../sandbox/connect/reportDiff";
 import { readReport } from "../sandbox/connect/reportReading";
+import { reportToWord } from "../sandbox/connect/wordExport";
 import { SavedRuns } from "./savedRuns";
 import { setUpRemote, type RemoteSetup } from "./remoteSetup";
 import { SandboxConfigurationError, SandboxManager, TOKEN_SECRET } from "./sandbox";
@@ -329,13 +331,19 @@ class Extension implements vscode.Disposable {
     void vscode.window.setStatusBarMessage(token.trim() === "" ? "UzonCalc: remote token removed" : "UzonCalc: remote token saved", 4000);
   }
 
-  async exportReport(uri?: vscode.Uri): Promise<void> {
+  /** The sheet's finished report, or undefined after telling the user that exports need one. */
+  private async finishedReport(uri: vscode.Uri | undefined): Promise<{ panel: RunPanel; report: string } | undefined> {
     const panel = this.existingPanel(this.sheetOf(uri));
     const report = panel?.completedReport;
-    if (!panel || report === undefined) {
-      await vscode.window.showInformationMessage("Run the sheet to the end first: the finished report is what gets exported.");
-      return;
-    }
+    if (panel && report !== undefined) return { panel, report };
+    await vscode.window.showInformationMessage("Run the sheet to the end first: the finished report is what gets exported.");
+    return undefined;
+  }
+
+  async exportReport(uri?: vscode.Uri): Promise<void> {
+    const finished = await this.finishedReport(uri);
+    if (!finished) return;
+    const { panel, report } = finished;
     const target = await vscode.window.showSaveDialog({
       defaultUri: vscode.Uri.file(reportFileName(panel.sheet.fsPath)),
       filters: { "HTML report": ["html"] },
@@ -343,6 +351,38 @@ class Extension implements vscode.Disposable {
     if (!target) return;
     await vscode.workspace.fs.writeFile(target, Buffer.from(report, "utf8"));
     const open = await vscode.window.showInformationMessage(`Report saved to ${target.fsPath}.`, "Open in Browser");
+    if (open) await vscode.env.openExternal(target);
+  }
+
+  /** Export Report to Word: the finished report as .docx, its equations Office Math (sandbox/connect/wordReport.ts). */
+  async exportWord(uri?: vscode.Uri): Promise<void> {
+    const finished = await this.finishedReport(uri);
+    if (!finished) return;
+    const { panel, report } = finished;
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.file(wordFileName(panel.sheet.fsPath)),
+      filters: { "Word document": ["docx"] },
+    });
+    if (!target) return;
+    const paper = this.config.paperSize;
+    const started = performance.now();
+    try {
+      const bytes = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `UzonCalc: writing ${path.basename(target.fsPath)}` },
+        () => reportToWord(report, { paper }),
+      );
+      await vscode.workspace.fs.writeFile(target, bytes);
+      this.log.info(
+        `Export to Word: ${target.fsPath} (${paper}, ${Math.round(bytes.length / 1024)} KB) in ${Math.round(performance.now() - started)} ms`,
+      );
+    } catch (error) {
+      this.log.error(`Export to Word failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      await vscode.window.showErrorMessage(
+        `UzonCalc: the report could not be written as Word to ${target.fsPath}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return;
+    }
+    const open = await vscode.window.showInformationMessage(`Word document saved to ${target.fsPath}.`, "Open");
     if (open) await vscode.env.openExternal(target);
   }
 
@@ -621,6 +661,7 @@ function commands(ext: Extension): Record<string, (...args: never[]) => unknown>
     "uzoncalc.invalidateCache": () => ext.invalidateCache(),
     "uzoncalc.setRemoteToken": () => ext.setRemoteToken(),
     "uzoncalc.exportReport": (uri?: vscode.Uri) => ext.exportReport(uri),
+    "uzoncalc.exportWord": (uri?: vscode.Uri) => ext.exportWord(uri),
     "uzoncalc.switchSandboxMode": () => ext.switchSandboxMode(),
     "uzoncalc.restartLanguageServer": () => ext.restartLanguageServer(),
   };

@@ -294,6 +294,9 @@ export class RunPanel implements vscode.Disposable {
       case "export":
         await vscode.commands.executeCommand("uzoncalc.exportReport", this.sheet);
         return;
+      case "exportWord":
+        await vscode.commands.executeCommand("uzoncalc.exportWord", this.sheet);
+        return;
       case "runWith":
         await vscode.commands.executeCommand("uzoncalc.runCalc", this.sheet, this.funcName, message.set);
         return;
@@ -524,7 +527,7 @@ ${style}
 <body>
 <header class="uzc-header"><span class="uzc-sheet"></span><span class="uzc-state" data-state></span>
 <span class="uzc-run-with" hidden data-run-with-box><label for="uzc-run-with">Run with</label><vscode-single-select id="uzc-run-with" data-run-with></vscode-single-select></span>
-<vscode-button data-action="rerun" secondary>Run again</vscode-button><vscode-button data-action="saveInputs" secondary title="Save this run's answers as an input set beside the sheet">Save Inputs…</vscode-button><vscode-button data-action="compare" secondary title="What changed in the calculation since the previous run">Compare</vscode-button><vscode-button data-action="export" secondary>Export</vscode-button></header>
+<vscode-button data-action="rerun" secondary>Run again</vscode-button><vscode-button data-action="saveInputs" secondary title="Save this run's answers as an input set beside the sheet">Save Inputs…</vscode-button><vscode-button data-action="compare" secondary title="What changed in the calculation since the previous run">Compare</vscode-button><vscode-button data-action="export" secondary>Export</vscode-button><vscode-button data-action="exportWord" secondary>Word</vscode-button></header>
 <div class="uzc-error" hidden data-sheet-error></div>
 <div class="uzc-notice" role="status" hidden data-notice></div>
 <main class="uzc-report" data-report></main>

@@ -42,6 +42,8 @@ export type FromWebviewMessage =
   /** Run again with this input set (null: with none, every window a form). */
   | { type: "runWith"; set: string | null }
   | { type: "export" }
+  /** Save the finished report as a Word document (Export Report to Word). */
+  | { type: "exportWord" }
   /** Save this run's answers as an input set (Save Inputs As…). */
   | { type: "saveInputs" }
   /** Compare this run's report with the previous run's (Compare with Previous Run). */
@@ -84,6 +86,7 @@ export function isFromWebviewMessage(value: unknown): value is FromWebviewMessag
     case "cancel":
     case "rerun":
     case "export":
+    case "exportWord":
     case "saveInputs":
     case "compare":
       return true;

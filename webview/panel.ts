@@ -72,10 +72,15 @@ function renderState(value: RunState, detail?: string): void {
   // Only a finished run has a report to hand over.
   const compareButton = document.querySelector<HTMLElement & { disabled: boolean }>('header [data-action="compare"]');
   if (compareButton) compareButton.disabled = value !== "completed";
-  const exportButton = document.querySelector<HTMLElement & { disabled: boolean }>('header [data-action="export"]');
-  if (exportButton) {
-    exportButton.disabled = value !== "completed";
-    exportButton.title = value === "completed" ? "Save the report as one HTML file" : "Export is available once the run completes";
+  const exports: [string, string][] = [
+    ["export", "Save the report as one HTML file"],
+    ["exportWord", "Save the report as a Word document, its equations editable"],
+  ];
+  for (const [action, title] of exports) {
+    const button = document.querySelector<HTMLElement & { disabled: boolean }>(`header [data-action="${action}"]`);
+    if (!button) continue;
+    button.disabled = value !== "completed";
+    button.title = value === "completed" ? title : "Export is available once the run completes";
   }
 }
 
@@ -319,6 +324,7 @@ for (const button of document.querySelectorAll<HTMLElement>("header [data-action
     const action = button.dataset.action;
     if (action === "rerun") vscode.postMessage({ type: "rerun" });
     if (action === "export") vscode.postMessage({ type: "export" });
+    if (action === "exportWord") vscode.postMessage({ type: "exportWord" });
     if (action === "saveInputs") vscode.postMessage({ type: "saveInputs" });
     if (action === "compare") vscode.postMessage({ type: "compare" });
   });

@@ -6,6 +6,7 @@ const { describe, test } = require("node:test");
 const assert = require("node:assert");
 const fs = require("node:fs");
 const path = require("node:path");
+const { strFromU8, unzipSync } = require("fflate");
 const H = require("./harness");
 const { useExamplesWorkbench, openSheet } = require("./workspace");
 
@@ -105,6 +106,38 @@ describe("UzonCalc input sets (code-server, packaged extension)", () => {
       await frame.locator('.uzc-state[data-state="completed"]').waitFor({ timeout: 30000 });
       assert.match(await frame.locator("[data-report]").innerText(), /Span L\s+5\.4 m/);
       await H.shot(page, "sets-4-saved-set-runs");
+    }));
+
+  test("the panel's Word button saves the finished report as a .docx whose equations are Office Math with the run's values", () =>
+    session.br.withPage("sets-word", async (page) => {
+      await openSheet(page, session, "beam.calc.ts");
+      await H.runCommand(page, "UzonCalc: Run Calc");
+      const frame = await H.webviewFrameWith(page, '[data-form] [data-field="span"]', 60000);
+      const word = frame.locator('header [data-action="exportWord"]');
+      assert.strictEqual(await word.evaluate((button) => button.disabled), true, "nothing to export before the run completes");
+      await frame.locator("[data-run-with-box]").waitFor({ state: "visible", timeout: 10000 });
+      await runWith(frame, "short-span");
+      await frame.locator('.uzc-state[data-state="completed"]').waitFor({ timeout: 30000 });
+      await word.click();
+      // code-server's save dialog: a path box holding the default, beam.report.docx beside the sheet.
+      const input = page.locator(".quick-input-widget input");
+      await input.waitFor({ state: "visible", timeout: 15000 });
+      // The dialog fills its folder first and the file name a moment later.
+      await H.waitFor(async () => /beam\.report\.docx$/.test(await input.inputValue()), 15000, "the default file name in the save dialog");
+      await H.shot(page, "sets-word-1-save-dialog");
+      await page.keyboard.press("Enter");
+      await H.waitForNotification(page, "Word document saved to", 30000);
+      const saved = path.join(session.ws, "beam.report.docx");
+      const document = unzipSync(new Uint8Array(fs.readFileSync(saved)));
+      const xml = strFromU8(document["word/document.xml"]);
+      assert.ok((xml.match(/<m:oMath>/g) ?? []).length >= 15, "the lines as Office Math");
+      // L = 4.8 m from the named set, as an equation: L, =, 4.8, a no-break space, m.
+      assert.match(xml, /<m:t>L<\/m:t><\/m:r><m:r><m:t>=<\/m:t><\/m:r><m:r><m:t>4\.8<\/m:t>/);
+      assert.ok(
+        Object.keys(document).some((name) => name.startsWith("word/media/") && name.endsWith(".png")),
+        "the figures as pictures",
+      );
+      await H.shot(page, "sets-word-2-saved");
     }));
 
   test("a planted error in a set file shows in the Problems panel with its code and quick fix", () =>

@@ -14,6 +14,11 @@ const SPEC_COMMANDS = [
   "uzoncalc.invalidateCache",
   "uzoncalc.setRemoteToken",
   "uzoncalc.exportReport",
+  // SPEC §5's commands for input sets, studies, diffs and Word export.
+  "uzoncalc.saveInputs",
+  "uzoncalc.runStudy",
+  "uzoncalc.compareWithPrevious",
+  "uzoncalc.exportWord",
 ];
 
 async function api(): Promise<UzonCalcApi> {
