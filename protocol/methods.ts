@@ -75,7 +75,11 @@ const get = (path: string): HttpRoute => ({ verb: "GET", path });
 export const SANDBOX_RPC: { readonly [M in MethodName]: MethodSpec<M> } = {
   execute: { routes: { sandbox: [post("/execute")], api: [post("/start")] }, parse: parseExecuteRequest, step: true },
   resume: { routes: { sandbox: [post("/resume")], api: [post("/resume")] }, parse: parseResumeRequest, step: true },
-  cancel: { routes: { sandbox: [post("/cancel")], api: [post("/cancel")] }, parse: parseSessionRequest },
+  // The id in the path is how the seed's own Python client cancels (`POST /sandbox/cancel/{id}`, no body).
+  cancel: {
+    routes: { sandbox: [post("/cancel"), post("/cancel/{session_id}")], api: [post("/cancel"), post("/cancel/{session_id}")] },
+    parse: parseSessionRequest,
+  },
   getSession: { routes: { sandbox: [get("/session/{session_id}")], api: [get("/status/{session_id}")] }, parse: parseSessionRequest },
   listSessions: { routes: { sandbox: [get("/sessions")], api: [get("/sessions")] }, parse: parseNoRequest },
   health: { routes: { sandbox: [get("/health")], api: [get("/health")] }, parse: parseNoRequest, public: true },

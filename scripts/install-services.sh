@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the real servers and programs the tests run the product against (Debian packages): redis-server for the
 # durable session store (SPEC §6), nginx in front of its replicas, and LibreOffice (Writer with its formula engine)
-# with poppler-utils to open the Word export as a reader would and render its first page. Idempotent and quiet when everything is there; works without stdin and as root.
+# with poppler-utils to open the Word export as a reader would and render its first page, and python3-httpx for the
+# seed's own Python client (the compatibility test). Idempotent and quiet when everything is there; works without stdin and as root.
 set -euo pipefail
 need=()
-for p in redis-server nginx-light libreoffice-writer libreoffice-math poppler-utils; do
+for p in redis-server nginx-light libreoffice-writer libreoffice-math poppler-utils python3-httpx; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || need+=("$p")
 done
 ((${#need[@]})) || exit 0
