@@ -102,7 +102,14 @@ describe("UzonCalc input sets (code-server, packaged extension)", () => {
       assert.strictEqual(String(set.loads.q), "2.5", "the set's own values are saved as they were given");
       assert.ok(fs.readFileSync(saved, "utf8").endsWith("}\n"));
       // It is offered at once, and runs.
+      // The panel shows the previous run, completed, until the new one resets it: a marker planted in the old report
+      // goes with the reset, so "completed" is waited for only once it is the new run's (waiting for the state alone
+      // raced the reset and read an emptied report once).
+      await frame
+        .locator("[data-report]")
+        .evaluate((report) => report.append(Object.assign(document.createElement("i"), { id: "e2e-stale" })));
       await runWith(frame, "e2e-case");
+      await frame.locator("#e2e-stale").waitFor({ state: "detached", timeout: 30000 });
       await frame.locator('.uzc-state[data-state="completed"]').waitFor({ timeout: 30000 });
       assert.match(await frame.locator("[data-report]").innerText(), /Span L\s+5\.4 m/);
       await H.shot(page, "sets-4-saved-set-runs");
