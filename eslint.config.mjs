@@ -61,7 +61,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/*.cjs", "test/e2e/**/*.js"],
+    files: ["**/*.cjs", "test/e2e/**/*.js", "test/container/**/*.js"],
     languageOptions: { sourceType: "commonjs" },
     rules: { "@typescript-eslint/no-require-imports": "off", "no-empty": ["error", { allowEmptyCatch: true }] },
   },

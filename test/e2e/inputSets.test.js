@@ -107,7 +107,7 @@ describe("UzonCalc input sets (code-server, packaged extension)", () => {
       // raced the reset and read an emptied report once).
       await frame
         .locator("[data-report]")
-        .evaluate((report) => report.append(Object.assign(document.createElement("i"), { id: "e2e-stale" })));
+        .evaluate((report) => report.append(Object.assign(report.ownerDocument.createElement("i"), { id: "e2e-stale" })));
       await runWith(frame, "e2e-case");
       await frame.locator("#e2e-stale").waitFor({ state: "detached", timeout: 30000 });
       await frame.locator('.uzc-state[data-state="completed"]').waitFor({ timeout: 30000 });
