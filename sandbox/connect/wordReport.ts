@@ -6,7 +6,8 @@
 //
 // It reads only what the report engine writes (reportDocument.ts and sandbox/runtime/report/, the same blocks
 // reportReading.ts reads back), and whatever a sheet wrote with html() is kept as text with its emphasis.
-// Free of node:vm and of the sandbox's trusted parts: the extension bundles it.
+// Free of node:vm and of the sandbox's trusted parts: built as its own bundle (dist/word.js), which the extension and
+// the CLI load only when asked to export (wordExport.ts).
 
 import {
   AlignmentType,
