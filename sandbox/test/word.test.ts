@@ -22,6 +22,19 @@ function cli(args: string[]): Promise<ChildResult> {
   return runCli(args, { timeoutMs: 90_000 });
 }
 
+/** `uzoncalc run` of an example answered from its input set, the report written to `html`, with more flags. */
+function runExample(example: string, html: string, ...flags: string[]): Promise<ChildResult> {
+  return cli([
+    "run",
+    path.join(EXAMPLES, `${example}.calc.ts`),
+    "--inputs",
+    path.join(EXAMPLES, `${example}.inputs.json`),
+    "-o",
+    html,
+    ...flags,
+  ]);
+}
+
 /** A report document around a body, as reportDocument.ts writes every report. */
 function reportOf(body: string): string {
   return renderReportDocument({ body, sheetName: "t.calc.ts", sheetHash: "abc", createdAt: 0, inputs: [], version: "test" });
@@ -49,31 +62,13 @@ describe("uzoncalc run --docx: the report as Word, equations as Office Math", fu
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "uzoncalc-word-test-"));
     const html = path.join(dir, "rc-beam.report.html");
     const docx = path.join(dir, "rc-beam.docx");
-    const result = await cli([
-      "run",
-      path.join(EXAMPLES, "rc-beam.calc.ts"),
-      "--inputs",
-      path.join(EXAMPLES, "rc-beam.inputs.json"),
-      "-o",
-      html,
-      "--docx",
-      docx,
-    ]);
+    const result = await runExample("rc-beam", html, "--docx", docx);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(result.stdout.trim().split("\n"), [html, docx], "both paths on stdout");
     assert.match(result.stderr, /wrote the report as Word \(A4, \d+ KB\) in \d+ ms/);
     rcBeam = new Uint8Array(fs.readFileSync(docx));
     beamDocx = path.join(dir, "beam.docx");
-    const beamRun = await cli([
-      "run",
-      path.join(EXAMPLES, "beam.calc.ts"),
-      "--inputs",
-      path.join(EXAMPLES, "beam.inputs.json"),
-      "-o",
-      path.join(dir, "beam.html"),
-      "--docx",
-      beamDocx,
-    ]);
+    const beamRun = await runExample("beam", path.join(dir, "beam.html"), "--docx", beamDocx);
     assert.equal(beamRun.code, 0, beamRun.stderr);
     beam = new Uint8Array(fs.readFileSync(beamDocx));
   });
@@ -167,18 +162,7 @@ describe("uzoncalc run --docx: the report as Word, equations as Office Math", fu
 
   it("sets the paper from --paper, and says what it cannot do", async () => {
     const letter = path.join(dir, "letter.docx");
-    const result = await cli([
-      "run",
-      path.join(EXAMPLES, "tie.calc.ts"),
-      "--inputs",
-      path.join(EXAMPLES, "tie.inputs.json"),
-      "-o",
-      path.join(dir, "tie.html"),
-      "--docx",
-      letter,
-      "--paper",
-      "Letter",
-    ]);
+    const result = await runExample("tie", path.join(dir, "tie.html"), "--docx", letter, "--paper", "Letter");
     assert.equal(result.code, 0, result.stderr);
     assert.match(docxPart(new Uint8Array(fs.readFileSync(letter)), "word/document.xml"), /<w:pgSz w:w="12240" w:h="15840"/);
 
@@ -190,16 +174,7 @@ describe("uzoncalc run --docx: the report as Word, equations as Office Math", fu
     const blocker = path.join(dir, "a-file");
     fs.writeFileSync(blocker, "");
     const html = path.join(dir, "kept.html");
-    const unwritable = await cli([
-      "run",
-      path.join(EXAMPLES, "tie.calc.ts"),
-      "--inputs",
-      path.join(EXAMPLES, "tie.inputs.json"),
-      "-o",
-      html,
-      "--docx",
-      path.join(blocker, "x.docx"),
-    ]);
+    const unwritable = await runExample("tie", html, "--docx", path.join(blocker, "x.docx"));
     assert.equal(unwritable.code, 1);
     assert.match(
       unwritable.stderr,

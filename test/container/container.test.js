@@ -107,6 +107,25 @@ async function waitFor(what, check, timeoutMs = 90_000) {
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ""}`);
 }
 
+/** The compose project's sheets volume starts empty: filled as the README says, by a helper container running as `node`. */
+function fillSheetsVolume() {
+  const examples = path.join(ROOT, "examples");
+  podman([
+    "run",
+    "--rm",
+    "--user",
+    "1000:1000",
+    "-v",
+    `${PROJECT}_calc-files:/calc/files`,
+    "-v",
+    `${examples}:/src:ro`,
+    IMAGE,
+    "sh",
+    "-c",
+    "cp -r /src/. /calc/files/",
+  ]);
+}
+
 const healthy = (url) => waitFor(url, async () => (await http("GET", url)).status === 200);
 
 /** A sheet answered from `inputs` in one request: the whole run over HTTP. */
@@ -218,22 +237,7 @@ describe("the container, built by podman from this checkout", { skip: reason ? `
 
   test("docker-compose.yml: the api in front of the sandbox, a sheet run through the api", async () => {
     compose(["up", "-d", "--no-build", "sandbox", "api"], { timeout: 300_000 });
-    // The sheets volume starts empty: filled as the README says, by a helper container running as `node`.
-    const volume = `${PROJECT}_calc-files`;
-    podman([
-      "run",
-      "--rm",
-      "--user",
-      "1000:1000",
-      "-v",
-      `${volume}:/calc/files`,
-      "-v",
-      `${path.join(ROOT, "examples")}:/src:ro`,
-      IMAGE,
-      "sh",
-      "-c",
-      "cp -r /src/. /calc/files/",
-    ]);
+    fillSheetsVolume();
     await healthy("http://127.0.0.1:3346/sandbox/health");
     await healthy("http://127.0.0.1:8000/v1/calc/execution/health");
     const [sandbox] = JSON.parse(podman(["inspect", `${PROJECT}_sandbox_1`]).stdout);
@@ -266,21 +270,7 @@ describe("the container, built by podman from this checkout", { skip: reason ? `
   test("the replicas profile: Redis, three replicas, nginx; a session walked across the replicas; one replica killed", async () => {
     const replicas = ["sandbox-1", "sandbox-2", "sandbox-3"];
     compose(["up", "-d", "--no-build", "redis", ...replicas, "nginx"], { timeout: 300_000 });
-    const volume = `${PROJECT}_calc-files`;
-    podman([
-      "run",
-      "--rm",
-      "--user",
-      "1000:1000",
-      "-v",
-      `${volume}:/calc/files`,
-      "-v",
-      `${path.join(ROOT, "examples")}:/src:ro`,
-      IMAGE,
-      "sh",
-      "-c",
-      "cp -r /src/. /calc/files/",
-    ]);
+    fillSheetsVolume();
     const nginx = "http://127.0.0.1:8080/sandbox";
     await healthy(`${nginx}/health`);
     const containers = replicas.map((name) => `${PROJECT}_${name}_1`);
