@@ -230,6 +230,11 @@ class WorkerSlot {
     return this.sessions.size;
   }
 
+  /** A step in flight or waiting: a session placed here now waits its turn behind it. */
+  get busy(): boolean {
+    return this.inFlight.length > 0 || this.queue.length > 0;
+  }
+
   /** Running another session's step that has taken longer than a request should wait. */
   blockedFor(sessionId: string | undefined, now = performance.now()): boolean {
     const head = this.inFlight[0];
@@ -691,10 +696,12 @@ export class WorkerPoolEngine implements RealmEngine {
   }
 
   /**
-   * A member for a session: the least loaded live one with room, preferring one not stuck in another session's
-   * long step. A new member starts while under the cap once every member is half full (sessions spread, so one
-   * runaway costs fewer rebuilds), or when every member is stuck; at the cap with no room, the least recently
-   * used realm is evicted (it is rebuilt by replay if its session comes back).
+   * A member for a session: a live one with room, preferring one not stuck in another session's long step, then
+   * the least loaded, then one with nothing to do. Under the cap, a new member starts unless some member holds no
+   * session and is idle, so sessions spread over as many members (cores) as the cap allows: sessions opened at
+   * once, or opened one by one and then stepped at once, do not queue behind each other in the first member, and
+   * one runaway costs fewer rebuilds. A member also starts when every member is stuck. At the cap with no room,
+   * the least recently used realm is evicted (it is rebuilt by replay if its session comes back).
    */
   private place(sessionId: string): WorkerSlot {
     if (this.closed) throw new Error("The sandbox is shutting down.");
@@ -702,17 +709,18 @@ export class WorkerPoolEngine implements RealmEngine {
     const cap = this.options.sessionsPerWorker;
     const now = performance.now();
     let best: WorkerSlot | undefined;
-    let bestBlocked = true;
+    let bestRank = Infinity;
     for (const slot of this.slots) {
       if (!slot.alive || slot.load >= cap) continue;
-      const blocked = slot.blockedFor(sessionId, now);
-      if (!best || (bestBlocked && !blocked) || (blocked === bestBlocked && slot.load < best.load)) {
+      // Lower is better: stuck outranks load, load outranks busy.
+      const rank = (slot.blockedFor(sessionId, now) ? 4 * cap : 0) + 2 * slot.load + (slot.busy ? 1 : 0);
+      if (rank < bestRank) {
         best = slot;
-        bestBlocked = blocked;
+        bestRank = rank;
       }
     }
     const roomToStart = this.slots.length < this.options.maxWorkers;
-    if (roomToStart && (!best || bestBlocked || best.load >= cap / 2)) return this.startWorker();
+    if (roomToStart && (!best || bestRank > 0)) return this.startWorker();
     if (best) return best;
     const stalest = this.recency.keys().next().value;
     const slot = stalest !== undefined ? this.placement.get(stalest) : undefined;

@@ -233,6 +233,38 @@ describe("worker pool: runaway battery", function () {
     }
   });
 
+  it("spreads sessions over as many members as it may start: opened at once or one by one, they do not queue in the first", async () => {
+    await executor.close();
+    // Room for 250 sessions a member: by load alone, the first member would take all four.
+    pool = newPool({ sessionsPerWorker: 250 });
+    executor = new Executor({ safeDirs: [RUNAWAY], engine: pool });
+    const opened = await Promise.all(
+      Array.from({ length: 4 }, () => executor.execute({ file_path: path.join(RUNAWAY, "steady.calc.ts") })),
+    );
+    for (const response of opened) assert.equal(response.ui?.id, "a");
+    assert.equal(pool.workers, 2, "the second member started for the opens the first was busy with");
+    assert.equal(pool.liveRealms, 4);
+    // Each session's later steps go to the member it lives in, and it finishes there.
+    for (const [i, response] of opened.entries()) {
+      await executor.resume({ session_id: response.session_id, user_input: { n: 5 + i } });
+      const done = await executor.resume({ session_id: response.session_id, user_input: { k: 1 } });
+      assert.equal(done.status, "completed");
+      assert.equal((done.value as { n: number }).n, 5 + i);
+    }
+    assert.equal(executor.stats().restores, 0, "no session was rebuilt elsewhere");
+
+    // Opened one after another while the pool was quiet, two sessions still get a member each, so their steps can
+    // run at once later.
+    await executor.close();
+    pool = newPool({ sessionsPerWorker: 250 });
+    executor = new Executor({ safeDirs: [RUNAWAY], engine: pool });
+    await executor.execute({ file_path: path.join(RUNAWAY, "steady.calc.ts") });
+    assert.equal(pool.workers, 1);
+    await executor.execute({ file_path: path.join(RUNAWAY, "steady.calc.ts") });
+    assert.equal(pool.workers, 2, "the second session in a member of its own");
+    assert.equal(pool.workers, 2, "never more than the cap");
+  });
+
   it("evicts the least recently used realm when every worker is full, and rebuilds it on demand", async () => {
     await executor.close();
     pool = newPool({ maxWorkers: 1, sessionsPerWorker: 3 });
