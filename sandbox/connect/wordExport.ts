@@ -23,6 +23,6 @@ function load(): WordModule {
   // Bundled, this file sits in dist/ beside word.js; run from source (tsx), beside wordReport.ts. A require the
   // bundler cannot follow keeps the export out of every bundle but its own.
   const bundled = path.join(__dirname, "word.js");
-  const load = createRequire(__filename);
-  return (fs.existsSync(bundled) ? load(bundled) : load("./wordReport")) as WordModule;
+  const requireHere = createRequire(__filename);
+  return (fs.existsSync(bundled) ? requireHere(bundled) : requireHere("./wordReport")) as WordModule;
 }
