@@ -36,7 +36,7 @@ export function officeMath(math: MathElement): MathComponent[] {
 }
 
 /** The whole text of a MathML element, as the report shows it. */
-export function mathText(element: HtmlNode): string {
+function mathText(element: HtmlNode): string {
   return DomUtils.textContent(element);
 }
 

@@ -304,7 +304,7 @@ class WordWriter {
     );
   }
 
-  private async table(element: Element, depth: number): Promise<FileChild[]> {
+  private table(element: Element, depth: number): FileChild[] {
     const caption = DomUtils.findOne((node) => node.name === "caption", element.children, false);
     const titleBlock = hasClass(element, "uzc-title-table");
     const rows = DomUtils.findAll((node) => node.name === "tr", element.children).filter((row) => closestTable(row) === element);
@@ -328,12 +328,11 @@ class WordWriter {
         }),
       });
     });
-    const border = { style: BorderStyle.SINGLE, size: 4, color: titleBlock ? "FFFFFF" : COLOURS.rule };
     const table = new Table({
       rows: tableRows,
       width: { size: 100 - depth * 5, type: WidthType.PERCENTAGE },
       ...(depth > 0 ? { indent: { size: depth * CM, type: WidthType.DXA } } : {}),
-      borders: { top: border, bottom: border, left: border, right: border, insideHorizontal: border, insideVertical: border },
+      borders: ruled(titleBlock ? "FFFFFF" : COLOURS.rule),
     });
     const out: FileChild[] = [];
     if (caption) out.push(new Paragraph({ style: "Caption", keepNext: true, ...this.indent(depth), children: this.caption(caption) }));
@@ -384,9 +383,7 @@ class WordWriter {
 
   /** The run's provenance (sheet, content hash, inputs, parameters, runtime, date) as the report's last section. */
   provenance(footer: Element): FileChild[] {
-    const out: FileChild[] = [
-      new Paragraph({ heading: HeadingLevel.HEADING_1, pageBreakBefore: false, children: [new TextRun("Provenance")] }),
-    ];
+    const out: FileChild[] = [new Paragraph({ heading: HeadingLevel.HEADING_1, children: [new TextRun("Provenance")] })];
     const outer = DomUtils.findOne((node) => node.name === "table", footer.children);
     if (!outer) return out;
     const rows: TableRow[] = [];
@@ -414,14 +411,7 @@ class WordWriter {
         }),
       );
     }
-    const border = { style: BorderStyle.SINGLE, size: 4, color: COLOURS.rule };
-    out.push(
-      new Table({
-        rows,
-        width: { size: 100, type: WidthType.PERCENTAGE },
-        borders: { top: border, bottom: border, left: border, right: border, insideHorizontal: border, insideVertical: border },
-      }),
-    );
+    out.push(new Table({ rows, width: { size: 100, type: WidthType.PERCENTAGE }, borders: ruled(COLOURS.rule) }));
     for (const table of inputs) {
       out.push(
         new Paragraph({
@@ -431,37 +421,9 @@ class WordWriter {
           children: [new TextRun({ text: "Inputs", bold: true })],
         }),
       );
-      out.push(...this.tableOnly(table));
+      out.push(...this.table(table, 0));
     }
     return out;
-  }
-
-  private tableOnly(table: Element): FileChild[] {
-    const rows = DomUtils.findAll((node) => node.name === "tr", table.children);
-    const border = { style: BorderStyle.SINGLE, size: 4, color: COLOURS.rule };
-    return [
-      new Table({
-        width: { size: 100, type: WidthType.PERCENTAGE },
-        borders: { top: border, bottom: border, left: border, right: border, insideHorizontal: border, insideVertical: border },
-        rows: rows.map(
-          (row) =>
-            new TableRow({
-              tableHeader: elements(row).every((cell) => cell.name === "th"),
-              children: elements(row)
-                .filter(isCell)
-                .map(
-                  (cell) =>
-                    new TableCell({
-                      ...(cell.name === "th" ? { shading: { type: ShadingType.CLEAR, color: "auto", fill: COLOURS.header } } : {}),
-                      children: [
-                        new Paragraph({ spacing: { after: 0 }, children: this.inline(cell.children, { bold: cell.name === "th" }) }),
-                      ],
-                    }),
-                ),
-            }),
-        ),
-      }),
-    ];
   }
 
   /** Inline content: text with its emphasis, scripts and links, and formulas as inline Office Math. */
@@ -545,6 +507,12 @@ const BLOCK = new Set([
   "section",
   "blockquote",
 ]);
+
+/** A table's borders, outside and between its cells, in one thin line of `colour`. */
+function ruled(colour: string) {
+  const line = { style: BorderStyle.SINGLE, size: 4, color: colour };
+  return { top: line, bottom: line, left: line, right: line, insideHorizontal: line, insideVertical: line };
+}
 
 function isCell(element: Element): boolean {
   return element.name === "td" || element.name === "th";
