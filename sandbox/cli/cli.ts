@@ -256,10 +256,7 @@ async function writeWord(html: string, target: string, paper: PaperSize): Promis
     fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
     fs.writeFileSync(target, bytes);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "";
-    out.write(
-      `uzoncalc: cannot write the Word document to ${target}: ${WRITE_ERRORS[code] ?? (error as Error).message}; the HTML report was written.\n`,
-    );
+    out.write(`uzoncalc: cannot write the Word document to ${target}: ${whyNotWritten(error)}; the HTML report was written.\n`);
     return 1;
   }
   out.write(
@@ -282,6 +279,11 @@ const WRITE_ERRORS: Record<string, string> = {
   EROFS: "the file system is read-only",
 };
 
+/** Why a file or folder could not be written, as the user can act on it. */
+function whyNotWritten(error: unknown): string {
+  return WRITE_ERRORS[(error as NodeJS.ErrnoException).code ?? ""] ?? (error as Error).message;
+}
+
 /**
  * Writes a report where the user asked (`-`: stdout). Where that fails, one line says where and why, and the text
  * is kept in a temporary file if it can be: a finished calculation is not thrown away over a bad path.
@@ -296,8 +298,7 @@ function saveReport(target: string, text: string): boolean {
     fs.writeFileSync(target, text);
     return true;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "";
-    out.write(`uzoncalc: cannot write the report to ${target}: ${WRITE_ERRORS[code] ?? (error as Error).message}\n`);
+    out.write(`uzoncalc: cannot write the report to ${target}: ${whyNotWritten(error)}\n`);
     const kept = path.join(os.tmpdir(), `uzoncalc-${process.pid}-${path.basename(target).replace(/[^\w.-]/g, "") || "report"}.html`);
     try {
       fs.writeFileSync(kept, text);
@@ -620,8 +621,7 @@ async function studyCommand(args: string[]): Promise<number> {
     fs.mkdirSync(outputDir, { recursive: true });
     fs.accessSync(outputDir, fs.constants.W_OK);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "";
-    out.write(`uzoncalc: cannot write the study to ${outputDir}: ${WRITE_ERRORS[code] ?? (error as Error).message}\n`);
+    out.write(`uzoncalc: cannot write the study to ${outputDir}: ${whyNotWritten(error)}\n`);
     return 1;
   }
   const lanes = await Promise.all(Array.from({ length: Math.min(jobs, study.cases.length) }, () => openLocalSandbox(sheetPath, limits)));
