@@ -126,15 +126,15 @@ async function openSandbox(options: RunOptions, sheetPath: string): Promise<Sand
 type LocalLimits = Pick<RunOptions, "stepTimeoutMs" | "memoryLimitMb">;
 
 /**
- * A sandbox of the CLI's own, in this process: sheets from the sheet's folder and this one, run one at a time in one
- * isolated member, which is what gives a run a memory cap of its own. A study opens one per job: a pool of several
- * members places a session once its first step has answered, so sessions opened at once share a member (and a core).
+ * A sandbox of the CLI's own, in this process: sheets from the sheet's folder and this one, run in isolated members,
+ * each with a memory cap of its own. A run needs one member; a study one per job, and the pool spreads the cases
+ * running at once over them, one sheet bundle serving all.
  */
-async function openLocalSandbox(sheetPath: string, limits: LocalLimits): Promise<Executor> {
+async function openLocalSandbox(sheetPath: string, limits: LocalLimits, members = 1): Promise<Executor> {
   const stepTimeoutMs = limits.stepTimeoutMs ?? LIMITS.stepTimeoutMs.default;
   const { engine } = await createSandboxEngine({
     stepTimeoutMs,
-    maxWorkers: 1,
+    maxWorkers: members,
     ...(limits.memoryLimitMb !== undefined ? { memoryLimitMb: limits.memoryLimitMb } : {}),
     log: (level, message) => {
       if (level === "warn") out.write(`uzoncalc: warning: ${message}\n`);
@@ -624,7 +624,8 @@ async function studyCommand(args: string[]): Promise<number> {
     out.write(`uzoncalc: cannot write the study to ${outputDir}: ${whyNotWritten(error)}\n`);
     return 1;
   }
-  const lanes = await Promise.all(Array.from({ length: Math.min(jobs, study.cases.length) }, () => openLocalSandbox(sheetPath, limits)));
+  const lanes = Math.min(jobs, study.cases.length);
+  const sandbox = await openLocalSandbox(sheetPath, limits, lanes);
   try {
     const outcome = await runStudy(
       {
@@ -635,13 +636,13 @@ async function studyCommand(args: string[]): Promise<number> {
         ...(values.func !== undefined ? { func: values.func } : {}),
         ...(params !== undefined ? { params } : {}),
       },
-      lanes,
+      Array.from({ length: lanes }, () => sandbox),
       out,
     );
     if (outcome.html !== undefined && outcome.csv !== undefined) process.stdout.write(`${outcome.html}\n${outcome.csv}\n`);
     return outcome.code;
   } finally {
-    await Promise.all(lanes.map((sandbox) => sandbox.close()));
+    await sandbox.close();
   }
 }
 
