@@ -8,11 +8,10 @@ import * as vscode from "vscode";
 import { Refusal } from "../protocol/refusal";
 import type { SheetError, TraceEntry } from "../protocol/rpc";
 import { isFromWebviewMessage, type FromWebviewMessage, type PanelState, type RunState, type ToWebviewMessage } from "../protocol/webview";
-import { RunDriver, type StepResult } from "../sandbox/connect/runDriver";
+import { RunDriver, type AnsweredWindow, type StepResult } from "../sandbox/connect/runDriver";
 import type { SandboxManager } from "./sandbox";
 import type { SavedRun, SavedRuns } from "./savedRuns";
 import { listInputSets, readInputSet, type InputSetValues } from "./inputSets";
-import type { AnsweredWindow } from "../sandbox/connect/runDriver";
 
 export interface RunEvents {
   /** A run changed state; `stepMs` is the last request's round trip. */

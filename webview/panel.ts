@@ -265,7 +265,6 @@ function renderForm(): void {
   formElement.querySelector<HTMLElement>("[data-field]")?.focus();
 }
 
-/** Everything from `state`; `keepForm` leaves the form on screen as it is and only shows the sandbox's errors. */
 /** "Run with": no set (every window a form), or one of the sheet's input sets; shown when the sheet has any. */
 function renderInputSets(): void {
   const sets = state.inputSets ?? [];
@@ -290,6 +289,7 @@ runWithSelect.addEventListener("change", () => {
   vscode.postMessage({ type: "runWith", set });
 });
 
+/** Everything from `state`; `keepForm` leaves the form on screen as it is and only shows the sandbox's errors. */
 function renderAll(funcName?: string, keepForm = false): void {
   sheetElement.textContent = funcName ? `${state.sheet} · ${funcName}` : state.sheet;
   renderInputSets();
