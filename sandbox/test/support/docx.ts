@@ -4,6 +4,7 @@
 
 import { strFromU8, unzipSync } from "fflate";
 import { parseDocument } from "htmlparser2";
+import { isElement, type HtmlElement as XmlElement, type HtmlNode as XmlNode } from "../../connect/officeMath";
 
 export function docxParts(bytes: Uint8Array): Map<string, Uint8Array> {
   return new Map(Object.entries(unzipSync(bytes)));
@@ -52,13 +53,6 @@ export function documentLines(documentXml: string): string[] {
   };
   visit(root.children);
   return lines;
-}
-
-type XmlNode = ReturnType<typeof parseDocument>["children"][number];
-type XmlElement = Extract<XmlNode, { attribs: Record<string, string> }>;
-
-function isElement(node: XmlNode): node is XmlElement {
-  return "attribs" in node;
 }
 
 function children(element: XmlElement, name?: string): XmlElement[] {
