@@ -101,7 +101,8 @@ function bindUnits(sourceFile: ts.SourceFile, checker: ts.TypeChecker, forms: Fo
     }
     ts.forEachChild(node, findAssignments);
   };
-  findAssignments(sourceFile);
+  // A sheet without units has nothing to infer: no walk (it asks the checker about every assignment).
+  if (units.size > 0 || namespaces.size > 0) findAssignments(sourceFile);
   return {
     checker,
     forms,
