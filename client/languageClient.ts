@@ -6,7 +6,8 @@
 
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { INPUT_SET_GLOB, SHEET_GLOB } from "../protocol/limits";
+import { INPUT_SET_GLOB, SHEET_GLOB, isSheetFileName } from "../protocol/limits";
+import { VisibleRangesNotification } from "../server/src/customRequests";
 import {
   LanguageClient,
   RevealOutputChannelOn,
@@ -17,9 +18,14 @@ import {
 
 export const LANGUAGE_CLIENT_ID = "uzoncalc";
 
+/** Scrolling fires an event per frame; the server needs only where the editor came to rest. */
+const VISIBLE_RANGES_DELAY_MS = 50;
+
 export class SheetLanguageClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private starting: Promise<void> | undefined;
+  private readonly listeners: vscode.Disposable[] = [];
+  private visibleRangesTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -52,7 +58,34 @@ export class SheetLanguageClient implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.visibleRangesTimer);
+    for (const listener of this.listeners.splice(0)) listener.dispose();
     void this.stop();
+  }
+
+  /**
+   * Tells the server what each sheet editor shows: on a long sheet it checks that region first after an edit
+   * (server/src/regionCheck.ts), as VS Code's TypeScript support does with tsserver.
+   */
+  private followVisibleRanges(): void {
+    const schedule = () => {
+      clearTimeout(this.visibleRangesTimer);
+      this.visibleRangesTimer = setTimeout(() => this.sendVisibleRanges(), VISIBLE_RANGES_DELAY_MS);
+    };
+    this.listeners.push(vscode.window.onDidChangeTextEditorVisibleRanges(schedule), vscode.window.onDidChangeVisibleTextEditors(schedule));
+    this.sendVisibleRanges();
+  }
+
+  private sendVisibleRanges(): void {
+    const client = this.client;
+    if (!client?.isRunning()) return;
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document.uri.scheme !== "file" || !isSheetFileName(editor.document.uri.fsPath)) continue;
+      void client.sendNotification(VisibleRangesNotification, {
+        uri: client.code2ProtocolConverter.asUri(editor.document.uri),
+        ranges: editor.visibleRanges.map((range) => client.code2ProtocolConverter.asRange(range)),
+      });
+    }
   }
 
   private async launch(): Promise<void> {
@@ -77,6 +110,8 @@ export class SheetLanguageClient implements vscode.Disposable {
     const started = performance.now();
     await client.start();
     this.client = client;
+    if (this.listeners.length === 0) this.followVisibleRanges();
+    else this.sendVisibleRanges();
     this.log.info(`language server started in ${(performance.now() - started).toFixed(0)} ms`);
   }
 }

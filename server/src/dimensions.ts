@@ -49,10 +49,18 @@ interface Context {
 }
 
 /** The sheet's unit findings, in source offsets of the sheet as written. */
-export function dimensionFindings(sourceFile: ts.SourceFile, checker: ts.TypeChecker, forms: FormTypes, map: OffsetMap): SheetDiagnostic[] {
+/** `within` (virtual spans): only expressions overlapping them, for a region check. */
+export function dimensionFindings(
+  sourceFile: ts.SourceFile,
+  checker: ts.TypeChecker,
+  forms: FormTypes,
+  map: OffsetMap,
+  within?: readonly ts.TextSpan[],
+): SheetDiagnostic[] {
   const context = bindUnits(sourceFile, checker, forms, map);
   if (context.units.size === 0 && context.namespaces.size === 0) return [];
   const visit = (node: ts.Node): void => {
+    if (within && !within.some((span) => node.pos < span.start + span.length && node.end > span.start)) return;
     if (ts.isExpression(node) && !isInsideExpression(node)) {
       dimensionOf(node, context);
       return;

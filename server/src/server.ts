@@ -23,10 +23,11 @@ import {
 } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { isRecord } from "../../protocol/json";
-import { ServerStatsRequest, type ServerStats } from "./customRequests";
+import { ServerStatsRequest, VisibleRangesNotification, type ServerStats } from "./customRequests";
 import { CheckCancelledError, DEFAULT_TYPE_CHECK, parseTypeCheckMode, type SheetDiagnostic, type TypeCheckMode } from "./diagnostic";
 import { fileNameOf, uriOf } from "./paths";
-import { SheetWorkspace, type FieldDefinition } from "./sheetWorkspace";
+import { SheetWorkspace, type CheckTiming, type FieldDefinition } from "./sheetWorkspace";
+import { SheetChecks } from "./regionCheck";
 import { isSheetFile } from "./sheetSyntax";
 import { loadTypeScriptLibs } from "./typescriptLibs";
 import * as fs from "node:fs";
@@ -67,6 +68,13 @@ let refreshSupport = false;
 let codeLensRefreshSupport = false;
 let watchSupport = false;
 let warmUpMs: number | undefined;
+const checks = new SheetChecks({
+  workspace: () => workspace,
+  document: (uri) => documents.get(uri),
+  canRefresh: () => refreshSupport,
+  refresh: () => void connection.languages.diagnostics.refresh(),
+  logError: (message) => connection.console.error(message),
+});
 
 connection.onInitialize((params): InitializeResult => {
   const capabilities = params.capabilities;
@@ -113,11 +121,13 @@ connection.onInitialized(() => {
 
 connection.onDidChangeConfiguration(() => {
   settings.clear();
+  checks.invalidate();
   if (refreshSupport) void connection.languages.diagnostics.refresh();
 });
 
 connection.onDidChangeWatchedFiles(() => {
   windowsRead.clear();
+  checks.invalidate();
   if (refreshSupport) void connection.languages.diagnostics.refresh();
   if (codeLensRefreshSupport) void connection.sendRequest(CodeLensRefreshRequest.type);
 });
@@ -172,6 +182,7 @@ connection.onDidCloseTextDocument(({ textDocument }) => {
   const fileName = sheetFileName(textDocument.uri) ?? inputSetFileName(textDocument.uri);
   documents.delete(textDocument.uri);
   settings.delete(textDocument.uri);
+  checks.forget(textDocument.uri);
   if (fileName) {
     uriByFileName.delete(fileName);
     if (isSheetFile(fileName)) workspace.closeDocument(fileName);
@@ -279,7 +290,7 @@ connection.languages.diagnostics.on(async (params, token) => {
   if (!fileName || !document) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
   try {
     const mode = await typeCheckMode(uri);
-    const found = await workspace.diagnostics(fileName, mode, token);
+    const found = await checks.pull(uri, fileName, document, mode, token);
     const current = documents.get(uri) ?? document;
     return { kind: DocumentDiagnosticReportKind.Full, items: found.map((diagnostic) => toLspDiagnostic(current, diagnostic)) };
   } catch (error) {
@@ -447,12 +458,21 @@ function definitionAnswer(document: TextDocument, found: FieldDefinition): Locat
   ];
 }
 
+connection.onNotification(VisibleRangesNotification, ({ uri, ranges }) => checks.setVisibleRanges(uri, ranges));
+
 connection.onRequest(ServerStatsRequest, (params): ServerStats => {
   // Measure what is live, not what awaits collection.
   if (params.collectGarbage) (globalThis as { gc?: () => void }).gc?.();
   const memory = process.memoryUsage();
-  const lastCheck = workspace.lastCheck ? { ms: workspace.lastCheck.ms, cpuMs: workspace.lastCheck.cpuMs } : undefined;
-  return { heapUsedMb: memory.heapUsed / 1048576, rssMb: memory.rss / 1048576, warmUpMs, openSheets: documents.size, lastCheck };
+  const cost = (check: CheckTiming | undefined) => check && { ms: check.ms, cpuMs: check.cpuMs };
+  return {
+    heapUsedMb: memory.heapUsed / 1048576,
+    rssMb: memory.rss / 1048576,
+    warmUpMs,
+    openSheets: documents.size,
+    lastCheck: cost(workspace.lastChecks.whole),
+    lastRegionCheck: cost(workspace.lastChecks.region),
+  };
 });
 
 /** A failing feature answers "nothing" and is logged: it never takes the server down. */

@@ -39,11 +39,33 @@ export interface FieldDefinition {
   nameEnd: number;
 }
 
-/** Time spent in the last diagnostics call's own work (not its waits), for the bench. */
+/** Time spent in a check's own work (not its waits), for the bench. */
 export interface CheckTiming {
   fileName: string;
   ms: number;
   cpuMs: number;
+}
+
+/** A span of the sheet as written, in UTF-16 offsets. */
+export interface SourceSpan {
+  start: number;
+  end: number;
+}
+
+export interface SheetCheck {
+  /** Our own findings (window specs): always the whole sheet's. */
+  own: SheetDiagnostic[];
+  /** TypeScript's and the unit check's. */
+  found: SheetDiagnostic[];
+}
+
+export interface RegionCheck extends SheetCheck {
+  /** What `found` covers: the statements overlapping the asked ranges. */
+  spans: SourceSpan[];
+}
+
+export function allFindings(check: SheetCheck): SheetDiagnostic[] {
+  return [...check.own, ...check.found].sort(compareDiagnostics);
 }
 
 export interface SheetWorkspaceOptions {
@@ -56,7 +78,8 @@ export class SheetWorkspace {
   private readonly roots = new Set<string>();
   private readonly service: ts.LanguageService;
   private signal: CancellationSignal | undefined;
-  lastCheck: CheckTiming | undefined;
+  /** The last whole check's and the last region check's own work, for the bench. */
+  readonly lastChecks: { whole?: CheckTiming; region?: CheckTiming } = {};
 
   constructor(options: SheetWorkspaceOptions) {
     this.files = new SheetFiles(options.libs, createRuntimeModule(options.libs.dir));
@@ -102,15 +125,46 @@ export class SheetWorkspace {
    * the next sync, which another request could trigger during an await.
    */
   async diagnostics(fileName: string, mode: TypeCheckMode, signal?: CancellationSignal): Promise<SheetDiagnostic[]> {
-    if (!isSheetFile(fileName)) return [];
+    return allFindings(await this.checkWhole(fileName, mode, signal));
+  }
+
+  /** The whole sheet checked, our own findings apart from the checker's (a region check replaces only the latter). */
+  async checkWhole(fileName: string, mode: TypeCheckMode, signal?: CancellationSignal): Promise<SheetCheck> {
+    return (await this.check(fileName, mode, signal, undefined)) ?? { own: [], found: [] };
+  }
+
+  /**
+   * What TypeScript and the unit check find in the statements that overlap `ranges` (source offsets: what the
+   * editor shows, and the edit), without checking the rest of the sheet. On a long sheet that is a fraction of the
+   * whole check; tsserver answers a long file's visible part first the same way. Our own findings (window specs)
+   * are always the whole sheet's: they are cheap. Undefined when a region check would not be cheaper: the sheet is
+   * already checked as it is, or the ranges cover it all.
+   */
+  async checkRegion(
+    fileName: string,
+    mode: TypeCheckMode,
+    ranges: readonly SourceSpan[],
+    signal?: CancellationSignal,
+  ): Promise<RegionCheck | undefined> {
+    if (mode === "off" || ranges.length === 0) return undefined;
+    const result = await this.check(fileName, mode, signal, ranges);
+    return result?.spans ? { ...result, spans: result.spans } : undefined;
+  }
+
+  private async check(
+    fileName: string,
+    mode: TypeCheckMode,
+    signal: CancellationSignal | undefined,
+    ranges: readonly SourceSpan[] | undefined,
+  ): Promise<(SheetCheck & { spans?: SourceSpan[] }) | undefined> {
+    if (!isSheetFile(fileName)) return undefined;
     await checkpoint(signal);
     const timer = startTimer();
     const early = this.files.state(fileName);
-    if (!early) return [];
+    if (!early) return undefined;
     if (mode === "off") {
-      const findings = stripOwners(early.specFindings()).sort(compareDiagnostics);
-      this.lastCheck = timer.stop(fileName);
-      return findings;
+      this.lastChecks.whole = timer.stop(fileName);
+      return { own: stripOwners(early.specFindings()), found: [] };
     }
     early.specFindings();
     timer.pause();
@@ -121,28 +175,39 @@ export class SheetWorkspace {
       const program = this.service.getProgram();
       const state = this.files.state(fileName);
       const sourceFile = program?.getSourceFile(fileName);
-      if (!program || !state || !sourceFile) return state ? stripOwners(state.specFindings()).sort(compareDiagnostics) : [];
+      if (!program || !state || !sourceFile) return state ? { own: stripOwners(state.specFindings()), found: [] } : undefined;
+      const map = state.virtual.map;
+      const region =
+        ranges &&
+        regionCheck(
+          this.service,
+          fileName,
+          withinStatements(ranges, state.sourceFile).map((range) => ({
+            pos: map.toGenerated(range.start),
+            end: map.toGenerated(range.end),
+          })),
+        );
+      if (ranges && !region) return undefined;
       const syntactic = mode === "all" ? this.service.getSyntacticDiagnostics(fileName) : [];
-      const semantic = this.service.getSemanticDiagnostics(fileName);
+      const semantic = region ? region.diagnostics : this.service.getSemanticDiagnostics(fileName);
       const checker = program.getTypeChecker();
       const forms = new FormTypes(checker, this.files.runtime.runtimeFile);
-      const typeFindings = convertTypeDiagnostics([...syntactic, ...semantic], {
-        checker,
-        sourceFile,
-        map: state.virtual.map,
-        forms,
-        mode,
-      });
-      const unitFindings = dimensionFindings(sourceFile, checker, forms, state.virtual.map);
+      const typeFindings = convertTypeDiagnostics([...syntactic, ...semantic], { checker, sourceFile, map, forms, mode });
+      const unitFindings = dimensionFindings(sourceFile, checker, forms, map, region?.spans);
       const specFindings = state.specFindings();
       const owners = specFindings.map((finding) => ({ start: finding.owner.getStart(state.sourceFile), end: finding.owner.end }));
       // A spec our own check already explains: TypeScript's type errors inside it say the same thing worse.
       const kept = typeFindings.filter(
         (finding) => finding.code.startsWith("UZC") || !owners.some((owner) => owner.start <= finding.start && finding.end <= owner.end),
       );
-      const result = [...stripOwners(specFindings), ...kept, ...unitFindings].sort(compareDiagnostics);
-      this.lastCheck = timer.stop(fileName);
-      return result;
+      const result = { own: stripOwners(specFindings), found: [...kept, ...unitFindings] };
+      this.lastChecks[region ? "region" : "whole"] = timer.stop(fileName);
+      if (!region) return result;
+      const spans = region.spans.map(({ start, length }) => ({
+        start: map.toSource(start) ?? start,
+        end: map.toSource(start + length) ?? start + length,
+      }));
+      return { ...result, spans };
     } catch (error) {
       if (error instanceof ts.OperationCanceledException) throw new CheckCancelledError();
       throw error;
@@ -256,6 +321,46 @@ function startTimer() {
       return { fileName, ms, cpuMs };
     },
   };
+}
+
+/**
+ * TypeScript's region check (what tsserver answers a long file's visible part with first). It is not in the
+ * public declarations, so it is reached through this one typed probe; typescript is pinned, and the language
+ * server's tests fail if it goes away.
+ */
+interface RegionCapable {
+  getRegionSemanticDiagnostics?(
+    fileName: string,
+    ranges: ts.TextRange[],
+  ): { diagnostics: ts.Diagnostic[]; spans: ts.TextSpan[] } | undefined;
+}
+
+function regionCheck(service: ts.LanguageService, fileName: string, ranges: ts.TextRange[]) {
+  const region = (service as ts.LanguageService & RegionCapable).getRegionSemanticDiagnostics?.(fileName, ranges);
+  return region && region.spans.length > 0 ? region : undefined;
+}
+
+/**
+ * Each range cut at the sheet's top-level statements, and within a function at its body's statements. TypeScript
+ * checks the statements of the innermost node that holds a whole range: a range that runs past the sheet
+ * function's end (an edit near it) or takes in its first line (the top of the sheet shown) is held only by the
+ * function or the file, and the whole function would be checked.
+ */
+function withinStatements(ranges: readonly SourceSpan[], sourceFile: ts.SourceFile): SourceSpan[] {
+  const blocks = sourceFile.statements.map((statement) => {
+    const body = ts.isFunctionDeclaration(statement) ? statement.body?.statements : undefined;
+    return body && body.length > 0
+      ? { start: body[0]!.getStart(sourceFile), end: body[body.length - 1]!.end }
+      : { start: statement.getStart(sourceFile), end: statement.end };
+  });
+  const cut: SourceSpan[] = [];
+  for (const range of ranges)
+    for (const block of blocks) {
+      const start = Math.max(range.start, block.start);
+      const end = Math.min(range.end, block.end);
+      if (start < end) cut.push({ start, end });
+    }
+  return cut;
 }
 
 async function checkpoint(signal: CancellationSignal | undefined): Promise<void> {

@@ -38,7 +38,7 @@ import {
   type Position,
   type ProtocolConnection,
 } from "vscode-languageserver-protocol/node";
-import { ServerStatsRequest, type ServerStats } from "../../src/customRequests";
+import { ServerStatsRequest, VisibleRangesNotification, type ServerStats } from "../../src/customRequests";
 
 export const SERVER = path.join(__dirname, "..", "..", "..", "dist", "server.js");
 
@@ -48,6 +48,8 @@ export interface ClientOptions {
   linkSupport?: boolean;
   /** Extra node flags for the server process (the bench passes --expose-gc). */
   nodeArgs?: string[];
+  /** Whether this client pulls again when the server asks (workspace/diagnostic/refresh); VS Code does. */
+  refreshSupport?: boolean;
 }
 
 export class TestClient {
@@ -58,6 +60,7 @@ export class TestClient {
   private readonly versions = new Map<string, number>();
   /** How many times the server asked the client to pull diagnostics again. */
   refreshes = 0;
+  private refreshWaiters: (() => void)[] = [];
 
   private constructor(
     private readonly child: ChildProcess,
@@ -87,6 +90,7 @@ export class TestClient {
     });
     connection.onRequest(DiagnosticRefreshRequest.type, () => {
       client.refreshes++;
+      for (const resolve of client.refreshWaiters.splice(0)) resolve();
     });
     connection.listen();
     const root = path.join(__dirname, "..", "..", "..");
@@ -95,7 +99,7 @@ export class TestClient {
       rootUri: pathToFileURL(root).href,
       workspaceFolders: [{ uri: pathToFileURL(root).href, name: "main" }],
       capabilities: {
-        workspace: { configuration: true, diagnostics: { refreshSupport: true } },
+        workspace: { configuration: true, diagnostics: { refreshSupport: options.refreshSupport ?? true } },
         textDocument: {
           diagnostic: { dynamicRegistration: false },
           definition: { linkSupport: options.linkSupport ?? true },
@@ -149,6 +153,19 @@ export class TestClient {
     const report = await this.connection.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri } }, token);
     if (report.kind !== "full") throw new Error(`expected a full report, got ${report.kind}`);
     return report.items;
+  }
+
+  /** Resolves when the server next asks the client to pull diagnostics again. */
+  nextRefresh(): Promise<void> {
+    return new Promise((resolve) => this.refreshWaiters.push(resolve));
+  }
+
+  /** What the editor shows of a sheet, as the extension reports it (`uzoncalc/visibleRanges`), in lines. */
+  async visibleLines(uri: string, first: number, last: number): Promise<void> {
+    await this.connection.sendNotification(VisibleRangesNotification, {
+      uri,
+      ranges: [{ start: { line: first, character: 0 }, end: { line: last, character: 0 } }],
+    });
   }
 
   async configurationChanged(): Promise<void> {

@@ -1,0 +1,167 @@
+// Diagnostics of a long sheet in two steps. TypeScript 6 checks a whole file again after every edit: on a 600-line
+// sheet that is about 80 ms of checker alone, while the user looks at one screen of it. So, as tsserver does for
+// files of 500 lines or more, a pull after an edit is answered with the region the user sees (and the edit)
+// checked afresh, and the rest carried over from the last whole check, moved by the edit. The whole check follows
+// at once, and the client is asked to pull again (workspace/diagnostic/refresh); that pull is answered from it.
+import type { Range } from "vscode-languageserver";
+import type { TextDocument } from "vscode-languageserver-textdocument";
+import { CheckCancelledError, type CancellationSignal, type SheetDiagnostic, type TypeCheckMode } from "./diagnostic";
+import { textChangeRange } from "./sheetFiles";
+import { allFindings, type SheetCheck, type SheetWorkspace, type SourceSpan } from "./sheetWorkspace";
+
+/** tsserver's own threshold: below it a region check saves too little to be worth a second answer. */
+export const REGION_CHECK_MIN_LINES = 500;
+
+/** Lines around the edit checked with it when the client has not said what it shows: about a screen. */
+const EDIT_CONTEXT_LINES = 30;
+
+interface WholeCheck {
+  version: number;
+  generation: number;
+  mode: TypeCheckMode;
+  text: string;
+  check: SheetCheck;
+}
+
+export interface SheetChecksHost {
+  workspace(): SheetWorkspace;
+  /** The document as it is now (a check awaits: the editor may have moved on). */
+  document(uri: string): TextDocument | undefined;
+  /** Whether the client pulls again when asked: without it an answer must be whole. */
+  canRefresh(): boolean;
+  refresh(): void;
+  logError(message: string): void;
+}
+
+export class SheetChecks {
+  private readonly whole = new Map<string, WholeCheck>();
+  private readonly visible = new Map<string, readonly Range[]>();
+  private readonly pending = new Map<string, NodeJS.Timeout>();
+  /** Bumped when something outside the open sheets changed (an imported file, the settings). */
+  private generation = 0;
+
+  constructor(private readonly host: SheetChecksHost) {}
+
+  /** What the editor shows of a sheet (`uzoncalc/visibleRanges`). */
+  setVisibleRanges(uri: string, ranges: readonly Range[]): void {
+    this.visible.set(uri, ranges);
+  }
+
+  /** Whole checks stay as a base to carry over from, but no longer answer a pull by themselves. */
+  invalidate(): void {
+    this.generation++;
+  }
+
+  forget(uri: string): void {
+    this.whole.delete(uri);
+    this.visible.delete(uri);
+    clearTimeout(this.pending.get(uri));
+    this.pending.delete(uri);
+  }
+
+  async pull(
+    uri: string,
+    fileName: string,
+    document: TextDocument,
+    mode: TypeCheckMode,
+    signal: CancellationSignal,
+  ): Promise<SheetDiagnostic[]> {
+    const last = this.whole.get(uri);
+    if (last && last.version === document.version && last.generation === this.generation && last.mode === mode)
+      return allFindings(last.check);
+    const text = document.getText();
+    if (last && last.mode === mode && document.lineCount >= REGION_CHECK_MIN_LINES && this.host.canRefresh()) {
+      const ranges = [...this.visibleSpans(uri, document), aroundEdit(document, last.text, text)];
+      const region = await this.host.workspace().checkRegion(fileName, mode, ranges, signal);
+      if (region) {
+        this.scheduleWholeCheck(uri, fileName, document.version, mode);
+        const carried = carryOver(last.text, last.check.found, text, region.spans);
+        return allFindings({ own: region.own, found: [...region.found, ...carried] });
+      }
+    }
+    const check = await this.host.workspace().checkWhole(fileName, mode, signal);
+    this.remember(uri, document.version, text, mode, check);
+    return allFindings(check);
+  }
+
+  private remember(uri: string, version: number, text: string, mode: TypeCheckMode, check: SheetCheck): void {
+    // Checked text the editor has already moved past is still a fine base to carry over from: keep the newest.
+    if (this.host.document(uri)?.version !== version) return;
+    this.whole.set(uri, { version, generation: this.generation, mode, text, check });
+  }
+
+  /** Runs once the region's answer is sent; a newer edit stops it (that edit's pull schedules its own). */
+  private scheduleWholeCheck(uri: string, fileName: string, version: number, mode: TypeCheckMode): void {
+    clearTimeout(this.pending.get(uri));
+    const outdated = () => this.host.document(uri)?.version !== version;
+    const timer = setTimeout(() => {
+      this.pending.delete(uri);
+      const document = this.host.document(uri);
+      if (!document || outdated()) return;
+      const text = document.getText();
+      this.host
+        .workspace()
+        .checkWhole(fileName, mode, {
+          get isCancellationRequested() {
+            return outdated();
+          },
+        })
+        .then(
+          (check) => {
+            if (outdated()) return;
+            this.remember(uri, version, text, mode, check);
+            this.host.refresh();
+          },
+          (error: unknown) => {
+            if (!(error instanceof CheckCancelledError)) this.host.logError(`whole check of ${uri} failed: ${String(error)}`);
+          },
+        );
+    }, 0);
+    this.pending.set(uri, timer);
+  }
+
+  private visibleSpans(uri: string, document: TextDocument): SourceSpan[] {
+    return (this.visible.get(uri) ?? []).map((range) => ({
+      start: document.offsetAt({ line: range.start.line, character: 0 }),
+      end: document.offsetAt({ line: range.end.line + 1, character: 0 }),
+    }));
+  }
+}
+
+/** The edited lines and a screen's worth around them, in the new text. */
+function aroundEdit(document: TextDocument, before: string, after: string): SourceSpan {
+  const change = textChangeRange(before, after);
+  const first = document.positionAt(change.span.start).line;
+  const last = document.positionAt(change.span.start + change.newLength).line;
+  return {
+    start: document.offsetAt({ line: Math.max(0, first - EDIT_CONTEXT_LINES), character: 0 }),
+    end: document.offsetAt({ line: last + EDIT_CONTEXT_LINES + 1, character: 0 }),
+  };
+}
+
+/**
+ * The last whole check's findings that still hold as far as anyone can tell without checking: those outside the
+ * edit, moved by it, and outside what the region check has just covered (its own findings replace those).
+ */
+export function carryOver(
+  before: string,
+  found: readonly SheetDiagnostic[],
+  after: string,
+  checked: readonly SourceSpan[],
+): SheetDiagnostic[] {
+  const change = textChangeRange(before, after);
+  const editStart = change.span.start;
+  const editEnd = editStart + change.span.length;
+  const shift = change.newLength - change.span.length;
+  const moved = (start: number, end: number): SourceSpan | undefined =>
+    end <= editStart ? { start, end } : start >= editEnd ? { start: start + shift, end: end + shift } : undefined;
+  const carried: SheetDiagnostic[] = [];
+  for (const diagnostic of found) {
+    const at = moved(diagnostic.start, diagnostic.end);
+    if (!at || checked.some((span) => at.start < span.end && at.end > span.start)) continue;
+    const { fix, ...rest } = diagnostic;
+    const fixAt = fix && moved(fix.start, fix.end);
+    carried.push({ ...rest, ...at, ...(fix && fixAt ? { fix: { ...fix, ...fixAt } } : {}) });
+  }
+  return carried;
+}

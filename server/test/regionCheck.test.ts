@@ -1,0 +1,142 @@
+// A long sheet's diagnostics in two steps (server/src/regionCheck.ts), over a real LSP connection: after an edit
+// the first answer checks what the editor shows and the edit, and carries the rest over from the last whole check;
+// the whole check follows, the server asks the client to pull again, and that pull answers the whole sheet.
+import * as assert from "node:assert/strict";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Diagnostic } from "vscode-languageserver-protocol/node";
+import { TestClient } from "./support/lspClient";
+
+const FILLER_LINES = 560;
+
+/**
+ * `label()` is declared at the end of the sheet function and used at its top and a little below: while it returns a
+ * string, both uses are errors. Changing its return at the bottom changes the uses' verdict far from the edit,
+ * which only a check of their statements can see. (Inside the function, so a region check covers statements of its
+ * body; a range reaching past the function's end would take in the whole function.)
+ */
+function longSheet(): string {
+  const lines = [
+    'import { UI, Window, p } from "uzoncalc";',
+    "export async function* sheet() {",
+    '  const g = yield UI(Window({ title: "Beam", fields: [{ name: "span", type: "number", default: 6 }] }));',
+    "  const top: number = label();",
+    "  let total = 0;",
+  ];
+  for (let i = 0; i < FILLER_LINES; i++) lines.push(i === 120 ? "  const shown: number = label();" : `  total += g.span * ${i};`);
+  lines.push(
+    "  const late: string = total;",
+    "  p(String(total + top + shown + late.length));",
+    "  function label() {",
+    '    return "x";',
+    "  }",
+    "}",
+    "",
+  );
+  return lines.join("\n");
+}
+
+const lineOf = (text: string, needle: string) => text.split("\n").findIndex((line) => line.includes(needle));
+const errorLines = (diagnostics: Diagnostic[]) => diagnostics.map((d) => d.range.start.line).sort((a, b) => a - b);
+
+describe("language server: a long sheet answers the region it shows first, then the whole sheet", function () {
+  this.timeout(60_000);
+  let client: TestClient;
+  const fileName = path.join(os.tmpdir(), "uzc-region-check.calc.ts");
+  const text = longSheet();
+  const top = lineOf(text, "const top");
+  const shown = lineOf(text, "const shown");
+  const late = lineOf(text, "const late");
+  const returned = lineOf(text, 'return "x"');
+
+  before(async () => {
+    client = await TestClient.start({ typeCheck: "all" });
+  });
+  after(async () => {
+    await client?.stop();
+  });
+
+  it("the edit's region is fresh, the rest is carried until the whole check's answer", async () => {
+    const uri = await client.open(fileName, text);
+    assert.deepEqual(errorLines(await client.diagnostics(uri)), [top, shown, late]);
+    assert.equal((await client.stats()).lastRegionCheck, undefined, "a first check is whole");
+
+    // `label()` now returns a number: the uses at the top and at `shown` are fine, but neither is near the edit.
+    const refreshed = client.nextRefresh();
+    await client.edit(uri, { line: returned, character: 11 }, { line: returned, character: 14 }, "1");
+    const first = await client.diagnostics(uri);
+    assert.ok((await client.stats()).lastRegionCheck, "the first answer after the edit came from a region check");
+    assert.deepEqual(errorLines(first), [top, shown, late], "outside the region, the last whole check's findings are carried over");
+
+    await refreshed;
+    assert.deepEqual(errorLines(await client.diagnostics(uri)), [late], "the whole check's answer, pulled on the server's refresh");
+    await client.close(uri);
+  });
+
+  it("what the editor shows (uzoncalc/visibleRanges) is checked with the edit", async () => {
+    const uri = await client.open(fileName, text);
+    await client.diagnostics(uri);
+    await client.visibleLines(uri, shown - 10, shown + 30);
+    const refreshed = client.nextRefresh();
+    await client.edit(uri, { line: returned, character: 11 }, { line: returned, character: 14 }, "1");
+    assert.deepEqual(errorLines(await client.diagnostics(uri)), [top, late], "the shown use is checked afresh; the top one is not");
+    await refreshed;
+    assert.deepEqual(errorLines(await client.diagnostics(uri)), [late]);
+    await client.close(uri);
+  });
+
+  it("the sheet's first lines shown, the region is still statements of its body, not the whole sheet function", async () => {
+    const uri = await client.open(fileName, text);
+    await client.diagnostics(uri);
+    await client.visibleLines(uri, 0, 40);
+    const refreshed = client.nextRefresh();
+    await client.edit(uri, { line: returned, character: 11 }, { line: returned, character: 14 }, "1");
+    assert.deepEqual(errorLines(await client.diagnostics(uri)), [shown, late], "the top is checked afresh; `shown` is carried");
+    await refreshed;
+    assert.deepEqual(errorLines(await client.diagnostics(uri)), [late]);
+    await client.close(uri);
+  });
+
+  it("carried findings move with lines inserted above them, and findings in the region are the region's own", async () => {
+    const uri = await client.open(fileName, text);
+    await client.diagnostics(uri);
+    // Two lines in the middle, the second an error of its own; `late`, far below, moves down by two.
+    const at = lineOf(text, "total += g.span * 300;");
+    const refreshed = client.nextRefresh();
+    await client.edit(uri, { line: at, character: 0 }, { line: at, character: 0 }, "  const a = 1;\n  const b: string = a;\n");
+    const first = await client.diagnostics(uri);
+    assert.deepEqual(errorLines(first), [top, shown, at + 1, late + 2]);
+    const carried = first.find((d) => d.range.start.line === late + 2)!;
+    assert.equal(carried.range.start.character, text.split("\n")[late]!.indexOf("late"));
+    await refreshed;
+    assert.deepEqual(errorLines(await client.diagnostics(uri)), [top, shown, at + 1, late + 2]);
+    await client.close(uri);
+  });
+
+  it("a short sheet, or a client that cannot be asked to pull again, gets the whole check every time", async () => {
+    const short = path.join(os.tmpdir(), "uzc-region-short.calc.ts");
+    const shortText = text
+      .split("\n")
+      .filter((line, i) => i < 100 || !line.includes("total += g.span"))
+      .join("\n");
+    const uri = await client.open(short, shortText);
+    await client.diagnostics(uri);
+    const returnedShort = lineOf(shortText, 'return "x"');
+    const regionBefore = (await client.stats()).lastRegionCheck;
+    await client.edit(uri, { line: returnedShort, character: 11 }, { line: returnedShort, character: 14 }, "1");
+    assert.deepEqual(errorLines(await client.diagnostics(uri)), [lineOf(shortText, "const late")]);
+    assert.deepEqual((await client.stats()).lastRegionCheck, regionBefore, "no region check ran");
+    await client.close(uri);
+
+    const plain = await TestClient.start({ typeCheck: "all", refreshSupport: false });
+    try {
+      const plainUri = await plain.open(fileName, text);
+      await plain.diagnostics(plainUri);
+      await plain.edit(plainUri, { line: returned, character: 11 }, { line: returned, character: 14 }, "1");
+      assert.deepEqual(errorLines(await plain.diagnostics(plainUri)), [late]);
+      assert.equal((await plain.stats()).lastRegionCheck, undefined);
+    } finally {
+      await plain.stop();
+    }
+  });
+});
