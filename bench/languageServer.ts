@@ -2,7 +2,10 @@
 // generated sheets of 100, 300, 600 and 2000 lines. Prints figures, no pass/fail; load average printed first.
 //   first check  — a fresh server: initialize, then open the sheet and pull its diagnostics (includes the
 //                  start-up warm-up, which the first request queues behind); and the same once the server is warm
-//   per edit     — one character changed in the middle of the sheet, then a diagnostic pull (what typing costs)
+//   per edit     — one character changed in the middle of the sheet, then a diagnostic pull (what typing costs).
+//                  From 500 lines the first answer checks what the editor shows (server/src/regionCheck.ts) and the
+//                  whole sheet's answer follows on the server's refresh: both are timed, and beside them the same
+//                  server with a client that cannot be asked to pull again, which gets only whole checks (as before)
 //   memory       — the server's heap (after a full GC) and RSS with the sheet open
 // `BENCH_RUNS=N` sets how many fresh servers per size (default 5).
 import * as os from "node:os";
@@ -120,12 +123,20 @@ async function firstChecks(fileName: string, text: string): Promise<{ cold: numb
 }
 
 interface EditSamples {
-  /** Edit sent → diagnostics received, as the client sees it. */
+  /** Edit sent → the first diagnostics received, as the client sees it (a region check's, from 500 lines). */
   roundTrip: number[];
-  /** The server's own work for the pull, wall and CPU. */
+  /** Edit sent → the whole sheet's diagnostics (after the server's refresh, when the first answer was a region's). */
+  whole: number[];
+  /** The server's own work for the whole check, wall and CPU. */
   serverMs: number[];
   serverCpuMs: number[];
+  /** The same for the region check, when there was one. */
+  regionMs: number[];
+  regionCpuMs: number[];
 }
+
+/** Lines an editor shows around the edit, as VS Code reports them (uzoncalc/visibleRanges). */
+const SHOWN_LINES = 50;
 
 async function perEdit(client: TestClient, fileName: string, text: string): Promise<EditSamples> {
   const uri = await client.open(fileName, text);
@@ -134,25 +145,48 @@ async function perEdit(client: TestClient, fileName: string, text: string): Prom
   const lines = text.split("\n");
   const line = lines.findIndex((l, i) => i >= lines.length / 2 && l.includes("= 1.35 * gammaQ"));
   const character = lines[line]!.indexOf("1.35") + 3;
-  const samples: EditSamples = { roundTrip: [], serverMs: [], serverCpuMs: [] };
+  await client.visibleLines(uri, Math.max(0, line - SHOWN_LINES / 2), line + SHOWN_LINES / 2);
+  const samples: EditSamples = { roundTrip: [], whole: [], serverMs: [], serverCpuMs: [], regionMs: [], regionCpuMs: [] };
   for (let i = 0; i < EDITS + WARM_UP_EDITS; i++) {
-    const [, ms] = await timed(async () => {
-      await client.edit(uri, { line, character }, { line, character: character + 1 }, i % 2 === 0 ? "6" : "5");
-      return client.diagnostics(uri);
-    });
+    const regionBefore = (await client.stats()).lastRegionCheck;
+    const refreshed = client.nextRefresh();
+    const started = performance.now();
+    await client.edit(uri, { line, character }, { line, character: character + 1 }, i % 2 === 0 ? "6" : "5");
+    await client.diagnostics(uri);
+    const first = performance.now() - started;
+    const stats = await client.stats();
+    const region = stats.lastRegionCheck !== regionBefore ? stats.lastRegionCheck : undefined;
+    if (region) {
+      await refreshed;
+      await client.diagnostics(uri);
+    }
+    const whole = performance.now() - started;
     const check = (await client.stats()).lastCheck;
     if (i < WARM_UP_EDITS || !check) continue;
-    samples.roundTrip.push(ms);
+    samples.roundTrip.push(first);
+    samples.whole.push(whole);
     samples.serverMs.push(check.ms);
     samples.serverCpuMs.push(check.cpuMs);
+    if (region) {
+      samples.regionMs.push(region.ms);
+      samples.regionCpuMs.push(region.cpuMs);
+    }
   }
   return samples;
 }
 
 function reportEdits(label: string, samples: EditSamples): void {
-  row(`${label}: edit → diagnostics`, summary(samples.roundTrip));
+  const twoSteps = samples.regionMs.length > 0;
+  row(`${label}: edit → ${twoSteps ? "first diagnostics (the region shown)" : "diagnostics"}`, summary(samples.roundTrip));
+  if (twoSteps) {
+    row(`${label}: edit → the whole sheet's diagnostics`, summary(samples.whole));
+    row(
+      `${label}: server work, region check (wall / CPU, p50)`,
+      `${median(samples.regionMs).toFixed(0)} ms / ${median(samples.regionCpuMs).toFixed(0)} ms`,
+    );
+  }
   row(
-    `${label}: server work (wall / CPU, p50)`,
+    `${label}: server work${twoSteps ? ", whole check" : ""} (wall / CPU, p50)`,
     `${median(samples.serverMs).toFixed(0)} ms / ${median(samples.serverCpuMs).toFixed(0)} ms`,
   );
 }
@@ -180,6 +214,15 @@ async function main(): Promise<void> {
         `heap ${stats.heapUsedMb.toFixed(0)} MB · RSS ${stats.rssMb.toFixed(0)} MB (${stats.openSheets} sheets open)`,
       );
       await client.close(client.uriOf(fileName));
+    }
+    // The same server, a client that cannot be asked to pull again: every answer is a whole check, as before the
+    // region check existed (and as for a client other than VS Code that lacks refresh support).
+    const plain = await TestClient.start({ nodeArgs: ["--expose-gc"], refreshSupport: false });
+    try {
+      const fileName = path.join(dir, "bench-edit-plain-600.calc.ts").replace(/\\/g, "/");
+      reportEdits("600 lines, whole checks only (no refresh support)", await perEdit(plain, fileName, generateSheet(600)));
+    } finally {
+      await plain.stop();
     }
     client.settings = { typeCheck: "all" };
     await client.configurationChanged();
