@@ -5,38 +5,9 @@ import * as assert from "node:assert/strict";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Diagnostic } from "vscode-languageserver-protocol/node";
+import { longSheet, lineOf } from "./support/longSheet";
 import { TestClient } from "./support/lspClient";
 
-const FILLER_LINES = 560;
-
-/**
- * `label()` is declared at the end of the sheet function and used at its top and a little below: while it returns a
- * string, both uses are errors. Changing its return at the bottom changes the uses' verdict far from the edit,
- * which only a check of their statements can see. (Inside the function, so a region check covers statements of its
- * body; a range reaching past the function's end would take in the whole function.)
- */
-function longSheet(): string {
-  const lines = [
-    'import { UI, Window, p } from "uzoncalc";',
-    "export async function* sheet() {",
-    '  const g = yield UI(Window({ title: "Beam", fields: [{ name: "span", type: "number", default: 6 }] }));',
-    "  const top: number = label();",
-    "  let total = 0;",
-  ];
-  for (let i = 0; i < FILLER_LINES; i++) lines.push(i === 120 ? "  const shown: number = label();" : `  total += g.span * ${i};`);
-  lines.push(
-    "  const late: string = total;",
-    "  p(String(total + top + shown + late.length));",
-    "  function label() {",
-    '    return "x";',
-    "  }",
-    "}",
-    "",
-  );
-  return lines.join("\n");
-}
-
-const lineOf = (text: string, needle: string) => text.split("\n").findIndex((line) => line.includes(needle));
 const errorLines = (diagnostics: Diagnostic[]) => diagnostics.map((d) => d.range.start.line).sort((a, b) => a - b);
 
 describe("language server: a long sheet answers the region it shows first, then the whole sheet", function () {

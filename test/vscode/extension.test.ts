@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { PanelState } from "../../protocol/webview";
 import { activate, type UzonCalcApi } from "../../client/extension";
+import { lineOf, longSheet } from "../../server/test/support/longSheet";
 
 const EXTENSION_ID = "uzoncalc.uzoncalc";
 const SPEC_COMMANDS = [
@@ -140,30 +141,17 @@ describe("UzonCalc in the extension host", () => {
   });
 
   it("on a long sheet, an edit is answered for its region first, then for the whole sheet", async () => {
-    // `label()` is declared at the sheet function's end and used near its top: fixing it at the bottom is seen at the
-    // top only by the whole check, which the server runs after answering the region around the edit (with the rest
-    // carried over), then has VS Code pull (server/src/regionCheck.ts). The same edit adds an error beside it, so
-    // the first answer is a state of its own: the new error, and the top one still carried.
+    // `label()` is declared at the sheet function's end and used far above (longSheet()): fixing it at the bottom is
+    // seen up there only by the whole check, which the server runs after answering the region around the edit (with
+    // the rest carried over), then has VS Code pull (server/src/regionCheck.ts). The same edit adds an error beside
+    // it, so the first answer is a state of its own: the new error, and the far ones still carried.
     const sheet = workspaceFile("long-region.calc.ts");
-    const lines = [
-      'import { UI, Window, p } from "uzoncalc";',
-      "export async function* sheet() {",
-      '  const g = yield UI(Window({ title: "Beam", fields: [{ name: "span", type: "number", default: 6 }] }));',
-      "  const top: number = label();",
-      "  let total = 0;",
-      ...Array.from({ length: 580 }, (_, i) => `  total += g.span * ${i};`),
-      "  const late: string = total;",
-      "  p(String(total + top + late.length));",
-      "  function label() {",
-      '    return "x";',
-      "  }",
-      "}",
-      "",
-    ];
+    const text = longSheet();
+    const lines = text.split("\n");
     const settings = vscode.workspace.getConfiguration("uzoncalc");
     await settings.update("typeCheck", "all", vscode.ConfigurationTarget.Workspace);
     try {
-      await vscode.workspace.fs.writeFile(sheet, Buffer.from(lines.join("\n"), "utf8"));
+      await vscode.workspace.fs.writeFile(sheet, Buffer.from(text, "utf8"));
       const editor = await vscode.window.showTextDocument(sheet);
       const errorLines = () =>
         vscode.languages
@@ -172,9 +160,8 @@ describe("UzonCalc in the extension host", () => {
           .map((d) => d.range.start.line)
           .sort((a, b) => a - b)
           .join(",");
-      const late = lines.findIndex((line) => line.includes("const late"));
-      await until("the long sheet's two errors", () => errorLines() === `3,${late}`, 30_000);
-      const returned = lines.findIndex((line) => line.includes('return "x"'));
+      const [top, shown, late, returned] = ["const top", "const shown", "const late", 'return "x"'].map((needle) => lineOf(text, needle));
+      await until("the long sheet's three errors", () => errorLines() === `${top},${shown},${late}`, 30_000);
       // The bottom shown, as a user editing there sees it; the extension tells the server once scrolling rests.
       editor.revealRange(new vscode.Range(returned, 0, returned, 0));
       await until("the bottom shown", () => editor.visibleRanges.some((range) => range.contains(new vscode.Position(returned, 0))));
@@ -194,12 +181,12 @@ describe("UzonCalc in the extension host", () => {
           edit.replace(new vscode.Range(late - 1, 0, late - 1, lines[late - 1]!.length), "  const fresh: boolean = total;");
           edit.replace(new vscode.Range(returned, 11, returned, 14), "1");
         });
-        await until("the top error gone, the new and the late one shown", () => errorLines() === `${late - 1},${late}`, 30_000);
+        await until("the far errors gone, the new and the late one shown", () => errorLines() === `${late - 1},${late}`, 30_000);
       } finally {
         polling = false;
         await poll;
       }
-      assert.ok(states.includes(`3,${late - 1},${late}`), `the region's answer came first: ${JSON.stringify(states)}`);
+      assert.ok(states.includes(`${top},${shown},${late - 1},${late}`), `the region's answer came first: ${JSON.stringify(states)}`);
     } finally {
       await vscode.commands.executeCommand("workbench.action.files.revert");
       await settings.update("typeCheck", undefined, vscode.ConfigurationTarget.Workspace);
