@@ -76,7 +76,7 @@ export class SheetChecks {
       if (region) {
         this.scheduleWholeCheck(uri, fileName, document.version, mode);
         const carried = carryOver(last.text, last.check.found, text, region.spans);
-        return allFindings({ own: region.own, found: [...region.found, ...carried] });
+        return allFindings({ sheetWide: region.sheetWide, found: [...region.found, ...carried] });
       }
     }
     const check = await this.host.workspace().checkWhole(fileName, mode, signal);

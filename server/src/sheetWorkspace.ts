@@ -53,9 +53,9 @@ export interface SourceSpan {
 }
 
 export interface SheetCheck {
-  /** Our own findings (window specs): always the whole sheet's. */
-  own: SheetDiagnostic[];
-  /** TypeScript's and the unit check's. */
+  /** Found over the whole sheet whatever was asked, being cheap: window specs, and syntax errors in `all` mode. */
+  sheetWide: SheetDiagnostic[];
+  /** The checker's and the unit check's. */
   found: SheetDiagnostic[];
 }
 
@@ -65,7 +65,7 @@ export interface RegionCheck extends SheetCheck {
 }
 
 export function allFindings(check: SheetCheck): SheetDiagnostic[] {
-  return [...check.own, ...check.found].sort(compareDiagnostics);
+  return [...check.sheetWide, ...check.found].sort(compareDiagnostics);
 }
 
 export interface SheetWorkspaceOptions {
@@ -128,17 +128,17 @@ export class SheetWorkspace {
     return allFindings(await this.checkWhole(fileName, mode, signal));
   }
 
-  /** The whole sheet checked, our own findings apart from the checker's (a region check replaces only the latter). */
+  /** The whole sheet checked, the sheet-wide findings apart from the checker's (a region check replaces only those). */
   async checkWhole(fileName: string, mode: TypeCheckMode, signal?: CancellationSignal): Promise<SheetCheck> {
-    return (await this.check(fileName, mode, signal, undefined)) ?? { own: [], found: [] };
+    return (await this.check(fileName, mode, signal, undefined)) ?? { sheetWide: [], found: [] };
   }
 
   /**
    * What TypeScript and the unit check find in the statements that overlap `ranges` (source offsets: what the
    * editor shows, and the edit), without checking the rest of the sheet. On a long sheet that is a fraction of the
-   * whole check; tsserver answers a long file's visible part first the same way. Our own findings (window specs)
-   * are always the whole sheet's: they are cheap. Undefined when a region check would not be cheaper: the sheet is
-   * already checked as it is, or the ranges cover it all.
+   * whole check; tsserver answers a long file's visible part first the same way. The sheet-wide findings are still
+   * the whole sheet's. Undefined when a region check would not be cheaper: this version of the sheet is already
+   * checked, or TypeScript found no statements to narrow the ranges to.
    */
   async checkRegion(
     fileName: string,
@@ -164,7 +164,7 @@ export class SheetWorkspace {
     if (!early) return undefined;
     if (mode === "off") {
       this.lastChecks.whole = timer.stop(fileName);
-      return { own: stripOwners(early.specFindings()), found: [] };
+      return { sheetWide: stripOwners(early.specFindings()), found: [] };
     }
     early.specFindings();
     timer.pause();
@@ -175,7 +175,7 @@ export class SheetWorkspace {
       const program = this.service.getProgram();
       const state = this.files.state(fileName);
       const sourceFile = program?.getSourceFile(fileName);
-      if (!program || !state || !sourceFile) return state ? { own: stripOwners(state.specFindings()), found: [] } : undefined;
+      if (!program || !state || !sourceFile) return state ? { sheetWide: stripOwners(state.specFindings()), found: [] } : undefined;
       const map = state.virtual.map;
       const region =
         ranges &&
@@ -192,15 +192,19 @@ export class SheetWorkspace {
       const semantic = region ? region.diagnostics : this.service.getSemanticDiagnostics(fileName);
       const checker = program.getTypeChecker();
       const forms = new FormTypes(checker, this.files.runtime.runtimeFile);
-      const typeFindings = convertTypeDiagnostics([...syntactic, ...semantic], { checker, sourceFile, map, forms, mode });
-      const unitFindings = dimensionFindings(sourceFile, checker, forms, map, region?.spans);
+      const context = { checker, sourceFile, map, forms, mode };
       const specFindings = state.specFindings();
       const owners = specFindings.map((finding) => ({ start: finding.owner.getStart(state.sourceFile), end: finding.owner.end }));
       // A spec our own check already explains: TypeScript's type errors inside it say the same thing worse.
-      const kept = typeFindings.filter(
-        (finding) => finding.code.startsWith("UZC") || !owners.some((owner) => owner.start <= finding.start && finding.end <= owner.end),
-      );
-      const result = { own: stripOwners(specFindings), found: [...kept, ...unitFindings] };
+      const unexplained = (finding: SheetDiagnostic) =>
+        finding.code.startsWith("UZC") || !owners.some((owner) => owner.start <= finding.start && finding.end <= owner.end);
+      const result = {
+        sheetWide: [...stripOwners(specFindings), ...convertTypeDiagnostics(syntactic, context).filter(unexplained)],
+        found: [
+          ...convertTypeDiagnostics(semantic, context).filter(unexplained),
+          ...dimensionFindings(sourceFile, checker, forms, map, region?.spans),
+        ],
+      };
       this.lastChecks[region ? "region" : "whole"] = timer.stop(fileName);
       if (!region) return result;
       const spans = region.spans.map(({ start, length }) => ({

@@ -84,6 +84,19 @@ describe("language server: a long sheet answers the region it shows first, then 
     await client.close(uri);
   });
 
+  it("a syntax error far from the edit is answered once: syntax is always the whole sheet's, never carried too", async () => {
+    const broken = text.replace("  total += g.span * 300;", "  total += (g.span * 300));");
+    const uri = await client.open(fileName, broken);
+    const syntax = (diagnostics: Diagnostic[]) => diagnostics.filter((d) => d.range.start.line === lineOf(broken, "g.span * 300"));
+    assert.equal(syntax(await client.diagnostics(uri)).length, 1);
+    const refreshed = client.nextRefresh();
+    await client.edit(uri, { line: returned, character: 11 }, { line: returned, character: 14 }, "1");
+    assert.equal(syntax(await client.diagnostics(uri)).length, 1);
+    await refreshed;
+    assert.equal(syntax(await client.diagnostics(uri)).length, 1);
+    await client.close(uri);
+  });
+
   it("a short sheet, or a client that cannot be asked to pull again, gets the whole check every time", async () => {
     const short = path.join(os.tmpdir(), "uzc-region-short.calc.ts");
     const shortText = text
