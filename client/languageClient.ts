@@ -26,6 +26,8 @@ export class SheetLanguageClient implements vscode.Disposable {
   private starting: Promise<void> | undefined;
   private readonly listeners: vscode.Disposable[] = [];
   private visibleRangesTimer: NodeJS.Timeout | undefined;
+  /** The sheets whose visible ranges the server was last told. */
+  private shownSheets = new Set<string>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -79,13 +81,20 @@ export class SheetLanguageClient implements vscode.Disposable {
   private sendVisibleRanges(): void {
     const client = this.client;
     if (!client?.isRunning()) return;
+    // A sheet in two editors (a split) shows both ranges; a sheet no longer shown is told so, once.
+    const shown = new Map<string, vscode.Range[]>();
     for (const editor of vscode.window.visibleTextEditors) {
       if (editor.document.uri.scheme !== "file" || !isSheetFileName(editor.document.uri.fsPath)) continue;
-      void client.sendNotification(VisibleRangesNotification, {
-        uri: client.code2ProtocolConverter.asUri(editor.document.uri),
-        ranges: editor.visibleRanges.map((range) => client.code2ProtocolConverter.asRange(range)),
-      });
+      const uri = client.code2ProtocolConverter.asUri(editor.document.uri);
+      shown.set(uri, [...(shown.get(uri) ?? []), ...editor.visibleRanges]);
     }
+    for (const uri of this.shownSheets) if (!shown.has(uri)) void client.sendNotification(VisibleRangesNotification, { uri, ranges: [] });
+    for (const [uri, ranges] of shown)
+      void client.sendNotification(VisibleRangesNotification, {
+        uri,
+        ranges: ranges.map((range) => client.code2ProtocolConverter.asRange(range)),
+      });
+    this.shownSheets = new Set(shown.keys());
   }
 
   private async launch(): Promise<void> {

@@ -141,10 +141,11 @@ describe("UzonCalc in the extension host", () => {
   });
 
   it("on a long sheet, an edit is answered for its region first, then for the whole sheet", async () => {
-    // `label()` is declared at the sheet function's end and used far above (longSheet()): fixing it at the bottom is
-    // seen up there only by the whole check, which the server runs after answering the region around the edit (with
-    // the rest carried over), then has VS Code pull (server/src/regionCheck.ts). The same edit adds an error beside
-    // it, so the first answer is a state of its own: the new error, and the far ones still carried.
+    // `label()` is declared at the sheet function's end and used at its top and at `shown` (longSheet()): fixing it at
+    // the bottom is seen up there only by checking those lines. The server answers first for the lines the editor
+    // shows (the extension sends them) and around the edit, with the rest carried over; then it checks the whole
+    // sheet and has VS Code pull again (server/src/regionCheck.ts). With `shown` on screen and the edit also adding an
+    // error beside itself, the first answer is a state of its own: `shown` fixed, the new error, the top still carried.
     const sheet = workspaceFile("long-region.calc.ts");
     const text = longSheet();
     const lines = text.split("\n");
@@ -162,9 +163,10 @@ describe("UzonCalc in the extension host", () => {
           .join(",");
       const [top, shown, late, returned] = ["const top", "const shown", "const late", 'return "x"'].map((needle) => lineOf(text, needle));
       await until("the long sheet's three errors", () => errorLines() === `${top},${shown},${late}`, 30_000);
-      // The bottom shown, as a user editing there sees it; the extension tells the server once scrolling rests.
-      editor.revealRange(new vscode.Range(returned, 0, returned, 0));
-      await until("the bottom shown", () => editor.visibleRanges.some((range) => range.contains(new vscode.Position(returned, 0))));
+      // `shown` on screen (not the top); the extension tells the server once scrolling rests.
+      editor.revealRange(new vscode.Range(shown, 0, shown, 0), vscode.TextEditorRevealType.InCenter);
+      const onScreen = (line: number) => editor.visibleRanges.some((range) => range.contains(new vscode.Position(line, 0)));
+      await until("`shown` on screen", () => onScreen(shown) && !onScreen(top));
       await new Promise((resolve) => setTimeout(resolve, 300));
       // Every state the diagnostics pass through, polled: the region's answer stands only until the whole check's.
       const states: string[] = [];
@@ -186,7 +188,7 @@ describe("UzonCalc in the extension host", () => {
         polling = false;
         await poll;
       }
-      assert.ok(states.includes(`${top},${shown},${late - 1},${late}`), `the region's answer came first: ${JSON.stringify(states)}`);
+      assert.ok(states.includes(`${top},${late - 1},${late}`), `the region's answer came first: ${JSON.stringify(states)}`);
     } finally {
       await vscode.commands.executeCommand("workbench.action.files.revert");
       await settings.update("typeCheck", undefined, vscode.ConfigurationTarget.Workspace);
