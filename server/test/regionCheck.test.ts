@@ -84,6 +84,20 @@ describe("language server: a long sheet answers the region it shows first, then 
     await client.close(uri);
   });
 
+  it("pulls again before the whole check is done start no second whole check: one refresh per edit", async () => {
+    const uri = await client.open(fileName, text);
+    await client.diagnostics(uri);
+    const before = client.refreshes;
+    const refreshed = client.nextRefresh();
+    await client.edit(uri, { line: returned, character: 11 }, { line: returned, character: 14 }, "1");
+    await Promise.all([client.diagnostics(uri), client.diagnostics(uri), client.diagnostics(uri)]);
+    await refreshed;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(client.refreshes - before, 1);
+    assert.deepEqual(errorLines(await client.diagnostics(uri)), [late]);
+    await client.close(uri);
+  });
+
   it("a syntax error far from the edit is answered once: syntax is always the whole sheet's, never carried too", async () => {
     const broken = text.replace("  total += g.span * 300;", "  total += (g.span * 300));");
     const uri = await client.open(fileName, broken);
