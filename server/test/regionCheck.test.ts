@@ -44,28 +44,30 @@ describe("language server: a long sheet answers the region it shows first, then 
     await client.close(uri);
   });
 
-  it("what the editor shows (uzoncalc/visibleRanges) is checked with the edit", async () => {
+  /** Opens the sheet with lines first..last on screen, makes `label()` return a number, and reads both answers. */
+  async function fixLabelWithLinesShown(first: number, last: number): Promise<{ first: number[]; whole: number[] }> {
     const uri = await client.open(fileName, text);
     await client.diagnostics(uri);
-    await client.visibleLines(uri, shown - 10, shown + 30);
+    await client.visibleLines(uri, first, last);
     const refreshed = client.nextRefresh();
     await client.edit(uri, { line: returned, character: 11 }, { line: returned, character: 14 }, "1");
-    assert.deepEqual(errorLines(await client.diagnostics(uri)), [top, late], "the shown use is checked afresh; the top one is not");
+    const answers = { first: errorLines(await client.diagnostics(uri)), whole: [] as number[] };
     await refreshed;
-    assert.deepEqual(errorLines(await client.diagnostics(uri)), [late]);
+    answers.whole = errorLines(await client.diagnostics(uri));
     await client.close(uri);
+    return answers;
+  }
+
+  it("what the editor shows (uzoncalc/visibleRanges) is checked with the edit", async () => {
+    const answers = await fixLabelWithLinesShown(shown - 10, shown + 30);
+    assert.deepEqual(answers.first, [top, late], "the shown use is checked afresh; the top one is not");
+    assert.deepEqual(answers.whole, [late]);
   });
 
   it("the sheet's first lines shown, the region is still statements of its body, not the whole sheet function", async () => {
-    const uri = await client.open(fileName, text);
-    await client.diagnostics(uri);
-    await client.visibleLines(uri, 0, 40);
-    const refreshed = client.nextRefresh();
-    await client.edit(uri, { line: returned, character: 11 }, { line: returned, character: 14 }, "1");
-    assert.deepEqual(errorLines(await client.diagnostics(uri)), [shown, late], "the top is checked afresh; `shown` is carried");
-    await refreshed;
-    assert.deepEqual(errorLines(await client.diagnostics(uri)), [late]);
-    await client.close(uri);
+    const answers = await fixLabelWithLinesShown(0, 40);
+    assert.deepEqual(answers.first, [shown, late], "the top is checked afresh; `shown` is carried");
+    assert.deepEqual(answers.whole, [late]);
   });
 
   it("carried findings move with lines inserted above them, and findings in the region are the region's own", async () => {
