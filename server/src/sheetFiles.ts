@@ -86,6 +86,8 @@ interface DiskFile {
 interface OpenDocument {
   version: string;
   text: string;
+  /** Which open of the file this is (see SheetFiles.opens). */
+  open: number;
 }
 
 export class SheetFiles {
@@ -93,6 +95,8 @@ export class SheetFiles {
   private readonly disk = new Map<string, DiskFile>();
   private readonly sheets = new Map<string, SheetState>();
   private readonly fixed = new Map<string, TextSnapshot>();
+  /** Counts opens: an editor numbers a document's versions from 1 on every open, so the same number can mean other text. */
+  private opens = 0;
 
   constructor(
     readonly libs: TypeScriptLibs,
@@ -102,7 +106,8 @@ export class SheetFiles {
   }
 
   setOpen(fileName: string, text: string, version: number): void {
-    this.open.set(fileName, { text, version: `open:${version}` });
+    const open = this.open.get(fileName)?.open ?? ++this.opens;
+    this.open.set(fileName, { text, open, version: `open:${open}:${version}` });
   }
 
   closeOpen(fileName: string): void {

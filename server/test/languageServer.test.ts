@@ -324,6 +324,19 @@ describe("language server: dist/server.js over LSP", function () {
       await client.close(uri);
     });
 
+    it("a sheet closed and opened again with other text (changed on disk meanwhile) is checked as it is now", async () => {
+      // The editor numbers versions from 1 on every open: version 1 twice must not mean the same text.
+      const file = path.join(SHEETS, "scratch-reopen.calc.ts");
+      const sheet = (field: string) =>
+        `import { UI, Window, p } from "uzoncalc";\nexport async function* sheet() {\n  const g = yield UI(Window({ title: "T", fields: [{ name: "a", type: "number", required: true }] }));\n  p(String(g.${field}));\n}\n`;
+      let uri = await client.open(file, sheet("b"));
+      assert.equal((await client.diagnostics(uri)).length, 1);
+      await client.close(uri);
+      uri = await client.open(file, sheet("a"));
+      assert.deepEqual(await client.diagnostics(uri), []);
+      await client.close(uri);
+    });
+
     it("a cancelled diagnostic request ends with RequestCancelled, and the server keeps serving", async () => {
       const uri = await client.open(FIELDS_TS);
       const source = new CancellationTokenSource();
