@@ -23,20 +23,46 @@ describe("language server: a long sheet answers the region it shows first, then 
   before(async () => {
     client = await TestClient.start({ typeCheck: "all" });
   });
+
+  /** Opens a long sheet and reads its whole answer, the one that follows the first (the top screen's). */
+  async function openChecked(sheet: string): Promise<{ uri: string; whole: Diagnostic[] }> {
+    const regionBefore = (await client.stats()).lastRegionCheck;
+    const refreshed = client.nextRefresh();
+    const uri = await client.open(fileName, sheet);
+    await client.diagnostics(uri);
+    assert.notDeepEqual(
+      (await client.stats()).lastRegionCheck,
+      regionBefore,
+      "a long sheet just opened is answered by a region check first",
+    );
+    await refreshed;
+    return { uri, whole: await client.diagnostics(uri) };
+  }
+
+  it("a long sheet just opened: the first answer is the top screen's, the whole sheet's follows", async () => {
+    const regionBefore = (await client.stats()).lastRegionCheck;
+    const refreshed = client.nextRefresh();
+    const uri = await client.open(fileName, text);
+    assert.deepEqual(errorLines(await client.diagnostics(uri)), [top], "only the top screen is checked; nothing to carry yet");
+    assert.notDeepEqual((await client.stats()).lastRegionCheck, regionBefore, "a region check answered");
+    await refreshed;
+    assert.deepEqual(errorLines(await client.diagnostics(uri)), [top, shown, late]);
+    await client.close(uri);
+  });
   after(async () => {
     await client?.stop();
   });
 
   it("the edit's region is fresh, the rest is carried until the whole check's answer", async () => {
-    const uri = await client.open(fileName, text);
-    assert.deepEqual(errorLines(await client.diagnostics(uri)), [top, shown, late]);
-    assert.equal((await client.stats()).lastRegionCheck, undefined, "a first check is whole");
+    const { uri, whole } = await openChecked(text);
+    assert.deepEqual(errorLines(whole), [top, shown, late]);
+    const regionBefore = (await client.stats()).lastRegionCheck;
 
     // `label()` now returns a number: the uses at the top and at `shown` are fine, but neither is near the edit.
     const refreshed = client.nextRefresh();
     await client.edit(uri, { line: returned, character: 11 }, { line: returned, character: 14 }, "1");
     const first = await client.diagnostics(uri);
-    assert.ok((await client.stats()).lastRegionCheck, "the first answer after the edit came from a region check");
+    assert.notDeepEqual((await client.stats()).lastRegionCheck, regionBefore, "the first answer after the edit came from a region check");
     assert.deepEqual(errorLines(first), [top, shown, late], "outside the region, the last whole check's findings are carried over");
 
     await refreshed;
@@ -46,8 +72,7 @@ describe("language server: a long sheet answers the region it shows first, then 
 
   /** Opens the sheet with lines first..last on screen, makes `label()` return a number, and reads both answers. */
   async function fixLabelWithLinesShown(first: number, last: number): Promise<{ first: number[]; whole: number[] }> {
-    const uri = await client.open(fileName, text);
-    await client.diagnostics(uri);
+    const { uri } = await openChecked(text);
     await client.visibleLines(uri, first, last);
     const refreshed = client.nextRefresh();
     await client.edit(uri, { line: returned, character: 11 }, { line: returned, character: 14 }, "1");
@@ -71,8 +96,7 @@ describe("language server: a long sheet answers the region it shows first, then 
   });
 
   it("carried findings move with lines inserted above them, and findings in the region are the region's own", async () => {
-    const uri = await client.open(fileName, text);
-    await client.diagnostics(uri);
+    const { uri } = await openChecked(text);
     // Two lines in the middle, the second an error of its own; `late`, far below, moves down by two.
     const at = lineOf(text, "total += g.span * 300;");
     const refreshed = client.nextRefresh();
@@ -87,8 +111,7 @@ describe("language server: a long sheet answers the region it shows first, then 
   });
 
   it("pulls again before the whole check is done start no second whole check: one refresh per edit", async () => {
-    const uri = await client.open(fileName, text);
-    await client.diagnostics(uri);
+    const { uri } = await openChecked(text);
     const before = client.refreshes;
     const refreshed = client.nextRefresh();
     await client.edit(uri, { line: returned, character: 11 }, { line: returned, character: 14 }, "1");
@@ -102,9 +125,9 @@ describe("language server: a long sheet answers the region it shows first, then 
 
   it("a syntax error far from the edit is answered once: syntax is always the whole sheet's, never carried too", async () => {
     const broken = text.replace("  total += g.span * 300;", "  total += (g.span * 300));");
-    const uri = await client.open(fileName, broken);
+    const { uri, whole } = await openChecked(broken);
     const syntax = (diagnostics: Diagnostic[]) => diagnostics.filter((d) => d.range.start.line === lineOf(broken, "g.span * 300"));
-    assert.equal(syntax(await client.diagnostics(uri)).length, 1);
+    assert.equal(syntax(whole).length, 1);
     const refreshed = client.nextRefresh();
     await client.edit(uri, { line: returned, character: 11 }, { line: returned, character: 14 }, "1");
     assert.equal(syntax(await client.diagnostics(uri)).length, 1);
