@@ -75,7 +75,7 @@ export class SheetChecks {
     const text = document.getText();
     if (document.lineCount >= REGION_CHECK_MIN_LINES && this.host.canRefresh()) {
       // Without a whole check to carry from (the sheet just opened, or the mode changed) the first answer is the
-      // region's alone: what is on screen (an editor opens at the top) comes ~5× sooner, the rest with the whole.
+      // region's alone: what is on screen (an editor opens at the top) comes 3–5× sooner, the rest with the whole.
       const base = last?.mode === mode ? last : undefined;
       const shown = this.visibleSpans(uri, document);
       const ranges = base ? [...shown, aroundEdit(document, base.text, text)] : shown.length > 0 ? shown : [firstLines(document)];
