@@ -1,4 +1,5 @@
-// Requests of this server beyond LSP, shared with whoever sends them (the bench). No side effects on import.
+// Requests and notifications of this server beyond LSP, shared with whoever sends them (the extension, the bench).
+// No side effects on import.
 import { NotificationType, RequestType, type Range } from "vscode-languageserver-protocol";
 
 /** Memory and timing of the server process, for `npm run bench`. */
@@ -10,7 +11,7 @@ export interface ServerStats {
   openSheets: number;
   /** The last whole check's own work, wall and CPU time (CPU time hardly moves with the machine's load). */
   lastCheck: CheckCost | undefined;
-  /** The last region check's (a long sheet's first answer after an edit: server/src/regionCheck.ts). */
+  /** The last region check's (a long sheet's first answer after an edit or on open: server/src/regionCheck.ts). */
   lastRegionCheck: CheckCost | undefined;
 }
 
