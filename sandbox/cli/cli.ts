@@ -624,8 +624,8 @@ async function studyCommand(args: string[]): Promise<number> {
     out.write(`uzoncalc: cannot write the study to ${outputDir}: ${whyNotWritten(error)}\n`);
     return 1;
   }
-  const lanes = Math.min(jobs, study.cases.length);
-  const sandbox = await openLocalSandbox(sheetPath, limits, lanes);
+  const running = Math.min(jobs, study.cases.length);
+  const sandbox = await openLocalSandbox(sheetPath, limits, running);
   try {
     const outcome = await runStudy(
       {
@@ -636,7 +636,8 @@ async function studyCommand(args: string[]): Promise<number> {
         ...(values.func !== undefined ? { func: values.func } : {}),
         ...(params !== undefined ? { params } : {}),
       },
-      Array.from({ length: lanes }, () => sandbox),
+      sandbox,
+      running,
       out,
     );
     if (outcome.html !== undefined && outcome.csv !== undefined) process.stdout.write(`${outcome.html}\n${outcome.csv}\n`);

@@ -649,17 +649,15 @@ export class Executor implements SandboxHandlers {
       throw error;
     }
     fs.mkdirSync(outputDir, { recursive: true });
-    const lane: StudySandbox = {
+    const sandbox: StudySandbox = {
       execute: (request) => this.execute(request, context),
       cancel: (request) => this.cancel(request, context),
       inputLog: (sessionId) => this.inputLog(sessionId, context),
     };
     // No terminal to draw progress on: the outcome's own line says how the study went.
-    const outcome = await runStudy(
-      { sheetPath, casesFile: casesPath, study, outputDir },
-      Array.from({ length: request.jobs ?? 1 }, () => lane),
-      { write: () => undefined },
-    );
+    const outcome = await runStudy({ sheetPath, casesFile: casesPath, study, outputDir }, sandbox, request.jobs ?? 1, {
+      write: () => undefined,
+    });
     return {
       status: outcome.code === 0 ? "completed" : "failed",
       ...(outcome.html !== undefined ? { html: outcome.html } : {}),

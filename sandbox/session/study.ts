@@ -90,11 +90,10 @@ export interface StudyOutcome {
 
 /**
  * Runs the study and writes its files; the exit code: 1 if a case failed (or the cases file names unknown inputs),
- * else 0. Each sandbox of `lanes` runs one case at a time: as many cases run at once as there are lanes.
+ * else 0. `jobs` cases run at once in the one sandbox (a pool spreads them over its members).
  */
-export async function runStudy(options: StudyOptions, lanes: readonly StudySandbox[], err: StudyMessages): Promise<StudyOutcome> {
+export async function runStudy(options: StudyOptions, sandbox: StudySandbox, jobs: number, err: StudyMessages): Promise<StudyOutcome> {
   const { cases } = options.study;
-  const jobs = lanes.length;
   const sheetText = fs.readFileSync(options.sheetPath);
   const context: RunContext = {
     options,
@@ -104,7 +103,7 @@ export async function runStudy(options: StudyOptions, lanes: readonly StudySandb
   const startedAt = performance.now();
   const progress = new StudyProgress(cases.length, jobs, err);
   const results: CaseResult[] = [];
-  const runOne = async (sandbox: StudySandbox, index: number) => {
+  const runOne = async (index: number) => {
     const { result, report } = await runCase(context, sandbox, cases[index]!);
     results[index] = result;
     if (index === 0 && result.unknownColumns.length > 0) return;
@@ -117,7 +116,7 @@ export async function runStudy(options: StudyOptions, lanes: readonly StudySandb
   };
   // The first case runs alone: it warms the sheet's bundle for the others, and a column naming a field its window
   // does not have is wrong in every case, so it stops the study here rather than fail every row.
-  await runOne(lanes[0]!, 0);
+  await runOne(0);
   if (results[0]!.unknownColumns.length > 0) {
     progress.clear();
     for (const message of results[0]!.unknownColumns) err.write(`uzoncalc: ${options.casesFile}: unknown column ${message}\n`);
@@ -131,8 +130,8 @@ export async function runStudy(options: StudyOptions, lanes: readonly StudySandb
   }
   let next = 1;
   await Promise.all(
-    lanes.map(async (sandbox) => {
-      while (next < cases.length) await runOne(sandbox, next++);
+    Array.from({ length: jobs }, async () => {
+      while (next < cases.length) await runOne(next++);
     }),
   );
   progress.clear();
