@@ -5,6 +5,7 @@
 // at once, and the client is asked to pull again (workspace/diagnostic/refresh); that pull is answered from it.
 import type { Range } from "vscode-languageserver";
 import type { TextDocument } from "vscode-languageserver-textdocument";
+import type { TextChangeRange } from "typescript";
 import { CheckCancelledError, type CancellationSignal, type SheetDiagnostic, type TypeCheckMode } from "./diagnostic";
 import { textChangeRange } from "./sheetFiles";
 import { allFindings, type SheetCheck, type SheetWorkspace, type SourceSpan } from "./sheetWorkspace";
@@ -78,11 +79,12 @@ export class SheetChecks {
       // region's alone: what is on screen (an editor opens at the top) comes 3–5× sooner, the rest with the whole.
       const base = last?.mode === mode ? last : undefined;
       const shown = this.visibleSpans(uri, document);
-      const ranges = base ? [...shown, aroundEdit(document, base.text, text)] : shown.length > 0 ? shown : [firstLines(document)];
+      const edit = base && textChangeRange(base.text, text);
+      const ranges = edit ? [...shown, aroundEdit(document, edit)] : shown.length > 0 ? shown : [firstLines(document)];
       const region = await this.host.workspace().checkRegion(fileName, mode, ranges, signal);
       if (region) {
         this.scheduleWholeCheck(uri, fileName, document.version, mode);
-        const carried = base ? carryOver(base.text, base.check.found, text, region.spans) : [];
+        const carried = base && edit ? carryOver(base.check.found, edit, region.spans) : [];
         return allFindings({ sheetWide: region.sheetWide, found: [...region.found, ...carried] });
       }
     }
@@ -147,8 +149,7 @@ function firstLines(document: TextDocument): SourceSpan {
 }
 
 /** The edited lines and a screen's worth around them, in the new text. */
-function aroundEdit(document: TextDocument, before: string, after: string): SourceSpan {
-  const change = textChangeRange(before, after);
+function aroundEdit(document: TextDocument, change: TextChangeRange): SourceSpan {
   const first = document.positionAt(change.span.start).line;
   const last = document.positionAt(change.span.start + change.newLength).line;
   return {
@@ -159,10 +160,10 @@ function aroundEdit(document: TextDocument, before: string, after: string): Sour
 
 /**
  * The last whole check's findings that still hold as far as anyone can tell without checking: those outside the
- * edit, moved by it, and outside what the region check has just covered (its own findings replace those).
+ * edit (`change`: from the checked text to the text now), moved by it, and outside what the region check has just
+ * covered (its own findings replace those).
  */
-function carryOver(before: string, found: readonly SheetDiagnostic[], after: string, checked: readonly SourceSpan[]): SheetDiagnostic[] {
-  const change = textChangeRange(before, after);
+function carryOver(found: readonly SheetDiagnostic[], change: TextChangeRange, checked: readonly SourceSpan[]): SheetDiagnostic[] {
   const editStart = change.span.start;
   const editEnd = editStart + change.span.length;
   const shift = change.newLength - change.span.length;
