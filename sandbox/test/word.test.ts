@@ -148,7 +148,8 @@ describe("uzoncalc run --docx: the report as Word, equations as Office Math", fu
     }
     const svg = Buffer.from(parts.get(svgs[0]!)!).toString("utf8");
     assert.ok(svg.startsWith("<svg") && !svg.includes("currentColor"), "the report's SVG with its colours made explicit");
-    const lines = documentLines(docxPart(beam, "word/document.xml"));
+    const documentXml = docxPart(beam, "word/document.xml");
+    const lines = documentLines(documentXml);
     assert.ok(
       lines.some((line) => line.startsWith("[picture Bending moment along the span")),
       "described by its label",
@@ -157,7 +158,7 @@ describe("uzoncalc run --docx: the report as Word, equations as Office Math", fu
       lines.some((line) => line.startsWith("[Caption] Figure 1 Bending moment")),
       "captioned and numbered",
     );
-    assert.match(docxPart(beam, "word/document.xml"), /svgBlip/, "Word draws the SVG itself");
+    assert.match(documentXml, /svgBlip/, "Word draws the SVG itself");
   });
 
   it("sets the paper from --paper, and says what it cannot do", async () => {
