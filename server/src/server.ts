@@ -458,7 +458,20 @@ function definitionAnswer(document: TextDocument, found: FieldDefinition): Locat
   ];
 }
 
-connection.onNotification(VisibleRangesNotification, ({ uri, ranges }) => checks.setVisibleRanges(uri, ranges));
+connection.onNotification(VisibleRangesNotification, (params: unknown) => {
+  // Read at every long sheet's pull: a malformed notification is named and dropped, never kept to fail a check later.
+  const ranges = isRecord(params) && Array.isArray(params.ranges) ? params.ranges : undefined;
+  if (!isRecord(params) || typeof params.uri !== "string" || !ranges?.every(isLineRange)) {
+    connection.console.error(`uzoncalc/visibleRanges ignored: expected { uri: string, ranges: Range[] }, got ${JSON.stringify(params)}`);
+    return;
+  }
+  checks.setVisibleRanges(params.uri, ranges);
+});
+
+function isLineRange(value: unknown): value is Range {
+  const line = (position: unknown) => isRecord(position) && Number.isInteger(position.line) && (position.line as number) >= 0;
+  return isRecord(value) && line(value.start) && line(value.end);
+}
 
 connection.onRequest(ServerStatsRequest, (params): ServerStats => {
   // Measure what is live, not what awaits collection.

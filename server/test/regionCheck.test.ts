@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Diagnostic } from "vscode-languageserver-protocol/node";
 import { longSheet, lineOf } from "./support/longSheet";
+import { VisibleRangesNotification } from "../src/customRequests";
 import { TestClient } from "./support/lspClient";
 
 const errorLines = (diagnostics: Diagnostic[]) => diagnostics.map((d) => d.range.start.line).sort((a, b) => a - b);
@@ -93,6 +94,21 @@ describe("language server: a long sheet answers the region it shows first, then 
     const answers = await fixLabelWithLinesShown(0, 40);
     assert.deepEqual(answers.first, [shown, late], "the top is checked afresh; `shown` is carried");
     assert.deepEqual(answers.whole, [late]);
+  });
+
+  it("a malformed uzoncalc/visibleRanges is named in the log and dropped; checks go on as without it", async () => {
+    const { uri } = await openChecked(text);
+    await client.connection.sendNotification(VisibleRangesNotification.method, { uri, ranges: "lines 10 to 20" });
+    const refreshed = client.nextRefresh();
+    await client.edit(uri, { line: returned, character: 11 }, { line: returned, character: 14 }, "1");
+    assert.deepEqual(errorLines(await client.diagnostics(uri)), [top, shown, late], "the edit's region, the rest carried");
+    await refreshed;
+    assert.deepEqual(errorLines(await client.diagnostics(uri)), [late]);
+    assert.ok(
+      client.logs.some((line) => line.includes("uzoncalc/visibleRanges ignored")),
+      client.logs.join("\n"),
+    );
+    await client.close(uri);
   });
 
   it("carried findings move with lines inserted above them, and findings in the region are the region's own", async () => {
