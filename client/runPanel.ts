@@ -7,7 +7,14 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { Refusal } from "../protocol/refusal";
 import type { SheetError, TraceEntry } from "../protocol/rpc";
-import { isFromWebviewMessage, type FromWebviewMessage, type PanelState, type RunState, type ToWebviewMessage } from "../protocol/webview";
+import {
+  isFromWebviewMessage,
+  type FromWebviewMessage,
+  type PanelState,
+  type RunState,
+  type ToWebviewMessage,
+  type WebviewLoad,
+} from "../protocol/webview";
 import { RunDriver, type AnsweredWindow, type StepResult } from "../sandbox/connect/runDriver";
 import type { SandboxManager } from "./sandbox";
 import type { SavedRun, SavedRuns } from "./savedRuns";
@@ -41,6 +48,8 @@ export class RunPanel implements vscode.Disposable {
   private disposed = false;
   /** When the panel was created, until its webview first says it is ready: the cold-start figure in the log. */
   private readonly createdAt = performance.now();
+  /** The same moment on the wall clock, to place the webview document's start (its own clock) against it. */
+  private readonly createdAtWall = Date.now();
   private webviewReady = false;
   /** The window is reloading (the extension is deactivated): the panel stays, and so does its run. */
   private detached = false;
@@ -274,7 +283,7 @@ export class RunPanel implements vscode.Disposable {
         if (!this.webviewReady) {
           this.webviewReady = true;
           this.log?.info(
-            `run panel for ${this.state.sheet}: webview ready ${(performance.now() - this.createdAt).toFixed(0)} ms after it was created`,
+            `run panel for ${this.state.sheet}: webview ready ${(performance.now() - this.createdAt).toFixed(0)} ms after it was created${loadBreakdown(message.load, this.createdAtWall)}`,
           );
         }
         if (this.state.inputSets === undefined) this.refreshInputSets();
@@ -557,4 +566,16 @@ function inlineAssets(extensionPath: string): { js: string; css: string } | null
     inlined = null;
   }
   return inlined;
+}
+
+/**
+ * Where a webview's load went, for the log: its document started (in the workbench's webview host), its script
+ * began (after the document and stylesheet parsed), and the script was done. The document's start is placed
+ * against the panel's creation only when the two clocks agree (a remote browser's clock may not).
+ */
+function loadBreakdown(load: WebviewLoad | undefined, createdAtWall: number): string {
+  if (!load) return "";
+  const documentAfter = load.documentStartedAt - createdAtWall;
+  const placed = documentAfter >= 0 && documentAfter < 60_000 ? `document started after ${documentAfter} ms, ` : "";
+  return ` (${placed}script began ${load.scriptStartMs} ms into the document, ran ${load.readyMs - load.scriptStartMs} ms)`;
 }

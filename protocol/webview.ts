@@ -32,9 +32,21 @@ export type ToWebviewMessage =
   /** Something the user should read that is not the run's state: a submit that was not sent, and why. */
   | { type: "notice"; message: string };
 
+/**
+ * How the panel's document loaded, in ms from its own start (performance.timeOrigin): where a first run's wait
+ * in the webview went. `documentStartedAt` is that start on the webview's clock (epoch ms).
+ */
+export interface WebviewLoad {
+  /** The panel's script began to run (the document and its inline stylesheet parsed before it). */
+  scriptStartMs: number;
+  /** The script had built the page and sent "ready". */
+  readyMs: number;
+  documentStartedAt: number;
+}
+
 export type FromWebviewMessage =
   /** The panel's script has loaded (again, after being hidden and shown) and wants the current state. */
-  | { type: "ready" }
+  | { type: "ready"; load?: WebviewLoad }
   /** Values for the window `window`, shown by the answer with `ui_steps`: refused if the run waits elsewhere. */
   | { type: "submit"; window: string; ui_steps: number; values: Record<string, unknown> }
   | { type: "cancel" }
@@ -78,11 +90,20 @@ export interface PanelState {
   inputSet?: string | null;
 }
 
+function isWebviewLoad(value: unknown): value is WebviewLoad {
+  if (typeof value !== "object" || value === null) return false;
+  const { scriptStartMs, readyMs, documentStartedAt } = value as Record<string, unknown>;
+  return [scriptStartMs, readyMs, documentStartedAt].every((n) => typeof n === "number" && Number.isFinite(n) && n >= 0);
+}
+
 export function isFromWebviewMessage(value: unknown): value is FromWebviewMessage {
   if (typeof value !== "object" || value === null) return false;
   const type = (value as { type?: unknown }).type;
   switch (type) {
-    case "ready":
+    case "ready": {
+      const load = (value as { load?: unknown }).load;
+      return load === undefined || isWebviewLoad(load);
+    }
     case "cancel":
     case "rerun":
     case "export":

@@ -3,6 +3,7 @@
 // to the extension only through the typed message unions. State lives in vscode.setState, so hiding the panel
 // loses nothing.
 
+import { scriptStartedAt } from "./loadTiming";
 import "@vscode-elements/elements/dist/vscode-button/index.js";
 import "@vscode-elements/elements/dist/vscode-checkbox/index.js";
 import "@vscode-elements/elements/dist/vscode-option/index.js";
@@ -400,4 +401,11 @@ window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
 
 // Restore what the panel showed before it was hidden, then ask the extension for the current state.
 renderAll();
-vscode.postMessage({ type: "ready" });
+vscode.postMessage({
+  type: "ready",
+  load: {
+    scriptStartMs: Math.round(scriptStartedAt),
+    readyMs: Math.round(performance.now()),
+    documentStartedAt: Math.round(performance.timeOrigin),
+  },
+});
