@@ -31,6 +31,7 @@ import { SheetChecks } from "./regionCheck";
 import { isSheetFile } from "./sheetSyntax";
 import { loadTypeScriptLibs } from "./typescriptLibs";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import { INPUT_SET_GLOB, inputSetsOfSheet, isInputSetFileName } from "../../protocol/limits";
 import * as path from "node:path";
 import {
@@ -54,6 +55,23 @@ interface DiagnosticData {
   fix?: { title: string; newText: string; range?: Range };
 }
 
+// Checking is background work: it must not slow down what the user is waiting for. When a window opens, the checker's
+// warm-up (about 1.5 s of CPU for TypeScript's lib files) runs at the same time as the editor's own start-up, the run
+// panel's webview and the sandbox's first step. On two cores, that made the first Run Calc's form late by about
+// a second (issue 15 item 6). On an idle machine, below-normal priority changes nothing. It is set once: a process
+// may not raise its own priority again.
+try {
+  os.setPriority(os.constants.priority.PRIORITY_BELOW_NORMAL);
+} catch {
+  // Not allowed here (some containers): checks run as before.
+}
+function belowNormal(): boolean {
+  try {
+    return os.getPriority() >= os.constants.priority.PRIORITY_BELOW_NORMAL;
+  } catch {
+    return false;
+  }
+}
 // TypeScript and its lib files load now, at start: the first diagnostic request should not pay for them.
 const libs = loadTypeScriptLibs();
 const connection = createConnection(ProposedFeatures.all);
@@ -112,7 +130,9 @@ connection.onInitialized(() => {
   setImmediate(() => {
     try {
       warmUpMs = workspace.warmUp();
-      connection.console.log(`UzonCalc checker ready (TypeScript lib files parsed, checker warm) in ${Math.round(warmUpMs)} ms`);
+      connection.console.log(
+        `UzonCalc checker ready (TypeScript lib files parsed, checker warm) in ${Math.round(warmUpMs)} ms${belowNormal() ? ", below normal priority" : ""}`,
+      );
     } catch (error) {
       connection.console.error(`warm-up failed (checks still run, the first one slower): ${describeError(error)}`);
     }

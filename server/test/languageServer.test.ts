@@ -3,6 +3,7 @@
 // definition, quick fixes, settings, cancellation and both transports.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import {
   CancellationTokenSource,
@@ -371,5 +372,14 @@ describe("language server: dist/server.js over LSP", function () {
     } finally {
       await ipc.stop();
     }
+  });
+
+  it("runs below normal priority, so its checks yield the CPU to the editor and to runs", () => {
+    // The stdio client's server: it set its priority before loading TypeScript, and says so once warm.
+    assert.equal(os.getPriority(client.pid), os.constants.priority.PRIORITY_BELOW_NORMAL);
+    assert.ok(
+      client.logs.some((line) => /checker ready .*below normal priority/.test(line)),
+      `the warm-up's log line names the priority: ${client.logs.join(" | ")}`,
+    );
   });
 });
