@@ -34,6 +34,11 @@ const SEED_DIR = process.env.UZC_SEED_DIR;
  * printed beside it.
  */
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 10);
+/**
+ * Rounds of ours and the seed's at each level (BENCH_SERVICE_ROUNDS; 3 with the seed, else 1): the ratios printed
+ * are their medians. One round's ratio ranged 1.7-3.0 at render off, 10 clients, on this machine.
+ */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_SERVICE_ROUNDS ?? (SEED_DIR ? 3 : 1)));
 const PYTHON = process.env.UZC_PYTHON ?? "/usr/bin/python3";
 
 interface Started {
@@ -123,6 +128,14 @@ async function startOriginal(port: number): Promise<Started> {
   return startPinned([PYTHON, path.join(__dirname, "original", "serve.py"), String(port)], /listening (\d+)/);
 }
 
+/** A service measured: how it starts, how a client talks to it, and whose CPU "CPU per request" counts. */
+interface Contender {
+  label: string;
+  start: () => Promise<Started>;
+  protocol: Protocol;
+  cpuLabel: string;
+}
+
 /** How a client walks one session of the three-window sheet: the first request, then one per window. */
 interface Protocol {
   open(url: string): Promise<Answer>;
@@ -184,57 +197,88 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   row("service start to listening (permission re-exec + member probe), median", fmt(summarize(cold).median));
-  const results = new Map<string, number>();
   // A fresh service for every load level: what earlier levels left behind (up to 2 000 finished sessions and
   // their reports) would otherwise weigh on the later ones, and the second level measured would look slower
   // whichever it was (measured: render on, 64 then 10 clients as much as 10 then 64).
   // Ours: the service process alone, its sheet members not counted (issue 15 item 3: the service's overhead).
   // The seed's: its one process, sheets included.
-  const measure = async (label: string, start: () => Promise<Started>, protocol: Protocol, cpuLabel = "the service process only") => {
-    for (const clients of [10, 64]) {
-      const service = await start();
-      try {
-        const { steps, seconds, latencies, windowCpuMs, perSecond } = await closedLoop(
-          service.url,
-          protocol,
-          clients,
-          WARMUP_S,
-          5,
-          service.pid,
-        );
-        const s = summarize(latencies);
-        results.set(`${label}, ${clients}`, steps / seconds);
-        results.set(`${label}, ${clients}, p99`, s.p99);
-        row(`${label}, ${clients} clients: steps/s (every request is a step)`, `${Math.round(steps / seconds)}`);
-        row(`${label}, ${clients} clients: p50 / p99`, `${fmt(s.median)} / ${fmt(s.p99)}`);
-        row(`${label}, ${clients} clients: CPU per request, ${cpuLabel}`, fmt(windowCpuMs / steps));
-        row(`${label}, ${clients} clients: steps/s in each second from the start`, perSecond.join(" "));
-      } finally {
-        service.stop();
-        await new Promise((r) => setTimeout(r, 300));
-      }
+  const measure = async (contender: Contender, clients: number, round: string): Promise<{ stepsPerSecond: number; p99: number }> => {
+    const service = await contender.start();
+    try {
+      const { steps, seconds, latencies, windowCpuMs, perSecond } = await closedLoop(
+        service.url,
+        contender.protocol,
+        clients,
+        WARMUP_S,
+        5,
+        service.pid,
+      );
+      const s = summarize(latencies);
+      const label = `${contender.label}, ${clients} clients${round}`;
+      row(`${label}: steps/s (every request is a step)`, `${Math.round(steps / seconds)}`);
+      row(`${label}: p50 / p99`, `${fmt(s.median)} / ${fmt(s.p99)}`);
+      row(`${label}: CPU per request, ${contender.cpuLabel}`, fmt(windowCpuMs / steps));
+      row(`${label}: steps/s in each second from the start`, perSecond.join(" "));
+      return { stepsPerSecond: steps / seconds, p99: s.p99 };
+    } finally {
+      service.stop();
+      await new Promise((r) => setTimeout(r, 300));
     }
   };
-  await measure("render off", startServe, ours(RENDER_OFF_SHEET));
-  await measure("render on", startServe, ours(path.join(SHEETS, "hundred.calc.ts")));
-  await measure("bare node:http, no sandbox (the floor under CPU per request)", startBare, ours(RENDER_OFF_SHEET), "its one process");
-  if (SEED_DIR) {
-    const modes = ["render off", "render on"] as const;
+  const modes = ["render off", "render on"] as const;
+  let port = 39_000 + (process.pid % 1000);
+  const seed = (mode: (typeof modes)[number]): Contender | undefined => {
+    if (!SEED_DIR) return undefined;
+    const render = mode === "render on";
+    const script = path.join(PLAIN, `hundred-${render ? "rendered" : "hidden"}.py`);
+    writePythonSheet(path.join(SHEETS, "hundred.calc.ts"), script, render);
     // The seed always instruments: its render off is its own hide().
-    const seedLabel = (mode: (typeof modes)[number]) => `the seed's Python sandbox, ${mode}${mode === "render off" ? " (hide())" : ""}`;
-    let port = 39_000 + (process.pid % 1000);
-    for (const mode of modes) {
-      const render = mode === "render on";
-      const script = path.join(PLAIN, `hundred-${render ? "rendered" : "hidden"}.py`);
-      writePythonSheet(path.join(SHEETS, "hundred.calc.ts"), script, render);
-      await measure(seedLabel(mode), () => startOriginal(port++), original(script), "whole process");
-    }
-    console.log("Ratios to the seed's Python sandbox (same sheet, same harness, one core each; ours / theirs)");
-    for (const mode of modes)
-      for (const clients of [10, 64]) {
-        const ratio = (key: string) => results.get(`${mode}, ${clients}${key}`)! / results.get(`${seedLabel(mode)}, ${clients}${key}`)!;
-        row(`${mode}, ${clients} clients: steps/s · p99`, `${ratio("").toFixed(2)}× · ${ratio(", p99").toFixed(2)}×`);
+    const label = `the seed's Python sandbox, ${mode}${render ? "" : " (hide())"}`;
+    return { label, start: () => startOriginal(port++), protocol: original(script), cpuLabel: "whole process" };
+  };
+  // Ours and the seed's back to back at each level (whoever went first goes second in the next round), so the
+  // ratio compares minutes of the same machine: measured one after the other, minutes apart, they drifted.
+  const ratios: { level: string; steps: number[]; p99: number[] }[] = [];
+  for (const mode of modes) {
+    const sheet = mode === "render on" ? path.join(SHEETS, "hundred.calc.ts") : RENDER_OFF_SHEET;
+    const ourService: Contender = { label: mode, start: startServe, protocol: ours(sheet), cpuLabel: "the service process only" };
+    const theirs = seed(mode);
+    for (const clients of [10, 64]) {
+      const level = { level: `${mode}, ${clients} clients`, steps: [] as number[], p99: [] as number[] };
+      for (let r = 0; r < ROUNDS; r++) {
+        const round = ROUNDS > 1 ? ` (round ${r + 1})` : "";
+        if (!theirs) {
+          await measure(ourService, clients, round);
+          continue;
+        }
+        const [first, second] = r % 2 === 0 ? [ourService, theirs] : [theirs, ourService];
+        const a = await measure(first, clients, round);
+        const b = await measure(second, clients, round);
+        const [mine, seeds] = first === ourService ? [a, b] : [b, a];
+        level.steps.push(mine.stepsPerSecond / seeds.stepsPerSecond);
+        level.p99.push(mine.p99 / seeds.p99);
       }
+      ratios.push(level);
+    }
+  }
+  for (const clients of [10, 64])
+    await measure(
+      {
+        label: "bare node:http, no sandbox (the floor under CPU per request)",
+        start: startBare,
+        protocol: ours(RENDER_OFF_SHEET),
+        cpuLabel: "its one process",
+      },
+      clients,
+      "",
+    );
+  if (SEED_DIR) {
+    console.log(
+      `Ratios to the seed's Python sandbox (same sheet, same harness, one core each; ours / theirs${ROUNDS > 1 ? `; median of ${ROUNDS} rounds, each round's in brackets` : ""})`,
+    );
+    const shown = (values: number[]) =>
+      `${summarize(values).median.toFixed(2)}×${values.length > 1 ? ` [${values.map((v) => v.toFixed(2)).join(" ")}]` : ""}`;
+    for (const { level, steps, p99 } of ratios) row(`${level}: steps/s · p99`, `${shown(steps)} · ${shown(p99)}`);
   } else {
     console.log("  (set UZC_SEED_DIR to a UzonCalc checkout to measure the seed's Python sandbox beside it: bench/original/serve.py)");
   }
