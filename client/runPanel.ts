@@ -51,6 +51,8 @@ export class RunPanel implements vscode.Disposable {
   /** The same moment on the wall clock, to place the webview document's start (its own clock) against it. */
   private readonly createdAtWall = Date.now();
   private webviewReady = false;
+  /** When the current run was asked for (wall clock), until its first window is on screen: a figure for the log. */
+  private firstWindowAskedAt: number | undefined;
   /** The window is reloading (the extension is deactivated): the panel stays, and so does its run. */
   private detached = false;
   /** The saved run this panel picked up after a window reload, until its next answer. */
@@ -247,6 +249,7 @@ export class RunPanel implements vscode.Disposable {
     this.events.onTrace(this.sheet, [], true);
     try {
       const requested = performance.now();
+      this.firstWindowAskedAt = Date.now();
       // The panel shows values beside the code: it asks for the trace.
       const result = await driver.start({
         ...this.sandbox.sheetRequest(this.sheet.fsPath),
@@ -289,6 +292,18 @@ export class RunPanel implements vscode.Disposable {
         if (this.state.inputSets === undefined) this.refreshInputSets();
         this.post({ type: "restore", state: this.snapshot, ...(this.funcName ? { funcName: this.funcName } : {}) });
         return;
+      case "windowShown": {
+        const askedAt = this.firstWindowAskedAt;
+        if (askedAt === undefined) return;
+        this.firstWindowAskedAt = undefined;
+        // The webview's clock: placed against ours only when the two agree (a remote browser's may not).
+        const after = message.at - askedAt;
+        if (after >= 0 && after < 600_000)
+          this.log?.info(
+            `run ${this.state.sheet}: its first window (${message.window}) on screen ${after} ms after the run was asked for, at ${new Date(message.at).toISOString()}`,
+          );
+        return;
+      }
       case "submit":
         await this.submit(message.values, { window: message.window, ui_steps: message.ui_steps });
         return;
@@ -490,6 +505,8 @@ export class RunPanel implements vscode.Disposable {
   }
 
   private setState(state: RunState, detail?: string, stepMs?: number): void {
+    // A run that ended before asking anything has no first window to time.
+    if (state !== "starting" && state !== "running" && state !== "waiting") this.firstWindowAskedAt = undefined;
     this.state.state = state;
     if (detail === undefined) delete this.state.detail;
     else this.state.detail = detail;

@@ -47,6 +47,11 @@ export interface WebviewLoad {
 export type FromWebviewMessage =
   /** The panel's script has loaded (again, after being hidden and shown) and wants the current state. */
   | { type: "ready"; load?: WebviewLoad }
+  /**
+   * A window's form was built and painted: `at` is when, on the webview's clock (epoch ms). The extension logs a
+   * run's first, the moment its user could start typing.
+   */
+  | { type: "windowShown"; window: string; at: number }
   /** Values for the window `window`, shown by the answer with `ui_steps`: refused if the run waits elsewhere. */
   | { type: "submit"; window: string; ui_steps: number; values: Record<string, unknown> }
   | { type: "cancel" }
@@ -124,6 +129,10 @@ export function isFromWebviewMessage(value: unknown): value is FromWebviewMessag
         typeof window === "string" &&
         typeof ui_steps === "number"
       );
+    }
+    case "windowShown": {
+      const { window, at } = value as { window?: unknown; at?: unknown };
+      return typeof window === "string" && typeof at === "number" && Number.isFinite(at) && at >= 0;
     }
     case "reveal": {
       const { line, column } = value as { line?: unknown; column?: unknown };

@@ -212,6 +212,12 @@ function renderForm(): void {
   if (window) formElement.dataset.window = window.id;
   else delete formElement.dataset.window;
   if (!window) return;
+  // After the next frame is painted: when the user can see the form.
+  requestAnimationFrame(() =>
+    setTimeout(() =>
+      vscode.postMessage({ type: "windowShown", window: window.id, at: Math.round(performance.timeOrigin + performance.now()) }),
+    ),
+  );
   formElement.append(textElement("h2", "", window.title));
   if (window.caption) formElement.append(textElement("p", "uzc-caption", window.caption));
   for (const field of window.fields) {

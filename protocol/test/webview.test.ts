@@ -14,6 +14,7 @@ describe("isFromWebviewMessage", () => {
       { type: "runWith", set: null },
       { type: "runWith", set: "wide" },
       { type: "reveal", line: 3, column: 1 },
+      { type: "windowShown", window: "geometry", at: 1796603738182 },
     ]) {
       assert.ok(isFromWebviewMessage(message), JSON.stringify(message));
     }
@@ -31,6 +32,8 @@ describe("isFromWebviewMessage", () => {
       { type: "submit", window: "geometry", ui_steps: 1, values: ["6"] },
       { type: "runWith", set: 3 },
       { type: "reveal", line: "3", column: 1 },
+      { type: "windowShown", window: "geometry" },
+      { type: "windowShown", window: 3, at: 1796603738182 },
     ]) {
       assert.ok(!isFromWebviewMessage(message), JSON.stringify(message));
     }
