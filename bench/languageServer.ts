@@ -98,26 +98,12 @@ interface FirstCheck {
   whole: number;
 }
 
-/**
- * Opens a sheet and pulls its diagnostics; for a long sheet, also the whole answer that follows the server's refresh.
- * `regionBefore`: the server's last region check before (asked beforehand by the caller: on a server just started
- * that request would wait for the start-up warm-up outside the timing).
- */
+/** Opens a sheet and times its first and whole diagnostics (TestClient.openAndPull); the generated sheets have none. */
 async function openAndCheck(client: TestClient, fileName: string, text: string, regionBefore: CheckCost | undefined): Promise<FirstCheck> {
-  const uri = client.uriOf(fileName);
-  const refreshed = client.nextRefresh();
-  const started = performance.now();
-  await client.open(fileName, text);
-  const diagnostics = await client.diagnostics(uri);
-  const first = performance.now() - started;
-  if ((await client.stats()).lastRegionCheck === regionBefore) {
-    if (diagnostics.length > 0) throw new Error(`the generated sheet has diagnostics: ${diagnostics[0]!.message}`);
-    return { first, whole: first };
-  }
-  await refreshed;
-  const whole = await client.diagnostics(uri);
-  if (whole.length > 0) throw new Error(`the generated sheet has diagnostics: ${whole[0]!.message}`);
-  return { first, whole: performance.now() - started };
+  const opened = await client.openAndPull(fileName, text, regionBefore);
+  const found = [...opened.first, ...opened.whole];
+  if (found.length > 0) throw new Error(`the generated sheet has diagnostics: ${found[0]!.message}`);
+  return { first: opened.firstMs, whole: opened.wholeMs };
 }
 
 async function firstChecks(fileName: string, text: string): Promise<{ cold: FirstCheck[]; warm: FirstCheck[]; ready: number[] }> {

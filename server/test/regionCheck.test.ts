@@ -27,17 +27,9 @@ describe("language server: a long sheet answers the region it shows first, then 
 
   /** Opens a long sheet and reads its whole answer, the one that follows the first (the top screen's). */
   async function openChecked(sheet: string): Promise<{ uri: string; whole: Diagnostic[] }> {
-    const regionBefore = (await client.stats()).lastRegionCheck;
-    const refreshed = client.nextRefresh();
-    const uri = await client.open(fileName, sheet);
-    await client.diagnostics(uri);
-    assert.notDeepEqual(
-      (await client.stats()).lastRegionCheck,
-      regionBefore,
-      "a long sheet just opened is answered by a region check first",
-    );
-    await refreshed;
-    return { uri, whole: await client.diagnostics(uri) };
+    const opened = await client.openAndPull(fileName, sheet, (await client.stats()).lastRegionCheck);
+    assert.ok(opened.regionFirst, "a long sheet just opened is answered by a region check first");
+    return { uri: opened.uri, whole: opened.whole };
   }
 
   it("a long sheet just opened: the first answer is the top screen's, the whole sheet's follows", async () => {

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
+import { isDeepStrictEqual } from "node:util";
 import {
   CodeActionRequest,
   CompletionRequest,
@@ -38,7 +39,7 @@ import {
   type Position,
   type ProtocolConnection,
 } from "vscode-languageserver-protocol/node";
-import { ServerStatsRequest, VisibleRangesNotification, type ServerStats } from "../../src/customRequests";
+import { ServerStatsRequest, VisibleRangesNotification, type CheckCost, type ServerStats } from "../../src/customRequests";
 
 export const SERVER = path.join(__dirname, "..", "..", "..", "dist", "server.js");
 
@@ -50,6 +51,17 @@ export interface ClientOptions {
   nodeArgs?: string[];
   /** Whether this client pulls again when the server asks (workspace/diagnostic/refresh); VS Code does. */
   refreshSupport?: boolean;
+}
+
+/** A sheet just opened and its diagnostics: the first answer, and the whole sheet's (the same below 500 lines). */
+export interface OpenedSheet {
+  uri: string;
+  first: Diagnostic[];
+  firstMs: number;
+  /** The first answer came from a region check, and the whole one after the server's refresh. */
+  regionFirst: boolean;
+  whole: Diagnostic[];
+  wholeMs: number;
 }
 
 export class TestClient {
@@ -158,6 +170,25 @@ export class TestClient {
   /** Resolves when the server next asks the client to pull diagnostics again. */
   nextRefresh(): Promise<void> {
     return new Promise((resolve) => this.refreshWaiters.push(resolve));
+  }
+
+  /**
+   * Opens a sheet and pulls its diagnostics; when that first answer came from a region check (a long sheet:
+   * server/src/regionCheck.ts), also the whole sheet's answer that follows the server's refresh, else the first is
+   * the whole. Times are from the open. `regionBefore`: the server's last region check before the open, asked by the
+   * caller beforehand (on a server just started, that request would wait for the warm-up).
+   */
+  async openAndPull(fileName: string, text: string, regionBefore: CheckCost | undefined): Promise<OpenedSheet> {
+    const refreshed = this.nextRefresh();
+    const started = performance.now();
+    const uri = await this.open(fileName, text);
+    const first = await this.diagnostics(uri);
+    const firstMs = performance.now() - started;
+    const regionFirst = !isDeepStrictEqual((await this.stats()).lastRegionCheck, regionBefore);
+    if (!regionFirst) return { uri, first, firstMs, regionFirst, whole: first, wholeMs: firstMs };
+    await refreshed;
+    const whole = await this.diagnostics(uri);
+    return { uri, first, firstMs, regionFirst, whole, wholeMs: performance.now() - started };
   }
 
   /** What the editor shows of a sheet, as the extension reports it (`uzoncalc/visibleRanges`), in lines. */
