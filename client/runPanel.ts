@@ -48,8 +48,6 @@ export class RunPanel implements vscode.Disposable {
   private disposed = false;
   /** When the panel was created, until its webview first says it is ready: the cold-start figure in the log. */
   private readonly createdAt = performance.now();
-  /** The same moment on the wall clock, to place the webview document's start (its own clock) against it. */
-  private readonly createdAtWall = Date.now();
   private webviewReady = false;
   /** When the current run was asked for (wall clock), until its first window is on screen: a figure for the log. */
   private firstWindowAskedAt: number | undefined;
@@ -286,7 +284,7 @@ export class RunPanel implements vscode.Disposable {
         if (!this.webviewReady) {
           this.webviewReady = true;
           this.log?.info(
-            `run panel for ${this.state.sheet}: webview ready ${(performance.now() - this.createdAt).toFixed(0)} ms after it was created${loadBreakdown(message.load, this.createdAtWall)}`,
+            `run panel for ${this.state.sheet}: webview ready ${(performance.now() - this.createdAt).toFixed(0)} ms after it was created${loadBreakdown(message.load, performance.timeOrigin + this.createdAt)}`,
           );
         }
         if (this.state.inputSets === undefined) this.refreshInputSets();
@@ -592,7 +590,7 @@ function inlineAssets(extensionPath: string): { js: string; css: string } | null
  */
 function loadBreakdown(load: WebviewLoad | undefined, createdAtWall: number): string {
   if (!load) return "";
-  const documentAfter = load.documentStartedAt - createdAtWall;
+  const documentAfter = Math.round(load.documentStartedAt - createdAtWall);
   const placed = documentAfter >= 0 && documentAfter < 60_000 ? `document started after ${documentAfter} ms, ` : "";
   return ` (${placed}script began ${load.scriptStartMs} ms into the document, ran ${load.readyMs - load.scriptStartMs} ms)`;
 }
