@@ -16,14 +16,16 @@ const started = performance.now();
 const nodeBundle = { absWorkingDir: root, bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "warning" };
 const realmRuntime = buildRealmRuntimeSync();
 
-/** Node entries: the extension, the CLI, the local sandbox child and the sheet member. */
+/** Node entries: the extension, the CLI, the local sandbox child, the sheet member and the bundles loaded on demand. */
 const nodeEntries = [
   { in: "client/extension.ts", out: "extension" },
   { in: "sandbox/cli/cli.ts", out: "cli", banner: "#!/usr/bin/env node" },
   { in: "sandbox/engine/worker/realmWorker.ts", out: "sandbox-worker" },
   { in: "sandbox/service/localChild.ts", out: "sandbox" },
-  // The Word export, loaded only when asked for (sandbox/connect/wordExport.ts), by the extension and the CLI.
+  // Loaded only when needed (sandbox/ownBundle.ts): the Word export, by the extension and the CLI when asked for;
+  // the figures' drawing, by the sandbox when a report has a figure.
   { in: "sandbox/connect/wordReport.ts", out: "word" },
+  { in: "sandbox/session/plots.ts", out: "plots" },
 ];
 
 /**

@@ -35,12 +35,12 @@ import { errorOutcome } from "../engine/sheetRealm";
 import { SheetLoader, type LoadedSheet, type LoadResult } from "../loader/sheetLoader";
 import { SafeDirs } from "../loader/safeDirs";
 import { mapSheetError } from "../loader/sourceMap";
+import { ownBundle } from "../ownBundle";
 import { VERSION } from "../version";
 import { renderReportDocument } from "./reportDocument";
 import { StoreUnavailableError, type SessionStore, type StoredSession } from "./store";
 import { loadedFromStore, storedBundle } from "./storedBundle";
 import { runStudy, type StudySandbox } from "./study";
-import { drawFigures } from "./plots";
 import { CasesFileError, readCases } from "./studyCases";
 
 export interface ExecutorOptions {
@@ -164,9 +164,12 @@ class ReportBody {
   }
 }
 
+/** The figures' drawing (ECharts): dist/plots.js, loaded by the first report that has a figure. */
+const plots = ownBundle<typeof import("./plots")>(__filename, "plots.js", "./plots");
+
 /** Report markup as it is handed out: with its figures drawn, when the report has any. */
 function drawn(report: ReportBody, html: string): string {
-  return report.figures ? drawFigures(html) : html;
+  return report.figures ? plots().drawFigures(html) : html;
 }
 
 /** The completed report document (a session whose record is known: every run the executor started). */

@@ -36,6 +36,19 @@ describe("plot(): figures drawn by the sandbox", function () {
     return executor.execute({ file_path: file });
   }
 
+  it("keeps ECharts (and the Word export) out of the bundles every start loads: they are bundles of their own", function () {
+    // The built bundles' source maps list every file that went into them.
+    const dist = path.join(__dirname, "..", "..", "..", "dist");
+    const sources = (bundle: string): string[] =>
+      (JSON.parse(fs.readFileSync(path.join(dist, `${bundle}.js.map`), "utf8")) as { sources: string[] }).sources;
+    for (const bundle of ["sandbox", "cli", "extension", "sandbox-worker"]) {
+      const heavy = sources(bundle).filter((file) => /node_modules\/(echarts|zrender|docx)\//.test(file));
+      assert.deepEqual(heavy, [], `dist/${bundle}.js`);
+    }
+    assert.ok(sources("plots").some((file) => file.includes("node_modules/echarts/")));
+    assert.ok(sources("word").some((file) => file.includes("node_modules/docx/")));
+  });
+
   it("names what is wrong with a description", () => {
     const message = (raw: unknown) => {
       const check = normalizePlot(raw, identity);
