@@ -330,6 +330,26 @@ describe("executor: errors point at the sheet's own source", () => {
     assert.equal(failed.error!.line, expected.line);
   });
 
+  it("refuses import() and import.meta however they are spaced, and bundles whose names only contain the word", async () => {
+    // The bundle is parsed again only when it has the word `import`: spacing and comments must not hide one.
+    for (const [body, refusal] of [
+      ["const name = 'x';\n  return await import /* a */ (\n name);", /Dynamic import\(\) is not allowed/],
+      ["return import\n    .meta;", /import\.meta/],
+    ] as const) {
+      const source = `export async function* sheet() {\n  ${body}\n}\n`;
+      const failed = await executor.execute({ source, filename: "spaced.calc.ts" });
+      assert.equal(failed.status, "error", body);
+      assert.match(failed.error!.message, refusal);
+      assert.equal(failed.error!.line, source.split("\n").findIndex((line) => line.includes("import")) + 1);
+    }
+    const named = await executor.execute({
+      source: 'const imports = ["important"];\nexport async function* sheet() { const import_x = imports[0]; return import_x; }\n',
+      filename: "words.calc.ts",
+    });
+    assert.equal(named.status, "completed", JSON.stringify(named.error));
+    assert.equal(named.value, "important");
+  });
+
   it("reports every problem of a bad window at the sheet's line", async () => {
     const failed = await executor.execute({ file_path: fixture("bad-window.calc.ts") });
     assert.equal(failed.status, "error");
