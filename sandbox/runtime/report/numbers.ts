@@ -215,6 +215,14 @@ function grouped(digits: string, format: Pick<NumberFormat, "thousands" | "decim
   return fraction === "" ? whole : whole + format.decimal + fraction;
 }
 
+/**
+ * The digits as they read under the format: grouped, with its decimal mark, escaped. Under the usual separators
+ * (none, and ".") the digits read as they are (they are only 0-9 and "."), which a rendered line's values mostly are.
+ */
+function shownDigits(digits: string, format: Pick<NumberFormat, "thousands" | "decimal">): string {
+  return format.thousands === "" && format.decimal === "." ? digits : escapeText(grouped(digits, format));
+}
+
 function escapeText(text: string): string {
   let out = "";
   for (let i = 0; i < text.length; i++) {
@@ -237,7 +245,7 @@ export function numberMath(
     if (parts === "NaN") return "<mi>NaN</mi>";
     return parts.startsWith(MINUS) ? `<mrow><mo>${MINUS}</mo><mi>∞</mi></mrow>` : "<mi>∞</mi>";
   }
-  const mantissa = `<mn>${escapeText(grouped(parts.digits, format))}</mn>`;
+  const mantissa = `<mn>${shownDigits(parts.digits, format)}</mn>`;
   let body = mantissa;
   if (parts.exponent !== undefined) {
     const power = `<msup><mn>10</mn>${exponentMath(parts.exponent)}</msup>`;
@@ -253,7 +261,7 @@ export function numberText(
   format: Pick<NumberFormat, "thousands" | "decimal"> = DEFAULT_NUMBER_FORMAT,
 ): string {
   if (typeof parts === "string") return parts;
-  let body = escapeText(grouped(parts.digits, format));
+  let body = shownDigits(parts.digits, format);
   if (parts.exponent !== undefined) {
     const power = `10<sup>${parts.exponent < 0 ? MINUS + -parts.exponent : parts.exponent}</sup>`;
     body = parts.digits === "1" ? power : `${body}×${power}`;
