@@ -316,28 +316,21 @@ async function main(): Promise<void> {
       ratios.push(level);
     }
   }
-  for (const clients of [10, 64])
-    await measure(
-      {
-        label: "bare node:http, no sandbox (the floor under CPU per request)",
-        start: startBare,
-        protocol: ours(RENDER_OFF_SHEET),
-        cpuLabel: "its one process",
-      },
-      clients,
-      "",
-    );
-  for (const clients of [10, 64])
-    await measure(
-      {
-        label: "bare node:http + IPC to a child, no sandbox (the floor with process isolation)",
-        start: startBareIpc,
-        protocol: ours(RENDER_OFF_SHEET),
-        cpuLabel: "the server process only",
-      },
-      clients,
-      "",
-    );
+  const floors: Contender[] = [
+    {
+      label: "bare node:http, no sandbox (the floor under CPU per request)",
+      start: startBare,
+      protocol: ours(RENDER_OFF_SHEET),
+      cpuLabel: "its one process",
+    },
+    {
+      label: "bare node:http + IPC to a child, no sandbox (the floor with process isolation)",
+      start: startBareIpc,
+      protocol: ours(RENDER_OFF_SHEET),
+      cpuLabel: "the server process only",
+    },
+  ];
+  for (const floor of floors) for (const clients of [10, 64]) await measure(floor, clients, "");
   if (SEED_DIR) {
     console.log(
       `Ratios to the seed's Python sandbox (same sheet, same harness, one core each; ours / theirs${ROUNDS > 1 ? `; median of ${ROUNDS} rounds, each round's in brackets` : ""})`,
