@@ -230,6 +230,8 @@ describe("the container, built by podman from this checkout", { skip: reason ? `
     assert.strictEqual(done.body.status, "completed", JSON.stringify(done.body.error));
     assert.match(done.body.result, /<h1>Simply supported beam<\/h1>/);
     assert.match(done.body.result, /Bending stress/);
+    // Its two figures, drawn by dist/plots.js: a bundle loaded on the first figure, read-only file system and all.
+    assert.strictEqual((done.body.result.match(/<div class="uzc-plot"><svg/g) ?? []).length, 2);
     const outside = await http("POST", `${base}/execute`, { token: TOKEN, body: { file_path: "/etc/passwd" } });
     assert.strictEqual(outside.status, 403, "outside /calc/files");
     podman(["rm", "-f", "uzc-ct-sandbox"]);
