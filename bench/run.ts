@@ -179,7 +179,7 @@ async function realmPerSession(): Promise<void> {
  * untimed, as pool members run them: the service sheet's three windows of a hundred statements, with rendering
  * off, on, and on with the trace the run panel asks for (each line's formula as text). Whole sessions, fresh
  * ids: the open (to the first window), the resumes to a window, and the last resume (the step and the completed
- * report document: ~0.3 ms of a rendered session's 100 000 characters, scanned and copied whole) are timed apart.
+ * report document: 0.3-0.5 ms of a rendered session's 100 000 characters, scanned and copied whole) are timed apart.
  */
 async function renderCost(): Promise<void> {
   console.log("Rendering per step (executor + engine in this thread, untimed; hundred.calc.ts: 100 rendered lines a step)");

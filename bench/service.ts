@@ -102,81 +102,74 @@ function startServe(): Promise<Started> {
 }
 
 /**
- * The floor under our "CPU per request": node:http alone on the same core, reading and parsing each JSON body and
- * answering a small JSON (a finished run, so each client only opens), with nothing behind it.
+ * The floors under our "CPU per request", one server script run two ways, so that they differ by the hop alone:
+ * node:http on the same core, reading and parsing each JSON body and answering a small JSON (a finished run, so
+ * each client only opens), either itself or, with process isolation, by handing each parsed request to a child
+ * process over an IPC channel as the pool talks to its members (V8 serialisation, what one turn of the event loop
+ * sends going as one message each way) and answering with what the child sends back. The child does nothing else;
+ * its CPU is not counted, as our members' is not. Side by side the hop cost 0-19 µs a request (three runs, issue 15
+ * note of session 12): what our service costs above these two is its own handling of requests, not the isolation.
  */
-const BARE_HTTP = `
+const FLOOR_ANSWER = `({ seq }) => JSON.stringify({ status: "completed", session_id: String(seq), ui_steps: 0, html_delta: "", value: null })`;
+
+const FLOOR_MEMBER = `
+const answer = ${FLOOR_ANSWER};
+let out;
+process.on("message", (batch) => {
+  for (const request of batch) {
+    if (!out) {
+      out = [];
+      setImmediate(() => { const replies = out; out = undefined; process.send(replies); });
+    }
+    out.push({ seq: request.seq, answer: answer(request) });
+  }
+});
+`;
+
+const FLOOR_SERVER = `
+const { spawn } = require("node:child_process");
 const http = require("node:http");
-let n = 0;
+const answer = ${FLOOR_ANSWER};
+const member = process.env.MEMBER
+  ? spawn(process.execPath, ["-e", process.env.MEMBER], { stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "advanced" })
+  : undefined;
+const waiting = new Map();
+let seq = 0;
+let pending;
+const send = (res, text) => {
+  const body = Buffer.from(text);
+  res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length }).end(body);
+};
+member?.on("message", (replies) => {
+  for (const reply of replies) {
+    const res = waiting.get(reply.seq);
+    waiting.delete(reply.seq);
+    send(res, reply.answer);
+  }
+});
 const server = http.createServer((req, res) => {
   const chunks = [];
   req.on("data", (chunk) => chunks.push(chunk));
   req.on("end", () => {
-    JSON.parse(Buffer.concat(chunks).toString());
-    const body = Buffer.from(JSON.stringify({ status: "completed", session_id: String(n++), ui_steps: 0, html_delta: "", value: null }));
-    res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length }).end(body);
+    const request = { seq: ++seq, body: JSON.parse(Buffer.concat(chunks).toString()) };
+    if (!member) return send(res, answer(request));
+    waiting.set(request.seq, res);
+    if (!pending) {
+      pending = [];
+      setImmediate(() => { const batch = pending; pending = undefined; member.send(batch); });
+    }
+    pending.push(request);
   });
 });
 server.listen(0, "127.0.0.1", () => console.log("listening " + server.address().port));
 `;
 
 function startBare(): Promise<Started> {
-  return startPinned([process.execPath, "-e", BARE_HTTP], /listening (\d+)/);
+  return startPinned([process.execPath, "-e", FLOOR_SERVER], /listening (\d+)/, { ...process.env, MEMBER: "" });
 }
 
-/**
- * The floor under our "CPU per request" with process isolation: node:http as above, handing each parsed request to
- * a child process over an IPC channel as the pool talks to its members (V8 serialisation, what one turn of the
- * event loop sends going as one message each way), and answering with what the child sends back. The child does
- * nothing else; its CPU is not counted, as our members' is not. Measured beside the bare server, the hop cost
- * ~7 µs a request: what our service costs above these two is its own handling of requests, not the isolation.
- */
-const BARE_HTTP_IPC_MEMBER = `
-let out;
-process.on("message", (batch) => {
-  for (const { seq, body } of batch) {
-    if (!out) {
-      out = [];
-      setImmediate(() => { const replies = out; out = undefined; process.send(replies); });
-    }
-    out.push({ seq, answer: JSON.stringify({ status: "completed", session_id: String(seq), ui_steps: 0, html_delta: "", value: body.file_path.length }) });
-  }
-});
-`;
-
-const BARE_HTTP_IPC_SERVER = `
-const { spawn } = require("node:child_process");
-const http = require("node:http");
-const member = spawn(process.execPath, ["-e", process.env.MEMBER], { stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "advanced" });
-const waiting = new Map();
-let seq = 0;
-let pending;
-member.on("message", (replies) => {
-  for (const { seq, answer } of replies) {
-    const res = waiting.get(seq);
-    waiting.delete(seq);
-    const body = Buffer.from(answer);
-    res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length }).end(body);
-  }
-});
-const server = http.createServer((req, res) => {
-  const chunks = [];
-  req.on("data", (chunk) => chunks.push(chunk));
-  req.on("end", () => {
-    const body = JSON.parse(Buffer.concat(chunks).toString());
-    waiting.set(++seq, res);
-    if (!pending) {
-      pending = [];
-      setImmediate(() => { const batch = pending; pending = undefined; member.send(batch); });
-    }
-    pending.push({ seq, body });
-  });
-});
-server.listen(0, "127.0.0.1", () => console.log("listening " + server.address().port));
-`;
-
 function startBareIpc(): Promise<Started> {
-  return startPinned([process.execPath, "-e", BARE_HTTP_IPC_SERVER], /listening (\d+)/, { ...process.env, MEMBER: BARE_HTTP_IPC_MEMBER });
+  return startPinned([process.execPath, "-e", FLOOR_SERVER], /listening (\d+)/, { ...process.env, MEMBER: FLOOR_MEMBER });
 }
 
 async function startOriginal(port: number): Promise<Started> {
