@@ -99,6 +99,26 @@ export default tseslint.config(
     },
   },
   {
+    // Realm code runs where every intrinsic is frozen, and there growing an array by index or reading past its end
+    // is 5-12× slower than push() or at(): sandbox/runtime/realm.ts (freezeReachable) says why.
+    files: ["sandbox/runtime/**/*.ts", "protocol/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            "AssignmentExpression > MemberExpression.left[computed=true][property.type='MemberExpression'][property.property.name='length']",
+          message: "Realm code grows arrays with push() (prototypes are frozen there, and a store past the end is 12× slower).",
+        },
+        {
+          selector:
+            "MemberExpression[computed=true][property.type='BinaryExpression'][property.operator='-'][property.left.type='MemberExpression'][property.left.property.name='length']:not(AssignmentExpression > .left)",
+          message: "Realm code reads the last item with at(-1) (prototypes are frozen there, and a read past the end is slow).",
+        },
+      ],
+    },
+  },
+  {
     files: ["sandbox/runtime/**/*.ts"],
     rules: {
       "no-restricted-imports": forbid(

@@ -81,7 +81,7 @@ function parseMath(markup: string): MathNode {
   const stack: MathNode[] = [root];
   let i = 0;
   while (i < markup.length) {
-    const top = stack[stack.length - 1]!;
+    const top = stack.at(-1)!;
     if (markup[i] === "<") {
       const end = markup.indexOf(">", i);
       if (end < 0) break;
@@ -96,8 +96,8 @@ function parseMath(markup: string): MathNode {
           children: [],
           text: "",
         };
-        top.children[top.children.length] = node;
-        if (tag[tag.length - 1] !== "/") stack[stack.length] = node;
+        top.children.push(node);
+        if (!tag.endsWith("/")) stack.push(node);
       }
       i = end + 1;
     } else {
@@ -119,7 +119,7 @@ function compound(text: string): boolean {
 
 /** Whether the text is one parenthesised group already: "(a + b)", not "(a) + (b)". */
 function grouped(text: string): boolean {
-  if (text[0] !== "(" || text[text.length - 1] !== ")") return false;
+  if (!text.startsWith("(") || !text.endsWith(")")) return false;
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     if (text[i] === "(") depth++;
@@ -156,13 +156,13 @@ function concat(...lists: Text[]): Text {
     for (const part of list) {
       if (typeof part === "string") {
         if (part === "") continue;
-        const last = out.length > 0 ? out[out.length - 1] : undefined;
+        const last = out.at(-1);
         if (typeof last === "string") {
           out[out.length - 1] = last + part;
           continue;
         }
       }
-      out[out.length] = part;
+      out.push(part);
     }
   }
   return out;
@@ -227,7 +227,7 @@ function rowText(kids: readonly MathNode[], slots: readonly Slot[], leadingSign:
     const kid = kids[i]!;
     const leading = leadingSign && i === 0;
     const text = nodeText(kid, slots, leading);
-    parts[parts.length] = leading && kid.tag === "mo" ? rule("t", text) : text;
+    parts.push(leading && kid.tag === "mo" ? rule("t", text) : text);
   }
   return concat(...parts);
 }

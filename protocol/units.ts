@@ -193,7 +193,7 @@ export function unitPowers(text: string): UnitPower[] | undefined {
     if (token === "/") sign = -1;
     else if (token === "*" || token === "·" || token === "⋅") continue;
     else if (token[0] === "^") {
-      const last = powers[powers.length - 1];
+      const last = powers.at(-1);
       if (last) last.p = sign * Number(token.slice(1));
     } else if (token !== "1") powers.push({ s: token, p: sign });
   }

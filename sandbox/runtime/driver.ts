@@ -109,7 +109,7 @@ const working: WorkingLevel[] = [];
 let topPending: string[] = [];
 
 function emit(markup: string): void {
-  const level = working[working.length - 1];
+  const level = working.at(-1);
   const target = level ? level.chunks : chunks;
   push(target, markup);
   const pending = level ? level.pending : topPending;
@@ -131,7 +131,7 @@ function leaveWorking(): void {
   const body = join(level.chunks) + join(level.pending);
   if (body === "") return;
   const block = `<div class="uzc-working">\n${body}</div>\n`;
-  const parent = working[working.length - 1];
+  const parent = working.at(-1);
   push(parent ? parent.pending : topPending, block);
 }
 

@@ -235,7 +235,16 @@ function hiddenIntrinsics(): unknown[] {
   ];
 }
 
-/** Freezes everything reachable from `roots` through properties, accessors and prototypes. */
+/**
+ * Freezes everything reachable from `roots` through properties, accessors and prototypes.
+ *
+ * What it costs: with Array.prototype and Object.prototype frozen, V8 (Node 20) can no longer assume that no
+ * prototype holds elements, and drops that fast path for the whole realm. A store that grows an array by index
+ * (`a[a.length] = x`, `new Array(n)` filled in) and a read past an array's end then go through the runtime, 5-12×
+ * slower; push(), literals, rest parameters and at() keep their speed. The runtime sticks to those (ESLint's
+ * no-restricted-syntax for realm code): a rendered line did three such stores, most of what rendering cost.
+ * A sheet's own code pays it too, the price of sessions sharing one realm safely.
+ */
 function freezeReachable(roots: unknown[], except: object): void {
   const seen = new WeakSet<object>();
   const pending = roots.slice();

@@ -86,7 +86,7 @@ export function checkMarkup(condition: unknown, label: unknown): string {
     const d = pending.descriptor;
     const parts: string[] = [];
     const push = (part: string) => {
-      if (parts[parts.length - 1] !== part) parts[parts.length] = part;
+      if (parts.at(-1) !== part) parts.push(part);
     };
     if (d.sym !== undefined) push(d.sym);
     if (d.sub !== undefined) push(fill(d.sub, pending.temps));
@@ -130,12 +130,12 @@ export function titleBlockMarkup(info: unknown): string {
   for (const [key, label] of TITLE_FIELDS) {
     seen[key] = true;
     const value = fields[key];
-    if (value !== undefined && value !== null && value !== "") rows[rows.length] = `<tr><th>${label}</th><td>${text(value)}</td></tr>`;
+    if (value !== undefined && value !== null && value !== "") rows.push(`<tr><th>${label}</th><td>${text(value)}</td></tr>`);
   }
   for (const key of Object.keys(fields)) {
     const value = fields[key];
     if (seen[key] || value === undefined || value === null || value === "") continue;
-    rows[rows.length] = `<tr><th>${escapeHtml(key)}</th><td>${text(value)}</td></tr>`;
+    rows.push(`<tr><th>${escapeHtml(key)}</th><td>${text(value)}</td></tr>`);
   }
   const title = fields.title !== undefined && fields.title !== null && fields.title !== "" ? `<h1>${text(fields.title)}</h1>\n` : "";
   const table = rows.length > 0 ? `<table class="uzc-title-table"><tbody>${rows.join("")}</tbody></table>\n` : "";

@@ -32,7 +32,7 @@ function significantDigits(x: number): { digits: number[]; exponent: number } {
   const digits: number[] = [];
   for (let i = 0; i < e; i++) {
     const code = text.charCodeAt(i);
-    if (code >= 48 && code <= 57) digits[digits.length] = code - 48;
+    if (code >= 48 && code <= 57) digits.push(code - 48);
   }
   return { digits, exponent: +text.slice(e + 1) };
 }
@@ -182,8 +182,9 @@ export function formatNumber(value: number, format: NumberFormat): NumberParts |
   else if (x >= 1 || decimals === 0) digits = fixedLarge(x, decimals);
   else digits = fixedSmall(x, decimals);
   if (digits === "0") return { negative: false, digits };
-  // Rounding can reach the threshold (999999.9996 → 1000000): show it as the threshold's notation would.
-  if (format.sciAbove !== Infinity && +digits >= format.sciAbove) return scientific(+digits, decimals, negative);
+  // Rounding can reach the threshold (999999.9996 → 1000000): show it as the threshold's notation would. Rounding
+  // at most doubles a value (0.5 → 1), so only values from half the threshold up are read back from their digits.
+  if (x >= format.sciAbove / 2 && +digits >= format.sciAbove) return scientific(+digits, decimals, negative);
   return { negative, digits };
 }
 

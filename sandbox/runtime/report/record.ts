@@ -115,7 +115,7 @@ function traceJson(value: unknown): TraceEntry["value"] {
   if (!isArray(value)) return traceScalar(value);
   const out: TraceScalar[] = [];
   const length = value.length < MAX_TRACE_ARRAY ? value.length : MAX_TRACE_ARRAY;
-  for (let i = 0; i < length; i++) out[i] = traceScalar(value[i]);
+  for (let i = 0; i < length; i++) out.push(traceScalar(value[i]));
   return out;
 }
 
@@ -158,7 +158,7 @@ export function takeTrace(limit = Infinity): TraceEntry[] {
       const state = taken.get(descriptor);
       if (state === undefined) continue;
       const entry = traceEntry(descriptor, state.v, state.d, state.f);
-      if (entry) entries[entries.length] = entry;
+      if (entry) entries.push(entry);
     }
   }
   return entries;
@@ -271,8 +271,8 @@ function wrappedMarkup(parts: string[]): string | undefined {
 
 /** Appends `part` unless it repeats the last one (`b = a = 3`, never `a = 3 = 3`); true when appended. */
 function pushDistinct(parts: string[], part: string): boolean {
-  if (parts.length > 0 && parts[parts.length - 1] === part) return false;
-  parts[parts.length] = part;
+  if (parts.length > 0 && parts.at(-1) === part) return false;
+  parts.push(part);
   return true;
 }
 
@@ -328,12 +328,8 @@ function renderEquation(descriptor: EquationDescriptor, value: unknown, temps: u
   if (hidden || !withinCap(descriptor)) return;
   const result = formatValue(value, descriptor.name === "" ? undefined : descriptor.name);
   if (!result) return;
-  const parts: string[] = [];
-  let shown = 0;
-  if (descriptor.lhs !== "") {
-    parts[0] = descriptor.lhs;
-    shown = LHS;
-  }
+  const parts: string[] = descriptor.lhs !== "" ? [descriptor.lhs] : [];
+  let shown = descriptor.lhs !== "" ? LHS : 0;
   if (descriptor.sym !== undefined && pushDistinct(parts, descriptor.sym)) shown |= SYM;
   if (descriptor.sub !== undefined && pushDistinct(parts, fill(descriptor.sub, temps))) shown |= SUB;
   if ((!descriptor.lit || descriptor.sym === undefined) && pushDistinct(parts, result.math)) shown |= VALUE;
@@ -402,7 +398,7 @@ export const renderApi: Omit<RenderApi, "enter" | "leave"> = {
       // Bounded: a sheet that calls this itself with ever new text must not grow what outlives its session.
       if (sharedTables.size < MAX_SHARED_TABLES) sharedTables.set(json, table);
     }
-    tables[tables.length] = table;
+    tables.push(table);
     return table;
   },
   // No rest parameter: a line in a hot loop returns before its temps are needed, and `arguments` is only read
@@ -410,7 +406,7 @@ export const renderApi: Omit<RenderApi, "enter" | "leave"> = {
   eq(descriptor: EquationDescriptor, value: unknown) {
     // Rendering off: neither shown nor traced.
     if (hidden) return;
-    const table = iterationTables[iterationTables.length - 1];
+    const table = iterationTables.at(-1);
     if (table) {
       fillCell(table, descriptor, value);
       return;
@@ -430,7 +426,7 @@ export const renderApi: Omit<RenderApi, "enter" | "leave"> = {
     try {
       const temps: unknown[] = [];
       // eslint-disable-next-line prefer-rest-params -- a rest parameter would build its array for every call, also past the cap
-      for (let i = 2; i < arguments.length; i++) temps[i - 2] = arguments[i];
+      for (let i = 2; i < arguments.length; i++) temps.push(arguments[i]);
       renderEquation(descriptor, value, temps, state);
     } catch {
       // A line that cannot be rendered is left out; the calculation goes on.
@@ -448,12 +444,12 @@ export const renderApi: Omit<RenderApi, "enter" | "leave"> = {
     return condition;
   },
   tableStart() {
-    iterationTables[iterationTables.length] = { columns: [], rows: [], cut: false };
+    iterationTables.push({ columns: [], rows: [], cut: false });
   },
   row() {
-    const table = iterationTables[iterationTables.length - 1];
+    const table = iterationTables.at(-1);
     if (!table) return;
-    if (table.rows.length < MAX_TABLE_ROWS) table.rows[table.rows.length] = new Map();
+    if (table.rows.length < MAX_TABLE_ROWS) table.rows.push(new Map());
     else table.cut = true;
   },
   tableEnd() {
@@ -478,9 +474,9 @@ const MAX_TABLE_ROWS = 200;
 function fillCell(table: IterationTable, descriptor: EquationDescriptor, value: unknown): void {
   // A bare expression has no name to head a column; a row past the cap is not kept.
   if (descriptor.lhs === "" || table.cut) return;
-  const row = table.rows[table.rows.length - 1];
+  const row = table.rows.at(-1);
   if (!row) return;
-  if (!table.columns.includes(descriptor.lhs)) table.columns[table.columns.length] = descriptor.lhs;
+  if (!table.columns.includes(descriptor.lhs)) table.columns.push(descriptor.lhs);
   row.set(descriptor.lhs, formatValue(value)?.math ?? escapeHtml(String(value)));
 }
 

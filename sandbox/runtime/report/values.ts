@@ -32,7 +32,7 @@ let nameFormats: Record<string, NumberFormat> = Object.create(null) as Record<st
 const formatters: ValueFormatter[] = [];
 
 export function addValueFormatter(formatter: ValueFormatter): void {
-  formatters[formatters.length] = formatter;
+  formatters.push(formatter);
 }
 
 function checkedFormat(base: NumberFormat, options: unknown): NumberFormat {

@@ -58,6 +58,11 @@ describe("report number formatting", () => {
     assert.equal(text(1e6), "10<sup>6</sup>");
     assert.equal(text(999999.9996), "10<sup>6</sup>", "rounding up to the threshold reads as the threshold");
     assert.equal(text(999999.4), "999999.4");
+    // Rounding doubles 0.5 (to no decimals): the largest jump there is, still read as the threshold's notation.
+    assert.equal(text(0.5, { decimals: 0, sciAbove: 1 }), "10<sup>0</sup>");
+    assert.equal(text(-0.5, { decimals: 0, sciAbove: 1 }), "−10<sup>0</sup>");
+    assert.equal(text(0.4999, { decimals: 0, sciAbove: 1 }), "0");
+    assert.equal(text(0.95, { decimals: 1, sciAbove: 1 }), "10<sup>0</sup>");
     assert.equal(text(0.0000123456), "1.235×10<sup>−5</sup>");
     assert.equal(text(-1e-7), "−10<sup>−7</sup>");
     assert.equal(text(1e21), "10<sup>21</sup>");
