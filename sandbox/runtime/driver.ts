@@ -48,6 +48,7 @@ const weakMapSet = WeakMap.prototype.set;
 const weakMapHas = WeakMap.prototype.has;
 const arrayPush = Array.prototype.push;
 const arrayJoin = Array.prototype.join;
+const arrayUnshift = Array.prototype.unshift;
 const asyncGeneratorFunctionPrototype = getPrototypeOf(async function* () {}) as object;
 const asyncGeneratorPrototype = getPrototypeOf(async function* () {}.prototype) as AsyncGen;
 const generatorNext = asyncGeneratorPrototype.next;
@@ -366,7 +367,7 @@ function settle(result: OutcomeCore): void {
   flushWorking();
   clearNumberCache();
   const trace = stepTrace();
-  const html = join(chunks);
+  const markup = chunks;
   const head = { ...result, logs, ...(trace.length > 0 ? { trace } : {}), ...(figuresWritten ? { figures: true } : {}) };
   chunks = [];
   logs = [];
@@ -377,8 +378,10 @@ function settle(result: OutcomeCore): void {
     json = jsonStringify({ kind: "error", error: errorData(error), logs: head.logs });
   }
   // The step's markup follows the JSON after its first newline (JSON text has none of its own): tens of KB of
-  // MathML are then neither escaped here nor unescaped by the host (sheetRealm.ts parseOutcome).
-  outcome = `${json}\n${html}`;
+  // MathML are then neither escaped here nor unescaped by the host (sheetRealm.ts parseOutcome). One join makes
+  // both: the JSON and a joined markup as two strings would be copied again by the host's first search of them.
+  apply(arrayUnshift, markup, [`${json}\n`]);
+  outcome = join(markup);
 }
 
 function describeYield(value: unknown): string {
