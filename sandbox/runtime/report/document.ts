@@ -2,7 +2,7 @@
 // checks, notes and the title block. Everything is styled through classes (the run panel forbids inline
 // styles); the completed document (sandbox/session/reportDocument.ts) adds the table of contents and the stylesheet.
 
-import { fill, takePendingCheck } from "./record";
+import { fill, pushDistinct, takePendingCheck } from "./record";
 import { escapeHtml } from "../../../protocol/html";
 import type { PlotSpec } from "../../../protocol/plot";
 import { formatValue } from "./values";
@@ -85,15 +85,12 @@ export function checkMarkup(condition: unknown, label: unknown): string {
   if (pending) {
     const d = pending.descriptor;
     const parts: string[] = [];
-    const push = (part: string) => {
-      if (parts.at(-1) !== part) parts.push(part);
-    };
-    if (d.sym !== undefined) push(d.sym);
-    if (d.sub !== undefined) push(fill(d.sub, pending.temps));
+    if (d.sym !== undefined) pushDistinct(parts, d.sym);
+    if (d.sub !== undefined) pushDistinct(parts, fill(d.sub, pending.temps));
     if (d.cmp) {
       const left = formatValue(pending.temps[d.cmp.l]);
       const right = formatValue(pending.temps[d.cmp.r]);
-      if (left && right) push(`${left.math}<mo>${CHECK_OPERATORS[d.cmp.op]}</mo>${right.math}`);
+      if (left && right) pushDistinct(parts, `${left.math}<mo>${CHECK_OPERATORS[d.cmp.op]}</mo>${right.math}`);
       const eta = utilisation(d.cmp.op, pending.temps[d.cmp.l], pending.temps[d.cmp.r]);
       if (eta !== undefined) ratio = ` <span class="uzc-check-ratio">utilisation ${formatValue(eta)?.text ?? ""}</span>`;
     }

@@ -270,8 +270,8 @@ function wrappedMarkup(parts: string[]): string | undefined {
 }
 
 /** Appends `part` unless it repeats the last one (`b = a = 3`, never `a = 3 = 3`); true when appended. */
-function pushDistinct(parts: string[], part: string): boolean {
-  if (parts.length > 0 && parts.at(-1) === part) return false;
+export function pushDistinct(parts: string[], part: string): boolean {
+  if (parts.at(-1) === part) return false;
   parts.push(part);
   return true;
 }
