@@ -12,7 +12,9 @@ export interface Unit {
   dims: Dimensions;
 }
 
-const D = (m = 0, kg = 0, s = 0, A = 0, K = 0, mol = 0, cd = 0, rad = 0): Dimensions => [m, kg, s, A, K, mol, cd, rad];
+// Units read here are shared: parseUnit caches them, and in the sandbox one copy of this module serves every
+// session of a member realm, whose quantities carry these dimensions. So whatever leaves this module is frozen.
+const D = (m = 0, kg = 0, s = 0, A = 0, K = 0, mol = 0, cd = 0, rad = 0): Dimensions => Object.freeze([m, kg, s, A, K, mol, cd, rad]);
 const NONE = D();
 
 interface UnitDef extends Unit {
@@ -58,6 +60,8 @@ const UNITS: Record<string, UnitDef> = {
   kgf: { factor: 9.80665, dims: D(1, 1, -2), prefixable: false },
   tf: { factor: 9806.65, dims: D(1, 1, -2), prefixable: false },
 };
+
+for (const definition of Object.values(UNITS)) Object.freeze(definition);
 
 const PREFIXES: Record<string, number> = {
   G: 1e9,
@@ -130,7 +134,8 @@ export function parseUnit(text: string): Unit | undefined {
   if (key.length > MAX_UNIT_LENGTH) return undefined;
   const cached = unitCache.get(key);
   if (cached !== undefined) return cached ?? undefined;
-  const parsed = parseUnitUncached(key);
+  const read = parseUnitUncached(key);
+  const parsed = read && Object.freeze({ factor: read.factor, dims: Object.freeze(read.dims) });
   if (unitCache.size < UNIT_CACHE_ENTRIES) unitCache.set(key, parsed ?? null);
   return parsed;
 }

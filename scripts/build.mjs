@@ -7,14 +7,14 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 const require = createRequire(import.meta.url);
-const { buildRealmRuntimeSync } = require("./realmRuntime.cjs");
+const { buildRealmRuntime } = require("./realmRuntime.cjs");
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
 
 const started = performance.now();
 /** What every Node bundle shares: one CommonJS file for Node 20 with its dependencies inside. */
 const nodeBundle = { absWorkingDir: root, bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "warning" };
-const realmRuntime = buildRealmRuntimeSync();
+const realmRuntime = await buildRealmRuntime();
 
 /** Node entries: the extension, the CLI, the local sandbox child, the sheet member and the bundles loaded on demand. */
 const nodeEntries = [

@@ -30,6 +30,8 @@ import { installNumberConversions } from "./units";
 
 /** The per-session runtime (driver.ts), wrapped by the build (scripts/realmRuntime.cjs). */
 declare const __uzon_session_factory: (scope: object) => void;
+/** The runtime's stateless modules, made once per member and shared by its sessions (scripts/realmRuntime.cjs). */
+declare const __uzon_library: object;
 
 const G = globalThis as unknown as Record<string, unknown>;
 const { defineProperty, getOwnPropertyDescriptor, getPrototypeOf, freeze, create, preventExtensions } = Object;
@@ -277,7 +279,9 @@ for (const [name, driver] of [
 ] as const)
   G[name] = driver;
 
-freezeReachable([G, ...hiddenIntrinsics()], G);
+// The member library is frozen with the intrinsics: a session reaches its functions and tables through what the
+// runtime hands it (a unit's dimensions, a field's type list), and they are the same objects in every session.
+freezeReachable([G, ...hiddenIntrinsics(), __uzon_library], G);
 for (const key of ownKeys(G)) {
   const desc = getOwnPropertyDescriptor(G, key)!;
   if (MAILBOXES.has(key)) defineProperty(G, key, { writable: true, enumerable: false, configurable: false });

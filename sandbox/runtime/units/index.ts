@@ -2,12 +2,14 @@
 // operators read (REALM.units), and the report's formatting of quantities (value, then unit).
 
 import { addValueFormatter, formatValue } from "../report/values";
-import { isQuantity, numberTo, OPS, unitMath } from "./quantity";
+import { isQuantity, numberTo, unitMath, unitOps, type UnitPreferences } from "./quantity";
 
 export { isQuantity };
 
-/** What the realm exposes as REALM.units: the operations and `unit(text)`. */
-export const unitsApi = Object.freeze({ ...OPS });
+const preferences: UnitPreferences = [];
+
+/** What the realm exposes as REALM.units: the operations and `unit(text)`, around this session's preferences. */
+export const unitsApi = Object.freeze(unitOps(preferences));
 
 /** Quantities read as their value in their unit's number format, then the unit: 6 kN·m (per session). */
 export function installUnits(): void {

@@ -8,6 +8,10 @@
 //
 // How results read: in the operands' units, combined (`2 kN · 3 m` is `6 kN·m`, never `6 kJ`); a unit of the
 // same kind as one already there is folded into it (`mm · m` is `mm²`); `.to("kN*m")` converts.
+//
+// One copy of this module serves every session of a member realm (scripts/realmRuntime.cjs): the class, the tables
+// and the parsed units are shared and frozen. A session's `units({...})` choices are its only state here; they
+// live in the list unitOps() is given, which the session's runtime makes (units/index.ts).
 
 import { quoted } from "../../../protocol/fields";
 import {
@@ -151,12 +155,14 @@ export function unitMath(terms: readonly Term[]): string {
 
 // ---- reading units ------------------------------------------------------------------------------------
 
-const termCache: Record<string, readonly Term[]> = Object.create(null) as Record<string, readonly Term[]>;
+/** Parsed units, shared by the member's sessions: frozen, since quantities carry them; bounded like parseUnit's. */
+const termCache = new Map<string, readonly Term[]>();
+const TERM_CACHE_ENTRIES = 1000;
 
 /** The display terms of a unit expression, symbol by symbol ("kN*m/s^2" → kN¹ m¹ s⁻²). */
 function parseTerms(text: string): readonly Term[] | undefined {
   const key = text.trim();
-  const cached = termCache[key];
+  const cached = termCache.get(key);
   if (cached) return cached;
   const powers = unitPowers(key);
   if (!powers) return undefined;
@@ -167,8 +173,10 @@ function parseTerms(text: string): readonly Term[] | undefined {
     terms.push({ s, f: unit.factor, d: unit.dims, p });
   }
   terms = merge(terms, [], 1);
-  termCache[key] = terms;
-  return terms;
+  for (const term of terms) Object.freeze(term);
+  const shared = Object.freeze(terms);
+  if (termCache.size < TERM_CACHE_ENTRIES) termCache.set(key, shared);
+  return shared;
 }
 
 function termsOf(unit: unknown, where: string): readonly Term[] {
@@ -212,10 +220,11 @@ function merge(left: readonly Term[], right: readonly Term[], sign: number): Ter
   return out.filter((t) => Math.abs(t.p) > 1e-12);
 }
 
-function make(si: number, dims: Dimensions, terms: readonly Term[]): Quantity | number {
+function make(si: number, dims: Dimensions, terms: readonly Term[], preferences: UnitPreferences): Quantity | number {
   // A dimensionless result is the plain ratio of the SI magnitudes: 15 m / 3 mm is 5000, whatever units they were written in.
   if (isZeroDims(dims)) return round12(si);
-  const preferred = (preferences.length === 0 ? undefined : preferenceFor(dims)) ?? (terms.length > 1 ? kindDefault(dims) : undefined);
+  const preferred =
+    (preferences.length === 0 ? undefined : unitsOfKind(preferences, dims)) ?? (terms.length > 1 ? kindDefault(dims) : undefined);
   return new Quantity(si, dims, preferred ?? terms);
 }
 
@@ -245,7 +254,8 @@ const KINDS: Record<string, string> = {
   weightDensity: "N/m^3",
 };
 
-const preferences: { dims: Dimensions; terms: readonly Term[] }[] = [];
+/** A session's `units({...})` choices, latest last: what products, quotients and powers of a kind read in. */
+export type UnitPreferences = { dims: Dimensions; terms: readonly Term[] }[];
 
 /**
  * What a product or quotient of these kinds reads in when its unit would be made of several symbols (kPa·m² is a
@@ -263,10 +273,6 @@ function kindDefault(dims: Dimensions): readonly Term[] | undefined {
   return unitsOfKind(kindDefaults, dims);
 }
 
-function preferenceFor(dims: Dimensions): readonly Term[] | undefined {
-  return unitsOfKind(preferences, dims);
-}
-
 /** The units a list gives for a kind (its dimensions), if it has any. */
 function unitsOfKind(list: readonly { dims: Dimensions; terms: readonly Term[] }[], dims: Dimensions): readonly Term[] | undefined {
   for (const entry of list) if (sameDimensions(entry.dims, dims)) return entry.terms;
@@ -278,7 +284,7 @@ function unitsOfKind(list: readonly { dims: Dimensions; terms: readonly Term[] }
  * from here on (a sum keeps its first operand's unit, `.to()` what it is given). The key names the kind (see
  * KINDS) and must agree with the unit; any other key is taken as a label.
  */
-export function units(options: unknown): void {
+function setPreferences(preferences: UnitPreferences, options: unknown): void {
   if (typeof options !== "object" || options === null)
     throw new UnitError('units(preferences): pass an object such as { stress: "MPa", moment: "kN*m" }.');
   for (const [kind, text] of Object.entries(options as Record<string, unknown>)) {
@@ -323,7 +329,7 @@ function operandError(op: string, a: unknown, b: unknown, line: unknown, hint = 
   return new UnitError(`${where(line)}cannot ${VERBS[op] ?? "compare"} ${describe(a)} ${op === "^" ? "to" : "and"} ${describe(b)}${hint}.`);
 }
 
-function mulSlow(a: unknown, b: unknown, sign: 1 | -1, line: unknown): unknown {
+function mulSlow(a: unknown, b: unknown, sign: 1 | -1, line: unknown, preferences: UnitPreferences): unknown {
   const qa = isQuantity(a);
   const qb = isQuantity(b);
   if (!qa && !qb) return sign === 1 ? (a as number) * (b as number) : (a as number) / (b as number);
@@ -331,7 +337,7 @@ function mulSlow(a: unknown, b: unknown, sign: 1 | -1, line: unknown): unknown {
   if (qa && qb) {
     const terms = merge(a.terms, b.terms, sign);
     const dims = a.dims.map((e, i) => e + sign * (b.dims[i] ?? 0));
-    return make(sign === 1 ? a.si * b.si : a.si / b.si, dims, terms);
+    return make(sign === 1 ? a.si * b.si : a.si / b.si, dims, terms, preferences);
   }
   if (qa) {
     if (typeof b !== "number") throw operandError(op, a, b, line);
@@ -345,16 +351,6 @@ function mulSlow(a: unknown, b: unknown, sign: 1 | -1, line: unknown): unknown {
     q.dims.map((e) => -e),
     scaleTerms(q.terms, -1),
   );
-}
-
-export function mul(a: unknown, b: unknown, line?: number): unknown {
-  if (typeof a === "number" && typeof b === "number") return a * b;
-  return mulSlow(a, b, 1, line);
-}
-
-export function div(a: unknown, b: unknown, line?: number): unknown {
-  if (typeof a === "number" && typeof b === "number") return a / b;
-  return mulSlow(a, b, -1, line);
 }
 
 /** Same dimensions, or one side a plain zero (a sum that starts at 0, a test against 0). */
@@ -427,8 +423,7 @@ export function ge(a: unknown, b: unknown, line?: number): boolean {
   return (x as number) >= (y as number);
 }
 
-export function pow(a: unknown, b: unknown, line?: number): unknown {
-  if (typeof a === "number" && typeof b === "number") return a ** b;
+function powSlow(a: unknown, b: unknown, line: unknown, preferences: UnitPreferences): unknown {
   if (isQuantity(b)) throw operandError("^", a, b, line, ": an exponent must be a plain number");
   if (!isQuantity(a)) return (a as number) ** (b as number);
   if (typeof b !== "number") throw operandError("^", a, b, line);
@@ -436,6 +431,7 @@ export function pow(a: unknown, b: unknown, line?: number): unknown {
     a.si ** b,
     a.dims.map((e) => e * b),
     scaleTerms(a.terms, b),
+    preferences,
   );
 }
 
@@ -446,16 +442,6 @@ export function neg(a: unknown): unknown {
 }
 
 // ---- Math functions -------------------------------------------------------------------------------------
-
-export function sqrt(a: unknown): unknown {
-  if (typeof a === "number") return Math.sqrt(a);
-  return pow(a, 0.5);
-}
-
-export function cbrt(a: unknown): unknown {
-  if (typeof a === "number") return Math.cbrt(a);
-  return isQuantity(a) ? pow(a, 1 / 3) : Math.cbrt(a as number);
-}
 
 export function abs(a: unknown): unknown {
   if (typeof a === "number") return Math.abs(a);
@@ -490,15 +476,6 @@ export function min(...args: unknown[]): unknown {
 
 export function max(...args: unknown[]): unknown {
   return extreme("max", args, (a, b) => a > b);
-}
-
-export function hypot(...args: unknown[]): unknown {
-  let plain = true;
-  for (const arg of args) if (typeof arg !== "number") plain = false;
-  if (plain) return Math.hypot(...(args as number[]));
-  let sum: unknown = 0;
-  for (const arg of args) sum = add(sum, mul(arg, arg));
-  return sqrt(sum);
 }
 
 function angle(name: string, a: unknown): number {
@@ -536,4 +513,27 @@ export function numberTo(this: unknown, unit: unknown): never {
   );
 }
 
-export const OPS = { mul, div, add, sub, mod, lt, le, gt, ge, pow, neg, sqrt, cbrt, abs, min, max, hypot, sin, cos, tan, unit, units };
+/**
+ * The operations instrumented code calls (REALM.units), for one session: those that can read in a preferred unit
+ * are made per session around its preferences; the rest are the shared functions themselves.
+ */
+export function unitOps(preferences: UnitPreferences) {
+  const mul = (a: unknown, b: unknown, line?: number): unknown =>
+    typeof a === "number" && typeof b === "number" ? a * b : mulSlow(a, b, 1, line, preferences);
+  const div = (a: unknown, b: unknown, line?: number): unknown =>
+    typeof a === "number" && typeof b === "number" ? a / b : mulSlow(a, b, -1, line, preferences);
+  const pow = (a: unknown, b: unknown, line?: number): unknown =>
+    typeof a === "number" && typeof b === "number" ? a ** b : powSlow(a, b, line, preferences);
+  const sqrt = (a: unknown): unknown => (typeof a === "number" ? Math.sqrt(a) : pow(a, 0.5));
+  const cbrt = (a: unknown): unknown => (typeof a === "number" ? Math.cbrt(a) : isQuantity(a) ? pow(a, 1 / 3) : Math.cbrt(a as number));
+  const hypot = (...args: unknown[]): unknown => {
+    let plain = true;
+    for (const arg of args) if (typeof arg !== "number") plain = false;
+    if (plain) return Math.hypot(...(args as number[]));
+    let sum: unknown = 0;
+    for (const arg of args) sum = add(sum, mul(arg, arg));
+    return sqrt(sum);
+  };
+  const units = (options: unknown): void => setPreferences(preferences, options);
+  return { mul, div, add, sub, mod, lt, le, gt, ge, pow, neg, sqrt, cbrt, abs, min, max, hypot, sin, cos, tan, unit, units };
+}

@@ -12,9 +12,10 @@ import { TSCONFIG_RAW } from "../../loader/sheetLoader";
 import { connectOutput, renderApi, setTracing, show, takeTrace } from "../../runtime/report/record";
 import { formulaText } from "../../../protocol/formulaText";
 import { installUnits } from "../../runtime/units";
-import { mul, unit } from "../../runtime/units/quantity";
+import { unit, unitOps } from "../../runtime/units/quantity";
 
 const ROOT = path.join(__dirname, "..", "..", "..");
+const { mul } = unitOps([]);
 
 function sheetFiles(dir: string, out: string[] = []): string[] {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
