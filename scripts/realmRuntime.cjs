@@ -34,6 +34,7 @@ const SHARED_MODULES = [
   "protocol/reportTemplate.ts",
   "protocol/formulaText.ts",
   "sandbox/runtime/abi.ts",
+  "sandbox/runtime/sessionShared.ts",
   "sandbox/runtime/report/numbers.ts",
   "sandbox/runtime/units/quantity.ts",
 ];

@@ -29,6 +29,7 @@ import { isQuantity } from "./units/quantity";
 import { connectOutput, hide, renderApi, setTracing, show, takeTrace } from "./report/record";
 import { clearNumberCache, setFormat } from "./report/values";
 import { installUnits, unitsApi } from "./units";
+import { WindowRequest } from "./sessionShared";
 
 type AnyFunction = (...args: unknown[]) => unknown;
 type AsyncGen = AsyncGenerator<unknown, unknown, unknown>;
@@ -49,6 +50,9 @@ const weakMapHas = WeakMap.prototype.has;
 const arrayPush = Array.prototype.push;
 const arrayJoin = Array.prototype.join;
 const arrayUnshift = Array.prototype.unshift;
+// Taken per session on purpose. Taking these from the member library instead (sessionShared.ts) made every
+// session's open ~1.5x slower, host code included, until the session again made one async generator function and
+// read its prototype; measured (bench realm section, interleaved), not understood: a V8 effect to re-check.
 const asyncGeneratorFunctionPrototype = getPrototypeOf(async function* () {}) as object;
 const asyncGeneratorPrototype = getPrototypeOf(async function* () {}.prototype) as AsyncGen;
 const generatorNext = asyncGeneratorPrototype.next;
@@ -263,20 +267,7 @@ function UI(windowOrSpec: unknown): object {
     );
   }
   seenWindowIds[id] = uiCount;
-  // The request works with both `yield UI(w)` (the driver sees it as the yielded value) and `yield* UI(w)`
-  // (its iterator yields the request once, then returns the injected values as the expression's value).
-  const request: object = {
-    [Symbol.iterator]() {
-      let yielded = false;
-      return {
-        next(value: unknown) {
-          if (yielded) return { done: true, value };
-          yielded = true;
-          return { done: false, value: request };
-        },
-      };
-    },
-  };
+  const request = new WindowRequest();
   apply(weakMapSet, requests, [request, { ...spec, id }]);
   return request;
 }
@@ -554,9 +545,9 @@ function topLevelFailure(error: unknown): void {
   settle({ kind: "error", error: errorData(error) });
 }
 
-connectOutput(emit);
+connectOutput(emit, enterWorking, leaveWorking);
 define(REALM.module, freeze({ UI, Window, h1, h2, h3, p, table, html, check, hide, show, note, titleBlock, format, plot }));
-define(REALM.render, freeze({ ...renderApi, enter: enterWorking, leave: leaveWorking }));
+define(REALM.render, freeze(renderApi));
 define(REALM.trace, takeTraceJson);
 installUnits();
 define(REALM.units, unitsApi);

@@ -75,9 +75,17 @@ const renders = new Map<RenderDescriptor, number>();
 /** What each assignment recorded since the last trace was taken. */
 let recorded = new Map<RenderDescriptor, Recorded>();
 
-/** Where rendered lines go (the runtime's report output). */
-export function connectOutput(output: (markup: string) => void): void {
+let enterWorking: () => void = () => undefined;
+let leaveWorking: () => void = () => undefined;
+
+/**
+ * Where rendered lines go (the runtime's report output), and where a `@render` helper's working starts and ends
+ * (the runtime's, since a helper's working is part of its output).
+ */
+export function connectOutput(output: (markup: string) => void, enter?: () => void, leave?: () => void): void {
   emit = output;
+  if (enter) enterWorking = enter;
+  if (leave) leaveWorking = leave;
 }
 
 export function setTracing(on: boolean): void {
@@ -389,8 +397,11 @@ function renderText(descriptor: TextDescriptor, text: unknown, temps: unknown[])
   if (html.trim() !== "") emit(paragraphs(html));
 }
 
-/** The renderer instrumented code calls; the driver adds `enter`/`leave`, since a helper's working is its output's. */
-export const renderApi: Omit<RenderApi, "enter" | "leave"> = {
+/**
+ * The renderer instrumented code calls. One literal, frozen as it is by the runtime: copying it with a spread
+ * (to add members) made an object V8 froze ~4x slower, once per session.
+ */
+export const renderApi: RenderApi = {
   formulas(json) {
     let table = sharedTables.get(json);
     if (table === undefined) {
@@ -455,6 +466,12 @@ export const renderApi: Omit<RenderApi, "enter" | "leave"> = {
   tableEnd() {
     const table = iterationTables.pop();
     if (table && !hidden) emitIterationTable(table);
+  },
+  enter() {
+    enterWorking();
+  },
+  leave() {
+    leaveWorking();
   },
 };
 
