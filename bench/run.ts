@@ -143,7 +143,8 @@ async function pausedMemory(): Promise<void> {
 /**
  * The realm per session (issue 15 item 2): what opening a session costs the member, at the engine (no executor,
  * no HTTP), to its first window, and what a paused session holds. Sessions share one hardened realm per member;
- * a vm context per session cost ~0.9 ms and ~190 KB before the sheet's first line.
+ * a vm context per session cost ~0.9 ms and ~190 KB before the sheet's first line. The stateless part of the
+ * runtime is made once per member too (scripts/realmRuntime.cjs): evaluating all of it per session held ~31 KB.
  */
 async function realmPerSession(): Promise<void> {
   console.log("Realm per session (engine.open to the first window, in this thread; heap per paused session after GC)");
@@ -389,21 +390,27 @@ async function localClient(): Promise<void> {
   await client.dispose();
 }
 
+/** The sections, by the name that runs one alone: `node --expose-gc --import tsx bench/run.ts realm render`. */
+const SECTIONS: Record<string, () => Promise<void>> = {
+  load: loadTimes,
+  steps,
+  realm: realmPerSession,
+  render: renderCost,
+  replay: replayCost,
+  local: localClient,
+  memory: pausedMemory,
+};
+
 async function main(): Promise<void> {
-  console.log(`UzonCalc bench · node ${process.version} · ${os.cpus().length} cores · load average ${loadAverage()}\n`);
-  await loadTimes();
-  console.log();
-  await steps();
-  console.log();
-  await realmPerSession();
-  console.log();
-  await renderCost();
-  console.log();
-  await replayCost();
-  console.log();
-  await localClient();
-  console.log();
-  await pausedMemory();
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((name) => !(name in SECTIONS));
+  if (unknown.length > 0) throw new Error(`No bench section ${unknown.join(", ")}: the sections are ${Object.keys(SECTIONS).join(", ")}.`);
+  console.log(`UzonCalc bench · node ${process.version} · ${os.cpus().length} cores · load average ${loadAverage()}`);
+  for (const [name, section] of Object.entries(SECTIONS)) {
+    if (asked.length > 0 && !asked.includes(name)) continue;
+    console.log();
+    await section();
+  }
   console.log(`\nload average at the end: ${loadAverage()}`);
 }
 
