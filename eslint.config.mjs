@@ -9,14 +9,31 @@
 //   server/, ts-plugin/  know no `vscode` and no sandbox code
 //   sandbox/engine/, sandbox/loader/  sit below sessions and services, and do not reach up into them
 
+import { createRequire } from "node:module";
 import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
+
+const { SHARED_MODULES } = createRequire(import.meta.url)("./scripts/realmRuntime.cjs");
 
 /** A `no-restricted-imports` rule from [regex, why] pairs; the regex is matched against the import as written. */
 function forbid(...rules) {
   return ["error", { patterns: rules.map(([regex, message]) => ({ regex, message })) }];
 }
+
+/** Realm code runs where every intrinsic is frozen: see the rule's use below. */
+const REALM_ARRAYS = [
+  {
+    selector:
+      "AssignmentExpression > MemberExpression.left[computed=true][property.type='MemberExpression'][property.property.name='length']",
+    message: "Realm code grows arrays with push() (prototypes are frozen there, and a store past the end is 12× slower).",
+  },
+  {
+    selector:
+      "MemberExpression[computed=true][property.type='BinaryExpression'][property.operator='-'][property.left.type='MemberExpression'][property.left.property.name='length']:not(AssignmentExpression > .left)",
+    message: "Realm code reads the last item with at(-1) (prototypes are frozen there, and a read past the end is slow).",
+  },
+];
 
 const NODE_VM = ["^(node:)?vm$", "Sheets never run here: node:vm belongs to sandbox/engine/."];
 const VSCODE = ["^vscode$", "Only the extension (client/) knows the vscode API."];
@@ -102,19 +119,23 @@ export default tseslint.config(
     // Realm code runs where every intrinsic is frozen, and there growing an array by index or reading past its end
     // is 5-12× slower than push() or at(): sandbox/runtime/realm.ts (freezeReachable) says why.
     files: ["sandbox/runtime/**/*.ts", "protocol/*.ts"],
+    rules: { "no-restricted-syntax": ["error", ...REALM_ARRAYS] },
+  },
+  {
+    // The member library (scripts/realmRuntime.cjs): one copy of these modules serves every session of a member,
+    // so whatever they keep at module level, every session shares.
+    files: SHARED_MODULES,
     rules: {
       "no-restricted-syntax": [
         "error",
-        {
-          selector:
-            "AssignmentExpression > MemberExpression.left[computed=true][property.type='MemberExpression'][property.property.name='length']",
-          message: "Realm code grows arrays with push() (prototypes are frozen there, and a store past the end is 12× slower).",
-        },
-        {
-          selector:
-            "MemberExpression[computed=true][property.type='BinaryExpression'][property.operator='-'][property.left.type='MemberExpression'][property.left.property.name='length']:not(AssignmentExpression > .left)",
-          message: "Realm code reads the last item with at(-1) (prototypes are frozen there, and a read past the end is slow).",
-        },
+        ...REALM_ARRAYS,
+        ...["Program > VariableDeclaration[kind='let']", "Program > ExportNamedDeclaration > VariableDeclaration[kind='let']"].map(
+          (selector) => ({
+            selector,
+            message:
+              "A module of the member library (scripts/realmRuntime.cjs) is shared by every session of a member: no module-level state. Keep a session's state in its runtime (driver.ts, report/, units/index.ts).",
+          }),
+        ),
       ],
     },
   },

@@ -262,15 +262,13 @@ export type UnitPreferences = { dims: Dimensions; terms: readonly Term[] }[];
  * force: kN; kN/m² a stress: MPa), as a structural engineer expects to read them. A sheet's `units({...})` wins;
  * a result in one symbol (mm², kN/m folded from kN/mm·mm) keeps it, as do values written with their unit.
  */
-const KIND_DEFAULTS = ["kN", "kN*m", "MPa"];
-let kindDefaults: { dims: Dimensions; terms: readonly Term[] }[] | undefined;
+const KIND_DEFAULTS: readonly { dims: Dimensions; terms: readonly Term[] }[] = ["kN", "kN*m", "MPa"].map((text) => {
+  const terms = parseTerms(text)!;
+  return { dims: termsDims(terms), terms };
+});
 
 function kindDefault(dims: Dimensions): readonly Term[] | undefined {
-  kindDefaults ??= KIND_DEFAULTS.map((text) => {
-    const terms = parseTerms(text)!;
-    return { dims: termsDims(terms), terms };
-  });
-  return unitsOfKind(kindDefaults, dims);
+  return unitsOfKind(KIND_DEFAULTS, dims);
 }
 
 /** The units a list gives for a kind (its dimensions), if it has any. */
