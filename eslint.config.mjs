@@ -4,6 +4,7 @@
 //   protocol/        imports nothing outside itself (it is bundled everywhere, the sheet realm included)
 //   sandbox/         knows no `vscode`
 //   sandbox/runtime/ runs inside sheet realms: no package, no Node module, nothing of the host but protocol/
+//                    and its modules shared by a member's sessions (scripts/realmRuntime.cjs) keep no module-level state
 //   sandbox/connect/ and client/ (the extension) know no node:vm and none of the sandbox's trusted parts
 //   webview/         talks to the extension only through its message union: no vscode, Node, network or host code
 //   server/, ts-plugin/  know no `vscode` and no sandbox code
