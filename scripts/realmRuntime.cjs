@@ -55,10 +55,17 @@ function relative(file) {
   return path.relative(root, file).split(path.sep).join("/");
 }
 
-/** The names a shared module exports at run time (types leave none). */
+const exportNames = new Map();
+
+/** The names a shared module exports at run time (types leave none); read once for both bundles that import it. */
 function runtimeExports(module) {
-  const result = esbuild.buildSync({ ...common, entryPoints: [path.join(root, module)], bundle: false, format: "esm", metafile: true });
-  return Object.values(result.metafile.outputs)[0].exports;
+  let names = exportNames.get(module);
+  if (names === undefined) {
+    const result = esbuild.buildSync({ ...common, entryPoints: [path.join(root, module)], bundle: false, format: "esm", metafile: true });
+    names = Object.values(result.metafile.outputs)[0].exports;
+    exportNames.set(module, names);
+  }
+  return names;
 }
 
 /** Imports of a shared module become a read of the member's library: `const { a, b } = library["path"]`. */
@@ -105,7 +112,7 @@ function buildLibrary() {
 /** The one script, from the three bundles' texts. */
 function combineRealmRuntime(library, sessionRuntime, memberRealm) {
   return (
-    '(function () {\n"use strict";\nconst __uzon_shared_tables = new Map();\n' +
+    '(function () {\n"use strict";\n' +
     `${library}const ${LIBRARY} = __uzon_library_exports.modules;\n` +
     `const __uzon_session_factory = function (globalThis) {\n${sessionRuntime}};\n` +
     `${memberRealm}})();\n`

@@ -1,6 +1,35 @@
-// What the per-session runtime (driver.ts) would otherwise make for every window, made once per member realm
+// What the per-session runtime would otherwise make for every session or every window, made once per member realm
 // instead (scripts/realmRuntime.cjs: evaluated before realm.ts hardens the realm, then frozen with its
 // intrinsics). Nothing here holds a session's state.
+
+import type { RenderDescriptor } from "../../protocol/reportTemplate";
+
+/**
+ * Descriptor tables by their JSON text, parsed once per member realm and frozen, so the sessions of a sheet share
+ * one copy (a 300-line sheet's table is most of what a paused session would otherwise hold). Code run elsewhere
+ * (the host's tests) gets this module's own map.
+ */
+const descriptorTables = new Map<string, readonly RenderDescriptor[]>();
+const MAX_DESCRIPTOR_TABLES = 512;
+
+/** A module's render descriptors from their JSON text (the instrumented bundle's `formulas(...)` call). */
+export function descriptorTable(json: string): readonly RenderDescriptor[] {
+  let table = descriptorTables.get(json);
+  if (table === undefined) {
+    table = deepFreeze(JSON.parse(json) as RenderDescriptor[]);
+    // Bounded: a sheet that calls this itself with ever new text must not grow what outlives its session.
+    if (descriptorTables.size < MAX_DESCRIPTOR_TABLES) descriptorTables.set(json, table);
+  }
+  return table;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
 
 /**
  * What `UI(window)` returns. It works with `yield UI(w)` (the driver sees it as the yielded value) and with

@@ -24,6 +24,7 @@ import {
   type TextValues,
 } from "../../../protocol/formulaText";
 import { isQuantity } from "../units/quantity";
+import { descriptorTable } from "../sessionShared";
 
 /** A line in a loop renders this many times; after that one note says so and the line stays quiet. */
 export const MAX_RENDERS_PER_LINE = 100;
@@ -42,25 +43,6 @@ interface Recorded {
   d?: string;
   /** The line the report showed, as text (formulaText.ts), when this evaluation rendered. */
   f?: string;
-}
-
-/**
- * Descriptor tables by their JSON text, parsed once per member realm and frozen, so the sessions of a sheet
- * share one copy (a 300-line sheet's table is most of what a paused session would otherwise hold). The member
- * realm's script declares the map (scripts/realmRuntime.cjs); code run elsewhere (the host's tests) keeps its own.
- */
-declare const __uzon_shared_tables: Map<string, readonly RenderDescriptor[]> | undefined;
-const sharedTables: Map<string, readonly RenderDescriptor[]> =
-  typeof __uzon_shared_tables !== "undefined" ? __uzon_shared_tables : new Map<string, readonly RenderDescriptor[]>();
-
-const MAX_SHARED_TABLES = 512;
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
-  return value;
 }
 
 let emit: (markup: string) => void = () => undefined;
@@ -403,12 +385,7 @@ function renderText(descriptor: TextDescriptor, text: unknown, temps: unknown[])
  */
 export const renderApi: RenderApi = {
   formulas(json) {
-    let table = sharedTables.get(json);
-    if (table === undefined) {
-      table = deepFreeze(JSON.parse(json) as RenderDescriptor[]);
-      // Bounded: a sheet that calls this itself with ever new text must not grow what outlives its session.
-      if (sharedTables.size < MAX_SHARED_TABLES) sharedTables.set(json, table);
-    }
+    const table = descriptorTable(json);
     tables.push(table);
     return table;
   },
