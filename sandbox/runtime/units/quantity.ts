@@ -447,10 +447,14 @@ export function abs(a: unknown): unknown {
   return Math.abs(a as number);
 }
 
+/** Plain numbers only: Math's own min, max or hypot then answer. */
+function allNumbers(args: readonly unknown[]): args is number[] {
+  for (const arg of args) if (typeof arg !== "number") return false;
+  return true;
+}
+
 function extreme(name: string, args: unknown[], pick: (a: number, b: number) => boolean): unknown {
-  let plain = true;
-  for (const arg of args) if (typeof arg !== "number") plain = false;
-  if (plain) return name === "min" ? Math.min(...(args as number[])) : Math.max(...(args as number[]));
+  if (allNumbers(args)) return name === "min" ? Math.min(...args) : Math.max(...args);
   let best: unknown;
   let bestSi = NaN;
   for (const arg of args) {
@@ -525,9 +529,7 @@ export function unitOps(preferences: UnitPreferences) {
   const sqrt = (a: unknown): unknown => (typeof a === "number" ? Math.sqrt(a) : pow(a, 0.5));
   const cbrt = (a: unknown): unknown => (typeof a === "number" ? Math.cbrt(a) : isQuantity(a) ? pow(a, 1 / 3) : Math.cbrt(a as number));
   const hypot = (...args: unknown[]): unknown => {
-    let plain = true;
-    for (const arg of args) if (typeof arg !== "number") plain = false;
-    if (plain) return Math.hypot(...(args as number[]));
+    if (allNumbers(args)) return Math.hypot(...args);
     let sum: unknown = 0;
     for (const arg of args) sum = add(sum, mul(arg, arg));
     return sqrt(sum);
