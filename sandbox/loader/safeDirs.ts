@@ -3,6 +3,13 @@ import * as path from "node:path";
 import { isInsideFolder } from "../../protocol/folders";
 import { Refusal } from "../../protocol/refusal";
 
+/**
+ * How long a sheet's resolved path is taken as it was. A symlink swapped in the meantime goes unseen for at most
+ * this long, and then only where the file a cached bundle was built from still reads the same (sheetLoader.ts).
+ */
+const RESOLVED_LATELY_MS = 1_000;
+const RESOLVED_LATELY_LIMIT = 1_024;
+
 function realpathOrSelf(dir: string): string {
   try {
     return fs.realpathSync.native(dir);
@@ -17,6 +24,8 @@ function realpathOrSelf(dir: string): string {
  */
 export class SafeDirs {
   readonly roots: readonly string[];
+  /** What resolveSheet answered lately, by the path as requested (see resolvedLately). */
+  private readonly lately = new Map<string, { real: string; until: number }>();
 
   constructor(dirs: readonly string[]) {
     this.roots = [...new Set(dirs.filter((d) => d.trim() !== "").map(realpathOrSelf))];
@@ -49,8 +58,30 @@ export class SafeDirs {
     return this.roots.length === 0 ? "(none configured)" : this.roots.join(", ");
   }
 
+  /**
+   * The real path resolveSheet gave `requested` within the last RESOLVED_LATELY_MS, or undefined. Resolving costs
+   * a realpath and a stat (~15 µs, most of what running a cached sheet costs the loader); a service answering
+   * thousands of runs a second of the same few sheets need not repeat it for each. Only for the loader's hit on a
+   * bundle it still checks for freshness itself: anything else (a miss, a refusal, a file gone) resolves afresh.
+   */
+  resolvedLately(requested: string): string | undefined {
+    const resolved = this.lately.get(requested);
+    if (resolved === undefined) return undefined;
+    if (performance.now() < resolved.until) return resolved.real;
+    this.lately.delete(requested);
+    return undefined;
+  }
+
   /** Resolves a requested sheet path to its real path, or throws the SPEC's 403/404. */
   resolveSheet(requested: string): string {
+    const real = this.resolveSheetAfresh(requested);
+    // Bounded: requests naming ever new paths must not grow it.
+    if (this.lately.size >= RESOLVED_LATELY_LIMIT) this.lately.clear();
+    this.lately.set(requested, { real, until: performance.now() + RESOLVED_LATELY_MS });
+    return real;
+  }
+
+  private resolveSheetAfresh(requested: string): string {
     if (!this.configured) {
       throw new Refusal(
         "forbidden",

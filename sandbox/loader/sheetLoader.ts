@@ -200,6 +200,13 @@ export class SheetLoader {
    * another one loaded the same sheet.
    */
   async loadFile(requested: string, scope = ""): Promise<LoadResult> {
+    const started = performance.now();
+    // The hot path of a service: a sheet resolved a moment ago whose bundle is cached and still fresh.
+    const lately = this.options.safeDirs.resolvedLately(requested);
+    if (lately !== undefined) {
+      const cached = this.fileCache.get(`${scope}\0${lately}`);
+      if (cached && this.isFresh(cached)) return { ok: true, sheet: cached.sheet, cached: true, ms: performance.now() - started };
+    }
     const entry = this.options.safeDirs.resolveSheet(requested);
     const key = `${scope}\0${entry}`;
     const pending = this.inFlight.get(key);

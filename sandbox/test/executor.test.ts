@@ -434,6 +434,25 @@ describe("executor: safe directories and files", () => {
     assert.equal(executor.sessionCount, 0, "a refused request makes no session");
   });
 
+  it("checks a sheet's path afresh the moment it changes, though a run a moment ago resolved it (the cached path check)", async () => {
+    const file = path.join(root, "safe", "swapped.calc.ts");
+    fs.writeFileSync(file, 'export async function* sheet() { return "inside"; }\n');
+    assert.equal((await executor.execute({ file_path: file })).status, "completed");
+    assert.equal((await executor.execute({ file_path: "swapped.calc.ts" })).status, "completed");
+    // Within the second the path is taken as resolved: a file turned into a symlink to outside is still refused.
+    fs.rmSync(file);
+    fs.symlinkSync(path.join(root, "outside", "secret.calc.ts"), file);
+    await refused(executor.execute({ file_path: file }), "forbidden", 403);
+    await refused(executor.execute({ file_path: "swapped.calc.ts" }), "forbidden", 403);
+    // And one removed is not found, not run from its cached bundle.
+    fs.rmSync(file);
+    await refused(executor.execute({ file_path: file }), "not_found", 404);
+    fs.writeFileSync(file, 'export async function* sheet() { return "again"; }\n');
+    const again = await executor.execute({ file_path: file });
+    assert.deepEqual([again.status, again.value], ["completed", "again"]);
+    fs.rmSync(file);
+  });
+
   it("answers 404 for a missing sheet and 403 when no safe dir is configured", async () => {
     await refused(executor.execute({ file_path: path.join(root, "safe", "missing.calc.ts") }), "not_found", 404);
     const open = new Executor();
