@@ -2,7 +2,7 @@
 // Every public method takes an untrusted request, answers an ExecutionResponse (a sheet that fails is a
 // normal answer with status "error") or throws SandboxError for a request the sandbox refuses (4xx).
 
-import { createHash, randomBytes, randomUUID, type Hash } from "node:crypto";
+import { createHash, hash, randomBytes, randomUUID, type Hash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { FieldValue, WindowSpec } from "../../protocol/fields";
@@ -383,10 +383,24 @@ function answerHash(value: unknown): string {
               .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
           )
         : v;
-  return createHash("sha256")
-    .update(JSON.stringify(canonical(value)))
-    .digest("base64url")
-    .slice(0, 22);
+  // One-shot: a Hash object per answer cost twice as much (each resume makes one).
+  return hash("sha256", JSON.stringify(canonical(value)), "base64url").slice(0, 22);
+}
+
+/**
+ * Random bytes drawn a page at a time: a session's seed needs four, and asking the generator for four on every
+ * execute cost more than the seed is worth (node's randomUUID pools its bytes the same way).
+ */
+const randomPool = { bytes: Buffer.alloc(0), at: 0 };
+
+function randomSeed(): number {
+  if (randomPool.at + 4 > randomPool.bytes.length) {
+    randomPool.bytes = randomBytes(4_096);
+    randomPool.at = 0;
+  }
+  const seed = randomPool.bytes.readUInt32LE(randomPool.at);
+  randomPool.at += 4;
+  return seed;
 }
 
 function alreadyExists(id: string): Refusal {
@@ -461,7 +475,7 @@ export class Executor implements SandboxHandlers {
     session.code = codeFor(loaded.sheet, context.owner);
     session.record = {
       sheet: sheetRef(loaded.sheet, request),
-      seed: randomBytes(4).readUInt32LE(0),
+      seed: randomSeed(),
       started_at: session.createdAt,
       input_log: [],
       ...(request.func_name !== undefined ? { func_name: request.func_name } : {}),
@@ -1301,7 +1315,7 @@ function notFound(id: string): Refusal {
 
 /** The same hash ReportBody keeps as it grows, of a whole text. */
 function reportHash(text: string): string {
-  return createHash("sha256").update(text).digest("base64url");
+  return hash("sha256", text, "base64url");
 }
 
 /** SessionInfo (SPEC §2) of a session held here or in the store. */
