@@ -156,7 +156,7 @@ async function answerRequest(options: ServedOptions, req: http.IncomingMessage, 
   const header = req.headers["x-request-id"];
   const requestId = (typeof header === "string" && /^[\w.-]{1,64}$/.test(header) ? header : undefined) ?? randomUUID();
   res.setHeader("x-request-id", requestId);
-  const url = new URL(req.url ?? "/", "http://service");
+  const url = requestPath(req.url);
   let routeName = "unknown";
 
   const finish = (status: number, text: string, contentType: string) => {
@@ -202,6 +202,18 @@ async function answerRequest(options: ServedOptions, req: http.IncomingMessage, 
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
+
+/** A path WHATWG URL parsing leaves as it is: segments of letters, digits, `_` and `-`, no query. */
+const PLAIN_PATH = /^(?:\/[\w-]+)+$/;
+
+/**
+ * The request's path as `new URL` reads it (dot segments resolved, percent-encoding kept). The plain paths every
+ * RPC route has are taken as they are: parsing them cost ~3 µs a request.
+ */
+function requestPath(target: string | undefined): Pick<URL, "pathname"> {
+  if (target !== undefined && PLAIN_PATH.test(target)) return { pathname: target };
+  return new URL(target ?? "/", "http://service");
+}
 
 /**
  * A response's UTF-8 bytes. A report is two-byte text (−, γ, “), and V8 encodes such a string to UTF-8 three to
@@ -304,7 +316,7 @@ function checkCaller(options: ServedOptions, req: http.IncomingMessage): void {
 function routeFor(
   routes: readonly Route[],
   req: http.IncomingMessage,
-  url: URL,
+  url: Pick<URL, "pathname">,
   res: http.ServerResponse,
 ): { route: Route; params: Record<string, string> } {
   for (const route of routes) {
@@ -334,7 +346,7 @@ function ownerOf(options: JsonServerOptions, route: Route, req: http.IncomingMes
   );
 }
 
-function pathParams(match: RegExpExecArray, url: URL): Record<string, string> {
+function pathParams(match: RegExpExecArray, url: Pick<URL, "pathname">): Record<string, string> {
   if (match.groups === undefined) return {};
   try {
     return Object.fromEntries(Object.entries(match.groups).map(([key, value]) => [key, decodeURIComponent(value)]));
