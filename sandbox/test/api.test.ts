@@ -154,6 +154,39 @@ describe("uzoncalc api (SPEC §3)", function () {
         assert.equal(errorOf(outside).code, "forbidden");
       });
 
+      it("reads a path as URL parsing does: dot segments, percent-encoding and a query still find their route", async () => {
+        // Sent as written (fetch would resolve the dot segments itself).
+        const raw = (target: string) =>
+          new Promise<{ status: number; message: string }>((resolve, reject) => {
+            const request = http.request(
+              base + "/",
+              { method: "GET", path: target, headers: { authorization: "Bearer alpha" } },
+              (response) => {
+                let text = "";
+                response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+                response.on("end", () =>
+                  resolve({
+                    status: response.statusCode ?? 0,
+                    message: (JSON.parse(text) as { error: { message: string } }).error.message,
+                  }),
+                );
+              },
+            );
+            request.on("error", reject);
+            request.end();
+          });
+        for (const target of [
+          `${P}/status/%6Eo-such-session`,
+          `${P}/./status/no-such-session`,
+          `${P}/x/../status/no-such-session?view=1`,
+        ]) {
+          const answer = await raw(target);
+          assert.equal(answer.status, 404, target);
+          assert.match(answer.message, /Unknown session 'no-such-session'/, target);
+        }
+        assert.match((await raw(`${P}/status/no-such-session/`)).message, /^No route GET/);
+      });
+
       it("needs a token when UZONCALC_TOKEN is set (401 without one or with a wrong one); health stays open", async () => {
         const none = await call(base, "GET", `${P}/sessions`);
         assert.equal(none.status, 401);
