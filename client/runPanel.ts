@@ -14,6 +14,7 @@ import {
   type RunState,
   type ToWebviewMessage,
   type WebviewLoad,
+  type WindowPaint,
 } from "../protocol/webview";
 import { RunDriver, type AnsweredWindow, type StepResult } from "../sandbox/connect/runDriver";
 import type { SandboxManager } from "./sandbox";
@@ -51,6 +52,8 @@ export class RunPanel implements vscode.Disposable {
   private webviewReady = false;
   /** When the current run was asked for (wall clock), until its first window is on screen: a figure for the log. */
   private firstWindowAskedAt: number | undefined;
+  /** When the current run's first window was posted to the webview (wall clock), for the same log line. */
+  private firstWindowPostedAt: number | undefined;
   /** The window is reloading (the extension is deactivated): the panel stays, and so does its run. */
   private detached = false;
   /** The saved run this panel picked up after a window reload, until its next answer. */
@@ -293,12 +296,14 @@ export class RunPanel implements vscode.Disposable {
       case "windowShown": {
         const askedAt = this.firstWindowAskedAt;
         if (askedAt === undefined) return;
+        const postedAt = this.firstWindowPostedAt;
         this.firstWindowAskedAt = undefined;
+        this.firstWindowPostedAt = undefined;
         // The webview's clock: placed against ours only when the two agree (a remote browser's may not).
         const after = message.at - askedAt;
         if (after >= 0 && after < 600_000)
           this.log?.info(
-            `run ${this.state.sheet}: its first window (${message.window}) on screen ${after} ms after the run was asked for, at ${new Date(message.at).toISOString()}`,
+            `run ${this.state.sheet}: its first window (${message.window}) on screen ${after} ms after the run was asked for, at ${new Date(message.at).toISOString()}${paintBreakdown(message.paint, askedAt, postedAt)}`,
           );
         return;
       }
@@ -466,6 +471,7 @@ export class RunPanel implements vscode.Disposable {
       const fromSet = this.setValues?.[window.id];
       const firstTime = fromSet !== undefined && !this.answeredFromSet.has(window.id);
       if (fromSet) this.state.values = fromSet;
+      this.firstWindowPostedAt ??= this.firstWindowAskedAt !== undefined ? Date.now() : undefined;
       this.post({ type: "window", window, ui_steps: transcript.uiSteps, ...(fromSet ? { values: fromSet } : {}) });
       if (transcript.inputErrors) this.post({ type: "fieldErrors", errors: transcript.inputErrors });
       this.setState("waiting", undefined, result.ms);
@@ -588,6 +594,23 @@ function inlineAssets(extensionPath: string): { js: string; css: string } | null
  * began (after the document and stylesheet parsed), and the script was done. The document's start is placed
  * against the panel's creation only when the two clocks agree (a remote browser's clock may not).
  */
+/**
+ * Where the time between the first window's answer and its paint went: its message posted (after the run was
+ * asked for), arriving in the webview, the report and form built, then the wait for the panel's next frame. The
+ * two clocks are compared only when they agree (a remote browser's may not).
+ */
+function paintBreakdown(paint: WindowPaint | undefined, askedAt: number, postedAt: number | undefined): string {
+  if (!paint) return "";
+  const arrived = paint.arrivedAt - askedAt;
+  const parts = [
+    ...(postedAt !== undefined ? [`posted at ${postedAt - askedAt} ms`] : []),
+    ...(arrived >= 0 && arrived < 600_000 ? [`arrived at ${arrived} ms`] : []),
+    `built in ${paint.renderMs} ms`,
+    `next frame ${paint.frameMs} ms later`,
+  ];
+  return ` (${parts.join(", ")})`;
+}
+
 function loadBreakdown(load: WebviewLoad | undefined, createdAtWall: number): string {
   if (!load) return "";
   const documentAfter = Math.round(load.documentStartedAt - createdAtWall);

@@ -44,6 +44,17 @@ export interface WebviewLoad {
   documentStartedAt: number;
 }
 
+/**
+ * How a form came on screen, for the first window's log line: when the message that showed it arrived (epoch ms,
+ * the webview's clock), how long handling it took (the report and form built), and how long after that the
+ * browser gave the panel its next frame.
+ */
+export interface WindowPaint {
+  arrivedAt: number;
+  renderMs: number;
+  frameMs: number;
+}
+
 export type FromWebviewMessage =
   /** The panel's script has loaded (again, after being hidden and shown) and wants the current state. */
   | { type: "ready"; load?: WebviewLoad }
@@ -51,7 +62,7 @@ export type FromWebviewMessage =
    * A window's form was built and painted: `at` is when, on the webview's clock (epoch ms). The extension logs a
    * run's first, the moment its user could start typing.
    */
-  | { type: "windowShown"; window: string; at: number }
+  | { type: "windowShown"; window: string; at: number; paint?: WindowPaint }
   /** Values for the window `window`, shown by the answer with `ui_steps`: refused if the run waits elsewhere. */
   | { type: "submit"; window: string; ui_steps: number; values: Record<string, unknown> }
   | { type: "cancel" }
@@ -131,8 +142,16 @@ export function isFromWebviewMessage(value: unknown): value is FromWebviewMessag
       );
     }
     case "windowShown": {
-      const { window, at } = value as { window?: unknown; at?: unknown };
-      return typeof window === "string" && typeof at === "number" && Number.isFinite(at) && at >= 0;
+      const { window, at, paint } = value as { window?: unknown; at?: unknown; paint?: unknown };
+      const time = (n: unknown) => typeof n === "number" && Number.isFinite(n) && n >= 0;
+      const paintOk =
+        paint === undefined ||
+        (typeof paint === "object" &&
+          paint !== null &&
+          time((paint as WindowPaint).arrivedAt) &&
+          time((paint as WindowPaint).renderMs) &&
+          time((paint as WindowPaint).frameMs));
+      return typeof window === "string" && time(at) && paintOk;
     }
     case "reveal": {
       const { line, column } = value as { line?: unknown; column?: unknown };

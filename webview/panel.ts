@@ -213,11 +213,23 @@ function renderForm(): void {
   else delete formElement.dataset.window;
   if (!window) return;
   // After the next frame is painted: when the user can see the form.
-  requestAnimationFrame(() =>
-    setTimeout(() =>
-      vscode.postMessage({ type: "windowShown", window: window.id, at: Math.round(performance.timeOrigin + performance.now()) }),
-    ),
-  );
+  const arrived = messageArrivedAt;
+  requestAnimationFrame(() => {
+    const frame = performance.now();
+    setTimeout(() => {
+      // Built from a message (not from the state kept while the panel was hidden): where its time went.
+      const paint =
+        arrived > 0 && messageHandledAt >= arrived
+          ? {
+              arrivedAt: Math.round(performance.timeOrigin + arrived),
+              renderMs: Math.round(messageHandledAt - arrived),
+              frameMs: Math.round(frame - messageHandledAt),
+            }
+          : undefined;
+      const at = Math.round(performance.timeOrigin + performance.now());
+      vscode.postMessage({ type: "windowShown", window: window.id, at, ...(paint ? { paint } : {}) });
+    });
+  });
   formElement.append(textElement("h2", "", window.title));
   if (window.caption) formElement.append(textElement("p", "uzc-caption", window.caption));
   for (const field of window.fields) {
@@ -337,7 +349,12 @@ for (const button of document.querySelectorAll<HTMLElement>("header [data-action
   });
 }
 
+/** When the message being handled arrived and when its handling ended (performance.now()): see WindowPaint. */
+let messageArrivedAt = 0;
+let messageHandledAt = 0;
+
 window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
+  messageArrivedAt = performance.now();
   const message = event.data;
   switch (message.type) {
     case "reset":
@@ -403,6 +420,7 @@ window.addEventListener("message", (event: MessageEvent<ToWebviewMessage>) => {
       break;
   }
   save();
+  messageHandledAt = performance.now();
 });
 
 // Restore what the panel showed before it was hidden, then ask the extension for the current state.

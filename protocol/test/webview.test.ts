@@ -15,6 +15,7 @@ describe("isFromWebviewMessage", () => {
       { type: "runWith", set: "wide" },
       { type: "reveal", line: 3, column: 1 },
       { type: "windowShown", window: "geometry", at: 1796603738182 },
+      { type: "windowShown", window: "geometry", at: 1796603738182, paint: { arrivedAt: 1796603738100, renderMs: 12, frameMs: 40 } },
     ]) {
       assert.ok(isFromWebviewMessage(message), JSON.stringify(message));
     }
@@ -34,6 +35,8 @@ describe("isFromWebviewMessage", () => {
       { type: "reveal", line: "3", column: 1 },
       { type: "windowShown", window: "geometry" },
       { type: "windowShown", window: 3, at: 1796603738182 },
+      { type: "windowShown", window: "geometry", at: 1796603738182, paint: { arrivedAt: 1796603738100, renderMs: "12", frameMs: 40 } },
+      { type: "windowShown", window: "geometry", at: 1796603738182, paint: null },
     ]) {
       assert.ok(!isFromWebviewMessage(message), JSON.stringify(message));
     }
