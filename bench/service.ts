@@ -250,6 +250,9 @@ async function main(): Promise<void> {
   // whichever it was (measured: render on, 64 then 10 clients as much as 10 then 64).
   // Ours: the service process alone, its sheet members not counted (issue 15 item 3: the service's overhead).
   // The seed's: its one process, sheets included.
+  // The service process's CPU per request at render off, by clients, every round: set beside the floors at the end.
+  const ownCpu = new Map<number, number[]>();
+  const floorCpu = new Map<string, number>();
   const measure = async (contender: Contender, clients: number, round: string): Promise<{ stepsPerSecond: number; p99: number }> => {
     const service = await contender.start();
     try {
@@ -267,6 +270,10 @@ async function main(): Promise<void> {
       row(`${label}: p50 / p99`, `${fmt(s.median)} / ${fmt(s.p99)}`);
       row(`${label}: CPU per request, ${contender.cpuLabel}`, fmt(windowCpuMs / steps));
       row(`${label}: steps/s in each second from the start`, perSecond.join(" "));
+      const cpuPerRequest = windowCpuMs / steps;
+      if (contender.label === "render off") ownCpu.set(clients, [...(ownCpu.get(clients) ?? []), cpuPerRequest]);
+      if (contender.cpuLabel !== "the service process only" && contender.cpuLabel !== "whole process")
+        floorCpu.set(`${contender.label} ${clients}`, cpuPerRequest);
       return { stepsPerSecond: steps / seconds, p99: s.p99 };
     } finally {
       service.stop();
@@ -324,6 +331,17 @@ async function main(): Promise<void> {
     },
   ];
   for (const floor of floors) for (const clients of [10, 64]) await measure(floor, clients, "");
+  // Issue 15 item 3: what the service adds per request above bare node:http, and above the hop to a child.
+  for (const [clients, samples] of ownCpu) {
+    const own = summarize(samples).median;
+    const bare = floorCpu.get(`${floors[0]!.label} ${clients}`);
+    const ipc = floorCpu.get(`${floors[1]!.label} ${clients}`);
+    if (bare === undefined || ipc === undefined) continue;
+    row(
+      `render off, ${clients} clients: the service's own CPU per request above bare node:http / above node:http + IPC${samples.length > 1 ? ` (median of ${samples.length})` : ""}`,
+      `${fmt(own - bare)} / ${fmt(own - ipc)}`,
+    );
+  }
   if (SEED_DIR) {
     console.log(
       `Ratios to the seed's Python sandbox (same sheet, same harness, one core each; ours / theirs${ROUNDS > 1 ? `; median of ${ROUNDS} rounds, each round's in brackets` : ""})`,
