@@ -97,7 +97,7 @@ describe("UzonCalc run panel (code-server, packaged extension, driven through th
       for (const line of extensionLog(session)) console.log(`  extension log: ${line}`);
       // The polls above see the form up to a poll (and a slow frame search) late; the webview says when it painted.
       const painted = extensionLog(session)
-        .map((line) => / on screen \d+ ms after the run was asked for, at (\S+)$/.exec(line))
+        .map((line) => / on screen \d+ ms after the run was asked for, at (\S+Z)(?: \(|$)/.exec(line))
         .find(Boolean);
       if (painted) console.log(`Run Calc to form painted (the webview's clock): ${Date.parse(painted[1]) - started} ms after Enter`);
       await H.shot(page, "panel-1-form");
