@@ -12,6 +12,7 @@
 // sheet, made into Python from ours (bench/original/sheet.ts). It always renders, and answers with the whole
 // report every time; ours answers with what the step added (html_mode "delta", as the run panel asks).
 import { spawn } from "node:child_process";
+import * as esbuild from "esbuild";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
@@ -164,6 +165,26 @@ const server = http.createServer((req, res) => {
 server.listen(0, "127.0.0.1", () => console.log("listening " + server.address().port));
 `;
 
+/**
+ * A layer of our service alone (bench/layers/): bundled as the product is, run on core 0 like the rest. The layers
+ * split what the service process spends a request on between its HTTP plumbing, its executor and the members' hop.
+ */
+function startLayer(entry: string, args: string[] = []): Promise<Started> {
+  const outfile = path.join(PLAIN, `${path.basename(entry, ".ts")}.js`);
+  esbuild.buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    outfile,
+    external: ["esbuild"],
+    logLevel: "error",
+  });
+  // The bundle sits in a scratch folder: esbuild, left out of it, is found through NODE_PATH.
+  const env = { ...process.env, LOG_LEVEL: "info", NODE_PATH: path.join(__dirname, "..", "node_modules") };
+  return startPinned([process.execPath, outfile, ...args], /"pid":(?<pid>\d+)[^\n]*"port":(?<port>\d+)/, env);
+}
+
 function startBare(): Promise<Started> {
   return startPinned([process.execPath, "-e", FLOOR_SERVER], /listening (\d+)/, { ...process.env, MEMBER: "" });
 }
@@ -253,7 +274,11 @@ async function main(): Promise<void> {
   // The service process's CPU per request at render off, by clients, every round: set beside the floors at the end.
   const ownCpu = new Map<number, number[]>();
   const floorCpu = new Map<string, number>();
-  const measure = async (contender: Contender, clients: number, round: string): Promise<{ stepsPerSecond: number; p99: number }> => {
+  const measure = async (
+    contender: Contender,
+    clients: number,
+    round: string,
+  ): Promise<{ stepsPerSecond: number; p99: number; cpu: number }> => {
     const service = await contender.start();
     try {
       const { steps, seconds, latencies, windowCpuMs, perSecond } = await closedLoop(
@@ -274,7 +299,7 @@ async function main(): Promise<void> {
       if (contender.label === "render off") ownCpu.set(clients, [...(ownCpu.get(clients) ?? []), cpuPerRequest]);
       if (contender.cpuLabel !== "the service process only" && contender.cpuLabel !== "whole process")
         floorCpu.set(`${contender.label} ${clients}`, cpuPerRequest);
-      return { stepsPerSecond: steps / seconds, p99: s.p99 };
+      return { stepsPerSecond: steps / seconds, p99: s.p99, cpu: cpuPerRequest };
     } finally {
       service.stop();
       await new Promise((r) => setTimeout(r, 300));
@@ -331,6 +356,7 @@ async function main(): Promise<void> {
     },
   ];
   for (const floor of floors) for (const clients of [10, 64]) await measure(floor, clients, "");
+
   // Issue 15 item 3: what the service adds per request above bare node:http, and above the hop to a child.
   for (const [clients, samples] of ownCpu) {
     const own = summarize(samples).median;
@@ -342,6 +368,37 @@ async function main(): Promise<void> {
       `${fmt(own - bare)} / ${fmt(own - ipc)}`,
     );
   }
+  // Where it goes, render off at 10 clients: bare node:http, our HTTP plumbing alone, our service over an engine
+  // that answers at once, and the service itself, measured back to back (the machine drifts over minutes: set
+  // beside figures measured earlier in the run, a layer's share could even come out below zero).
+  const layers: Contender[] = [
+    floors[0]!,
+    {
+      label: "our HTTP plumbing alone (jsonServer.ts), routes that answer at once",
+      start: () => startLayer(path.join(__dirname, "layers", "httpLayer.ts")),
+      protocol: ours(RENDER_OFF_SHEET),
+      cpuLabel: "its one process",
+    },
+    {
+      label: "our service over an engine that answers at once (no realm, no member)",
+      start: () => startLayer(path.join(__dirname, "layers", "instantEngine.ts"), [PLAIN]),
+      protocol: ours(RENDER_OFF_SHEET),
+      cpuLabel: "its one process",
+    },
+    {
+      label: "the service, render off, beside its layers",
+      start: startServe,
+      protocol: ours(RENDER_OFF_SHEET),
+      cpuLabel: "the service process only",
+    },
+  ];
+  const layerCpu: number[] = [];
+  for (const layer of layers) layerCpu.push((await measure(layer, 10, " (layers)")).cpu);
+  const [bareCpu, httpCpu, executorCpu, serviceCpu] = layerCpu as [number, number, number, number];
+  row(
+    "render off, 10 clients, per request above bare node:http: our HTTP plumbing / the executor / the members and the hop",
+    `${fmt(httpCpu - bareCpu)} / ${fmt(executorCpu - httpCpu)} / ${fmt(serviceCpu - executorCpu)} (all: ${fmt(serviceCpu - bareCpu)})`,
+  );
   if (SEED_DIR) {
     console.log(
       `Ratios to the seed's Python sandbox (same sheet, same harness, one core each; ours / theirs${ROUNDS > 1 ? `; median of ${ROUNDS} rounds, each round's in brackets` : ""})`,
