@@ -273,7 +273,6 @@ async function main(): Promise<void> {
   // The seed's: its one process, sheets included.
   // The service process's CPU per request at render off, by clients, every round: set beside the floors at the end.
   const ownCpu = new Map<number, number[]>();
-  const floorCpu = new Map<string, number>();
   const measure = async (
     contender: Contender,
     clients: number,
@@ -297,8 +296,6 @@ async function main(): Promise<void> {
       row(`${label}: steps/s in each second from the start`, perSecond.join(" "));
       const cpuPerRequest = windowCpuMs / steps;
       if (contender.label === "render off") ownCpu.set(clients, [...(ownCpu.get(clients) ?? []), cpuPerRequest]);
-      if (contender.cpuLabel !== "the service process only" && contender.cpuLabel !== "whole process")
-        floorCpu.set(`${contender.label} ${clients}`, cpuPerRequest);
       return { stepsPerSecond: steps / seconds, p99: s.p99, cpu: cpuPerRequest };
     } finally {
       service.stop();
@@ -355,7 +352,9 @@ async function main(): Promise<void> {
       cpuLabel: "the server process only",
     },
   ];
-  for (const floor of floors) for (const clients of [10, 64]) await measure(floor, clients, "");
+  const floorCpu = new Map<string, number>();
+  for (const floor of floors)
+    for (const clients of [10, 64]) floorCpu.set(`${floor.label} ${clients}`, (await measure(floor, clients, "")).cpu);
 
   // Issue 15 item 3: what the service adds per request above bare node:http, and above the hop to a child.
   for (const [clients, samples] of ownCpu) {

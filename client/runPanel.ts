@@ -590,11 +590,6 @@ function inlineAssets(extensionPath: string): { js: string; css: string } | null
 }
 
 /**
- * Where a webview's load went, for the log: its document started (in the workbench's webview host), its script
- * began (after the document and stylesheet parsed), and the script was done. The document's start is placed
- * against the panel's creation only when the two clocks agree (a remote browser's clock may not).
- */
-/**
  * Where the time between the first window's answer and its paint went: its message posted (after the run was
  * asked for), arriving in the webview, the report and form built, then the wait for the panel's next frame. The
  * two clocks are compared only when they agree (a remote browser's may not).
@@ -611,6 +606,11 @@ function paintBreakdown(paint: WindowPaint | undefined, askedAt: number, postedA
   return ` (${parts.join(", ")})`;
 }
 
+/**
+ * Where a webview's load went, for the log: its document started (in the workbench's webview host), its script
+ * began (after the document and stylesheet parsed), and the script was done. The document's start is placed
+ * against the panel's creation only when the two clocks agree (a remote browser's clock may not).
+ */
 function loadBreakdown(load: WebviewLoad | undefined, createdAtWall: number): string {
   if (!load) return "";
   const documentAfter = Math.round(load.documentStartedAt - createdAtWall);

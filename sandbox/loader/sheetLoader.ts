@@ -203,10 +203,8 @@ export class SheetLoader {
     const started = performance.now();
     // The hot path of a service: a sheet resolved a moment ago whose bundle is cached and still fresh.
     const lately = this.options.safeDirs.resolvedLately(requested);
-    if (lately !== undefined) {
-      const cached = this.fileCache.get(`${scope}\0${lately}`);
-      if (cached && this.isFresh(cached)) return { ok: true, sheet: cached.sheet, cached: true, ms: performance.now() - started };
-    }
+    const hit = lately !== undefined ? this.freshHit(`${scope}\0${lately}`, started) : undefined;
+    if (hit) return hit;
     const entry = this.options.safeDirs.resolveSheet(requested);
     const key = `${scope}\0${entry}`;
     const pending = this.inFlight.get(key);
@@ -260,14 +258,20 @@ export class SheetLoader {
 
   private async loadFileUncoalesced(entry: string, key: string): Promise<LoadResult> {
     const started = performance.now();
-    const cached = this.fileCache.get(key);
-    if (cached && this.isFresh(cached)) return { ok: true, sheet: cached.sheet, cached: true, ms: performance.now() - started };
+    const hit = this.freshHit(key, started);
+    if (hit) return hit;
     const result = await this.bundleFile(entry);
     if (result.ok) this.fileCache.set(key, { entry, sheet: result.sheet, dependencies: result.dependencies });
     else this.fileCache.delete(key);
     return result.ok
       ? { ok: true, sheet: result.sheet, cached: false, ms: performance.now() - started }
       : { ok: false, error: result.error, ms: performance.now() - started };
+  }
+
+  /** The cached bundle under `key`, when it is there and still fresh. */
+  private freshHit(key: string, started: number): LoadResult | undefined {
+    const cached = this.fileCache.get(key);
+    return cached && this.isFresh(cached) ? { ok: true, sheet: cached.sheet, cached: true, ms: performance.now() - started } : undefined;
   }
 
   /** A cached bundle is fresh when every file it was built from still has the same content. */

@@ -1350,7 +1350,7 @@ const scopes = new Map<string, string>();
 function ownerScope(owner: string | undefined): string {
   if (owner === undefined) return "";
   let scope = scopes.get(owner);
-  if (scope === undefined) scopes.set(owner, (scope = createHash("sha256").update(owner).digest("base64url").slice(0, 22)));
+  if (scope === undefined) scopes.set(owner, (scope = hash("sha256", owner, "base64url").slice(0, 22)));
   return scope;
 }
 
@@ -1365,6 +1365,6 @@ function keyOf(id: string, owner: string | undefined): string {
  */
 function codeFor(bundle: LoadedSheet, owner: string | undefined): SheetCode {
   const tenant = ownerScope(owner);
-  const hash = owner === undefined ? bundle.hash : createHash("sha256").update(`${tenant}:${bundle.hash}`).digest("hex");
-  return { hash, code: bundle.code, scriptName: bundle.scriptName, tenant };
+  const scopedHash = owner === undefined ? bundle.hash : hash("sha256", `${tenant}:${bundle.hash}`, "hex");
+  return { hash: scopedHash, code: bundle.code, scriptName: bundle.scriptName, tenant };
 }
