@@ -167,6 +167,12 @@ class ReportBody {
 /** The figures' drawing (ECharts): dist/plots.js, loaded by the first report that has a figure. */
 const plots = ownBundle<typeof import("./plots")>(__filename, "plots.js", "./plots");
 
+/**
+ * What a session's `pending` settles to once its step is over, whichever way: nothing. Holding the step's answer
+ * there kept every session's last response alive with it (a finished rendered session's last step: ~67 KB).
+ */
+function settledQuietly(): void {}
+
 /** Report markup as it is handed out: with its figures drawn, when the report has any. */
 function drawn(report: ReportBody, html: string): string {
   return report.figures ? plots().drawFigures(html) : html;
@@ -262,8 +268,8 @@ interface Session {
   answered: Set<string>;
   /** Its realm was dropped to save memory; the next request rebuilds it. */
   evicted?: boolean;
-  /** The operation in flight, so cancel and expiry wait for a step instead of racing it. */
-  pending: Promise<unknown>;
+  /** The operation in flight, so cancel and expiry wait for a step instead of racing it; never rejects. */
+  pending: Promise<void>;
   /** The store's rev this session is at (0: never committed). */
   rev: number;
   /** sha256 of each applied answer's raw input, by step (SPEC §6 ui_steps). */
@@ -593,7 +599,7 @@ export class Executor implements SandboxHandlers {
    * already applied (a retry after a lost answer) get the session's current state, whole; anything else is 409.
    */
   private async retried(session: Session, uiSteps: number, userInput: Record<string, unknown>): Promise<ExecutionResponse> {
-    await session.pending.catch(() => undefined);
+    await session.pending;
     const applied = session.answers[uiSteps - 1];
     if (uiSteps < 1 || applied === undefined || applied !== answerHash(userInput)) {
       throw new Refusal(
@@ -611,7 +617,7 @@ export class Executor implements SandboxHandlers {
   async cancel(input: unknown, context: RequestContext = {}): Promise<CancelResponse> {
     const request = parseRequest("cancel", input);
     const session = await this.session(request.session_id, context);
-    await session.pending.catch(() => undefined);
+    await session.pending;
     if (session.status === "cancelled") return { status: "cancelled", session_id: session.id };
     if (session.status === "completed" || session.status === "error") {
       throw new Refusal(
@@ -1075,8 +1081,8 @@ export class Executor implements SandboxHandlers {
 
   private async exclusive<T>(session: Session, work: () => Promise<T>): Promise<T> {
     session.status = "running";
-    const run = session.pending.catch(() => undefined).then(work);
-    session.pending = run;
+    const run = session.pending.then(work);
+    session.pending = run.then(settledQuietly, settledQuietly);
     try {
       return await run;
     } catch (error) {

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
 import type { ExecutionResponse } from "../../protocol/rpc";
 import type { RealmInit, RealmStart } from "../runtime/abi";
 import { InProcessEngine, type EngineOutcome, type RealmEngine, type SheetCode } from "../engine/realmEngine";
@@ -529,6 +531,36 @@ describe("executor: session lifecycle", () => {
       assert.deepEqual(await executor.cancel({ session_id: run.session_id }), { status: "cancelled", session_id: run.session_id });
       await refused(executor.resume({ session_id: run.session_id, user_input: { x: 1 } }), "conflict", 409);
       assert.equal(engine.liveRealms, 0);
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it("keeps no answer once it is sent: a session waiting or finished holds its report, not its last response", async () => {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    const executor = new Executor({ safeDirs: [FIXTURES] });
+    try {
+      const answers: WeakRef<ExecutionResponse>[] = [];
+      const ask = async (request: Promise<ExecutionResponse>): Promise<{ id: string; status: string }> => {
+        const answer = await request;
+        answers.push(new WeakRef(answer));
+        return { id: answer.session_id, status: answer.status };
+      };
+      const run = await ask(executor.execute({ file_path: fixture("three-windows.calc.ts"), html_mode: "delta" }));
+      await ask(executor.resume({ session_id: run.id, user_input: { x: 2 }, html_mode: "delta" }));
+      const done = await ask(executor.execute({ file_path: fixture("exports.calc.ts") }));
+      assert.equal(done.status, "completed");
+      // WeakRefs are cleared only after the job that made them, and after a full collection.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      gc();
+      assert.deepEqual(
+        answers.map((answer) => answer.deref() === undefined),
+        [true, true, true],
+        "an answer still reachable from the executor after it was sent",
+      );
+      assert.equal((await executor.getSession({ session_id: run.id })).status, "waiting_ui");
+      assert.equal((await executor.getSession({ session_id: done.id })).status, "completed");
     } finally {
       await executor.close();
     }
