@@ -636,6 +636,18 @@ export class WorkerPoolEngine implements RealmEngine {
     slot.post({ op: "drop", sessionId });
   }
 
+  /**
+   * Sends the bundle to every member running now, to compile ahead of its first open there; that open then sends
+   * its hash alone. A member that has let it go by then answers `needCode` as usual (withCode).
+   */
+  preload(sheet: SheetCode): void {
+    for (const slot of this.slots) {
+      if (!slot.alive || slot.knownCode.has(sheet.hash)) continue;
+      slot.post({ op: "load", sheet });
+      slot.knownCode.add(sheet.hash);
+    }
+  }
+
   /** Asks a member started exactly like the sheet members what protections hold in it. */
   async probe(connectPort?: number): Promise<ProbeResult> {
     const slot = this.slots.find((s) => s.alive) ?? this.startWorker();

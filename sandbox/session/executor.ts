@@ -691,9 +691,13 @@ export class Executor implements SandboxHandlers {
     };
   }
 
-  /** Bundles the sheet into the cache, so its first run does not wait for that (the editor asks when it opens one). */
+  /**
+   * Bundles the sheet into the cache and compiles it in the members running now, so its first run waits for neither
+   * (the editor asks when it opens one).
+   */
   async prepare(input: unknown, context: RequestContext = {}): Promise<PrepareResponse> {
     const loaded = await this.load(parseRequest("prepare", input), context.owner);
+    if (loaded.ok) this.engine.preload?.(codeFor(loaded.sheet, context.owner));
     return { status: loaded.ok ? "ok" : "error" };
   }
 

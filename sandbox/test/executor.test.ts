@@ -566,6 +566,33 @@ describe("executor: session lifecycle", () => {
     }
   });
 
+  it("compiles a prepared sheet in its member realm ahead of the first run, running none of its code there", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "uzc-prepare-"));
+    const engine = new InProcessEngine({ stepTimeoutMs: 2_000 });
+    const executor = new Executor({ safeDirs: [dir], engine });
+    try {
+      // Top-level code is the sheet's, run per session: evaluated at the preload, this throw would retire the realm.
+      const file = path.join(dir, "top-level.calc.ts");
+      fs.writeFileSync(
+        file,
+        'import { UI, Window } from "uzoncalc";\nconst started = Date.now();\nif (started > 0) throw new Error("top level ran");\nexport async function* sheet() {\n  yield UI(Window({ title: "W", fields: [] }));\n}\n',
+      );
+      assert.deepEqual(await executor.prepare({ file_path: file }), { status: "ok" });
+      const loaded = await executor.loader.loadFile(file);
+      assert.ok(loaded.ok);
+      assert.ok(engine.holdsScript(loaded.sheet.hash), "the bundle is compiled before its first run");
+      assert.equal(engine.memberRealmsMade, 1, "the member realm was made, and the preload did not retire it");
+      const run = await executor.execute({ file_path: file });
+      assert.equal(run.status, "error");
+      assert.match(run.error?.message ?? "", /top level ran/);
+      assert.equal(run.error?.line, 3);
+      assert.equal(engine.memberRealmsMade, 1, "the throw came from the run, not from compiling");
+    } finally {
+      await executor.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("expires idle sessions after the TTL, running their finally", async () => {
     let now = Date.parse("2026-01-01T00:00:00Z");
     const engine = new RecordingEngine(new InProcessEngine({ stepTimeoutMs: 2_000 }));

@@ -233,6 +233,33 @@ describe("worker pool: runaway battery", function () {
     }
   });
 
+  it("sends a prepared sheet to the running members ahead of its first run, which then opens it by its hash alone", async () => {
+    await executor.close();
+    pool = newPool({ maxWorkers: 1, sessionsPerWorker: 100 });
+    const quiet = new Executor({ safeDirs: [RUNAWAY], engine: pool });
+    const sent: { code: string; needCode: boolean }[] = [];
+    type Send = (sheet: { code: string }) => Promise<{ needCode?: true }>;
+    const watched = pool as unknown as { withCode: (slot: unknown, sheet: unknown, send: Send) => Promise<unknown> };
+    const original = watched.withCode.bind(pool);
+    watched.withCode = async (slot, sheet, send) =>
+      original(slot, sheet, async (s) => {
+        const reply = await send(s);
+        sent.push({ code: s.code, needCode: reply.needCode === true });
+        return reply;
+      });
+    try {
+      await pool.probe(); // the member the local sandbox starts with its first health check
+      assert.deepEqual(await quiet.prepare({ file_path: path.join(RUNAWAY, "steady.calc.ts") }), { status: "ok" });
+      const first = await quiet.execute({ file_path: path.join(RUNAWAY, "steady.calc.ts") });
+      assert.equal(first.status, "waiting_ui", JSON.stringify(first.error));
+      assert.deepEqual(sent, [{ code: "", needCode: false }], "the first open sent the hash alone, and the member had the code");
+      assert.equal(pool.workers, 1);
+      await quiet.cancel({ session_id: first.session_id });
+    } finally {
+      await quiet.close();
+    }
+  });
+
   it("spreads sessions over as many members as it may start: opened at once or one by one, they do not queue in the first", async () => {
     await executor.close();
     // Room for 250 sessions a member: by load alone, the first member would take all four.

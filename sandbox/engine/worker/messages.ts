@@ -10,6 +10,8 @@ export type ToWorker =
   | { op: "resume"; seq: number; sessionId: string; values: unknown }
   | { op: "cancel"; seq: number; sessionId: string }
   | { op: "drop"; sessionId: string }
+  /** Compile a bundle ahead of its first open (RealmEngine.preload); no answer. */
+  | { op: "load"; sheet: SheetCode }
   | { op: "probe"; seq: number; connectPort?: number };
 
 export interface ProbeResult {

@@ -40,6 +40,8 @@ port.on("message", (message: ToWorker) => {
     if (reply) port.postMessage(reply);
   });
 });
+// The realm every session here opens in, made before the first asks for it (a message arriving meanwhile waits).
+engine.warm();
 
 /** What the pool charges sessions by: this member's heap in use plus memory outside it (typed arrays' backing stores). */
 function memoryInUse(): number {
@@ -95,6 +97,9 @@ async function handle(message: ToWorker): Promise<FromWorker | undefined> {
       return answer(message.seq, await engine.cancel(message.sessionId));
     case "drop":
       engine.drop(message.sessionId);
+      return undefined;
+    case "load":
+      engine.preload(message.sheet);
       return undefined;
     case "probe": {
       const permission = (process as unknown as { permission?: { has(scope: string): boolean } }).permission;
