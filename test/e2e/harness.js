@@ -375,7 +375,8 @@ async function openWorkbench(page, folder, { devPath, timeout = 60000 } = {}) {
 
 /**
  * Run a command by its palette title: F1, type the title with plain keyboard input, wait until the *focused* row
- * shows it (flake fix: Enter on a list that is still filtering picks the wrong row or none), then Enter.
+ * shows it (flake fix: Enter on a list that is still filtering picks the wrong row or none), then Enter. Returns
+ * when Enter was pressed (Date.now()).
  * Browser-reserved keys (Ctrl+W, Ctrl+N, Ctrl+T) cannot be tested; F1, Ctrl+Shift+P and Ctrl+Shift+M work.
  */
 async function runCommand(page, title, timeout = 45000) {
@@ -399,7 +400,11 @@ async function runCommand(page, title, timeout = 45000) {
         .catch(() => {});
     }
   }
+  // When Enter went down: a timing measured from when press() returns starts late, by as long as a busy
+  // workbench takes to take the key (seen: 0.75 s, after the command had already run).
+  const enterAt = Date.now();
   await page.keyboard.press("Enter");
+  return enterAt;
 }
 
 /** Wait for a notification toast containing text; returns its locator. */

@@ -82,9 +82,8 @@ describe("UzonCalc run panel (code-server, packaged extension, driven through th
   test("Run Calc from the palette: form, refused value, next window, report, cancel, run again", () =>
     session.br.withPage("panel-run", async (page) => {
       await openSheet(page, session, "beam.calc.ts");
-      await H.runCommand(page, "UzonCalc: Run Calc");
       // From the palette's Enter: the first webview of the session loads, the sandbox (started when the sheet opened) runs.
-      const started = Date.now();
+      const started = await H.runCommand(page, "UzonCalc: Run Calc");
       let frame = await H.webviewFrameWith(page, '[data-form] [data-field="span"]', 60000);
       console.log(
         `Run Calc to form visible (first run: a new webview): ${Date.now() - started} ms (Enter at ${new Date(started).toISOString()}, seen by 200 ms polls)`,
