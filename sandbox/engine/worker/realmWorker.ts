@@ -41,7 +41,11 @@ port.on("message", (message: ToWorker) => {
   });
 });
 // The realm every session here opens in, made before the first asks for it (a message arriving meanwhile waits).
-engine.warm();
+try {
+  engine.warm();
+} catch {
+  // The first open tries again, and its answer says what failed.
+}
 
 /** What the pool charges sessions by: this member's heap in use plus memory outside it (typed arrays' backing stores). */
 function memoryInUse(): number {
