@@ -32,6 +32,9 @@ export interface RunEvents {
   onTrace(sheet: vscode.Uri, entries: readonly TraceEntry[], reset: boolean): void;
 }
 
+/** How long after a reveal the panel's taking focus is read as the click's own echo (keepFocusFromClick). */
+const CLICK_FOCUS_ECHO_MS = 1_000;
+
 /** A run that completed in this panel: its report document, when, and with which input set. */
 export interface CompletedRun {
   document: string;
@@ -335,13 +338,31 @@ export class RunPanel implements vscode.Disposable {
       case "reveal": {
         const target = message.file ? vscode.Uri.joinPath(this.sheet, "..", message.file) : this.sheet;
         const position = new vscode.Position(Math.max(0, message.line - 1), Math.max(0, message.column - 1));
-        await vscode.window.showTextDocument(target, {
-          selection: new vscode.Range(position, position),
-          viewColumn: vscode.ViewColumn.One,
-        });
+        const show = () =>
+          vscode.window.showTextDocument(target, { selection: new vscode.Range(position, position), viewColumn: vscode.ViewColumn.One });
+        await show();
+        this.keepFocusFromClick(show);
         return;
       }
     }
+  }
+
+  /**
+   * The click in the panel that asked for a reveal can hand the panel focus after the editor took it: the webview's
+   * focus and its message reach the workbench by different ways (seen once in CI, the cursor on the line and the
+   * keyboard in the panel). If the panel becomes active within a moment, the editor takes focus back, once.
+   */
+  private keepFocusFromClick(show: () => Thenable<unknown>): void {
+    const watch = this.panel.onDidChangeViewState(({ webviewPanel }) => {
+      if (!webviewPanel.active) return;
+      done();
+      void show();
+    });
+    const timer = setTimeout(() => done(), CLICK_FOCUS_ECHO_MS);
+    const done = () => {
+      clearTimeout(timer);
+      watch.dispose();
+    };
   }
 
   private async submit(values: Record<string, unknown>, answering: { window: string; ui_steps: number }): Promise<void> {

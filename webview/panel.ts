@@ -98,6 +98,8 @@ function renderSheetError(): void {
   const link = document.createElement("a");
   link.href = "#";
   link.textContent = failure.where;
+  // The press does not move focus into the panel: the editor the link opens takes it (see keepFocusFromClick).
+  link.addEventListener("mousedown", (event) => event.preventDefault());
   link.addEventListener("click", (event) => {
     event.preventDefault();
     if (failure.error.line !== undefined)
