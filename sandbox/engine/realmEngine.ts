@@ -83,8 +83,8 @@ export interface RealmEngine {
   /** Forgets a session's realm without running anything. */
   drop(sessionId: string): void;
   /**
-   * Compiles a bundle where its sessions will open, ahead of the first (the editor's warm-up, SheetLoader-cached
-   * bundles it is about to run). Runs none of its code: evaluating a bundle only creates the sheet's function.
+   * Compiles a bundle where its sessions will open, ahead of the first (the editor's warm-up: the sheet it has just
+   * bundled). Runs none of its code: evaluating a bundle only creates the sheet's function.
    */
   preload?(sheet: SheetCode): void;
   readonly liveRealms: number;
@@ -92,6 +92,12 @@ export interface RealmEngine {
   queueStats?(): QueueStats & { waiting: number };
   close(): Promise<void>;
 }
+
+/**
+ * Compiled scripts kept at most, those in use aside (each is also a sheet function in the member realm): past it,
+ * idle ones go, the least recently opened first.
+ */
+const KEPT_SCRIPTS = 32;
 
 interface CachedScript {
   script: vm.Script;
@@ -138,15 +144,16 @@ export class InProcessEngine implements RealmEngine {
       // As an open that fails here would: the next open makes a fresh realm and reports the bundle's problem.
       this.scripts.delete(sheet.hash);
       member.retire();
+      return;
     }
+    this.trimIdleScripts();
   }
 
+  /** The bundle's compiled script, moved to the end of the map: the map's order is how recently each was opened. */
   private compiled(sheet: SheetCode): CachedScript {
-    let cached = this.scripts.get(sheet.hash);
-    if (!cached) {
-      cached = { script: compileSheetScript(sheet.code, sheet.scriptName), users: 0 };
-      this.scripts.set(sheet.hash, cached);
-    }
+    const cached = this.scripts.get(sheet.hash) ?? { script: compileSheetScript(sheet.code, sheet.scriptName), users: 0 };
+    this.scripts.delete(sheet.hash);
+    this.scripts.set(sheet.hash, cached);
     return cached;
   }
 
@@ -191,10 +198,18 @@ export class InProcessEngine implements RealmEngine {
     entry.realm.dispose();
     this.realms.delete(sessionId);
     const cached = this.scripts.get(entry.hash);
-    // A compiled script is kept while a realm uses it; a few idle ones stay warm for the next run.
-    if (cached && --cached.users <= 0 && this.scripts.size > 32) {
-      this.scripts.delete(entry.hash);
-      this.member?.forgetSheet(entry.hash);
+    if (cached) cached.users--;
+    this.trimIdleScripts();
+  }
+
+  /** A compiled script is kept while a realm uses it; a few idle ones stay warm for the next run. */
+  private trimIdleScripts(): void {
+    if (this.scripts.size <= KEPT_SCRIPTS) return;
+    for (const [hash, cached] of this.scripts) {
+      if (cached.users > 0) continue;
+      this.scripts.delete(hash);
+      this.member?.forgetSheet(hash);
+      if (this.scripts.size <= KEPT_SCRIPTS) return;
     }
   }
 

@@ -593,6 +593,41 @@ describe("executor: session lifecycle", () => {
     }
   });
 
+  it("keeps at most 32 compiled sheets beside those in use, dropping the least recently opened idle one first", async () => {
+    const engine = new InProcessEngine({ stepTimeoutMs: 2_000 });
+    const executor = new Executor({ safeDirs: [FIXTURES], engine });
+    try {
+      const code = async (n: number) => {
+        const loaded = await executor.loader.loadSource(
+          `import { UI, Window, p } from "uzoncalc";\nexport async function* sheet() { p("sheet ${n}"); yield UI(Window({ title: "W", fields: [] })); }\n`,
+          `sheet-${n}.calc.ts`,
+        );
+        assert.ok(loaded.ok);
+        return { hash: loaded.sheet.hash, code: loaded.sheet.code, scriptName: loaded.sheet.scriptName };
+      };
+      const sheets = await Promise.all(Array.from({ length: 40 }, (_, n) => code(n)));
+      const start = { filename: "sheet.calc.ts" };
+      // Sheet 0 has a session waiting; sheet 1 ran and ended; then 38 more are compiled ahead (the editor's warm-up).
+      assert.equal((await engine.open("in-use", sheets[0]!, { seed: 1, now: 0 }, start)).kind, "ui");
+      assert.equal((await engine.open("ended", sheets[1]!, { seed: 1, now: 0 }, start)).kind, "ui");
+      engine.drop("ended");
+      for (const sheet of sheets.slice(2)) engine.preload(sheet);
+      const held = sheets.map((sheet) => engine.holdsScript(sheet.hash));
+      assert.equal(held.filter(Boolean).length, 32);
+      assert.ok(held[0], "a sheet in use stays compiled");
+      assert.deepEqual(held.slice(1, 9), Array(8).fill(false), "the least recently opened idle ones went first");
+      assert.ok(held.slice(9).every(Boolean));
+      // Opening a sheet makes it the most recent: the next one compiled ahead pushes out another.
+      assert.equal((await engine.open("again", sheets[9]!, { seed: 1, now: 0 }, start)).kind, "ui");
+      engine.drop("again");
+      engine.preload(sheets[1]!);
+      assert.ok(engine.holdsScript(sheets[9]!.hash));
+      assert.ok(!engine.holdsScript(sheets[10]!.hash));
+    } finally {
+      await executor.close();
+    }
+  });
+
   it("expires idle sessions after the TTL, running their finally", async () => {
     let now = Date.parse("2026-01-01T00:00:00Z");
     const engine = new RecordingEngine(new InProcessEngine({ stepTimeoutMs: 2_000 }));
