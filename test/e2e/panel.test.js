@@ -8,6 +8,7 @@ const assert = require("node:assert");
 const fs = require("node:fs");
 const path = require("node:path");
 const H = require("./harness");
+const { startCpuSampler } = require("./cpuSampler");
 const { useExamplesWorkbench, openSheet } = require("./workspace");
 
 const SAVED_SHEET = [
@@ -83,8 +84,10 @@ describe("UzonCalc run panel (code-server, packaged extension, driven through th
     session.br.withPage("panel-run", async (page) => {
       await openSheet(page, session, "beam.calc.ts");
       // From the palette's Enter: the first webview of the session loads, the sandbox (started when the sheet opened) runs.
+      const cpu = startCpuSampler();
       const started = await H.runCommand(page, "UzonCalc: Run Calc");
       let frame = await H.webviewFrameWith(page, '[data-form] [data-field="span"]', 60000);
+      cpu.stop();
       console.log(
         `Run Calc to form visible (first run: a new webview): ${Date.now() - started} ms (Enter at ${new Date(started).toISOString()}, seen by 200 ms polls)`,
       );
@@ -99,6 +102,17 @@ describe("UzonCalc run panel (code-server, packaged extension, driven through th
         .map((line) => / on screen \d+ ms after the run was asked for, at (\S+Z)(?: \(|$)/.exec(line))
         .find(Boolean);
       if (painted) console.log(`Run Calc to form painted (the webview's clock): ${Date.parse(painted[1]) - started} ms after Enter`);
+      // Until the command ran, the extension had no part in it: where the machine's CPU went meanwhile.
+      const asked = extensionLog(session)
+        .map((line) => / on screen (\d+) ms after the run was asked for, at (\S+Z)/.exec(line))
+        .find(Boolean);
+      if (asked) {
+        const commandAt = Date.parse(asked[2]) - Number(asked[1]);
+        const { windowMs, cores, cpuMs, top } = cpu.between(started, commandAt);
+        console.log(
+          `Enter → our command: ${commandAt - started} ms; CPU in it (sampled over ${windowMs} ms, ${cores} cores): ${cpuMs} ms, most to ${top.map((row) => `${row.ms} ms ${row.name}`).join(" · ")}`,
+        );
+      }
       await H.shot(page, "panel-1-form");
       assert.match(await frame.locator("[data-report]").innerText(), /Simply supported beam/);
 
