@@ -97,17 +97,16 @@ describe("UzonCalc run panel (code-server, packaged extension, driven through th
         () => undefined,
       );
       for (const line of extensionLog(session)) console.log(`  extension log: ${line}`);
-      // The polls above see the form up to a poll (and a slow frame search) late; the webview says when it painted.
-      const painted = extensionLog(session)
-        .map((line) => / on screen \d+ ms after the run was asked for, at (\S+Z)(?: \(|$)/.exec(line))
+      // The polls above see the form up to a poll (and a slow frame search) late; the webview says when it painted,
+      // and how long after the run was asked for (by the extension's clock).
+      const firstWindow = extensionLog(session)
+        .map((line) => / on screen (\d+) ms after the run was asked for, at (\S+Z)(?: \(|$)/.exec(line))
         .find(Boolean);
-      if (painted) console.log(`Run Calc to form painted (the webview's clock): ${Date.parse(painted[1]) - started} ms after Enter`);
-      // Until the command ran, the extension had no part in it: where the machine's CPU went meanwhile.
-      const asked = extensionLog(session)
-        .map((line) => / on screen (\d+) ms after the run was asked for, at (\S+Z)/.exec(line))
-        .find(Boolean);
-      if (asked) {
-        const commandAt = Date.parse(asked[2]) - Number(asked[1]);
+      if (firstWindow) {
+        const paintedAt = Date.parse(firstWindow[2]);
+        console.log(`Run Calc to form painted (the webview's clock): ${paintedAt - started} ms after Enter`);
+        // Until the command ran, the extension had no part in it: where the machine's CPU went meanwhile.
+        const commandAt = paintedAt - Number(firstWindow[1]);
         const { windowMs, cores, cpuMs, top } = cpu.between(started, commandAt);
         console.log(
           `Enter → our command: ${commandAt - started} ms; CPU in it (sampled over ${windowMs} ms, ${cores} cores): ${cpuMs} ms, most to ${top.map((row) => `${row.ms} ms ${row.name}`).join(" · ")}`,
