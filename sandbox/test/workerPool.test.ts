@@ -21,6 +21,21 @@ function newPool(overrides: Partial<ConstructorParameters<typeof WorkerPoolEngin
   });
 }
 
+/** Every sheet a pool sends to open in a member, as sent (`code` "" is the hash alone), and whether it answered `needCode`. */
+function watchSheetsSent(pool: WorkerPoolEngine): { code: string; needCode: boolean }[] {
+  const sent: { code: string; needCode: boolean }[] = [];
+  type Send = (sheet: { code: string }) => Promise<{ needCode?: true }>;
+  const watched = pool as unknown as { withCode: (slot: unknown, sheet: unknown, send: Send) => Promise<unknown> };
+  const original = watched.withCode.bind(pool);
+  watched.withCode = async (slot, sheet, send) =>
+    original(slot, sheet, async (s) => {
+      const reply = await send(s);
+      sent.push({ code: s.code, needCode: reply.needCode === true });
+      return reply;
+    });
+  return sent;
+}
+
 /** Ten sessions of the steady sheet, each paused at its second window. */
 async function pauseTen(executor: Executor): Promise<{ id: string; n: number }[]> {
   const paused: { id: string; n: number }[] = [];
@@ -195,22 +210,13 @@ describe("worker pool: runaway battery", function () {
     await executor.close();
     pool = newPool({ maxWorkers: 1, sessionsPerWorker: 100 });
     const quiet = new Executor({ safeDirs: [RUNAWAY], engine: pool });
-    const needed: number[] = [];
-    type Send = (sheet: unknown) => Promise<{ needCode?: true }>;
-    const counting = pool as unknown as { withCode: (slot: unknown, sheet: unknown, send: Send) => Promise<unknown> };
-    const original = counting.withCode.bind(pool);
-    // Counts the members' `needCode` answers as they pass.
-    counting.withCode = async (slot, sheet, send) =>
-      original(slot, sheet, async (s: unknown) => {
-        const reply = await send(s);
-        if (reply.needCode) needed.push(1);
-        return reply;
-      });
+    const sent = watchSheetsSent(pool);
+    const needed = () => sent.filter((s) => s.needCode).length;
     try {
       const first = await quiet.execute({ file_path: path.join(RUNAWAY, "steady.calc.ts") });
       const second = await quiet.execute({ file_path: path.join(RUNAWAY, "steady.calc.ts") });
       assert.equal(second.html, first.html, "the same sheet, opened by its hash, runs the same");
-      assert.equal(needed.length, 0);
+      assert.equal(needed(), 0);
       // 32 other bundles waiting in the member fill its script cache; then the steady sheet's last session ends,
       // and the member lets its script go.
       const others = [];
@@ -224,7 +230,7 @@ describe("worker pool: runaway battery", function () {
       await quiet.cancel({ session_id: first.session_id });
       await quiet.cancel({ session_id: second.session_id });
       const again = await quiet.execute({ file_path: path.join(RUNAWAY, "steady.calc.ts") });
-      assert.equal(needed.length, 1, "the member asked for the code it no longer had");
+      assert.equal(needed(), 1, "the member asked for the code it no longer had");
       assert.equal(again.status, "waiting_ui", JSON.stringify(again.error));
       assert.equal(again.html, first.html);
       for (const other of others) await quiet.cancel({ session_id: other.session_id });
@@ -237,16 +243,7 @@ describe("worker pool: runaway battery", function () {
     await executor.close();
     pool = newPool({ maxWorkers: 1, sessionsPerWorker: 100 });
     const quiet = new Executor({ safeDirs: [RUNAWAY], engine: pool });
-    const sent: { code: string; needCode: boolean }[] = [];
-    type Send = (sheet: { code: string }) => Promise<{ needCode?: true }>;
-    const watched = pool as unknown as { withCode: (slot: unknown, sheet: unknown, send: Send) => Promise<unknown> };
-    const original = watched.withCode.bind(pool);
-    watched.withCode = async (slot, sheet, send) =>
-      original(slot, sheet, async (s) => {
-        const reply = await send(s);
-        sent.push({ code: s.code, needCode: reply.needCode === true });
-        return reply;
-      });
+    const sent = watchSheetsSent(pool);
     try {
       await pool.probe(); // the member the local sandbox starts with its first health check
       assert.deepEqual(await quiet.prepare({ file_path: path.join(RUNAWAY, "steady.calc.ts") }), { status: "ok" });
