@@ -3,6 +3,7 @@
 // node:http is what the plumbing costs; the next layer (instantEngine.ts) adds the executor.
 import { createJsonServer, serviceLogger, type Route } from "../../sandbox/service/jsonServer";
 import { Metrics } from "../../sandbox/service/metrics";
+import { listenAndAnnounce } from "./announce";
 
 let answered = 0;
 const answer = () => ({
@@ -26,8 +27,4 @@ const server = createJsonServer({
   metrics: new Metrics(),
   noun: "this sandbox",
 });
-server.listen(0, "127.0.0.1", () => {
-  const address = server.address();
-  console.log(JSON.stringify({ pid: process.pid, port: typeof address === "object" && address ? address.port : 0, msg: "listening" }));
-});
-process.on("SIGTERM", () => process.exit(0));
+listenAndAnnounce(server);

@@ -6,6 +6,7 @@ import type { EngineOutcome, RealmEngine } from "../../sandbox/engine/realmEngin
 import { serviceLogger } from "../../sandbox/service/jsonServer";
 import { createSandboxServer } from "../../sandbox/service/sandboxService";
 import { Executor } from "../../sandbox/session/executor";
+import { listenAndAnnounce } from "./announce";
 
 /** The service sheet's three windows, then its end: the steps a bench session walks. */
 class InstantEngine implements RealmEngine {
@@ -54,8 +55,4 @@ class InstantEngine implements RealmEngine {
 
 const executor = new Executor({ safeDirs: process.argv.slice(2), engine: new InstantEngine(), maxSessions: 2000 });
 const server = createSandboxServer({ executor, logger: serviceLogger("uzoncalc-bench-instant-engine") });
-server.listen(0, "127.0.0.1", () => {
-  const address = server.address();
-  console.log(JSON.stringify({ pid: process.pid, port: typeof address === "object" && address ? address.port : 0, msg: "listening" }));
-});
-process.on("SIGTERM", () => process.exit(0));
+listenAndAnnounce(server);
