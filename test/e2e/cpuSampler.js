@@ -86,4 +86,25 @@ function startCpuSampler() {
   };
 }
 
-module.exports = { startCpuSampler };
+/**
+ * Resolves once the whole machine has used less than `quietMs` of CPU in each of `seconds` consecutive seconds (an
+ * idle workbench, Chromium and this process use ~60–110 ms a second here), or after `maxMs`. For "a quiet machine": a
+ * freshly opened window keeps both cores busy for 10–15 s (VS Code's TypeScript server, the workbench, language
+ * servers). Resolves { waitedMs, quiet, top } with who used the CPU while it waited.
+ */
+async function waitForQuiet({ quietMs = 150, seconds = 2, maxMs = 60000 } = {}) {
+  const sampler = startCpuSampler();
+  const started = Date.now();
+  let quietSeconds = 0;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = Date.now();
+    quietSeconds = sampler.between(now - 1000, now).cpuMs < quietMs ? quietSeconds + 1 : 0;
+    if (quietSeconds >= seconds || now - started >= maxMs) {
+      sampler.stop();
+      return { waitedMs: now - started, quiet: quietSeconds >= seconds, top: sampler.between(started, now).top };
+    }
+  }
+}
+
+module.exports = { startCpuSampler, waitForQuiet };

@@ -9,7 +9,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const H = require("./harness");
 const { startCpuSampler } = require("./cpuSampler");
-const { useExamplesWorkbench, openSheet } = require("./workspace");
+const { useExamplesWorkbench, extensionLog, firstRunTimings, openSheet } = require("./workspace");
 
 const SAVED_SHEET = [
   'import { UI, Window, p } from "uzoncalc";',
@@ -54,20 +54,6 @@ async function pick(frame, field, labels, { multi = false } = {}) {
   await control.locator("li.option").first().waitFor({ state: "hidden", timeout: 5000 });
 }
 
-/** The UzonCalc output channel's lines so far (the extension logs activation, sandbox start and run timings). */
-function extensionLog(session) {
-  const found = [];
-  const walk = (dir) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (/UzonCalc\.log$/.test(entry.name)) found.push(full);
-    }
-  };
-  walk(path.join(session.cs.userDataDir, "logs"));
-  return found.flatMap((file) => fs.readFileSync(file, "utf8").split("\n").filter(Boolean));
-}
-
 describe("UzonCalc run panel (code-server, packaged extension, driven through the webview)", () => {
   const session = useExamplesWorkbench("panel-", {
     installed: true,
@@ -99,17 +85,13 @@ describe("UzonCalc run panel (code-server, packaged extension, driven through th
       for (const line of extensionLog(session)) console.log(`  extension log: ${line}`);
       // The polls above see the form up to a poll (and a slow frame search) late; the webview says when it painted,
       // and how long after the run was asked for (by the extension's clock).
-      const firstWindow = extensionLog(session)
-        .map((line) => / on screen (\d+) ms after the run was asked for, at (\S+Z)(?: \(|$)/.exec(line))
-        .find(Boolean);
-      if (firstWindow) {
-        const paintedAt = Date.parse(firstWindow[2]);
-        console.log(`Run Calc to form painted (the webview's clock): ${paintedAt - started} ms after Enter`);
+      const firstRun = firstRunTimings(extensionLog(session));
+      if (firstRun) {
+        console.log(`Run Calc to form painted (the webview's clock): ${firstRun.paintedAt - started} ms after Enter`);
         // Until the command ran, the extension had no part in it: where the machine's CPU went meanwhile.
-        const commandAt = paintedAt - Number(firstWindow[1]);
-        const { windowMs, cores, cpuMs, top } = cpu.between(started, commandAt);
+        const { windowMs, cores, cpuMs, top } = cpu.between(started, firstRun.commandAt);
         console.log(
-          `Enter → our command: ${commandAt - started} ms; CPU in it (sampled over ${windowMs} ms, ${cores} cores): ${cpuMs} ms, most to ${top.map((row) => `${row.ms} ms ${row.name}`).join(" · ")}`,
+          `Enter → our command: ${firstRun.commandAt - started} ms; CPU in it (sampled over ${windowMs} ms, ${cores} cores): ${cpuMs} ms, most to ${top.map((row) => `${row.ms} ms ${row.name}`).join(" · ")}`,
         );
       }
       await H.shot(page, "panel-1-form");
