@@ -41,9 +41,15 @@ async function firstRun(session, way) {
     const enterAt = await H.runCommand(page, "UzonCalc: Run Calc");
     await H.webviewFrameWith(page, FORM, 60000);
     cpu.stop();
+    const seenAt = Date.now();
     const fresh = () => extensionLog(session).filter((line) => !before.has(line));
-    await H.waitFor(() => firstRunTimings(fresh()), 10000, "the first-window log line");
-    const timings = firstRunTimings(fresh());
+    const timings = await H.waitFor(() => firstRunTimings(fresh()), 30000, "the first-window log line").catch(() => undefined);
+    if (!timings) {
+      // Seen once in ~20 windows: the form was on screen and the line never came. The window is reported, not timed.
+      console.log(`  (no first-window log line; the form was seen ${seenAt - enterAt} ms after Enter; the run's log:)`);
+      for (const line of fresh()) console.log(`    ${line}`);
+      return undefined;
+    }
     const busy = cpu.between(enterAt, timings.paintedAt, 3);
     return { way, waited, loadAtEnter: load(), enterAt, ...timings, busy };
   });
@@ -72,14 +78,15 @@ async function main() {
     const ways = ["at once", ...Array.from({ length: RUNS }, () => ["once quiet", "at once"]).flat()];
     for (const [i, way] of ways.entries()) {
       const run = await firstRun(session, way);
+      if (!run) continue;
       print(run, i);
-      runs.push(run);
+      runs.push({ ...run, index: i });
     }
   } finally {
     await session.stop();
   }
   for (const way of ["at once", "once quiet"]) {
-    const counted = runs.slice(1).filter((run) => run.way === way);
+    const counted = runs.filter((run) => run.index > 0 && run.way === way);
     const figure = (pick) => median(counted.map(pick));
     console.log(
       `  ${way}, median of ${counted.length} (the first window left out): form painted ${figure((r) => r.paintedAt - r.enterAt)} ms after Enter · ` +
