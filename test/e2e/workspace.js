@@ -1,4 +1,5 @@
-// One code-server and one Chromium per test file, with a fresh copy of examples/ as the workspace.
+// One code-server and one Chromium per test file (and for bench/firstRunCalc.cjs), with a fresh copy of examples/ as
+// the workspace.
 "use strict";
 const { before, after } = require("node:test");
 const assert = require("node:assert");
@@ -101,6 +102,7 @@ function firstRunTimings(lines) {
   };
 }
 
+/** Open the workbench on the session's folder (with the extension from source unless it is installed) and a sheet. */
 async function openSheet(page, session, name) {
   await H.openWorkbench(page, session.ws, session.vsix ? {} : { devPath: H.ROOT });
   // By exact name: "beam.calc.ts" is also the end of "rc-beam.calc.ts".
