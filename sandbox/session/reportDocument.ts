@@ -209,10 +209,13 @@ export function inertMarkup(body: string): string {
 /** The exported document's CSP: nothing loads or runs; links cannot be rebased nor forms sent anywhere. */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
-/** The table of contents, after the title and its introduction; only for a report with at least two sections. */
-function withContents(body: string): string {
+/**
+ * The table of contents and where it goes in `body` (after the title and its introduction); none for a report with
+ * fewer than two sections.
+ */
+function contentsOf(body: string): { at: number; nav: string } | undefined {
   const { entries, firstAt } = numberedHeadings(body);
-  if (entries.filter((e) => e.level === 2).length < 2) return body;
+  if (entries.filter((e) => e.level === 2).length < 2) return undefined;
   let list = "<ol>";
   let inItem = false;
   let inSublist = false;
@@ -233,9 +236,7 @@ function withContents(body: string): string {
     }
   }
   list += `${inSublist ? "</ol>" : ""}${inItem ? "</li>" : ""}</ol>`;
-  const nav = `<nav class="uzc-toc"><p class="uzc-toc-title">Contents</p>${list}</nav>\n`;
-  const at = contentsAt(body, firstAt);
-  return body.slice(0, at) + nav + body.slice(at);
+  return { at: contentsAt(body, firstAt), nav: `<nav class="uzc-toc"><p class="uzc-toc-title">Contents</p>${list}</nav>\n` };
 }
 
 /** An input as the form showed it: an option by its label, a checkbox as yes or no, nothing as —. */
@@ -286,7 +287,19 @@ export function standaloneHead(title: string, version: string, style: string): s
 </head>`;
 }
 
-export function renderReportDocument(input: ReportDocumentInput): string {
+/**
+ * The document in the parts it is written from: `before` the report body, the body (its markup made inert), the
+ * table of contents to insert into it, and `after` it. The executor sends a completed run's document from these
+ * (wireJson.ts), with the body's bytes as its steps' answers already encoded them.
+ */
+export interface ReportDocumentParts {
+  before: string;
+  body: string;
+  contents: { at: number; nav: string } | undefined;
+  after: string;
+}
+
+export function reportDocumentParts(input: ReportDocumentInput): ReportDocumentParts {
   const title = titleOf(input.body, input.sheetName);
   const date = new Date(input.createdAt).toISOString();
   const error = input.error ? renderErrorBlock(input.sheetName, input.error) : "";
@@ -294,10 +307,12 @@ export function renderReportDocument(input: ReportDocumentInput): string {
     input.params !== undefined && input.params !== null && JSON.stringify(input.params) !== "{}"
       ? `<tr><th>Parameters</th><td><code>${escapeHtml(JSON.stringify(input.params))}</code></td></tr>`
       : "";
-  return `${standaloneHead(title, input.version, STYLE)}
+  const body = inertMarkup(input.body);
+  const before = `${standaloneHead(title, input.version, STYLE)}
 <body>
 <main class="uzc-report">
-${withContents(inertMarkup(input.body))}${error}</main>
+`;
+  const after = `${error}</main>
 <footer class="uzc-provenance">
 <table>
 <tr><th>Sheet</th><td>${escapeHtml(input.sheetName)}</td></tr>
@@ -310,4 +325,18 @@ ${params}<tr><th>Inputs</th><td>${inputsTable(input.inputs)}</td></tr>
 </body>
 </html>
 `;
+  return { before, body, contents: contentsOf(body), after };
+}
+
+/** A document known only as its text (as a session store keeps it). */
+export function wholeDocument(text: string): ReportDocumentParts {
+  return { before: text, body: "", contents: undefined, after: "" };
+}
+
+export function documentText({ before, body, contents, after }: ReportDocumentParts): string {
+  return contents ? before + body.slice(0, contents.at) + contents.nav + body.slice(contents.at) + after : before + body + after;
+}
+
+export function renderReportDocument(input: ReportDocumentInput): string {
+  return documentText(reportDocumentParts(input));
 }
