@@ -91,6 +91,8 @@ export async function createServiceExecutor(options: ServiceExecutorOptions, log
     requestTimeoutMs: options.requestTimeoutMs,
     maxReportBytes: options.maxReportBytes,
     engine,
+    // Answers go out as JSON over HTTP: a run's document is written from its steps' bytes (wireJson.ts).
+    wireAnswers: true,
   });
 }
 

@@ -37,10 +37,11 @@ import { SafeDirs } from "../loader/safeDirs";
 import { mapSheetError } from "../loader/sourceMap";
 import { ownBundle } from "../ownBundle";
 import { VERSION } from "../version";
-import { renderReportDocument } from "./reportDocument";
+import { documentText, reportDocumentParts, wholeDocument, type ReportDocumentParts } from "./reportDocument";
 import { StoreUnavailableError, type SessionStore, type StoredSession } from "./store";
 import { loadedFromStore, storedBundle } from "./storedBundle";
 import { runStudy, type StudySandbox } from "./study";
+import { mayJoinSurrogates, wireString, withWireFields, type WireString } from "./wireJson";
 import { CasesFileError, readCases } from "./studyCases";
 
 export interface ExecutorOptions {
@@ -75,6 +76,12 @@ export interface ExecutorOptions {
   ownsStore?: boolean;
   /** The wall clock, replaceable in tests. */
   clock?: () => number;
+  /**
+   * Hand each answer's report text over escaped and encoded for JSON as well (wireJson.ts), for a server that sends
+   * answers as JSON: a completed run's document is then written from the bytes its steps' answers made. In-process
+   * callers leave it off.
+   */
+  wireAnswers?: boolean;
 }
 
 /** Who is asking. With tokens configured, a session is visible only to the token that created it. */
@@ -153,6 +160,59 @@ class ReportBody {
     return this.joined;
   }
 
+  /**
+   * Each piece's text as its answer sent it in JSON (wireJson.ts), kept until the run's document is answered; made
+   * when a response first carries the piece. Not exact (left unused) once a piece could join a surrogate pair with
+   * its neighbour.
+   */
+  private wire: (Buffer | undefined)[] | undefined;
+  private wireExact = true;
+
+  /** The pieces from `mark` on as a wire string; undefined when that could not be exactly JSON.stringify's. */
+  wireSince(mark: number): WireString | undefined {
+    const out: Buffer[] = [];
+    for (let i = mark; i < this.mark; i++) out.push(this.pieceWire(i, this.piece(i)));
+    return this.wireExact ? out : undefined;
+  }
+
+  /** Characters `from` to `to` of the text as a wire string: kept pieces as they are, a cut one made afresh. */
+  wireRange(from: number, to: number): WireString | undefined {
+    const out: Buffer[] = [];
+    let start = 0;
+    for (let i = 0; i < this.mark && start < to; i++) {
+      const text = this.piece(i);
+      const end = start + text.length;
+      if (end > from && start >= from && end <= to) out.push(this.pieceWire(i, text));
+      else if (end > from) {
+        const cut = text.slice(Math.max(from, start) - start, Math.min(to, end) - start);
+        if (mayJoinSurrogates(cut)) return undefined;
+        out.push(wireString(cut));
+      }
+      start = end;
+    }
+    return this.wireExact ? out : undefined;
+  }
+
+  /** The run's document has been answered: the wire strings are not needed again. */
+  dropWire(): void {
+    this.wire = undefined;
+  }
+
+  private piece(i: number): string {
+    if (!this.ends) return this.parts[i]!;
+    return this.joined.slice(i === 0 ? 0 : this.ends[i - 1], this.ends[i]);
+  }
+
+  private pieceWire(i: number, text: string): Buffer {
+    this.wire ??= [];
+    let bytes = this.wire[i];
+    if (bytes === undefined) {
+      if (mayJoinSurrogates(text)) this.wireExact = false;
+      bytes = this.wire[i] = wireString(text);
+    }
+    return bytes;
+  }
+
   /** The run is over: keep the joined text only. */
   seal(): void {
     if (this.ends) return;
@@ -179,9 +239,9 @@ function drawn(report: ReportBody, html: string): string {
 }
 
 /** The completed report document (a session whose record is known: every run the executor started). */
-function completedDocument(session: Session): string {
+function completedDocument(session: Session): ReportDocumentParts {
   const record = session.record!;
-  return renderReportDocument({
+  return reportDocumentParts({
     body: drawn(session.report, session.report.text),
     sheetName: record.sheet.filename,
     sheetHash: record.sheet.hash,
@@ -190,6 +250,27 @@ function completedDocument(session: Session): string {
     version: VERSION,
     ...(record.params !== undefined ? { params: record.params } : {}),
   });
+}
+
+/**
+ * A report shorter than this goes out as JSON.stringify writes it: one escape of a short answer costs less than
+ * writing it in pieces (wireJson.ts).
+ */
+const WIRE_MIN_CHARS = 4_096;
+
+/**
+ * The completed document as the contents of its JSON string, its body from the bytes the steps' answers made
+ * (wireJson.ts). Undefined where the body is not the steps' text as they sent it: figures drawn in it, markup made
+ * inert, or a document that came back from the store whole.
+ */
+function documentWire(document: ReportDocumentParts, report: ReportBody): WireString | undefined {
+  if (report.figures || document.body !== report.text) return undefined;
+  const { contents } = document;
+  const body = contents
+    ? [report.wireRange(0, contents.at), [wireString(contents.nav)], report.wireRange(contents.at, report.length)]
+    : [report.wireRange(0, report.length)];
+  if (body.some((part) => part === undefined)) return undefined;
+  return [wireString(document.before), ...body.flatMap((part) => part!), wireString(document.after)];
 }
 
 /**
@@ -258,7 +339,7 @@ interface Session {
   filename: string;
   error?: SheetError;
   value?: JsonValue;
-  result?: string;
+  result?: ReportDocumentParts;
   /** Field errors of a window that batch inputs answered wrongly, for the next response. */
   inputErrors?: Record<string, string>;
   owner: string | undefined;
@@ -425,6 +506,7 @@ export class Executor implements SandboxHandlers {
   private readonly maxSessions: number;
   private readonly evictAfterMs: number;
   private readonly clock: () => number;
+  private readonly wireAnswers: boolean;
   private readonly store: SessionStore | undefined;
   private readonly ownsStore: boolean;
   /** Bundles this process has put in the store, and when (the store lets them expire with their sessions). */
@@ -448,6 +530,7 @@ export class Executor implements SandboxHandlers {
     this.maxSessions = options.maxSessions ?? LIMITS.maxSessions.default;
     this.evictAfterMs = options.evictAfterMs ?? EVICT_AFTER_MS;
     this.clock = options.clock ?? Date.now;
+    this.wireAnswers = options.wireAnswers ?? false;
     this.store = options.store;
     this.ownsStore = options.ownsStore ?? false;
     this.safeDirs = new SafeDirs(options.safeDirs ?? []);
@@ -762,6 +845,8 @@ export class Executor implements SandboxHandlers {
   private dropRealm(session: Session): void {
     if (session.status !== "waiting_ui") return;
     this.engine.drop(session.key);
+    // Its report's wire bytes go too (~1.1 bytes a character): made again from the text if the run finishes.
+    session.report.dropWire();
     session.evicted = true;
     session.replayCause = "evicted";
   }
@@ -958,7 +1043,7 @@ export class Executor implements SandboxHandlers {
       // A finished report comes back from the store without its realm's word on figures: this once, it is looked at.
       session.report.append(stored.finished.html, stored.finished.html.includes('data-plot="'));
       if (stored.finished.value !== undefined) session.value = stored.finished.value;
-      if (stored.finished.result !== undefined) session.result = stored.finished.result;
+      if (stored.finished.result !== undefined) session.result = wholeDocument(stored.finished.result);
     } else if (stored.status === "waiting_ui") {
       session.reportHash = stored.report_hash;
       session.evicted = true;
@@ -1041,7 +1126,7 @@ export class Executor implements SandboxHandlers {
     if (isFinished(session.status)) {
       stored.finished = { html: session.report.text };
       if (session.value !== undefined) stored.finished.value = session.value;
-      if (session.status === "completed") stored.finished.result = session.result ?? completedDocument(session);
+      if (session.status === "completed") stored.finished.result = documentText(session.result ?? completedDocument(session));
     }
     return stored;
   }
@@ -1282,18 +1367,33 @@ export class Executor implements SandboxHandlers {
         ? session.status
         : "error";
     const response: ExecutionResponse = { status, session_id: session.id, ui_steps: session.uiSteps };
+    const report = session.report;
+    // The report text also as the JSON server will write it (wireJson.ts), where it is the steps' text as sent.
+    const wire: Record<string, WireString> = {};
+    const wireOf = (field: string, bytes: WireString | undefined) => {
+      if (bytes !== undefined) wire[field] = bytes;
+    };
+    const wired = this.wireAnswers && !report.figures && report.length >= WIRE_MIN_CHARS;
     if (session.status === "waiting_ui" && session.window) response.ui = session.window;
     // The report as handed out has its figures drawn (plots.ts); the session keeps it as the realm wrote it.
-    if (session.htmlMode === "delta" && !whole) response.html_delta = drawn(session.report, session.report.since(session.sent));
-    else response.html = drawn(session.report, session.report.text);
-    session.sent = session.report.mark;
+    if (session.htmlMode === "delta" && !whole) {
+      response.html_delta = drawn(report, report.since(session.sent));
+      if (wired) wireOf("html_delta", report.wireSince(session.sent));
+    } else {
+      response.html = drawn(report, report.text);
+      if (wired) wireOf("html", report.wireSince(0));
+    }
+    session.sent = report.mark;
     if (session.status === "completed") {
-      response.result = session.result ?? completedDocument(session);
+      const document = session.result ?? completedDocument(session);
+      response.result = documentText(document);
+      if (wired) wireOf("result", documentWire(document, report));
       // Not kept past the answer that carries it: the document repeats the whole report, and a busy service
       // keeps many finished sessions (measured: 1.3 GB of them). A later request builds it again.
       session.result = undefined;
       response.value = session.value ?? null;
     }
+    if (isFinished(session.status)) report.dropWire();
     if (session.error) response.error = session.error;
     if (session.inputErrors) {
       response.input_errors = session.inputErrors;
@@ -1305,7 +1405,7 @@ export class Executor implements SandboxHandlers {
     if (trace.entries.length > 0) response.trace = trace.entries;
     if (trace.truncated) response.trace_truncated = true;
     if (isFinished(session.status)) session.trace.clear();
-    return response;
+    return wire.html_delta || wire.html || wire.result ? withWireFields(response, wire) : response;
   }
 
   private info(session: Session): SessionInfo {
