@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { ExecutionResponse } from "../../protocol/rpc";
 import { Executor } from "../session/executor";
+import { startService } from "./support/processes";
 import type { RealmOutcome } from "../runtime/abi";
 import type { EngineOutcome, RealmEngine } from "../engine/realmEngine";
 import { wiredFields, wireJson, withWireFields, wireString } from "../session/wireJson";
@@ -149,6 +150,33 @@ describe("report text escaped and encoded once for the wire (wireJson.ts)", () =
     const { responses, wired } = await run(write("short.calc.ts", ACTIVE_SHEET.replace('"before ".repeat(800)', '"before"')), "delta");
     assert.equal(responses.at(-1)!.status, "completed");
     assert.deepEqual(wired, [[], []]);
+  });
+
+  it("uzoncalc serve sends each answer of a rendered run as exactly the bytes of JSON.stringify", async () => {
+    const file = write("served.calc.ts", SECTIONS_SHEET);
+    const service = await startService(["serve", "--port", "0", "--safe-dir", dir], { UZONCALC_TOKEN: "", SAFE_DIRS: "" });
+    try {
+      const post = async (route: string, body: unknown) => {
+        const reply = await fetch(`${service.url}/sandbox/${route}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        const bytes = Buffer.from(await reply.arrayBuffer());
+        assert.equal(Number(reply.headers.get("content-length")), bytes.length);
+        const answer = JSON.parse(bytes.toString("utf8")) as ExecutionResponse;
+        assert.ok(bytes.equals(Buffer.from(JSON.stringify(answer), "utf8")), "the body is JSON.stringify's, byte for byte");
+        return answer;
+      };
+      let answer = await post("execute", { file_path: file, html_mode: "delta" });
+      while (answer.status === "waiting_ui")
+        answer = await post("resume", { session_id: answer.session_id, user_input: { x: 2 }, html_mode: "delta" });
+      assert.equal(answer.status, "completed");
+      assert.match(answer.result!, /Wire “test”[\s\S]*<nav class="uzc-toc">/);
+      assert.match(answer.html_delta!, /e is/);
+    } finally {
+      await service.stop();
+    }
   });
 
   it("leaves out what JSON.stringify leaves out, and keeps the fields' order", () => {
