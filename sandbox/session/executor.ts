@@ -41,8 +41,8 @@ import { documentText, reportDocumentParts, wholeDocument, type ReportDocumentPa
 import { StoreUnavailableError, type SessionStore, type StoredSession } from "./store";
 import { loadedFromStore, storedBundle } from "./storedBundle";
 import { runStudy, type StudySandbox } from "./study";
-import { mayJoinSurrogates, wireString, withWireFields, type WireString } from "./wireJson";
 import { CasesFileError, readCases } from "./studyCases";
+import { mayJoinSurrogates, wireString, withWireFields, type WireString } from "./wireJson";
 
 export interface ExecutorOptions {
   /** Folders `file_path` sheets may come from. None: `file_path` is refused. */
