@@ -16,20 +16,11 @@ const os = require("node:os");
 const H = require("../test/e2e/harness");
 const { startExamplesWorkbench, extensionLog, firstRunTimings, openSheet } = require("../test/e2e/workspace");
 const { startCpuSampler, waitForQuiet } = require("../test/e2e/cpuSampler");
+// The benches' own figures (run under tsx, like every bench).
+const { loadAverage, median } = require("./util");
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const FORM = '[data-form] [data-field="span"]';
-
-const load = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = (sorted.length - 1) / 2;
-  return sorted.length ? Math.round((sorted[Math.floor(middle)] + sorted[Math.ceil(middle)]) / 2) : NaN;
-};
 
 /** One fresh window: open the sheet, wait as `way` says, Run Calc, wait for the form; the run's timings. */
 async function firstRun(session, way) {
@@ -51,7 +42,7 @@ async function firstRun(session, way) {
       return undefined;
     }
     const busy = cpu.between(enterAt, timings.paintedAt, 3);
-    return { way, waited, loadAtEnter: load(), enterAt, ...timings, busy };
+    return { way, waited, loadAtEnter: loadAverage(), enterAt, ...timings, busy };
   });
 }
 
@@ -71,7 +62,7 @@ function print(run, index) {
 }
 
 async function main() {
-  console.log(`First Run Calc in a fresh window (code-server, packaged .vsix), load ${load()}, ${os.availableParallelism()} cores`);
+  console.log(`First Run Calc in a fresh window (code-server, packaged .vsix), load ${loadAverage()}, ${os.availableParallelism()} cores`);
   const session = await startExamplesWorkbench("bench-first-run-", { installed: true });
   const runs = [];
   try {
