@@ -1405,7 +1405,7 @@ export class Executor implements SandboxHandlers {
     if (trace.entries.length > 0) response.trace = trace.entries;
     if (trace.truncated) response.trace_truncated = true;
     if (isFinished(session.status)) session.trace.clear();
-    return wire.html_delta || wire.html || wire.result ? withWireFields(response, wire) : response;
+    return Object.keys(wire).length > 0 ? withWireFields(response, wire) : response;
   }
 
   private info(session: Session): SessionInfo {

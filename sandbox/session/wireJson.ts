@@ -71,12 +71,14 @@ export function wireJson(value: unknown): Buffer | undefined {
   if (fields === undefined) return undefined;
   const chunks: Buffer[] = [];
   let text = "{";
+  let first = true;
   for (const [key, field] of Object.entries(value)) {
     const wire = Object.prototype.hasOwnProperty.call(fields, key) ? fields[key] : undefined;
     const json = wire === undefined ? JSON.stringify(field) : undefined;
     // What JSON.stringify leaves out of an object: undefined, functions, symbols.
     if (wire === undefined && json === undefined) continue;
-    text += `${text === "{" && chunks.length === 0 ? "" : ","}${JSON.stringify(key)}:`;
+    text += `${first ? "" : ","}${JSON.stringify(key)}:`;
+    first = false;
     if (wire === undefined) {
       text += json;
       continue;
