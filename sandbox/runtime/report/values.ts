@@ -117,7 +117,11 @@ function formatNumberValue(value: number, format: NumberFormat): FormattedValue 
   if (formatted === undefined) {
     const parts = formatNumber(value, format);
     const negative = typeof parts === "string" ? parts.charCodeAt(0) === 0x2212 : parts.negative;
-    formatted = { math: numberMath(parts, format), text: numberText(parts, format), negative, compound: isCompound(parts) };
+    const text = numberText(parts, format);
+    // Without a power of ten the text has no markup and reads as the MathML does (a sign, the digits, ∞, NaN),
+    // so a traced line need not parse it back out of the MathML (inlineText) for every value it shows.
+    const formula = typeof parts === "string" || parts.exponent === undefined ? text : undefined;
+    formatted = { math: numberMath(parts, format), text, negative, compound: isCompound(parts), formula };
     numberCache.set(value, formatted);
   }
   return formatted;

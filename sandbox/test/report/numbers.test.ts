@@ -11,6 +11,8 @@ import {
   numberText,
   type NumberFormat,
 } from "../../runtime/report/numbers";
+import { formatValue, resetFormats, setFormat } from "../../runtime/report/values";
+import { inlineText } from "../../../protocol/formulaText";
 
 function text(value: number, format: Partial<NumberFormat> = {}): string {
   const full = { ...DEFAULT_NUMBER_FORMAT, ...format };
@@ -136,5 +138,34 @@ describe("report number formatting", () => {
       }
     }
     assert.ok(checked > 100_000, `${checked} checked`);
+  });
+
+  it("gives a traced line each number's text as its MathML reads (the shortcut past reading it back agrees)", () => {
+    // values.ts sets a number's formula text from its HTML text where that has no markup; a traced line otherwise
+    // reads it from the MathML (inlineText). Both must say the same for every kind of number and format.
+    const numbers = [0, 7.2, -7.2, 0.000123, -0.5, 1234567.891, -2592000, 1e-5, 2.5e-7, 1e21, 12345.678, Infinity, -Infinity, NaN];
+    const formats: Record<string, unknown>[] = [
+      {},
+      { decimals: 0 },
+      { thousands: " " },
+      { thousands: ",", decimal: "·" },
+      { sciAbove: Infinity, sciBelow: 0 },
+    ];
+    let shortcuts = 0;
+    try {
+      for (const options of formats) {
+        resetFormats();
+        setFormat(options, []);
+        for (const value of numbers) {
+          const formatted = formatValue(value)!;
+          if (formatted.formula === undefined) continue;
+          assert.equal(formatted.formula, inlineText(formatted.math), `${value} with ${JSON.stringify(options)}`);
+          shortcuts++;
+        }
+      }
+    } finally {
+      resetFormats();
+    }
+    assert.ok(shortcuts > 40, `${shortcuts} shortcuts`);
   });
 });
