@@ -180,15 +180,17 @@ function isTraceScalar(value: unknown): boolean {
 }
 
 /**
- * The step's trace as the realm reported it, keeping only well-formed entries (at most MAX_TRACE_ENTRIES + 1,
- * so the executor can tell that it was cut). Undefined when there is none.
+ * The step's trace as the realm reported it (rows, RealmTraceRow), keeping only well-formed entries (at most
+ * MAX_TRACE_ENTRIES + 1, so the executor can tell that it was cut). Undefined when there is none.
  */
 export function parseTrace(raw: unknown): RealmTraceEntry[] | undefined {
   if (!Array.isArray(raw) || raw.length === 0) return undefined;
   const entries: RealmTraceEntry[] = [];
-  for (const item of raw.slice(0, MAX_TRACE_ENTRIES + 1) as unknown[]) {
-    if (typeof item !== "object" || item === null) continue;
-    const { line, name, value, display, unit } = item as Record<string, unknown>;
+  const count = Math.min(raw.length, MAX_TRACE_ENTRIES + 1);
+  for (let i = 0; i < count; i++) {
+    const row: unknown = raw[i];
+    if (!Array.isArray(row) || row.length < 4 || row.length > 6) continue;
+    const [line, name, value, display, formula, unit] = row as unknown[];
     if (typeof line !== "number" || !Number.isInteger(line) || line < 1) continue;
     if (typeof name !== "string" || name.length > MAX_TRACE_NAME || typeof display !== "string") continue;
     if (!(isTraceScalar(value) || (Array.isArray(value) && value.length <= 12 && value.every(isTraceScalar)))) continue;
@@ -199,7 +201,6 @@ export function parseTrace(raw: unknown): RealmTraceEntry[] | undefined {
       display: display.length > MAX_TRACE_DISPLAY ? display.slice(0, MAX_TRACE_DISPLAY) + "…" : display,
     };
     if (typeof unit === "string" && unit !== "" && unit.length <= 100) entry.unit = unit;
-    const formula = (item as Record<string, unknown>).formula;
     if (typeof formula === "string" && formula !== "") entry.formula = formula.length > 1_000 ? formula.slice(0, 1_000) + "…" : formula;
     entries.push(entry);
   }

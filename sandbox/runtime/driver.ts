@@ -20,6 +20,7 @@ import {
   type RealmOutcome,
   type RealmStart,
   type RealmTraceEntry,
+  type RealmTraceRow,
   type SessionDrivers,
   SHEET_PARAMETERS,
 } from "./abi";
@@ -344,14 +345,22 @@ function jsonValue(value: unknown): unknown {
 
 type OutcomeCore = RealmOutcome extends infer O ? (O extends RealmOutcome ? Omit<O, "html" | "logs" | "trace"> : never) : never;
 
-/** The step's trace: one entry past the limit tells the host it was cut. */
-function stepTrace(): RealmTraceEntry[] {
+/** The step's trace, as rows: one entry past the limit tells the host it was cut. */
+function stepTrace(): RealmTraceRow[] {
   try {
     // Unwanted (setTracing at start), nothing was recorded: the trace is empty.
-    return takeTrace(MAX_TRACE_ENTRIES + 1);
+    const entries = takeTrace(MAX_TRACE_ENTRIES + 1);
+    const rows: RealmTraceRow[] = [];
+    for (let i = 0; i < entries.length; i++) rows.push(traceRow(entries[i]!));
+    return rows;
   } catch {
     return [];
   }
+}
+
+function traceRow({ line, name, value, display, formula, unit }: RealmTraceEntry): RealmTraceRow {
+  if (unit !== undefined) return [line, name, value, display, formula ?? null, unit];
+  return formula !== undefined ? [line, name, value, display, formula] : [line, name, value, display];
 }
 
 function settle(result: OutcomeCore): void {

@@ -9,6 +9,7 @@ import { MAX_TRACE_ENTRIES } from "../../../protocol/rpc";
 import { InProcessEngine } from "../../engine/realmEngine";
 import { Executor } from "../../session/executor";
 import { defaultWorkerScript, WorkerPoolEngine } from "../../engine/workerPool";
+import { parseTrace } from "../../engine/sheetRealm";
 import { TRACE_STEP_1 as STEP_1, TRACE_STEP_2 as STEP_2 } from "../support/traceExpected";
 
 const CONTRACT = path.join(__dirname, "..", "fixtures", "contract");
@@ -153,6 +154,57 @@ describe("trace: values in the editor", function () {
       assert.deepEqual(response.trace, STEP_2);
       const batch = await executor.execute({ file_path: TRACE, inputs: { load: { q: 10 } }, trace: true });
       assert.deepEqual(batch.trace, [...STEP_1, ...STEP_2]);
+    });
+  });
+
+  describe("the host's reading of a realm's trace (rows: a sheet can corrupt its own driver, not the host's view)", () => {
+    it("reads rows into entries, a unit after a null formula included", () => {
+      assert.deepEqual(
+        parseTrace([
+          [3, "L", 7.5, "7.5", "L = 7.5"],
+          [4, "w", 10, "10", null, "kN/m"],
+          [5, "ok", true, "true"],
+          [6, "xs", [1, 2], "[1, 2]", "xs = [1, 2]"],
+        ]),
+        [
+          { line: 3, name: "L", value: 7.5, display: "7.5", formula: "L = 7.5" },
+          { line: 4, name: "w", value: 10, display: "10", unit: "kN/m" },
+          { line: 5, name: "ok", value: true, display: "true" },
+          { line: 6, name: "xs", value: [1, 2], display: "[1, 2]", formula: "xs = [1, 2]" },
+        ],
+      );
+    });
+
+    it("drops what is not a well-formed row, and cuts what is too long", () => {
+      const good = [9, "a", 1, "1"];
+      const entries = parseTrace([
+        { line: 2, name: "a", value: 1, display: "1" },
+        [2, "a", 1],
+        [2, "a", 1, "1", "f", "u", "extra"],
+        [0, "a", 1, "1"],
+        [2.5, "a", 1, "1"],
+        ["2", "a", 1, "1"],
+        [2, "x".repeat(201), 1, "1"],
+        [2, "a", { toJSON: 1 }, "1"],
+        [2, "a", Array.from({ length: 13 }, () => 1), "1"],
+        [2, "a", Infinity, "1"],
+        [2, "a", 1, 1],
+        [7, "long", 1, "9".repeat(500), "f".repeat(1_200), "u".repeat(101)],
+        good,
+      ]);
+      assert.equal(entries?.length, 2);
+      assert.equal(entries[0]!.display, "9".repeat(400) + "…");
+      assert.equal(entries[0]!.formula, "f".repeat(1_000) + "…");
+      assert.equal(entries[0]!.unit, undefined);
+      assert.deepEqual(entries[1], { line: 9, name: "a", value: 1, display: "1" });
+      assert.equal(parseTrace("[]"), undefined);
+      assert.equal(parseTrace([]), undefined);
+      assert.equal(parseTrace([null, 5]), undefined);
+    });
+
+    it(`keeps at most ${MAX_TRACE_ENTRIES} + 1 rows, so the executor can tell the trace was cut`, () => {
+      const rows = Array.from({ length: MAX_TRACE_ENTRIES + 20 }, (_, i) => [i + 1, `v${i}`, i, String(i)]);
+      assert.equal(parseTrace(rows)?.length, MAX_TRACE_ENTRIES + 1);
     });
   });
 });
