@@ -402,12 +402,18 @@ async function main(): Promise<void> {
       cpuLabel: "the service process only",
     },
   ];
-  const layerCpu: number[] = [];
-  for (const layer of layers) layerCpu.push((await measure(layer, 10, " (layers)")).cpu);
-  const [bareCpu, httpCpu, executorCpu, serviceCpu] = layerCpu as [number, number, number, number];
+  // ROUNDS passes, each layer after the other in every pass: one pass's differences moved by 100 µs from one run to
+  // the next on this machine, so each difference is the median of its passes.
+  const passes: number[][] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const pass: number[] = [];
+    for (const layer of layers) pass.push((await measure(layer, 10, ROUNDS > 1 ? ` (layers, pass ${r + 1})` : " (layers)")).cpu);
+    passes.push(pass);
+  }
+  const above = (upper: number, lower: number) => fmt(summarize(passes.map((pass) => pass[upper]! - pass[lower]!)).median);
   row(
-    "render off, 10 clients, per request above bare node:http: our HTTP plumbing / the executor / the members and the hop",
-    `${fmt(httpCpu - bareCpu)} / ${fmt(executorCpu - httpCpu)} / ${fmt(serviceCpu - executorCpu)} (all: ${fmt(serviceCpu - bareCpu)})`,
+    `render off, 10 clients, per request above bare node:http: our HTTP plumbing / the executor / the members and the hop${ROUNDS > 1 ? ` (medians of ${ROUNDS} passes)` : ""}`,
+    `${above(1, 0)} / ${above(2, 1)} / ${above(3, 2)} (all: ${above(3, 0)})`,
   );
   if (SEED_DIR) {
     console.log(
