@@ -32,7 +32,10 @@ export const REALM = {
   fail: "__uzon_fail",
   /** The renderer instrumented sheet code calls (protocol/reportTemplate.ts RenderApi). */
   render: "__uzon_render",
-  /** Returns and clears the trace of rendered values as JSON (RealmTraceEntry[]); outcomes carry it too, as `trace`. */
+  /**
+   * Returns and clears the trace of rendered values as JSON (RealmTraceEntry[]). Outcomes carry it too, as `trace`,
+   * in rows (RealmTraceRow); the host reads only those.
+   */
   trace: "__uzon_trace",
   /** The "uzoncalc/units" operations and `unit()` (runtime/units): the units module and instrumented operators use it. */
   units: "__uzon_units",
