@@ -42,7 +42,7 @@ import { StoreUnavailableError, type SessionStore, type StoredSession } from "./
 import { loadedFromStore, storedBundle } from "./storedBundle";
 import { runStudy, type StudySandbox } from "./study";
 import { CasesFileError, readCases } from "./studyCases";
-import { mayJoinSurrogates, wireString, withWireFields, type WireString } from "./wireJson";
+import { mayJoinSurrogates, repeatedWireString, wireString, withWireFields, type WireString } from "./wireJson";
 
 export interface ExecutorOptions {
   /** Folders `file_path` sheets may come from. None: `file_path` is refused. */
@@ -254,7 +254,8 @@ function completedDocument(session: Session): ReportDocumentParts {
 
 /**
  * A report shorter than this goes out as JSON.stringify writes it: one escape of a short answer costs less than
- * writing it in pieces (wireJson.ts).
+ * writing it in pieces (wireJson.ts). A completed document goes out in pieces whatever its report's length: its
+ * head alone is 5 KB, the same for every run of a sheet, and its bytes are made once (documentWire).
  */
 const WIRE_MIN_CHARS = 4_096;
 
@@ -264,13 +265,13 @@ const WIRE_MIN_CHARS = 4_096;
  * inert, or a document that came back from the store whole.
  */
 function documentWire(document: ReportDocumentParts, report: ReportBody): WireString | undefined {
-  if (report.figures || document.body !== report.text) return undefined;
+  if (report.figures || document.whole || document.body !== report.text) return undefined;
   const { contents } = document;
   const body = contents
     ? [report.wireRange(0, contents.at), [wireString(contents.nav)], report.wireRange(contents.at, report.length)]
     : [report.wireRange(0, report.length)];
   if (body.some((part) => part === undefined)) return undefined;
-  return [wireString(document.before), ...body.flatMap((part) => part!), wireString(document.after)];
+  return [repeatedWireString(document.before), ...body.flatMap((part) => part!), wireString(document.after)];
 }
 
 /**
@@ -1387,7 +1388,7 @@ export class Executor implements SandboxHandlers {
     if (session.status === "completed") {
       const document = session.result ?? completedDocument(session);
       response.result = documentText(document);
-      if (wired) wireOf("result", documentWire(document, report));
+      if (this.wireAnswers) wireOf("result", documentWire(document, report));
       // Not kept past the answer that carries it: the document repeats the whole report, and a busy service
       // keeps many finished sessions (measured: 1.3 GB of them). A later request builds it again.
       session.result = undefined;

@@ -297,6 +297,31 @@ export interface ReportDocumentParts {
   body: string;
   contents: { at: number; nav: string } | undefined;
   after: string;
+  /** Known only as its text (wholeDocument): `before` is all of it, not a head. */
+  whole?: true;
+}
+
+/** Heads made lately, by version and title: a sheet's runs share one (see documentHead). */
+const heads = new Map<string, string>();
+const HEADS_KEPT = 64;
+
+/**
+ * Everything before the report body: the head and its 4 KB of style, the same for every run of a sheet. Made once
+ * per title and handed out as the same string, which the executor's wire cache then finds at once (wireJson.ts):
+ * escaping and encoding it for every completed run was most of what answering a short run's document cost.
+ */
+function documentHead(title: string, version: string): string {
+  const key = `${version}\0${title}`;
+  let head = heads.get(key);
+  if (head === undefined) {
+    if (heads.size >= HEADS_KEPT) heads.clear();
+    head = `${standaloneHead(title, version, STYLE)}
+<body>
+<main class="uzc-report">
+`;
+    heads.set(key, head);
+  }
+  return head;
 }
 
 export function reportDocumentParts(input: ReportDocumentInput): ReportDocumentParts {
@@ -308,10 +333,7 @@ export function reportDocumentParts(input: ReportDocumentInput): ReportDocumentP
       ? `<tr><th>Parameters</th><td><code>${escapeHtml(JSON.stringify(input.params))}</code></td></tr>`
       : "";
   const body = inertMarkup(input.body);
-  const before = `${standaloneHead(title, input.version, STYLE)}
-<body>
-<main class="uzc-report">
-`;
+  const before = documentHead(title, input.version);
   const after = `${error}</main>
 <footer class="uzc-provenance">
 <table>
@@ -330,7 +352,7 @@ ${params}<tr><th>Inputs</th><td>${inputsTable(input.inputs)}</td></tr>
 
 /** A document known only as its text (as a session store keeps it). */
 export function wholeDocument(text: string): ReportDocumentParts {
-  return { before: text, body: "", contents: undefined, after: "" };
+  return { before: text, body: "", contents: undefined, after: "", whole: true };
 }
 
 export function documentText({ before, body, contents, after }: ReportDocumentParts): string {

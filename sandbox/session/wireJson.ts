@@ -39,6 +39,25 @@ export function wireString(text: string): Buffer {
   return utf8(JSON.stringify(text).slice(1, -1));
 }
 
+/** Wire strings of texts that come back as the same string, by that string (see repeatedWireString). */
+const repeated = new Map<string, Buffer>();
+const REPEATED_KEPT = 64;
+
+/**
+ * wireString(text) for a text sent again and again, as a completed document's head is (reportDocument.ts hands
+ * out one string per title): made once. A string keeps its hash once computed, so finding the same string again
+ * costs no pass over it; an equal string made afresh would be hashed and compared whole (~15 µs for a head).
+ */
+export function repeatedWireString(text: string): Buffer {
+  let bytes = repeated.get(text);
+  if (bytes === undefined) {
+    if (repeated.size >= REPEATED_KEPT) repeated.clear();
+    bytes = wireString(text);
+    repeated.set(text, bytes);
+  }
+  return bytes;
+}
+
 /**
  * Whether `text` starts with a low surrogate or ends with a high one: joined to its neighbour it may make a pair,
  * which JSON.stringify writes as the character while the two pieces escaped apart would write two escapes.

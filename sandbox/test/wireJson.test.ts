@@ -7,7 +7,7 @@ import { Executor } from "../session/executor";
 import { startService } from "./support/processes";
 import type { RealmOutcome } from "../runtime/abi";
 import type { EngineOutcome, RealmEngine } from "../engine/realmEngine";
-import { wiredFields, wireJson, withWireFields, wireString } from "../session/wireJson";
+import { repeatedWireString, wiredFields, wireJson, withWireFields, wireString } from "../session/wireJson";
 
 const WINDOW = (id: string) => `yield UI(Window({ title: "${id}", id: "${id}", fields: [{ name: "x", type: "number", default: 1 }] }))`;
 
@@ -150,6 +150,32 @@ describe("report text escaped and encoded once for the wire (wireJson.ts)", () =
     const { responses, wired } = await run(write("short.calc.ts", ACTIVE_SHEET.replace('"before ".repeat(800)', '"before"')), "delta");
     assert.equal(responses.at(-1)!.status, "completed");
     assert.deepEqual(wired, [[], []]);
+  });
+
+  it("writes a short run's document from its pieces' wire bytes too, run after run", async () => {
+    const short = write(
+      "plain.calc.ts",
+      `import { UI, Window, p } from "uzoncalc";
+export async function* sheet() {
+  const a = ${WINDOW("w1")};
+  p(\`x is \${a.x} − “short”\`);
+}
+`,
+    );
+    for (let again = 0; again < 2; again++) {
+      const { responses, wired } = await run(short, "delta");
+      assert.equal(responses.at(-1)!.status, "completed");
+      assert.match(responses.at(-1)!.result!, /x is 2 − “short”/);
+      assert.deepEqual(wired, [[], ["result"]], "the short answers go out whole; the document from its pieces");
+    }
+  });
+
+  it("makes a repeated text's wire bytes once", () => {
+    const head = `<head><style>a::before { content: "“" }</style>\n</head>`;
+    const bytes = repeatedWireString(head);
+    assert.ok(bytes.equals(wireString(head)));
+    assert.equal(repeatedWireString(`${head}`), bytes, "the same bytes, not made again");
+    assert.notEqual(repeatedWireString(`${head} `), bytes);
   });
 
   it("uzoncalc serve sends each answer of a rendered run as exactly the bytes of JSON.stringify", async () => {
