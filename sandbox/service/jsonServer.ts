@@ -218,16 +218,65 @@ function requestPath(target: string | undefined): Pick<URL, "pathname"> {
 /** How long a log line may wait in the service's buffer before it is written. */
 const LOG_FLUSH_MS = 200;
 
+/** Characters of log lines gathered before they go out in one write. */
+const LOG_BATCH_CHARS = 8_192;
+
+type SonicBoom = ReturnType<typeof pino.destination>;
+
+/**
+ * Where the services' logger writes: lines gathered here and handed to pino's sonic-boom as one string. Given a
+ * line at a time, sonic-boom measures its whole pending text again on every line (Buffer.byteLength of up to
+ * 16 KB, which also copies the lines joined so far): a request line cost 10 µs and left its text copied several
+ * times over as garbage; gathered, 6.5 µs (measured with pino, the request line's fields, a pipe to read it).
+ */
+class GatheredLines {
+  private lines: string[] = [];
+  private chars = 0;
+  /** Ended (pino ends it at exit, or it hit a broken pipe): nothing more can be written. */
+  private closed = false;
+
+  constructor(private readonly destination: SonicBoom) {
+    destination.once("close", () => (this.closed = true));
+  }
+
+  write(line: string): void {
+    this.lines.push(line);
+    this.chars += line.length;
+    if (this.chars >= LOG_BATCH_CHARS) this.handOver();
+  }
+
+  /** pino's logger.flush(): what is gathered goes out now. */
+  flush(done?: (error?: Error) => void): void {
+    this.handOver();
+    this.destination.flush(done);
+  }
+
+  /** At exit: written before the process ends. */
+  flushSync(): void {
+    this.handOver();
+    if (!this.closed) this.destination.flushSync();
+  }
+
+  private handOver(): void {
+    if (this.lines.length === 0) return;
+    const text = this.lines.join("");
+    this.lines = [];
+    this.chars = 0;
+    if (!this.closed) this.destination.write(text);
+  }
+}
+
 /**
  * The services' logger: one JSON line per request, written in batches. Unbatched, each line was a write of its
  * own, an eighth of the service's CPU at 2 800 requests/s (measured); now 8 KB or more go per write, a timer
- * writes what a quiet moment leaves within LOG_FLUSH_MS, and pino writes the rest synchronously at exit.
+ * writes what a quiet moment leaves within LOG_FLUSH_MS, and the rest is written synchronously at exit.
  * Lines a reader waits for (listening) are flushed at once by their callers.
  */
 export function serviceLogger(name: string): Logger {
-  const destination = pino.destination({ sync: false, minLength: 8_192 });
-  setInterval(() => destination.flush(), LOG_FLUSH_MS).unref();
-  return pino({ name, level: process.env.LOG_LEVEL ?? "info", base: { pid: process.pid } }, destination);
+  const lines = new GatheredLines(pino.destination({ sync: false, minLength: 0 }));
+  setInterval(() => lines.flush(), LOG_FLUSH_MS).unref();
+  process.once("exit", () => lines.flushSync());
+  return pino({ name, level: process.env.LOG_LEVEL ?? "info", base: { pid: process.pid } }, lines);
 }
 
 const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
