@@ -117,21 +117,52 @@ export function tokenMatches(given: string, tokens: readonly string[]): string |
   return undefined;
 }
 
+/**
+ * The responses being answered now, for the graceful stop. Not a Set: a long-lived Set that took and dropped a
+ * response per request made V8 promote about 3 KB a request to the old space, all of it garbage soon after (the
+ * service over an engine that answers after a timer tick, --trace-gc-nvp: 3.1 KB promoted and 22 µs of GC a
+ * request with the Set, 0.5 KB and 6 µs with these slots; a linked list measured the same as the slots).
+ */
+class ResponsesInFlight {
+  private readonly slots: (http.ServerResponse | undefined)[] = [];
+  private readonly free: number[] = [];
+  private count = 0;
+
+  add(res: http.ServerResponse): void {
+    const at = this.free.pop() ?? this.slots.length;
+    this.slots[at] = res;
+    this.count++;
+    res.once("close", () => {
+      this.slots[at] = undefined;
+      this.free.push(at);
+      this.count--;
+    });
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** A copy: answering a response closes it, which frees its slot. */
+  list(): http.ServerResponse[] {
+    return this.slots.filter((res): res is http.ServerResponse => res !== undefined);
+  }
+}
+
 /** Builds the HTTP server. `close()` it to stop accepting; requests in flight finish first. */
 export function createJsonServer(options: JsonServerOptions): JsonServer {
-  const inFlight = new Set<http.ServerResponse>();
+  const inFlight = new ResponsesInFlight();
   const metricsRoute: Route = { method: "GET", pattern: /^\/metrics$/, name: "metrics", handler: () => options.metrics };
   if (options.publicMetrics) metricsRoute.public = true;
   const served: ServedOptions = { ...options, routes: [...options.routes, metricsRoute], hostsAnswered: new Map() };
   const server = http.createServer(RECEIVE_TIMEOUTS, (req, res) => {
     inFlight.add(res);
-    res.on("close", () => inFlight.delete(res));
     void answerRequest(served, req, res);
   }) as JsonServer;
   server.metrics = options.metrics;
   server.inFlight = () => inFlight.size;
   server.abortInFlight = (refusal) => {
-    for (const res of inFlight) {
+    for (const res of inFlight.list()) {
       if (res.headersSent) res.destroy();
       else res.writeHead(refusal.status, { "content-type": JSON_TYPE }).end(JSON.stringify(refusal.toBody()));
     }
