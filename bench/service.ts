@@ -203,6 +203,8 @@ interface Contender {
   start: () => Promise<Started>;
   protocol: Protocol;
   cpuLabel: string;
+  /** One of ours: its /metrics says its garbage collection, printed as part of its CPU per request. */
+  ours?: true;
 }
 
 /** How a client walks one session of the three-window sheet: the first request, then one per window. */
@@ -282,19 +284,21 @@ async function main(): Promise<void> {
   ): Promise<{ stepsPerSecond: number; p99: number; cpu: number }> => {
     const service = await contender.start();
     try {
-      const { steps, seconds, latencies, windowCpuMs, perSecond } = await closedLoop(
+      const { steps, seconds, latencies, windowCpuMs, windowGcMs, perSecond } = await closedLoop(
         service.url,
         contender.protocol,
         clients,
         WARMUP_S,
         5,
         service.pid,
+        contender.ours === true,
       );
       const s = summarize(latencies);
       const label = `${contender.label}, ${clients} clients${round}`;
       row(`${label}: steps/s (every request is a step)`, `${Math.round(steps / seconds)}`);
       row(`${label}: p50 / p99`, `${fmt(s.median)} / ${fmt(s.p99)}`);
       row(`${label}: CPU per request, ${contender.cpuLabel}`, fmt(windowCpuMs / steps));
+      if (windowGcMs !== undefined) row(`${label}: of which garbage collection (its /metrics)`, fmt(windowGcMs / steps));
       row(`${label}: steps/s in each second from the start`, perSecond.join(" "));
       const cpuPerRequest = windowCpuMs / steps;
       if (contender.label === "render off") ownCpu.set(clients, [...(ownCpu.get(clients) ?? []), cpuPerRequest]);
@@ -320,7 +324,13 @@ async function main(): Promise<void> {
   const ratios: { level: string; steps: number[]; p99: number[] }[] = [];
   for (const mode of modes) {
     const sheet = mode === "render on" ? path.join(SHEETS, "hundred.calc.ts") : RENDER_OFF_SHEET;
-    const ourService: Contender = { label: mode, start: startServe, protocol: ours(sheet), cpuLabel: "the service process only" };
+    const ourService: Contender = {
+      label: mode,
+      start: startServe,
+      protocol: ours(sheet),
+      cpuLabel: "the service process only",
+      ours: true,
+    };
     const theirs = seed(mode);
     for (const clients of [10, 64]) {
       const level = { level: `${mode}, ${clients} clients`, steps: [] as number[], p99: [] as number[] };
@@ -347,6 +357,7 @@ async function main(): Promise<void> {
     start: startServe,
     protocol: ours(path.join(SHEETS, "hundred.calc.ts"), true),
     cpuLabel: "the service process only",
+    ours: true,
   };
   for (let r = 0; r < ROUNDS; r++) await measure(traced, 10, ROUNDS > 1 ? ` (round ${r + 1})` : "");
   const floors: Contender[] = [
@@ -388,18 +399,21 @@ async function main(): Promise<void> {
       start: () => startLayer(path.join(__dirname, "layers", "httpLayer.ts")),
       protocol: ours(RENDER_OFF_SHEET),
       cpuLabel: "its one process",
+      ours: true,
     },
     {
       label: "our service over an engine that answers at once (no realm, no member)",
       start: () => startLayer(path.join(__dirname, "layers", "instantEngine.ts"), [PLAIN]),
       protocol: ours(RENDER_OFF_SHEET),
       cpuLabel: "its one process",
+      ours: true,
     },
     {
       label: "the service, render off, beside its layers",
       start: startServe,
       protocol: ours(RENDER_OFF_SHEET),
       cpuLabel: "the service process only",
+      ours: true,
     },
   ];
   // ROUNDS passes, each layer after the other in every pass: one pass's differences moved by 100 µs from one run to
@@ -440,7 +454,15 @@ async function closedLoop(
   warmup: number,
   measure: number,
   pid: number,
-): Promise<{ steps: number; seconds: number; latencies: number[]; windowCpuMs: number; perSecond: number[] }> {
+  scrapeGc: boolean,
+): Promise<{
+  steps: number;
+  seconds: number;
+  latencies: number[];
+  windowCpuMs: number;
+  windowGcMs: number | undefined;
+  perSecond: number[];
+}> {
   const start = performance.now();
   const from = start + warmup * 1000;
   const until = from + measure * 1000;
@@ -452,7 +474,19 @@ async function closedLoop(
   const ticker = setInterval(() => perSecond.push(answered - perSecond.reduce((sum, n) => sum + n, 0)), 1000);
   let cpuAtFrom = 0;
   let cpuAtUntil = 0;
-  const edges = [setTimeout(() => (cpuAtFrom = cpuMs(pid)), from - start), setTimeout(() => (cpuAtUntil = cpuMs(pid)), until - start)];
+  // Our services' garbage collection, from their /metrics: read at the same edges.
+  let gcAtFrom: Promise<number | undefined> = Promise.resolve(undefined);
+  let gcAtUntil: Promise<number | undefined> = Promise.resolve(undefined);
+  const edges = [
+    setTimeout(() => {
+      cpuAtFrom = cpuMs(pid);
+      if (scrapeGc) gcAtFrom = gcMs(url);
+    }, from - start),
+    setTimeout(() => {
+      cpuAtUntil = cpuMs(pid);
+      if (scrapeGc) gcAtUntil = gcMs(url);
+    }, until - start),
+  ];
   // Throughput counts the answers that arrive within the window; latency, every request sent within it, however
   // late its answer (clients finish their session after the window). Counting only requests both sent and
   // answered within it left out the slowest answers of a slow service (a 64-client queue longer than the window),
@@ -479,7 +513,20 @@ async function closedLoop(
   );
   clearInterval(ticker);
   for (const edge of edges) clearTimeout(edge);
-  return { steps, seconds: measure, latencies, windowCpuMs: cpuAtUntil - cpuAtFrom, perSecond };
+  const [gcFrom, gcUntil] = [await gcAtFrom, await gcAtUntil];
+  const windowGcMs = gcFrom !== undefined && gcUntil !== undefined ? gcUntil - gcFrom : undefined;
+  return { steps, seconds: measure, latencies, windowCpuMs: cpuAtUntil - cpuAtFrom, windowGcMs, perSecond };
+}
+
+/** Milliseconds a service of ours has spent collecting garbage (nodejs_gc_duration_seconds); undefined if unread. */
+async function gcMs(url: string): Promise<number | undefined> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const sums = [...text.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*\} ([\d.e+-]+)$/gm)].map((m) => Number(m[1]));
+    return sums.length > 0 ? sums.reduce((a, b) => a + b, 0) * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 void main();

@@ -1,7 +1,7 @@
 // Prometheus metrics of the sandbox service and the API layer: sessions by status, steps, step durations, errors
 // by code.
 
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ExecutionResponse, SessionStatus } from "../../protocol/rpc";
 import type { QueueStats } from "../engine/realmEngine";
 import type { ReplayCause, StoreOp } from "../session/executor";
@@ -33,6 +33,9 @@ export class Metrics {
    * member queue wait = rate(wait_seconds_total) / rate(requests_total); store latency likewise per op.
    */
   constructor(sessionsByStatus: () => Partial<Record<SessionStatus, number>> = () => ({}), sources: SandboxSources = {}) {
+    // The process's own: CPU, memory, event-loop lag and garbage collection (nodejs_gc_duration_seconds), which was a
+    // tenth of a busy service's CPU before its responses in flight left a Set (jsonServer.ts).
+    collectDefaultMetrics({ register: this.registry });
     if (sources.queue) this.queueMetrics(sources.queue);
     if (sources.replays) this.replayMetrics(sources.replays);
     if (sources.store) this.storeMetrics(sources.store);

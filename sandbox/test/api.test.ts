@@ -378,7 +378,12 @@ describe("/metrics and tokens (issue 13 item 17)", function () {
         );
         const scraped = await fetch(`${open.url}/metrics`);
         assert.equal(scraped.status, 200, `${command} --public-metrics`);
-        assert.match(await scraped.text(), /uzoncalc_http_requests_total/);
+        const text = await scraped.text();
+        assert.match(text, /uzoncalc_http_requests_total/);
+        // The process's own figures beside the service's: CPU, memory, garbage collection.
+        assert.match(text, /^process_cpu_seconds_total \d/m, `${command}: the process's CPU`);
+        assert.match(text, /^nodejs_heap_size_used_bytes \d/m, `${command}: its heap`);
+        assert.match(text, /^# TYPE nodejs_gc_duration_seconds histogram$/m, `${command}: its garbage collection`);
       } finally {
         await closed.stop();
         await open.stop();
