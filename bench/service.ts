@@ -203,8 +203,8 @@ interface Contender {
   start: () => Promise<Started>;
   protocol: Protocol;
   cpuLabel: string;
-  /** One of ours: its /metrics says its garbage collection, printed as part of its CPU per request. */
-  ours?: true;
+  /** One of ours: its /metrics' GC sum is read at the window's edges and printed under its CPU per request. */
+  scrapeGc?: true;
 }
 
 /** How a client walks one session of the three-window sheet: the first request, then one per window. */
@@ -291,7 +291,7 @@ async function main(): Promise<void> {
         WARMUP_S,
         5,
         service.pid,
-        contender.ours === true,
+        contender.scrapeGc === true,
       );
       const s = summarize(latencies);
       const label = `${contender.label}, ${clients} clients${round}`;
@@ -329,7 +329,7 @@ async function main(): Promise<void> {
       start: startServe,
       protocol: ours(sheet),
       cpuLabel: "the service process only",
-      ours: true,
+      scrapeGc: true,
     };
     const theirs = seed(mode);
     for (const clients of [10, 64]) {
@@ -357,7 +357,7 @@ async function main(): Promise<void> {
     start: startServe,
     protocol: ours(path.join(SHEETS, "hundred.calc.ts"), true),
     cpuLabel: "the service process only",
-    ours: true,
+    scrapeGc: true,
   };
   for (let r = 0; r < ROUNDS; r++) await measure(traced, 10, ROUNDS > 1 ? ` (round ${r + 1})` : "");
   const floors: Contender[] = [
@@ -399,21 +399,21 @@ async function main(): Promise<void> {
       start: () => startLayer(path.join(__dirname, "layers", "httpLayer.ts")),
       protocol: ours(RENDER_OFF_SHEET),
       cpuLabel: "its one process",
-      ours: true,
+      scrapeGc: true,
     },
     {
       label: "our service over an engine that answers at once (no realm, no member)",
       start: () => startLayer(path.join(__dirname, "layers", "instantEngine.ts"), [PLAIN]),
       protocol: ours(RENDER_OFF_SHEET),
       cpuLabel: "its one process",
-      ours: true,
+      scrapeGc: true,
     },
     {
       label: "the service, render off, beside its layers",
       start: startServe,
       protocol: ours(RENDER_OFF_SHEET),
       cpuLabel: "the service process only",
-      ours: true,
+      scrapeGc: true,
     },
   ];
   // ROUNDS passes, each layer after the other in every pass: one pass's differences moved by 100 µs from one run to
