@@ -650,7 +650,8 @@ export class Executor implements SandboxHandlers {
       if (session.trusted) throw new StaleCopy();
       throw refusal;
     };
-    if (request.ui_steps !== undefined && request.ui_steps !== session.uiSteps) {
+    // A finished run's last step, sent again after its answer was lost, is a retry too (its ui_steps is the current one).
+    if (request.ui_steps !== undefined && (request.ui_steps !== session.uiSteps || isFinished(session.status))) {
       if (session.trusted) throw new StaleCopy();
       return this.retried(session, request.ui_steps, request.user_input);
     }

@@ -178,6 +178,30 @@ for (const makeTarget of targets) {
       assert.ok(response.result!.includes(html), "the document holds exactly the deltas, in order");
     });
 
+    it("answers a completed run's last step again, whole and the same, when that answer is retried", async () => {
+      let response = await run({ file_path: FIVE, params: { tag: "R" }, html_mode: "delta" });
+      let html = response.html_delta ?? "";
+      for (let i = 1; i <= 5; i++) {
+        response = await client.resume({
+          session_id: response.session_id,
+          user_input: { v: i },
+          ui_steps: response.ui_steps,
+          html_mode: "delta",
+        });
+        html += response.html_delta ?? "";
+      }
+      assert.equal(response.status, "completed");
+      for (let again = 0; again < 2; again++) {
+        const retried = await client.resume({ session_id: response.session_id, user_input: { v: 5 }, ui_steps: 5, html_mode: "delta" });
+        assert.equal(retried.status, "completed", JSON.stringify(retried.error));
+        assert.equal(retried.ui_steps, 5);
+        assert.equal(retried.html, html);
+        assert.equal(retried.result, response.result);
+        assert.deepEqual(retried.value, { sum: 15 });
+      }
+      await refused(client.resume({ session_id: response.session_id, user_input: { v: 6 }, ui_steps: 5 }), 409, "conflict");
+    });
+
     it("answers full html when asked", async () => {
       const first = await run({ file_path: FIVE, html_mode: "full" });
       const second = await client.resume({ session_id: first.session_id, user_input: { v: 2 }, html_mode: "full" });
