@@ -122,7 +122,7 @@ export class Metrics {
   private replayMetrics(replays: () => Record<ReplayCause, number>): void {
     this.mirroredCounter(
       "uzoncalc_replays_total",
-      "Sessions rebuilt by replay, by cause: member (its member died), evicted (idle), new_replica, stale_realm (another replica moved it on), reload (a client replayed its saved record).",
+      "Sessions rebuilt by replay, by cause: member (its member died), evicted (idle), new_replica, stale_realm (another replica moved it on), reload (a client replayed its saved record), answer_again (a completed run's answer asked for again).",
       ["cause"],
       () => Object.entries(replays()).map(([cause, count]) => [{ cause }, count]),
     );

@@ -98,16 +98,17 @@ export type SandboxHandlers = { readonly [M in MethodName]: (input: unknown, con
 
 /**
  * A session's report body, kept as the pieces each step added. Appending is O(1) and a delta is the pieces
- * since the last response, so a long run does not re-copy its whole report on every step; the full text is
- * joined once when it is needed and cached. Once the run is over (seal) only the joined text is kept, with
- * where each piece ended: the pieces were a second copy of every finished report a busy service keeps.
+ * since the last response, so a long run does not re-copy its whole report on every step. The full text is joined
+ * only where it is asked for (a full-html answer, the store) and cached while the run goes on; a completed run's
+ * document is made and sent from the pieces (piecedText.ts says why).
  */
 class ReportBody {
   private parts: string[] = [];
   private joined = "";
   private joinedParts = 0;
-  /** After seal(): where each piece ended in the joined text (a delta is then a slice of it). */
-  private ends: number[] | undefined;
+  private count = 0;
+  /** The pieces were let go (forget): what is left is how long they were and how many. */
+  forgotten = false;
   /**
    * sha256 of the text so far, kept as it grows when a store records it (a replay elsewhere must reproduce it);
    * without a store nothing is hashed.
@@ -124,12 +125,8 @@ class ReportBody {
     if (html === "") return;
     this.length += html.length;
     this.hasher?.update(html);
-    if (this.ends) {
-      this.joined += html;
-      this.ends.push(this.length);
-      return;
-    }
-    this.parts.push(html);
+    this.kept().push(html);
+    this.count++;
   }
 
   constructor(hashed: boolean) {
@@ -142,28 +139,30 @@ class ReportBody {
 
   /** A position to take a delta from later. */
   get mark(): number {
-    return this.ends ? this.ends.length : this.parts.length;
+    return this.count;
+  }
+
+  /** The pieces so far, as they were appended (the same array while the report grows). */
+  get pieces(): readonly string[] {
+    return this.kept();
   }
 
   since(mark: number): string {
-    if (this.ends) return this.joined.slice(mark === 0 ? 0 : mark > this.ends.length ? this.joined.length : this.ends[mark - 1]);
-    // Not through `text`, even from the start: caching the first step's part there would leave the finished
-    // report as two strings joined, which the finished document's searches then copy whole again (100 KB: ~0.2 ms).
-    return this.parts.slice(mark).join("");
+    // Not through `text`, even from the start: that would join (and cache) a second copy of the pieces.
+    return mark >= this.count ? "" : this.pieces.slice(mark).join("");
   }
 
   get text(): string {
-    if (this.joinedParts !== this.parts.length) {
-      this.joined += this.parts.slice(this.joinedParts).join("");
-      this.joinedParts = this.parts.length;
+    if (this.joinedParts !== this.count) {
+      this.joined += this.pieces.slice(this.joinedParts).join("");
+      this.joinedParts = this.count;
     }
     return this.joined;
   }
 
   /**
-   * Each piece's text as its answer sent it in JSON (wireJson.ts), kept until the run's document is answered; made
-   * when a response first carries the piece. Not exact (left unused) once a piece could join a surrogate pair with
-   * its neighbour.
+   * Each piece's text as its answer sent it in JSON (wireJson.ts), kept until the run is over; made when a response
+   * first carries the piece. Not exact (left unused) once a piece could join a surrogate pair with its neighbour.
    */
   private wire: (Buffer | undefined)[] | undefined;
   private wireExact = true;
@@ -171,7 +170,7 @@ class ReportBody {
   /** The pieces from `mark` on as a wire string; undefined when that could not be exactly JSON.stringify's. */
   wireSince(mark: number): WireString | undefined {
     const out: Buffer[] = [];
-    for (let i = mark; i < this.mark; i++) out.push(this.pieceWire(i, this.piece(i)));
+    for (let i = mark; i < this.count; i++) out.push(this.pieceWire(i, this.pieces[i]!));
     return this.wireExact ? out : undefined;
   }
 
@@ -179,8 +178,8 @@ class ReportBody {
   wireRange(from: number, to: number): WireString | undefined {
     const out: Buffer[] = [];
     let start = 0;
-    for (let i = 0; i < this.mark && start < to; i++) {
-      const text = this.piece(i);
+    for (let i = 0; i < this.count && start < to; i++) {
+      const text = this.pieces[i]!;
       const end = start + text.length;
       if (end > from && start >= from && end <= to) out.push(this.pieceWire(i, text));
       else if (end > from) {
@@ -193,14 +192,9 @@ class ReportBody {
     return this.wireExact ? out : undefined;
   }
 
-  /** The run's document has been answered: the wire strings are not needed again. */
+  /** The wire strings are not needed again (the run is over, or its realm went and it may be rebuilt). */
   dropWire(): void {
     this.wire = undefined;
-  }
-
-  private piece(i: number): string {
-    if (!this.ends) return this.parts[i]!;
-    return this.joined.slice(i === 0 ? 0 : this.ends[i - 1], this.ends[i]);
   }
 
   private pieceWire(i: number, text: string): Buffer {
@@ -213,14 +207,28 @@ class ReportBody {
     return bytes;
   }
 
-  /** The run is over: keep the joined text only. */
+  private kept(): string[] {
+    if (this.forgotten) throw new Error("This report was let go once answered (ReportBody.forget): replay the run to read it.");
+    return this.parts;
+  }
+
+  /** The run is over: no joined copy of the pieces is kept with it. */
   seal(): void {
-    if (this.ends) return;
-    this.joined = this.text;
-    let end = 0;
-    this.ends = this.parts.map((part) => (end += part.length));
-    this.parts = [];
+    this.joined = "";
     this.joinedParts = 0;
+    this.wire = undefined;
+  }
+
+  /**
+   * Lets the pieces go; their length, count and figures stay. A completed run's report, once answered, is only ever
+   * asked for again by a retry of that answer, which replays the run (Executor.recall). Kept, a rendered run's 200 KB
+   * stayed on the heap as long as the run was kept (up to --max-sessions of them: 0.3 GB), copied by the collector
+   * as it aged; the one string that was kept instead cost its own 0.3 ms to join (piecedText.ts).
+   */
+  forget(): void {
+    this.seal();
+    this.parts = [];
+    this.forgotten = true;
   }
 }
 
@@ -242,7 +250,8 @@ function drawn(report: ReportBody, html: string): string {
 function completedDocument(session: Session): ReportDocumentParts {
   const record = session.record!;
   return reportDocumentParts({
-    body: drawn(session.report, session.report.text),
+    // Figures are drawn into the markup whole; otherwise the pieces go as they are, never joined (piecedText.ts).
+    body: session.report.figures ? drawn(session.report, session.report.text) : session.report.pieces,
     sheetName: record.sheet.filename,
     sheetHash: record.sheet.hash,
     createdAt: record.started_at,
@@ -265,7 +274,7 @@ const WIRE_MIN_CHARS = 4_096;
  * inert, or a document that came back from the store whole.
  */
 function documentWire(document: ReportDocumentParts, report: ReportBody): WireString | undefined {
-  if (report.figures || document.whole || document.body !== report.text) return undefined;
+  if (report.figures || document.whole || document.body !== report.pieces) return undefined;
   const { contents } = document;
   const body = contents
     ? [report.wireRange(0, contents.at), [wireString(contents.nav)], report.wireRange(contents.at, report.length)]
@@ -369,10 +378,11 @@ interface Session {
 
 /**
  * Why a realm had to be rebuilt: its member died, it was evicted while idle, this replica never held it, another
- * replica moved it on, or a client replayed its saved record (`reload`: the local sandbox after its process
- * restarted or the window reloaded).
+ * replica moved it on, a client replayed its saved record (`reload`: the local sandbox after its process
+ * restarted or the window reloaded), or a completed run's answer was asked for again (`answer_again`: its report
+ * is let go once answered, ReportBody.forget).
  */
-export type ReplayCause = "member" | "evicted" | "new_replica" | "stale_realm" | "reload";
+export type ReplayCause = "member" | "evicted" | "new_replica" | "stale_realm" | "reload" | "answer_again";
 
 export type StoreOp = "get" | "commit" | "list" | "ping" | "save_bundle" | "load_bundle";
 
@@ -517,7 +527,14 @@ export class Executor implements SandboxHandlers {
   /** Sessions being taken from the store, so two requests at once take one. */
   private readonly adopting = new Map<string, Promise<Session>>();
   /** Rebuilds by replay, by why the realm was missing, for /metrics. */
-  private readonly replays: Record<ReplayCause, number> = { member: 0, evicted: 0, new_replica: 0, stale_realm: 0, reload: 0 };
+  private readonly replays: Record<ReplayCause, number> = {
+    member: 0,
+    evicted: 0,
+    new_replica: 0,
+    stale_realm: 0,
+    reload: 0,
+    answer_again: 0,
+  };
   private readonly storeTimings: Partial<Record<StoreOp, { calls: number; seconds: number }>> = {};
   /** Places held by requests whose sheet is still loading (admit). */
   private admitting = 0;
@@ -696,7 +713,38 @@ export class Executor implements SandboxHandlers {
       const rebuilt = await retryLost(() => this.rebuild(session));
       if (rebuilt.kind !== "rebuilt") throw new Refusal("conflict", `Session '${session.id}' could not be rebuilt to answer again.`);
     }
+    if (session.report.forgotten) {
+      // One replay for retries that arrive together: the others find the report back.
+      const recalled = session.pending.then(() => this.recall(session));
+      session.pending = recalled.then(settledQuietly, settledQuietly);
+      await recalled;
+    }
     return this.respond(session, [], true);
+  }
+
+  /**
+   * A completed run's report, let go once it was answered (ReportBody.forget), made again by replaying the run for
+   * a retry of that answer. The replay must end the same way: done, with a report as long and the same value.
+   */
+  private async recall(session: Session): Promise<void> {
+    if (!session.report.forgotten) return;
+    const { record, code } = session;
+    const outcome =
+      record && code
+        ? await retryLost(() => this.engine.restore(session.key, code, this.initOf(record), startOf(record), record.input_log))
+        : undefined;
+    this.engine.drop(session.key);
+    if (
+      outcome?.kind !== "done" ||
+      outcome.html.length !== session.report.length ||
+      JSON.stringify(outcome.value ?? null) !== JSON.stringify(session.value ?? null)
+    ) {
+      throw new Refusal("conflict", `Session '${session.id}' could not be rebuilt to answer again: its replay did not end as the run did.`);
+    }
+    const report = new ReportBody(this.store !== undefined);
+    report.append(outcome.html, outcome.figures);
+    session.report = report;
+    this.replays.answer_again++;
   }
 
   async cancel(input: unknown, context: RequestContext = {}): Promise<CancelResponse> {
@@ -847,7 +895,6 @@ export class Executor implements SandboxHandlers {
   private dropRealm(session: Session): void {
     if (session.status !== "waiting_ui") return;
     this.engine.drop(session.key);
-    // Its report's wire bytes go too (~1.1 bytes a character): made again from the text if the run finishes.
     session.report.dropWire();
     session.evicted = true;
     session.replayCause = "evicted";
@@ -1395,7 +1442,8 @@ export class Executor implements SandboxHandlers {
       session.result = undefined;
       response.value = session.value ?? null;
     }
-    if (isFinished(session.status)) report.dropWire();
+    if (session.status === "completed") report.forget();
+    else if (isFinished(session.status)) report.seal();
     if (session.error) response.error = session.error;
     if (session.inputErrors) {
       response.input_errors = session.inputErrors;

@@ -8,9 +8,11 @@ import { escapeHtml } from "../../protocol/html";
 import type { FieldLegend, InputLogEntry } from "../../protocol/session";
 import { valueWithUnit } from "../../protocol/units";
 import { formatErrorLocation } from "../loader/sourceMap";
+import { PiecedText } from "./piecedText";
 
 export interface ReportDocumentInput {
-  body: string;
+  /** The report markup, whole or in the pieces its steps wrote (searched in place: piecedText.ts). */
+  body: string | readonly string[];
   sheetName: string;
   sheetHash: string;
   /** The session's clock (ms since epoch), never the wall clock. */
@@ -94,14 +96,12 @@ footer.uzc-provenance code { word-break: break-all; }
  * linear scanning with fixed-length searches (a backtracking pattern over `<h1<h1<h1…` stalls the host for
  * seconds) and the heading text is capped before its tags are stripped.
  */
-function titleOf(body: string, sheetName: string): string {
+function titleOf(body: PiecedText, sheetName: string): string {
   // Searched case-blind in place: lower-casing the whole report first cost a copy of it per run.
-  const open = body.search(/<h1[\s>]/i);
+  const open = body.search(/<h1[\s>]/gi, 4);
   if (open < 0) return sheetName;
   const contentStart = body.indexOf(">", open);
-  const closing = /<\/h1>/gi;
-  closing.lastIndex = contentStart;
-  const close = contentStart < 0 ? -1 : (closing.exec(body)?.index ?? -1);
+  const close = contentStart < 0 ? -1 : body.search(/<\/h1>/gi, 5, contentStart);
   if (close < 0) return sheetName;
   let text = "";
   let inTag = false;
@@ -136,14 +136,14 @@ const MAX_TOC_ENTRIES = 500;
  * The numbered headings the runtime wrote (`<h2 id="sec-1">…`), in order, and where the first one starts. The
  * body is sheet output: fixed-length searches only, each heading bounded, so this stays linear.
  */
-function numberedHeadings(body: string): { entries: TocEntry[]; firstAt: number } {
+function numberedHeadings(body: PiecedText): { entries: TocEntry[]; firstAt: number } {
   const entries: TocEntry[] = [];
   let firstAt = -1;
   // A pattern with a fixed start, not indexOf("<h"): V8 scans a report (two-byte text: −, ·, “) for it several
   // times faster (a 100 KB report: 12 µs against 98 µs).
   const opening = /<h[23] id="sec-/g;
-  for (let found = opening.exec(body); found !== null && entries.length < MAX_TOC_ENTRIES; found = opening.exec(body)) {
-    const at = found.index;
+  const longest = '<h2 id="sec-'.length;
+  for (let at = body.search(opening, longest); at >= 0 && entries.length < MAX_TOC_ENTRIES; at = body.search(opening, longest, at + 1)) {
     const level = body.charCodeAt(at + 2) === 50 ? 2 : 3;
     const window = body.slice(at, at + MAX_HEADING);
     const idEnd = window.indexOf('"', 8);
@@ -177,7 +177,7 @@ function stripTags(markup: string): string {
  * that directly follow it, so the calculation starts after them; never later than the first numbered heading.
  * Fixed-string searches only: the body is sheet output.
  */
-function contentsAt(body: string, firstHeading: number): number {
+function contentsAt(body: PiecedText, firstHeading: number): number {
   const block = body.indexOf('<header class="uzc-title-block">');
   const h1 = body.indexOf("</h1>");
   let at = -1;
@@ -200,10 +200,12 @@ function contentsAt(body: string, firstHeading: number): number {
  * refresh navigates away, `<base>` and `<form>` point links and submissions elsewhere (carrying the inputs), the
  * rest load or run something. Their `<` becomes text, so they show as what they are. A linear pass over the body.
  */
-const ACTIVE_TAG = /<(\/?)(meta|base|form|link|script|iframe|frame|frameset|object|embed|applet|portal)(?=[\s/>])/gi;
+const ACTIVE_TAG = /<\/?(?:meta|base|form|link|script|iframe|frame|frameset|object|embed|applet|portal)(?=[\s/>])/gi;
+/** The longest text ACTIVE_TAG looks at: `</frameset` and the character after it. */
+const ACTIVE_TAG_LONGEST = "</frameset>".length;
 
-export function inertMarkup(body: string): string {
-  return body.replace(ACTIVE_TAG, "&lt;$1$2");
+function inertMarkup(body: PiecedText): PiecedText {
+  return body.escapeOpenings(ACTIVE_TAG, ACTIVE_TAG_LONGEST);
 }
 
 /** The exported document's CSP: nothing loads or runs; links cannot be rebased nor forms sent anywhere. */
@@ -213,7 +215,7 @@ export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-sr
  * The table of contents and where it goes in `body` (after the title and its introduction); none for a report with
  * fewer than two sections.
  */
-function contentsOf(body: string): { at: number; nav: string } | undefined {
+function contentsOf(body: PiecedText): { at: number; nav: string } | undefined {
   const { entries, firstAt } = numberedHeadings(body);
   if (entries.filter((e) => e.level === 2).length < 2) return undefined;
   let list = "<ol>";
@@ -294,7 +296,8 @@ export function standaloneHead(title: string, version: string, style: string): s
  */
 export interface ReportDocumentParts {
   before: string;
-  body: string;
+  /** The body's pieces: the very array the input gave when nothing in it had to be made inert. */
+  body: readonly string[];
   contents: { at: number; nav: string } | undefined;
   after: string;
   /** Known only as its text (wholeDocument): `before` is all of it, not a head. */
@@ -325,14 +328,15 @@ function documentHead(title: string, version: string): string {
 }
 
 export function reportDocumentParts(input: ReportDocumentInput): ReportDocumentParts {
-  const title = titleOf(input.body, input.sheetName);
+  const markup = new PiecedText(typeof input.body === "string" ? [input.body] : input.body);
+  const title = titleOf(markup, input.sheetName);
   const date = new Date(input.createdAt).toISOString();
   const error = input.error ? renderErrorBlock(input.sheetName, input.error) : "";
   const params =
     input.params !== undefined && input.params !== null && JSON.stringify(input.params) !== "{}"
       ? `<tr><th>Parameters</th><td><code>${escapeHtml(JSON.stringify(input.params))}</code></td></tr>`
       : "";
-  const body = inertMarkup(input.body);
+  const body = inertMarkup(markup);
   const before = documentHead(title, input.version);
   const after = `${error}</main>
 <footer class="uzc-provenance">
@@ -347,16 +351,19 @@ ${params}<tr><th>Inputs</th><td>${inputsTable(input.inputs)}</td></tr>
 </body>
 </html>
 `;
-  return { before, body, contents: contentsOf(body), after };
+  return { before, body: body.pieces, contents: contentsOf(body), after };
 }
 
 /** A document known only as its text (as a session store keeps it). */
 export function wholeDocument(text: string): ReportDocumentParts {
-  return { before: text, body: "", contents: undefined, after: "", whole: true };
+  return { before: text, body: [], contents: undefined, after: "", whole: true };
 }
 
 export function documentText({ before, body, contents, after }: ReportDocumentParts): string {
-  return contents ? before + body.slice(0, contents.at) + contents.nav + body.slice(contents.at) + after : before + body + after;
+  const pieces = new PiecedText(body);
+  return contents
+    ? before + pieces.slice(0, contents.at) + contents.nav + pieces.slice(contents.at) + after
+    : before + pieces.text() + after;
 }
 
 export function renderReportDocument(input: ReportDocumentInput): string {

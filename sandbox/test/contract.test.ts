@@ -191,6 +191,7 @@ for (const makeTarget of targets) {
         html += response.html_delta ?? "";
       }
       assert.equal(response.status, "completed");
+      // The report is not kept once answered: each retry replays the run for it (Executor.recall).
       for (let again = 0; again < 2; again++) {
         const retried = await client.resume({ session_id: response.session_id, user_input: { v: 5 }, ui_steps: 5, html_mode: "delta" });
         assert.equal(retried.status, "completed", JSON.stringify(retried.error));

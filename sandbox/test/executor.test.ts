@@ -664,6 +664,40 @@ describe("executor: session lifecycle", () => {
     }
   });
 
+  it("keeps no report once a completed run is answered: a retry of that answer replays the run for it", async () => {
+    const engine = new RecordingEngine(new InProcessEngine({ stepTimeoutMs: 5_000 }));
+    const executor = new Executor({ safeDirs: [FIXTURES], engine });
+    try {
+      const first = await executor.execute({ file_path: fixture("three-windows.calc.ts"), html_mode: "delta" });
+      let html = first.html_delta ?? "";
+      let last = first;
+      for (const values of [{ x: 7 }, { y: "1200 mm" }, { label: "kept?" }]) {
+        last = await executor.resume({ session_id: first.session_id, user_input: values, ui_steps: last.ui_steps, html_mode: "delta" });
+        html += last.html_delta ?? "";
+      }
+      assert.equal(last.status, "completed");
+      assert.equal(engine.outcomes.filter((o) => o.op === "restore").length, 0);
+      const again = await executor.resume({
+        session_id: first.session_id,
+        user_input: { label: "kept?" },
+        ui_steps: 3,
+        html_mode: "delta",
+      });
+      assert.deepEqual(
+        engine.outcomes.filter((o) => o.op === "restore").map((o) => o.outcome.kind),
+        ["done"],
+        "the run was replayed to answer again",
+      );
+      assert.equal(executor.replayCounts().answer_again, 1);
+      assert.equal(again.html, html, "the report made again by replay is the one the run sent, byte for byte");
+      assert.equal(again.result, last.result);
+      assert.deepEqual(again.value, last.value);
+      assert.equal((await executor.getSession({ session_id: first.session_id })).status, "completed");
+    } finally {
+      await executor.close();
+    }
+  });
+
   it("replays a session's input log into a byte-identical report, clock and random numbers included", async () => {
     const executor = new Executor({ safeDirs: [FIXTURES] });
     try {
