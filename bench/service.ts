@@ -81,6 +81,12 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/** A process's resident memory, MB (VmRSS). */
+function residentMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? NaN) / 1024;
+}
+
 function startServe(): Promise<Started> {
   return startPinned(
     [
@@ -284,7 +290,7 @@ async function main(): Promise<void> {
   ): Promise<{ stepsPerSecond: number; p99: number; cpu: number }> => {
     const service = await contender.start();
     try {
-      const { steps, seconds, latencies, windowCpuMs, windowGcMs, perSecond } = await closedLoop(
+      const { steps, seconds, latencies, windowCpuMs, windowGcMs, residentAtEnd, perSecond } = await closedLoop(
         service.url,
         contender.protocol,
         clients,
@@ -299,6 +305,8 @@ async function main(): Promise<void> {
       row(`${label}: p50 / p99`, `${fmt(s.median)} / ${fmt(s.p99)}`);
       row(`${label}: CPU per request, ${contender.cpuLabel}`, fmt(windowCpuMs / steps));
       if (windowGcMs !== undefined) row(`${label}: of which garbage collection (its /metrics)`, fmt(windowGcMs / steps));
+      // Finished runs a service keeps (ours: up to --max-sessions, 1 000) weigh here; a rendered run's report is 200 KB.
+      row(`${label}: resident memory at the window's end, ${contender.cpuLabel}`, `${residentAtEnd.toFixed(0)} MB`);
       row(`${label}: steps/s in each second from the start`, perSecond.join(" "));
       const cpuPerRequest = windowCpuMs / steps;
       if (contender.label === "render off") ownCpu.set(clients, [...(ownCpu.get(clients) ?? []), cpuPerRequest]);
@@ -461,6 +469,7 @@ async function closedLoop(
   latencies: number[];
   windowCpuMs: number;
   windowGcMs: number | undefined;
+  residentAtEnd: number;
   perSecond: number[];
 }> {
   const start = performance.now();
@@ -474,6 +483,7 @@ async function closedLoop(
   const ticker = setInterval(() => perSecond.push(answered - perSecond.reduce((sum, n) => sum + n, 0)), 1000);
   let cpuAtFrom = 0;
   let cpuAtUntil = 0;
+  let residentAtEnd = NaN;
   // Our services' garbage collection, from their /metrics: read at the same edges.
   let gcAtFrom: Promise<number | undefined> = Promise.resolve(undefined);
   let gcAtUntil: Promise<number | undefined> = Promise.resolve(undefined);
@@ -484,6 +494,7 @@ async function closedLoop(
     }, from - start),
     setTimeout(() => {
       cpuAtUntil = cpuMs(pid);
+      residentAtEnd = residentMb(pid);
       if (scrapeGc) gcAtUntil = gcMs(url);
     }, until - start),
   ];
@@ -515,7 +526,7 @@ async function closedLoop(
   for (const edge of edges) clearTimeout(edge);
   const [gcFrom, gcUntil] = [await gcAtFrom, await gcAtUntil];
   const windowGcMs = gcFrom !== undefined && gcUntil !== undefined ? gcUntil - gcFrom : undefined;
-  return { steps, seconds: measure, latencies, windowCpuMs: cpuAtUntil - cpuAtFrom, windowGcMs, perSecond };
+  return { steps, seconds: measure, latencies, windowCpuMs: cpuAtUntil - cpuAtFrom, windowGcMs, residentAtEnd, perSecond };
 }
 
 /** Milliseconds a service of ours has spent collecting garbage (nodejs_gc_duration_seconds); undefined if unread. */
