@@ -3,9 +3,9 @@
 // Why: a rendered run's report is ~100 000 characters of two-byte text (−, ·, “), 200 KB. V8 puts a string that
 // large in its large-object space: every one is freshly mapped memory, faulted in page by page, and counts against
 // the young generation whole. Measured on the 2-core test machine, joining four 50 KB pieces took 17 µs, and four
-// 50 KB two-byte pieces (the same 200 KB) took ~300 µs. Building a completed run's document joined the report once
-// for its searches and once more for the document's text: ~0.6 ms of the ~1 ms its last step cost, none of which
-// the wire needs (the executor writes the document from the pieces' bytes, wireJson.ts).
+// 50 KB two-byte pieces (the same 200 KB) took ~300 µs. Building a completed run's document joined the report for
+// its searches, a third of what its last step cost, and the wire never needs the joined text: the executor writes
+// the document from the pieces' bytes (wireJson.ts).
 //
 // The searches the document makes are fixed patterns of a known greatest length, so each piece is searched on its
 // own and each boundary in a window of that length either side: the first match found is the one a search over
