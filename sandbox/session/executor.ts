@@ -123,9 +123,11 @@ class ReportBody {
   append(html: string, figures = false): void {
     if (figures) this.figures = true;
     if (html === "") return;
+    // Taken first: a forgotten report refuses the piece before its length or hash move.
+    const parts = this.kept();
     this.length += html.length;
     this.hasher?.update(html);
-    this.kept().push(html);
+    parts.push(html);
     this.count++;
   }
 
@@ -216,7 +218,7 @@ class ReportBody {
   seal(): void {
     this.joined = "";
     this.joinedParts = 0;
-    this.wire = undefined;
+    this.dropWire();
   }
 
   /**
