@@ -102,19 +102,33 @@ function roundedScaled(y: number): number | undefined {
   return distance > 0 ? floor + 1 : floor;
 }
 
+/** "0" repeated: the zeros a fraction's digits follow (`places` is at most 22, the reach of POW10). */
+const ZEROS: readonly string[] = POW10.map((_, count) => "0".repeat(count));
+
+/**
+ * A fraction's digits after the point, from its value (> 0) scaled to `places` digits: leading zeros kept, trailing
+ * ones dropped (52 of 3 places is "052"; 500 is "5"). Integer arithmetic and one String() of a small integer, not
+ * a slice and a scan of a longer string: this runs for every new value a rendered line shows.
+ */
+function fractionDigits(fraction: number, places: number): string {
+  while (fraction % 10 === 0) {
+    fraction /= 10;
+    places--;
+  }
+  const digits = String(fraction);
+  return ZEROS[places - digits.length]! + digits;
+}
+
 function fixedLargeFast(x: number, places: number): string | undefined {
   const scale = POW10[places];
   if (scale === undefined) return undefined;
   const rounded = roundedScaled(x * scale);
   if (rounded === undefined) return undefined;
-  const digits = String(rounded);
-  if (places === 0) return digits;
-  // x ≥ 1 here (places > 0), so the digits have more than `places` of them.
-  const split = digits.length - places;
-  if (split < 1) return undefined;
-  const fraction = stripZeros(digits.slice(split));
-  const whole = digits.slice(0, split);
-  return fraction === "" ? whole : `${whole}.${fraction}`;
+  // Exact below 1e15: the quotient cannot round up to the next integer (1/scale is more than half its ulp), and
+  // whole × scale and the remainder are integers below 2^53.
+  const whole = Math.floor(rounded / scale);
+  const fraction = rounded - whole * scale;
+  return fraction === 0 ? String(whole) : String(whole) + "." + fractionDigits(fraction, places);
 }
 
 function fixedSmallFast(x: number, significant: number): string | undefined {
@@ -129,8 +143,8 @@ function fixedSmallFast(x: number, significant: number): string | undefined {
   if (!(y > low * (1 + TIE_MARGIN) && y < (high - 0.5) * (1 - TIE_MARGIN))) return undefined;
   const rounded = roundedScaled(y);
   if (rounded === undefined) return undefined;
-  const fraction = stripZeros(String(rounded));
-  return `0.${"0".repeat(-exponent - 1)}${fraction}`;
+  // `rounded` has exactly `significant` digits (the range check): they follow the zeros of the value's decade.
+  return "0." + ZEROS[-exponent - 1]! + fractionDigits(rounded, significant);
 }
 
 /** fixedLarge by decimal digits: the reference the fast way must agree with. */

@@ -154,9 +154,12 @@ export function takeTrace(limit = Infinity): TraceEntry[] {
   return entries;
 }
 
-/** Counts a descriptor's renders; false once past the cap (the first time past it, says so in the report). */
-function withinCap(descriptor: RenderDescriptor): boolean {
-  const count = (renders.get(descriptor) ?? 0) + 1;
+/**
+ * Counts a descriptor's renders; false once past the cap (the first time past it, says so in the report). `before`
+ * is its count so far when the caller has just read it (eq does, for its fast path): one map read per line.
+ */
+function withinCap(descriptor: RenderDescriptor, before = renders.get(descriptor) ?? 0): boolean {
+  const count = before + 1;
   renders.set(descriptor, count);
   if (count <= MAX_RENDERS_PER_LINE) return true;
   if (count === MAX_RENDERS_PER_LINE + 1) {
@@ -314,8 +317,14 @@ function lineText(
   return finishFormula(text);
 }
 
-function renderEquation(descriptor: EquationDescriptor, value: unknown, temps: unknown[], state: Recorded | undefined): void {
-  if (hidden || !withinCap(descriptor)) return;
+function renderEquation(
+  descriptor: EquationDescriptor,
+  value: unknown,
+  temps: unknown[],
+  state: Recorded | undefined,
+  rendered: number,
+): void {
+  if (hidden || !withinCap(descriptor, rendered)) return;
   const result = formatValue(value, descriptor.name === "" ? undefined : descriptor.name);
   if (!result) return;
   const parts: string[] = descriptor.lhs !== "" ? [descriptor.lhs] : [];
@@ -410,12 +419,13 @@ export const renderApi: RenderApi = {
       }
     }
     // The fast path of a line in a long loop: past its cap, nothing more to do.
-    if ((renders.get(descriptor) ?? 0) > MAX_RENDERS_PER_LINE) return;
+    const rendered = renders.get(descriptor) ?? 0;
+    if (rendered > MAX_RENDERS_PER_LINE) return;
     try {
       const temps: unknown[] = [];
       // eslint-disable-next-line prefer-rest-params -- a rest parameter would build its array for every call, also past the cap
       for (let i = 2; i < arguments.length; i++) temps.push(arguments[i]);
-      renderEquation(descriptor, value, temps, state);
+      renderEquation(descriptor, value, temps, state, rendered);
     } catch {
       // A line that cannot be rendered is left out; the calculation goes on.
     }

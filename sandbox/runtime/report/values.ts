@@ -20,7 +20,11 @@ export interface FormattedValue {
   formula?: string;
 }
 
-/** Returns undefined to let the next formatter (and finally the built-in rules) decide. */
+/**
+ * Formats an object of a value type (a quantity with its unit); returns undefined to let the next formatter (and
+ * finally the built-in rules) decide. Only objects reach one: anything else takes the built-in rules directly, as
+ * most of the values a rendered line shows do.
+ */
 export type ValueFormatter = (value: unknown, key: string | undefined) => FormattedValue | undefined;
 
 const isArray = Array.isArray;
@@ -29,6 +33,8 @@ const MAX_STRING = 200;
 
 let sheetFormat: NumberFormat = { ...DEFAULT_NUMBER_FORMAT };
 let nameFormats: Record<string, NumberFormat> = Object.create(null) as Record<string, NumberFormat>;
+/** Whether any name has a format of its own: until one does, no value's name is looked up. */
+let anyNameFormat = false;
 const formatters: ValueFormatter[] = [];
 
 export function addValueFormatter(formatter: ValueFormatter): void {
@@ -80,6 +86,7 @@ export function setFormat(options: unknown, names: readonly unknown[]): void {
     if (typeof name !== "string" || name === "")
       throw new TypeError("format(options, ...names): each name must be a variable's name, as a string.");
     nameFormats[name] = checkedFormat(nameFormats[name] ?? sheetFormat, options);
+    anyNameFormat = true;
   }
 }
 
@@ -88,10 +95,11 @@ export function resetFormats(): void {
   clearNumberCache();
   sheetFormat = { ...DEFAULT_NUMBER_FORMAT };
   nameFormats = Object.create(null) as Record<string, NumberFormat>;
+  anyNameFormat = false;
 }
 
 function formatFor(key: string | undefined): NumberFormat {
-  return (key !== undefined ? nameFormats[key] : undefined) ?? sheetFormat;
+  return (anyNameFormat && key !== undefined ? nameFormats[key] : undefined) ?? sheetFormat;
 }
 
 /**
@@ -185,12 +193,12 @@ function formatArray(value: unknown[], key: string | undefined): FormattedValue 
  */
 export function formatValue(value: unknown, key?: string): FormattedValue | undefined {
   try {
+    if (typeof value !== "object" || value === null) return formatScalar(value, key);
     for (let i = 0; i < formatters.length; i++) {
       const formatted = formatters[i]!(value, key);
       if (formatted) return formatted;
     }
-    if (typeof value === "object" && value !== null) return isArray(value) ? formatArray(value, key) : undefined;
-    return formatScalar(value, key);
+    return isArray(value) ? formatArray(value, key) : undefined;
   } catch {
     return undefined;
   }
