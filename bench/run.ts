@@ -181,43 +181,51 @@ async function realmPerSession(): Promise<void> {
  * off, on, and on with the trace the run panel asks for (each line's formula as text). Whole sessions, fresh
  * ids: the open (to the first window), the resumes to a window, and the last resume (the step and the completed
  * report document: 0.3-0.5 ms of a rendered session's 100 000 characters, scanned and copied whole) are timed apart.
+ * The three kinds of session take turns, so a machine that slows down for a while (these do) slows all three, not
+ * the one that happened to run then. Each session gets an input of its own: given the same one, every session
+ * would show the same numbers, and V8's cache of numbers it has turned into text would hide what formatting costs.
  * Then the floor under the ratio: the same markup made with no renderer (renderFloor).
  */
 async function renderCost(): Promise<void> {
   console.log("Rendering per step (executor + engine in this thread, untimed; hundred.calc.ts: 100 rendered lines a step)");
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "uzc-bench-render-"));
   const plain = renderOffSheet(scratch);
+  const kinds = [
+    { label: "rendering off", file: plain, trace: false },
+    { label: "rendering on", file: path.join(SHEETS, "hundred.calc.ts"), trace: false },
+    { label: "rendering on, with the trace", file: path.join(SHEETS, "hundred.calc.ts"), trace: true },
+  ].map((kind) => ({
+    ...kind,
+    executor: new Executor({ safeDirs: [SHEETS, scratch], engine: new InProcessEngine({ stepTimeoutMs: 10_000, timed: false }) }),
+    opens: [] as number[],
+    resumes: [] as number[],
+    // The third resume ends the run: its answer also carries the completed report document.
+    lasts: [] as number[],
+  }));
   const medians = new Map<string, { open: number; step: number }>();
-  let stepMarkup = "";
   try {
-    for (const [label, file, trace] of [
-      ["rendering off", plain, false],
-      ["rendering on", path.join(SHEETS, "hundred.calc.ts"), false],
-      ["rendering on, with the trace", path.join(SHEETS, "hundred.calc.ts"), true],
-    ] as const) {
-      const executor = new Executor({ safeDirs: [SHEETS, scratch], engine: new InProcessEngine({ stepTimeoutMs: 10_000, timed: false }) });
-      const opens: number[] = [];
-      if (label === "rendering on") stepMarkup = await renderedStep(executor, file);
-      const resumes: number[] = [];
-      // The third resume ends the run: its answer also carries the completed report document.
-      const lasts: number[] = [];
-      for (let i = 0; i < 1800; i++) {
+    const stepMarkup = await renderedStep(kinds[1]!.executor, kinds[1]!.file);
+    for (let i = 0; i < 1800; i++) {
+      const x = 1 + i * 0.001237;
+      for (let k = 0; k < kinds.length; k++) {
+        const kind = kinds[(i + k) % kinds.length]!;
         let started = performance.now();
-        let response = await executor.execute({ file_path: file, html_mode: "delta", ...(trace ? { trace: true } : {}) });
-        if (i >= 300) opens.push(performance.now() - started);
+        let response = await kind.executor.execute({ file_path: kind.file, html_mode: "delta", ...(kind.trace ? { trace: true } : {}) });
+        if (i >= 300) kind.opens.push(performance.now() - started);
         for (let w = 0; w < 3; w++) {
           started = performance.now();
-          response = await executor.resume({ session_id: response.session_id, user_input: { x: 1 }, html_mode: "delta" });
-          if (i >= 300) (w < 2 ? resumes : lasts).push(performance.now() - started);
+          response = await kind.executor.resume({ session_id: response.session_id, user_input: { x }, html_mode: "delta" });
+          if (i >= 300) (w < 2 ? kind.resumes : kind.lasts).push(performance.now() - started);
         }
       }
-      await executor.close();
-      const open = summarize(opens).median;
-      const step = summarize(resumes).median;
-      medians.set(label, { open, step });
+    }
+    for (const kind of kinds) {
+      const open = summarize(kind.opens).median;
+      const step = summarize(kind.resumes).median;
+      medians.set(kind.label, { open, step });
       row(
-        `${label}: open to the first window / a resume to the next window / the last, median`,
-        `${fmt(open)} / ${fmt(step)} / ${fmt(summarize(lasts).median)}`,
+        `${kind.label}: open to the first window / a resume to the next window / the last, median`,
+        `${fmt(open)} / ${fmt(step)} / ${fmt(summarize(kind.lasts).median)}`,
       );
     }
     const off = medians.get("rendering off")!.step;
@@ -231,6 +239,7 @@ async function renderCost(): Promise<void> {
     row("the floor: that step's markup made with no renderer, median", fmt(floor));
     row("a resume to the next window, (off + the floor) ÷ off", `${((off + floor) / off).toFixed(1)}×`);
   } finally {
+    await Promise.all(kinds.map((kind) => kind.executor.close()));
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 }
