@@ -114,7 +114,19 @@ export interface EquationDescriptor {
   tl?: string;
   ts?: string;
   tb?: TextPart[];
+  /**
+   * Not in the instrumentation's JSON: the member realm makes it when it parses a table (sessionShared.ts), for a
+   * line with a target and a formula that differ: the line's markup up to its formula, one flat string
+   * (EQUATION_OPEN, lhs, `=`, sym), so rendering the line does not build it again.
+   */
+  head?: string;
 }
+
+/** How a rendered line's markup starts and ends (record.ts), when it is short enough to stay on one line. */
+export const EQUATION_OPEN = '<div class="uzc-eq"><math displaystyle="true">';
+export const EQUATION_CLOSE = "</math></div>\n";
+/** Between the sides of a line: target, formula, substitution and value. */
+export const EQUALS = "<mo>=</mo>";
 
 /** A paragraph from a bare string or template literal; holes are the interpolations' values. */
 export interface TextDescriptor {

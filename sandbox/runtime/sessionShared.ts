@@ -2,7 +2,7 @@
 // instead (scripts/realmRuntime.cjs: evaluated before realm.ts hardens the realm, then frozen with its
 // intrinsics). Nothing here holds a session's state.
 
-import type { RenderDescriptor } from "../../protocol/reportTemplate";
+import { EQUALS, EQUATION_OPEN, type RenderDescriptor } from "../../protocol/reportTemplate";
 
 /**
  * Descriptor tables by their JSON text, parsed once per member realm and frozen, so the sessions of a sheet share
@@ -16,11 +16,27 @@ const MAX_DESCRIPTOR_TABLES = 512;
 export function descriptorTable(json: string): readonly RenderDescriptor[] {
   let table = descriptorTables.get(json);
   if (table === undefined) {
-    table = deepFreeze(JSON.parse(json) as RenderDescriptor[]);
+    table = JSON.parse(json) as RenderDescriptor[];
+    if (Array.isArray(table)) for (const descriptor of table) addHead(descriptor);
+    deepFreeze(table);
     // Bounded: a sheet that calls this itself with ever new text must not grow what outlives its session.
     if (descriptorTables.size < MAX_DESCRIPTOR_TABLES) descriptorTables.set(json, table);
   }
   return table;
+}
+
+/**
+ * An equation's head (EquationDescriptor.head), made here once for all the sessions of the member: every render of
+ * the line starts with it. Joined, so it is one flat string and not a rope of four, both to append and for the host
+ * to read. Made only from the descriptor's own lhs and sym: a head in the JSON (a sheet may call `formulas` itself)
+ * is dropped.
+ */
+function addHead(descriptor: unknown): void {
+  if (typeof descriptor !== "object" || descriptor === null) return;
+  const d = descriptor as Record<string, unknown>;
+  delete d.head;
+  if (d.k !== "eq" || typeof d.lhs !== "string" || typeof d.sym !== "string" || d.lhs === "" || d.sym === d.lhs) return;
+  d.head = [EQUATION_OPEN, d.lhs, EQUALS, d.sym].join("");
 }
 
 function deepFreeze<T>(value: T): T {

@@ -10,7 +10,7 @@ import type {
   TemplatePart,
   TextDescriptor,
 } from "../../../protocol/reportTemplate";
-import { bracketed, choiceTaken, guardRan } from "../../../protocol/reportTemplate";
+import { EQUALS, EQUATION_CLOSE, EQUATION_OPEN, bracketed, choiceTaken, guardRan } from "../../../protocol/reportTemplate";
 import type { TraceEntry, TraceScalar } from "../../../protocol/rpc";
 import { escapeHtml } from "../../../protocol/html";
 import { formatValue, type FormattedValue } from "./values";
@@ -191,8 +191,8 @@ export function fill(parts: readonly TemplatePart[], temps: readonly unknown[]):
 
 function equationMarkup(parts: string[]): string {
   let out = "";
-  for (let i = 0; i < parts.length; i++) out += (i > 0 ? "<mo>=</mo>" : "") + parts[i];
-  return `<div class="uzc-eq"><math displaystyle="true">${out}</math></div>\n`;
+  for (let i = 0; i < parts.length; i++) out += (i > 0 ? EQUALS : "") + parts[i];
+  return EQUATION_OPEN + out + EQUATION_CLOSE;
 }
 
 /** Lines with less markup than this are never long (a cheap test before the text is measured). */
@@ -317,6 +317,40 @@ function lineText(
   return finishFormula(text);
 }
 
+/** Which parts the last line headedMarkup made shows (one line at a time: no object per line). */
+let headedShown = 0;
+
+/**
+ * Most of a report's lines: a target and a formula that differ (the member made their head once: sessionShared.ts),
+ * a substitution, and short enough not to wrap. The markup equationMarkup would make from the same parts, but
+ * from the head and at most four more pieces: less to build, and a smaller rope for the host to read. Undefined
+ * for any other line (the general way below decides it).
+ */
+function headedMarkup(descriptor: EquationDescriptor, sub: string, result: FormattedValue): string | undefined {
+  const head = descriptor.head;
+  const sym = descriptor.sym;
+  if (head === undefined || sym === undefined) return undefined;
+  let shown = LHS | SYM;
+  let length = descriptor.lhs.length + sym.length;
+  let last = sym;
+  let tail = "";
+  if (sub !== last) {
+    shown |= SUB;
+    length += sub.length;
+    last = sub;
+    tail = EQUALS + sub;
+  }
+  if (!descriptor.lit && result.math !== last) {
+    shown |= VALUE;
+    length += result.math.length;
+    tail += EQUALS + result.math;
+  }
+  // A long line may wrap (wrappedMarkup): the general way measures it.
+  if (length >= LONG_MARKUP) return undefined;
+  headedShown = shown;
+  return head + tail + EQUATION_CLOSE;
+}
+
 function renderEquation(
   descriptor: EquationDescriptor,
   value: unknown,
@@ -327,13 +361,18 @@ function renderEquation(
   if (hidden || !withinCap(descriptor, rendered)) return;
   const result = formatValue(value, descriptor.name === "" ? undefined : descriptor.name);
   if (!result) return;
-  const parts: string[] = descriptor.lhs !== "" ? [descriptor.lhs] : [];
-  let shown = descriptor.lhs !== "" ? LHS : 0;
-  if (descriptor.sym !== undefined && pushDistinct(parts, descriptor.sym)) shown |= SYM;
-  if (descriptor.sub !== undefined && pushDistinct(parts, fill(descriptor.sub, temps))) shown |= SUB;
-  if ((!descriptor.lit || descriptor.sym === undefined) && pushDistinct(parts, result.math)) shown |= VALUE;
-  // One markup for the report and, where the text is read from it, for the hover (formulaText reads pieces as one line).
-  const markup = wrappedMarkup(parts) ?? equationMarkup(parts);
+  const sub = descriptor.sub !== undefined ? fill(descriptor.sub, temps) : undefined;
+  let markup = sub !== undefined ? headedMarkup(descriptor, sub, result) : undefined;
+  let shown = headedShown;
+  if (markup === undefined) {
+    const parts: string[] = descriptor.lhs !== "" ? [descriptor.lhs] : [];
+    shown = descriptor.lhs !== "" ? LHS : 0;
+    if (descriptor.sym !== undefined && pushDistinct(parts, descriptor.sym)) shown |= SYM;
+    if (sub !== undefined && pushDistinct(parts, sub)) shown |= SUB;
+    if ((!descriptor.lit || descriptor.sym === undefined) && pushDistinct(parts, result.math)) shown |= VALUE;
+    // One markup for the report and, where the text is read from it, for the hover (formulaText reads pieces as one line).
+    markup = wrappedMarkup(parts) ?? equationMarkup(parts);
+  }
   if (state) {
     state.d = result.text;
     state.f = lineText(descriptor, shown, result, temps, markup);

@@ -2,7 +2,7 @@
 // one value-formatting hook a value type (quantities) plugs into.
 
 import assert from "node:assert/strict";
-import type { EquationDescriptor } from "../../../protocol/reportTemplate";
+import { EQUALS, EQUATION_OPEN, type EquationDescriptor } from "../../../protocol/reportTemplate";
 import { connectOutput, renderApi, setTracing, show, takeTrace } from "../../runtime/report/record";
 import { formulaText, plainText } from "../../../protocol/formulaText";
 import { addValueFormatter, formatValue } from "../../runtime/report/values";
@@ -30,6 +30,35 @@ describe("report renderer seams", () => {
     assert.deepEqual(takeTrace(), [{ line: 3, name: "a", value: 2.5, display: "2.5", formula: "a = 2.5" }]);
     assert.deepEqual(takeTrace(), [], "taken once");
     assert.equal(written.at(-1), '<div class="uzc-eq"><math displaystyle="true"><mi>a</mi><mo>=</mo><mn>2.5</mn></math></div>\n');
+  });
+
+  it("renders a line with a target and a formula from the head its table made once, as it would part by part", () => {
+    // The member makes the head when it parses a table (sessionShared.ts), from lhs and sym only: one in the JSON
+    // (a sheet may call `formulas` itself) is not taken.
+    const lhs = "<mi>b</mi>";
+    const sym = "<mi>a</mi><mo>+</mo><mn>1</mn>";
+    const [line] = renderApi.formulas(
+      JSON.stringify([
+        {
+          k: "eq",
+          line: 5,
+          name: "b",
+          lhs,
+          sym,
+          sub: [{ t: 0, k: "a", s: "<mi>a</mi>" }, "<mo>+</mo><mn>1</mn>"],
+          head: "<script>x</script>",
+        },
+      ]),
+    ) as EquationDescriptor[];
+    assert.equal(line!.head, EQUATION_OPEN + lhs + EQUALS + sym);
+    assert.ok(Object.isFrozen(line), "shared by every session of the member, so frozen");
+    const open = '<div class="uzc-eq"><math displaystyle="true"><mi>b</mi><mo>=</mo><mi>a</mi><mo>+</mo><mn>1</mn><mo>=</mo>';
+    renderApi.eq(line!, 3, 2);
+    assert.equal(written.at(-1), `${open}<mn>2</mn><mo>+</mo><mn>1</mn><mo>=</mo><mn>3</mn></math></div>\n`);
+    // A value that is not shown leaves its symbol: the substitution repeats the formula and is left out.
+    renderApi.eq(line!, 3, { not: "shown" });
+    assert.equal(written.at(-1), `${open}<mn>3</mn></math></div>\n`);
+    takeTrace();
   });
 
   it("turns the report's MathML into one line of text for the editor's hover", () => {
